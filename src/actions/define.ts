@@ -1,0 +1,98 @@
+/**
+ * The action contract. One file per action, registered by id in registry.ts.
+ *
+ * An action never imports the CLI or the engine: it gets everything through `ActionContext`.
+ * Lifecycle (run by the engine): plan (read-only) → approval gate → apply (converges) → verify
+ * (read-only). `undo` names the action that reverses this one and how to build its input from
+ * this action's output.
+ */
+import type { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+import type { AwsClients } from '../cloud/clients.js';
+import { FirebreakError } from '../core/errors.js';
+
+/** One field of one resource that the action will change: what the engineer approves. */
+export interface Change {
+  resource: string; // e.g. "i-0abc… (eni-0123…)" or an ARN
+  field: string; // e.g. "security groups"
+  before: unknown;
+  after: unknown;
+}
+
+export interface Plan<F = unknown> {
+  changes: Change[];
+  /** True when the resource is already in the target state: apply would change nothing. */
+  alreadyDone: boolean;
+  notes: string[];
+  /** What plan learned that apply needs (resolved ids, current state). Journaled with the plan. */
+  facts: F;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** A resource an action touches: checked against guardrails and locked for the run. */
+export interface Target {
+  kind: string; // 'instance', 'access-key', 'role', 'user', 'subnet', 'network-acl', …
+  id: string;
+}
+
+export interface Guardrails {
+  /** Throws GuardrailRefusal if the resource carries the protected tag. */
+  assertNotProtected(resource: string, tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined): void;
+}
+
+export interface ActionContext {
+  aws: AwsClients;
+  run: { id: string; incident: string; playbook: string; step: string; actor?: string };
+  clock: Clock;
+  guard: Guardrails;
+  /** A note in the journal, attributed to the current step. */
+  log(message: string, data?: Record<string, unknown>): void;
+  signal: AbortSignal;
+  /** Templates folder and rendered run facts, for actions that write text (support cases). */
+  facts?: Record<string, unknown>;
+}
+
+export interface UndoSpec<I, O> {
+  action: string;
+  input: (output: O, input: I) => unknown;
+}
+
+export interface ActionDef<I = any, O = any, F = any> {
+  id: string;
+  summary: string;
+  /** Why and how, for the generated runbook. Markdown. */
+  description?: string;
+  /** Critical Security Controls this action serves (CC8, CC18, …). */
+  controls?: string[];
+  input: z.ZodType<I>;
+  /** Every IAM action this action may send. Tests fail on a command not covered here. */
+  permissions: readonly string[];
+  /** False for read-only actions (lookups): they need no approval and run in dry-run. */
+  mutating: boolean;
+  targets?: (input: I) => Target[];
+  plan(ctx: ActionContext, input: I): Promise<Plan<F>>;
+  apply(ctx: ActionContext, input: I, plan: Plan<F>): Promise<O>;
+  verify(ctx: ActionContext, input: I, output: O): Promise<Check[]>;
+  undo?: UndoSpec<I, O>;
+  /** The AWS CLI commands a responder runs by hand when Firebreak is unavailable. */
+  fallback?: (input: Record<string, string>) => string[];
+}
+
+export function defineAction<I, O, F = unknown>(def: ActionDef<I, O, F>): ActionDef<I, O, F> {
+  return def;
+}
+
+/**
+ * Thrown by an action when the step cannot be done by API and becomes a manual task
+ * (e.g. no Business support plan: the case text is printed for the console instead).
+ */
+export class ManualTaskRequired extends FirebreakError {
+  constructor(readonly reason: string, readonly task: { title: string; instructions: string; output?: unknown }) {
+    super(reason);
+  }
+}

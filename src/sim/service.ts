@@ -1,0 +1,49 @@
+/**
+ * How one AWS service is simulated. Each service module (src/sim/services/<svc>.ts) owns one
+ * slice of the world (its zod schema, with defaults so world files stay short) and the handlers
+ * for the commands Firebreak sends, keyed by operation name (the SDK command name without
+ * "Command").
+ *
+ * Handlers receive the SDK's own command input (the same object the SDK serialized) and return
+ * the same output shape the SDK would deserialize. Errors are thrown with `ctx.fail(code, …)`,
+ * which builds the client's own ServiceException subclass (name = AWS error code, $fault,
+ * $metadata.httpStatusCode), so calling code sees exactly what the SDK raises against AWS.
+ */
+import type { z } from 'zod';
+import type { Clock } from '../core/clock.js';
+
+export interface SimCaller {
+  arn: string;
+  userId: string;
+  account: string;
+}
+
+export interface SimContext<W = any> {
+  /** The whole world (handlers may read and change other services' slices). */
+  world: W;
+  clock: Clock;
+  region: string;
+  accountId: string;
+  caller: SimCaller;
+  requestId: string;
+  /** Throw AWS error `code` as this service's exception class. 4xx is a client fault, 5xx a server fault. */
+  fail(code: string, message: string, httpStatus?: number): never;
+  /** Deterministic id for a new resource: `newId('i')` → `i-0a1b2c3d4e5f60718`. */
+  newId(prefix: string, hexLength?: number): string;
+  /** Record that the world changed (so it is saved). Handlers of mutating calls call it. */
+  changed(): void;
+}
+
+export type SimHandler = (ctx: SimContext, input: any) => unknown | Promise<unknown>;
+
+export interface SimService<S = unknown> {
+  /** The SDK client's `clientName`, e.g. 'EC2Client'. */
+  clientName: string;
+  /** The world key of this service's slice, e.g. 'ec2'. */
+  key: string;
+  /** zod schema of the slice (each field with a default, so a world file may omit the slice). */
+  schema: z.ZodType<S>;
+  handlers: Record<string, SimHandler>;
+  /** The client's ServiceException class (from the SDK package), used by `fail`. */
+  exception: new (opts: any) => Error;
+}
