@@ -1,0 +1,34 @@
+/** Shared EC2 reads and input types for the EC2 actions. */
+import { DescribeInstancesCommand, type EC2Client, type Instance, type Tag } from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { ActionFailed } from '../../core/errors.js';
+
+export const InstanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'an EC2 instance id such as i-0abc123def4567890');
+export const SecurityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id such as sg-0123456789abcdef0');
+export const NetworkInterfaceId = z.string().regex(/^eni-[0-9a-f]{8,17}$/, 'a network interface id such as eni-0123456789abcdef0');
+
+/** Tag keys Firebreak writes. One place, so undo and docs agree with apply. */
+export const TAG = {
+  incident: 'firebreak:incident',
+  run: 'firebreak:run',
+  isolatedAt: 'firebreak:isolated-at',
+  originalGroups: 'firebreak:original-groups',
+  managed: 'firebreak:managed',
+} as const;
+
+export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance> {
+  // AWS answers an unknown id with InvalidInstanceID.NotFound; that error propagates as is.
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const inst = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+  if (!inst) throw new ActionFailed(`failed to find instance ${instanceId}: not returned by DescribeInstances`, 'InvalidInstanceID.NotFound');
+  if (inst.State?.Name === 'terminated' || inst.State?.Name === 'shutting-down') {
+    throw new ActionFailed(`instance ${instanceId} is ${inst.State.Name}; there is nothing left to contain`, 'IncorrectInstanceState');
+  }
+  return inst;
+}
+
+export function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
+  return tags?.find((t) => t.Key === key)?.Value;
+}
+
+export const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));

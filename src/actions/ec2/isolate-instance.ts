@@ -1,0 +1,252 @@
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  type EC2Client,
+  type IpPermission,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { isAwsError } from '../../core/errors.js';
+import { defineAction, type Change, type Check } from '../define.js';
+import { describeInstance, InstanceId, sameSet, TAG, tagValue } from './common.js';
+
+const Input = z.strictObject({
+  instanceId: InstanceId,
+  isolationGroupName: z.string().min(1).max(255).default('firebreak-isolation'),
+  transitGroupName: z.string().min(1).max(255).default('firebreak-isolation-transit'),
+});
+type Input = z.infer<typeof Input>;
+
+interface Iface {
+  networkInterfaceId: string;
+  deviceIndex: number;
+  groups: string[];
+  /** Groups before Firebreak first isolated it (from the ENI's tag, else the current groups). */
+  originalGroups: string[];
+  taggedOriginal: boolean;
+}
+interface Facts {
+  vpcId: string;
+  isolationGroupId?: string;
+  isolationGroupRules: number;
+  transitGroupId?: string;
+  interfaces: Iface[];
+  instanceTagged: boolean;
+}
+export interface IsolateOutput {
+  instanceId: string;
+  vpcId: string;
+  isolationGroupId: string;
+  interfaces: Array<{ networkInterfaceId: string; originalGroups: string[] }>;
+}
+
+const ruleCount = (g: SecurityGroup | undefined) => (g?.IpPermissions?.length ?? 0) + (g?.IpPermissionsEgress?.length ?? 0);
+
+/** Everything, both directions, IPv4 and IPv6: the rule shape that makes flows untracked. */
+const ALL_TRAFFIC: IpPermission[] = [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] }];
+
+async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, description: string, incident: string): Promise<string> {
+  try {
+    const out = await ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: name,
+        Description: description,
+        VpcId: vpcId,
+        TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: TAG.managed, Value: 'true' }, { Key: TAG.incident, Value: incident }] }],
+      }),
+    );
+    return out.GroupId!;
+  } catch (err) {
+    // Another run (or an earlier attempt of this one) created it between our read and this call.
+    if (!isAwsError(err, 'InvalidGroup.Duplicate')) throw err;
+    const found = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }));
+    return found.SecurityGroups![0]!.GroupId!;
+  }
+}
+
+export default defineAction<Input, IsolateOutput, Facts>({
+  id: 'ec2.isolate-instance',
+  summary: 'Isolate an EC2 instance: move every network interface into a security group with no rules, in two steps so tracked connections end',
+  description: [
+    'Moves each network interface of the instance into a per-VPC isolation security group that has no inbound and no outbound rules.',
+    '',
+    'Security groups are stateful: a connection that is *tracked* survives a change of security group, so swapping straight to',
+    'a no-rules group leaves an attacker\'s open session alive. Flows are untracked only while the rules allow all traffic in both',
+    'directions, so Firebreak first moves each interface to an allow-all "transit" group (flows become untracked) and then to the',
+    'isolation group, which ends them (AWS Security Incident Response Guide; EC2 User Guide, "Security group connection tracking").',
+    '',
+    'Each interface is changed with ModifyNetworkInterfaceAttribute: ModifyInstanceAttribute cannot change the groups of an',
+    'instance with more than one network interface. The original groups are tagged on each interface',
+    `(\`${TAG.originalGroups}\`) and journaled, so \`firebreak undo\` restores them.`,
+  ].join('\n'),
+  controls: ['CC8', 'CC18'],
+  input: Input,
+  mutating: true,
+  permissions: [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+    'ec2:CreateSecurityGroup',
+    'ec2:AuthorizeSecurityGroupIngress',
+    'ec2:AuthorizeSecurityGroupEgress',
+    'ec2:RevokeSecurityGroupIngress',
+    'ec2:RevokeSecurityGroupEgress',
+    'ec2:ModifyNetworkInterfaceAttribute',
+    'ec2:CreateTags',
+  ],
+  targets: (i) => [{ kind: 'instance', id: i.instanceId }],
+
+  async plan(ctx, input) {
+    const ec2 = ctx.aws.ec2;
+    // Three independent reads in one round trip: the instance, its interfaces (with their tags,
+    // which DescribeInstances omits) and any Firebreak groups that already exist.
+    const [inst, enis, groups] = await Promise.all([
+      describeInstance(ec2, input.instanceId),
+      ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
+      ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [input.isolationGroupName, input.transitGroupName] }] })),
+    ]);
+    ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
+    const vpcId = inst.VpcId!;
+    const inVpc = (name: string) => groups.SecurityGroups?.find((g) => g.VpcId === vpcId && g.GroupName === name);
+    const iso = inVpc(input.isolationGroupName);
+    const transit = inVpc(input.transitGroupName);
+    const managed = new Set([iso?.GroupId, transit?.GroupId].filter(Boolean) as string[]);
+
+    const interfaces: Iface[] = (enis.NetworkInterfaces ?? [])
+      .map((n) => {
+        const groupsNow = (n.Groups ?? []).map((g) => g.GroupId!);
+        const tagged = tagValue(n.TagSet, TAG.originalGroups);
+        const original = tagged ? tagged.split(',').filter(Boolean) : groupsNow.filter((g) => !managed.has(g));
+        return { networkInterfaceId: n.NetworkInterfaceId!, deviceIndex: n.Attachment?.DeviceIndex ?? 0, groups: groupsNow, originalGroups: original, taggedOriginal: tagged !== undefined };
+      })
+      .sort((a, b) => a.deviceIndex - b.deviceIndex);
+
+    const changes: Change[] = [];
+    const notes: string[] = [];
+    const isoLabel = iso?.GroupId ?? `${input.isolationGroupName} (new)`;
+    const pending = interfaces.filter((i) => !(iso && sameSet(i.groups, [iso.GroupId!])));
+    if (!iso) changes.push({ resource: vpcId, field: `security group ${input.isolationGroupName}`, before: null, after: 'created with no inbound and no outbound rules' });
+    else if (ruleCount(iso) > 0) changes.push({ resource: iso.GroupId!, field: 'rules', before: `${ruleCount(iso)} rules`, after: 'none' });
+    if (pending.length > 0 && !transit) {
+      changes.push({ resource: vpcId, field: `security group ${input.transitGroupName}`, before: null, after: 'created allowing all traffic (used for seconds, to untrack connections)' });
+    }
+    for (const i of pending) {
+      changes.push({ resource: `${input.instanceId} ${i.networkInterfaceId} (device ${i.deviceIndex})`, field: 'security groups', before: i.groups, after: [isoLabel] });
+    }
+    const instanceTagged = tagValue(inst.Tags, TAG.incident) === ctx.run.incident && tagValue(inst.Tags, TAG.isolatedAt) !== undefined;
+    if (!instanceTagged) changes.push({ resource: input.instanceId, field: 'tags', before: null, after: { [TAG.incident]: ctx.run.incident, [TAG.run]: ctx.run.id } });
+    if (interfaces.length > 1) notes.push(`${interfaces.length} network interfaces: each is changed on its own (ModifyInstanceAttribute fails for instances with several)`);
+    if (pending.length > 0) notes.push('two-step swap: allow-all transit group first (tracked connections become untracked), then the isolation group, which ends them');
+    for (const i of interfaces) if (!i.taggedOriginal && i.originalGroups.length === 0) notes.push(`${i.networkInterfaceId}: original groups unknown (already in a Firebreak group, no ${TAG.originalGroups} tag)`);
+
+    return {
+      changes,
+      alreadyDone: changes.length === 0,
+      notes,
+      facts: { vpcId, ...(iso ? { isolationGroupId: iso.GroupId! } : {}), isolationGroupRules: ruleCount(iso), ...(transit ? { transitGroupId: transit.GroupId! } : {}), interfaces, instanceTagged },
+    };
+  },
+
+  async apply(ctx, input, plan) {
+    const ec2 = ctx.aws.ec2;
+    const f = plan.facts;
+    const pending = f.interfaces.filter((i) => !(f.isolationGroupId && sameSet(i.groups, [f.isolationGroupId])));
+    const [isoId, transitId] = await Promise.all([
+      f.isolationGroupId ?? ensureGroup(ec2, f.vpcId, input.isolationGroupName, 'Firebreak isolation: no inbound, no outbound', ctx.run.incident),
+      pending.length === 0 ? undefined : f.transitGroupId ?? ensureGroup(ec2, f.vpcId, input.transitGroupName, 'Firebreak isolation transit: allows all so tracked flows become untracked', ctx.run.incident),
+    ]);
+    await Promise.all([
+      stripRules(ec2, isoId, f.isolationGroupId ? f.isolationGroupRules : 1),
+      transitId && !f.transitGroupId ? allowAll(ec2, transitId) : undefined,
+      // Record the original groups on each interface before changing them: a later run (or a
+      // responder without Firebreak) can still see what to restore.
+      ...pending.filter((i) => !i.taggedOriginal && i.originalGroups.length > 0).map((i) =>
+        ec2.send(new CreateTagsCommand({ Resources: [i.networkInterfaceId], Tags: [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }] })),
+      ),
+      f.instanceTagged
+        ? undefined
+        : ec2.send(new CreateTagsCommand({
+            Resources: [input.instanceId],
+            Tags: [
+              { Key: TAG.incident, Value: ctx.run.incident },
+              { Key: TAG.run, Value: ctx.run.id },
+              { Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() },
+            ],
+          })),
+    ]);
+    await Promise.all(
+      pending.map(async (i) => {
+        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [transitId!] }));
+        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [isoId] }));
+      }),
+    );
+    return {
+      instanceId: input.instanceId,
+      vpcId: f.vpcId,
+      isolationGroupId: isoId,
+      interfaces: f.interfaces.map((i) => ({ networkInterfaceId: i.networkInterfaceId, originalGroups: i.originalGroups })),
+    };
+  },
+
+  async verify(ctx, input, output) {
+    const ec2 = ctx.aws.ec2;
+    const [enis, groups] = await Promise.all([
+      ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: output.interfaces.map((i) => i.networkInterfaceId) })),
+      ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [output.isolationGroupId] })),
+    ]);
+    const checks: Check[] = (enis.NetworkInterfaces ?? []).map((n) => {
+      const g = (n.Groups ?? []).map((x) => x.GroupId!);
+      return { name: `${n.NetworkInterfaceId} only in ${output.isolationGroupId}`, ok: sameSet(g, [output.isolationGroupId]), detail: g.join(',') };
+    });
+    const iso = groups.SecurityGroups?.[0];
+    checks.push({ name: `${output.isolationGroupId} has no rules`, ok: ruleCount(iso) === 0, detail: `${ruleCount(iso)} rules` });
+    return checks;
+  },
+
+  undo: {
+    action: 'ec2.restore-security-groups',
+    input: (out) => ({ instanceId: out.instanceId, interfaces: out.interfaces.filter((i) => i.originalGroups.length > 0).map((i) => ({ networkInterfaceId: i.networkInterfaceId, groups: i.originalGroups })) }),
+  },
+
+  fallback: (i) => [
+    `aws ec2 describe-network-interfaces --filters Name=attachment.instance-id,Values=${i.instanceId} --query 'NetworkInterfaces[].[NetworkInterfaceId,Groups[].GroupId]'`,
+    `aws ec2 create-security-group --group-name firebreak-isolation --description "isolation: no rules" --vpc-id <vpc-id>`,
+    `aws ec2 revoke-security-group-egress --group-id <isolation-sg> --ip-permissions IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]`,
+    `aws ec2 create-security-group --group-name firebreak-isolation-transit --description "allow-all transit" --vpc-id <vpc-id>`,
+    `aws ec2 authorize-security-group-ingress --group-id <transit-sg> --ip-permissions 'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}],Ipv6Ranges=[{CidrIpv6=::/0}]'`,
+    `aws ec2 authorize-security-group-egress --group-id <transit-sg> --ip-permissions 'IpProtocol=-1,Ipv6Ranges=[{CidrIpv6=::/0}]'`,
+    `# for each interface: first the transit group, then the isolation group`,
+    `aws ec2 modify-network-interface-attribute --network-interface-id <eni> --groups <transit-sg>`,
+    `aws ec2 modify-network-interface-attribute --network-interface-id <eni> --groups <isolation-sg>`,
+  ],
+});
+
+async function stripRules(ec2: EC2Client, groupId: string, knownRules: number): Promise<void> {
+  if (knownRules === 0) return;
+  // A new group comes with AWS's default allow-all egress rule; an existing one may have been edited.
+  const g = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
+  const strip = (p: IpPermission) => ({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, IpRanges: p.IpRanges, Ipv6Ranges: p.Ipv6Ranges, PrefixListIds: p.PrefixListIds, UserIdGroupPairs: p.UserIdGroupPairs });
+  await Promise.all([
+    g?.IpPermissions?.length ? ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions.map(strip) })) : undefined,
+    g?.IpPermissionsEgress?.length ? ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress.map(strip) })) : undefined,
+  ]);
+}
+
+async function allowAll(ec2: EC2Client, groupId: string): Promise<void> {
+  // The default egress rule already allows 0.0.0.0/0; add ::/0 egress and all ingress.
+  await Promise.all([
+    ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ALL_TRAFFIC })).catch((e) => {
+      if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
+    }),
+    ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] })).catch((e) => {
+      if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
+    }),
+  ]);
+}

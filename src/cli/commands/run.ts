@@ -1,0 +1,130 @@
+/** `firebreak run` and `firebreak resume`. */
+import { parseDuration } from '../../core/clock.js';
+import { EXIT, InputError } from '../../core/errors.js';
+import { autoHost } from '../../engine/auto-host.js';
+import type { RunHost } from '../../engine/host.js';
+import { runDir } from '../../engine/home.js';
+import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
+import { formatEvent } from '../display.js';
+import { interactiveHost } from '../interactive-host.js';
+import { c, err, out, printJson } from '../output.js';
+
+export interface RunCliOptions {
+  input?: string[];
+  auto?: boolean;
+  dryRun?: boolean;
+  sim?: string | boolean;
+  region?: string;
+  profile?: string;
+  config?: string;
+  runsDir?: string;
+  incident?: string;
+  waitForApproval?: string;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+export function chooseHost(opts: RunCliOptions, dir: () => string): RunHost {
+  const print = (e: { type: string }) => {
+    for (const l of formatEvent(e as never, { verbose: !!opts.verbose })) err(l);
+  };
+  if (opts.auto || opts.dryRun) {
+    const waitMs = opts.waitForApproval ? parseDuration(opts.waitForApproval) : 0;
+    const host = autoHost({
+      get runDir() { return dir(); },
+      waitMs,
+      onWaiting: ({ runId, step, kind }) => {
+        err(c.yellow(`⏸ run ${runId} needs a person: ${kind === 'manual' ? 'confirm the manual task' : 'approve'} step ${step}`));
+        err(`  firebreak approve ${runId} ${step}${kind === 'manual' ? ' --note "done"' : '   (or --deny / --abort)'}`);
+        if (waitMs > 0) err(c.dim(`  waiting up to ${opts.waitForApproval} for an answer…`));
+      },
+    } as never);
+    return { ...host, onEvent: print };
+  }
+  if (!process.stdin.isTTY && !process.env.FIREBREAK_PROMPT_PIPE) {
+    throw new InputError('an interactive run needs a terminal to ask for approvals', { field: '--auto', hint: 'add --auto (unattended, waits for firebreak approve) or --dry-run' });
+  }
+  return interactiveHost({ verbose: !!opts.verbose });
+}
+
+/** SIGINT/SIGTERM stop the run between AWS calls; a second signal exits at once. */
+function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  let count = 0;
+  const on = (sig: NodeJS.Signals) => {
+    count++;
+    if (count > 1) process.exit(EXIT.interrupted);
+    err(c.yellow(`\n${sig}: stopping after the current AWS call; the run stays resumable (press Ctrl-C again to exit now)`));
+    ac.abort(new Error(sig));
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return { signal: ac.signal, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
+}
+
+export async function run(playbook: string, opts: RunCliOptions): Promise<void> {
+  let runId: string | undefined;
+  const host = chooseHost(opts, () => runDir(runId!, { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }));
+  const intr = interruptOnSignals();
+  try {
+    const outcome = await startRun({
+      playbook,
+      inputArgs: opts.input ?? [],
+      dryRun: !!opts.dryRun,
+      host,
+      ...(opts.sim !== undefined ? { sim: opts.sim } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.config ? { configFile: opts.config } : {}),
+      ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
+      ...(opts.incident ? { incident: opts.incident } : {}),
+      signal: intr.signal,
+      onJournal: (j) => {
+        runId = (j as unknown as { runId?: string }).runId ?? runId;
+        j.onAppend((e) => {
+          if (e.type === 'run.started') runId = e.runId as string;
+          host.onEvent?.(e);
+        });
+      },
+    });
+    finish(outcome, opts);
+  } finally {
+    intr.dispose();
+  }
+}
+
+export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
+  const host = chooseHost(opts, () => runDir(runId, { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }));
+  const intr = interruptOnSignals();
+  try {
+    const outcome = await resumeRun({
+      runId,
+      host,
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.config ? { configFile: opts.config } : {}),
+      ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
+      signal: intr.signal,
+      onJournal: (j) => j.onAppend((e) => host.onEvent?.(e)),
+    });
+    finish(outcome, opts);
+  } finally {
+    intr.dispose();
+  }
+}
+
+const CODE: Record<string, number> = { succeeded: EXIT.ok, planned: EXIT.ok, waiting: EXIT.waiting, interrupted: EXIT.interrupted, failed: EXIT.failed, aborted: EXIT.failed };
+
+export function finish(o: RunOutcome, opts: { json?: boolean }): void {
+  if (opts.json) {
+    printJson({ runId: o.runId, status: o.status, outcome: o.outcome ?? null, waitingStep: o.waitingStep ?? null, runDir: o.runDir, error: o.error ?? null });
+  } else {
+    out(`run ${o.runId}: ${o.status}${o.waitingStep ? ` (step ${o.waitingStep})` : ''}`);
+    if (o.error && o.status !== 'waiting') out(`  ${o.error.code}: ${o.error.message}`);
+    if (o.error?.hint) out(`  fix: ${o.error.hint}`);
+    if (o.status === 'waiting') out(`  next: firebreak approve ${o.runId} ${o.waitingStep}   then   firebreak resume ${o.runId} --auto`);
+    if (o.status === 'interrupted' || o.status === 'failed') out(`  resume: firebreak resume ${o.runId}`);
+    out(`  journal: firebreak audit show ${o.runId}`);
+  }
+  process.exitCode = CODE[o.status] ?? EXIT.failed;
+}

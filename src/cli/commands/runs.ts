@@ -1,0 +1,28 @@
+/** `firebreak runs`: id, playbook, status, started, actor — newest first. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Journal } from '../../audit/journal.js';
+import { runsDir } from '../../engine/home.js';
+import { readLock } from '../../engine/lock.js';
+import { readSummary, summarize } from '../../engine/session.js';
+import { out, printJson } from '../output.js';
+
+export async function runs(opts: { runsDir?: string; json?: boolean }): Promise<void> {
+  const root = runsDir(opts);
+  const ids = existsSync(root) ? readdirSync(root).filter((d) => existsSync(join(root, d, 'journal.jsonl'))).sort().reverse() : [];
+  const rows = ids.map((id) => {
+    const dir = join(root, id);
+    // run.json is a cache; when it is missing or older than the journal (a crash), derive again.
+    const cached = readSummary(dir);
+    const s = cached ?? summarize(Journal.read(join(dir, 'journal.jsonl')) as never);
+    const holder = readLock(join(dir, 'run.lock'));
+    const status = s.status === 'running' && !holder ? 'stopped' : s.status;
+    return { id, playbook: s.playbook, status, waitingStep: s.waitingStep ?? null, started: s.started, actor: s.actor };
+  });
+  if (opts.json) return printJson(rows);
+  if (rows.length === 0) return out(`no runs in ${root}`);
+  const head = ['RUN', 'PLAYBOOK', 'STATUS', 'STARTED', 'ACTOR'];
+  const table = rows.map((r) => [r.id, r.playbook ?? '?', r.status + (r.waitingStep ? ` (${r.waitingStep})` : ''), r.started ?? '', r.actor ?? '']);
+  const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => String(t[i]).length)));
+  for (const row of [head, ...table]) out(row.map((v, i) => String(v).padEnd(widths[i]!)).join('  ').trimEnd());
+}

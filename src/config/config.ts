@@ -1,0 +1,45 @@
+/**
+ * `firebreak.config.yaml`: guardrails and notifications. Looked up in the working directory
+ * (or `--config`); every field has a safe default, so no file is needed to start.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+import { parseYamlSource, validateWith } from '../core/yaml-source.js';
+
+export const ConfigSchema = z.strictObject({
+  guardrails: z
+    .strictObject({
+      /** Refuse to change anything unless STS says the credentials belong to one of these accounts. */
+      allowedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
+      /** Resources carrying this tag are never touched (value '*' = any value). */
+      protectedTag: z.strictObject({ key: z.string().default('firebreak:protected'), value: z.string().default('true') }).default({ key: 'firebreak:protected', value: 'true' }),
+      /** The most targets one map step may act on. */
+      maxTargets: z.number().int().min(1).default(1000),
+    })
+    .default({ protectedTag: { key: 'firebreak:protected', value: 'true' }, maxTargets: 1000 }),
+  notifications: z
+    .strictObject({
+      /** SNS topic that receives "run waiting for approval" messages. */
+      snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/).optional(),
+    })
+    .default({}),
+  /** Responder role to assume for every AWS call (cross-account response). */
+  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//).optional(),
+  externalId: z.string().optional(),
+  region: z.string().optional(),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export const DEFAULT_CONFIG_FILE = 'firebreak.config.yaml';
+
+export function loadConfig(file?: string): { config: Config; file?: string } {
+  const path = resolve(file ?? DEFAULT_CONFIG_FILE);
+  if (!existsSync(path)) {
+    if (file) throw new InputError(`config file ${file} does not exist`, { field: '--config' });
+    return { config: ConfigSchema.parse({}) };
+  }
+  const source = parseYamlSource(readFileSync(path, 'utf8'), path);
+  return { config: validateWith(ConfigSchema, source, path) as Config, file: path };
+}

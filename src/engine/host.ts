@@ -1,0 +1,41 @@
+/**
+ * Everything the engine asks a person goes through a RunHost. Three hosts share this interface:
+ * interactive (a terminal prompt, in the CLI), automatic (the approval policy plus approvals
+ * that arrive from `firebreak approve`), and tabletop (players' scripted or prompted decisions).
+ * A host that cannot get an answer throws WaitingForApproval; destructive choices default to "no".
+ */
+import type { Approval } from './events.js';
+import type { PlanRecord } from './events.js';
+
+export interface StepView {
+  runId: string;
+  key: string; // step key (step id, or id#visit for a step entered more than once)
+  stepId: string;
+  title: string;
+  description?: string;
+  action: string;
+  actionSummary: string;
+  input: unknown;
+  plan: PlanRecord;
+  /** The playbook's (or the route's) policy for this step. */
+  policy: 'auto' | 'required';
+  items?: number; // map steps: how many targets
+}
+
+export interface ManualView {
+  runId: string;
+  key: string;
+  stepId: string;
+  title: string;
+  instructions: string;
+}
+
+export interface RunHost {
+  readonly kind: 'interactive' | 'auto' | 'tabletop';
+  /** Decide a step whose plan changes the cloud. */
+  approve(view: StepView, signal: AbortSignal): Promise<Approval>;
+  /** A task a person must do and confirm ('approve' = done). */
+  manual(view: ManualView, signal: AbortSignal): Promise<Approval>;
+  /** Progress: every journal event as it is written (display only; must not throw). */
+  onEvent?(event: { type: string; [k: string]: unknown }): void;
+}
