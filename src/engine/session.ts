@@ -199,13 +199,14 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
   const journal = Journal.open(join(dir, 'journal.jsonl'), { clock: a.clock });
   o.onJournal?.(journal);
   try {
-    if (a.started) journal.append('run.started', a.started);
-    else journal.append('run.resumed', { by: operator() });
-
+    // The run's copy of the simulated world exists before the journal says the run started, so a
+    // run killed right after starting still resumes on its own world.
     const sim: SimCloud | undefined = a.world
       ? createSimCloud(a.world, { ...(o.clock ? { clock: o.clock } : {}), onChange: (w) => saveWorldSync(w, join(dir, 'world.json')) })
       : undefined;
-    if (sim) saveWorldSync(sim.world, join(dir, 'world.json'));
+    if (sim && a.started) saveWorldSync(sim.world, join(dir, 'world.json'));
+    if (a.started) journal.append('run.started', a.started);
+    else journal.append('run.resumed', { by: operator() });
     const aws = buildClients(runId, journal, o, sim);
 
     // Who is acting is asked at once but awaited only before the first write, so the first

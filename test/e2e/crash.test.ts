@@ -1,0 +1,77 @@
+/**
+ * Durability: kill -9 the CLI at several points of a run, resume it, and compare with a run that
+ * was never interrupted: the same world, every step completed once, and no step that had
+ * completed before the kill applied again.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli, cliEnv, journal, ROOT, runIds, tempHome, world } from '../helpers/cli.js';
+
+const INSTANCE = 'i-0abc123def4567890';
+
+/** The demo world with a per-call latency, so a kill lands between calls rather than after the run. */
+function slowWorld(home: string): string {
+  const file = join(home, 'slow-world.yaml');
+  writeFileSync(file, readFileSync(join(ROOT, 'worlds/demo.yaml'), 'utf8') + '\nlatencyMs: 60\n');
+  return file;
+}
+
+const args = (worldFile: string) => ['run', 'ec2-instance-compromise', '--sim', worldFile, '--auto', '--input', `instanceId=${INSTANCE}`];
+
+/** Start a run and SIGKILL it as soon as its journal has `lines` lines. Returns the run id. */
+async function killAfter(home: string, worldFile: string, lines: number): Promise<string> {
+  const child = spawn(process.execPath, [BIN, ...args(worldFile)], { cwd: ROOT, env: cliEnv(home), stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  let id: string | undefined;
+  for (let i = 0; i < 1000; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    id ??= runIds(home)[0];
+    const f = id && join(home, 'runs', id, 'journal.jsonl');
+    if (f && existsSync(f) && readFileSync(f, 'utf8').split('\n').length - 1 >= lines) break;
+  }
+  child.kill('SIGKILL');
+  await exited;
+  return id!;
+}
+
+/** The world without what legitimately differs between runs: times and run ids. */
+function normalize(w: unknown, runId: string): unknown {
+  return JSON.parse(JSON.stringify(w).split(runId).join('RUN'), (k, v) => (/(At|Time|time|Date)$/.test(k) || k === 'firebreak:isolated-at' ? undefined : v));
+}
+
+function completedKeys(events: Array<{ type: string; [k: string]: any }>): string[] {
+  return events.filter((e) => e.type === 'step.completed').map((e) => e.step);
+}
+
+describe('kill -9 at any point, then resume', () => {
+  it.each([2, 6, 10, 16, 22, 30])('killed once the journal has %i lines', async (lines) => {
+    const baseHome = tempHome();
+    const wf = slowWorld(baseHome);
+    const base = await cli(args(wf), { home: baseHome });
+    expect(base.code, base.stderr).toBe(3);
+    const baseId = runIds(baseHome)[0]!;
+
+    const home = tempHome();
+    const id = await killAfter(home, slowWorld(home), lines);
+    const before = journal(home, id);
+    const doneBefore = new Set(completedKeys(before));
+
+    const resumed = await cli(['resume', id, '--auto'], { home });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(3);
+
+    const after = journal(home, id);
+    expect(normalize(world(home, id), id)).toEqual(normalize(world(baseHome, baseId), baseId));
+    // Every step completed exactly once across both processes.
+    const keys = completedKeys(after);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.sort()).toEqual(completedKeys(journal(baseHome, baseId)).sort());
+    // No step that had completed before the kill was applied by the resumed process.
+    const resumedAt = after.findIndex((e) => e.type === 'run.resumed');
+    const reapplied = after.slice(resumedAt).filter((e) => e.type === 'step.applied' && doneBefore.has(e.step));
+    expect(reapplied).toEqual([]);
+    const verify = await cli(['audit', 'verify', id], { home });
+    expect(verify.code, verify.stdout).toBe(0);
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * The CLI as a responder uses it, as a separate process, against the simulated cloud.
+ * Each test asserts the resulting world, the journal and the exit code.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, cliScripted, journal, mutatingCalls, runIds, tempHome, world } from '../helpers/cli.js';
+
+const INSTANCE = 'i-0abc123def4567890';
+const PROTECTED = 'i-0fedcba9876543210';
+const run = (home: string, ...extra: string[]) =>
+  cli(['run', 'ec2-instance-compromise', '--sim', '--input', `instanceId=${INSTANCE}`, ...extra], { home });
+
+function enisOf(w: any, instanceId: string) {
+  return w.ec2.networkInterfaces.filter((n: any) => n.attachment?.instanceId === instanceId);
+}
+function groupName(w: any, id: string) {
+  return w.ec2.securityGroups.find((g: any) => g.id === id)?.name;
+}
+
+describe('firebreak run --auto against the simulated cloud', () => {
+  it('isolates every interface, ends the attacker connection, and waits at the manual task (exit 3)', async () => {
+    const home = tempHome();
+    const r = await run(home, '--auto');
+    expect(r.code, r.stderr).toBe(3);
+    const [id] = runIds(home);
+    const w = world(home, id!);
+    const enis = enisOf(w, INSTANCE);
+    expect(enis.length).toBe(2);
+    for (const eni of enis) {
+      expect(eni.groups.map((g: string) => groupName(w, g))).toEqual(['firebreak-isolation']);
+    }
+    const iso = w.ec2.securityGroups.find((g: any) => g.name === 'firebreak-isolation');
+    expect(iso.ingress).toEqual([]);
+    expect(iso.egress).toEqual([]);
+    expect(w.ec2.instances.find((i: any) => i.id === INSTANCE).disableApiTermination).toBe(true);
+    const attacker = w.ec2.connections.filter((c: any) => c.instanceId === INSTANCE);
+    expect(attacker.length).toBeGreaterThan(0);
+    expect(attacker.every((c: any) => c.state === 'closed')).toBe(true);
+
+    const events = journal(home, id!);
+    expect(events.at(-1)).toMatchObject({ type: 'run.waiting', step: 'forensics', kind: 'manual' });
+    // Two-step swap, one call per interface per step: 4 ModifyNetworkInterfaceAttribute, no ModifyInstanceAttribute Groups.
+    const calls = events.filter((e) => e.type === 'aws.call');
+    expect(calls.filter((c) => c.operation === 'ModifyNetworkInterfaceAttribute').length).toBe(4);
+    expect(calls.every((c) => !(c.operation === 'ModifyInstanceAttribute' && c.input.Groups))).toBe(true);
+    expect(events.find((e) => e.type === 'run.identity')).toMatchObject({ account: '111122223333' });
+    const applied = events.find((e) => e.type === 'step.applied' && e.step === 'isolate');
+    expect(applied.undo.action).toBe('ec2.restore-security-groups');
+    expect(applied.undo.input.interfaces.length).toBe(2);
+  });
+
+  it('continues after firebreak approve and firebreak resume, without applying a completed step again', async () => {
+    const home = tempHome();
+    expect((await run(home, '--auto')).code).toBe(3);
+    const [id] = runIds(home);
+    const approved = await cli(['approve', id!, 'forensics', '--note', 'memory image taken'], { home });
+    expect(approved.code, approved.stderr).toBe(0);
+    const resumed = await cli(['resume', id!, '--auto'], { home });
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    const events = journal(home, id!);
+    expect(events.filter((e) => e.type === 'step.applied' && e.step === 'isolate').length).toBe(1);
+    expect(events.filter((e) => e.type === 'step.completed' && e.step === 'isolate').length).toBe(1);
+    expect(events.find((e) => e.type === 'approval.answered' && e.step === 'forensics')).toMatchObject({ decision: 'approve', note: 'memory image taken', via: 'approve-command' });
+    expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
+    // The resumed process made no change to the cloud: everything was already done.
+    const resumedAt = events.findIndex((e) => e.type === 'run.resumed');
+    expect(mutatingCalls(events.slice(resumedAt))).toEqual([]);
+    const verify = await cli(['audit', 'verify', id!], { home });
+    expect(verify.code).toBe(0);
+  });
+
+  it('answers an approval while the waiting process is alive (--wait-for-approval)', async () => {
+    const home = tempHome();
+    const running = run(home, '--auto', '--wait-for-approval', '60s');
+    let id: string | undefined;
+    for (let i = 0; i < 200 && !id; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const ids = runIds(home);
+      if (ids[0]) {
+        const ev = journal(home, ids[0]);
+        if (ev.some((e) => e.type === 'manual.requested')) id = ids[0];
+      }
+    }
+    expect(id).toBeDefined();
+    const approved = await cli(['approve', id!, 'forensics'], { home });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(/waiting process/);
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    expect(journal(home, id!).at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
+  });
+
+  it('--dry-run plans every step and sends no mutating AWS call', async () => {
+    const home = tempHome();
+    const r = await run(home, '--dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    const [id] = runIds(home);
+    const events = journal(home, id!);
+    expect(mutatingCalls(events)).toEqual([]);
+    expect(events.filter((e) => e.type === 'step.planned').map((e) => e.step)).toEqual(['preserve', 'isolate']);
+    const w = world(home, id!);
+    for (const eni of enisOf(w, INSTANCE)) expect(eni.groups.map((g: string) => groupName(w, g))).not.toContain('firebreak-isolation');
+    expect(w.ec2.connections.every((c: any) => c.state === 'open')).toBe(true);
+  });
+
+  it('refuses a protected instance before changing anything', async () => {
+    const home = tempHome();
+    const r = await cli(['run', 'ec2-instance-compromise', '--sim', '--auto', '--input', `instanceId=${PROTECTED}`], { home });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/protected tag firebreak:protected/);
+    const [id] = runIds(home);
+    expect(mutatingCalls(journal(home, id!))).toEqual([]);
+  });
+
+  it('fails a step with the AWS error code when the instance does not exist', async () => {
+    const home = tempHome();
+    const r = await cli(['run', 'ec2-instance-compromise', '--sim', '--auto', '--input', 'instanceId=i-00000000000000000'], { home });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/InvalidInstanceID\.NotFound/);
+    const [id] = runIds(home);
+    expect(journal(home, id!).find((e) => e.type === 'step.failed')).toMatchObject({ step: 'preserve', error: { code: 'InvalidInstanceID.NotFound' } });
+  });
+});
+
+describe('bad input changes nothing (exit 2, no run, no AWS call)', () => {
+  it.each([
+    [['--input', 'instanceId=web-1'], /instanceId/],
+    [['--input', 'instanceid=i-0abc123def4567890'], /instanceid/],
+    [[], /instanceId/],
+  ])('run with %j', async (inputArgs, message) => {
+    const home = tempHome();
+    const r = await cli(['run', 'ec2-instance-compromise', '--sim', '--auto', ...inputArgs], { home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/^error: /);
+    expect(runIds(home)).toEqual([]);
+  });
+
+  it('a malformed playbook names file:line:col and creates no run', async () => {
+    const home = tempHome();
+    const file = join(home, 'broken.yaml');
+    writeFileSync(file, 'id: broken\ntitle: Broken\nstart: a\nsteps:\n  a:\n    action: ec2.isolate-instance\n    nxet: b\n');
+    const r = await cli(['run', file, '--sim', '--auto'], { home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:7:5`);
+    expect(runIds(home)).toEqual([]);
+  });
+
+  it.each([['resume'], ['audit', 'show'], ['audit', 'verify']])('%s with an unknown run id', async (...cmd) => {
+    const home = tempHome();
+    const r = await cli([...cmd, 'no-such-run'], { home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no run 'no-such-run'/);
+  });
+});
+
+describe('interactive run (answers typed at the prompt)', () => {
+  it('applies approved steps, skips a skipped one, and records who answered', async () => {
+    const home = tempHome();
+    const r = await cliScripted(['run', 'ec2-instance-compromise', '--sim', '--interactive', '--input', `instanceId=${INSTANCE}`], {
+      home,
+      script: [
+        { expect: /Apply 1 change of step 'preserve'/, answer: 'y' },
+        { expect: /step 'isolate'/, answer: 's' },
+        { expect: /Is this task done\?/, answer: 'y' },
+      ],
+    });
+    expect(r.unanswered).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const [id] = runIds(home);
+    const w = world(home, id!);
+    expect(w.ec2.instances.find((i: any) => i.id === INSTANCE).disableApiTermination).toBe(true);
+    for (const eni of enisOf(w, INSTANCE)) expect(eni.groups.map((g: string) => groupName(w, g))).not.toContain('firebreak-isolation');
+    const events = journal(home, id!);
+    expect(events.find((e) => e.type === 'step.completed' && e.step === 'isolate').status).toBe('skipped');
+    expect(events.filter((e) => e.type === 'approval.answered').map((e) => [e.step, e.decision, e.via])).toEqual([
+      ['preserve', 'approve', 'prompt'],
+      ['isolate', 'skip', 'prompt'],
+      ['forensics', 'approve', 'prompt'],
+    ]);
+  });
+
+  it('abort at a prompt stops the run (exit 1) with nothing applied after it', async () => {
+    const home = tempHome();
+    const r = await cliScripted(['run', 'ec2-instance-compromise', '--sim', '--interactive', '--input', `instanceId=${INSTANCE}`], {
+      home,
+      script: [{ expect: /step 'preserve'/, answer: 'q' }],
+    });
+    expect(r.code).toBe(1);
+    const [id] = runIds(home);
+    const events = journal(home, id!);
+    expect(mutatingCalls(events)).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'aborted' });
+  });
+});
+
+describe('firebreak audit verify', () => {
+  it.each([
+    ['an edited field', (lines: string[]) => { lines[2] = lines[2]!.replace('"step.', '"stEp.'); return lines; }, 4],
+    ['a deleted line', (lines: string[]) => { lines.splice(3, 1); return lines; }, 4],
+    ['two lines swapped', (lines: string[]) => { [lines[3], lines[4]] = [lines[4]!, lines[3]!]; return lines; }, 4],
+  ])('detects %s', async (_what, tamper, badLine) => {
+    const home = tempHome();
+    await run(home, '--auto');
+    const [id] = runIds(home);
+    const file = join(home, 'runs', id!, 'journal.jsonl');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    writeFileSync(file, tamper(lines).join('\n') + '\n');
+    const r = await cli(['audit', 'verify', id!], { home });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`line ${badLine}\\b`));
+  });
+});

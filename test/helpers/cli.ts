@@ -1,0 +1,95 @@
+/** Run the built CLI as a separate process, as a responder would. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin/firebreak.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempHome(prefix = 'fb-home-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    FIREBREAK_HOME: home,
+    NO_COLOR: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Real AWS must never be reached from tests: no credentials, an unroutable endpoint.
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_PROFILE: '',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    ...extra,
+  };
+}
+
+export function cli(args: string[], opts: { home: string; stdin?: string; env?: Record<string, string>; cwd?: string }): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cliEnv(opts.home, opts.env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/**
+ * Drive prompts: each time the output shows `expect`, type `answer` + Enter. Answers go one at a
+ * time, after their prompt appears, as a person at a terminal would type them.
+ */
+export function cliScripted(args: string[], opts: { home: string; script: Array<{ expect: RegExp; answer: string }> }): Promise<CliResult & { unanswered: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(opts.home) });
+    let stdout = '';
+    let stderr = '';
+    let next = 0;
+    let seen = 0; // output offset already matched
+    const check = () => {
+      const all = stdout + stderr;
+      const step = opts.script[next];
+      if (!step) return;
+      const rest = all.slice(seen);
+      const m = step.expect.exec(rest);
+      if (m) {
+        seen += m.index + m[0].length;
+        next++;
+        child.stdin.write(step.answer + '\n');
+        setImmediate(check);
+      }
+    };
+    child.stdout.on('data', (d) => { stdout += d; check(); });
+    child.stderr.on('data', (d) => { stderr += d; check(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr, unanswered: opts.script.length - next }));
+  });
+}
+
+export function runIds(home: string): string[] {
+  const dir = join(home, 'runs');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+export function journal(home: string, runId: string): Array<{ type: string; [k: string]: any }> {
+  return readFileSync(join(home, 'runs', runId, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+export function world(home: string, runId: string): any {
+  return JSON.parse(readFileSync(join(home, 'runs', runId, 'world.json'), 'utf8'));
+}
+
+const READ_ONLY = /^(Describe|Get|List)/;
+export function mutatingCalls(events: Array<{ type: string; [k: string]: any }>): string[] {
+  return events.filter((e) => e.type === 'aws.call' && !READ_ONLY.test(e.operation)).map((e) => `${e.service}:${e.operation}`);
+}
