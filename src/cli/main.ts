@@ -35,6 +35,7 @@ export function buildProgram(): Command {
     .argument('<playbook>', 'playbook name (playbooks/<name>.yaml) or path')
     .option('-i, --input <name=value>', 'an input value (repeatable)', collect, [])
     .option('--auto', 'run unattended: steps with approval: auto run, others leave the run waiting (exit 3)')
+    .option('--interactive', 'ask at prompts even when stdin is not a terminal (answers are read from stdin)')
     .option('--dry-run', 'plan every step and change nothing')
     .option('--incident <id>', 'incident id tagged on resources (default: the run id)')
     .option('--wait-for-approval <duration>', 'with --auto: stay alive this long (e.g. 30m) for firebreak approve')
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     .description('finish a run that stopped (crash, Ctrl-C, waiting for approval); completed steps are not applied again')
     .argument('<run>', 'run id')
     .option('--auto', 'continue unattended')
+    .option('--interactive', 'ask at prompts even when stdin is not a terminal')
     .option('--wait-for-approval <duration>', 'with --auto: stay alive this long for firebreak approve')
     .option('-v, --verbose', 'show every AWS call')
     .action(async (runId, opts, cmd) => (await import('./commands/run.js')).resume(runId, { ...cmd.optsWithGlobals(), ...opts }));

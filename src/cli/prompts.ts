@@ -17,7 +17,8 @@ function isExit(err: unknown): boolean {
 export async function choose<V extends string>(message: string, choices: Choice<V>[], opts: { default?: string; signal?: AbortSignal; runId?: string } = {}): Promise<V> {
   const { expand } = await import('@inquirer/prompts');
   try {
-    return (await expand({ message, choices: choices as never, ...(opts.default ? { default: opts.default } : {}) }, opts.signal ? { signal: opts.signal } : {})) as V;
+    const config = { message, choices, ...(opts.default ? { default: opts.default } : {}) } as unknown as Parameters<typeof expand>[0];
+    return (await expand(config, opts.signal ? { signal: opts.signal } : {})) as V;
   } catch (err) {
     if (isExit(err)) throw new Interrupted(opts.runId);
     throw err;

@@ -63,6 +63,18 @@ class ReplayedFailure extends Error {
   }
 }
 
+/**
+ * Without a list of codes, the engine retries what is worth retrying: AWS server faults, and a
+ * verification that failed (describe calls are eventually consistent right after a change).
+ * Client errors (NotFound, AccessDenied, invalid input) fail at once: waiting does not fix them.
+ * Throttling is retried by the SDK's own retry strategy before it ever reaches here.
+ */
+function isTransient(err: unknown, code: string): boolean {
+  if (code === 'VerificationFailed') return true;
+  const fault = (err as { $fault?: string }).$fault;
+  return fault === 'server';
+}
+
 const isHalt = (e: unknown) => e instanceof WaitingForApproval || e instanceof Aborted || e instanceof Interrupted;
 
 export function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
@@ -231,7 +243,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
         return await fn();
       } catch (err) {
         const info = errorInfo(err);
-        const retryable = retry && (!retry.codes || retry.codes.includes(info.code)) && !isHalt(err) && !(err instanceof InputError) && !(err instanceof GuardrailRefusal);
+        const retryable = retry && !isHalt(err) && !(err instanceof InputError) && !(err instanceof GuardrailRefusal) && (retry.codes ? retry.codes.includes(info.code) : isTransient(err, info.code));
         if (!retryable || attempt >= attempts) throw err;
         append('step.retrying', { step: key, attempt, of: attempts, delayMs: delay, error: info });
         await o.clock.sleep(delay, o.signal);
@@ -335,6 +347,10 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
 
   const runManual = async (key: string, stepId: string, step: ManualStepT) => {
     append('step.started', { step: key });
+    if (o.dryRun) {
+      append('step.planned', { step: key, plan: { changes: [], alreadyDone: false, notes: [`manual task: ${step.title}`] } });
+      return complete(key, stepId, { status: 'planned' });
+    }
     const answer = await askManual(key, stepId, step.title, step.instructions);
     if (answer.decision === 'abort') throw new Aborted(`run ${o.runId} aborted at step '${stepId}' by ${answer.by}`);
     complete(key, stepId, { status: answer.decision === 'skip' ? 'skipped' : 'manual', output: { by: answer.by, note: answer.note } });

@@ -99,7 +99,7 @@ describe('firebreak run --auto against the simulated cloud', () => {
     const [id] = runIds(home);
     const events = journal(home, id!);
     expect(mutatingCalls(events)).toEqual([]);
-    expect(events.filter((e) => e.type === 'step.planned').map((e) => e.step)).toEqual(['preserve', 'isolate']);
+    expect(events.filter((e) => e.type === 'step.planned').map((e) => e.step)).toEqual(['preserve', 'isolate', 'forensics']);
     const w = world(home, id!);
     for (const eni of enisOf(w, INSTANCE)) expect(eni.groups.map((g: string) => groupName(w, g))).not.toContain('firebreak-isolation');
     expect(w.ec2.connections.every((c: any) => c.state === 'open')).toBe(true);
@@ -198,7 +198,7 @@ describe('interactive run (answers typed at the prompt)', () => {
 
 describe('firebreak audit verify', () => {
   it.each([
-    ['an edited field', (lines: string[]) => { lines[2] = lines[2]!.replace('"step.', '"stEp.'); return lines; }, 4],
+    ['an edited field', (lines: string[]) => { lines[2] = lines[2]!.replace(/"ts":"[^"]+"/, '"ts":"2020-01-01T00:00:00.000Z"'); return lines; }, 3],
     ['a deleted line', (lines: string[]) => { lines.splice(3, 1); return lines; }, 4],
     ['two lines swapped', (lines: string[]) => { [lines[3], lines[4]] = [lines[4]!, lines[3]!]; return lines; }, 4],
   ])('detects %s', async (_what, tamper, badLine) => {

@@ -82,7 +82,9 @@ export function runIds(home: string): string[] {
 }
 
 export function journal(home: string, runId: string): Array<{ type: string; [k: string]: any }> {
-  return readFileSync(join(home, 'runs', runId, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // Only complete lines: a live run may be writing the next one.
+  const text = readFileSync(join(home, 'runs', runId, 'journal.jsonl'), 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
 export function world(home: string, runId: string): any {

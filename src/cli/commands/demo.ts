@@ -34,7 +34,7 @@ export async function demo(opts: { interactive?: boolean; runsDir?: string; json
     sim: true,
     ...(overrides ? { approvalOverrides: overrides } : {}),
     ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
-    onJournal: (j) => j.onAppend((e) => { if (e.type === 'run.started') runDir = ''; host.onEvent?.(e); }),
+    onJournal: (j) => j.onAppend((e: { type: string; [k: string]: unknown }) => { if (e.type === 'run.started') runDir = ''; host.onEvent?.(e); }),
   });
   runDir = outcome.runDir;
   finish(outcome, opts);

@@ -3,7 +3,7 @@ import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
 import { autoHost } from '../../engine/auto-host.js';
 import type { RunHost } from '../../engine/host.js';
-import { runDir } from '../../engine/home.js';
+import { existingRunDir, runDir } from '../../engine/home.js';
 import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
 import { formatEvent } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
@@ -12,6 +12,7 @@ import { c, err, out, printJson } from '../output.js';
 export interface RunCliOptions {
   input?: string[];
   auto?: boolean;
+  interactive?: boolean;
   dryRun?: boolean;
   sim?: string | boolean;
   region?: string;
@@ -33,7 +34,7 @@ export function chooseHost(opts: RunCliOptions, dir: () => string): RunHost {
     const host = autoHost({
       get runDir() { return dir(); },
       waitMs,
-      onWaiting: ({ runId, step, kind }) => {
+      onWaiting: ({ runId, step, kind }: { runId: string; step: string; kind: string }) => {
         err(c.yellow(`⏸ run ${runId} needs a person: ${kind === 'manual' ? 'confirm the manual task' : 'approve'} step ${step}`));
         err(`  firebreak approve ${runId} ${step}${kind === 'manual' ? ' --note "done"' : '   (or --deny / --abort)'}`);
         if (waitMs > 0) err(c.dim(`  waiting up to ${opts.waitForApproval} for an answer…`));
@@ -41,7 +42,7 @@ export function chooseHost(opts: RunCliOptions, dir: () => string): RunHost {
     } as never);
     return { ...host, onEvent: print };
   }
-  if (!process.stdin.isTTY && !process.env.FIREBREAK_PROMPT_PIPE) {
+  if (!process.stdin.isTTY && !opts.interactive) {
     throw new InputError('an interactive run needs a terminal to ask for approvals', { field: '--auto', hint: 'add --auto (unattended, waits for firebreak approve) or --dry-run' });
   }
   return interactiveHost({ verbose: !!opts.verbose });
@@ -81,7 +82,7 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
       signal: intr.signal,
       onJournal: (j) => {
         runId = (j as unknown as { runId?: string }).runId ?? runId;
-        j.onAppend((e) => {
+        j.onAppend((e: { type: string; [k: string]: unknown }) => {
           if (e.type === 'run.started') runId = e.runId as string;
           host.onEvent?.(e);
         });
@@ -94,6 +95,7 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
 }
 
 export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
+  existingRunDir(runId, { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }); // unknown run: exit 2 before anything else
   const host = chooseHost(opts, () => runDir(runId, { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }));
   const intr = interruptOnSignals();
   try {
@@ -105,7 +107,7 @@ export async function resume(runId: string, opts: RunCliOptions): Promise<void> 
       ...(opts.config ? { configFile: opts.config } : {}),
       ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
       signal: intr.signal,
-      onJournal: (j) => j.onAppend((e) => host.onEvent?.(e)),
+      onJournal: (j) => j.onAppend((e: { type: string; [k: string]: unknown }) => host.onEvent?.(e)),
     });
     finish(outcome, opts);
   } finally {
@@ -121,7 +123,7 @@ export function finish(o: RunOutcome, opts: { json?: boolean }): void {
   } else {
     out(`run ${o.runId}: ${o.status}${o.waitingStep ? ` (step ${o.waitingStep})` : ''}`);
     if (o.error && o.status !== 'waiting') out(`  ${o.error.code}: ${o.error.message}`);
-    if (o.error?.hint) out(`  fix: ${o.error.hint}`);
+    if (o.error?.hint && o.status !== 'waiting') out(`  fix: ${o.error.hint}`);
     if (o.status === 'waiting') out(`  next: firebreak approve ${o.runId} ${o.waitingStep}   then   firebreak resume ${o.runId} --auto`);
     if (o.status === 'interrupted' || o.status === 'failed') out(`  resume: firebreak resume ${o.runId}`);
     out(`  journal: firebreak audit show ${o.runId}`);

@@ -1,15 +1,40 @@
-// STUB — to be replaced by the simulated ec2 service (see src/sim/service.ts).
-import { z } from 'zod';
+/**
+ * The simulated Amazon EC2 service: its world slice (ec2-schema.ts) and the handlers for the
+ * commands Firebreak sends, with AWS's shapes, error codes and DryRun behaviour.
+ */
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
-import type { SimService } from '../service.js';
+import type { SimHandler, SimService } from '../service.js';
+import { ec2Schema, type Ec2World } from '../ec2-schema.js';
+import type { Ctx } from '../ec2-common.js';
+import { instanceHandlers } from '../ec2-instances.js';
+import { securityGroupHandlers } from '../ec2-security-groups.js';
+import { networkHandlers } from '../ec2-network.js';
+import { settleSnapshots, storageHandlers } from '../ec2-storage.js';
+import { tagHandlers } from '../ec2-tags.js';
+import { profileHandlers } from '../ec2-profiles.js';
 
-export const schema = z.object({}).default({});
-export type Ec2World = z.infer<typeof schema>;
+export const schema = ec2Schema;
+export type { Ec2World };
+
+/** Before each call, let simulated time finish the snapshots whose time has come. */
+function settled(handler: SimHandler): SimHandler {
+  return (ctx, input) => {
+    if (settleSnapshots(ctx as Ctx)) ctx.changed();
+    return handler(ctx, input);
+  };
+}
+
+const handlers: Record<string, SimHandler> = {};
+for (const [name, h] of Object.entries({
+  ...instanceHandlers, ...securityGroupHandlers, ...networkHandlers, ...storageHandlers, ...tagHandlers, ...profileHandlers,
+})) {
+  handlers[name] = settled(h);
+}
 
 export const service: SimService<Ec2World> = {
   clientName: 'EC2Client',
   key: 'ec2',
-  schema,
-  handlers: {},
+  schema: schema as unknown as SimService<Ec2World>['schema'],
+  handlers,
   exception: EC2ServiceException,
 };

@@ -1,0 +1,260 @@
+/**
+ * The simulated cloud: a world answered to the real AWS SDK v3 clients from inside their
+ * middleware stack. The one middleware sits at the `deserialize` step, so everything before it
+ * (validation, serialization, signing, the SDK's retry strategy) runs exactly as against AWS;
+ * only the network and the response parsing are replaced.
+ */
+import { createHash } from 'node:crypto';
+import type { AwsCredentialIdentity, Pluggable } from '@smithy/types';
+import { SimClock, type Clock } from '../core/clock.js';
+import type { SimCaller, SimContext, SimService } from './service.js';
+import { services } from './services/index.js';
+import type { World } from './world.js';
+import { FaultInjector, type Fault, type FaultHandle } from './faults.js';
+import { RateLimiter } from './ratelimit.js';
+import { buildAwsError, serviceErrorCode } from './aws-error.js';
+import { sequenceId } from './ids.js';
+import { isConnectionOpen, openConnection, type OpenConnectionSpec } from './connections.js';
+import type { ConnectionT } from './ec2-schema.js';
+import { identify, recordKeyUse } from './identity.js';
+
+/** One command the simulated cloud answered (or refused). */
+export interface SimCall {
+  seq: number;
+  /** The service's world key, e.g. 'ec2'. */
+  service: string;
+  operation: string;
+  input: unknown;
+  /** The AWS error code, when the call failed with one. */
+  error?: string;
+  dryRun: boolean;
+  requestId: string;
+  /** Simulated time of the call. */
+  at: string;
+}
+
+export interface SimCloudOptions {
+  /** Default: a SimClock started at `world.time`. */
+  clock?: Clock;
+  /** Called after every call that changed the world (with `world.time` brought up to date). */
+  onChange?: (world: World) => void;
+  /** Wall time in ms for rate limits (default performance.now); injectable for tests. */
+  wallClock?: () => number;
+}
+
+export interface SimFaults {
+  add(fault: Fault): FaultHandle;
+  clear(): void;
+  list(): Array<Fault & { id: number; fired: number }>;
+}
+
+export interface SimCloud {
+  readonly world: World;
+  readonly clock: Clock;
+  readonly region: string;
+  /** Static fake credentials for the SDK to sign with. */
+  readonly credentials: AwsCredentialIdentity;
+  /** Add to a client with `client.middlewareStack.use(sim.plugin)`. */
+  readonly plugin: Pluggable<any, any>;
+  /** The options `createClients` (src/cloud/clients.ts) needs to talk to this cloud. */
+  readonly clientOptions: { region: string; credentials: AwsCredentialIdentity; plugins: Pluggable<any, any>[] };
+  /** Every command answered, in order. */
+  readonly calls: readonly SimCall[];
+  readonly faults: SimFaults;
+  /** A flow to or from an instance (tabletop inject); see connections.ts. */
+  openConnection(spec: OpenConnectionSpec): ConnectionT;
+  isConnectionOpen(id: string): boolean;
+}
+
+/**
+ * AWS's documentation example keys: obviously fake, and accepted by the SDK's signer.
+ * A fresh object for each use: the SDK records where credentials came from on the object itself.
+ */
+const RESPONDER_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+const fakeCredentials = (): AwsCredentialIdentity => ({
+  accessKeyId: RESPONDER_KEY_ID,
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+});
+
+/** Services whose endpoint is per Region (a client for another Region would see another world). */
+const REGIONAL = new Set(['EC2Client', 'AutoScalingClient', 'ElasticLoadBalancingV2Client', 'DLMClient', 'SNSClient']);
+
+const IAM_PREFIX: Record<string, string> = {
+  EC2Client: 'ec2', STSClient: 'sts', IAMClient: 'iam', AutoScalingClient: 'autoscaling',
+  ElasticLoadBalancingV2Client: 'elasticloadbalancing', DLMClient: 'dlm', SupportClient: 'support', SNSClient: 'sns',
+};
+
+function requestIdFor(accountId: string, seq: number): string {
+  const h = createHash('sha256').update(`request/${accountId}/${seq}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Access key id and Region from a SigV4 Authorization header (`Credential=AKID/date/region/service/aws4_request`). */
+function signedScope(request: unknown): { accessKeyId?: string; region?: string } {
+  const headers = (request as { headers?: Record<string, string> } | undefined)?.headers ?? {};
+  const auth = headers.authorization ?? headers.Authorization ?? '';
+  const m = /Credential=([^/]+)\/\d{8}\/([^/]+)\//.exec(auth);
+  return m ? { accessKeyId: m[1], region: m[2] } : {};
+}
+
+/** A command the simulation has no handler for: a gap in the simulator, never an AWS answer. */
+export class NotImplemented extends Error {
+  constructor(readonly action: string) {
+    super(`the simulated cloud does not implement ${action}`);
+    this.name = 'NotImplemented';
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimCloud {
+  const clock = opts.clock ?? new SimClock(world.time);
+  const byClient = new Map<string, SimService<any>>(services.map((s) => [s.clientName, s as SimService<any>]));
+  const injector = new FaultInjector(world.faults);
+  const limiter = world.rateLimits ? new RateLimiter(world.rateLimits, opts.wallClock) : undefined;
+  const calls: SimCall[] = [];
+  let seq = 0;
+
+  const notifyChange = () => {
+    world.time = clock.now().toISOString();
+    opts.onChange?.(world);
+  };
+
+  const answer = async (clientName: string, commandName: string, input: unknown, request: unknown) => {
+    const service = byClient.get(clientName);
+    const operation = commandName.replace(/Command$/, '');
+    const prefix = IAM_PREFIX[clientName] ?? clientName.replace(/Client$/, '').toLowerCase();
+    if (!service) throw new NotImplemented(`${prefix}:${operation}`);
+    const scope = signedScope(request);
+    if (REGIONAL.has(clientName) && scope.region && scope.region !== world.region) {
+      throw new Error(`the simulated cloud holds Region ${world.region} only; this ${clientName} was built for ${scope.region}`);
+    }
+
+    seq += 1;
+    const requestId = requestIdFor(world.account.id, seq);
+    const dryRun = (input as { DryRun?: unknown } | undefined)?.DryRun === true;
+    const call: SimCall = { seq, service: service.key, operation, input: structuredClone(input), dryRun, requestId, at: clock.now().toISOString() };
+    calls.push(call);
+
+    const fail = (code: string, message: string, httpStatus?: number): never => {
+      const e = serviceErrorCode(clientName, code, httpStatus);
+      throw buildAwsError({ clientName, exception: service.exception, code: e.code, message, status: e.status, requestId });
+    };
+
+    let changed = false;
+    const ctx: SimContext<World> = {
+      world,
+      clock,
+      region: world.region,
+      accountId: world.account.id,
+      caller: { arn: world.caller.arn, userId: world.caller.userId, account: world.account.id },
+      requestId,
+      fail,
+      newId: (p: string, hexLength?: number) => {
+        world.idCounter += 1;
+        return sequenceId(world.account.id, p, world.idCounter, hexLength);
+      },
+      changed: () => { changed = true; },
+    };
+
+    try {
+      try {
+        await authenticate(ctx, clientName, prefix, operation, scope.accessKeyId, () => { changed = true; });
+        const hit = injector.check([prefix, service.key], operation);
+        const delay = (world.latencyMs ?? 0) + hit.latencyMs;
+        if (delay > 0) await sleep(delay);
+        if (limiter && clientName === 'EC2Client' && !limiter.allow(operation)) {
+          fail('RequestLimitExceeded', 'Request limit exceeded.', 503);
+        }
+        if (hit.error) {
+          const e = serviceErrorCode(clientName, hit.error.code, hit.error.status);
+          fail(e.code, hit.error.message ?? defaultFaultMessage(e.code, prefix, operation, ctx.caller.arn), e.status);
+        }
+        const handler = service.handlers[operation];
+        if (!handler) throw new NotImplemented(`${prefix}:${operation}`);
+        const result = await handler(ctx, input ?? {});
+        return { output: structuredClone((result ?? {}) as Record<string, unknown>), requestId };
+      } finally {
+        if (changed) notifyChange();
+      }
+    } catch (err) {
+      call.error = err instanceof NotImplemented ? 'NotImplemented' : (err as Error).name;
+      throw err;
+    }
+  };
+
+  const plugin: Pluggable<any, any> = {
+    applyToStack(stack) {
+      stack.add(
+        (_next: unknown, context: { clientName?: string; commandName?: string }) => async (args: { input: unknown; request?: unknown }) => {
+          const { output, requestId } = await answer(context.clientName ?? '', context.commandName ?? '', args.input, args.request);
+          return {
+            output: { ...output, $metadata: { httpStatusCode: 200, requestId } },
+            response: { statusCode: 200, headers: {} },
+          };
+        },
+        { step: 'deserialize', priority: 'high', name: 'firebreakSim' },
+      );
+    },
+  };
+
+  return {
+    world,
+    clock,
+    region: world.region,
+    get credentials() { return fakeCredentials(); },
+    plugin,
+    get clientOptions() { return { region: world.region, credentials: fakeCredentials(), plugins: [plugin] }; },
+    calls,
+    faults: {
+      add: (f) => injector.add(f),
+      clear: () => injector.clear(),
+      list: () => injector.list(),
+    },
+    openConnection(spec) {
+      const c = openConnection(world, spec, clock.now());
+      notifyChange();
+      return c;
+    },
+    isConnectionOpen: (id) => isConnectionOpen(world, id),
+  };
+}
+
+/**
+ * Refuse what AWS would refuse before looking at the request: credentials it does not know or
+ * that expired (every operation), and principals under an explicit deny (every operation but
+ * sts:GetCallerIdentity, which AWS answers even then).
+ */
+async function authenticate(ctx: SimContext<World>, clientName: string, prefix: string, operation: string, accessKeyId: string | undefined, changed: () => void): Promise<void> {
+  const id = await identify(ctx.world, accessKeyId, RESPONDER_KEY_ID, ctx, ctx.clock.now());
+  if (id.ok) {
+    ctx.caller = id.caller;
+    if (id.longTermKey) {
+      recordKeyUse(ctx.world, id.longTermKey, { at: ctx.clock.now(), service: prefix, region: ctx.region });
+      changed();
+    }
+    return;
+  }
+  const ec2 = clientName === 'EC2Client';
+  if (id.problem === 'unknown-key') {
+    if (ec2) ctx.fail('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+    ctx.fail('InvalidClientTokenId', id.message, 403);
+  }
+  if (id.problem === 'expired') {
+    if (ec2) ctx.fail('RequestExpired', 'Request has expired.', 400);
+    ctx.fail('ExpiredToken', id.message, 400);
+  }
+  ctx.caller = id.caller!;
+  if (clientName === 'STSClient' && operation === 'GetCallerIdentity') return;
+  ctx.fail('AccessDenied', `${ec2 ? 'You are not authorized to perform this operation. ' : ''}User: ${id.caller!.arn} is not authorized to perform: ${prefix}:${operation} with an explicit deny`, 403);
+}
+
+function defaultFaultMessage(code: string, prefix: string, operation: string, callerArn: string): string {
+  if (code === 'UnauthorizedOperation') return 'You are not authorized to perform this operation.';
+  if (code === 'AccessDenied' || code === 'AccessDeniedException' || code === 'AuthorizationError') {
+    return `User: ${callerArn} is not authorized to perform: ${prefix}:${operation}`;
+  }
+  if (code === 'RequestLimitExceeded') return 'Request limit exceeded.';
+  if (code === 'Throttling' || code === 'ThrottlingException' || code === 'Throttled') return 'Rate exceeded';
+  return `${code} (injected fault)`;
+}

@@ -1,0 +1,194 @@
+/**
+ * The simulated world: one account in one region, the identity that calls, a start time, faults,
+ * and one slice per simulated service. Loaded from YAML or JSON, validated with zod; every
+ * problem is reported with file:line:col and the dotted path of the field.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, stringify, type Document } from 'yaml';
+import { InputError } from '../core/errors.js';
+import { FaultSchema } from './faults.js';
+import { RateLimitsSchema } from './ratelimit.js';
+import { awsStyleId } from './ids.js';
+import { services } from './services/index.js';
+import type { schema as ec2Schema } from './services/ec2.js';
+import type { schema as stsSchema } from './services/sts.js';
+import type { schema as iamSchema } from './services/iam.js';
+import type { schema as autoscalingSchema } from './services/autoscaling.js';
+import type { schema as elbv2Schema } from './services/elbv2.js';
+import type { schema as dlmSchema } from './services/dlm.js';
+import type { schema as supportSchema } from './services/support.js';
+import type { schema as snsSchema } from './services/sns.js';
+
+const base = {
+  account: z.strictObject({
+    id: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
+    alias: z.string().optional(),
+  }),
+  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a region such as us-east-1').default('us-east-1'),
+  caller: z
+    .strictObject({
+      arn: z.string().regex(/^arn:aws[\w-]*:(iam|sts)::\d{12}:.+$/, 'an IAM or STS ARN'),
+      userId: z.string().min(1),
+    })
+    .optional()
+    .describe('who STS GetCallerIdentity says is calling; default: IAM user "responder" in the account'),
+  time: z.iso.datetime({ offset: true }).default('2026-01-01T00:00:00Z').describe('simulated time (ISO 8601); kept current when the world is saved'),
+  faults: z.array(FaultSchema).default([]),
+  rateLimits: RateLimitsSchema.optional(),
+  latencyMs: z.number().int().nonnegative().optional().describe('real delay added to every call (benchmarks)'),
+  idCounter: z.number().int().nonnegative().default(0).describe('how many ids the simulation has handed out; keeps new ids unique across saves'),
+};
+
+const BaseShape = z.strictObject(base);
+type BaseWorld = Omit<z.output<typeof BaseShape>, 'caller'> & { caller: { arn: string; userId: string } };
+
+/** One typed slice per service, keyed by the service's world key. */
+export interface WorldSlices {
+  ec2: z.output<typeof ec2Schema>;
+  sts: z.output<typeof stsSchema>;
+  iam: z.output<typeof iamSchema>;
+  autoscaling: z.output<typeof autoscalingSchema>;
+  elbv2: z.output<typeof elbv2Schema>;
+  dlm: z.output<typeof dlmSchema>;
+  support: z.output<typeof supportSchema>;
+  sns: z.output<typeof snsSchema>;
+}
+
+export type World = BaseWorld & WorldSlices;
+
+/** The IAM user a world calls as when it names no caller. */
+export function defaultCaller(accountId: string): { arn: string; userId: string } {
+  const arn = `arn:aws:iam::${accountId}:user/responder`;
+  return { arn, userId: awsStyleId('AIDA', arn) };
+}
+
+function buildSchema() {
+  const slices: Record<string, z.ZodType> = {};
+  for (const s of services) slices[s.key] = s.schema as z.ZodType;
+  return z.strictObject({ ...base, ...slices }).transform((w) => ({ ...w, caller: w.caller ?? defaultCaller(w.account.id) }));
+}
+
+/** The world's zod schema (output: World). */
+export const worldSchema = buildSchema() as unknown as z.ZodType<World>;
+
+/** The JSON Schema editors use for world files (`# yaml-language-server: $schema=…`). */
+export function worldJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(worldSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+type PathKey = string | number;
+
+function dotted(p: readonly PropertyKey[]): string {
+  return p.map(String).join('.');
+}
+
+/** The node a zod issue points at, or the nearest node above it that exists. */
+function locate(doc: Document, lines: LineCounter, file: string, p: readonly PathKey[], unknownKey?: string) {
+  let node: unknown = doc.contents;
+  for (const key of p) {
+    if (!isMap(node) && !(node && typeof node === 'object' && 'items' in node)) break;
+    const next = (node as unknown as { get(k: unknown, keep: boolean): unknown }).get(key, true);
+    if (next === undefined) break;
+    node = next;
+  }
+  let range = (node as { range?: [number, number, number] } | undefined)?.range;
+  if (unknownKey && isMap(node)) {
+    const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && it.key.value === unknownKey);
+    const keyRange = pair && isScalar(pair.key) ? pair.key.range : undefined;
+    if (keyRange) range = keyRange;
+  }
+  const at = lines.linePos(range?.[0] ?? 0);
+  return { file, line: at.line, col: at.col };
+}
+
+/** Parse and validate a world from YAML or JSON text. `file` names it in error messages. */
+export function parseWorld(text: string, file: string): World {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const errs = doc.errors.map((e) => {
+      const at = lines.linePos(e.pos[0]);
+      return new InputError(`failed to parse world: ${e.message.split('\n')[0]}`, { pos: { file, line: at.line, col: at.col } });
+    });
+    throw new InputError(errs[0]!.message, { pos: errs[0]!.pos!, more: errs.slice(1) });
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || data === undefined) {
+    throw new InputError('failed to load world: the file is empty', { pos: { file, line: 1, col: 1 } });
+  }
+  const parsed = worldSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const errs = parsed.error.issues.map((issue) => {
+    const p = issue.path as PathKey[];
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0]!;
+      return new InputError(`unknown field '${key}'${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `'${k}'`).join(', ')})` : ''}`, {
+        pos: locate(doc, lines, file, p, key),
+        field: dotted([...p, key]),
+      });
+    }
+    return new InputError(issue.message, { pos: locate(doc, lines, file, p), field: dotted(p) || undefined } as { pos: ReturnType<typeof locate>; field?: string });
+  });
+  const first = errs[0]!;
+  throw new InputError(first.message, { pos: first.pos!, ...(first.field ? { field: first.field } : {}), more: errs.slice(1) });
+}
+
+/** Read and validate a world file (YAML or JSON). */
+export async function loadWorld(file: string): Promise<World> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`failed to read world ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseWorld(text, file);
+}
+
+const HEADER = /^# yaml-language-server:.*\n/;
+
+/**
+ * Write the world atomically: a temporary file in the same folder, fsynced, then renamed over
+ * the target, so a crash leaves either the old world or the new one, never half of each.
+ * JSON for `.json` files, YAML otherwise (keeping an existing schema comment line).
+ */
+export async function saveWorld(world: World, file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const isJson = file.toLowerCase().endsWith('.json');
+  let text: string;
+  if (isJson) {
+    text = JSON.stringify(world, null, 2) + '\n';
+  } else {
+    let header = '';
+    try {
+      const old = await fs.readFile(file, 'utf8');
+      header = HEADER.exec(old)?.[0] ?? '';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    text = header + stringify(world, { lineWidth: 0 });
+  }
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, 'wx');
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw new Error(`failed to save world ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  // The rename is durable only once the folder itself is synced.
+  const dirHandle = await fs.open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
