@@ -8,8 +8,18 @@ import isolateInstance from './ec2/isolate-instance.js';
 import restoreSecurityGroups from './ec2/restore-security-groups.js';
 import { enableTerminationProtection, disableTerminationProtection } from './ec2/termination-protection.js';
 import manualTask from './core/manual-task.js';
+// ec2 action imports (more below this line)
+// iam and support action imports (more below this line)
 
-const all: ActionDef[] = [isolateInstance, restoreSecurityGroups, enableTerminationProtection, disableTerminationProtection, manualTask];
+const all: ActionDef[] = [
+  manualTask,
+  // ec2 actions
+  isolateInstance,
+  restoreSecurityGroups,
+  enableTerminationProtection,
+  disableTerminationProtection,
+  // iam and support actions
+];
 
 export const actions: ReadonlyMap<string, ActionDef> = new Map(all.map((a) => [a.id, a]));
 export const actionIds: ReadonlySet<string> = new Set(actions.keys());

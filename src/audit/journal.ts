@@ -66,10 +66,9 @@ export class Journal {
       new FirebreakError(`failed to open journal ${file}: ${why}`, { hint: VERIFY_HINT, ...(cause === undefined ? {} : { cause }) });
     if (openFiles.has(path)) throw failOpen('it is already open in this process');
     const headFile = headPathFor(path);
-    mkdirSync(dirname(path), { recursive: true });
-
     let head: HeadRecord | undefined;
     try {
+      mkdirSync(dirname(path), { recursive: true });
       head = readHead(headFile);
     } catch (err) {
       throw failOpen((err as Error).message, err);
@@ -117,7 +116,12 @@ export class Journal {
     if (!head && count > 0) repairs.push({ reason: 'head-missing', line: count, note: `${basename(headFile)} was rebuilt from the journal` });
 
     // The head is created before the journal, so a head without a journal means nothing was lost.
-    const headFd = openSync(headFile, constants.O_RDWR | constants.O_CREAT, 0o644);
+    let headFd: number;
+    try {
+      headFd = openSync(headFile, constants.O_RDWR | constants.O_CREAT, 0o644);
+    } catch (err) {
+      throw failOpen((err as Error).message, err);
+    }
     let fd: number;
     try {
       if (!head) {

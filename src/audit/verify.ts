@@ -8,15 +8,21 @@
  * hash of the last line written (see journal.ts for when it is written).
  *
  * The check streams the file once, hashes each line's raw bytes and reads only the seq prefix and
- * the fixed-width prev suffix of each line: the writer fixes that layout, and the hashes prove
- * every other byte. Nothing is JSON-parsed. When the chain breaks, the checker keeps reading to
+ * the fixed-width prev suffix of each line: the writer fixes that layout, and the hashes (the next
+ * line's prev, or the head for the last line) vouch for every other byte. Nothing is JSON-parsed. When the chain breaks, the checker keeps reading to
  * tell an edit from a removal, an insertion or a reordering, and names the line to look at.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { hash } from 'node:crypto';
+import { FirebreakError } from '../core/errors.js';
 
 export const ZERO_HASH = '0'.repeat(64);
 
+/**
+ * On failure, `line` is the line to look at: the one changed, inserted or out of place, or where
+ * lines are missing (one past the end for a cut tail); 0 when the head file itself is damaged.
+ * `reason` starts with "line N:".
+ */
 export type VerifyResult = { ok: true; events: number; head: string } | { ok: false; line: number; reason: string };
 
 export interface HeadRecord {
@@ -80,7 +86,12 @@ export function verifyJournal(file: string, opts: VerifyOptions = {}): VerifyRes
     }
   }
   const checker = new ChainChecker(head?.seq ?? 0);
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new FirebreakError(`failed to verify journal ${file}: ${(err as Error).message}`, { cause: err });
+  }
   try {
     const chunk = Buffer.allocUnsafe(4 << 20);
     let carry: Buffer | undefined;

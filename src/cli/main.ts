@@ -86,6 +86,77 @@ export function buildProgram(): Command {
     .addOption(new Option('--interactive', 'approve each step yourself'))
     .action(async (opts, cmd) => (await import('./commands/demo.js')).demo({ ...cmd.optsWithGlobals(), ...opts }));
 
+  // ── Commands below are registered here (so --help lists them) and implemented in their modules. ──
+  homeOptions(backendOptions(program.command('undo')))
+    .description('undo completed steps of a run, newest first, through plan → approve → apply → verify')
+    .argument('<run>', 'run id')
+    .argument('[steps...]', 'only these steps (default: every step that recorded an undo)')
+    .option('--auto', 'apply without prompting (each undo step still follows its approval policy: required)')
+    .option('--interactive', 'ask at prompts even when stdin is not a terminal')
+    .option('--dry-run', 'plan the undo only')
+    .action(async (runId, steps, opts, cmd) => (await import('./commands/undo.js')).undo(runId, steps, { ...cmd.optsWithGlobals(), ...opts }));
+
+  program
+    .command('iam-policy')
+    .description('print the least-privilege IAM policy a playbook needs')
+    .argument('<playbook>', 'playbook name or path')
+    .action(async (playbook, opts, cmd) => (await import('./commands/iam-policy.js')).iamPolicy(playbook, { ...cmd.optsWithGlobals(), ...opts }));
+
+  homeOptions(backendOptions(program.command('trigger')))
+    .description('start (or join) the run for one alert: GuardDuty, Security Hub, CloudWatch alarm via SNS, or generic JSON')
+    .requiredOption('--event <file>', "the alert JSON ('-' for stdin)")
+    .option('--routes <file>', 'routing table (default: ./routes.yaml)')
+    .option('--wait-for-approval <duration>', 'stay alive this long for firebreak approve')
+    .action(async (opts, cmd) => (await import('./commands/trigger.js')).trigger({ ...cmd.optsWithGlobals(), ...opts }));
+
+  homeOptions(backendOptions(program.command('serve')))
+    .description('receive alerts over HTTP: SNS deliveries (POST /sns) and HMAC-signed JSON (POST /alerts)')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port', '8787')
+    .option('--routes <file>', 'routing table (default: ./routes.yaml)')
+    .action(async (opts, cmd) => (await import('./commands/serve.js')).serve({ ...cmd.optsWithGlobals(), ...opts }));
+
+  homeOptions(program.command('tabletop'))
+    .description('run a tabletop exercise: a scenario against the simulated cloud on a simulated clock, scored, with an after-action report')
+    .argument('<scenario>', 'scenario name (scenarios/<name>.yaml) or path')
+    .option('--auto', "play the playbooks' automatic policy (a regression test of the playbooks)")
+    .option('--seed <n>', 'random seed', '1')
+    .option('--speed <x>', 'real-time pacing: simulated seconds per real second (default: as fast as possible)')
+    .option('--decisions <file>', 'scripted player decisions (YAML)')
+    .option('--out <dir>', 'where to write the report (default: the exercise run folder)')
+    .action(async (scenario, opts, cmd) => (await import('./commands/tabletop.js')).tabletop(scenario, { ...cmd.optsWithGlobals(), ...opts }));
+
+  program
+    .command('docs')
+    .description('write runbooks/<playbook>.md and runbooks/actions.md from the playbooks and the action registry')
+    .option('--check', 'exit 1 if a generated file is stale (CI)')
+    .action(async (opts, cmd) => (await import('./commands/docs.js')).docs({ ...cmd.optsWithGlobals(), ...opts }));
+
+  program
+    .command('schemas')
+    .description('write the JSON Schemas of playbooks, routes, scenarios and worlds to schemas/')
+    .option('--check', 'exit 1 if a schema file is stale (CI)')
+    .action(async (opts, cmd) => (await import('./commands/schemas.js')).schemas({ ...cmd.optsWithGlobals(), ...opts }));
+
+  program
+    .command('list')
+    .description('list playbooks with titles and controls')
+    .option('--actions', 'list actions instead')
+    .action(async (opts, cmd) => (await import('./commands/list.js')).list({ ...cmd.optsWithGlobals(), ...opts }));
+
+  program
+    .command('show')
+    .description("print a playbook's runbook in the terminal")
+    .argument('<playbook>', 'playbook name or path')
+    .action(async (playbook, opts, cmd) => (await import('./commands/show.js')).show(playbook, { ...cmd.optsWithGlobals(), ...opts }));
+
+  homeOptions(program.command('report'))
+    .description('the incident timeline of a run, from its journal, as Markdown or self-contained HTML')
+    .argument('<run>', 'run id')
+    .option('--format <format>', 'md or html', 'md')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action(async (runId, opts, cmd) => (await import('./commands/report.js')).report(runId, { ...cmd.optsWithGlobals(), ...opts }));
+
   return program;
 }
 

@@ -24,6 +24,8 @@ export interface SimCall {
   /** The service's world key, e.g. 'ec2'. */
   service: string;
   operation: string;
+  /** The IAM action the call needs, e.g. 'ec2:DescribeInstances' (for least-privilege checks). */
+  action: string;
   input: unknown;
   /** The AWS error code, when the call failed with one. */
   error?: string;
@@ -133,7 +135,7 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     seq += 1;
     const requestId = requestIdFor(world.account.id, seq);
     const dryRun = (input as { DryRun?: unknown } | undefined)?.DryRun === true;
-    const call: SimCall = { seq, service: service.key, operation, input: structuredClone(input), dryRun, requestId, at: clock.now().toISOString() };
+    const call: SimCall = { seq, service: service.key, operation, action: `${prefix}:${operation}`, input: structuredClone(input), dryRun, requestId, at: clock.now().toISOString() };
     calls.push(call);
 
     const fail = (code: string, message: string, httpStatus?: number): never => {

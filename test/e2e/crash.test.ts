@@ -57,6 +57,7 @@ describe('kill -9 at any point, then resume', () => {
     const id = await killAfter(home, slowWorld(home), lines);
     const before = journal(home, id);
     const doneBefore = new Set(completedKeys(before));
+    expect(before.some((e) => e.type === 'run.waiting'), 'the kill landed after the run had finished').toBe(false);
 
     const resumed = await cli(['resume', id, '--auto'], { home });
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(3);

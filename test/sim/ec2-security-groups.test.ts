@@ -65,7 +65,7 @@ describe('CreateSecurityGroup', () => {
     [{ GroupName: 'x', Description: 'x', VpcId: VPC, DryRun: true }, 'DryRunOperation', /DryRun flag is set/],
   ])('%j fails with %s and creates nothing', async (input, code, message) => {
     const { ec2, world } = harness();
-    const err = await rejection(ec2.send(new CreateSecurityGroupCommand(input)));
+    const err = await rejection(ec2.send(new CreateSecurityGroupCommand(input as never)));
     expect(err.name).toBe(code);
     expect(err.message).toMatch(message);
     expect(world.ec2.securityGroups).toHaveLength(3);
