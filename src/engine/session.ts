@@ -21,9 +21,9 @@ import type { LoadedPlaybook } from '../playbook/schema.js';
 import { createSimCloud, loadWorld, type SimCloud, type World } from '../sim/index.js';
 import { saveWorldSync } from './world-file.js';
 import { replay, type ReplayState, type RunStatus } from './events.js';
-import { existingRunDir, locksDir, newRunId, runDir as runDirOf, type HomeOptions } from './home.js';
+import { existingRunDir, homeDir, newRunId, runDir as runDirOf, type HomeOptions } from './home.js';
 import type { RunHost } from './host.js';
-import { acquireLock, lockResource, type Lock } from './lock.js';
+import { acquireLock, describeHolder, lockResource, readLock, resourceLockPath, type Lock } from './lock.js';
 import { assertAccountAllowed, guardrails } from './guardrails.js';
 import { executeRun, errorInfo, type RunResult } from './runner.js';
 
@@ -240,8 +240,11 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
       signal: interrupt.signal,
       beforeWrite,
       lockTarget: async (t) => {
-        const lock = await lockResource(locksDir(o), t.kind, t.id, { runId, purpose: 'target' });
-        if (!lock) throw new FirebreakError(`${t.kind} ${t.id} is locked by another run`, { hint: 'firebreak runs   (find the run working on it)' });
+        const lock = await lockResource(homeDir(o), t.kind, t.id, { runId, purpose: 'target' });
+        if (!lock) {
+          const holder = readLock(resourceLockPath(homeDir(o), t.kind, t.id));
+          throw new FirebreakError(holder ? describeHolder(`${t.kind} ${t.id}`, holder) : `${t.kind} ${t.id} is locked by another run`, { hint: 'firebreak runs   (find the run working on it)' });
+        }
         held.push(lock);
       },
     }).catch((err): RunResult => ({ status: 'failed', error: errorInfo(err) }));
