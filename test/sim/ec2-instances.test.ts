@@ -34,7 +34,7 @@ describe('DescribeInstances', () => {
     expect(i.NetworkInterfaces!.map((n) => [n.NetworkInterfaceId, n.Attachment!.DeviceIndex])).toEqual([[WEB_ETH0, 0], [WEB_ETH1, 1]]);
     expect(i.SecurityGroups).toEqual([{ GroupId: SG_WEB, GroupName: 'web' }]);
     expect(i.BlockDeviceMappings!.map((b) => b.Ebs!.VolumeId)).toEqual([VOL_ROOT, VOL_DATA]);
-    expect(i.IamInstanceProfile!.Arn).toBe('arn:aws:iam::111122223333:instance-profile/web-server');
+    expect(i.IamInstanceProfile!.Arn).toBe('arn:aws:iam::111122223333:instance-profile/web-app-profile');
     expect(i.Tags).toContainEqual({ Key: 'Name', Value: 'web-1' });
   });
 

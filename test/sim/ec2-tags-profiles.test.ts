@@ -47,13 +47,13 @@ describe('tags', () => {
 });
 
 const profile = (name: string) => ({ name, path: '/', createDate: '2025-01-01T00:00:00Z', roles: [] });
-const withProfiles = () => demoWorld((w) => { w.iam.instanceProfiles.push(profile('web-server'), profile('quarantine'), profile('db')); });
+const withProfiles = () => demoWorld((w) => { w.iam.instanceProfiles.push(profile('quarantine'), profile('db')); });
 
 describe('IAM instance profile associations', () => {
   it('describes, replaces and removes the association', async () => {
     const { ec2, world } = harness(withProfiles());
     const d = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [WEB] }] }));
-    expect(d.IamInstanceProfileAssociations).toMatchObject([{ AssociationId: ASSOC, InstanceId: WEB, State: 'associated', IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/web-server' } }]);
+    expect(d.IamInstanceProfileAssociations).toMatchObject([{ AssociationId: ASSOC, InstanceId: WEB, State: 'associated', IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/web-app-profile' } }]);
     const r = await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: ASSOC, IamInstanceProfile: { Name: 'quarantine' } }));
     expect(r.IamInstanceProfileAssociation).toMatchObject({ InstanceId: WEB, State: 'associating', IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/quarantine' } });
     expect(world.ec2.iamInstanceProfileAssociations.map((a) => a.instanceProfileArn)).toEqual(['arn:aws:iam::111122223333:instance-profile/quarantine']);

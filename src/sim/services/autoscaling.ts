@@ -371,6 +371,32 @@ function matchesFilters(g: AsgGroup, filters: { Name?: string; Values?: string[]
 // ---------------------------------------------------------------------------------------------
 
 const handlers: SimService['handlers'] = {
+  /**
+   * Bounds and desired capacity. As in AWS, a desired capacity left out is moved into the new
+   * [min, max] range; when that means more instances, the group launches them (modelled on an
+   * existing member). Scale-in terminations are not modelled: the call is refused instead of
+   * pretending, so a test that needs them fails loudly.
+   */
+  UpdateAutoScalingGroup(ctx, input: { AutoScalingGroupName?: string; MinSize?: number; MaxSize?: number; DesiredCapacity?: number }) {
+    const g = groupOrFail(ctx, required<string>(ctx, input, 'AutoScalingGroupName'));
+    const min = input.MinSize ?? g.minSize;
+    const max = input.MaxSize ?? g.maxSize;
+    if (min > max) ctx.fail('ValidationError', `Max bound, ${max}, must be greater than or equal to min bound, ${min}`, 400);
+    const asked = input.DesiredCapacity;
+    if (asked !== undefined && (asked < min || asked > max)) {
+      ctx.fail('ValidationError', `Desired capacity:${asked} must be between the specified min size:${min} and max size:${max}`, 400);
+    }
+    const desired = asked ?? Math.min(Math.max(g.desiredCapacity, min), max);
+    const members = g.instances.filter((i) => i.lifecycleState === 'InService' || i.lifecycleState === 'Pending');
+    if (desired < members.length && desired < g.desiredCapacity) {
+      throw new Error(`the simulated cloud does not model scale-in terminations (UpdateAutoScalingGroup ${g.name}: desired ${g.desiredCapacity} → ${desired})`);
+    }
+    Object.assign(g, { minSize: min, maxSize: max, desiredCapacity: desired });
+    const model = g.instances[0];
+    for (let n = members.length; n < desired && model; n++) launchReplacement(ctx, g, model);
+    ctx.changed();
+    return {};
+  },
   DescribeAutoScalingGroups(ctx: SimContext, input: { AutoScalingGroupNames?: string[]; Filters?: { Name?: string; Values?: string[] }[] }) {
     const names = input.AutoScalingGroupNames;
     // Unknown names are simply absent from the answer, as AWS does.
