@@ -47,7 +47,8 @@ export interface Guardrails {
 
 export interface ActionContext {
   aws: AwsClients;
-  run: { id: string; incident: string; playbook: string; step: string; actor?: string };
+  /** `startedAt`: ISO time of the run's `run.started` event (stable across resumes). */
+  run: { id: string; incident: string; playbook: string; step: string; actor?: string; startedAt?: string };
   clock: Clock;
   guard: Guardrails;
   /** A note in the journal, attributed to the current step. */

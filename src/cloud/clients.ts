@@ -15,6 +15,7 @@ import { DLMClient } from '@aws-sdk/client-dlm';
 import { SupportClient } from '@aws-sdk/client-support';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
+import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -61,14 +62,74 @@ export interface CloudOptions {
   maxAttempts?: number;
   /** Middleware added to every client (audit journal, permission check, simulated cloud). */
   plugins?: Pluggable<any, any>[];
+  /** Act through this role (cross-account response): every client signs with its STS AssumeRole credentials. */
+  assumeRole?: AssumeRoleOptions;
+}
+
+export interface AssumeRoleOptions {
+  roleArn: string;
+  externalId?: string;
+  /** Shows in the role's CloudTrail events as the session name: `firebreak-<run-id>`. */
+  sessionName: string;
+  /** The MFA device the role's trust policy requires, and how to ask for its current code. */
+  mfaSerial?: string;
+  mfaCode?: (serial: string) => Promise<string>;
+  /**
+   * Middleware for the STS client that calls AssumeRole (audit journal, simulated cloud). Not the
+   * permission guard: the role is assumed on behalf of the run, not of the step that first needs it.
+   */
+  plugins?: Pluggable<any, any>[];
+}
+
+/** A plugin applied once per middleware stack: the SDK's provider re-applies its plugins on every refresh. */
+function once(plugin: Pluggable<any, any>): Pluggable<any, any> {
+  const applied = new WeakSet<object>();
+  return {
+    applyToStack(stack) {
+      if (applied.has(stack)) return;
+      applied.add(stack);
+      plugin.applyToStack(stack);
+    },
+  };
+}
+
+/**
+ * AssumeRole credentials from the SDK's own provider, with the source credentials the options
+ * name (`--profile`, or the simulated cloud's), shared by every client so the role is assumed once
+ * per session rather than once per service client.
+ */
+function assumedRoleCredentials(opts: CloudOptions, role: AssumeRoleOptions): AwsCredentialIdentityProvider {
+  const source = opts.credentials ?? (opts.profile ? fromIni({ profile: opts.profile }) : undefined);
+  const provider = fromTemporaryCredentials({
+    params: {
+      RoleArn: role.roleArn,
+      RoleSessionName: role.sessionName,
+      ...(role.externalId ? { ExternalId: role.externalId } : {}),
+      ...(role.mfaSerial ? { SerialNumber: role.mfaSerial } : {}),
+    },
+    ...(source ? { masterCredentials: source } : {}),
+    clientConfig: { ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) },
+    ...(role.plugins?.length ? { clientPlugins: role.plugins.map(once) } : {}),
+    ...(role.mfaCode ? { mfaCodeProvider: role.mfaCode } : {}),
+  });
+  let current: Promise<AwsCredentialIdentity> | undefined;
+  // Renewed five minutes before expiry, as the SDK renews its own cached credentials.
+  const fresh = (c: AwsCredentialIdentity) => !c.expiration || c.expiration.getTime() - Date.now() > 5 * 60_000;
+  return async (props) => {
+    const held = current ? await current.catch(() => undefined) : undefined;
+    if (held && fresh(held)) return held;
+    current = provider(props);
+    return current;
+  };
 }
 
 export function createClients(opts: CloudOptions = {}): AwsClients {
   const cache = new Map<string, unknown>();
+  const credentials = opts.assumeRole ? assumedRoleCredentials(opts, opts.assumeRole) : opts.credentials;
   const base = () => ({
     ...(opts.region ? { region: opts.region } : {}),
     ...(opts.profile ? { profile: opts.profile } : {}),
-    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(credentials ? { credentials } : {}),
     ...(opts.userAgent ? { customUserAgent: opts.userAgent } : {}),
     retryMode: opts.retryMode ?? 'adaptive',
     maxAttempts: opts.maxAttempts ?? 5,

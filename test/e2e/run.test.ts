@@ -2,7 +2,7 @@
  * The CLI as a responder uses it, as a separate process, against the simulated cloud.
  * Each test asserts the resulting world, the journal and the exit code.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliScripted, journal, mutatingCalls, runIds, tempHome, world } from '../helpers/cli.js';
@@ -19,8 +19,25 @@ function groupName(w: any, id: string) {
   return w.ec2.securityGroups.find((g: any) => g.id === id)?.name;
 }
 
+/** Answers `firebreak approve` gives, by step: steps not listed are approved (or confirmed done). */
+const DENY = new Set(['scale-in']); // the demo's web-asg is at its minimum size: keep its capacity
+
+/** Approve (or deny) each step the run waits on, resuming after each, until it waits on `stopAt`. */
+async function answerUntil(home: string, id: string, stopAt: string): Promise<string[]> {
+  const answered: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const waiting = journal(home, id).filter((e) => e.type === 'run.waiting').at(-1)?.step;
+    if (waiting === stopAt) return answered;
+    answered.push(waiting);
+    expect((await cli(['approve', id, waiting, ...(DENY.has(waiting) ? ['--deny'] : [])], { home })).code).toBe(0);
+    const resumed = await cli(['resume', id, '--auto'], { home });
+    expect(resumed.code, resumed.stderr).toBe(3);
+  }
+  throw new Error(`run ${id} never waited on ${stopAt}`);
+}
+
 describe('firebreak run --auto against the simulated cloud', () => {
-  it('isolates every interface, ends the attacker connection, and waits at the manual task (exit 3)', async () => {
+  it('isolates every interface, ends the attacker connection, asks before shrinking the group, and waits at the manual task (exit 3)', async () => {
     const home = tempHome();
     const r = await run(home, '--auto');
     expect(r.code, r.stderr).toBe(3);
@@ -39,8 +56,10 @@ describe('firebreak run --auto against the simulated cloud', () => {
     expect(attacker.length).toBeGreaterThan(0);
     expect(attacker.every((c: any) => c.state === 'closed')).toBe(true);
 
-    const events = journal(home, id!);
-    expect(events.at(-1)).toMatchObject({ type: 'run.waiting', step: 'forensics', kind: 'manual' });
+    let events = journal(home, id!);
+    expect(events.at(-1)).toMatchObject({ type: 'run.waiting' });
+    // web-asg is at its minimum size: taking the instance out changes the group's size, which a person decides.
+    expect(events.find((e) => e.type === 'step.failed' && e.step === 'detach')).toMatchObject({ error: { code: 'GroupAtMinimumSize' }, handled: true });
     // Two-step swap, one call per interface per step: 4 ModifyNetworkInterfaceAttribute, no ModifyInstanceAttribute Groups.
     const calls = events.filter((e) => e.type === 'aws.call');
     expect(calls.filter((c) => c.operation === 'ModifyNetworkInterfaceAttribute').length).toBe(4);
@@ -49,48 +68,62 @@ describe('firebreak run --auto against the simulated cloud', () => {
     const applied = events.find((e) => e.type === 'step.applied' && e.step === 'isolate');
     expect(applied.undo.action).toBe('ec2.restore-security-groups');
     expect(applied.undo.input.interfaces.length).toBe(2);
-  });
+
+    const answered = await answerUntil(home, id!, 'forensics');
+    expect(answered).toContain('scale-in');
+    events = journal(home, id!);
+    expect(events.filter((e) => e.type === 'run.waiting').at(-1)).toMatchObject({ step: 'forensics', kind: 'manual' });
+    expect(events.find((e) => e.type === 'step.completed' && e.step === 'scale-in')).toMatchObject({ status: 'denied' });
+    // One CLI process per answer, one after the other.
+  }, 180_000);
 
   it('continues after firebreak approve and firebreak resume, without applying a completed step again', async () => {
     const home = tempHome();
     expect((await run(home, '--auto')).code).toBe(3);
     const [id] = runIds(home);
+    await answerUntil(home, id!, 'forensics');
     const approved = await cli(['approve', id!, 'forensics', '--note', 'memory image taken'], { home });
     expect(approved.code, approved.stderr).toBe(0);
     const resumed = await cli(['resume', id!, '--auto'], { home });
     expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
     const events = journal(home, id!);
-    expect(events.filter((e) => e.type === 'step.applied' && e.step === 'isolate').length).toBe(1);
-    expect(events.filter((e) => e.type === 'step.completed' && e.step === 'isolate').length).toBe(1);
+    for (const step of ['preserve', 'isolate', 'snapshot', 'raise-frequency']) {
+      expect(events.filter((e) => e.type === 'step.applied' && e.step === step).length).toBe(1);
+      expect(events.filter((e) => e.type === 'step.completed' && e.step === step).length).toBe(1);
+    }
     expect(events.find((e) => e.type === 'approval.answered' && e.step === 'forensics')).toMatchObject({ decision: 'approve', note: 'memory image taken', via: 'approve-command' });
     expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
-    // The resumed process made no change to the cloud: everything was already done.
-    const resumedAt = events.findIndex((e) => e.type === 'run.resumed');
+    // The last resumed process made no change to the cloud: everything before it was done.
+    const resumedAt = events.map((e) => e.type).lastIndexOf('run.resumed');
     expect(mutatingCalls(events.slice(resumedAt))).toEqual([]);
     const verify = await cli(['audit', 'verify', id!], { home });
     expect(verify.code).toBe(0);
-  });
+  }, 180_000);
 
   it('answers an approval while the waiting process is alive (--wait-for-approval)', async () => {
     const home = tempHome();
     const running = run(home, '--auto', '--wait-for-approval', '60s');
+    const answered = new Set<string>();
     let id: string | undefined;
-    for (let i = 0; i < 200 && !id; i++) {
+    let approved: Awaited<ReturnType<typeof cli>> | undefined;
+    for (let i = 0; i < 600 && !answered.has('forensics'); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      const ids = runIds(home);
-      if (ids[0]) {
-        const ev = journal(home, ids[0]);
-        if (ev.some((e) => e.type === 'manual.requested')) id = ids[0];
-      }
+      id ??= runIds(home)[0];
+      if (!id || !existsSync(join(home, 'runs', id, 'journal.jsonl'))) continue;
+      // Steps whose policy is auto are answered by the policy itself; a person answers the others.
+      const asked = journal(home, id).filter((e) => (e.type === 'approval.requested' && e.policy === 'required') || e.type === 'manual.requested').map((e) => e.step);
+      const next = asked.find((s) => !answered.has(s));
+      if (!next) continue;
+      answered.add(next);
+      approved = await cli(['approve', id, next, ...(DENY.has(next) ? ['--deny'] : [])], { home });
+      expect(approved.code, approved.stderr).toBe(0);
+      expect(approved.stdout).toMatch(/waiting process/);
     }
-    expect(id).toBeDefined();
-    const approved = await cli(['approve', id!, 'forensics'], { home });
-    expect(approved.code, approved.stderr).toBe(0);
-    expect(approved.stdout).toMatch(/waiting process/);
+    expect(answered.has('forensics')).toBe(true);
     const r = await running;
     expect(r.code, r.stderr).toBe(0);
     expect(journal(home, id!).at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
-  });
+  }, 120_000);
 
   it('--dry-run plans every step and sends no mutating AWS call', async () => {
     const home = tempHome();
@@ -99,7 +132,8 @@ describe('firebreak run --auto against the simulated cloud', () => {
     const [id] = runIds(home);
     const events = journal(home, id!);
     expect(mutatingCalls(events)).toEqual([]);
-    expect(events.filter((e) => e.type === 'step.planned').map((e) => e.step)).toEqual(['preserve', 'isolate', 'forensics']);
+    const ec2Steps = ['preserve', 'isolate', 'snapshot', 'raise-frequency', 'scale-in', 'forensics'];
+    expect(events.filter((e) => e.type === 'step.planned' && ec2Steps.includes(e.step)).map((e) => e.step)).toEqual(ec2Steps);
     const w = world(home, id!);
     for (const eni of enisOf(w, INSTANCE)) expect(eni.groups.map((g: string) => groupName(w, g))).not.toContain('firebreak-isolation');
     expect(w.ec2.connections.every((c: any) => c.state === 'open')).toBe(true);
@@ -120,7 +154,7 @@ describe('firebreak run --auto against the simulated cloud', () => {
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/InvalidInstanceID\.NotFound/);
     const [id] = runIds(home);
-    expect(journal(home, id!).find((e) => e.type === 'step.failed')).toMatchObject({ step: 'preserve', error: { code: 'InvalidInstanceID.NotFound' } });
+    expect(journal(home, id!).find((e) => e.type === 'step.failed' && e.step === 'preserve')).toMatchObject({ error: { code: 'InvalidInstanceID.NotFound' } });
   });
 });
 
@@ -162,8 +196,14 @@ describe('interactive run (answers typed at the prompt)', () => {
     const r = await cliScripted(['run', 'ec2-instance-compromise', '--sim', '--interactive', '--input', `instanceId=${INSTANCE}`], {
       home,
       script: [
-        { expect: /Apply 1 change of step 'preserve'/, answer: 'y' },
+        { expect: /Apply 4 changes of step 'preserve'/, answer: 'y' },
         { expect: /step 'isolate'/, answer: 's' },
+        { expect: /step 'snapshot'/, answer: 'y' },
+        { expect: /step 'raise-frequency'/, answer: 'y' },
+        // The credential and support steps are skipped here; their own tests drive them.
+        { expect: /step 'take-role'/, answer: 's' },
+        { expect: /step 'open-case'/, answer: 's' },
+        { expect: /step 'scale-in'/, answer: 's' },
         { expect: /Is this task done\?/, answer: 'y' },
       ],
     });
@@ -175,9 +215,13 @@ describe('interactive run (answers typed at the prompt)', () => {
     for (const eni of enisOf(w, INSTANCE)) expect(eni.groups.map((g: string) => groupName(w, g))).not.toContain('firebreak-isolation');
     const events = journal(home, id!);
     expect(events.find((e) => e.type === 'step.completed' && e.step === 'isolate').status).toBe('skipped');
-    expect(events.filter((e) => e.type === 'approval.answered').map((e) => [e.step, e.decision, e.via])).toEqual([
+    const ec2Steps = ['preserve', 'isolate', 'snapshot', 'raise-frequency', 'scale-in', 'forensics'];
+    expect(events.filter((e) => e.type === 'approval.answered' && ec2Steps.includes(e.step)).map((e) => [e.step, e.decision, e.via])).toEqual([
       ['preserve', 'approve', 'prompt'],
       ['isolate', 'skip', 'prompt'],
+      ['snapshot', 'approve', 'prompt'],
+      ['raise-frequency', 'approve', 'prompt'],
+      ['scale-in', 'skip', 'prompt'],
       ['forensics', 'approve', 'prompt'],
     ]);
   });

@@ -1,0 +1,120 @@
+/**
+ * Where an instance serves: its Auto Scaling group (with the group's sizes) and the ELBv2 target
+ * groups it is registered in. Shared by `ec2.remove-from-service` and `ec2.return-to-service`.
+ *
+ * ELBv2 has no "which target groups hold this instance" call: the target groups of the
+ * instance's VPC are listed (DescribeTargetGroups, paged) and each one's targets read
+ * (DescribeTargetHealth, in parallel). An instance can be registered on several ports of a group.
+ */
+import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeTargetGroupsCommand, DescribeTargetHealthCommand, type ElasticLoadBalancingV2Client, type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Instance } from '@aws-sdk/client-ec2';
+import { tagValue } from '../ec2/common.js';
+
+/** Instance tags that record what Firebreak changed, so a run that dies mid-way (or a later release) knows what to restore. */
+export const SERVICE_TAG = {
+  group: 'firebreak:asg',
+  mode: 'firebreak:asg-mode',
+  minSize: 'firebreak:asg-previous-min-size',
+  targetGroups: 'firebreak:target-groups',
+} as const;
+
+export interface GroupState {
+  name: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  targetGroupArns: string[];
+  /** The instance's lifecycle state in the group. */
+  lifecycleState: string;
+}
+
+export interface Registration {
+  targetGroupArn: string;
+  port: number;
+  /** ELBv2 target state: initial, healthy, unhealthy, unused, draining, unavailable. */
+  state: string;
+}
+
+export async function groupOf(asg: AutoScalingClient, instanceId: string): Promise<GroupState | undefined> {
+  const out = await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+  const member = out.AutoScalingInstances?.find((i) => i.InstanceId === instanceId);
+  if (!member?.AutoScalingGroupName) return undefined;
+  return describeGroup(asg, member.AutoScalingGroupName, member.LifecycleState ?? 'unknown');
+}
+
+export async function describeGroup(asg: AutoScalingClient, name: string, lifecycleState = 'Detached'): Promise<GroupState | undefined> {
+  const out = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+  const g = out.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === name);
+  if (!g) return undefined;
+  return { name, minSize: g.MinSize ?? 0, maxSize: g.MaxSize ?? 0, desiredCapacity: g.DesiredCapacity ?? 0, targetGroupArns: g.TargetGroupARNs ?? [], lifecycleState };
+}
+
+export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vpcId: string | undefined): Promise<TargetGroup[]> {
+  const out: TargetGroup[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await elb.send(new DescribeTargetGroupsCommand({ PageSize: 400, ...(marker ? { Marker: marker } : {}) }));
+    out.push(...(page.TargetGroups ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  // Instance targets must be in the group's VPC; other target types never name an instance id.
+  return out.filter((g) => g.TargetType === 'instance' && (!vpcId || !g.VpcId || g.VpcId === vpcId));
+}
+
+/** Where the instance is registered now in these groups (draining and not-registered entries excluded). */
+export async function registrationsOf(elb: ElasticLoadBalancingV2Client, instance: Instance, groups: readonly TargetGroup[]): Promise<Registration[]> {
+  const health = await Promise.all(groups.map((g) => elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: g.TargetGroupArn! })).then((h) => ({ g, h }))));
+  const out: Registration[] = [];
+  for (const { g, h } of health) {
+    for (const d of h.TargetHealthDescriptions ?? []) {
+      if (d.Target?.Id !== instance.InstanceId) continue;
+      const state = d.TargetHealth?.State ?? 'unknown';
+      if (state === 'draining' || (state === 'unused' && d.TargetHealth?.Reason === 'Target.NotRegistered')) continue;
+      out.push({ targetGroupArn: g.TargetGroupArn!, port: d.Target?.Port ?? g.Port!, state });
+    }
+  }
+  return out;
+}
+
+/** The state of given (group, port) targets: registered or not. */
+export async function registrationStates(elb: ElasticLoadBalancingV2Client, instanceId: string, targets: ReadonlyArray<{ targetGroupArn: string; port: number }>) {
+  return Promise.all(
+    targets.map(async (t) => {
+      const h = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: t.targetGroupArn, Targets: [{ Id: instanceId, Port: t.port }] }));
+      const d = h.TargetHealthDescriptions?.[0];
+      const state = d?.TargetHealth?.State ?? 'unknown';
+      const registered = !(state === 'draining' || (state === 'unused' && d?.TargetHealth?.Reason === 'Target.NotRegistered'));
+      return { ...t, state, registered };
+    }),
+  );
+}
+
+/** `targetgroup/web-tg/0123…:443 targetgroup/api/…:8080`: the resource part of each ARN, to fit the 256-character tag value. */
+export function formatTargets(regs: ReadonlyArray<{ targetGroupArn: string; port: number }>): string {
+  return regs.map((r) => `${r.targetGroupArn.slice(r.targetGroupArn.indexOf('targetgroup/'))}:${r.port}`).join(' ');
+}
+
+/** The recorded targets, resolved against the groups that still exist (a deleted group has nothing to restore). */
+export function parseTargets(value: string | undefined, groups: readonly TargetGroup[]): Array<{ targetGroupArn: string; port: number }> {
+  const out: Array<{ targetGroupArn: string; port: number }> = [];
+  for (const part of (value ?? '').split(' ').filter(Boolean)) {
+    const i = part.lastIndexOf(':');
+    const resource = part.slice(0, i);
+    const port = Number(part.slice(i + 1));
+    const g = groups.find((x) => x.TargetGroupArn?.endsWith(`:${resource}`));
+    if (g && Number.isInteger(port) && port > 0) out.push({ targetGroupArn: g.TargetGroupArn!, port });
+  }
+  return out;
+}
+
+export function recordedService(instance: Instance) {
+  return {
+    group: tagValue(instance.Tags, SERVICE_TAG.group),
+    mode: tagValue(instance.Tags, SERVICE_TAG.mode) as 'standby' | 'detach' | undefined,
+    previousMinSize: tagValue(instance.Tags, SERVICE_TAG.minSize),
+    targetGroups: tagValue(instance.Tags, SERVICE_TAG.targetGroups),
+  };
+}

@@ -1,0 +1,25 @@
+/** Instance profile associations, shared by ec2.replace-instance-profile and ec2.restore-instance-profile. */
+import { DescribeIamInstanceProfileAssociationsCommand, type EC2Client, type IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, type IAMClient, type InstanceProfile } from '@aws-sdk/client-iam';
+import { nameOf } from './common.js';
+
+/** Where the profile an instance had before Firebreak replaced it is recorded (read by a re-plan and by people). */
+export const ORIGINAL_PROFILE_TAG = 'firebreak:original-instance-profile';
+
+/** The instance's live association, if any. `disassociating` ones are on their way out and do not count. */
+export async function currentAssociation(ec2: EC2Client, instanceId: string): Promise<IamInstanceProfileAssociation | undefined> {
+  const out = await ec2.send(
+    new DescribeIamInstanceProfileAssociationsCommand({
+      Filters: [
+        { Name: 'instance-id', Values: [instanceId] },
+        { Name: 'state', Values: ['associating', 'associated'] },
+      ],
+    }),
+  );
+  return out.IamInstanceProfileAssociations?.[0];
+}
+
+/** The profile by name or ARN; NoSuchEntityException for an unknown one propagates. */
+export async function getInstanceProfile(iam: IAMClient, ref: string): Promise<InstanceProfile> {
+  return (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: nameOf(ref) }))).InstanceProfile!;
+}

@@ -1,0 +1,98 @@
+/** iam.revoke-role-sessions and its undo iam.remove-session-revocation. */
+import { describe, expect, it } from 'vitest';
+import revokeRoleSessions from '../../src/actions/iam/revoke-role-sessions.js';
+import removeSessionRevocation from '../../src/actions/iam/remove-session-revocation.js';
+import { revocationDocument, runStartedAt } from '../../src/actions/iam/session-revocation.js';
+import { recordRoleSession, sessionStatus } from '../../src/sim/services/iam.js';
+import { ACCOUNT, bench, rejection, role, testWorld } from './iam-harness.js';
+
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/web-app-role`;
+
+describe('iam.revoke-role-sessions', () => {
+  it("writes the console's AWSRevokeOlderSessions policy: older sessions die, newer ones live; a rerun changes nothing", async () => {
+    const b = bench();
+    b.clock.advance(90_000); // the run started at 00:00:00; the step runs 90 s later
+    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now()).valid).toBe(true);
+    const plan = await b.plan(revokeRoleSessions, { roleName: 'web-app-role' });
+    expect(plan.alreadyDone).toBe(false);
+    expect(plan.changes).toMatchObject([{ resource: ROLE_ARN, field: 'inline policy AWSRevokeOlderSessions', before: null }]);
+    expect(b.writesSince(0)).toEqual([]);
+
+    const from = b.sim.calls.length;
+    const output = await b.apply(revokeRoleSessions, { roleName: 'web-app-role' }, plan);
+    expect(b.writesSince(from)).toEqual(['iam:PutRolePolicy']);
+    expect(output).toEqual({ roleName: 'web-app-role', roleArn: ROLE_ARN, revokedBefore: '2026-01-01T00:01:30.000Z' });
+    expect(JSON.parse(role(b.world, 'web-app-role').inlinePolicies.AWSRevokeOlderSessions)).toEqual({
+      Version: '2012-10-17',
+      Statement: { Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-01-01T00:01:30.000Z' } } },
+    });
+    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now())).toEqual({ valid: false, reason: 'denied by inline policy AWSRevokeOlderSessions of role web-app-role' });
+    b.clock.advance(1000);
+    recordRoleSession(b.world, { roleArn: ROLE_ARN, accessKeyId: 'ASIAEXAMPLEAFTERREV0', issuedAt: b.clock.now() });
+    expect(sessionStatus(b.world, 'ASIAEXAMPLEAFTERREV0', b.clock.now()).valid).toBe(true);
+    expect((await b.verify(revokeRoleSessions, { roleName: 'web-app-role' }, output)).every((c) => c.ok)).toBe(true);
+
+    // Resumed or repeated: the policy's instant is after the run's start, so it is kept.
+    b.clock.advance(60_000);
+    const again = b.sim.calls.length;
+    const second = await b.run(revokeRoleSessions, { roleName: 'web-app-role' });
+    expect(second.plan.alreadyDone).toBe(true);
+    expect(second.output.revokedBefore).toBe('2026-01-01T00:01:30.000Z');
+    expect(b.writesSince(again)).toEqual([]);
+    expect(sessionStatus(b.world, 'ASIAEXAMPLEAFTERREV0', b.clock.now()).valid).toBe(true);
+  });
+
+  it('undo deletes the policy, and the old sessions are valid again', async () => {
+    const b = bench();
+    const { output } = await b.run(revokeRoleSessions, { roleName: `arn:aws:iam::${ACCOUNT}:role/web-app-role` });
+    const undoInput = revokeRoleSessions.undo!.input(output, { roleName: 'web-app-role' });
+    expect(undoInput).toEqual({ roleName: 'web-app-role' });
+    const undo = await b.run(removeSessionRevocation, undoInput);
+    expect(undo.plan.notes.join(' ')).toMatch(/attacker's included/);
+    expect(undo.checks.every((c) => c.ok)).toBe(true);
+    expect(role(b.world, 'web-app-role').inlinePolicies).toEqual({});
+    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now()).valid).toBe(true);
+    const from = b.sim.calls.length;
+    expect((await b.run(removeSessionRevocation, undoInput)).plan.alreadyDone).toBe(true);
+    expect(b.writesSince(from)).toEqual([]);
+  });
+
+  it('moves an older revocation forward, and undo puts the older instant back', async () => {
+    const older = new Date('2025-12-01T00:00:00.000Z');
+    const b = bench(testWorld((w) => (w.iam.roles[0].inlinePolicies = { AWSRevokeOlderSessions: revocationDocument(older) })));
+    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now()).valid).toBe(true);
+    const { plan, output } = await b.run(revokeRoleSessions, { roleName: 'web-app-role' });
+    expect(plan.changes[0]!.before).toBe('deny sessions issued before 2025-12-01T00:00:00.000Z');
+    expect(output.previousRevokedBefore).toBe('2025-12-01T00:00:00.000Z');
+    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now()).valid).toBe(false);
+    const undo = await b.run(removeSessionRevocation, revokeRoleSessions.undo!.input(output, { roleName: 'web-app-role' }));
+    expect(undo.checks.every((c) => c.ok)).toBe(true);
+    expect(JSON.parse(role(b.world, 'web-app-role').inlinePolicies.AWSRevokeOlderSessions)).toEqual(JSON.parse(revocationDocument(older)));
+    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now()).valid).toBe(true);
+  });
+
+  it.each([
+    ['by name', 'AWSServiceRoleForAutoScaling'],
+    ['by ARN', `arn:aws:iam::${ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`],
+  ])('refuses a service-linked role %s before calling AWS', async (_how, roleName) => {
+    const b = bench();
+    const err = await rejection(b.plan(revokeRoleSessions, { roleName }));
+    expect(err.message).toMatch(/service-linked role, which only AWS may modify/);
+    expect(err.code).toBe('UnmodifiableEntityException');
+    expect(b.sim.calls).toEqual([]);
+  });
+
+  it('refuses a role whose path shows it is service-linked (after reading it), with no write', async () => {
+    const b = bench(testWorld((w) => (w.iam.roles[2].name = 'custom-named-linked-role')));
+    const err = await rejection(b.plan(revokeRoleSessions, { roleName: 'custom-named-linked-role' }));
+    expect(err.code).toBe('UnmodifiableEntityException');
+    expect(b.writesSince(0)).toEqual([]);
+    expect(role(b.world, 'custom-named-linked-role').inlinePolicies).toEqual({});
+  });
+
+  it('takes the run start from a Firebreak run id, else the plan time', () => {
+    const clock = { now: () => new Date('2026-03-01T10:00:00Z') } as never;
+    expect(runStartedAt({ run: { id: '20260301-093000-abcdef' } as never, clock }).toISOString()).toBe('2026-03-01T09:30:00.000Z');
+    expect(runStartedAt({ run: { id: 'guardduty-finding-1234' } as never, clock }).toISOString()).toBe('2026-03-01T10:00:00.000Z');
+  });
+});
