@@ -1,0 +1,241 @@
+/**
+ * One alert → one outcome: start its run, record it on the run it repeats, or ignore it (saying why).
+ *
+ * Exactly one run per alert. The run id comes from the alert's dedup key, and starting it is
+ * claimed with `runs/<id>/create.lock` (a lock file is created atomically with link(), and a dead
+ * claimer's lock is taken over), so two processes that receive the same finding at once start it
+ * once; the loser records a repeat. `startRun` itself refuses a run id whose journal exists.
+ *
+ * A repeat (GuardDuty re-publishing a finding with a higher `service.count`, SNS redelivering)
+ * starts nothing. It is appended to the run's journal as `alert.repeated` under the run lock, so
+ * the journal keeps one writer. If another process holds the run (it is running or waiting with
+ * --wait-for-approval), the repeat is recorded in the trigger log instead, naming the run and the
+ * holder: the live run's journal is written only by its own process, and it has no reason to poll
+ * for repeats, which change nothing it does. A delivery already recorded (same SNS MessageId or
+ * EventBridge event id) is a duplicate and is only logged.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Journal, type JournalEvent } from '../audit/journal.js';
+import type { AwsClients } from '../cloud/clients.js';
+import type { Config } from '../config/config.js';
+import { FirebreakError } from '../core/errors.js';
+import { autoHost } from '../engine/auto-host.js';
+import { replay, type RunStatus } from '../engine/events.js';
+import { runDir, type HomeOptions } from '../engine/home.js';
+import type { RunHost } from '../engine/host.js';
+import { acquireLock, readLock, type LockInfo } from '../engine/lock.js';
+import { prepareRun, startRun, writeSummary, type BackendOptions, type RunOutcome } from '../engine/session.js';
+import { alertSummary, describeAlert, type Alert } from './alert.js';
+import { waitingNotifier } from './notify.js';
+import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
+import { chooseRoute, type LoadedRoute, type RoutingTable, type TagLookup } from './routes.js';
+import type { TriggerLog } from './trigger-log.js';
+
+export type Via = 'cli' | 'serve' | 'lambda';
+
+export interface TriggerContext extends BackendOptions, HomeOptions {
+  table: RoutingTable;
+  log: TriggerLog;
+  via: Via;
+  configFile?: string;
+  /** With the auto host: stay alive this long for `firebreak approve` (ms). */
+  waitMs?: number;
+  signal?: AbortSignal;
+  lookupTags?: TagLookup;
+  /** Where waiting notices go on this host (stdout, server log). */
+  print: (text: string) => void;
+  warn: (line: string) => void;
+  /** Progress display: every journal event of a started run. */
+  onEvent?: (e: { type: string; [k: string]: unknown }) => void;
+}
+
+export type TriggerOutcome =
+  | { kind: 'ignored'; alert: Alert; reasons: string[] }
+  | { kind: 'started'; alert: Alert; route: string; runId: string; run: RunOutcome }
+  | { kind: 'repeated'; alert: Alert; runId: string; journaled: boolean; repeat?: number; status: RunStatus | 'starting'; heldBy?: LockInfo }
+  | { kind: 'duplicate'; alert: Alert; runId: string; status: RunStatus };
+
+/** A routed alert whose inputs validated: everything checked before anything is written. */
+export interface Prepared {
+  alert: Alert;
+  route: LoadedRoute;
+  inputs: Record<string, unknown>;
+  incident?: string;
+  config: Config;
+}
+
+export function journalFile(runId: string, home: HomeOptions): string {
+  return join(runDir(runId, home), 'journal.jsonl');
+}
+
+/** Has this run started (a journal with run.started)? */
+export function runStarted(runId: string, home: HomeOptions): boolean {
+  try {
+    return Journal.read(journalFile(runId, home)).some((e) => e.type === 'run.started');
+  } catch (err) {
+    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * Route the alert and check everything the run needs (playbook, inputs, config, world). Throws
+ * InputError for bad input; returns undefined when no route matches (the caller logs why).
+ */
+export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<Prepared | { ignored: string[] }> {
+  const decision = await chooseRoute(alert, ctx.table, ctx.lookupTags);
+  if (!decision.route) return { ignored: decision.reasons.length ? decision.reasons : ['the routing table has no routes'] };
+  const route = decision.route;
+  const inputs = await mapRouteInputs(route.inputs, alert, route.loaded, { route: route.name, posOf: ctx.table.posOf, index: route.index });
+  let incident: string | undefined;
+  if (route.incident !== undefined) {
+    const v = await evaluateOverAlert(route.incident, alert, { field: `routes[${route.index}].incident` });
+    if (v !== undefined && v !== null) incident = String(v);
+  }
+  const prep = await prepareRun({ ...backend(ctx), playbook: route.loaded.file, inputs, host: placeholderHost, ...(ctx.configFile ? { configFile: ctx.configFile } : {}) });
+  return { alert, route, inputs, ...(incident ? { incident } : {}), config: prep.config };
+}
+
+const placeholderHost: RunHost = {
+  kind: 'auto',
+  approve: () => Promise.reject(new Error('not a run')),
+  manual: () => Promise.reject(new Error('not a run')),
+};
+
+function backend(ctx: TriggerContext) {
+  return {
+    ...(ctx.sim !== undefined ? { sim: ctx.sim } : {}),
+    ...(ctx.region ? { region: ctx.region } : {}),
+    ...(ctx.profile ? { profile: ctx.profile } : {}),
+    ...(ctx.plugins ? { plugins: ctx.plugins } : {}),
+    ...(ctx.clock ? { clock: ctx.clock } : {}),
+    ...(ctx.runsDir ? { runsDir: ctx.runsDir } : {}),
+    ...(ctx.home ? { home: ctx.home } : {}),
+  };
+}
+
+/** Handle one alert end to end. Bad input throws (InputError) before anything is written. */
+export async function handleAlert(alert: Alert, ctx: TriggerContext): Promise<TriggerOutcome> {
+  if (runStarted(alert.runId, ctx)) return recordRepeat(alert, ctx);
+  const prepared = await prepareAlert(alert, ctx);
+  if ('ignored' in prepared) {
+    await ctx.log.append('alert.ignored', { via: ctx.via, reasons: prepared.ignored, alert: alertSummary(alert) });
+    return { kind: 'ignored', alert, reasons: prepared.ignored };
+  }
+  return startOrJoin(prepared, ctx);
+}
+
+export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<TriggerOutcome> {
+  const { alert, route } = p;
+  const dir = runDir(alert.runId, ctx);
+  mkdirSync(dir, { recursive: true });
+  const claim = await acquireLock(join(dir, 'create.lock'), { runId: alert.runId, purpose: `start for ${ctx.via}` });
+  if (!claim) {
+    // Another process is starting (or running) this very alert's run right now.
+    const heldBy = readLock(join(dir, 'create.lock'));
+    await ctx.log.append('alert.repeated', { via: ctx.via, runId: alert.runId, journaled: false, reason: 'the run is being started by another process', ...(heldBy ? { heldBy } : {}), alert: repeatFields(alert) });
+    return { kind: 'repeated', alert, runId: alert.runId, journaled: false, status: 'starting', ...(heldBy ? { heldBy } : {}) };
+  }
+  let journal: Journal | undefined;
+  let clients: AwsClients | undefined;
+  try {
+    if (runStarted(alert.runId, ctx)) return await recordRepeat(alert, ctx);
+    await ctx.log.append('alert.started', { via: ctx.via, runId: alert.runId, route: route.name, playbook: route.loaded.playbook.id, alert: alertSummary(alert) });
+    const waitMs = ctx.waitMs ?? 0;
+    const host = autoHost({
+      runDir: dir,
+      waitMs,
+      onWaiting: waitingNotifier({ alert, route, config: p.config, alive: waitMs > 0, print: ctx.print, warn: ctx.warn, journal: () => journal, clients: () => clients }),
+    });
+    const run = await startRun({
+      ...backend(ctx),
+      playbook: route.loaded.file,
+      inputs: p.inputs,
+      host: ctx.onEvent ? { ...host, onEvent: ctx.onEvent } : host,
+      runId: alert.runId,
+      config: p.config,
+      ...(p.incident ? { incident: p.incident } : {}),
+      ...(Object.keys(route.approval).length ? { approvalOverrides: route.approval } : {}),
+      lockWaitMs: route.lockWaitMs,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      trigger: { via: ctx.via, route: route.name, routes: ctx.table.file, deliveryId: alert.deliveryId, alert: alertSummary(alert), event: alert.raw },
+      onJournal: (j) => {
+        journal = j;
+        if (ctx.onEvent) j.onAppend((e) => ctx.onEvent!(e));
+      },
+      onClients: (aws) => {
+        clients = aws;
+      },
+    });
+    return { kind: 'started', alert, route: route.name, runId: alert.runId, run };
+  } finally {
+    claim.release();
+  }
+}
+
+/** The fields of a repeat worth keeping: what changed between deliveries. */
+function repeatFields(a: Alert) {
+  return { alertType: a.type, severity: a.severity, ...(a.count !== undefined ? { count: a.count } : {}), ...(a.time ? { time: a.time } : {}), dedupKey: a.dedupKey, deliveryId: a.deliveryId };
+}
+
+function deliveredAlready(events: readonly JournalEvent[], deliveryId: string): boolean {
+  return events.some((e) =>
+    (e.type === 'run.started' && (e.trigger as { deliveryId?: string } | undefined)?.deliveryId === deliveryId) ||
+    (e.type === 'alert.repeated' && e.deliveryId === deliveryId));
+}
+
+/** Append `alert.repeated` to an existing run's journal, or log it when the run is live elsewhere. */
+export async function recordRepeat(alert: Alert, ctx: TriggerContext): Promise<TriggerOutcome> {
+  const dir = runDir(alert.runId, ctx);
+  const lockFile = join(dir, 'run.lock');
+  const lock = await acquireLock(lockFile, { runId: alert.runId, purpose: 'record a repeated alert' });
+  if (!lock) {
+    const heldBy = readLock(lockFile);
+    await ctx.log.append('alert.repeated', { via: ctx.via, runId: alert.runId, journaled: false, reason: 'the run is active in another process, which alone writes its journal', ...(heldBy ? { heldBy } : {}), alert: repeatFields(alert) });
+    return { kind: 'repeated', alert, runId: alert.runId, journaled: false, status: 'running', ...(heldBy ? { heldBy } : {}) };
+  }
+  let status: RunStatus;
+  let repeat: number;
+  try {
+    const journal = Journal.open(join(dir, 'journal.jsonl'));
+    try {
+      const events = journal.events();
+      if (!events.some((e) => e.type === 'run.started')) {
+        throw new FirebreakError(`failed to record a repeat on run ${alert.runId}: its journal has no run.started (the process starting it died)`, {
+          hint: `move ${dir} aside and send the alert again`,
+        });
+      }
+      status = replay(events).status;
+      if (deliveredAlready(events, alert.deliveryId)) {
+        await ctx.log.append('alert.duplicate', { via: ctx.via, runId: alert.runId, deliveryId: alert.deliveryId });
+        return { kind: 'duplicate', alert, runId: alert.runId, status };
+      }
+      repeat = events.filter((e) => e.type === 'alert.repeated').length + 1;
+      journal.append('alert.repeated', { repeat, via: ctx.via, ...repeatFields(alert), resources: alert.resources });
+      writeSummary(dir, journal);
+    } finally {
+      journal.close();
+    }
+  } finally {
+    lock.release();
+  }
+  await ctx.log.append('alert.repeated', { via: ctx.via, runId: alert.runId, journaled: true, repeat, alert: repeatFields(alert) });
+  return { kind: 'repeated', alert, runId: alert.runId, journaled: true, repeat, status };
+}
+
+/** One line for the terminal or the server log. */
+export function describeOutcome(o: TriggerOutcome): string {
+  switch (o.kind) {
+    case 'ignored':
+      return `ignored ${describeAlert(o.alert)}: no route matches (${o.reasons.join('; ')})`;
+    case 'started':
+      return `run ${o.runId}: ${o.run.status}${o.run.waitingStep ? ` (step ${o.run.waitingStep})` : ''} — route ${o.route}, ${describeAlert(o.alert)}`;
+    case 'repeated':
+      return o.journaled
+        ? `repeat #${o.repeat} of run ${o.runId} (${o.status}) recorded in its journal${o.alert.count !== undefined ? ` (count ${o.alert.count})` : ''}; nothing started`
+        : `repeat of run ${o.runId} recorded in the trigger log: the run is ${o.status === 'starting' ? 'being started' : 'active'}${o.heldBy ? ` in pid ${o.heldBy.pid}` : ''}; nothing started`;
+    case 'duplicate':
+      return `delivery ${o.alert.deliveryId} was already recorded on run ${o.runId} (${o.status}); nothing started`;
+  }
+}
