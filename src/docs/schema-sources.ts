@@ -1,0 +1,55 @@
+/**
+ * THE list of JSON Schemas `firebreak schemas` writes to `schemas/`, and which YAML files must
+ * name each one on their first line (`# yaml-language-server: $schema=…`) so editors complete and
+ * check them. To add a file format: add one entry here; `firebreak schemas` and the first-line
+ * test pick it up.
+ */
+import { playbookJsonSchema } from '../playbook/json-schema.js';
+import { worldJsonSchema } from '../sim/index.js';
+import { scenarioJsonSchema } from '../tabletop/scenario.js';
+import { routesJsonSchema } from '../triggers/routes-schema.js';
+
+export interface SchemaSource {
+  /** `playbook` → `schemas/playbook.schema.json`. */
+  name: string;
+  /** Used when the generated schema has no title or description of its own. */
+  title: string;
+  description: string;
+  /** The YAML files that must reference this schema: every .yaml/.yml in `dir`, or one `file`. */
+  yaml: { dir: string } | { file: string };
+  build(): Record<string, unknown>;
+}
+
+export const SCHEMA_SOURCES: readonly SchemaSource[] = [
+  {
+    name: 'playbook',
+    title: 'Firebreak playbook',
+    description: 'An incident-response playbook.',
+    yaml: { dir: 'playbooks' },
+    build: playbookJsonSchema,
+  },
+  {
+    name: 'world',
+    title: 'Firebreak simulated world',
+    description: 'A simulated AWS account for tests, tabletop exercises and `--sim` runs: VPCs, instances, IAM, faults, the clock.',
+    yaml: { dir: 'worlds' },
+    build: worldJsonSchema,
+  },
+  {
+    name: 'routes',
+    title: 'Firebreak alert routes',
+    description: 'Which playbook an alert starts, with which inputs and approval policy.',
+    yaml: { file: 'routes.yaml' },
+    build: routesJsonSchema,
+  },
+  {
+    name: 'scenario',
+    title: 'Firebreak tabletop scenario',
+    description: 'A tabletop exercise: a world, injects on a simulated clock, and how it is scored.',
+    yaml: { dir: 'scenarios' },
+    build: scenarioJsonSchema,
+  },
+];
+
+export const schemaFile = (name: string): string => `schemas/${name}.schema.json`;
+export const schemaId = (name: string): string => `urn:firebreak:schema:${name}`;

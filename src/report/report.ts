@@ -1,0 +1,66 @@
+/** `firebreak report`: load a run's journal, check its chain, and render the report from templates/. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Journal } from '../audit/journal.js';
+import { verifyJournal } from '../audit/verify.js';
+import * as md from '../docs/markdown.js';
+import { renderTemplate } from '../docs/templates.js';
+import { tidy } from '../docs/runbook.js';
+import { existingRunDir, runDir, type HomeOptions } from '../engine/home.js';
+import { buildReport, type ReportModel } from './model.js';
+
+export type ReportFormat = 'md' | 'html';
+
+export function loadReport(runId: string, home: HomeOptions = {}): ReportModel {
+  const file = join(existingRunDir(runId, home), 'journal.jsonl');
+  // Verify before reading: the report states whether the journal it is built from is intact.
+  const chain = verifyJournal(file);
+  const events = Journal.read(file);
+  // Undo runs live beside the run; one that was removed leaves only the source's own record.
+  const readRun = (id: string) => {
+    const f = join(runDir(id, home), 'journal.jsonl');
+    return existsSync(f) ? Journal.read(f) : undefined;
+  };
+  return buildReport(runId, events, chain, readRun);
+}
+
+/** Display helpers the templates share. */
+export const helpers = {
+  /** `2026-03-01T02:15:00.179Z` → `02:15:00.179`, with the date when it differs from the run's start. */
+  time(ts: string | undefined, startedAt?: string): string {
+    if (!ts) return '';
+    const [d, t] = ts.split('T') as [string, string | undefined];
+    const clock = (t ?? '').replace(/Z$/, '');
+    return startedAt && startedAt.startsWith(d) ? clock : `${d} ${clock}`;
+  },
+  dateTime(ts: string | undefined): string {
+    return ts ? ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
+  },
+  json(v: unknown): string {
+    return JSON.stringify(v, null, 2) ?? '';
+  },
+  value(v: unknown): string {
+    if (v === null || v === undefined) return '—';
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.length ? v.join(', ') : '(none)';
+    return JSON.stringify(v);
+  },
+  decision(d: string): string {
+    return d === 'approve' ? 'approved' : d === 'skip' ? 'skipped / denied' : d === 'abort' ? 'aborted' : d;
+  },
+  how(via: string | undefined): string {
+    switch (via) {
+      case 'prompt': return 'at the interactive prompt';
+      case 'policy': return "by the playbook's auto policy";
+      case 'approve-command': return 'with firebreak approve';
+      case 'script': return 'by scripted decisions';
+      default: return via ?? '';
+    }
+  },
+};
+
+export function renderReport(model: ReportModel, format: ReportFormat): string {
+  const data = { ...model, md, h: helpers, generator: 'firebreak report' };
+  if (format === 'html') return renderTemplate('report.html.eta', data);
+  return tidy(renderTemplate('report.md.eta', data));
+}
