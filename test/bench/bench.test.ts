@@ -1,0 +1,79 @@
+/**
+ * Keeps the benchmarks from rotting: each one runs at a tiny size against the built CLI and its
+ * figures are checked for shape and consistency. No assertion is about time: the machine decides
+ * that, not the code. Needs `npm run build` first (npm test does it).
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { awsCalls, criticalPath, type AwsCall } from '../../bench/lib/calls.js';
+import { ROOT } from '../../bench/lib/child.js';
+import { benchContainmentWarm, measureOnce, VARIANTS } from '../../bench/containment.js';
+import { measureFleet } from '../../bench/fleet.js';
+import { benchAppend, benchVerify } from '../../bench/journal.js';
+import { benchStartup } from '../../bench/startup.js';
+import { parseOptions } from '../../bench/run.js';
+
+const call = (operation: string, start: number, end: number): AwsCall => ({ seq: start, service: 'ec2', operation, start, end, durationMs: end - start, attempts: 1 });
+
+describe('critical path', () => {
+  it('counts overlapping calls as one round trip and chained calls as several', () => {
+    const plan = [call('DescribeInstances', 0, 50), call('DescribeNetworkInterfaces', 1, 51), call('DescribeSecurityGroups', 2, 52)];
+    const tags = [call('CreateTags', 53, 103), call('CreateTags', 54, 104)];
+    const transit = call('ModifyNetworkInterfaceAttribute', 105, 155);
+    const iso = call('ModifyNetworkInterfaceAttribute', 156, 206);
+    const path = criticalPath([...plan, ...tags, transit, iso], iso);
+    expect(path).toHaveLength(4);
+    expect(plan).toContain(path[0]);
+    expect(tags).toContain(path[1]);
+    expect(path.slice(2)).toEqual([transit, iso]);
+  });
+
+  it('reads start and end from the journal event: ts is the end', () => {
+    const [c] = awsCalls([{ seq: 7, ts: '2026-01-01T00:00:01.000Z', type: 'aws.call', service: 'ec2', operation: 'CreateTags', durationMs: 40, attempts: 2 }]);
+    expect(c).toMatchObject({ start: Date.parse('2026-01-01T00:00:00.960Z'), end: Date.parse('2026-01-01T00:00:01.000Z'), attempts: 2 });
+  });
+});
+
+describe('benchmarks at a tiny size', () => {
+  it('alert → isolated: the fast playbook in a VPC with its groups needs 4 round trips', async () => {
+    const v = VARIANTS.find((x) => x.name === 'fast-containment, groups exist')!;
+    const r = await measureOnce(v, 5);
+    expect(r.path.at(-1)).toBe('ec2:ModifyNetworkInterfaceAttribute');
+    expect(r.roundTrips).toBe(4);
+    expect(r.exitCode).toBe(3); // waits at the manual forensics step
+    expect(r.maxRssMiB).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('alert → isolated in a running process', async () => {
+    const [r] = await benchContainmentWarm({ runs: 1, latencyMs: 5 }, [VARIANTS.find((x) => x.name === 'ec2-instance-compromise, groups exist')!]);
+    expect(r!.path.at(-1)).toBe('ec2:ModifyNetworkInterfaceAttribute');
+    expect(r!.roundTrips).toBeGreaterThan(4); // termination protection comes first in this playbook
+  }, 60_000);
+
+  it.each(['adaptive', 'standard'] as const)('fleet of 3 with %s retries: every target isolated', async (mode) => {
+    const r = await measureFleet(3, 2, mode, { latencyMs: 5, timeScale: 10 });
+    expect(r).toMatchObject({ status: 'succeeded', failedTargets: 0, retryModeSeen: [mode] });
+    expect(r.calls.mutating).toBe(3 * 4); // two CreateTags and two swaps per single-interface instance
+    expect(r.roundTripsPerTarget).toBe(5);
+  }, 60_000);
+
+  it('start-up of --version and validate, and which SDK packages they load', async () => {
+    const [version, validate] = await benchStartup({ runs: 1 });
+    expect(version!.awsSdkPackages).toEqual([]);
+    expect(validate!.command).toMatch(/^firebreak validate /);
+  }, 120_000);
+
+  it('journal appends and verify', async () => {
+    expect(benchAppend({ events: 20 })).toMatchObject({ events: 20 });
+    const v = await benchVerify({ events: 1_000, runs: 1 });
+    expect(v.events).toBe(1_000);
+  }, 60_000);
+
+  it('refuses unknown benchmark names and modes', () => {
+    expect(() => parseOptions(['--only', 'fleet,nope'])).toThrow(/unknown benchmark 'nope'/);
+    expect(() => parseOptions(['--retry-modes', 'legacy'])).toThrow(/legacy/);
+    expect(parseOptions(['--quick']).fleetCases).toEqual([{ instances: 3, concurrency: 10, retryMode: 'adaptive', timeScale: 10 }]);
+    expect(parseOptions(['--sizes', '5', '--retry-modes', 'adaptive,standard']).fleetCases).toHaveLength(2);
+    expect(ROOT).toBe(join(import.meta.dirname, '../..'));
+  });
+});
