@@ -72,3 +72,163 @@ function statusWord(s: string): string {
     default: return s;
   }
 }
+
+/** `14m 5s`, `2h 3m`, `40s`: a remaining or elapsed time for progress lines. */
+export function durationWords(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export interface ProgressOptions {
+  verbose?: boolean;
+  stream?: NodeJS.WriteStream;
+  /** Events whose lines are shown elsewhere (the interactive prompt shows plans): tracked, not printed. */
+  quiet?: (e: { type: string; [k: string]: unknown }) => boolean;
+  now?: () => number;
+}
+
+export interface ProgressPrinter {
+  onEvent(e: { type: string; [k: string]: unknown }): void;
+  dispose(): void;
+}
+
+/**
+ * Journal events as terminal lines, plus progress for long steps: a map step's items done and
+ * failed, a wait's remaining time, and an action that has been applying for a while (snapshots
+ * that wait for completion) with its AWS call count. On a terminal the progress is one line
+ * redrawn in place each second; elsewhere (CI, a log file) it is printed as plain lines at most
+ * every tenth of a map and never redrawn, so logs stay readable.
+ */
+export function progressPrinter(opts: ProgressOptions = {}): ProgressPrinter {
+  const stream = opts.stream ?? process.stderr;
+  const tty = !!stream.isTTY;
+  const now = opts.now ?? Date.now;
+  const maps = new Map<string, { total: number; done: number; failed: number; shownTenth: number }>();
+  const waits = new Map<string, number>();
+  const applying = new Map<string, { since: number; calls: number }>();
+  let asking = 0;
+  let live = false;
+  let timer: NodeJS.Timeout | undefined;
+  const write = (s: string) => stream.write(s);
+  const clear = () => {
+    if (live) write('\r\x1b[2K');
+    live = false;
+  };
+  const baseKey = (k: unknown) => String(k ?? '').replace(/\[\d+\]$/, '');
+  const liveText = (): string => {
+    const parts: string[] = [];
+    for (const [k, m] of maps) parts.push(`${k} ${m.done + m.failed}/${m.total}${m.failed ? ` (${m.failed} failed)` : ''}`);
+    for (const [k, until] of waits) parts.push(`${k} ${durationWords(until - now())} left`);
+    for (const [k, a] of applying) if (now() - a.since >= 2000 && !maps.has(k)) parts.push(`${k} applying ${durationWords(now() - a.since)}, ${a.calls} AWS call${a.calls === 1 ? '' : 's'}`);
+    return parts.join(' · ');
+  };
+  const draw = () => {
+    if (!tty || asking > 0) return;
+    const text = liveText();
+    clear();
+    if (!text) return;
+    const width = Math.max(20, (stream.columns ?? 80) - 1);
+    const line = `  ${c.cyan('…')} ${text}`;
+    write(line.length > width ? line.slice(0, width - 1) + '…' : line);
+    live = true;
+  };
+  const ensureTimer = () => {
+    if (!tty || timer) return;
+    timer = setInterval(draw, 1000);
+    timer.unref();
+  };
+  const stopIfIdle = () => {
+    if (timer && maps.size === 0 && waits.size === 0 && applying.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+  const lines = (ls: string[]) => {
+    for (const l of ls) write(l + '\n');
+  };
+  const finishStep = (key: string) => {
+    maps.delete(key);
+    waits.delete(key);
+    applying.delete(key);
+  };
+
+  return {
+    onEvent(e) {
+      clear();
+      const key = baseKey(e.step);
+      const extra: string[] = [];
+      switch (e.type) {
+        case 'approval.requested':
+        case 'manual.requested':
+          asking++;
+          break;
+        case 'approval.answered':
+          asking = Math.max(0, asking - 1);
+          break;
+        case 'step.planned':
+          if (typeof e.items === 'number' && e.items > 0) maps.set(key, { total: e.items, done: 0, failed: 0, shownTenth: 0 });
+          break;
+        case 'step.applying':
+          applying.set(key, { since: now(), calls: 0 });
+          break;
+        case 'aws.call': {
+          const a = applying.get(key);
+          if (a) a.calls++;
+          break;
+        }
+        case 'item.completed':
+        case 'item.failed': {
+          const m = maps.get(key);
+          if (!m) break;
+          if (e.type === 'item.completed') m.done++;
+          else m.failed++;
+          const n = m.done + m.failed;
+          const tenth = Math.floor((n * 10) / m.total);
+          if (!tty && (tenth > m.shownTenth || n === m.total)) {
+            m.shownTenth = tenth;
+            extra.push(`  ${key}: ${n}/${m.total} done${m.failed ? `, ${m.failed} failed` : ''}`);
+          }
+          break;
+        }
+        case 'wait.started': {
+          const until = Date.parse(String(e.until));
+          if (Number.isFinite(until)) {
+            waits.set(key, until);
+            if (!tty) extra.push(c.dim(`  (${durationWords(until - now())} from now)`));
+          }
+          break;
+        }
+        case 'step.applied':
+          if (e.item === undefined) applying.delete(key);
+          break;
+        case 'step.completed':
+        case 'step.failed':
+          finishStep(key);
+          break;
+        case 'run.ended':
+        case 'run.waiting':
+        case 'run.interrupted':
+          maps.clear();
+          waits.clear();
+          applying.clear();
+          asking = 0;
+          break;
+      }
+      if (!opts.quiet?.(e)) lines(formatEvent(e as never, { verbose: !!opts.verbose }));
+      lines(extra);
+      stopIfIdle();
+      if (maps.size || waits.size || applying.size) {
+        ensureTimer();
+        draw();
+      }
+    },
+    dispose() {
+      clear();
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -6,7 +6,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { Approval } from '../engine/events.js';
 import type { ManualView, RunHost, StepView } from '../engine/host.js';
-import { formatEvent, formatPlan } from './display.js';
+import { formatPlan, progressPrinter } from './display.js';
 import { c, err, short } from './output.js';
 import { choose } from './prompts.js';
 
@@ -22,7 +22,16 @@ export function whoAmI(): string {
 
 export function interactiveHost(opts: { verbose?: boolean } = {}): RunHost {
   const by = whoAmI();
-  return {
+  // Plans and answers are shown by the prompt itself; the printer still tracks them for progress.
+  const progress = progressPrinter({ ...opts, quiet: (e) => e.type === 'step.planned' || e.type === 'approval.answered' });
+  // Parallel branches can ask at the same moment; one terminal shows one question at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(ask: () => Promise<T>): Promise<T> => {
+    const next = queue.then(ask, ask);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const host: RunHost = {
     kind: 'interactive',
     async approve(view: StepView, signal): Promise<Approval> {
       err('');
@@ -65,8 +74,12 @@ export function interactiveHost(opts: { verbose?: boolean } = {}): RunHost {
       return { decision: answer, by, via: 'prompt' };
     },
     onEvent(e) {
-      if (e.type === 'step.planned' || e.type === 'approval.answered') return; // shown by the prompt itself
-      for (const l of formatEvent(e as never, opts)) err(l);
+      progress.onEvent(e);
     },
+  };
+  return {
+    ...host,
+    approve: (view, signal) => oneAtATime(() => host.approve(view, signal)),
+    manual: (view, signal) => oneAtATime(() => host.manual(view, signal)),
   };
 }

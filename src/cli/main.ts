@@ -5,8 +5,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, FirebreakError, InputError } from '../core/errors.js';
+import { exitQuietlyOnClosedPipe } from './output.js';
 
 export const VERSION = '0.1.0';
+
+/** Hidden: start the guided flow even when stdin is not a terminal. */
+export const GUIDED_FLAG = '--guided';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -16,6 +20,14 @@ function backendOptions(cmd: Command): Command {
     .option('--region <region>', 'AWS region (default: the SDK chain: AWS_REGION, profile)')
     .option('--profile <profile>', 'AWS shared-config profile')
     .option('--config <file>', 'guardrails and notifications (default: ./firebreak.config.yaml)');
+}
+
+/** Cross-account response through a role (run, resume, trigger). */
+function roleOptions(cmd: Command): Command {
+  return cmd
+    .option('--role-arn <arn>', 'act through this role (STS AssumeRole with the --profile credentials; default: roleArn in the config)')
+    .option('--external-id <id>', "the role's external id (default: externalId in the config)")
+    .option('--mfa-serial <arn>', 'MFA device the role requires; the code is asked for at the terminal');
 }
 
 function homeOptions(cmd: Command): Command {
@@ -30,7 +42,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run firebreak --help for usage)')
     .exitOverride();
 
-  homeOptions(backendOptions(program.command('run')))
+  homeOptions(roleOptions(backendOptions(program.command('run'))))
     .description('run a playbook: interactively (approve each step) or with --auto')
     .argument('<playbook>', 'playbook name (playbooks/<name>.yaml) or path')
     .option('-i, --input <name=value>', 'an input value (repeatable)', collect, [])
@@ -42,7 +54,7 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'show every AWS call')
     .action(async (playbook, opts, cmd) => (await import('./commands/run.js')).run(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
-  homeOptions(backendOptions(program.command('resume')))
+  homeOptions(roleOptions(backendOptions(program.command('resume'))))
     .description('finish a run that stopped (crash, Ctrl-C, waiting for approval); completed steps are not applied again')
     .argument('<run>', 'run id')
     .option('--auto', 'continue unattended')
@@ -100,9 +112,10 @@ export function buildProgram(): Command {
     .command('iam-policy')
     .description('print the least-privilege IAM policy a playbook needs')
     .argument('<playbook>', 'playbook name or path')
+    .option('--with-undo', "also allow the steps' undo actions (what firebreak undo needs)")
     .action(async (playbook, opts, cmd) => (await import('./commands/iam-policy.js')).iamPolicy(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
-  homeOptions(backendOptions(program.command('trigger')))
+  homeOptions(roleOptions(backendOptions(program.command('trigger'))))
     .description('start (or join) the run for one alert: GuardDuty, Security Hub, CloudWatch alarm via SNS, or generic JSON')
     .requiredOption('--event <file>', "the alert JSON ('-' for stdin)")
     .option('--routes <file>', 'routing table (default: ./routes.yaml)')
@@ -114,6 +127,9 @@ export function buildProgram(): Command {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port', '8787')
     .option('--routes <file>', 'routing table (default: ./routes.yaml)')
+    .option('--sns-topic <arn>', 'accept SNS deliveries from this topic (repeatable; * wildcards)', collect, [])
+    .option('--max-runs <n>', 'runs in flight at once (others queue)', '4')
+    .option('--wait-for-approval <duration>', 'keep a waiting run alive this long for firebreak approve (holds a slot)')
     .action(async (opts, cmd) => (await import('./commands/serve.js')).serve({ ...cmd.optsWithGlobals(), ...opts }));
 
   homeOptions(program.command('tabletop'))
@@ -123,6 +139,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', '1')
     .option('--speed <x>', 'real-time pacing: simulated seconds per real second (default: as fast as possible)')
     .option('--decisions <file>', 'scripted player decisions (YAML)')
+    .option('--interactive', 'ask the players at prompts even when stdin is not a terminal (answers are read from stdin)')
     .option('--out <dir>', 'where to write the report (default: the exercise run folder)')
     .action(async (scenario, opts, cmd) => (await import('./commands/tabletop.js')).tabletop(scenario, { ...cmd.optsWithGlobals(), ...opts }));
 
@@ -164,10 +181,24 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = buildProgram();
+  exitQuietlyOnClosedPipe();
   let code: number = EXIT.ok;
   try {
-    await program.parseAsync(argv);
-    code = (process.exitCode as number | undefined) ?? EXIT.ok;
+    const args = argv.slice(2);
+    // No arguments: a responder at a terminal gets the guided start; a script (no terminal) gets
+    // the help rather than a prompt that would wait forever. `--guided` (hidden) forces the
+    // guided start without a terminal, reading answers from stdin: tests drive it that way.
+    if (args.length === 0 || (args.length === 1 && args[0] === GUIDED_FLAG)) {
+      if (args.length === 1 || (process.stdin.isTTY && process.stdout.isTTY)) await (await import('./guided.js')).guided();
+      else {
+        program.outputHelp();
+        process.stdout.write('\nAt a terminal, firebreak with no arguments starts a guided run.\n');
+      }
+      code = (process.exitCode as number | undefined) ?? EXIT.ok;
+    } else {
+      await program.parseAsync(argv);
+      code = (process.exitCode as number | undefined) ?? EXIT.ok;
+    }
   } catch (e) {
     code = report(e, argv.includes('--json'));
   }

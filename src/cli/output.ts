@@ -43,3 +43,14 @@ export function short(v: unknown, max = 80): string {
   const s = typeof v === 'string' ? v : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.join(', ') : JSON.stringify(v);
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
+
+/**
+ * `firebreak show … | head` closes the pipe early: stop writing and exit 0, as `cat` does,
+ * instead of dying with an EPIPE stack trace. Any other stream error is still raised.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}

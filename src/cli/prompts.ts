@@ -18,7 +18,7 @@ export async function choose<V extends string>(message: string, choices: Choice<
   const { expand } = await import('@inquirer/prompts');
   try {
     const config = { message, choices, ...(opts.default ? { default: opts.default } : {}) } as unknown as Parameters<typeof expand>[0];
-    return (await expand(config, opts.signal ? { signal: opts.signal } : {})) as V;
+    return (await expand(config, { output: process.stderr, ...(opts.signal ? { signal: opts.signal } : {}) })) as V;
   } catch (err) {
     if (isExit(err)) throw new Interrupted(opts.runId);
     throw err;
@@ -28,7 +28,7 @@ export async function choose<V extends string>(message: string, choices: Choice<
 export async function ask(message: string, opts: { default?: string; validate?: (v: string) => true | string; signal?: AbortSignal; runId?: string } = {}): Promise<string> {
   const { input } = await import('@inquirer/prompts');
   try {
-    return await input({ message, ...(opts.default ? { default: opts.default } : {}), ...(opts.validate ? { validate: opts.validate } : {}) }, opts.signal ? { signal: opts.signal } : {});
+    return await input({ message, ...(opts.default ? { default: opts.default } : {}), ...(opts.validate ? { validate: opts.validate } : {}) }, { output: process.stderr, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (err) {
     if (isExit(err)) throw new Interrupted(opts.runId);
     throw err;
@@ -38,7 +38,7 @@ export async function ask(message: string, opts: { default?: string; validate?: 
 export async function pick<V extends string>(message: string, choices: Array<{ name: string; value: V; description?: string }>, opts: { signal?: AbortSignal } = {}): Promise<V> {
   const { select } = await import('@inquirer/prompts');
   try {
-    return await select({ message, choices }, opts.signal ? { signal: opts.signal } : {});
+    return await select({ message, choices }, { output: process.stderr, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (err) {
     if (isExit(err)) throw new Interrupted();
     throw err;

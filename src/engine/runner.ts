@@ -45,6 +45,8 @@ export interface EngineOptions {
   maxTargets?: number;
   signal: AbortSignal;
   actor?: string;
+  /** ISO time the run started (its `run.started` event), given to actions. */
+  startedAt?: string;
   /** Awaited before the first change to the cloud (identity and allowed-account check). */
   beforeWrite?: () => Promise<void>;
 }
@@ -117,7 +119,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
   };
   const actionCtx = (key: string): ActionContext => ({
     aws: o.aws,
-    run: { id: o.runId, incident: o.incident, playbook: pb.id, step: key, ...(o.actor ? { actor: o.actor } : {}) },
+    run: { id: o.runId, incident: o.incident, playbook: pb.id, step: key, ...(o.actor ? { actor: o.actor } : {}), ...(o.startedAt ? { startedAt: o.startedAt } : {}) },
     clock: o.clock,
     guard: o.guard,
     log: (message, data) => void append('note', { step: key, message, ...(data ?? {}) }),
@@ -282,8 +284,24 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     const limit = pLimit(step.concurrency);
     const inputs = await Promise.all(items.map((item, index) => resolveInput(action, stepId, step.with, { item, index })));
     const done = o.replayed.items.get(key) ?? new Map<number, unknown>();
+    const failures: Array<{ index: number; error: { code: string; message: string } }> = [];
+    // A target whose plan fails (throttled after the SDK's retries, gone, protected) fails alone:
+    // the other targets are still contained.
     const plans = await Promise.all(
-      inputs.map((input, i) => limit(async () => (done.has(i) ? undefined : { input, plan: await inCall(`${key}[${i}]`, action, () => action.plan(actionCtx(`${key}[${i}]`), input)) }))),
+      inputs.map((input, i) =>
+        limit(async () => {
+          if (done.has(i)) return undefined;
+          try {
+            return { input, plan: await inCall(`${key}[${i}]`, action, () => action.plan(actionCtx(`${key}[${i}]`), input)) };
+          } catch (err) {
+            if (isHalt(err)) throw err;
+            const error = errorInfo(err);
+            failures.push({ index: i, error });
+            append('item.failed', { step: key, index: i, phase: 'plan', error });
+            return undefined;
+          }
+        }),
+      ),
     );
     const changes = plans.flatMap((p) => p?.plan.changes ?? []);
     const planRec: PlanRecord = { changes, alreadyDone: changes.length === 0, notes: [`${items.length} targets, ${done.size} already done`] };
@@ -296,7 +314,6 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     }
     if (action.mutating) await o.beforeWrite?.();
     const outputs: unknown[] = items.map((_, i) => done.get(i));
-    const failures: Array<{ index: number; error: { code: string; message: string } }> = [];
     append('step.applying', { step: key });
     await Promise.all(
       plans.map((p, i) =>

@@ -13,6 +13,7 @@ import { createClients, type AwsClients } from '../cloud/clients.js';
 import { auditRecorder, permissionGuard } from '../cloud/middleware.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { projectRoot } from '../core/paths.js';
 import { FirebreakError, InputError } from '../core/errors.js';
 import { Journal } from '../audit/journal.js';
 import { findPlaybook, loadPlaybook } from '../playbook/load.js';
@@ -24,20 +25,40 @@ import { replay, type ReplayState, type RunStatus } from './events.js';
 import { existingRunDir, homeDir, newRunId, runDir as runDirOf, type HomeOptions } from './home.js';
 import type { RunHost } from './host.js';
 import { acquireLock, describeHolder, lockResource, readLock, resourceLockPath, type Lock } from './lock.js';
+import { waitForResourceLock } from './lock-wait.js';
 import { assertAccountAllowed, guardrails } from './guardrails.js';
 import { executeRun, errorInfo, type RunResult } from './runner.js';
 
 export const VERSION = '0.1.0';
-export const PLAYBOOK_DIRS = ['playbooks'];
+/** The working directory's playbooks first (a team's own), then the ones shipped with Firebreak. */
+export const PLAYBOOK_DIRS = ['playbooks', join(projectRoot(), 'playbooks')];
 
 export interface BackendOptions {
   /** Use the simulated cloud: a world file, or true for the demo world. */
   sim?: string | boolean;
+  /**
+   * An already-created simulated cloud to run against (tabletop exercises: the attacker and the
+   * scenario's clock act on the same world as the run). Takes the place of `sim`.
+   */
+  simCloud?: SimCloud;
   region?: string;
   profile?: string;
   /** Extra client plugins (tests: fault injection, call capture). */
   plugins?: AwsClientsPlugins;
   clock?: Clock;
+  /** Receives the run's audited clients once built (notifications sent on the run's behalf). */
+  onClients?: (aws: AwsClients) => void;
+  /**
+   * How long a step waits for a target resource another run holds (ms). 0 (default): fail at
+   * once. Alert-triggered runs wait, so two alerts about one instance run one after the other.
+   */
+  lockWaitMs?: number;
+  /** Cross-account response: act through this role (config `roleArn` when not given). */
+  roleArn?: string;
+  externalId?: string;
+  /** The MFA device the role's trust policy requires, and how to ask a person for its code. */
+  mfaSerial?: string;
+  mfaCode?: (serial: string) => Promise<string>;
 }
 type AwsClientsPlugins = NonNullable<Parameters<typeof createClients>[0]>['plugins'];
 
@@ -64,17 +85,18 @@ export interface RunOutcome extends RunResult {
   runDir: string;
 }
 
-export const DEMO_WORLD = resolve(dirname(new URL(import.meta.url).pathname), '../../../worlds/demo.yaml');
+export const DEMO_WORLD = join(projectRoot(), 'worlds/demo.yaml');
 
 /** Everything that can be checked without AWS and without writing: playbook, inputs, config, world. */
 export async function prepareRun(o: StartOptions) {
   const { config } = o.config ? { config: o.config } : loadConfig(o.configFile);
-  const file = findPlaybook(o.playbook, PLAYBOOK_DIRS);
+  // Absolute, so `resume` finds the same file from any working directory.
+  const file = resolve(findPlaybook(o.playbook, PLAYBOOK_DIRS));
   const loaded = loadPlaybook(file, { actionIds, actionInputs: (id) => actions.get(id)?.input });
   const raw = o.inputs ?? parseInputArgs(o.inputArgs ?? [], loaded.playbook.inputs, { file });
   const inputs = validateInputs(raw, loaded.playbook.inputs, { file, posOf: loaded.posOf });
   const worldFile = o.sim === true ? DEMO_WORLD : typeof o.sim === 'string' ? resolve(o.sim) : undefined;
-  const world = worldFile ? await loadWorld(worldFile) : undefined;
+  const world = o.simCloud ? o.simCloud.world : worldFile ? await loadWorld(worldFile) : undefined;
   return { config, loaded, inputs, world, worldFile };
 }
 
@@ -106,6 +128,7 @@ export async function startRun(o: StartOptions): Promise<RunOutcome> {
       ...(prep.worldFile ? { world: prep.worldFile } : {}),
       region: prep.world?.region ?? o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null,
       ...(o.profile ? { profile: o.profile } : {}),
+      ...((o.roleArn ?? prep.config.roleArn) ? { roleArn: o.roleArn ?? prep.config.roleArn } : {}),
       ...(o.approvalOverrides ? { approvalOverrides: o.approvalOverrides } : {}),
       ...(o.trigger ? { trigger: o.trigger } : {}),
       operator: operator(),
@@ -141,7 +164,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunOutcome> {
   const { config } = loadConfig(o.configFile);
   const world = s.backend === 'sim' ? await loadWorld(join(dir, 'world.json')) : undefined;
   return drive({
-    o: { ...o, playbook: s.playbook.file, dryRun: s.dryRun, incident: s.incident, approvalOverrides: s.approvalOverrides, region: o.region ?? s.region ?? undefined, profile: o.profile ?? s.profile },
+    o: { ...o, playbook: s.playbook.file, dryRun: s.dryRun, incident: s.incident, approvalOverrides: s.approvalOverrides, region: o.region ?? s.region ?? undefined, profile: o.profile ?? s.profile, roleArn: o.roleArn ?? s.roleArn },
     dir,
     runId: o.runId,
     loaded,
@@ -163,6 +186,7 @@ interface StartedEvent {
   backend: 'sim' | 'aws';
   region: string | null;
   profile?: string;
+  roleArn?: string;
   approvalOverrides?: Record<string, 'auto' | 'required'>;
 }
 
@@ -201,13 +225,14 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
   try {
     // The run's copy of the simulated world exists before the journal says the run started, so a
     // run killed right after starting still resumes on its own world.
-    const sim: SimCloud | undefined = a.world
+    const sim: SimCloud | undefined = o.simCloud ?? (a.world
       ? createSimCloud(a.world, { ...(o.clock ? { clock: o.clock } : {}), onChange: (w) => saveWorldSync(w, join(dir, 'world.json')) })
-      : undefined;
+      : undefined);
     if (sim && a.started) saveWorldSync(sim.world, join(dir, 'world.json'));
-    if (a.started) journal.append('run.started', a.started);
-    else journal.append('run.resumed', { by: operator() });
-    const aws = buildClients(runId, journal, o, sim);
+    const startedAt = a.started ? (journal.append('run.started', a.started) as { ts: string }).ts : (a.replayed.started?.ts as string | undefined);
+    if (!a.started) journal.append('run.resumed', { by: operator() });
+    const aws = buildClients(runId, journal, { ...o, roleArn: o.roleArn ?? a.config.roleArn, externalId: o.externalId ?? a.config.externalId }, sim);
+    o.onClients?.(aws);
 
     // Who is acting is asked at once but awaited only before the first write, so the first
     // plan's reads overlap with it; the allowed-account guardrail is checked there.
@@ -239,7 +264,22 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
       maxTargets: a.config.guardrails.maxTargets,
       signal: interrupt.signal,
       beforeWrite,
+      ...(startedAt ? { startedAt } : {}),
       lockTarget: async (t) => {
+        if (o.lockWaitMs) {
+          let waited = false;
+          const lock = await waitForResourceLock(homeDir(o), t.kind, t.id, { runId, purpose: 'target' }, {
+            timeoutMs: o.lockWaitMs,
+            signal: interrupt.signal,
+            onWait: (holder) => {
+              waited = true;
+              journal.append('lock.waiting', { kind: t.kind, id: t.id, ...(holder ? { heldBy: holder.runId, pid: holder.pid } : {}), timeoutMs: o.lockWaitMs });
+            },
+          });
+          held.push(lock);
+          if (waited) journal.append('lock.acquired', { kind: t.kind, id: t.id });
+          return;
+        }
         const lock = await lockResource(homeDir(o), t.kind, t.id, { runId, purpose: 'target' });
         if (!lock) {
           const holder = readLock(resourceLockPath(homeDir(o), t.kind, t.id));
@@ -271,6 +311,19 @@ function buildClients(runId: string, journal: Journal, o: BackendOptions, sim: S
   const plugins = [audit, permissionGuard(), ...(o.plugins ?? []), ...(sim ? [sim.plugin] : [])];
   return createClients({
     ...(sim ? { region: sim.region, credentials: sim.credentials } : { ...(o.region ? { region: o.region } : {}), ...(o.profile ? { profile: o.profile } : {}) }),
+    ...(o.roleArn
+      ? {
+          assumeRole: {
+            roleArn: o.roleArn,
+            // RoleSessionName allows 64 characters; the run id makes the role's CloudTrail events traceable to the run.
+            sessionName: `firebreak-${runId}`.slice(0, 64),
+            ...(o.externalId ? { externalId: o.externalId } : {}),
+            ...(o.mfaSerial ? { mfaSerial: o.mfaSerial } : {}),
+            ...(o.mfaCode ? { mfaCode: o.mfaCode } : {}),
+            plugins: [audit, ...(sim ? [sim.plugin] : [])],
+          },
+        }
+      : {}),
     userAgent: `firebreak/${VERSION} run/${runId}`,
     plugins,
   });

@@ -7,26 +7,37 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyJournal } from '../../audit/verify.js';
 import { autoHost } from '../../engine/auto-host.js';
-import { startRun } from '../../engine/session.js';
-import { loadPlaybook } from '../../playbook/load.js';
+import type { RunHost } from '../../engine/host.js';
+import { PLAYBOOK_DIRS, startRun } from '../../engine/session.js';
+import { findPlaybook, loadPlaybook } from '../../playbook/load.js';
 import { actionIds } from '../../actions/registry.js';
 import { allSteps } from '../../playbook/compile.js';
-import { formatEvent } from '../display.js';
+import { progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
-import { c, out } from '../output.js';
+import { c, err, out } from '../output.js';
 import { finish } from './run.js';
 
 export const DEMO_PLAYBOOK = 'ec2-instance-compromise';
 export const DEMO_INSTANCE = 'i-0abc123def4567890';
 
 export async function demo(opts: { interactive?: boolean; runsDir?: string; json?: boolean }): Promise<void> {
-  const print = (e: { type: string }) => { for (const l of formatEvent(e as never)) process.stderr.write(l + '\n'); };
+  const progress = progressPrinter();
+  const print = (e: { type: string }) => progress.onEvent(e);
   let runDir = '';
-  const host = opts.interactive ? interactiveHost() : { ...autoHost({ get runDir() { return runDir; } } as never), onEvent: print };
+  // Without --interactive the demo plays the responder too: it approves every step and confirms
+  // each manual task (printing what a person would do). A real --auto run follows the playbook.
+  const host: RunHost = opts.interactive
+    ? interactiveHost()
+    : {
+        ...autoHost({ get runDir() { return runDir; } } as never),
+        manual: async () => ({ decision: 'approve', by: 'demo (simulated responder)', via: 'demo' }),
+        onEvent: print,
+      };
   // The demo approves every step itself (it is the simulated cloud); a real --auto run follows the playbook's policies.
-  const pb = loadPlaybook(join('playbooks', `${DEMO_PLAYBOOK}.yaml`), { actionIds });
+  const pb = loadPlaybook(findPlaybook(DEMO_PLAYBOOK, PLAYBOOK_DIRS), { actionIds });
   const overrides = opts.interactive ? undefined : Object.fromEntries(allSteps(pb.playbook).map((s) => [s.id, 'auto' as const]));
-  if (!opts.interactive) out(c.dim('demo: simulated cloud (worlds/demo.yaml); every step is approved automatically — add --interactive to approve them yourself'));
+  // Commentary goes to stderr: with --json, stdout holds the result document alone.
+  if (!opts.interactive) err(c.dim('demo: simulated cloud (worlds/demo.yaml); every step is approved and every manual task confirmed automatically — add --interactive to decide yourself'));
   const outcome = await startRun({
     playbook: DEMO_PLAYBOOK,
     inputs: { instanceId: DEMO_INSTANCE },

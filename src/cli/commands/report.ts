@@ -1,4 +1,32 @@
-// PLACEHOLDER: replaced by the command's implementation. Not to be left in a release.
-export async function report(runId: string, opts: Record<string, unknown>): Promise<void> {
-  throw new Error('firebreak report is not implemented yet');
+/**
+ * `firebreak report RUN [--format md|html] [--out FILE]`: the incident timeline of a run from its
+ * journal. The journal's hash chain is verified first and the report says whether it is intact.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import { loadReport, renderReport, type ReportFormat } from '../../report/report.js';
+import { c, err, printJson } from '../output.js';
+
+export async function report(runId: string, opts: { format?: string; out?: string; runsDir?: string; json?: boolean }): Promise<void> {
+  const format = (opts.format ?? 'md').toLowerCase();
+  if (format !== 'md' && format !== 'html') throw new InputError(`unknown report format '${opts.format}': use md or html`, { field: '--format', hint: `firebreak report ${runId} --format html` });
+  const model = loadReport(runId, opts.runsDir ? { runsDir: opts.runsDir } : {});
+  if (!model.chain.ok) err(c.red(`warning: the journal of run ${runId} is not intact: ${model.chain.reason} (firebreak audit verify ${runId})`));
+  if (opts.json && !opts.out) return printJson(model);
+  const text = renderReport(model, format as ReportFormat);
+  if (!opts.out) {
+    process.stdout.write(text);
+    return;
+  }
+  const file = resolve(opts.out);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new InputError(`failed to write report ${opts.out}: ${(e as Error).message}`, { field: '--out' });
+  }
+  if (opts.json) printJson({ runId: model.run.id, format, file, chain: model.chain, bytes: Buffer.byteLength(text) });
+  else err(`wrote ${opts.out} (${format}, journal ${model.chain.ok ? 'intact' : 'NOT intact'})`);
 }

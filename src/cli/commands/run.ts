@@ -5,11 +5,12 @@ import { autoHost } from '../../engine/auto-host.js';
 import type { RunHost } from '../../engine/host.js';
 import { existingRunDir, runDir } from '../../engine/home.js';
 import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
-import { formatEvent } from '../display.js';
+import { progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
+import { roleOptions, type RoleCliOptions } from '../role-options.js';
 import { c, err, out, printJson } from '../output.js';
 
-export interface RunCliOptions {
+export interface RunCliOptions extends RoleCliOptions {
   input?: string[];
   auto?: boolean;
   interactive?: boolean;
@@ -26,9 +27,8 @@ export interface RunCliOptions {
 }
 
 export function chooseHost(opts: RunCliOptions, dir: () => string): RunHost {
-  const print = (e: { type: string }) => {
-    for (const l of formatEvent(e as never, { verbose: !!opts.verbose })) err(l);
-  };
+  const progress = progressPrinter({ verbose: !!opts.verbose });
+  const print = (e: { type: string }) => progress.onEvent(e);
   if (opts.auto || opts.dryRun) {
     const waitMs = opts.waitForApproval ? parseDuration(opts.waitForApproval) : 0;
     const host = autoHost({
@@ -76,6 +76,7 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
       ...(opts.sim !== undefined ? { sim: opts.sim } : {}),
       ...(opts.region ? { region: opts.region } : {}),
       ...(opts.profile ? { profile: opts.profile } : {}),
+      ...roleOptions(opts),
       ...(opts.config ? { configFile: opts.config } : {}),
       ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
       ...(opts.incident ? { incident: opts.incident } : {}),
@@ -104,6 +105,7 @@ export async function resume(runId: string, opts: RunCliOptions): Promise<void> 
       host,
       ...(opts.region ? { region: opts.region } : {}),
       ...(opts.profile ? { profile: opts.profile } : {}),
+      ...roleOptions(opts),
       ...(opts.config ? { configFile: opts.config } : {}),
       ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
       signal: intr.signal,
