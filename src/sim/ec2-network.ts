@@ -5,7 +5,7 @@ import {
   applyFilters, derivedId, dryRun, ec2Of, find, findAll, invalidValue, missing, paginate, tagList, type Ctx, type Filter,
 } from './ec2-common.js';
 import { enforceConnections, trackingSnapshot } from './connections.js';
-import { isCidr4, isCidr6 } from './net.js';
+import { isCidr4, isCidr6 } from '../core/net.js';
 
 const describeVpcs: SimHandler = (ctx: Ctx, input: { VpcIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
   const w = ec2Of(ctx);

@@ -5,7 +5,7 @@ import {
   applyFilters, derivedId, dryRun, ec2Of, find, findAll, invalidValue, missing, paginate, tagList, tagsFromSpecs, type Ctx, type Filter,
 } from './ec2-common.js';
 import { enforceConnections, normalizeSgProtocol, trackingSnapshot } from './connections.js';
-import { isCidr4, isCidr6 } from './net.js';
+import { isCidr4, isCidr6 } from '../core/net.js';
 
 type Dir = 'ingress' | 'egress';
 

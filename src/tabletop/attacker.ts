@@ -15,7 +15,7 @@ import { awsErrorCode } from '../core/errors.js';
 import type { Connection, SimCloud } from '../sim/index.js';
 import { awsStyleId, sequenceId } from '../sim/ids.js';
 import { isKeyUsable, recordRoleSession, findRole } from '../sim/services/iam.js';
-import { cidrContains, parseCidr } from '../sim/net.js';
+import { cidrContains, parseCidr } from '../core/net.js';
 import type { Rng } from './rng.js';
 import { ATTACKER_KINDS, kindOf, type AttackerActionT, type AttackerStepT, type AttackerT } from './scenario.js';
 import { sendRaw } from './sdk-commands.js';

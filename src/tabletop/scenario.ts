@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { FaultSchema } from '../sim/faults.js';
-import { isCidr4, isCidr6, parseIp } from '../sim/net.js';
+import { isCidr4, isCidr6, parseIp } from '../core/net.js';
 
 const Duration = z
   .union([z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, 'a duration such as 30s, 15m or 2h'), z.number().nonnegative()])

@@ -115,3 +115,19 @@ export function scratch(files: Record<string, string>): string {
   }
   return dir;
 }
+
+/** A one-step playbook (termination protection) so alert tests run quickly against the simulated cloud. */
+export const PRESERVE_PLAYBOOK = `id: tiny-preserve
+title: Preserve an instance (test)
+inputs:
+  instanceId: { type: string, pattern: '^i-[0-9a-f]{8,17}$', required: true }
+start: preserve
+steps:
+  preserve:
+    action: ec2.enable-termination-protection
+    with: { instanceId: '{% $inputs.instanceId %}' }
+    approval: auto
+    next: done
+  done:
+    type: end
+`;

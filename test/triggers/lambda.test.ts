@@ -7,22 +7,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../src/lambda/handler.js';
 import { journal, ROOT, runIds, tempHome } from '../helpers/cli.js';
-import { fixture, gdEvent, scratch } from './helpers.js';
+import { fixture, gdEvent, PRESERVE_PLAYBOOK as PLAYBOOK, scratch } from './helpers.js';
 
-const PLAYBOOK = `id: tiny-preserve
-title: Preserve an instance (test)
-inputs:
-  instanceId: { type: string, pattern: '^i-[0-9a-f]{8,17}$', required: true }
-start: preserve
-steps:
-  preserve:
-    action: ec2.enable-termination-protection
-    with: { instanceId: '{% $inputs.instanceId %}' }
-    approval: auto
-    next: done
-  done:
-    type: end
-`;
 
 describe('Lambda handler', () => {
   let home: string;

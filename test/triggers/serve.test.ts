@@ -13,23 +13,9 @@ import { BIN, cliEnv, journal, ROOT, runIds, tempHome } from '../helpers/cli.js'
 import { loadRoutes } from '../../src/triggers/routes.js';
 import { startAlertServer, type AlertServer } from '../../src/triggers/server.js';
 import { TriggerLog } from '../../src/triggers/trigger-log.js';
-import { CERT_URL, fixture, makeCert, scratch, snsMessage, TOPIC, webhookHeaders } from './helpers.js';
+import { CERT_URL, fixture, makeCert, PRESERVE_PLAYBOOK as PLAYBOOK, scratch, snsMessage, TOPIC, webhookHeaders } from './helpers.js';
 
 const SECRET = 'serve-test-secret-0123456789';
-const PLAYBOOK = `id: tiny-preserve
-title: Preserve an instance (test)
-inputs:
-  instanceId: { type: string, pattern: '^i-[0-9a-f]{8,17}$', required: true }
-start: preserve
-steps:
-  preserve:
-    action: ec2.enable-termination-protection
-    with: { instanceId: '{% $inputs.instanceId %}' }
-    approval: auto
-    next: done
-  done:
-    type: end
-`;
 const routesFor = (dir: string) => `routes:
   - name: any-instance-alert
     match: { minSeverity: 5 }

@@ -1,39 +1,6 @@
 /** CIDR blocks as the NACL actions need them: parsed, compared by value, validated in input schemas. */
-import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-
-export interface Cidr {
-  family: 4 | 6;
-  base: bigint;
-  bits: number;
-}
-
-function v4(ip: string): bigint {
-  return ip.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-}
-
-function v6(ip: string): bigint {
-  let text = ip;
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (tail) {
-    const n = v4(tail[1]!);
-    text = text.slice(0, -tail[1]!.length) + `${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
-  }
-  const [head, rest] = text.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = rest ? rest.split(':') : [];
-  const groups = rest === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
-}
-
-export function parseCidr(text: string): Cidr | undefined {
-  const m = /^([^/\s]+)\/(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  const bits = Number(m[2]);
-  if (isIPv4(m[1]!) && bits <= 32) return { family: 4, base: v4(m[1]!), bits };
-  if (isIPv6(m[1]!) && bits <= 128) return { family: 6, base: v6(m[1]!), bits };
-  return undefined;
-}
+import { parseCidr, type Cidr } from '../../core/net.js';
 
 const width = (c: Cidr) => (c.family === 4 ? 32 : 128);
 const hostBits = (c: Cidr) => c.base & ((1n << BigInt(width(c) - c.bits)) - 1n);

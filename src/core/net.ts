@@ -1,4 +1,4 @@
-/** IP addresses and CIDR blocks, IPv4 and IPv6, as the security-group and NACL models need them. */
+/** IP addresses and CIDR blocks, IPv4 and IPv6: shared by the NACL actions, the simulated cloud and tabletop objectives. */
 import { isIPv4, isIPv6 } from 'node:net';
 
 export interface Cidr {
