@@ -2,7 +2,7 @@
  * Every command takes `--json`: its stdout is one JSON document (progress and prompts go to
  * stderr), parsed here for each command, and an error is a JSON document too.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,19 @@ describe('--json on the run lifecycle', () => {
     expect(v.code).toBe(0);
     expect(json(v)).toMatchObject({ ok: true, events: events.length });
   }, 60_000);
+
+  it('runs lists newest first by start time, not by id (ids only sort to the second)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-runs-'));
+    cpSync(FIXTURE_RUNS, dir, { recursive: true });
+    // The newest run (started 2026-03-02) under an id that sorts before the others.
+    renameSync(join(dir, '20260302-090000-d4e5f6'), join(dir, '20260301-021500-000000'));
+    const rows = json(await cli(['runs', '--json', '--runs-dir', dir], { home: tempHome() }));
+    expect(rows.map((r: any) => [r.id, r.started])).toEqual([
+      ['20260301-021500-000000', '2026-03-02T09:00:00.000Z'],
+      ['20260301-021500-a1b2c3-undo-1', '2026-03-01T03:05:00.000Z'],
+      ['20260301-021500-a1b2c3', '2026-03-01T02:15:00.000Z'],
+    ]);
+  });
 
   it('report', async () => {
     const doc = json(await inProject(['report', runId]));

@@ -76,9 +76,16 @@ export function cliScripted(args: string[], opts: { home: string; script: Array<
   });
 }
 
+/** Run ids, oldest first by the journal's start time (ids only sort to the second). */
 export function runIds(home: string): string[] {
   const dir = join(home, 'runs');
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
+  if (!existsSync(dir)) return [];
+  const started = (id: string): string => {
+    const file = join(dir, id, 'journal.jsonl');
+    const first = existsSync(file) ? readFileSync(file, 'utf8').split('\n', 1)[0]! : '';
+    return first ? String(JSON.parse(first).ts) : ''; // no journal yet: a run being created
+  };
+  return readdirSync(dir).map((id) => [started(id), id] as const).sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1])).map(([, id]) => id);
 }
 
 export function journal(home: string, runId: string): Array<{ type: string; [k: string]: any }> {

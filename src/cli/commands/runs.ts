@@ -9,7 +9,7 @@ import { out, printJson } from '../output.js';
 
 export async function runs(opts: { runsDir?: string; json?: boolean }): Promise<void> {
   const root = runsDir(opts);
-  const ids = existsSync(root) ? readdirSync(root).filter((d) => existsSync(join(root, d, 'journal.jsonl'))).sort().reverse() : [];
+  const ids = existsSync(root) ? readdirSync(root).filter((d) => existsSync(join(root, d, 'journal.jsonl'))) : [];
   const rows = ids.map((id) => {
     const dir = join(root, id);
     // run.json is a cache; when it is missing or older than the journal (a crash), derive again.
@@ -19,6 +19,9 @@ export async function runs(opts: { runsDir?: string; json?: boolean }): Promise<
     const status = s.status === 'running' && !holder ? 'stopped' : s.status;
     return { id, playbook: s.playbook, status, waitingStep: s.waitingStep ?? null, started: s.started, actor: s.actor };
   });
+  // Newest first by the journal's start time (milliseconds): two runs started in the same second
+  // have ids that sort by their random suffix, not by when they started.
+  rows.sort((a, b) => (b.started ?? '').localeCompare(a.started ?? '') || b.id.localeCompare(a.id));
   if (opts.json) return printJson(rows);
   if (rows.length === 0) return out(`no runs in ${root}`);
   const head = ['RUN', 'PLAYBOOK', 'STATUS', 'STARTED', 'ACTOR'];
