@@ -6,16 +6,28 @@
  * middleware (`extraMiddleware`) that answers requests in place of the network.
  * Each client is created on first use, so commands that touch one service pay for one.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { STSClient } from '@aws-sdk/client-sts';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DLMClient } from '@aws-sdk/client-dlm';
-import { SupportClient } from '@aws-sdk/client-support';
+import * as EC2 from '@aws-sdk/client-ec2';
+import * as STS from '@aws-sdk/client-sts';
+import * as IAM from '@aws-sdk/client-iam';
+import * as AutoScaling from '@aws-sdk/client-auto-scaling';
+import * as ELBv2 from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as DLM from '@aws-sdk/client-dlm';
+import * as Support from '@aws-sdk/client-support';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
 import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { provideSdk } from './sdk.js';
+
+// The command classes actions send (cloud/sdk.ts): loaded with the clients, not with the actions.
+provideSdk({ EC2, IAM, STS, AutoScaling, ELBv2, DLM, Support });
+
+type EC2Client = EC2.EC2Client;
+type STSClient = STS.STSClient;
+type IAMClient = IAM.IAMClient;
+type AutoScalingClient = AutoScaling.AutoScalingClient;
+type ElasticLoadBalancingV2Client = ELBv2.ElasticLoadBalancingV2Client;
+type DLMClient = DLM.DLMClient;
+type SupportClient = Support.SupportClient;
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -144,13 +156,13 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     return c;
   }
   return {
-    get ec2() { return make('ec2', () => new EC2Client(base())); },
-    get sts() { return make('sts', () => new STSClient(base())); },
-    get iam() { return make('iam', () => new IAMClient(base())); },
-    get autoscaling() { return make('autoscaling', () => new AutoScalingClient(base())); },
-    get elbv2() { return make('elbv2', () => new ElasticLoadBalancingV2Client(base())); },
-    get dlm() { return make('dlm', () => new DLMClient(base())); },
-    get support() { return make('support', () => new SupportClient({ ...base(), region: 'us-east-1' })); },
+    get ec2() { return make('ec2', () => new EC2.EC2Client(base())); },
+    get sts() { return make('sts', () => new STS.STSClient(base())); },
+    get iam() { return make('iam', () => new IAM.IAMClient(base())); },
+    get autoscaling() { return make('autoscaling', () => new AutoScaling.AutoScalingClient(base())); },
+    get elbv2() { return make('elbv2', () => new ELBv2.ElasticLoadBalancingV2Client(base())); },
+    get dlm() { return make('dlm', () => new DLM.DLMClient(base())); },
+    get support() { return make('support', () => new Support.SupportClient({ ...base(), region: 'us-east-1' })); },
     get sns() { return make('sns', () => new SNSClient(base())); },
     get region() { return opts.region; },
   };

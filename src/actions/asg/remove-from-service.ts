@@ -1,6 +1,4 @@
-import { DetachInstancesCommand, EnterStandbyCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateTagsCommand, type Tag } from '@aws-sdk/client-ec2';
-import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Tag } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
@@ -8,6 +6,7 @@ import { describeInstance, InstanceId } from '../ec2/common.js';
 import {
   describeGroup, formatTargets, groupOf, instanceTargetGroups, parseTargets, recordedService, registrationsOf, registrationStates, SERVICE_TAG, type GroupState,
 } from './service-state.js';
+import { AutoScaling, EC2, ELBv2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -169,19 +168,19 @@ export default defineAction<Input, RemoveOutput, Facts>({
   async apply(ctx, input, plan) {
     const f = plan.facts;
     // The record first, so a run that dies between the calls still knows what to restore.
-    if (f.recordTags.length) await ctx.aws.ec2.send(new CreateTagsCommand({ Resources: [input.instanceId], Tags: f.recordTags }));
+    if (f.recordTags.length) await ctx.aws.ec2.send(new EC2.CreateTagsCommand({ Resources: [input.instanceId], Tags: f.recordTags }));
     if (f.group && f.lowerMinTo !== undefined) {
-      await ctx.aws.autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: f.group.name, MinSize: f.lowerMinTo }));
+      await ctx.aws.autoscaling.send(new AutoScaling.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: f.group.name, MinSize: f.lowerMinTo }));
     }
     if (f.group && f.groupAction === 'standby') {
-      await ctx.aws.autoscaling.send(new EnterStandbyCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId], ShouldDecrementDesiredCapacity: true }));
+      await ctx.aws.autoscaling.send(new AutoScaling.EnterStandbyCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId], ShouldDecrementDesiredCapacity: true }));
     } else if (f.group && f.groupAction === 'detach') {
-      await ctx.aws.autoscaling.send(new DetachInstancesCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId], ShouldDecrementDesiredCapacity: true }));
+      await ctx.aws.autoscaling.send(new AutoScaling.DetachInstancesCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId], ShouldDecrementDesiredCapacity: true }));
     }
     const byGroup = new Map<string, number[]>();
     for (const t of f.deregister) byGroup.set(t.targetGroupArn, [...(byGroup.get(t.targetGroupArn) ?? []), t.port]);
     await Promise.all(
-      [...byGroup].map(([arn, ports]) => ctx.aws.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: ports.map((Port) => ({ Id: input.instanceId, Port })) }))),
+      [...byGroup].map(([arn, ports]) => ctx.aws.elbv2.send(new ELBv2.DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: ports.map((Port) => ({ Id: input.instanceId, Port })) }))),
     );
     const name = f.group?.name ?? f.recordedGroup;
     const mode = f.groupAction !== 'none' ? f.groupAction : f.recordedMode ?? (name ? input.mode : undefined);

@@ -1,11 +1,9 @@
-import { AttachInstancesCommand, ExitStandbyCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { DeleteTagsCommand } from '@aws-sdk/client-ec2';
-import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
 import { describeGroup, groupOf, registrationStates, SERVICE_TAG, type GroupState } from './service-state.js';
+import { AutoScaling, EC2, ELBv2 } from '../../cloud/sdk.js';
 
 const TargetGroupArn = z.string().regex(/^arn:aws[\w-]*:elasticloadbalancing:[\w-]+:\d{12}:targetgroup\/[\w-]+\/[0-9a-f]+$/, 'a target group ARN');
 
@@ -91,17 +89,17 @@ export default defineAction<Input, { instanceId: string }, Facts>({
   async apply(ctx, input, plan) {
     const f = plan.facts;
     if (f.group && f.groupAction === 'exit-standby') {
-      await ctx.aws.autoscaling.send(new ExitStandbyCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId] }));
+      await ctx.aws.autoscaling.send(new AutoScaling.ExitStandbyCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId] }));
     } else if (f.group && f.groupAction === 'attach') {
-      await ctx.aws.autoscaling.send(new AttachInstancesCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId] }));
+      await ctx.aws.autoscaling.send(new AutoScaling.AttachInstancesCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId] }));
     }
     if (f.group && f.restoreMinSize !== undefined) {
-      await ctx.aws.autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: f.group.name, MinSize: f.restoreMinSize }));
+      await ctx.aws.autoscaling.send(new AutoScaling.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: f.group.name, MinSize: f.restoreMinSize }));
     }
     const byGroup = new Map<string, number[]>();
     for (const t of f.register) byGroup.set(t.targetGroupArn, [...(byGroup.get(t.targetGroupArn) ?? []), t.port]);
-    await Promise.all([...byGroup].map(([arn, ports]) => ctx.aws.elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: ports.map((Port) => ({ Id: input.instanceId, Port })) }))));
-    if (f.untag.length) await ctx.aws.ec2.send(new DeleteTagsCommand({ Resources: [input.instanceId], Tags: f.untag.map((Key) => ({ Key })) }));
+    await Promise.all([...byGroup].map(([arn, ports]) => ctx.aws.elbv2.send(new ELBv2.RegisterTargetsCommand({ TargetGroupArn: arn, Targets: ports.map((Port) => ({ Id: input.instanceId, Port })) }))));
+    if (f.untag.length) await ctx.aws.ec2.send(new EC2.DeleteTagsCommand({ Resources: [input.instanceId], Tags: f.untag.map((Key) => ({ Key })) }));
     return { instanceId: input.instanceId };
   },
 

@@ -6,12 +6,11 @@
  * instance's VPC are listed (DescribeTargetGroups, paged) and each one's targets read
  * (DescribeTargetHealth, in parallel). An instance can be registered on several ports of a group.
  */
-import { DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import {
-  DescribeTargetGroupsCommand, DescribeTargetHealthCommand, type ElasticLoadBalancingV2Client, type TargetGroup,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { ElasticLoadBalancingV2Client, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { tagValue } from '../ec2/common.js';
+import { AutoScaling, ELBv2 } from '../../cloud/sdk.js';
 
 /** Instance tags that record what Firebreak changed, so a run that dies mid-way (or a later release) knows what to restore. */
 export const SERVICE_TAG = {
@@ -39,14 +38,14 @@ export interface Registration {
 }
 
 export async function groupOf(asg: AutoScalingClient, instanceId: string): Promise<GroupState | undefined> {
-  const out = await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+  const out = await asg.send(new AutoScaling.DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
   const member = out.AutoScalingInstances?.find((i) => i.InstanceId === instanceId);
   if (!member?.AutoScalingGroupName) return undefined;
   return describeGroup(asg, member.AutoScalingGroupName, member.LifecycleState ?? 'unknown');
 }
 
 export async function describeGroup(asg: AutoScalingClient, name: string, lifecycleState = 'Detached'): Promise<GroupState | undefined> {
-  const out = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+  const out = await asg.send(new AutoScaling.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
   const g = out.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === name);
   if (!g) return undefined;
   return { name, minSize: g.MinSize ?? 0, maxSize: g.MaxSize ?? 0, desiredCapacity: g.DesiredCapacity ?? 0, targetGroupArns: g.TargetGroupARNs ?? [], lifecycleState };
@@ -56,7 +55,7 @@ export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vp
   const out: TargetGroup[] = [];
   let marker: string | undefined;
   do {
-    const page = await elb.send(new DescribeTargetGroupsCommand({ PageSize: 400, ...(marker ? { Marker: marker } : {}) }));
+    const page = await elb.send(new ELBv2.DescribeTargetGroupsCommand({ PageSize: 400, ...(marker ? { Marker: marker } : {}) }));
     out.push(...(page.TargetGroups ?? []));
     marker = page.NextMarker;
   } while (marker);
@@ -66,7 +65,7 @@ export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vp
 
 /** Where the instance is registered now in these groups (draining and not-registered entries excluded). */
 export async function registrationsOf(elb: ElasticLoadBalancingV2Client, instance: Instance, groups: readonly TargetGroup[]): Promise<Registration[]> {
-  const health = await Promise.all(groups.map((g) => elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: g.TargetGroupArn! })).then((h) => ({ g, h }))));
+  const health = await Promise.all(groups.map((g) => elb.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: g.TargetGroupArn! })).then((h) => ({ g, h }))));
   const out: Registration[] = [];
   for (const { g, h } of health) {
     for (const d of h.TargetHealthDescriptions ?? []) {
@@ -83,7 +82,7 @@ export async function registrationsOf(elb: ElasticLoadBalancingV2Client, instanc
 export async function registrationStates(elb: ElasticLoadBalancingV2Client, instanceId: string, targets: ReadonlyArray<{ targetGroupArn: string; port: number }>) {
   return Promise.all(
     targets.map(async (t) => {
-      const h = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: t.targetGroupArn, Targets: [{ Id: instanceId, Port: t.port }] }));
+      const h = await elb.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: t.targetGroupArn, Targets: [{ Id: instanceId, Port: t.port }] }));
       const d = h.TargetHealthDescriptions?.[0];
       const state = d?.TargetHealth?.State ?? 'unknown';
       const registered = !(state === 'draining' || (state === 'unused' && d?.TargetHealth?.Reason === 'Target.NotRegistered'));

@@ -1,6 +1,7 @@
 /** What the two snapshot-frequency actions share: the target tag, the policy lookup, the schedule shape. */
-import { GetLifecyclePoliciesCommand, GetLifecyclePolicyCommand, type DLMClient, type LifecyclePolicy } from '@aws-sdk/client-dlm';
-import { DescribeVolumesCommand, type EC2Client, type Volume } from '@aws-sdk/client-ec2';
+import type { DLMClient, LifecyclePolicy } from '@aws-sdk/client-dlm';
+import type { EC2Client, Volume } from '@aws-sdk/client-ec2';
+import { DLM, EC2 } from '../../cloud/sdk.js';
 
 /** The volume tag a raised-frequency policy targets; its value is the incident. */
 export const SCHEDULE_TAG = 'firebreak:snapshot-schedule';
@@ -35,10 +36,10 @@ export function scheduleOf(p: LifecyclePolicy): Schedule | undefined {
 
 /** The lifecycle policy that targets `SCHEDULE_TAG=<incident>`, with its details, or undefined. */
 export async function findSchedulePolicy(dlm: DLMClient, incident: string): Promise<LifecyclePolicy | undefined> {
-  const list = await dlm.send(new GetLifecyclePoliciesCommand({ TargetTags: [`${SCHEDULE_TAG}=${incident}`] }));
+  const list = await dlm.send(new DLM.GetLifecyclePoliciesCommand({ TargetTags: [`${SCHEDULE_TAG}=${incident}`] }));
   const summary = list.Policies?.[0];
   if (!summary?.PolicyId) return undefined;
-  return (await dlm.send(new GetLifecyclePolicyCommand({ PolicyId: summary.PolicyId }))).Policy;
+  return (await dlm.send(new DLM.GetLifecyclePolicyCommand({ PolicyId: summary.PolicyId }))).Policy;
 }
 
 /** Volumes carrying the schedule tag of this incident (any instance). */
@@ -46,7 +47,7 @@ export async function scheduledVolumes(ec2: EC2Client, incident: string): Promis
   const out: Volume[] = [];
   let token: string | undefined;
   do {
-    const page = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: `tag:${SCHEDULE_TAG}`, Values: [incident] }], ...(token ? { NextToken: token } : {}) }));
+    const page = await ec2.send(new EC2.DescribeVolumesCommand({ Filters: [{ Name: `tag:${SCHEDULE_TAG}`, Values: [incident] }], ...(token ? { NextToken: token } : {}) }));
     out.push(...(page.Volumes ?? []));
     token = page.NextToken;
   } while (token);

@@ -1,8 +1,8 @@
-import { DeleteLifecyclePolicyCommand, UntagResourceCommand, UpdateLifecyclePolicyCommand, type LifecyclePolicy } from '@aws-sdk/client-dlm';
-import { DeleteTagsCommand } from '@aws-sdk/client-ec2';
+import type { LifecyclePolicy } from '@aws-sdk/client-dlm';
 import { z } from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
 import { findSchedulePolicy, formatSchedule, PREVIOUS_SCHEDULE_TAG, SCHEDULE_TAG, scheduleOf, scheduledVolumes, type Schedule } from './common.js';
+import { DLM, EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   incident: z.string().min(1).max(256),
@@ -79,21 +79,21 @@ export default defineAction<Input, { incident: string; policyId?: string; decisi
   async apply(ctx, input, plan) {
     const { policy, untag, decision } = plan.facts;
     // Untag first: a policy left behind by a failure below still targets nothing of these volumes.
-    if (untag.length) await ctx.aws.ec2.send(new DeleteTagsCommand({ Resources: untag, Tags: [{ Key: SCHEDULE_TAG, Value: input.incident }] }));
+    if (untag.length) await ctx.aws.ec2.send(new EC2.DeleteTagsCommand({ Resources: untag, Tags: [{ Key: SCHEDULE_TAG, Value: input.incident }] }));
     if (policy && decision === 'delete') {
-      await ctx.aws.dlm.send(new DeleteLifecyclePolicyCommand({ PolicyId: policy.id }));
+      await ctx.aws.dlm.send(new DLM.DeleteLifecyclePolicyCommand({ PolicyId: policy.id }));
     } else if (policy && decision === 'restore') {
       const r = input.restoreSchedule!;
       const current = policy.schedule;
       if (!current || current.intervalHours !== r.intervalHours || current.retainCount !== r.retainCount || current.state !== r.state) {
         const [first, ...rest] = policy.details?.Schedules ?? [];
-        await ctx.aws.dlm.send(new UpdateLifecyclePolicyCommand({
+        await ctx.aws.dlm.send(new DLM.UpdateLifecyclePolicyCommand({
           PolicyId: policy.id,
           State: r.state,
           PolicyDetails: { ...policy.details, Schedules: [{ ...first, CreateRule: { ...first?.CreateRule, Interval: r.intervalHours, IntervalUnit: 'HOURS' }, RetainRule: { Count: r.retainCount } }, ...rest] },
         }));
       }
-      if (policy.hasPreviousTag) await ctx.aws.dlm.send(new UntagResourceCommand({ ResourceArn: policy.arn, TagKeys: [PREVIOUS_SCHEDULE_TAG] }));
+      if (policy.hasPreviousTag) await ctx.aws.dlm.send(new DLM.UntagResourceCommand({ ResourceArn: policy.arn, TagKeys: [PREVIOUS_SCHEDULE_TAG] }));
     }
     return { incident: input.incident, ...(policy ? { policyId: policy.id } : {}), decision, untagged: untag };
   },

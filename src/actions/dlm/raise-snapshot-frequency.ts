@@ -1,6 +1,4 @@
-import { CreateLifecyclePolicyCommand, TagResourceCommand, UpdateLifecyclePolicyCommand, type PolicyDetails } from '@aws-sdk/client-dlm';
-import { CreateTagsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { PolicyDetails } from '@aws-sdk/client-dlm';
 import { z } from 'zod';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, tagValue, TAG } from '../ec2/common.js';
@@ -8,6 +6,7 @@ import { FORENSIC_TAG } from '../ec2/forensic-snapshots.js';
 import {
   DLM_INTERVAL_HOURS, findSchedulePolicy, formatSchedule, parseSchedule, policyDescription, PREVIOUS_SCHEDULE_TAG, SCHEDULE_NAME, SCHEDULE_TAG, scheduleOf, type Schedule,
 } from './common.js';
+import { DLM, EC2, STS } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -94,11 +93,11 @@ export default defineAction<Input, RaiseOutput, Facts>({
     const [inst, policy, identity] = await Promise.all([
       describeInstance(ctx.aws.ec2, input.instanceId),
       findSchedulePolicy(ctx.aws.dlm, ctx.run.incident),
-      input.executionRoleArn ? undefined : ctx.aws.sts.send(new GetCallerIdentityCommand({})),
+      input.executionRoleArn ? undefined : ctx.aws.sts.send(new STS.GetCallerIdentityCommand({})),
     ]);
     ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
     const volumeIds = (inst.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId).filter((v): v is string => !!v);
-    const volumes = volumeIds.length ? (await ctx.aws.ec2.send(new DescribeVolumesCommand({ VolumeIds: volumeIds }))).Volumes ?? [] : [];
+    const volumes = volumeIds.length ? (await ctx.aws.ec2.send(new EC2.DescribeVolumesCommand({ VolumeIds: volumeIds }))).Volumes ?? [] : [];
     const untagged = volumes.filter((v) => tagValue(v.Tags, SCHEDULE_TAG) !== ctx.run.incident).map((v) => v.VolumeId!);
     const partition = identity?.Arn?.split(':')[1] ?? 'aws';
     const roleArn = input.executionRoleArn ?? `arn:${partition}:iam::${identity!.Account}:role/AWSDataLifecycleManagerDefaultRole`;
@@ -124,11 +123,11 @@ export default defineAction<Input, RaiseOutput, Facts>({
     const { volumeIds, untagged, policy, roleArn } = plan.facts;
     const want = target(input);
     // Tags first: a policy created before its volumes are tagged snapshots nothing, which is harmless.
-    if (untagged.length) await ctx.aws.ec2.send(new CreateTagsCommand({ Resources: untagged, Tags: [{ Key: SCHEDULE_TAG, Value: ctx.run.incident }] }));
+    if (untagged.length) await ctx.aws.ec2.send(new EC2.CreateTagsCommand({ Resources: untagged, Tags: [{ Key: SCHEDULE_TAG, Value: ctx.run.incident }] }));
     let policyId: string;
     let previous: Schedule | undefined;
     if (!policy) {
-      const out = await ctx.aws.dlm.send(new CreateLifecyclePolicyCommand({
+      const out = await ctx.aws.dlm.send(new DLM.CreateLifecyclePolicyCommand({
         ExecutionRoleArn: roleArn,
         Description: policyDescription(ctx.run.incident),
         State: 'ENABLED',
@@ -143,9 +142,9 @@ export default defineAction<Input, RaiseOutput, Facts>({
         // Record the schedule being replaced on the policy itself before changing it, so a run that
         // dies here still knows what to put back.
         if (!policy.previous && policy.schedule && !policy.createdByThisRun) {
-          await ctx.aws.dlm.send(new TagResourceCommand({ ResourceArn: policy.arn, Tags: { [PREVIOUS_SCHEDULE_TAG]: formatSchedule(policy.schedule) } }));
+          await ctx.aws.dlm.send(new DLM.TagResourceCommand({ ResourceArn: policy.arn, Tags: { [PREVIOUS_SCHEDULE_TAG]: formatSchedule(policy.schedule) } }));
         }
-        await ctx.aws.dlm.send(new UpdateLifecyclePolicyCommand({ PolicyId: policy.id, State: 'ENABLED', PolicyDetails: details(ctx, input) }));
+        await ctx.aws.dlm.send(new DLM.UpdateLifecyclePolicyCommand({ PolicyId: policy.id, State: 'ENABLED', PolicyDetails: details(ctx, input) }));
       }
     }
     return { instanceId: input.instanceId, incident: ctx.run.incident, policyId, volumeIds, createdPolicy: !policy || policy.createdByThisRun, ...(previous ? { previous } : {}) };
@@ -154,7 +153,7 @@ export default defineAction<Input, RaiseOutput, Facts>({
   async verify(ctx, input, output) {
     const [policy, volumes] = await Promise.all([
       findSchedulePolicy(ctx.aws.dlm, output.incident),
-      output.volumeIds.length ? ctx.aws.ec2.send(new DescribeVolumesCommand({ VolumeIds: output.volumeIds })) : undefined,
+      output.volumeIds.length ? ctx.aws.ec2.send(new EC2.DescribeVolumesCommand({ VolumeIds: output.volumeIds })) : undefined,
     ]);
     const schedule = policy ? scheduleOf(policy) : undefined;
     const checks: Check[] = [

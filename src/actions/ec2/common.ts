@@ -1,7 +1,8 @@
 /** Shared EC2 reads and input types for the EC2 actions. */
-import { DescribeInstancesCommand, type EC2Client, type Instance, type Tag } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance, Tag } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { ActionFailed } from '../../core/errors.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 export const InstanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'an EC2 instance id such as i-0abc123def4567890');
 export const SecurityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id such as sg-0123456789abcdef0');
@@ -18,7 +19,7 @@ export const TAG = {
 
 export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance> {
   // AWS answers an unknown id with InvalidInstanceID.NotFound; that error propagates as is.
-  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const out = await ec2.send(new EC2.DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const inst = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
   if (!inst) throw new ActionFailed(`failed to find instance ${instanceId}: not returned by DescribeInstances`, 'InvalidInstanceID.NotFound');
   if (inst.State?.Name === 'terminated' || inst.State?.Name === 'shutting-down') {

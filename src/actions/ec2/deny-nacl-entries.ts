@@ -1,4 +1,4 @@
-import { CreateNetworkAclEntryCommand, CreateTagsCommand, DescribeNetworkAclsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { ActionFailed, InputError, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
@@ -8,6 +8,7 @@ import {
   aclsForSubnets, cidrField, deniesAll, DIRECTIONS, entriesOf, formatRules, isEgress, lowestAllow, parseRules, RULES_TAG_PREFIX, STAR_RULE, subnetsOfInstance,
   type AclView, type Direction,
 } from './nacl.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 export const SubnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'a subnet id such as subnet-0123456789abcdef0');
 
@@ -168,7 +169,7 @@ export default defineAction<Input, DenyOutput, Facts>({
       plan.facts.acls.map(async (p) => {
         if (p.create.length === 0) return;
         // The record first: whatever happens next, undo knows which numbers are this run's.
-        if (p.recordNow !== p.record) await ec2.send(new CreateTagsCommand({ Resources: [p.id], Tags: [{ Key: runTag, Value: p.record }] }));
+        if (p.recordNow !== p.record) await ec2.send(new EC2.CreateTagsCommand({ Resources: [p.id], Tags: [{ Key: runTag, Value: p.record }] }));
         await Promise.all(p.create.map((c) => createEntry(ec2, c)));
       }),
     );
@@ -183,7 +184,7 @@ export default defineAction<Input, DenyOutput, Facts>({
 
   async verify(ctx, _input, output) {
     if (output.networkAclIds.length === 0) return [];
-    const out = await ctx.aws.ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: output.networkAclIds }));
+    const out = await ctx.aws.ec2.send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: output.networkAclIds }));
     const checks: Check[] = [];
     for (const ref of [...output.created, ...output.existing]) {
       const acl = out.NetworkAcls?.find((a) => a.NetworkAclId === ref.networkAclId);
@@ -221,10 +222,10 @@ export default defineAction<Input, DenyOutput, Facts>({
  */
 async function createEntry(ec2: EC2Client, c: NaclEntryRef): Promise<void> {
   try {
-    await ec2.send(new CreateNetworkAclEntryCommand({ NetworkAclId: c.networkAclId, RuleNumber: c.ruleNumber, Egress: c.egress, Protocol: '-1', RuleAction: 'deny', ...cidrField(c.cidr) }));
+    await ec2.send(new EC2.CreateNetworkAclEntryCommand({ NetworkAclId: c.networkAclId, RuleNumber: c.ruleNumber, Egress: c.egress, Protocol: '-1', RuleAction: 'deny', ...cidrField(c.cidr) }));
   } catch (err) {
     if (!isAwsError(err, 'NetworkAclEntryAlreadyExists')) throw err;
-    const acl = (await ec2.send(new DescribeNetworkAclsCommand({ NetworkAclIds: [c.networkAclId] }))).NetworkAcls?.[0];
+    const acl = (await ec2.send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [c.networkAclId] }))).NetworkAcls?.[0];
     const there = acl?.Entries?.find((e) => e.Egress === c.egress && e.RuleNumber === c.ruleNumber);
     if (there && deniesAll(there, c.cidr)) return;
     throw new ActionFailed(`failed to create ${dirName(c.egress)} rule ${c.ruleNumber} in ${c.networkAclId}: another change took that number since the plan`, 'NetworkAclEntryAlreadyExists', {

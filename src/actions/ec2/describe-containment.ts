@@ -1,10 +1,10 @@
-import { DescribeNetworkInterfacesCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { defineAction } from '../define.js';
 import { instanceTargetGroups, parseTargets, recordedService } from '../asg/service-state.js';
 import { findSchedulePolicy, scheduledVolumes, parseSchedule, PREVIOUS_SCHEDULE_TAG } from '../dlm/common.js';
 import { InstanceId, tagValue, TAG } from './common.js';
 import { parsePreservedFrom, readEvidenceAttributes } from './instance-attributes.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -52,7 +52,7 @@ export default defineAction<Input, ContainmentRecord, ContainmentRecord>({
   async plan(ctx, input) {
     const [{ instance, attrs }, enis, policy, volumes] = await Promise.all([
       readEvidenceAttributes(ctx.aws.ec2, input.instanceId),
-      ctx.aws.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
+      ctx.aws.ec2.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
       findSchedulePolicy(ctx.aws.dlm, input.incident),
       scheduledVolumes(ctx.aws.ec2, input.incident),
     ]);

@@ -1,7 +1,8 @@
-import { DescribeInstancesCommand, type Filter } from '@aws-sdk/client-ec2';
+import type { Filter } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { GuardrailRefusal } from '../../core/errors.js';
 import { defineAction } from '../define.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const TagFilter = z.string().regex(/^[^=]{1,128}(=.{0,256})?$/, "a tag as Key=Value (or Key alone for any value)");
 
@@ -58,7 +59,7 @@ export default defineAction<Input, FindOutput, FindOutput>({
     const skipped: string[] = [];
     let token: string | undefined;
     do {
-      const page = await ctx.aws.ec2.send(new DescribeInstancesCommand({ Filters: filtersOf(input), MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
+      const page = await ctx.aws.ec2.send(new EC2.DescribeInstancesCommand({ Filters: filtersOf(input), MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
       for (const inst of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
         try {
           ctx.guard.assertNotProtected(inst.InstanceId!, inst.Tags);

@@ -1,8 +1,9 @@
-import { CreateSnapshotsCommand, CreateTagsCommand, DescribeSnapshotsCommand, type EC2Client, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
+import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { ActionFailed, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, tagValue, TAG } from './common.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 /** Tags of a forensic snapshot. DLM's own snapshots carry `aws:dlm:*` tags instead, never these. */
 export const FORENSIC_TAG = {
@@ -55,7 +56,7 @@ async function findExisting(ec2: EC2Client, filters: ReturnType<typeof mine>): P
   const out: Snapshot[] = [];
   let token: string | undefined;
   do {
-    const page = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, ...(token ? { NextToken: token } : {}) }));
+    const page = await ec2.send(new EC2.DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, ...(token ? { NextToken: token } : {}) }));
     out.push(...(page.Snapshots ?? []));
     token = page.NextToken;
   } while (token);
@@ -70,7 +71,7 @@ async function createWithBackoff(ctx: ActionContext, input: Input, tags: Tag[], 
   let delay = FIRST_BACKOFF_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      const out = await ctx.aws.ec2.send(new CreateSnapshotsCommand({
+      const out = await ctx.aws.ec2.send(new EC2.CreateSnapshotsCommand({
         InstanceSpecification: { InstanceId: input.instanceId, ExcludeBootVolume: input.excludeBootVolume },
         Description: description,
         TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
@@ -158,14 +159,14 @@ export default defineAction<Input, ForensicOutput, Facts>({
       made = snaps.map((s) => ({ snapshotId: s.SnapshotId!, volumeId: s.VolumeId!, deviceTagged: false }));
     }
     await Promise.all(
-      made.filter((s) => !s.deviceTagged).map((s) => ec2.send(new CreateTagsCommand({ Resources: [s.snapshotId], Tags: [{ Key: FORENSIC_TAG.device, Value: device(s.volumeId) }] }))),
+      made.filter((s) => !s.deviceTagged).map((s) => ec2.send(new EC2.CreateTagsCommand({ Resources: [s.snapshotId], Tags: [{ Key: FORENSIC_TAG.device, Value: device(s.volumeId) }] }))),
     );
     const snapshots = made.map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, deviceName: device(s.volumeId) }));
     return { instanceId: input.instanceId, round: input.round, snapshotIds: snapshots.map((s) => s.snapshotId), snapshots };
   },
 
   async verify(ctx, _input, output) {
-    const out = await ctx.aws.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: output.snapshotIds }));
+    const out = await ctx.aws.ec2.send(new EC2.DescribeSnapshotsCommand({ SnapshotIds: output.snapshotIds }));
     const checks: Check[] = output.snapshots.map((want) => {
       const s = out.Snapshots?.find((x) => x.SnapshotId === want.snapshotId);
       // pending is fine: snapshots complete in the background and are usable as evidence once listed.

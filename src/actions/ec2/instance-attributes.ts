@@ -2,8 +2,9 @@
  * The three instance attributes that decide whether evidence survives a termination or a
  * shutdown, read in one round trip and recorded in a tag before Firebreak changes them.
  */
-import { DescribeInstanceAttributeCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
 import { describeInstance, tagValue } from './common.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 export interface EvidenceAttributes {
   disableApiTermination: boolean;
@@ -20,8 +21,8 @@ export async function readEvidenceAttributes(ec2: EC2Client, instanceId: string)
   // which DescribeInstanceAttribute answers one per call.
   const [instance, termination, shutdown] = await Promise.all([
     describeInstance(ec2, instanceId),
-    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
-    ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+    ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
+    ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
   ]);
   const volumes = (instance.BlockDeviceMappings ?? [])
     .filter((b) => b.Ebs?.VolumeId)

@@ -1,21 +1,9 @@
-import {
-  AuthorizeSecurityGroupEgressCommand,
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateTagsCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupsCommand,
-  ModifyNetworkInterfaceAttributeCommand,
-  RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
-  type EC2Client,
-  type IpPermission,
-  type SecurityGroup,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, sameSet, TAG, tagValue } from './common.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -55,7 +43,7 @@ const ALL_TRAFFIC: IpPermission[] = [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0
 async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, description: string, incident: string): Promise<string> {
   try {
     const out = await ec2.send(
-      new CreateSecurityGroupCommand({
+      new EC2.CreateSecurityGroupCommand({
         GroupName: name,
         Description: description,
         VpcId: vpcId,
@@ -66,7 +54,7 @@ async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, descript
   } catch (err) {
     // Another run (or an earlier attempt of this one) created it between our read and this call.
     if (!isAwsError(err, 'InvalidGroup.Duplicate')) throw err;
-    const found = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }));
+    const found = await ec2.send(new EC2.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }));
     return found.SecurityGroups![0]!.GroupId!;
   }
 }
@@ -109,8 +97,8 @@ export default defineAction<Input, IsolateOutput, Facts>({
     // which DescribeInstances omits) and any Firebreak groups that already exist.
     const [inst, enis, groups] = await Promise.all([
       describeInstance(ec2, input.instanceId),
-      ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
-      ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [input.isolationGroupName, input.transitGroupName] }] })),
+      ec2.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
+      ec2.send(new EC2.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [input.isolationGroupName, input.transitGroupName] }] })),
     ]);
     ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
     const vpcId = inst.VpcId!;
@@ -168,11 +156,11 @@ export default defineAction<Input, IsolateOutput, Facts>({
       // Record the original groups on each interface before changing them: a later run (or a
       // responder without Firebreak) can still see what to restore.
       ...pending.filter((i) => !i.taggedOriginal && i.originalGroups.length > 0).map((i) =>
-        ec2.send(new CreateTagsCommand({ Resources: [i.networkInterfaceId], Tags: [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }] })),
+        ec2.send(new EC2.CreateTagsCommand({ Resources: [i.networkInterfaceId], Tags: [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }] })),
       ),
       f.instanceTagged
         ? undefined
-        : ec2.send(new CreateTagsCommand({
+        : ec2.send(new EC2.CreateTagsCommand({
             Resources: [input.instanceId],
             Tags: [
               { Key: TAG.incident, Value: ctx.run.incident },
@@ -183,8 +171,8 @@ export default defineAction<Input, IsolateOutput, Facts>({
     ]);
     await Promise.all(
       pending.map(async (i) => {
-        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [transitId!] }));
-        await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [isoId] }));
+        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [transitId!] }));
+        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [isoId] }));
       }),
     );
     return {
@@ -198,8 +186,8 @@ export default defineAction<Input, IsolateOutput, Facts>({
   async verify(ctx, input, output) {
     const ec2 = ctx.aws.ec2;
     const [enis, groups] = await Promise.all([
-      ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: output.interfaces.map((i) => i.networkInterfaceId) })),
-      ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [output.isolationGroupId] })),
+      ec2.send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: output.interfaces.map((i) => i.networkInterfaceId) })),
+      ec2.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [output.isolationGroupId] })),
     ]);
     const checks: Check[] = (enis.NetworkInterfaces ?? []).map((n) => {
       const g = (n.Groups ?? []).map((x) => x.GroupId!);
@@ -233,25 +221,25 @@ async function stripRules(ec2: EC2Client, groupId: string, knownRules: number | 
   if (knownRules === 'new') {
     // A group AWS just created has exactly one rule, the default allow-all IPv4 egress: revoke it
     // without reading the group first (one round trip fewer on the way to isolation).
-    await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     return;
   }
   // A new group comes with AWS's default allow-all egress rule; an existing one may have been edited.
-  const g = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
+  const g = (await ec2.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
   const strip = (p: IpPermission) => ({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, IpRanges: p.IpRanges, Ipv6Ranges: p.Ipv6Ranges, PrefixListIds: p.PrefixListIds, UserIdGroupPairs: p.UserIdGroupPairs });
   await Promise.all([
-    g?.IpPermissions?.length ? ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions.map(strip) })) : undefined,
-    g?.IpPermissionsEgress?.length ? ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress.map(strip) })) : undefined,
+    g?.IpPermissions?.length ? ec2.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions.map(strip) })) : undefined,
+    g?.IpPermissionsEgress?.length ? ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress.map(strip) })) : undefined,
   ]);
 }
 
 async function allowAll(ec2: EC2Client, groupId: string): Promise<void> {
   // The default egress rule already allows 0.0.0.0/0; add ::/0 egress and all ingress.
   await Promise.all([
-    ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ALL_TRAFFIC })).catch((e) => {
+    ec2.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ALL_TRAFFIC })).catch((e) => {
       if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
     }),
-    ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] })).catch((e) => {
+    ec2.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] })).catch((e) => {
       if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
     }),
   ]);

@@ -7,10 +7,11 @@
  * default ACL too, so the `association.subnet-id` filter finds both kinds. An ACL that is not
  * associated with a subnet filters nothing, whatever its entries say.
  */
-import { DescribeNetworkAclsCommand, DescribeNetworkInterfacesCommand, DescribeSubnetsCommand, type EC2Client, type NetworkAclEntry, type Tag } from '@aws-sdk/client-ec2';
+import type { EC2Client, NetworkAclEntry, Tag } from '@aws-sdk/client-ec2';
 import { ActionFailed } from '../../core/errors.js';
 import { isIpv6Cidr, sameCidr } from './cidr.js';
 import { describeInstance } from './common.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 /** The `*` rule: implicit, last, not counted in the quota, never changed. */
 export const STAR_RULE = 32767;
@@ -38,7 +39,7 @@ export interface AclView {
 export async function subnetsOfInstance(ec2: EC2Client, instanceId: string) {
   const [instance, enis] = await Promise.all([
     describeInstance(ec2, instanceId),
-    ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] })),
+    ec2.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] })),
   ]);
   // Every interface's subnet: an attacker reaching the instance through a second interface
   // (a management network) must be denied there too.
@@ -50,8 +51,8 @@ export async function subnetsOfInstance(ec2: EC2Client, instanceId: string) {
 /** The ACL governing each subnet, grouped by ACL. Unknown subnets fail with AWS's own error. */
 export async function aclsForSubnets(ec2: EC2Client, subnetIds: readonly string[]): Promise<AclView[]> {
   const [subnets, acls] = await Promise.all([
-    ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...subnetIds] })),
-    ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [...subnetIds] }] })),
+    ec2.send(new EC2.DescribeSubnetsCommand({ SubnetIds: [...subnetIds] })),
+    ec2.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [...subnetIds] }] })),
   ]);
   const views: AclView[] = [];
   for (const subnet of subnets.Subnets ?? []) {

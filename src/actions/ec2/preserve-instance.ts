@@ -1,8 +1,8 @@
-import { CreateTagsCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
 import { InstanceId } from './common.js';
 import { formatPreservedFrom, parsePreservedFrom, PRESERVED_FROM_TAG, readEvidenceAttributes, type EvidenceAttributes } from './instance-attributes.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });
 type Input = z.infer<typeof Input>;
@@ -76,13 +76,13 @@ export default defineAction<Input, PreserveOutput, Facts>({
     const work = p.termination || p.shutdown || p.volumes.length > 0;
     // The record goes first: a run that dies between the calls still knows what to restore.
     if (work && !tagged) {
-      await ec2.send(new CreateTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }] }));
+      await ec2.send(new EC2.CreateTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }] }));
     }
     await Promise.all([
-      p.termination ? ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: true } })) : undefined,
-      p.shutdown ? ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, InstanceInitiatedShutdownBehavior: { Value: 'stop' } })) : undefined,
+      p.termination ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: true } })) : undefined,
+      p.shutdown ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, InstanceInitiatedShutdownBehavior: { Value: 'stop' } })) : undefined,
       p.volumes.length > 0
-        ? ec2.send(new ModifyInstanceAttributeCommand({
+        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({
             InstanceId: input.instanceId,
             // The volume id pins each change to the disk the plan saw at that device.
             BlockDeviceMappings: p.volumes.map((v) => ({ DeviceName: v.deviceName, Ebs: { VolumeId: v.volumeId, DeleteOnTermination: false } })),

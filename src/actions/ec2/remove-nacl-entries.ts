@@ -1,4 +1,4 @@
-import { CreateTagsCommand, DeleteNetworkAclEntryCommand, DeleteTagsCommand, DescribeNetworkAclsCommand, type NetworkAcl } from '@aws-sdk/client-ec2';
+import type { NetworkAcl } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
@@ -6,6 +6,7 @@ import { DenyCidr } from './cidr.js';
 import { InstanceId } from './common.js';
 import { SubnetId } from './deny-nacl-entries.js';
 import { aclsForSubnets, deniesAll, formatRules, parseRules, RULES_TAG_PREFIX, subnetsOfInstance, type AclView, type RuleRecord } from './nacl.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const AclId = z.string().regex(/^acl-[0-9a-f]{8,17}$/, 'a network ACL id such as acl-0123456789abcdef0');
 const Entry = z.strictObject({ networkAclId: AclId, egress: z.boolean(), ruleNumber: z.number().int().min(1).max(32766), cidr: DenyCidr });
@@ -75,7 +76,7 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
     if (input.entries) {
       const ids = [...new Set(input.entries.map((e) => e.networkAclId))];
       // A filter rather than NetworkAclIds: an ACL deleted since simply has nothing left to remove.
-      const out = ids.length ? await ctx.aws.ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: ids }] })) : { NetworkAcls: [] as NetworkAcl[] };
+      const out = ids.length ? await ctx.aws.ec2.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: ids }] })) : { NetworkAcls: [] as NetworkAcl[] };
       for (const ref of input.entries) {
         const acl = out.NetworkAcls?.find((a) => a.NetworkAclId === ref.networkAclId);
         const entry = acl?.Entries?.find((e) => e.Egress === ref.egress && e.RuleNumber === ref.ruleNumber);
@@ -126,7 +127,7 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
     const ec2 = ctx.aws.ec2;
     await Promise.all(
       plan.facts.remove.map((r) =>
-        ec2.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: r.networkAclId, Egress: r.egress, RuleNumber: r.ruleNumber })).catch((err) => {
+        ec2.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: r.networkAclId, Egress: r.egress, RuleNumber: r.ruleNumber })).catch((err) => {
           // Gone between plan and apply (someone else removed it): the state sought is reached.
           if (!isAwsError(err, 'InvalidNetworkAclEntry.NotFound')) throw err;
         }),
@@ -136,8 +137,8 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
     await Promise.all(
       plan.facts.tags.map((t) =>
         t.value === undefined
-          ? ec2.send(new DeleteTagsCommand({ Resources: [t.networkAclId], Tags: [{ Key: t.key }] }))
-          : ec2.send(new CreateTagsCommand({ Resources: [t.networkAclId], Tags: [{ Key: t.key, Value: t.value }] })),
+          ? ec2.send(new EC2.DeleteTagsCommand({ Resources: [t.networkAclId], Tags: [{ Key: t.key }] }))
+          : ec2.send(new EC2.CreateTagsCommand({ Resources: [t.networkAclId], Tags: [{ Key: t.key, Value: t.value }] })),
       ),
     );
     const removed = plan.facts.remove;
@@ -148,7 +149,7 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
   async verify(ctx, _input, output) {
     const ids = [...new Set(output.removed.map((r) => r.networkAclId))];
     if (ids.length === 0) return [];
-    const out = await ctx.aws.ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: ids }] }));
+    const out = await ctx.aws.ec2.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: ids }] }));
     const checks: Check[] = output.removed.map((r) => {
       const entry = out.NetworkAcls?.find((a) => a.NetworkAclId === r.networkAclId)?.Entries?.find((e) => e.Egress === r.egress && e.RuleNumber === r.ruleNumber);
       return { name: `${r.networkAclId} ${dirName(r.egress)} rule ${r.ruleNumber} no longer denies ${r.cidr}`, ok: !entry || !deniesAll(entry, r.cidr), detail: entry ? `${entry.RuleAction} ${entry.CidrBlock ?? entry.Ipv6CidrBlock}` : 'removed' };

@@ -1,8 +1,8 @@
-import { DeleteTagsCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
 import { InstanceId } from './common.js';
 import { PRESERVED_FROM_TAG, readEvidenceAttributes, type EvidenceAttributes } from './instance-attributes.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const VolumeId = z.string().regex(/^vol-[0-9a-f]{8,17}$/, 'a volume id such as vol-0123456789abcdef0');
 
@@ -58,20 +58,20 @@ export default defineAction<Input, { instanceId: string }, Facts>({
     const volumes = volumeWork(input, current);
     await Promise.all([
       current.disableApiTermination !== input.disableApiTermination
-        ? ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: input.disableApiTermination } }))
+        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: input.disableApiTermination } }))
         : undefined,
       current.shutdownBehavior !== input.instanceInitiatedShutdownBehavior
-        ? ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, InstanceInitiatedShutdownBehavior: { Value: input.instanceInitiatedShutdownBehavior } }))
+        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, InstanceInitiatedShutdownBehavior: { Value: input.instanceInitiatedShutdownBehavior } }))
         : undefined,
       volumes.length > 0
-        ? ec2.send(new ModifyInstanceAttributeCommand({
+        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({
             InstanceId: input.instanceId,
             BlockDeviceMappings: volumes.map((v) => ({ DeviceName: v.deviceName, Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination } })),
           }))
         : undefined,
     ]);
     // Removed last: if a call above failed, the record is still there for the next attempt.
-    if (plan.facts.tagged) await ec2.send(new DeleteTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: PRESERVED_FROM_TAG }] }));
+    if (plan.facts.tagged) await ec2.send(new EC2.DeleteTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: PRESERVED_FROM_TAG }] }));
     return { instanceId: input.instanceId };
   },
 

@@ -1,7 +1,7 @@
-import { DeleteTagsCommand, DescribeNetworkInterfacesCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { defineAction, type Change } from '../define.js';
 import { InstanceId, NetworkInterfaceId, sameSet, SecurityGroupId, TAG } from './common.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -20,7 +20,7 @@ export default defineAction<Input, Output, { current: Record<string, string[]> }
   permissions: ['ec2:DescribeNetworkInterfaces', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:DeleteTags'],
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
   async plan(ctx, input) {
-    const out = await ctx.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: input.interfaces.map((i) => i.networkInterfaceId) }));
+    const out = await ctx.aws.ec2.send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: input.interfaces.map((i) => i.networkInterfaceId) }));
     const current: Record<string, string[]> = {};
     for (const n of out.NetworkInterfaces ?? []) current[n.NetworkInterfaceId!] = (n.Groups ?? []).map((g) => g.GroupId!);
     const changes: Change[] = input.interfaces
@@ -31,15 +31,15 @@ export default defineAction<Input, Output, { current: Record<string, string[]> }
   async apply(ctx, input, plan) {
     const ec2 = ctx.aws.ec2;
     const todo = input.interfaces.filter((i) => !sameSet(plan.facts.current[i.networkInterfaceId] ?? [], i.groups));
-    await Promise.all(todo.map((i) => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: i.groups }))));
+    await Promise.all(todo.map((i) => ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: i.groups }))));
     if (todo.length > 0) {
       // The tag recorded the pre-isolation groups; once restored it would mislead a later isolation.
-      await ec2.send(new DeleteTagsCommand({ Resources: todo.map((i) => i.networkInterfaceId), Tags: [{ Key: TAG.originalGroups }] }));
+      await ec2.send(new EC2.DeleteTagsCommand({ Resources: todo.map((i) => i.networkInterfaceId), Tags: [{ Key: TAG.originalGroups }] }));
     }
     return { instanceId: input.instanceId, interfaces: input.interfaces.map((i) => ({ ...i, previousGroups: plan.facts.current[i.networkInterfaceId] ?? [] })) };
   },
   async verify(ctx, input) {
-    const out = await ctx.aws.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: input.interfaces.map((i) => i.networkInterfaceId) }));
+    const out = await ctx.aws.ec2.send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: input.interfaces.map((i) => i.networkInterfaceId) }));
     return input.interfaces.map((i) => {
       const now = (out.NetworkInterfaces?.find((n) => n.NetworkInterfaceId === i.networkInterfaceId)?.Groups ?? []).map((g) => g.GroupId!);
       return { name: `${i.networkInterfaceId} in ${i.groups.join(',')}`, ok: sameSet(now, i.groups), detail: now.join(',') };

@@ -1,8 +1,8 @@
 /** Termination protection on and off: two actions from one definition, each the other's undo. */
-import { DescribeInstanceAttributeCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { defineAction } from '../define.js';
 import { describeInstance, InstanceId } from './common.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });
 type Input = z.infer<typeof Input>;
@@ -24,19 +24,19 @@ function terminationProtection(enabled: boolean) {
     async plan(ctx, input) {
       const inst = await describeInstance(ctx.aws.ec2, input.instanceId);
       if (enabled) ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
-      const attr = await ctx.aws.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }));
+      const attr = await ctx.aws.ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }));
       const current = attr.DisableApiTermination?.Value === true;
       const changes = current === enabled ? [] : [{ resource: input.instanceId, field: 'DisableApiTermination', before: current, after: enabled }];
       return { changes, alreadyDone: changes.length === 0, notes: [], facts: { current } };
     },
     async apply(ctx, input, plan) {
       if (plan.facts.current !== enabled) {
-        await ctx.aws.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: enabled } }));
+        await ctx.aws.ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: enabled } }));
       }
       return { instanceId: input.instanceId, previous: plan.facts.current };
     },
     async verify(ctx, input) {
-      const attr = await ctx.aws.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }));
+      const attr = await ctx.aws.ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }));
       const v = attr.DisableApiTermination?.Value === true;
       return [{ name: `termination protection ${enabled ? 'on' : 'off'}`, ok: v === enabled, detail: String(v) }];
     },

@@ -1,7 +1,8 @@
 /** Shared input types and reads for the IAM actions. */
-import { GetUserCommand, ListAccessKeysCommand, ListAttachedUserPoliciesCommand, ListUserPoliciesCommand, type AccessKeyMetadata, type IAMClient, type User } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { AccessKeyMetadata, IAMClient, User } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
+import { IAM, STS } from '../../cloud/sdk.js';
 
 /** A long-term access key id. Temporary (ASIA…) keys cannot be deactivated: their role's sessions are revoked instead. */
 export const LongTermKeyId = z
@@ -27,11 +28,11 @@ export function nameOf(ref: string): string {
 
 export async function getUser(iam: IAMClient, userName: string): Promise<User> {
   // NoSuchEntityException for an unknown user propagates as is: nothing to act on.
-  return (await iam.send(new GetUserCommand({ UserName: userName }))).User!;
+  return (await iam.send(new IAM.GetUserCommand({ UserName: userName }))).User!;
 }
 
 export async function callerArn(sts: STSClient): Promise<string> {
-  return (await sts.send(new GetCallerIdentityCommand({}))).Arn!;
+  return (await sts.send(new STS.GetCallerIdentityCommand({}))).Arn!;
 }
 
 /**
@@ -48,7 +49,7 @@ export async function listKeys(iam: IAMClient, userName: string): Promise<Access
   const keys: AccessKeyMetadata[] = [];
   let marker: string | undefined;
   do {
-    const page = await iam.send(new ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
+    const page = await iam.send(new IAM.ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
     keys.push(...(page.AccessKeyMetadata ?? []));
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
@@ -71,7 +72,7 @@ export async function attachedUserPolicies(iam: IAMClient, userName: string): Pr
   const arns: string[] = [];
   let marker: string | undefined;
   do {
-    const page = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
+    const page = await iam.send(new IAM.ListAttachedUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
     arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
@@ -82,7 +83,7 @@ export async function inlineUserPolicies(iam: IAMClient, userName: string): Prom
   const names: string[] = [];
   let marker: string | undefined;
   do {
-    const page = await iam.send(new ListUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
+    const page = await iam.send(new IAM.ListUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
     names.push(...(page.PolicyNames ?? []));
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);

@@ -1,8 +1,8 @@
-import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { getUser, listKeys, LongTermKeyId } from './common.js';
+import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ accessKeyId: LongTermKeyId });
 type Input = z.infer<typeof Input>;
@@ -26,7 +26,7 @@ export default defineAction<Input, AccessKeyFacts, AccessKeyFacts>({
 
   async plan(ctx, input) {
     const iam = ctx.aws.iam;
-    const last = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: input.accessKeyId }));
+    const last = await iam.send(new IAM.GetAccessKeyLastUsedCommand({ AccessKeyId: input.accessKeyId }));
     const userName = last.UserName;
     if (!userName) throw new ActionFailed(`failed to find the owner of access key ${input.accessKeyId}: GetAccessKeyLastUsed named no user (a root user's key, or a key of another account)`, 'NoSuchEntityException');
     const [user, keys] = await Promise.all([getUser(iam, userName), listKeys(iam, userName)]);

@@ -1,8 +1,9 @@
-import { GetAccessKeyLastUsedCommand, UpdateAccessKeyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { ActionFailed, GuardrailRefusal } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { getUser, listKeys, LongTermKeyId, UserName } from './common.js';
+import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ accessKeyId: LongTermKeyId, userName: UserName.optional() });
 type Input = z.infer<typeof Input>;
@@ -59,7 +60,7 @@ export default defineAction<Input, DisableKeyOutput, Facts>({
 
   async plan(ctx, input) {
     const iam = ctx.aws.iam;
-    const lastUsedP = iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: input.accessKeyId }));
+    const lastUsedP = iam.send(new IAM.GetAccessKeyLastUsedCommand({ AccessKeyId: input.accessKeyId }));
     // With the user given, every read runs at once; otherwise the key's last use names the user first.
     let userName = input.userName;
     if (!userName) {
@@ -96,7 +97,7 @@ export default defineAction<Input, DisableKeyOutput, Facts>({
   async apply(ctx, input, plan) {
     const f = plan.facts;
     if (f.status !== 'Inactive') {
-      await ctx.aws.iam.send(new UpdateAccessKeyCommand({ UserName: f.userName, AccessKeyId: input.accessKeyId, Status: 'Inactive' }));
+      await ctx.aws.iam.send(new IAM.UpdateAccessKeyCommand({ UserName: f.userName, AccessKeyId: input.accessKeyId, Status: 'Inactive' }));
     }
     return { accessKeyId: input.accessKeyId, userName: f.userName, userArn: f.userArn, previousStatus: f.status, lastUsed: f.lastUsed, otherKeys: f.otherKeys };
   },

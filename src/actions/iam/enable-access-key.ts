@@ -1,8 +1,8 @@
-import { UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { listKeys, LongTermKeyId, UserName } from './common.js';
+import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ accessKeyId: LongTermKeyId, userName: UserName });
 type Input = z.infer<typeof Input>;
@@ -27,7 +27,7 @@ export default defineAction<Input, Output, { status: string }>({
 
   async apply(ctx, input, plan) {
     if (plan.facts.status !== 'Active') {
-      await ctx.aws.iam.send(new UpdateAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId, Status: 'Active' }));
+      await ctx.aws.iam.send(new IAM.UpdateAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId, Status: 'Active' }));
     }
     return { accessKeyId: input.accessKeyId, userName: input.userName, previousStatus: plan.facts.status };
   },

@@ -1,7 +1,8 @@
 /** Instance profile associations, shared by ec2.replace-instance-profile and ec2.restore-instance-profile. */
-import { DescribeIamInstanceProfileAssociationsCommand, type EC2Client, type IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
-import { GetInstanceProfileCommand, type IAMClient, type InstanceProfile } from '@aws-sdk/client-iam';
+import type { EC2Client, IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
+import type { IAMClient, InstanceProfile } from '@aws-sdk/client-iam';
 import { nameOf } from './common.js';
+import { EC2, IAM } from '../../cloud/sdk.js';
 
 /** Where the profile an instance had before Firebreak replaced it is recorded (read by a re-plan and by people). */
 export const ORIGINAL_PROFILE_TAG = 'firebreak:original-instance-profile';
@@ -9,7 +10,7 @@ export const ORIGINAL_PROFILE_TAG = 'firebreak:original-instance-profile';
 /** The instance's live association, if any. `disassociating` ones are on their way out and do not count. */
 export async function currentAssociation(ec2: EC2Client, instanceId: string): Promise<IamInstanceProfileAssociation | undefined> {
   const out = await ec2.send(
-    new DescribeIamInstanceProfileAssociationsCommand({
+    new EC2.DescribeIamInstanceProfileAssociationsCommand({
       Filters: [
         { Name: 'instance-id', Values: [instanceId] },
         { Name: 'state', Values: ['associating', 'associated'] },
@@ -21,5 +22,5 @@ export async function currentAssociation(ec2: EC2Client, instanceId: string): Pr
 
 /** The profile by name or ARN; NoSuchEntityException for an unknown one propagates. */
 export async function getInstanceProfile(iam: IAMClient, ref: string): Promise<InstanceProfile> {
-  return (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: nameOf(ref) }))).InstanceProfile!;
+  return (await iam.send(new IAM.GetInstanceProfileCommand({ InstanceProfileName: nameOf(ref) }))).InstanceProfile!;
 }

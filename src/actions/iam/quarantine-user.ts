@@ -1,8 +1,8 @@
-import { AttachUserPolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { GuardrailRefusal, isAwsError } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { attachedUserPolicies, callerArn, DENY_ALL_DOCUMENT, denyAllPolicyArn, getUser, inlineUserPolicies, QUARANTINE_INLINE_POLICY, UserName } from './common.js';
+import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ userName: UserName });
 type Input = z.infer<typeof Input>;
@@ -78,13 +78,13 @@ export default defineAction<Input, QuarantineOutput, Facts>({
     if (f.hasInline) return { userName: input.userName, userArn: f.userArn, method: 'inline', policy: QUARANTINE_INLINE_POLICY };
     if (f.attached.includes(f.denyAllArn)) return { userName: input.userName, userArn: f.userArn, method: 'managed', policy: f.denyAllArn };
     try {
-      await ctx.aws.iam.send(new AttachUserPolicyCommand({ UserName: input.userName, PolicyArn: f.denyAllArn }));
+      await ctx.aws.iam.send(new IAM.AttachUserPolicyCommand({ UserName: input.userName, PolicyArn: f.denyAllArn }));
       return { userName: input.userName, userArn: f.userArn, method: 'managed', policy: f.denyAllArn };
     } catch (err) {
       // The user is at the managed-policy quota: the same deny, inline.
       if (!isAwsError(err, 'LimitExceededException')) throw err;
       ctx.log(`user ${input.userName} is at the managed policy quota; adding the deny inline as ${QUARANTINE_INLINE_POLICY}`);
-      await ctx.aws.iam.send(new PutUserPolicyCommand({ UserName: input.userName, PolicyName: QUARANTINE_INLINE_POLICY, PolicyDocument: DENY_ALL_DOCUMENT }));
+      await ctx.aws.iam.send(new IAM.PutUserPolicyCommand({ UserName: input.userName, PolicyName: QUARANTINE_INLINE_POLICY, PolicyDocument: DENY_ALL_DOCUMENT }));
       return { userName: input.userName, userArn: f.userArn, method: 'inline', policy: QUARANTINE_INLINE_POLICY };
     }
   },

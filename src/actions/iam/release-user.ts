@@ -1,8 +1,8 @@
-import { DeleteUserPolicyCommand, DetachUserPolicyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change } from '../define.js';
 import { attachedUserPolicies, denyAllPolicyArn, getUser, inlineUserPolicies, QUARANTINE_INLINE_POLICY, UserName } from './common.js';
+import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ userName: UserName });
 type Input = z.infer<typeof Input>;
@@ -44,8 +44,8 @@ export default defineAction<Input, { userName: string; removed: string[] }, Fact
   async apply(ctx, input, plan) {
     const f = plan.facts;
     await Promise.all([
-      f.managed ? ctx.aws.iam.send(new DetachUserPolicyCommand({ UserName: input.userName, PolicyArn: f.denyAllArn })).catch(tolerateGone) : undefined,
-      f.inline ? ctx.aws.iam.send(new DeleteUserPolicyCommand({ UserName: input.userName, PolicyName: QUARANTINE_INLINE_POLICY })).catch(tolerateGone) : undefined,
+      f.managed ? ctx.aws.iam.send(new IAM.DetachUserPolicyCommand({ UserName: input.userName, PolicyArn: f.denyAllArn })).catch(tolerateGone) : undefined,
+      f.inline ? ctx.aws.iam.send(new IAM.DeleteUserPolicyCommand({ UserName: input.userName, PolicyName: QUARANTINE_INLINE_POLICY })).catch(tolerateGone) : undefined,
     ]);
     return { userName: input.userName, removed: [...(f.managed ? [f.denyAllArn] : []), ...(f.inline ? [QUARANTINE_INLINE_POLICY] : [])] };
   },

@@ -1,9 +1,9 @@
-import { DeleteRolePolicyCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change } from '../define.js';
 import { nameOf, parsePolicyDocument, RoleRef } from './common.js';
 import { applyRevocation, REVOKE_POLICY_NAME, revokedBeforeOf } from './session-revocation.js';
+import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   roleName: RoleRef,
@@ -15,7 +15,7 @@ type Output = { roleName: string; previousRevokedBefore: string | null; revokedB
 
 async function currentInstant(iam: Parameters<typeof applyRevocation>[0], roleName: string): Promise<{ exists: boolean; before?: string }> {
   try {
-    const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME }));
+    const out = await iam.send(new IAM.GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME }));
     const before = revokedBeforeOf(parsePolicyDocument(out.PolicyDocument));
     return { exists: true, ...(before ? { before: before.toISOString() } : {}) };
   } catch (err) {
@@ -58,7 +58,7 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
     if (!plan.alreadyDone) {
       if (want) await applyRevocation(ctx.aws.iam, roleName, want);
       else {
-        await ctx.aws.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })).catch((err) => {
+        await ctx.aws.iam.send(new IAM.DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })).catch((err) => {
           // Deleted between plan and apply: the target state holds.
           if (!isAwsError(err, 'NoSuchEntityException')) throw err;
         });

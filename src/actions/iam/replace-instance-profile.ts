@@ -1,4 +1,3 @@
-import { CreateTagsCommand, DisassociateIamInstanceProfileCommand, ReplaceIamInstanceProfileAssociationCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
@@ -6,6 +5,7 @@ import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
 import { InstanceProfileRef, nameOf } from './common.js';
 import { currentAssociation, getInstanceProfile, ORIGINAL_PROFILE_TAG } from './instance-profile.js';
 import { applyRevocation, checkRevocation, planRevocation, readRevocation, REVOKE_PERMISSIONS, REVOKE_POLICY_NAME, runStartedAt, type RevocationState } from './session-revocation.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -139,11 +139,11 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
     const f = plan.facts;
     if (!f.profileDone) {
       // Recorded before the swap: a later plan (or a person) can still tell what to restore.
-      if (!f.taggedOriginal) await ec2.send(new CreateTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: ORIGINAL_PROFILE_TAG, Value: f.currentProfileArn ?? '' }] }));
+      if (!f.taggedOriginal) await ec2.send(new EC2.CreateTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: ORIGINAL_PROFILE_TAG, Value: f.currentProfileArn ?? '' }] }));
       if (f.quarantineProfileArn) {
-        await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: f.associationId!, IamInstanceProfile: { Arn: f.quarantineProfileArn } }));
+        await ec2.send(new EC2.ReplaceIamInstanceProfileAssociationCommand({ AssociationId: f.associationId!, IamInstanceProfile: { Arn: f.quarantineProfileArn } }));
       } else {
-        await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: f.associationId! }));
+        await ec2.send(new EC2.DisassociateIamInstanceProfileCommand({ AssociationId: f.associationId! }));
       }
     }
     // After the swap, so credentials IMDS handed out up to the swap are all older than the instant.

@@ -1,8 +1,8 @@
-import { AssociateIamInstanceProfileCommand, DeleteTagsCommand, DisassociateIamInstanceProfileCommand, ReplaceIamInstanceProfileAssociationCommand } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { defineAction, type Change } from '../define.js';
 import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
 import { currentAssociation, ORIGINAL_PROFILE_TAG } from './instance-profile.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 const ProfileArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,128}$/, 'an instance profile ARN');
 const Input = z.strictObject({
@@ -56,12 +56,12 @@ export default defineAction<Input, Output, Facts>({
     const f = plan.facts;
     const want = input.instanceProfileArn;
     if (f.current !== want) {
-      if (want === null) await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: f.associationId! }));
-      else if (f.current === null) await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: input.instanceId, IamInstanceProfile: { Arn: want } }));
-      else await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: f.associationId!, IamInstanceProfile: { Arn: want } }));
+      if (want === null) await ec2.send(new EC2.DisassociateIamInstanceProfileCommand({ AssociationId: f.associationId! }));
+      else if (f.current === null) await ec2.send(new EC2.AssociateIamInstanceProfileCommand({ InstanceId: input.instanceId, IamInstanceProfile: { Arn: want } }));
+      else await ec2.send(new EC2.ReplaceIamInstanceProfileAssociationCommand({ AssociationId: f.associationId!, IamInstanceProfile: { Arn: want } }));
     }
     // Once restored, the tag would make a later replace treat this profile as already recorded.
-    if (f.tagged) await ec2.send(new DeleteTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: ORIGINAL_PROFILE_TAG }] }));
+    if (f.tagged) await ec2.send(new EC2.DeleteTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: ORIGINAL_PROFILE_TAG }] }));
     return { instanceId: input.instanceId, instanceProfileArn: want, previousInstanceProfileArn: f.current };
   },
 

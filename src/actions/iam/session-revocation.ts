@@ -4,10 +4,11 @@
  * every action to credentials whose aws:TokenIssueTime is before a given instant
  * (IAM User Guide, "Revoke IAM role temporary security credentials").
  */
-import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, type IAMClient, type Role } from '@aws-sdk/client-iam';
+import type { IAMClient, Role } from '@aws-sdk/client-iam';
 import type { ActionContext, Change, Check } from '../define.js';
 import { ActionFailed, isAwsError } from '../../core/errors.js';
 import { nameOf, parsePolicyDocument } from './common.js';
+import { IAM } from '../../cloud/sdk.js';
 
 export const REVOKE_POLICY_NAME = 'AWSRevokeOlderSessions';
 
@@ -75,8 +76,8 @@ export async function readRevocation(iam: IAMClient, roleRef: string): Promise<{
   const arnPath = pathOfArn(roleRef);
   if (arnPath !== undefined || roleName.startsWith('AWSServiceRoleFor')) assertModifiableRole(roleName, arnPath);
   const [roleOut, policy] = await Promise.all([
-    iam.send(new GetRoleCommand({ RoleName: roleName })),
-    iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })).catch((err) => {
+    iam.send(new IAM.GetRoleCommand({ RoleName: roleName })),
+    iam.send(new IAM.GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })).catch((err) => {
       // No revocation yet (or no such role: GetRole reports that one).
       if (isAwsError(err, 'NoSuchEntityException')) return undefined;
       throw err;
@@ -128,13 +129,13 @@ export function planRevocation(state: RevocationState, since: Date): { done: boo
 }
 
 export async function applyRevocation(iam: IAMClient, roleName: string, before: Date): Promise<void> {
-  await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: revocationDocument(before) }));
+  await iam.send(new IAM.PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: revocationDocument(before) }));
 }
 
 export async function checkRevocation(iam: IAMClient, roleName: string, atLeast: Date): Promise<Check> {
   const name = `sessions of ${roleName} issued before ${atLeast.toISOString()} are denied`;
   try {
-    const out = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME }));
+    const out = await iam.send(new IAM.GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME }));
     const before = revokedBeforeOf(parsePolicyDocument(out.PolicyDocument));
     return { name, ok: before !== undefined && before.getTime() >= atLeast.getTime(), detail: before ? `${REVOKE_POLICY_NAME} denies before ${before.toISOString()}` : `${REVOKE_POLICY_NAME} has another shape` };
   } catch (err) {

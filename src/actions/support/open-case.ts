@@ -1,8 +1,9 @@
-import { CreateCaseCommand, DescribeCasesCommand, DescribeServicesCommand, type CaseDetails, type SupportClient } from '@aws-sdk/client-support';
+import type { CaseDetails, SupportClient } from '@aws-sdk/client-support';
 import { z } from 'zod';
 import { ActionFailed, InputError, isAwsError } from '../../core/errors.js';
 import { defineAction, ManualTaskRequired } from '../define.js';
 import { renderTemplate, runFacts } from './templates.js';
+import { Support } from '../../cloud/sdk.js';
 
 export const CONSOLE_CREATE_CASE = 'https://support.console.aws.amazon.com/support/home#/case/create';
 
@@ -37,7 +38,7 @@ async function allCases(support: SupportClient, language: string): Promise<CaseD
   const cases: CaseDetails[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await support.send(new DescribeCasesCommand({ includeResolvedCases: true, includeCommunications: false, maxResults: 100, language, ...(nextToken ? { nextToken } : {}) }));
+    const page = await support.send(new Support.DescribeCasesCommand({ includeResolvedCases: true, includeCommunications: false, maxResults: 100, language, ...(nextToken ? { nextToken } : {}) }));
     cases.push(...(page.cases ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -97,7 +98,7 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
         if (noApi(err)) return undefined;
         throw err;
       }),
-      support.send(new DescribeServicesCommand({ serviceCodeList: [input.serviceCode], language: input.language })).catch((err) => {
+      support.send(new Support.DescribeServicesCommand({ serviceCodeList: [input.serviceCode], language: input.language })).catch((err) => {
         if (noApi(err)) return undefined;
         throw err;
       }),
@@ -132,7 +133,7 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
     let caseId: string;
     try {
       const out = await ctx.aws.support.send(
-        new CreateCaseCommand({
+        new Support.CreateCaseCommand({
           subject: f.subject,
           communicationBody: f.body,
           severityCode: input.severity,
@@ -148,7 +149,7 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
       if (noApi(err)) throw manualTask(input, f.subject, f.body);
       throw err;
     }
-    const shown = await ctx.aws.support.send(new DescribeCasesCommand({ caseIdList: [caseId], includeResolvedCases: true, includeCommunications: false, language: input.language }));
+    const shown = await ctx.aws.support.send(new Support.DescribeCasesCommand({ caseIdList: [caseId], includeResolvedCases: true, includeCommunications: false, language: input.language }));
     const displayId = shown.cases?.[0]?.displayId ?? null;
     ctx.log(`AWS Support case ${displayId ?? caseId} opened`, { caseId });
     return { caseId, displayId, subject: f.subject, status: 'opened' };
@@ -156,7 +157,7 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
 
   async verify(ctx, input, output) {
     if ('manual' in output) return [];
-    const shown = await ctx.aws.support.send(new DescribeCasesCommand({ caseIdList: [output.caseId], includeResolvedCases: true, includeCommunications: false, language: input.language }));
+    const shown = await ctx.aws.support.send(new Support.DescribeCasesCommand({ caseIdList: [output.caseId], includeResolvedCases: true, includeCommunications: false, language: input.language }));
     const c = shown.cases?.[0];
     if (!c) throw new ActionFailed(`failed to find support case ${output.caseId}: DescribeCases did not return it`, 'CaseIdNotFound');
     return [{ name: `support case ${c.displayId ?? output.caseId} exists with the incident subject`, ok: c.subject === output.subject, detail: c.status }];
