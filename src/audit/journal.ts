@@ -12,8 +12,18 @@
  * point past it. After a process crash (SIGKILL, OOM) the page cache keeps the head exact; after
  * an OS crash or power loss it may lag by at most HEAD_SYNC_EVERY events (it is fdatasynced that
  * often, and on close), and only a deletion of those last lines would go unnoticed.
+ *
+ * Records of what already happened — an AWS call's request and result — are appended with
+ * `{ sync: 'later' }`: the line is written at once (a killed process loses nothing: the page cache
+ * keeps it) and made durable by one background fdatasync shared by every such line written
+ * meanwhile, or by the next decision's own fdatasync, whichever comes first. Nothing acts on
+ * such a record, so the engine never waits for its disk flush; a fleet run of 500 instances
+ * writes about 4,500 call records and 1,000 decisions. The head moves past a record only once
+ * the record is durable, so the rule above holds: the head never points past the durable journal.
+ * `beforeSync` hooks run before each decision is written — the simulated world is saved there,
+ * so a decision never reaches the journal ahead of the cloud state it depends on.
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync, constants } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { FirebreakError } from '../core/errors.js';
@@ -44,6 +54,13 @@ export class Journal {
   /** Set when a write failed part-way: the file may end in a torn line, so no more appends. */
   private broken: Error | undefined;
   private sinceHeadSync = 0;
+  /** The last line that is durable and in the head; lines after it were written with sync 'later'. */
+  private durable: { seq: number; hash: string };
+  /** A background fdatasync is running; `again` when lines were written after it began. */
+  private syncing: { again: boolean } | undefined;
+  private readonly syncHooks = new Set<() => void>();
+  /** A background flush failed and no append has reported it yet. */
+  private unreported: Error | undefined;
 
   private constructor(
     readonly file: string,
@@ -53,7 +70,9 @@ export class Journal {
     private readonly all: JournalEvent[],
     private seq: number,
     private hash: string,
-  ) {}
+  ) {
+    this.durable = { seq, hash };
+  }
 
   /**
    * Open (or create) a journal for appending. An existing journal is read and its chain and head
@@ -165,12 +184,17 @@ export class Journal {
    * Append one event and make it durable. Returns the event as written (seq, ts, redacted
    * fields, prev). The line goes out in one write call so a crash can tear it but never
    * interleave it; the head is updated after the fdatasync (see the header comment).
+   * `sync: 'later'` is for records nothing acts on (AWS calls): written now, flushed in the
+   * background with the records around it.
    */
-  append(type: string, fields: Record<string, unknown> = {}): JournalEvent {
+  append(type: string, fields: Record<string, unknown> = {}, opts: { sync?: 'now' | 'later' } = {}): JournalEvent {
     const failAppend = (why: string, cause?: unknown) =>
       new FirebreakError(`failed to append ${type} to journal ${this.file}: ${why}`, cause === undefined ? {} : { cause });
     if (this.closed) throw failAppend('the journal is closed');
-    if (this.broken) throw failAppend(`an earlier write failed (${this.broken.message}); reopen the run to repair the journal`);
+    if (this.broken) {
+      this.unreported = undefined;
+      throw failAppend(`an earlier write failed (${this.broken.message}); reopen the run to repair the journal`);
+    }
     if (!EVENT_TYPE.test(type)) throw failAppend(`'${type}' is not an event type (e.g. step.planned)`);
     for (const k of Object.keys(fields)) if (RESERVED.has(k)) throw failAppend(`field '${k}' is reserved for the journal itself`);
 
@@ -182,10 +206,12 @@ export class Journal {
       (body === '{}' ? '' : ',' + body.slice(1, -1)) +
       `,"prev":"${this.hash}"}`;
     const bytes = Buffer.from(line + '\n', 'utf8');
+    const now = opts.sync !== 'later';
+    if (now) this.runSyncHooks(type);
     try {
       const written = writeSync(this.fd, bytes);
       if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes (disk full?)`);
-      fdatasyncSync(this.fd);
+      if (now) fdatasyncSync(this.fd);
     } catch (err) {
       // After a failed write or fsync the file's tail is unknown; reopening repairs or refuses it.
       this.broken = err as Error;
@@ -196,21 +222,96 @@ export class Journal {
     this.hash = hash;
     const event = Object.freeze(JSON.parse(line) as JournalEvent);
     this.all.push(event);
-    try {
-      writeHead(this.headFd, { seq, sha256: hash });
-      if (++this.sinceHeadSync >= HEAD_SYNC_EVERY) {
-        fdatasyncSync(this.headFd);
-        this.sinceHeadSync = 0;
+    if (now) {
+      try {
+        this.advanceHead({ seq, hash });
+      } catch (err) {
+        this.broken = err as Error;
+        throw failAppend(`event ${seq} is written but ${basename(headPathFor(this.file))} could not be updated: ${(err as Error).message}`, err);
       }
-    } catch (err) {
-      this.broken = err as Error;
-      throw failAppend(`event ${seq} is written but ${basename(headPathFor(this.file))} could not be updated: ${(err as Error).message}`, err);
+    } else {
+      this.syncLater();
     }
     this.notify(event);
     return event;
   }
 
-  /** Live displays: called after each event is durable. Returns the unsubscribe function. */
+  /**
+   * Run `hook` before every decision (an append with sync 'now') is written, e.g. to save state
+   * the decision depends on. A hook that throws fails that append. Returns the unsubscribe function.
+   */
+  beforeSync(hook: () => void): () => void {
+    this.syncHooks.add(hook);
+    return () => this.syncHooks.delete(hook);
+  }
+
+  /** Make every line written so far durable now (records included). */
+  sync(): void {
+    if (this.closed || this.durable.seq === this.seq) return;
+    if (this.broken) throw new FirebreakError(`failed to sync journal ${this.file}: an earlier write failed (${this.broken.message})`, { cause: this.broken });
+    try {
+      fdatasyncSync(this.fd);
+      this.advanceHead({ seq: this.seq, hash: this.hash });
+    } catch (err) {
+      this.broken = err as Error;
+      throw new FirebreakError(`failed to sync journal ${this.file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private runSyncHooks(type: string): void {
+    for (const hook of this.syncHooks) {
+      try {
+        hook();
+      } catch (err) {
+        throw new FirebreakError(`failed to append ${type} to journal ${this.file}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+
+  /** The head moves forward only, to a line known durable. */
+  private advanceHead(to: { seq: number; hash: string }): void {
+    if (to.seq <= this.durable.seq) return;
+    writeHead(this.headFd, { seq: to.seq, sha256: to.hash });
+    this.durable = to;
+    if (++this.sinceHeadSync >= HEAD_SYNC_EVERY) {
+      fdatasyncSync(this.headFd);
+      this.sinceHeadSync = 0;
+    }
+  }
+
+  /**
+   * One background fdatasync for the records written since the last one. When it completes, the
+   * head moves to the last line written before it began. A failure marks the journal broken:
+   * the next append reports it.
+   */
+  private syncLater(): void {
+    if (this.syncing) {
+      this.syncing.again = true;
+      return;
+    }
+    const upTo = { seq: this.seq, hash: this.hash };
+    const state = { again: false };
+    this.syncing = state;
+    fdatasync(this.fd, (err) => {
+      this.syncing = undefined;
+      if (this.closed) return; // close synced the whole file itself
+      if (err) {
+        this.broken ??= err;
+        this.unreported = err;
+        return;
+      }
+      try {
+        this.advanceHead(upTo);
+      } catch (headErr) {
+        this.broken ??= headErr as Error;
+        this.unreported = headErr as Error;
+        return;
+      }
+      if (state.again && this.durable.seq < this.seq) this.syncLater();
+    });
+  }
+
+  /** Live displays: called after each event is written (a decision: once durable). Returns the unsubscribe function. */
   onAppend(listener: JournalListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -225,8 +326,15 @@ export class Journal {
     return this.seq;
   }
 
+  /** Makes the records still waiting for their background flush durable, then closes. */
   close(): void {
     if (this.closed) return;
+    let failure: unknown;
+    try {
+      if (!this.broken) this.sync();
+    } catch (err) {
+      failure = err;
+    }
     this.closed = true;
     openFiles.delete(this.file);
     try {
@@ -235,6 +343,9 @@ export class Journal {
       closeSync(this.headFd);
       closeSync(this.fd);
     }
+    // A background flush that failed after the last append is reported here, not dropped.
+    failure ??= this.unreported && new FirebreakError(`failed to make journal ${this.file} durable: ${this.unreported.message}`, { cause: this.unreported });
+    if (failure) throw failure;
   }
 
   private notify(event: JournalEvent): void {

@@ -224,11 +224,22 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
   o.onJournal?.(journal);
   try {
     // The run's copy of the simulated world exists before the journal says the run started, so a
-    // run killed right after starting still resumes on its own world.
+    // run killed right after starting still resumes on its own world. After that it is saved
+    // before each decision the journal records (not after every call): a decision never
+    // reaches the journal ahead of the world it depends on, and a fleet run saves its world
+    // once per target instead of once per AWS call.
+    const worldFile = join(dir, 'world.json');
+    let worldChanged = false;
     const sim: SimCloud | undefined = o.simCloud ?? (a.world
-      ? createSimCloud(a.world, { ...(o.clock ? { clock: o.clock } : {}), onChange: (w) => saveWorldSync(w, join(dir, 'world.json')) })
+      ? createSimCloud(a.world, { ...(o.clock ? { clock: o.clock } : {}), onChange: () => { worldChanged = true; } })
       : undefined);
-    if (sim && a.started) saveWorldSync(sim.world, join(dir, 'world.json'));
+    const saveWorld = () => {
+      if (!worldChanged || !sim) return;
+      worldChanged = false;
+      saveWorldSync(sim.world, worldFile);
+    };
+    if (sim && a.started) saveWorldSync(sim.world, worldFile);
+    journal.beforeSync(saveWorld);
     const startedAt = a.started ? (journal.append('run.started', a.started) as { ts: string }).ts : (a.replayed.started?.ts as string | undefined);
     if (!a.started) journal.append('run.resumed', { by: operator() });
     const aws = buildClients(runId, journal, { ...o, roleArn: o.roleArn ?? a.config.roleArn, externalId: o.externalId ?? a.config.externalId }, sim);
@@ -298,6 +309,7 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
 
     if (result.status === 'interrupted') journal.append('run.interrupted', { ...(result.error ? { error: result.error } : {}) });
     else if (result.status !== 'waiting') journal.append('run.ended', { status: result.status, outcome: result.outcome, ...(result.error ? { error: result.error } : {}) });
+    saveWorld();
     writeSummary(dir, journal);
     return { ...result, runId, runDir: dir };
   } finally {
@@ -307,7 +319,8 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
 }
 
 function buildClients(runId: string, journal: Journal, o: BackendOptions, sim: SimCloud | undefined): AwsClients {
-  const audit = auditRecorder((call) => journal.append('aws.call', call as unknown as Record<string, unknown>));
+  // A call's record is written at once and flushed with the next decision (see audit/journal.ts).
+  const audit = auditRecorder((call) => journal.append('aws.call', call as unknown as Record<string, unknown>, { sync: 'later' }));
   const plugins = [audit, permissionGuard(), ...(o.plugins ?? []), ...(sim ? [sim.plugin] : [])];
   return createClients({
     ...(sim ? { region: sim.region, credentials: sim.credentials } : { ...(o.region ? { region: o.region } : {}), ...(o.profile ? { profile: o.profile } : {}) }),

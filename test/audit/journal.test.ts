@@ -127,6 +127,57 @@ describe('Journal', () => {
     expect(linesOf(file)).toHaveLength(1);
   });
 
+  describe("records written with sync 'later'", () => {
+    const headOf = () => JSON.parse(readFileSync(join(dir, 'runs', 'r1', 'journal.head'), 'utf8')) as { seq: number; sha256: string };
+
+    it('are in the file at once; the head reaches them only after their background flush, never before', async () => {
+      const j = openJournal();
+      j.append('run.started', {});
+      j.append('aws.call', { operation: 'DescribeInstances' }, { sync: 'later' });
+      j.append('aws.call', { operation: 'CreateTags' }, { sync: 'later' });
+      // Written: a killed process would leave them in the file.
+      expect(linesOf(file).map((l) => JSON.parse(l).type)).toEqual(['run.started', 'aws.call', 'aws.call']);
+      expect(headOf().seq).toBe(1);
+      for (let i = 0; i < 200 && headOf().seq < 3; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(headOf()).toEqual({ seq: 3, sha256: sha256(linesOf(file)[2]!) });
+      expect(verifyJournal(file)).toMatchObject({ ok: true, events: 3 });
+    });
+
+    it('are made durable by the next decision and by close', () => {
+      const j = openJournal();
+      j.append('aws.call', { operation: 'DescribeInstances' }, { sync: 'later' });
+      j.append('step.applied', { step: 'a' });
+      expect(headOf().seq).toBe(2);
+      j.append('aws.call', { operation: 'CreateTags' }, { sync: 'later' });
+      j.close();
+      expect(headOf()).toEqual({ seq: 3, sha256: sha256(linesOf(file)[2]!) });
+      expect(verifyJournal(file)).toMatchObject({ ok: true, events: 3 });
+    });
+
+    it('do not run the beforeSync hooks; each decision runs them before it is written', () => {
+      const j = openJournal();
+      const seen: number[] = [];
+      j.beforeSync(() => seen.push(linesOf(file).length));
+      j.append('aws.call', { operation: 'CreateTags' }, { sync: 'later' });
+      expect(seen).toEqual([]);
+      j.append('step.applied', { step: 'a' });
+      expect(seen).toEqual([1]); // the hook ran while the file held the record only
+    });
+
+    it('a failing hook fails the decision, which is not written', () => {
+      const j = openJournal();
+      j.append('run.started', {});
+      const off = j.beforeSync(() => {
+        throw new Error('disk full');
+      });
+      expect(() => j.append('step.applied', { step: 'a' })).toThrow(/failed to append step.applied to journal .*: disk full/);
+      expect(linesOf(file)).toHaveLength(1);
+      off();
+      j.append('step.applied', { step: 'a' });
+      expect(verifyJournal(file)).toMatchObject({ ok: true, events: 2 });
+    });
+  });
+
   it('refuses a second writer in the same process, and appends after close', () => {
     const j = openJournal();
     expect(() => Journal.open(file)).toThrow(/already open in this process/);
