@@ -1,7 +1,7 @@
 /** The simulated cloud: a typed world served to the real SDK clients through their middleware stack. */
 export { createSimCloud, NotImplemented } from './cloud.js';
 export type { SimCloud, SimCloudOptions, SimCall, SimFaults } from './cloud.js';
-export { loadWorld, parseWorld, saveWorld, worldSaver, worldSchema, worldJsonSchema, defaultCaller } from './world.js';
+export { loadWorld, parseWorld, saveWorld, worldSchema, worldJsonSchema, defaultCaller } from './world.js';
 export type { World, WorldSlices } from './world.js';
 export type { Fault, FaultHandle } from './faults.js';
 export type { RateLimits } from './ratelimit.js';

@@ -192,35 +192,3 @@ export async function saveWorld(world: World, file: string): Promise<void> {
     await dirHandle.close();
   }
 }
-
-/**
- * Persist a world after each change without blocking the caller: `save` queues an atomic write
- * (later changes supersede earlier queued ones), `flush` waits for the writes and rethrows the
- * first failure. Use `save` as `createSimCloud`'s `onChange`, and `flush` before exiting.
- */
-export function worldSaver(file: string): { save(world: World): void; flush(): Promise<void> } {
-  let chain: Promise<void> = Promise.resolve();
-  let pending: World | undefined;
-  let failure: unknown;
-  return {
-    save(world) {
-      if (failure) throw new Error(`failed to save world ${file}: ${(failure as Error).message}`, { cause: failure });
-      const queued = pending === undefined;
-      pending = world;
-      if (!queued) return;
-      chain = chain.then(async () => {
-        const w = pending!;
-        pending = undefined;
-        try {
-          await saveWorld(structuredClone(w), file);
-        } catch (err) {
-          failure ??= err;
-        }
-      });
-    },
-    async flush() {
-      await chain;
-      if (failure) throw failure;
-    },
-  };
-}

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtemp, readFile, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadWorld, parseWorld, saveWorld, worldSaver, worldJsonSchema, type World } from '../../src/sim/index.js';
+import { loadWorld, parseWorld, saveWorld, worldJsonSchema, type World } from '../../src/sim/index.js';
 import { InputError } from '../../src/core/errors.js';
 import { DEMO_FILE, DEMO_TEXT, WEB } from './helpers.js';
 
@@ -95,23 +95,6 @@ describe('world files', () => {
     const json = path.join(dir, 'w.json');
     await saveWorld(w, json);
     expect(await loadWorld(json)).toEqual(w);
-  });
-
-  it('worldSaver writes the latest world and reports failures on flush', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'fb-world-'));
-    const file = path.join(dir, 'w.yaml');
-    const saver = worldSaver(file);
-    const w = parseWorld(DEMO_TEXT, 'demo.yaml');
-    saver.save(w);
-    w.ec2.instances[0]!.tags.step = '2';
-    saver.save(w);
-    await saver.flush();
-    expect((await loadWorld(file)).ec2.instances[0]!.tags.step).toBe('2');
-
-    const broken = worldSaver(path.join(dir, 'missing-folder', 'w.yaml'));
-    broken.save(w);
-    await expect(broken.flush()).rejects.toThrow(/ENOENT/);
-    expect(() => broken.save(w)).toThrow(/failed to save world/);
   });
 
   it('exports a JSON Schema for editors', () => {
