@@ -6,28 +6,16 @@
  * middleware (`extraMiddleware`) that answers requests in place of the network.
  * Each client is created on first use, so commands that touch one service pay for one.
  */
-import * as EC2 from '@aws-sdk/client-ec2';
-import * as STS from '@aws-sdk/client-sts';
-import * as IAM from '@aws-sdk/client-iam';
-import * as AutoScaling from '@aws-sdk/client-auto-scaling';
-import * as ELBv2 from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as DLM from '@aws-sdk/client-dlm';
-import * as Support from '@aws-sdk/client-support';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { DLMClient } from '@aws-sdk/client-dlm';
+import type { SupportClient } from '@aws-sdk/client-support';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
-import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { provideSdk } from './sdk.js';
-
-// The command classes actions send (cloud/sdk.ts): loaded with the clients, not with the actions.
-provideSdk({ EC2, IAM, STS, AutoScaling, ELBv2, DLM, Support });
-
-type EC2Client = EC2.EC2Client;
-type STSClient = STS.STSClient;
-type IAMClient = IAM.IAMClient;
-type AutoScalingClient = AutoScaling.AutoScalingClient;
-type ElasticLoadBalancingV2Client = ELBv2.ElasticLoadBalancingV2Client;
-type DLMClient = DLM.DLMClient;
-type SupportClient = Support.SupportClient;
+import { AutoScaling, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -111,8 +99,8 @@ function once(plugin: Pluggable<any, any>): Pluggable<any, any> {
  * per session rather than once per service client.
  */
 function assumedRoleCredentials(opts: CloudOptions, role: AssumeRoleOptions): AwsCredentialIdentityProvider {
-  const source = opts.credentials ?? (opts.profile ? fromIni({ profile: opts.profile }) : undefined);
-  const provider = fromTemporaryCredentials({
+  const source = opts.credentials ?? (opts.profile ? CredentialProviders.fromIni({ profile: opts.profile }) : undefined);
+  const provider = CredentialProviders.fromTemporaryCredentials({
     params: {
       RoleArn: role.roleArn,
       RoleSessionName: role.sessionName,
@@ -163,7 +151,7 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     get elbv2() { return make('elbv2', () => new ELBv2.ElasticLoadBalancingV2Client(base())); },
     get dlm() { return make('dlm', () => new DLM.DLMClient(base())); },
     get support() { return make('support', () => new Support.SupportClient({ ...base(), region: 'us-east-1' })); },
-    get sns() { return make('sns', () => new SNSClient(base())); },
+    get sns() { return make('sns', () => new SNS.SNSClient(base())); },
     get region() { return opts.region; },
   };
 }

@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { actionIds, actions, getAction } from '../actions/registry.js';
 import { createClients, type AwsClients } from '../cloud/clients.js';
 import { auditRecorder, permissionGuard } from '../cloud/middleware.js';
@@ -28,6 +27,7 @@ import { acquireLock, describeHolder, lockResource, readLock, resourceLockPath, 
 import { waitForResourceLock } from './lock-wait.js';
 import { assertAccountAllowed, guardrails } from './guardrails.js';
 import { executeRun, errorInfo, type RunResult } from './runner.js';
+import { STS } from '../cloud/sdk.js';
 
 export const VERSION = '0.1.0';
 /** The working directory's playbooks first (a team's own), then the ones shipped with Firebreak. */
@@ -247,7 +247,7 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
 
     // Who is acting is asked at once but awaited only before the first write, so the first
     // plan's reads overlap with it; the allowed-account guardrail is checked there.
-    const identity = aws.sts.send(new GetCallerIdentityCommand({}));
+    const identity = aws.sts.send(new STS.GetCallerIdentityCommand({}));
     identity.catch(() => undefined);
     let identified: Promise<void> | undefined;
     const beforeWrite = () =>

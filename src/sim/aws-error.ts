@@ -6,14 +6,7 @@
  * client's ServiceException with `name` = the AWS error code, plus the `Code`/`Type`/`Error`
  * fields the query protocols add.
  */
-import * as ec2Sdk from '@aws-sdk/client-ec2';
-import * as stsSdk from '@aws-sdk/client-sts';
-import * as iamSdk from '@aws-sdk/client-iam';
-import * as autoscalingSdk from '@aws-sdk/client-auto-scaling';
-import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as dlmSdk from '@aws-sdk/client-dlm';
-import * as supportSdk from '@aws-sdk/client-support';
-import * as snsSdk from '@aws-sdk/client-sns';
+import { AutoScaling as autoscalingSdk, DLM as dlmSdk, EC2 as ec2Sdk, ELBv2 as elbv2Sdk, IAM as iamSdk, SNS as snsSdk, STS as stsSdk, Support as supportSdk } from '../cloud/sdk.js';
 
 type Protocol = 'ec2' | 'query' | 'json';
 

@@ -8,8 +8,6 @@
  * channel: an open attacker connection on the instance, or the implant calling home to the C2
  * address — which an isolated instance can no longer do.
  */
-import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { CreateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { createClients, type AwsClients } from '../cloud/clients.js';
 import { awsErrorCode } from '../core/errors.js';
 import type { Connection, SimCloud } from '../sim/index.js';
@@ -20,6 +18,7 @@ import type { Rng } from './rng.js';
 import { ATTACKER_KINDS, kindOf, type AttackerActionT, type AttackerStepT, type AttackerT } from './scenario.js';
 import { sendRaw } from './sdk-commands.js';
 import { explainAwsError, explainOpenConnection } from './lessons.js';
+import { IAM, STS } from '../cloud/sdk.js';
 
 export interface HeldCredential {
   name: string;
@@ -274,7 +273,7 @@ export class Attacker {
   private async createAccessKey(v: NonNullable<AttackerStepT['create-access-key']>): Promise<AttackOutcome> {
     const what = `create an access key for IAM user ${v.user}`;
     try {
-      const out = await this.clientsFor(v.with).iam.send(new CreateAccessKeyCommand({ UserName: v.user }));
+      const out = await this.clientsFor(v.with).iam.send(new IAM.CreateAccessKeyCommand({ UserName: v.user }));
       const k = out.AccessKey!;
       this.credentials.set(v.as, { name: v.as, accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey!, origin: `created with ${v.with}` });
       return { ok: true, text: `${what} with ${v.with}: got ${k.AccessKeyId} (kept as ${v.as})`, lesson: 'a second key is persistence: disabling the leaked key alone does not lock the attacker out' };
@@ -287,7 +286,7 @@ export class Attacker {
     const roleArn = v.role.startsWith('arn:') ? v.role : `arn:aws:iam::${this.sim.world.account.id}:role/${v.role}`;
     const what = `assume role ${v.role}`;
     try {
-      const out = await this.clientsFor(v.with).sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: v.sessionName }));
+      const out = await this.clientsFor(v.with).sts.send(new STS.AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: v.sessionName }));
       const c = out.Credentials!;
       this.credentials.set(v.as, { name: v.as, accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, origin: `assumed ${v.role} with ${v.with}` });
       const revoked = findRole(this.sim.world, roleArn)?.inlinePolicies.AWSRevokeOlderSessions !== undefined;

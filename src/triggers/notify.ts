@@ -15,7 +15,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Journal } from '../audit/journal.js';
 import { withCallContext } from '../cloud/call-context.js';
 import type { AwsClients } from '../cloud/clients.js';
@@ -24,6 +23,7 @@ import { FirebreakError } from '../core/errors.js';
 import { errorInfo } from '../engine/runner.js';
 import { RESOURCE_KINDS, type Alert } from './alert.js';
 import type { LoadedRoute } from './routes.js';
+import { SNS } from '../cloud/sdk.js';
 
 /** Declared for `firebreak iam-policy` when `notifications.snsTopicArn` is set. */
 export const NOTIFICATION_PERMISSIONS = ['sns:Publish'] as const;
@@ -121,7 +121,7 @@ export function waitingNotifier(o: NotifierOptions): (w: WaitingInfo) => Promise
     const subject = `Firebreak: run ${w.runId} waits on ${w.step}`.slice(0, 100);
     try {
       const res = await withCallContext({ step: w.step, action: 'firebreak.notify', permissions: new Set<string>(NOTIFICATION_PERMISSIONS) }, () =>
-        aws.sns.send(new PublishCommand({
+        aws.sns.send(new SNS.PublishCommand({
           TopicArn: topicArn,
           Subject: subject,
           MessageStructure: 'json',

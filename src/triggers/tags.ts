@@ -4,12 +4,12 @@
  * alerts), the route asks EC2. This happens only after the alert and the routing table validated,
  * and only for a route whose other criteria already matched.
  */
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { withCallContext } from '../cloud/call-context.js';
 import type { AwsClients } from '../cloud/clients.js';
 import { isAwsError } from '../core/errors.js';
 import type { Alert } from './alert.js';
 import type { TagLookup } from './routes.js';
+import { EC2 } from '../cloud/sdk.js';
 
 /** What routing may call; `firebreak iam-policy` should add it for a trigger deployment. */
 export const ROUTING_PERMISSIONS = ['ec2:DescribeInstances'] as const;
@@ -23,7 +23,7 @@ export function ec2TagLookup(clients: () => AwsClients): TagLookup {
     for (const id of missing) {
       try {
         const res = await withCallContext({ step: 'routing', action: 'firebreak.route', permissions: new Set<string>(ROUTING_PERMISSIONS) }, () =>
-          aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })),
+          aws.ec2.send(new EC2.DescribeInstancesCommand({ InstanceIds: [id] })),
         );
         const inst = res.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
         if (inst) out[id] = Object.fromEntries((inst.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));

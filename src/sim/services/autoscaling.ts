@@ -16,10 +16,10 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { AutoScalingServiceException } from '@aws-sdk/client-auto-scaling';
 import type { SimContext, SimService } from '../service.js';
 import type { Ec2World } from '../ec2-schema.js';
 import { deregisterTarget, registerTarget, type WithElbv2 } from './elbv2.js';
+import { AutoScaling } from '../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 const WORLD_EPOCH = '2025-01-01T00:00:00Z';
@@ -536,5 +536,8 @@ export const service: SimService<AutoscalingWorld> = {
   key: 'autoscaling',
   schema,
   handlers,
-  exception: AutoScalingServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return AutoScaling.AutoScalingServiceException;
+  },
 };

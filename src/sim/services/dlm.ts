@@ -9,9 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DLMServiceException } from '@aws-sdk/client-dlm';
 import type { SimContext, SimService } from '../service.js';
 import type { Ec2World } from '../ec2-schema.js';
+import { DLM } from '../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 const WORLD_EPOCH = '2025-01-01T00:00:00Z';
@@ -422,5 +422,8 @@ export const service: SimService<DlmWorld> = {
   key: 'dlm',
   schema,
   handlers,
-  exception: DLMServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return DLM.DLMServiceException;
+  },
 };

@@ -2,7 +2,6 @@
  * The simulated Amazon EC2 service: its world slice (ec2-schema.ts) and the handlers for the
  * commands Firebreak sends, with AWS's shapes, error codes and DryRun behaviour.
  */
-import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import type { SimHandler, SimService } from '../service.js';
 import { ec2Schema, type Ec2World } from '../ec2-schema.js';
 import type { Ctx } from '../ec2-common.js';
@@ -12,6 +11,7 @@ import { networkHandlers } from '../ec2-network.js';
 import { settleSnapshots, storageHandlers } from '../ec2-storage.js';
 import { tagHandlers } from '../ec2-tags.js';
 import { profileHandlers } from '../ec2-profiles.js';
+import { EC2 } from '../../cloud/sdk.js';
 
 export const schema = ec2Schema;
 export type { Ec2World };
@@ -36,5 +36,8 @@ export const service: SimService<Ec2World> = {
   key: 'ec2',
   schema: schema as unknown as SimService<Ec2World>['schema'],
   handlers,
-  exception: EC2ServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return EC2.EC2ServiceException;
+  },
 };

@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { ElasticLoadBalancingV2ServiceException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SimContext, SimService } from '../service.js';
+import { ELBv2 } from '../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 const WORLD_EPOCH = '2025-01-01T00:00:00Z';
@@ -384,5 +384,8 @@ export const service: SimService<Elbv2World> = {
   key: 'elbv2',
   schema,
   handlers,
-  exception: ElasticLoadBalancingV2ServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return ELBv2.ElasticLoadBalancingV2ServiceException;
+  },
 };

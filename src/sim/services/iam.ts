@@ -10,9 +10,9 @@
  * an access key still works, and whether a role session survived AWS's "revoke active sessions".
  */
 import { z } from 'zod';
-import { IAMServiceException } from '@aws-sdk/client-iam';
 import type { SimContext, SimService } from '../service.js';
 import { awsStyleId } from '../ids.js';
+import { IAM } from '../../cloud/sdk.js';
 
 // ---------------------------------------------------------------------------------------------
 // Slice schema
@@ -903,5 +903,8 @@ export const service: SimService<IamWorld> = {
   key: 'iam',
   schema,
   handlers,
-  exception: IAMServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return IAM.IAMServiceException;
+  },
 };

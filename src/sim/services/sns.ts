@@ -6,8 +6,8 @@
  * `NotFound` arrives as `NotFoundException`, `InvalidParameter` as `InvalidParameterException`).
  */
 import { z } from 'zod';
-import { SNSServiceException } from '@aws-sdk/client-sns';
 import type { SimContext, SimService } from '../service.js';
+import { SNS } from '../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
@@ -150,5 +150,8 @@ export const service: SimService<SnsWorld> = {
   key: 'sns',
   schema,
   handlers,
-  exception: SNSServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return SNS.SNSServiceException;
+  },
 };

@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { STSServiceException } from '@aws-sdk/client-sts';
 import type { SimContext, SimService } from '../service.js';
 import type { World } from '../world.js';
 import { awsStyleId } from '../ids.js';
 import { findRole, recordRoleSession, trustPolicyAllows } from './iam.js';
 import { roleFacts } from '../iam-lookup.js';
+import { STS } from '../../cloud/sdk.js';
 
 /** STS keeps no state of its own: sessions are recorded in the IAM slice. */
 export const schema = z.strictObject({}).default({});
@@ -77,7 +77,10 @@ export const service: SimService<StsWorld> = {
   clientName: 'STSClient',
   key: 'sts',
   schema: schema as unknown as SimService<StsWorld>['schema'],
-  exception: STSServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return STS.STSServiceException;
+  },
   handlers: {
     GetCallerIdentity: (ctx: SimContext) => ({ UserId: ctx.caller.userId, Account: ctx.caller.account, Arn: ctx.caller.arn }),
     AssumeRole: (ctx: SimContext, input: AssumeRoleInput) => assumeRole(ctx as SimContext<World>, input),

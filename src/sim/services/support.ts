@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SupportServiceException } from '@aws-sdk/client-support';
 import type { SimContext, SimService } from '../service.js';
+import { Support } from '../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -232,5 +232,8 @@ export const service: SimService<SupportWorld> = {
   key: 'support',
   schema,
   handlers,
-  exception: SupportServiceException,
+  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
+  get exception() {
+    return Support.SupportServiceException;
+  },
 };
