@@ -15,7 +15,7 @@ import type { DLMClient } from '@aws-sdk/client-dlm';
 import type { SupportClient } from '@aws-sdk/client-support';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
-import { AutoScaling, CredentialProviders, DLM, EC2, ELBv2, IAM, SmithyRetry, SNS, STS, Support } from './sdk.js';
+import { AutoScaling, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -123,42 +123,6 @@ function assumedRoleCredentials(opts: CloudOptions, role: AssumeRoleOptions): Aw
   };
 }
 
-/** EC2's non-mutating actions (its Describe* bucket); every other action draws on the mutating bucket. */
-const EC2_NON_MUTATING = /^(Describe|Get|List)/;
-
-/**
- * EC2's documented default refill rates, requests per second per account and Region, the least
- * an account has (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
- */
-const EC2_REFILL_PER_SECOND = { writes: 5, reads: 20 };
-
-/**
- * EC2 throttles mutating and non-mutating actions from separate token buckets, but an SDK client
- * has one adaptive rate limiter, which throttled Describe calls would slow every write through
- * (and throttled writes every read). So EC2 gets two clients, one per bucket, behind one `send`.
- * Everything but `send` and `destroy` is the writes client's (config, middleware stack).
- *
- * Each limiter is the SDK's own with one setting changed: it never slows below its bucket's
- * documented refill rate. With the default floor (0.5 requests/s), a burst throttled before the
- * limiter has measured half a second of traffic — the start of every fleet run — drops the client
- * to 0.5 requests/s, and the cubic recovery takes seconds.
- */
-function ec2ByBucket(create: (minFillRate: number) => EC2Client): EC2Client {
-  const writes = create(EC2_REFILL_PER_SECOND.writes);
-  const reads = create(EC2_REFILL_PER_SECOND.reads);
-  const send = (command: { constructor: { name: string } }, ...rest: unknown[]) => {
-    const client = EC2_NON_MUTATING.test(command.constructor.name) ? reads : writes;
-    return (client.send as (...a: unknown[]) => Promise<unknown>).call(client, command, ...rest);
-  };
-  return new Proxy(writes, {
-    get(target, property, receiver) {
-      if (property === 'send') return send;
-      if (property === 'destroy') return () => (reads.destroy(), writes.destroy());
-      return Reflect.get(target, property, receiver);
-    },
-  });
-}
-
 export function createClients(opts: CloudOptions = {}): AwsClients {
   const cache = new Map<string, unknown>();
   const credentials = opts.assumeRole ? assumedRoleCredentials(opts, opts.assumeRole) : opts.credentials;
@@ -170,31 +134,17 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     retryMode: opts.retryMode ?? 'adaptive',
     maxAttempts: opts.maxAttempts ?? 5,
   });
-  function withPlugins<T extends { middlewareStack: { use(p: Pluggable<any, any>): void } }>(c: T): T {
-    for (const p of opts.plugins ?? []) c.middlewareStack.use(p);
-    return c;
-  }
   function make<T extends { middlewareStack: { use(p: Pluggable<any, any>): void } }>(key: string, ctor: () => T): T {
     let c = cache.get(key) as T | undefined;
     if (!c) {
-      c = withPlugins(ctor());
+      c = ctor();
+      for (const p of opts.plugins ?? []) c.middlewareStack.use(p);
       cache.set(key, c);
     }
     return c;
   }
-  /** In adaptive mode: the SDK's adaptive strategy, its rate limiter never below `minFillRate`. */
-  function adaptiveFloor(minFillRate: number) {
-    if ((opts.retryMode ?? 'adaptive') !== 'adaptive') return {};
-    const maxAttempts = opts.maxAttempts ?? 5;
-    const rateLimiter = new SmithyRetry.DefaultRateLimiter({ minFillRate });
-    return { retryStrategy: new SmithyRetry.AdaptiveRetryStrategy(async () => maxAttempts, { rateLimiter }) };
-  }
   return {
-    get ec2() {
-      let c = cache.get('ec2') as EC2Client | undefined;
-      if (!c) cache.set('ec2', (c = ec2ByBucket((minFillRate) => withPlugins(new EC2.EC2Client({ ...base(), ...adaptiveFloor(minFillRate) })))));
-      return c;
-    },
+    get ec2() { return make('ec2', () => new EC2.EC2Client(base())); },
     get sts() { return make('sts', () => new STS.STSClient(base())); },
     get iam() { return make('iam', () => new IAM.IAMClient(base())); },
     get autoscaling() { return make('autoscaling', () => new AutoScaling.AutoScalingClient(base())); },
