@@ -25,6 +25,8 @@ interface Facts {
   isolationGroupId?: string;
   isolationGroupRules: number;
   transitGroupId?: string;
+  /** Allow-all rules the existing transit group lacks (all four for a group created now). */
+  transitMissing?: AllowAllRule[];
   interfaces: Iface[];
   instanceTagged: boolean;
 }
@@ -37,8 +39,26 @@ export interface IsolateOutput {
 
 const ruleCount = (g: SecurityGroup | undefined) => (g?.IpPermissions?.length ?? 0) + (g?.IpPermissionsEgress?.length ?? 0);
 
-/** Everything, both directions, IPv4 and IPv6: the rule shape that makes flows untracked. */
-const ALL_TRAFFIC: IpPermission[] = [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] }];
+
+/** One of the four rules that make the transit group allow everything: direction × address family. */
+type AllowAllRule = { direction: 'ingress' | 'egress'; cidr: '0.0.0.0/0' | '::/0' };
+const ALLOW_ALL_RULES: AllowAllRule[] = [
+  { direction: 'ingress', cidr: '0.0.0.0/0' },
+  { direction: 'ingress', cidr: '::/0' },
+  { direction: 'egress', cidr: '0.0.0.0/0' },
+  { direction: 'egress', cidr: '::/0' },
+];
+
+/**
+ * The allow-all rules an existing transit group lacks. Its rules are checked, not assumed: a run
+ * stopped between CreateSecurityGroup and the authorizations leaves a transit group that allows
+ * nothing, and swapping through it would leave tracked connections alive.
+ */
+function missingAllowAll(g: SecurityGroup): AllowAllRule[] {
+  const has = (perms: IpPermission[] | undefined, cidr: string) =>
+    (perms ?? []).some((p) => p.IpProtocol === '-1' && (cidr === '::/0' ? p.Ipv6Ranges?.some((r) => r.CidrIpv6 === cidr) : p.IpRanges?.some((r) => r.CidrIp === cidr)));
+  return ALLOW_ALL_RULES.filter((r) => !has(r.direction === 'ingress' ? g.IpPermissions : g.IpPermissionsEgress, r.cidr));
+}
 
 async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, description: string, incident: string): Promise<string> {
   try {
@@ -125,6 +145,10 @@ export default defineAction<Input, IsolateOutput, Facts>({
     if (pending.length > 0 && !transit) {
       changes.push({ resource: vpcId, field: `security group ${input.transitGroupName}`, before: null, after: 'created allowing all traffic (used for seconds, to untrack connections)' });
     }
+    const transitMissing = pending.length > 0 && transit ? missingAllowAll(transit) : [];
+    if (transitMissing.length > 0) {
+      changes.push({ resource: transit!.GroupId!, field: 'rules', before: `lacks ${transitMissing.map((r) => `${r.direction} ${r.cidr}`).join(', ')}`, after: 'allows all traffic (to untrack connections)' });
+    }
     for (const i of pending) {
       changes.push({ resource: `${input.instanceId} ${i.networkInterfaceId} (device ${i.deviceIndex})`, field: 'security groups', before: i.groups, after: [isoLabel] });
     }
@@ -138,7 +162,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
       changes,
       alreadyDone: changes.length === 0,
       notes,
-      facts: { vpcId, ...(iso ? { isolationGroupId: iso.GroupId! } : {}), isolationGroupRules: ruleCount(iso), ...(transit ? { transitGroupId: transit.GroupId! } : {}), interfaces, instanceTagged },
+      facts: { vpcId, ...(iso ? { isolationGroupId: iso.GroupId! } : {}), isolationGroupRules: ruleCount(iso), ...(transit ? { transitGroupId: transit.GroupId! } : {}), ...(transitMissing.length ? { transitMissing } : {}), interfaces, instanceTagged },
     };
   },
 
@@ -152,7 +176,8 @@ export default defineAction<Input, IsolateOutput, Facts>({
     ]);
     await Promise.all([
       stripRules(ec2, isoId, f.isolationGroupId ? f.isolationGroupRules : 'new'),
-      transitId && !f.transitGroupId ? allowAll(ec2, transitId) : undefined,
+      // A transit group created now has AWS's default IPv4 egress rule and nothing else.
+      transitId ? allowAll(ec2, transitId, f.transitGroupId ? (f.transitMissing ?? []) : ALLOW_ALL_RULES.filter((r) => !(r.direction === 'egress' && r.cidr === '0.0.0.0/0'))) : undefined,
       // Record the original groups on each interface before changing them: a later run (or a
       // responder without Firebreak) can still see what to restore.
       ...pending.filter((i) => !i.taggedOriginal && i.originalGroups.length > 0).map((i) =>
@@ -233,14 +258,21 @@ async function stripRules(ec2: EC2Client, groupId: string, knownRules: number | 
   ]);
 }
 
-async function allowAll(ec2: EC2Client, groupId: string): Promise<void> {
-  // The default egress rule already allows 0.0.0.0/0; add ::/0 egress and all ingress.
-  await Promise.all([
-    ec2.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ALL_TRAFFIC })).catch((e) => {
-      if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
+/**
+ * Add the given allow-all rules, one call per rule, all at once (one round trip). AWS refuses a
+ * whole call when any rule in it exists (InvalidPermission.Duplicate): with one rule per call a
+ * duplicate means exactly that rule is there already (another run added it meanwhile).
+ */
+async function allowAll(ec2: EC2Client, groupId: string, rules: readonly AllowAllRule[]): Promise<void> {
+  await Promise.all(
+    rules.map((r) => {
+      const IpPermissions: IpPermission[] = [r.cidr === '::/0' ? { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: r.cidr }] } : { IpProtocol: '-1', IpRanges: [{ CidrIp: r.cidr }] }];
+      const call = r.direction === 'ingress'
+        ? ec2.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions }))
+        : ec2.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions }));
+      return call.catch((e: unknown) => {
+        if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
+      });
     }),
-    ec2.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] })).catch((e) => {
-      if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
-    }),
-  ]);
+  );
 }
