@@ -143,6 +143,8 @@ export interface ResumeOptions extends BackendOptions, HomeOptions {
   configFile?: string;
   signal?: AbortSignal;
   onJournal?: (journal: Journal) => void;
+  /** Called once with the run's clients (an alert run's waiting notice publishes with them). */
+  onClients?: (aws: AwsClients) => void;
 }
 
 const FINISHED: RunStatus[] = ['succeeded', 'aborted', 'planned'];

@@ -25,7 +25,7 @@ import { replay, type RunStatus } from '../engine/events.js';
 import { runDir, type HomeOptions } from '../engine/home.js';
 import type { RunHost } from '../engine/host.js';
 import { acquireLock, readLock, type LockInfo } from '../engine/lock.js';
-import { prepareRun, startRun, writeSummary, type BackendOptions, type RunOutcome } from '../engine/session.js';
+import { prepareRun, resumeRun, startRun, writeSummary, type BackendOptions, type RunOutcome } from '../engine/session.js';
 import { alertSummary, describeAlert, type Alert } from './alert.js';
 import { waitingNotifier } from './notify.js';
 import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
@@ -52,7 +52,7 @@ export interface TriggerContext extends BackendOptions, HomeOptions {
 
 export type TriggerOutcome =
   | { kind: 'ignored'; alert: Alert; reasons: string[] }
-  | { kind: 'started'; alert: Alert; route: string; runId: string; run: RunOutcome }
+  | { kind: 'started'; alert: Alert; route: string; runId: string; run: RunOutcome; resumed?: true }
   | { kind: 'repeated'; alert: Alert; runId: string; journaled: boolean; repeat?: number; status: RunStatus | 'starting'; heldBy?: LockInfo }
   | { kind: 'duplicate'; alert: Alert; runId: string; status: RunStatus };
 
@@ -115,9 +115,31 @@ function backend(ctx: TriggerContext) {
   };
 }
 
+/**
+ * True when the run exists, was started by this very delivery, and stopped before it finished:
+ * interrupted (SIGTERM, Ctrl-C) or killed (its lock free, no end in its journal). Delivering the
+ * same alert again — a server's spool after a restart, or `firebreak trigger` run again on the
+ * same event — then continues the run instead of recording a repeat. Its completed steps are not
+ * done again (the journal answers them).
+ */
+export function resumableBy(alert: Alert, home: HomeOptions): boolean {
+  const dir = runDir(alert.runId, home);
+  let events: JournalEvent[];
+  try {
+    events = Journal.read(join(dir, 'journal.jsonl'));
+  } catch (err) {
+    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return false;
+    throw err;
+  }
+  const started = events.find((e) => e.type === 'run.started');
+  if ((started?.trigger as { deliveryId?: string } | undefined)?.deliveryId !== alert.deliveryId) return false;
+  const status = replay(events).status;
+  return status === 'interrupted' || (status === 'running' && !readLock(join(dir, 'run.lock')));
+}
+
 /** Handle one alert end to end. Bad input throws (InputError) before anything is written. */
 export async function handleAlert(alert: Alert, ctx: TriggerContext): Promise<TriggerOutcome> {
-  if (runStarted(alert.runId, ctx)) return recordRepeat(alert, ctx);
+  if (runStarted(alert.runId, ctx) && !resumableBy(alert, ctx)) return recordRepeat(alert, ctx);
   const prepared = await prepareAlert(alert, ctx);
   if ('ignored' in prepared) {
     await ctx.log.append('alert.ignored', { via: ctx.via, reasons: prepared.ignored, alert: alertSummary(alert) });
@@ -140,14 +162,34 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
   let journal: Journal | undefined;
   let clients: AwsClients | undefined;
   try {
-    if (runStarted(alert.runId, ctx)) return await recordRepeat(alert, ctx);
-    await ctx.log.append('alert.started', { via: ctx.via, runId: alert.runId, route: route.name, playbook: route.loaded.playbook.id, alert: alertSummary(alert) });
+    const resume = runStarted(alert.runId, ctx);
+    if (resume && !resumableBy(alert, ctx)) return await recordRepeat(alert, ctx);
+    await ctx.log.append(resume ? 'alert.resumed' : 'alert.started', { via: ctx.via, runId: alert.runId, route: route.name, playbook: route.loaded.playbook.id, alert: alertSummary(alert) });
     const waitMs = ctx.waitMs ?? 0;
     const host = autoHost({
       runDir: dir,
       waitMs,
       onWaiting: waitingNotifier({ alert, route, config: p.config, alive: waitMs > 0, print: ctx.print, warn: ctx.warn, journal: () => journal, clients: () => clients }),
     });
+    const onJournal = (j: Journal) => {
+      journal = j;
+      if (ctx.onEvent) j.onAppend((e) => ctx.onEvent!(e));
+    };
+    const onClients = (aws: AwsClients) => {
+      clients = aws;
+    };
+    if (resume) {
+      const run = await resumeRun({
+        ...backend(ctx),
+        runId: alert.runId,
+        host: ctx.onEvent ? { ...host, onEvent: ctx.onEvent } : host,
+        ...(ctx.configFile ? { configFile: ctx.configFile } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        onJournal,
+        onClients,
+      });
+      return { kind: 'started', alert, route: route.name, runId: alert.runId, run, resumed: true };
+    }
     const run = await startRun({
       ...backend(ctx),
       playbook: route.loaded.file,
@@ -160,13 +202,8 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
       lockWaitMs: route.lockWaitMs,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       trigger: { via: ctx.via, route: route.name, routes: ctx.table.file, deliveryId: alert.deliveryId, alert: alertSummary(alert), event: alert.raw },
-      onJournal: (j) => {
-        journal = j;
-        if (ctx.onEvent) j.onAppend((e) => ctx.onEvent!(e));
-      },
-      onClients: (aws) => {
-        clients = aws;
-      },
+      onJournal,
+      onClients,
     });
     return { kind: 'started', alert, route: route.name, runId: alert.runId, run };
   } finally {
@@ -230,7 +267,7 @@ export function describeOutcome(o: TriggerOutcome): string {
     case 'ignored':
       return `ignored ${describeAlert(o.alert)}: no route matches (${o.reasons.join('; ')})`;
     case 'started':
-      return `run ${o.runId}: ${o.run.status}${o.run.waitingStep ? ` (step ${o.run.waitingStep})` : ''} — route ${o.route}, ${describeAlert(o.alert)}`;
+      return `run ${o.runId}: ${o.resumed ? 'resumed, ' : ''}${o.run.status}${o.run.waitingStep ? ` (step ${o.run.waitingStep})` : ''} — route ${o.route}, ${describeAlert(o.alert)}`;
     case 'repeated':
       return o.journaled
         ? `repeat #${o.repeat} of run ${o.runId} (${o.status}) recorded in its journal${o.alert.count !== undefined ? ` (count ${o.alert.count})` : ''}; nothing started`

@@ -13,7 +13,8 @@
  * bounded number of runs proceed at once while the rest wait their turn. Alerts for the same run
  * id are handled one after the other, so a repeat is recorded once the run it repeats has stopped
  * writing its journal. SIGTERM stops accepting, interrupts the runs in flight at their next safe
- * point (the journal makes them resumable) and leaves queued alerts in the spool for next start.
+ * point (the journal makes them resumable) and leaves their alerts, and the queued ones, in the
+ * spool: the next start resumes the interrupted runs and handles the rest.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +27,7 @@ import { readLock } from '../engine/lock.js';
 import { readSummary } from '../engine/session.js';
 import { errorInfo } from '../engine/runner.js';
 import { alertSummary, sha256, type Alert } from './alert.js';
-import { describeOutcome, prepareAlert, recordRepeat, runStarted, startOrJoin, type Prepared, type TriggerContext, type TriggerOutcome, type Via } from './dispatch.js';
+import { describeOutcome, prepareAlert, recordRepeat, resumableBy, runStarted, startOrJoin, type Prepared, type TriggerContext, type TriggerOutcome, type Via } from './dispatch.js';
 import { parseAlertValue, parseJsonText } from './parse.js';
 import { httpsCertFetcher, Rejected, subscribeUrlOf, verifySnsMessage, fetchText, type CertFetcher } from './sns-verify.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -63,6 +64,8 @@ export interface ServerStats {
   started: number;
   repeated: number;
   duplicates: number;
+  /** Runs an earlier server interrupted, continued by this one. */
+  resumed: number;
   ignored: number;
   failed: number;
 }
@@ -88,7 +91,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
   const limit = pLimit(o.maxInFlight ?? 4);
   const stop = new AbortController();
   const chains = new Map<string, Promise<void>>();
-  const stats: ServerStats = { accepted: 0, rejected: 0, queued: 0, inFlight: 0, maxInFlightSeen: 0, started: 0, repeated: 0, duplicates: 0, ignored: 0, failed: 0 };
+  const stats: ServerStats = { accepted: 0, rejected: 0, queued: 0, inFlight: 0, maxInFlightSeen: 0, started: 0, repeated: 0, duplicates: 0, resumed: 0, ignored: 0, failed: 0 };
   let accepting = true;
   let idleWaiters: Array<() => void> = [];
 
@@ -110,7 +113,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
   };
 
   const count = (out: TriggerOutcome) => {
-    if (out.kind === 'started') stats.started++;
+    if (out.kind === 'started') out.resumed ? stats.resumed++ : stats.started++;
     else if (out.kind === 'repeated') stats.repeated++;
     else if (out.kind === 'duplicate') stats.duplicates++;
     else stats.ignored++;
@@ -125,7 +128,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
       stats.queued--;
       if (stop.signal.aborted) return; // left in the spool for the next start
       let outcome: TriggerOutcome;
-      if (runStarted(id, ctx)) outcome = await recordRepeat(entry.alert, ctx);
+      if (runStarted(id, ctx) && !resumableBy(entry.alert, ctx)) outcome = await recordRepeat(entry.alert, ctx);
       else {
         const p = prepared ?? (await prepareAlert(entry.alert, ctx));
         if ('ignored' in p) {
@@ -146,8 +149,10 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
         }
       }
       count(outcome);
-      spool.remove(entry);
       o.print(describeOutcome(outcome));
+      // A run this server had to interrupt keeps its alert in the spool: the next start resumes it.
+      if (outcome.kind === 'started' && outcome.run.status === 'interrupted') return;
+      spool.remove(entry);
     };
     const p: Promise<void> = prev
       .then(work)

@@ -210,6 +210,75 @@ describe('firebreak serve (as a process, under load)', () => {
   });
 });
 
+describe('firebreak serve: a run interrupted by SIGTERM', () => {
+  const PAUSING = `id: preserve-then-wait
+title: Preserve, wait, preserve again (test)
+inputs:
+  instanceId: { type: string, pattern: '^i-[0-9a-f]{8,17}$', required: true }
+start: preserve
+steps:
+  preserve:
+    action: ec2.enable-termination-protection
+    with: { instanceId: '{% $inputs.instanceId %}' }
+    approval: auto
+    next: pause
+  pause:
+    type: wait
+    duration: 10s
+    next: again
+  again:
+    action: ec2.enable-termination-protection
+    with: { instanceId: '{% $inputs.instanceId %}' }
+    approval: auto
+    next: done
+  done:
+    type: end
+`;
+
+  it('keeps its alert in the spool, and the next server resumes the run without redoing a completed step', { timeout: 120_000 }, async () => {
+    const home = tempHome();
+    const dir = scratch({ 'pausing.yaml': PAUSING });
+    writeFileSync(join(dir, 'routes.yaml'), `routes:\n  - name: any\n    match: { minSeverity: 5 }\n    playbook: ${join(dir, 'pausing.yaml')}\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n`);
+    const args = ['--sim', join(ROOT, 'worlds/demo.yaml'), '--routes', join(dir, 'routes.yaml')];
+    const body = JSON.stringify({ source: 'test', id: 'interrupted-1', type: 'Test:EC2/Pause', severity: 7, resources: { instanceIds: ['i-0abc123def4567890'] } });
+
+    const first = await startServe(home, args);
+    let id: string | undefined;
+    try {
+      const res = await fetch(`${first.url}/alerts`, { method: 'POST', body, headers: webhookHeaders(SECRET, body) });
+      expect(res.status).toBe(202);
+      // SIGTERM while the run waits (bounded polling, no timing assertion; the wait is long enough
+      // for a busy machine to deliver the signal before it ends).
+      for (let i = 0; i < 600 && !(id && journal(home, id).some((e) => e.type === 'wait.started')); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        id ??= runIds(home)[0];
+      }
+    } finally {
+      expect(await stopServe(first.child)).toBe(0);
+    }
+    expect(id).toBeDefined();
+    expect(journal(home, id!).at(-1)).toMatchObject({ type: 'run.interrupted' });
+    expect(readLog(home, 'serve.jsonl').at(-1)).toMatchObject({ type: 'serve.stopped', reason: 'SIGTERM', leftInSpool: 1 });
+
+    const second = await startServe(home, args);
+    try {
+      await waitUntilDrained(second.url);
+      const health = (await (await fetch(`${second.url}/healthz`)).json()) as Record<string, number>;
+      expect(health).toMatchObject({ resumed: 1, started: 0, repeated: 0, failed: 0 });
+    } finally {
+      expect(await stopServe(second.child)).toBe(0);
+    }
+    const events = journal(home, id!);
+    expect(events.filter((e) => e.type === 'run.started')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'run.resumed')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'step.completed').map((e) => e.step)).toEqual(['preserve', 'pause', 'again']);
+    expect(events.filter((e) => e.type === 'aws.call' && e.operation === 'ModifyInstanceAttribute')).toHaveLength(1); // "again" found it done
+    expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
+    expect(readLog(home, 'serve.jsonl').at(-1)).toMatchObject({ type: 'serve.stopped', leftInSpool: 0 });
+    expect(readLog(home, 'serve.jsonl').some((e) => e.type === 'alert.resumed' && e.runId === id)).toBe(true);
+  });
+});
+
 async function startServe(home: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: ROOT, env: cliEnv(home, { FIREBREAK_WEBHOOK_SECRET: SECRET }) });
   let out = '';
