@@ -4,8 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { cli, journal, mutatingCalls, runIds, tempHome, world } from '../helpers/cli.js';
-import { scripted } from './drive.js';
+import { cli, cliScripted as scripted, journal, mutatingCalls, runIds, tempHome, world } from '../helpers/cli.js';
 
 /** A project folder with one small playbook of the tests' own. */
 const PROJECT = join(import.meta.dirname, 'fixtures/project');

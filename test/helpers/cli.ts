@@ -49,9 +49,9 @@ export function cli(args: string[], opts: { home: string; stdin?: string; env?: 
  * Drive prompts: each time the output shows `expect`, type `answer` + Enter. Answers go one at a
  * time, after their prompt appears, as a person at a terminal would type them.
  */
-export function cliScripted(args: string[], opts: { home: string; script: Array<{ expect: RegExp; answer: string }> }): Promise<CliResult & { unanswered: number }> {
+export function cliScripted(args: string[], opts: { home: string; cwd?: string; script: Array<{ expect: RegExp; answer: string }> }): Promise<CliResult & { unanswered: number }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(opts.home) });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cliEnv(opts.home) });
     let stdout = '';
     let stderr = '';
     let next = 0;
