@@ -69,14 +69,28 @@ export function journalFile(runId: string, home: HomeOptions): string {
   return join(runDir(runId, home), 'journal.jsonl');
 }
 
-/** Has this run started (a journal with run.started)? */
-export function runStarted(runId: string, home: HomeOptions): boolean {
+/**
+ * What an alert meets, from one read of its run's journal:
+ *  - 'new': no run has started for it;
+ *  - 'resume': the run was started by this very delivery and stopped before it finished,
+ *    interrupted (SIGTERM, Ctrl-C) or killed (its lock free, no end in its journal). The same
+ *    delivery again — a server's spool after a restart, `firebreak trigger` run again on the same
+ *    event, a retried Lambda invocation — continues it; completed steps are not done again;
+ *  - 'repeat': anything else; the alert is recorded on the run and starts nothing.
+ */
+export function priorRun(alert: Alert, home: HomeOptions): 'new' | 'resume' | 'repeat' {
+  let events: JournalEvent[];
   try {
-    return Journal.read(journalFile(runId, home)).some((e) => e.type === 'run.started');
+    events = Journal.read(journalFile(alert.runId, home));
   } catch (err) {
-    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return false;
+    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return 'new';
     throw err;
   }
+  const started = events.find((e) => e.type === 'run.started');
+  if (!started) return 'new';
+  if ((started.trigger as { deliveryId?: string } | undefined)?.deliveryId !== alert.deliveryId) return 'repeat';
+  const status = replay(events).status;
+  return status === 'interrupted' || (status === 'running' && !readLock(join(runDir(alert.runId, home), 'run.lock'))) ? 'resume' : 'repeat';
 }
 
 /**
@@ -115,31 +129,9 @@ function backend(ctx: TriggerContext) {
   };
 }
 
-/**
- * True when the run exists, was started by this very delivery, and stopped before it finished:
- * interrupted (SIGTERM, Ctrl-C) or killed (its lock free, no end in its journal). Delivering the
- * same alert again — a server's spool after a restart, or `firebreak trigger` run again on the
- * same event — then continues the run instead of recording a repeat. Its completed steps are not
- * done again (the journal answers them).
- */
-export function resumableBy(alert: Alert, home: HomeOptions): boolean {
-  const dir = runDir(alert.runId, home);
-  let events: JournalEvent[];
-  try {
-    events = Journal.read(join(dir, 'journal.jsonl'));
-  } catch (err) {
-    if ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return false;
-    throw err;
-  }
-  const started = events.find((e) => e.type === 'run.started');
-  if ((started?.trigger as { deliveryId?: string } | undefined)?.deliveryId !== alert.deliveryId) return false;
-  const status = replay(events).status;
-  return status === 'interrupted' || (status === 'running' && !readLock(join(dir, 'run.lock')));
-}
-
 /** Handle one alert end to end. Bad input throws (InputError) before anything is written. */
 export async function handleAlert(alert: Alert, ctx: TriggerContext): Promise<TriggerOutcome> {
-  if (runStarted(alert.runId, ctx) && !resumableBy(alert, ctx)) return recordRepeat(alert, ctx);
+  if (priorRun(alert, ctx) === 'repeat') return recordRepeat(alert, ctx);
   const prepared = await prepareAlert(alert, ctx);
   if ('ignored' in prepared) {
     await ctx.log.append('alert.ignored', { via: ctx.via, reasons: prepared.ignored, alert: alertSummary(alert) });
@@ -162,8 +154,9 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
   let journal: Journal | undefined;
   let clients: AwsClients | undefined;
   try {
-    const resume = runStarted(alert.runId, ctx);
-    if (resume && !resumableBy(alert, ctx)) return await recordRepeat(alert, ctx);
+    const prior = priorRun(alert, ctx);
+    if (prior === 'repeat') return await recordRepeat(alert, ctx);
+    const resume = prior === 'resume';
     await ctx.log.append(resume ? 'alert.resumed' : 'alert.started', { via: ctx.via, runId: alert.runId, route: route.name, playbook: route.loaded.playbook.id, alert: alertSummary(alert) });
     const waitMs = ctx.waitMs ?? 0;
     const host = autoHost({

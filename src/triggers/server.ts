@@ -27,7 +27,7 @@ import { readLock } from '../engine/lock.js';
 import { readSummary } from '../engine/session.js';
 import { errorInfo } from '../engine/runner.js';
 import { alertSummary, sha256, type Alert } from './alert.js';
-import { describeOutcome, prepareAlert, recordRepeat, resumableBy, runStarted, startOrJoin, type Prepared, type TriggerContext, type TriggerOutcome, type Via } from './dispatch.js';
+import { describeOutcome, prepareAlert, priorRun, recordRepeat, startOrJoin, type Prepared, type TriggerContext, type TriggerOutcome, type Via } from './dispatch.js';
 import { parseAlertValue, parseJsonText } from './parse.js';
 import { httpsCertFetcher, Rejected, subscribeUrlOf, verifySnsMessage, fetchText, type CertFetcher } from './sns-verify.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -128,7 +128,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
       stats.queued--;
       if (stop.signal.aborted) return; // left in the spool for the next start
       let outcome: TriggerOutcome;
-      if (runStarted(id, ctx) && !resumableBy(entry.alert, ctx)) outcome = await recordRepeat(entry.alert, ctx);
+      if (priorRun(entry.alert, ctx) === 'repeat') outcome = await recordRepeat(entry.alert, ctx);
       else {
         const p = prepared ?? (await prepareAlert(entry.alert, ctx));
         if ('ignored' in p) {
@@ -178,7 +178,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
     const results: Array<Record<string, unknown>> = [];
     const toSubmit: Array<{ alert: Alert; prepared?: Prepared }> = [];
     for (const alert of alerts) {
-      if (chains.has(alert.runId) || runStarted(alert.runId, ctx)) {
+      if (chains.has(alert.runId) || priorRun(alert, ctx) !== 'new') {
         toSubmit.push({ alert });
         results.push({ runId: alert.runId, status: 'queued', as: 'repeat-or-start' });
         continue;

@@ -131,3 +131,35 @@ steps:
   done:
     type: end
 `;
+
+/**
+ * Termination protection, a 10 s durable wait, termination protection again: a run that can be
+ * stopped while it waits (the wait is long enough for a busy machine to deliver the signal).
+ */
+export const PAUSING_PLAYBOOK = `id: preserve-then-wait
+title: Preserve, wait, preserve again (test)
+inputs:
+  instanceId: { type: string, pattern: '^i-[0-9a-f]{8,17}$', required: true }
+start: preserve
+steps:
+  preserve:
+    action: ec2.enable-termination-protection
+    with: { instanceId: '{% $inputs.instanceId %}' }
+    approval: auto
+    next: pause
+  pause:
+    type: wait
+    duration: 10s
+    next: again
+  again:
+    action: ec2.enable-termination-protection
+    with: { instanceId: '{% $inputs.instanceId %}' }
+    approval: auto
+    next: done
+  done:
+    type: end
+`;
+
+/** A routing table that sends every alert of severity 5 or more to one playbook. */
+export const routeAllTo = (playbook: string) =>
+  `routes:\n  - name: any\n    match: { minSeverity: 5 }\n    playbook: ${playbook}\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n`;

@@ -13,7 +13,7 @@ import { BIN, cliEnv, journal, ROOT, runIds, tempHome } from '../helpers/cli.js'
 import { loadRoutes } from '../../src/triggers/routes.js';
 import { startAlertServer, type AlertServer } from '../../src/triggers/server.js';
 import { TriggerLog } from '../../src/triggers/trigger-log.js';
-import { CERT_URL, fixture, makeCert, PRESERVE_PLAYBOOK as PLAYBOOK, scratch, snsMessage, TOPIC, webhookHeaders } from './helpers.js';
+import { CERT_URL, fixture, makeCert, PAUSING_PLAYBOOK, PRESERVE_PLAYBOOK as PLAYBOOK, routeAllTo, scratch, snsMessage, TOPIC, webhookHeaders } from './helpers.js';
 
 const SECRET = 'serve-test-secret-0123456789';
 const routesFor = (dir: string) => `routes:
@@ -211,34 +211,10 @@ describe('firebreak serve (as a process, under load)', () => {
 });
 
 describe('firebreak serve: a run interrupted by SIGTERM', () => {
-  const PAUSING = `id: preserve-then-wait
-title: Preserve, wait, preserve again (test)
-inputs:
-  instanceId: { type: string, pattern: '^i-[0-9a-f]{8,17}$', required: true }
-start: preserve
-steps:
-  preserve:
-    action: ec2.enable-termination-protection
-    with: { instanceId: '{% $inputs.instanceId %}' }
-    approval: auto
-    next: pause
-  pause:
-    type: wait
-    duration: 10s
-    next: again
-  again:
-    action: ec2.enable-termination-protection
-    with: { instanceId: '{% $inputs.instanceId %}' }
-    approval: auto
-    next: done
-  done:
-    type: end
-`;
-
   it('keeps its alert in the spool, and the next server resumes the run without redoing a completed step', { timeout: 120_000 }, async () => {
     const home = tempHome();
-    const dir = scratch({ 'pausing.yaml': PAUSING });
-    writeFileSync(join(dir, 'routes.yaml'), `routes:\n  - name: any\n    match: { minSeverity: 5 }\n    playbook: ${join(dir, 'pausing.yaml')}\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n`);
+    const dir = scratch({ 'pausing.yaml': PAUSING_PLAYBOOK });
+    writeFileSync(join(dir, 'routes.yaml'), routeAllTo(join(dir, 'pausing.yaml')));
     const args = ['--sim', join(ROOT, 'worlds/demo.yaml'), '--routes', join(dir, 'routes.yaml')];
     const body = JSON.stringify({ source: 'test', id: 'interrupted-1', type: 'Test:EC2/Pause', severity: 7, resources: { instanceIds: ['i-0abc123def4567890'] } });
 
@@ -249,7 +225,8 @@ steps:
       expect(res.status).toBe(202);
       // SIGTERM while the run waits (bounded polling, no timing assertion; the wait is long enough
       // for a busy machine to deliver the signal before it ends).
-      for (let i = 0; i < 600 && !(id && journal(home, id).some((e) => e.type === 'wait.started')); i++) {
+      const waiting = () => !!id && existsSync(join(home, 'runs', id, 'journal.jsonl')) && journal(home, id).some((e) => e.type === 'wait.started');
+      for (let i = 0; i < 600 && !waiting(); i++) {
         await new Promise((r) => setTimeout(r, 50));
         id ??= runIds(home)[0];
       }

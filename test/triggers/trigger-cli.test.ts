@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli, cliEnv, journal, mutatingCalls, ROOT, runIds, tempHome, world } from '../helpers/cli.js';
-import { FIXTURES, gdEvent, scratch } from './helpers.js';
+import { FIXTURES, gdEvent, PAUSING_PLAYBOOK, routeAllTo, scratch } from './helpers.js';
 
 /**
  * A small playbook of this test's own (the shipped playbooks grow): preserve (auto), isolate
@@ -256,3 +256,37 @@ async function waitFor<T>(f: () => T | undefined, tries = 300): Promise<T> {
   throw new Error('condition not reached');
 }
 
+
+describe('firebreak trigger: the same event again after the run was interrupted', () => {
+  it('continues the run where it stopped; no completed step is done again', { timeout: 120_000 }, async () => {
+    const home = tempHome();
+    const dir = scratch({
+      'pausing.yaml': PAUSING_PLAYBOOK,
+      'event.json': JSON.stringify({ source: 'test', id: 'interrupted-cli-1', type: 'Test:EC2/Pause', severity: 7, resources: { instanceIds: ['i-0abc123def4567890'] } }),
+    });
+    writeFileSync(join(dir, 'routes.yaml'), routeAllTo(join(dir, 'pausing.yaml')));
+    const args = ['trigger', '--event', join(dir, 'event.json'), '--sim', '--routes', join(dir, 'routes.yaml'), '--json'];
+
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(home) });
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    let id: string | undefined;
+    // SIGTERM while the run waits (bounded polling, no timing assertion).
+    const waiting = () => !!id && existsSync(join(home, 'runs', id, 'journal.jsonl')) && journal(home, id).some((e) => e.type === 'wait.started');
+    for (let i = 0; i < 600 && !waiting(); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      id ??= runIds(home)[0];
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(journal(home, id!).at(-1)).toMatchObject({ type: 'run.interrupted' });
+
+    const again = await cli(args, { home });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)[0]).toMatchObject({ outcome: 'started', runId: id, status: 'succeeded' });
+    const events = journal(home, id!);
+    expect(events.filter((e) => e.type === 'run.started')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'run.resumed')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'step.completed').map((e) => e.step)).toEqual(['preserve', 'pause', 'again']);
+    expect(events.filter((e) => e.type === 'aws.call' && e.operation === 'ModifyInstanceAttribute')).toHaveLength(1);
+  });
+});

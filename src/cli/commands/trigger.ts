@@ -9,7 +9,7 @@ import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
 import type { AwsCallRecord } from '../../cloud/middleware.js';
 import { homeDir } from '../../engine/home.js';
-import { prepareAlert, recordRepeat, runStarted, startOrJoin, describeOutcome, type TriggerContext, type TriggerOutcome } from '../../triggers/dispatch.js';
+import { prepareAlert, priorRun, recordRepeat, startOrJoin, describeOutcome, type TriggerContext, type TriggerOutcome } from '../../triggers/dispatch.js';
 import { parseAlertText } from '../../triggers/parse.js';
 import { DEFAULT_ROUTES_FILE, loadRoutes } from '../../triggers/routes.js';
 import { routingTagLookup } from '../../triggers/routing-clients.js';
@@ -64,7 +64,7 @@ export async function trigger(opts: TriggerCliOptions): Promise<void> {
     // Every alert of the document is routed and checked before any run starts.
     const plans = [];
     for (const alert of alerts) {
-      if (runStarted(alert.runId, home)) plans.push({ alert, repeat: true as const });
+      if (priorRun(alert, home) === 'repeat') plans.push({ alert, repeat: true as const });
       else plans.push({ alert, prepared: await prepareAlert(alert, ctx) });
     }
     const outcomes: TriggerOutcome[] = [];
