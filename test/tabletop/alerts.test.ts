@@ -11,6 +11,7 @@ import { runExercise } from '../../src/tabletop/exercise.js';
 import { buildAlertEvent } from '../../src/tabletop/findings.js';
 import { loadScenarioText } from '../../src/tabletop/load.js';
 import { AlertSchema } from '../../src/tabletop/scenario.js';
+import { CRYPTO_FINDING, ISOLATED_OBJECTIVE, ONE_INSTANCE_WORLD } from './helpers.js';
 
 const ctx = { scenarioId: 's', injectKey: 'finding', accountId: '111122223333', region: 'us-east-1', now: new Date('2026-01-01T00:05:00Z') };
 
@@ -48,27 +49,13 @@ describe('alert events', () => {
     const text = `id: repeat
 title: Repeat
 duration: 20m
-world:
-  account: { id: "111122223333" }
-  ec2:
-    vpcs: [{ id: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.0.0/16 }]
-    subnets: [{ id: subnet-0a0a0a0a0a0a0a0a1, vpcId: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.1.0/24 }]
-    securityGroups: [{ id: sg-0a0a0a0a0a0a0a0a1, name: web, vpcId: vpc-0a0a0a0a0a0a0a0a0 }]
-    instances: [{ id: i-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1 }]
-    networkInterfaces: [{ id: eni-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1, groups: [sg-0a0a0a0a0a0a0a0a1], attachment: { instanceId: i-0c0ffee0000000001, deviceIndex: 0 } }]
+${ONE_INSTANCE_WORLD}
 timeline:
   - at: 3m
     id: finding
     repeat: { every: 5m, times: 3 }
-    alert:
-      guardduty:
-        type: CryptoCurrency:EC2/BitcoinTool.B!DNS
-        severity: 8
-        resource: { resourceType: Instance, instanceDetails: { instanceId: i-0c0ffee0000000001 } }
-objectives:
-  - id: isolated
-    title: Isolated
-    instance-isolated: { instance: i-0c0ffee0000000001 }
+${CRYPTO_FINDING}
+${ISOLATED_OBJECTIVE}
 `;
     const scenario = await loadScenarioText(text, 'repeat.yaml');
     const r = await runExercise({ scenario, auto: true, seed: 1, dir: mkdtempSync(join(tmpdir(), 'fb-repeat-')) });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runExercise } from '../../src/tabletop/exercise.js';
 import { loadScenario, loadScenarioText } from '../../src/tabletop/load.js';
 import { renderAfterAction } from '../../src/tabletop/report.js';
-import { play } from './helpers.js';
+import { CRYPTO_FINDING, ISOLATED_OBJECTIVE, ONE_INSTANCE_WORLD, play } from './helpers.js';
 
 async function report(scenario: string, o: { decisions?: string; auto?: boolean; seed?: number }) {
   const p = await play(scenario, o);
@@ -44,25 +44,11 @@ describe('determinism', () => {
     const text = `id: jitter
 title: Jitter
 clock: { automatic: 2m, jitter: 90s }
-world:
-  account: { id: "111122223333" }
-  ec2:
-    vpcs: [{ id: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.0.0/16 }]
-    subnets: [{ id: subnet-0a0a0a0a0a0a0a0a1, vpcId: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.1.0/24 }]
-    securityGroups: [{ id: sg-0a0a0a0a0a0a0a0a1, name: web, vpcId: vpc-0a0a0a0a0a0a0a0a0 }]
-    instances: [{ id: i-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1 }]
-    networkInterfaces: [{ id: eni-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1, groups: [sg-0a0a0a0a0a0a0a0a1], attachment: { instanceId: i-0c0ffee0000000001, deviceIndex: 0 } }]
+${ONE_INSTANCE_WORLD}
 timeline:
   - at: 1m
-    alert:
-      guardduty:
-        type: CryptoCurrency:EC2/BitcoinTool.B!DNS
-        severity: 8
-        resource: { resourceType: Instance, instanceDetails: { instanceId: i-0c0ffee0000000001 } }
-objectives:
-  - id: isolated
-    title: Isolated
-    instance-isolated: { instance: i-0c0ffee0000000001 }
+${CRYPTO_FINDING}
+${ISOLATED_OBJECTIVE}
 `;
     const scenario = await loadScenarioText(text, 'jitter.yaml');
     const decided = async (seed: number) => {

@@ -35,3 +35,26 @@ export async function play(scenario: string, o: { decisions?: string; auto?: boo
     entries: (kind, ref) => result.timeline.filter((e) => e.kind === kind && (ref === undefined || e.ref === ref || e.ref?.startsWith(`${ref}#`))),
   };
 }
+
+/** The world of the small scenarios tests write inline: one instance with one interface in one subnet. */
+export const ONE_INSTANCE_WORLD = `world:
+  account: { id: "111122223333" }
+  ec2:
+    vpcs: [{ id: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.0.0/16 }]
+    subnets: [{ id: subnet-0a0a0a0a0a0a0a0a1, vpcId: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.1.0/24 }]
+    securityGroups: [{ id: sg-0a0a0a0a0a0a0a0a1, name: web, vpcId: vpc-0a0a0a0a0a0a0a0a0 }]
+    instances: [{ id: i-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1 }]
+    networkInterfaces: [{ id: eni-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1, groups: [sg-0a0a0a0a0a0a0a0a1], attachment: { instanceId: i-0c0ffee0000000001, deviceIndex: 0 } }]`;
+
+/** A timeline entry's body: GuardDuty's crypto-mining finding about that instance. */
+export const CRYPTO_FINDING = `    alert:
+      guardduty:
+        type: CryptoCurrency:EC2/BitcoinTool.B!DNS
+        severity: 8
+        resource: { resourceType: Instance, instanceDetails: { instanceId: i-0c0ffee0000000001 } }`;
+
+/** The objective of those scenarios: the instance isolated. */
+export const ISOLATED_OBJECTIVE = `objectives:
+  - id: isolated
+    title: Isolated
+    instance-isolated: { instance: i-0c0ffee0000000001 }`;

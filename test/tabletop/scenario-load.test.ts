@@ -11,17 +11,11 @@ import { InputError } from '../../src/core/errors.js';
 import { loadDecisions } from '../../src/tabletop/decisions.js';
 import { loadScenario, loadScenarioText } from '../../src/tabletop/load.js';
 import { scenarioJsonSchema } from '../../src/tabletop/scenario.js';
+import { CRYPTO_FINDING, ONE_INSTANCE_WORLD } from './helpers.js';
 
 const MINI = `id: mini
 title: Mini
-world:
-  account: { id: "111122223333" }
-  ec2:
-    vpcs: [{ id: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.0.0/16 }]
-    subnets: [{ id: subnet-0a0a0a0a0a0a0a0a1, vpcId: vpc-0a0a0a0a0a0a0a0a0, cidrBlock: 10.0.1.0/24 }]
-    securityGroups: [{ id: sg-0a0a0a0a0a0a0a0a1, name: web, vpcId: vpc-0a0a0a0a0a0a0a0a0 }]
-    instances: [{ id: i-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1 }]
-    networkInterfaces: [{ id: eni-0c0ffee0000000001, subnetId: subnet-0a0a0a0a0a0a0a0a1, groups: [sg-0a0a0a0a0a0a0a0a1], attachment: { instanceId: i-0c0ffee0000000001, deviceIndex: 0 } }]
+${ONE_INSTANCE_WORLD}
 attacker:
   addresses: [203.0.113.66]
   credentials:
@@ -37,11 +31,7 @@ timeline:
       call: { with: leaked, service: ec2, operation: DescribeInstances }
   - at: 3m
     id: finding
-    alert:
-      guardduty:
-        type: CryptoCurrency:EC2/BitcoinTool.B!DNS
-        severity: 8
-        resource: { resourceType: Instance, instanceDetails: { instanceId: i-0c0ffee0000000001 } }
+${CRYPTO_FINDING}
       playbook: ec2-instance-compromise
       inputs: { instanceId: i-0c0ffee0000000001 }
 objectives:
