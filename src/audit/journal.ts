@@ -56,8 +56,8 @@ export class Journal {
   private sinceHeadSync = 0;
   /** The last line that is durable and in the head; lines after it were written with sync 'later'. */
   private durable: { seq: number; hash: string };
-  /** A background fdatasync is running; `again` when lines were written after it began. */
-  private syncing: { again: boolean } | undefined;
+  /** A background fdatasync is running. */
+  private syncing = false;
   private readonly syncHooks = new Set<() => void>();
   /** A background flush failed and no append has reported it yet. */
   private unreported: Error | undefined;
@@ -285,15 +285,11 @@ export class Journal {
    * the next append reports it.
    */
   private syncLater(): void {
-    if (this.syncing) {
-      this.syncing.again = true;
-      return;
-    }
+    if (this.syncing) return; // the running flush schedules the next one when it ends
     const upTo = { seq: this.seq, hash: this.hash };
-    const state = { again: false };
-    this.syncing = state;
+    this.syncing = true;
     fdatasync(this.fd, (err) => {
-      this.syncing = undefined;
+      this.syncing = false;
       if (this.closed) return; // close synced the whole file itself
       if (err) {
         this.broken ??= err;
@@ -307,7 +303,8 @@ export class Journal {
         this.unreported = headErr as Error;
         return;
       }
-      if (state.again && this.durable.seq < this.seq) this.syncLater();
+      // Lines written while it ran, and not made durable by a decision meanwhile.
+      if (this.durable.seq < this.seq) this.syncLater();
     });
   }
 
