@@ -6,7 +6,7 @@
  * (read-only). `undo` names the action that reverses this one and how to build its input from
  * this action's output.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { AwsClients } from '../cloud/clients.js';
 import { FirebreakError } from '../core/errors.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../core/errors.js';
 import { parseYamlSource, validateWith } from '../core/yaml-source.js';
 

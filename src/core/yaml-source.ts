@@ -9,7 +9,7 @@
  */
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, type SourcePos } from './errors.js';
 
 export type SourcePath = ReadonlyArray<string | number>;

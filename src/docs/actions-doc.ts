@@ -1,5 +1,5 @@
 /** `runbooks/actions.md`: every action of the registry — what it does, its input, permissions, undo, controls. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ActionDef } from '../actions/define.js';
 import { controlInfo, type ControlInfo } from './controls.js';
 import * as md from './markdown.js';

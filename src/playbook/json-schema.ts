@@ -2,7 +2,7 @@
  * JSON Schema for editors, generated from the zod schemas (never written by hand). The CLI writes
  * `schemas/playbook.schema.json`; worlds, routes and scenarios use the same `toJsonSchema`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Playbook, Step } from './schema.js';
 
 /** A URN, not a URL: nothing needs to be fetched to identify the schema. */

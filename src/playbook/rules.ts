@@ -10,7 +10,7 @@
  */
 import type { Node as YamlNode } from 'yaml';
 import { isScalar } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InputError, type SourcePos } from '../core/errors.js';
 import { dottedPath, issuesToErrors, objectKeys, sortByPos, suggestion, unwrap, type SourcePath, type YamlSource } from '../core/yaml-source.js';
 import { parseDuration } from '../core/clock.js';

@@ -7,7 +7,7 @@
  * `$inputs`, `$steps.<id>.output`, `$run` (id, incident, playbook), and in a map step `$item`
  * and `$index`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const StepId = z.string().regex(/^[a-z][a-zA-Z0-9_-]*$/, 'a step id starts with a lower-case letter and uses letters, digits, - and _');
 

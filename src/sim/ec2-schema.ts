@@ -3,7 +3,7 @@
  * files stay short; the handlers turn them into AWS's own shapes. Every field has a default, so
  * a world may omit the slice or any list in it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isCidr4, isCidr6 } from '../core/net.js';
 
 const START = '2025-12-01T00:00:00Z';

@@ -3,7 +3,7 @@
  * for one operation, one service or every call. They come from the world file's `faults` list
  * or are added at run time (tests, tabletop injects).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const FaultSchema = z
   .strictObject({

@@ -7,7 +7,7 @@
  * 5/s for mutating actions and 100 tokens refilled at 20/s for non-mutating ones
  * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Bucket = z.strictObject({
   capacity: z.number().int().positive(),

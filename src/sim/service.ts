@@ -9,7 +9,7 @@
  * which builds the client's own ServiceException subclass (name = AWS error code, $fault,
  * $metadata.httpStatusCode), so calling code sees exactly what the SDK raises against AWS.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Clock } from '../core/clock.js';
 
 export interface SimCaller {

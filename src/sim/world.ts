@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, stringify, type Document } from 'yaml';
 import { InputError } from '../core/errors.js';
 import { FaultSchema } from './faults.js';

@@ -9,7 +9,7 @@
  * prefixed with the playbook id (`ec2-instance-compromise:isolate`) when several playbooks run.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { actions } from '../actions/registry.js';
 import { parseDuration } from '../core/clock.js';
 import { InputError, type SourcePos } from '../core/errors.js';

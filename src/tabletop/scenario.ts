@@ -7,7 +7,7 @@
  * key (`alert:`, `attacker:`, `ops:`, `note:`, `question:`; `instance-isolated:`, …), so a typo in
  * the kind is reported with a suggestion instead of being read as another kind.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { FaultSchema } from '../sim/faults.js';
 import { isCidr4, isCidr6, parseIp } from '../core/net.js';
 

@@ -2,7 +2,7 @@
  * The routing table format (`routes.yaml`), as a zod schema; the JSON Schema editors use is
  * generated from it (`routesJsonSchema`), never written by hand.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { toJsonSchema } from '../playbook/json-schema.js';
 import { ApprovalPolicy, StepId } from '../playbook/schema.js';
 

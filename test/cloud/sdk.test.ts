@@ -36,6 +36,25 @@ describe('AWS SDK packages load on first use', () => {
     expect(r.after).toEqual(['client-ec2']);
   });
 
+  it('the bundled CLI (what bin/firebreak.js runs) validates every playbook without loading any SDK package', () => {
+    const r = inFreshProcess(
+      [
+        "const { readdirSync, writeSync } = await import('node:fs');",
+        "const files = readdirSync('playbooks').filter((f) => f.endsWith('.yaml')).map((f) => 'playbooks/' + f);",
+        'let printed = 0;',
+        'process.stdout.write = () => { printed += 1; return true; };',
+        // main() ends the process itself: report from its exit.
+        "process.on('exit', (code) => writeSync(1, JSON.stringify({ files: files.length, printed, code, loaded: loaded() })));",
+        "const { main } = await import('./dist/cli/main.js');",
+        "await main(['node', 'firebreak', 'validate', ...files]);",
+      ].join('\n'),
+    );
+    expect(r.files).toBeGreaterThan(3);
+    expect(r.printed).toBeGreaterThan(0);
+    expect(r.code).toBe(0);
+    expect(r.loaded).toEqual([]);
+  });
+
   it('gives the same classes as import (instanceof agrees)', () => {
     expect(EC2.DescribeInstancesCommand).toBe(DescribeInstancesCommand);
     expect(new EC2.DescribeInstancesCommand({})).toBeInstanceOf(DescribeInstancesCommand);

@@ -1,5 +1,5 @@
 import type { Tag } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId } from '../ec2/common.js';

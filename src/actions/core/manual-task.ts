@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction, ManualTaskRequired } from '../define.js';
 
 const Input = z.strictObject({ title: z.string().min(1), instructions: z.string().min(1) });

@@ -1,5 +1,5 @@
 import type { LifecyclePolicy } from '@aws-sdk/client-dlm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
 import { findSchedulePolicy, formatSchedule, PREVIOUS_SCHEDULE_TAG, SCHEDULE_TAG, scheduleOf, scheduledVolumes, type Schedule } from './common.js';
 import { DLM, EC2 } from '../../cloud/sdk.js';

@@ -1,5 +1,5 @@
 import type { PolicyDetails } from '@aws-sdk/client-dlm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, tagValue, TAG } from '../ec2/common.js';
 import { FORENSIC_TAG } from '../ec2/forensic-snapshots.js';

@@ -1,5 +1,5 @@
 /** CIDR blocks as the NACL actions need them: parsed, compared by value, validated in input schemas. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCidr, type Cidr } from '../../core/net.js';
 
 const width = (c: Cidr) => (c.family === 4 ? 32 : 128);

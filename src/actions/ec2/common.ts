@@ -1,6 +1,6 @@
 /** Shared EC2 reads and input types for the EC2 actions. */
 import type { EC2Client, Instance, Tag } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { EC2 } from '../../cloud/sdk.js';
 

@@ -1,5 +1,5 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, InputError, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
 import { DenyCidr, sameCidr } from './cidr.js';

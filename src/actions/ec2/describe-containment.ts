@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction } from '../define.js';
 import { instanceTargetGroups, parseTargets, recordedService } from '../asg/service-state.js';
 import { findSchedulePolicy, scheduledVolumes, parseSchedule, PREVIOUS_SCHEDULE_TAG } from '../dlm/common.js';

@@ -1,5 +1,5 @@
 import type { Filter } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GuardrailRefusal } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { EC2 } from '../../cloud/sdk.js';

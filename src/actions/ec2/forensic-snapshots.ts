@@ -1,5 +1,5 @@
 import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, tagValue, TAG } from './common.js';

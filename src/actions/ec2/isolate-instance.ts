@@ -1,5 +1,5 @@
 import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, sameSet, TAG, tagValue } from './common.js';

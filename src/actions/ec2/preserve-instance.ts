@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
 import { InstanceId } from './common.js';
 import { formatPreservedFrom, parsePreservedFrom, PRESERVED_FROM_TAG, readEvidenceAttributes, type EvidenceAttributes } from './instance-attributes.js';

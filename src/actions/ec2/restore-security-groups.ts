@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction, type Change } from '../define.js';
 import { InstanceId, NetworkInterfaceId, sameSet, SecurityGroupId, TAG } from './common.js';
 import { EC2 } from '../../cloud/sdk.js';

@@ -1,5 +1,5 @@
 /** Termination protection on and off: two actions from one definition, each the other's undo. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction } from '../define.js';
 import { describeInstance, InstanceId } from './common.js';
 import { EC2 } from '../../cloud/sdk.js';

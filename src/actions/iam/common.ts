@@ -1,7 +1,7 @@
 /** Shared input types and reads for the IAM actions. */
 import type { AccessKeyMetadata, IAMClient, User } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IAM, STS } from '../../cloud/sdk.js';
 
 /** A long-term access key id. Temporary (ASIA…) keys cannot be deactivated: their role's sessions are revoked instead. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { getUser, listKeys, LongTermKeyId } from './common.js';

@@ -1,5 +1,5 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, GuardrailRefusal } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { getUser, listKeys, LongTermKeyId, UserName } from './common.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GuardrailRefusal, isAwsError } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { attachedUserPolicies, callerArn, DENY_ALL_DOCUMENT, denyAllPolicyArn, getUser, inlineUserPolicies, QUARANTINE_INLINE_POLICY, UserName } from './common.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change } from '../define.js';
 import { attachedUserPolicies, denyAllPolicyArn, getUser, inlineUserPolicies, QUARANTINE_INLINE_POLICY, UserName } from './common.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change } from '../define.js';
 import { nameOf, parsePolicyDocument, RoleRef } from './common.js';

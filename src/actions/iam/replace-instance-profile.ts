@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction, type Change } from '../define.js';
 import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
 import { currentAssociation, ORIGINAL_PROFILE_TAG } from './instance-profile.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineAction } from '../define.js';
 import { nameOf, RoleRef } from './common.js';
 import { applyRevocation, checkRevocation, planRevocation, readRevocation, REVOKE_PERMISSIONS, REVOKE_POLICY_NAME, runStartedAt, type RevocationState } from './session-revocation.js';

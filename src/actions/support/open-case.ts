@@ -1,5 +1,5 @@
 import type { CaseDetails, SupportClient } from '@aws-sdk/client-support';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ActionFailed, InputError, isAwsError } from '../../core/errors.js';
 import { defineAction, ManualTaskRequired } from '../define.js';
 import { renderTemplate, runFacts } from './templates.js';

@@ -15,7 +15,7 @@
  * bad requests as `ValidationError`, which the SDK does not model, so the name is the code.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimContext, SimService } from '../service.js';
 import type { Ec2World } from '../ec2-schema.js';
 import { deregisterTarget, registerTarget, type WithElbv2 } from './elbv2.js';

@@ -8,7 +8,7 @@
  * DLM is a JSON protocol, so codes and exception names coincide.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimContext, SimService } from '../service.js';
 import type { Ec2World } from '../ec2-schema.js';
 import { DLM } from '../../cloud/sdk.js';

@@ -9,7 +9,7 @@
  * `TargetGroupNotFound` arrives as `TargetGroupNotFoundException`).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimContext, SimService } from '../service.js';
 import { ELBv2 } from '../../cloud/sdk.js';
 

@@ -9,7 +9,7 @@
  * Besides the handlers, this module exports the pure helpers the tabletop and STS need: whether
  * an access key still works, and whether a role session survived AWS's "revoke active sessions".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimContext, SimService } from '../service.js';
 import { awsStyleId } from '../ids.js';
 import { IAM } from '../../cloud/sdk.js';

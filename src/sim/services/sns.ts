@@ -5,7 +5,7 @@
  * Error names given to `ctx.fail` are what the SDK surfaces as `err.name` (the wire code
  * `NotFound` arrives as `NotFoundException`, `InvalidParameter` as `InvalidParameterException`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimContext, SimService } from '../service.js';
 import { SNS } from '../../cloud/sdk.js';
 

@@ -4,7 +4,7 @@
  * slice, so revoking a role's sessions in IAM stops the credentials handed out here.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimContext, SimService } from '../service.js';
 import type { World } from '../world.js';
 import { awsStyleId } from '../ids.js';

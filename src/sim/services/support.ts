@@ -11,7 +11,7 @@
  * names coincide; SubscriptionRequiredException is not modelled, so its name is the code).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SimContext, SimService } from '../service.js';
 import { Support } from '../../cloud/sdk.js';
 

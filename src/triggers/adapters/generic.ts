@@ -8,7 +8,7 @@
  * not read). Unknown top-level fields are refused so a misspelt `resouces` is not silently empty.
  * The source and id are the dedup key: a tool re-sending an alert keeps its id.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../../core/errors.js';
 import { dottedPath } from '../../core/yaml-source.js';
 import { addIp, LABEL_SEVERITY, labelOf, RESOURCE_KINDS, resourceCount, runIdFor, type Alert, type SeverityLabel } from '../alert.js';
