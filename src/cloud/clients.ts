@@ -15,6 +15,8 @@ import type { DLMClient } from '@aws-sdk/client-dlm';
 import type { SupportClient } from '@aws-sdk/client-support';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
+import type { Clock } from '../core/clock.js';
+import { clockedRetryStrategy } from './retry.js';
 import { AutoScaling, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
 
 export interface AwsClients {
@@ -60,6 +62,12 @@ export interface CloudOptions {
   /** SDK retry settings; adaptive mode adds client-side rate limiting on throttling. */
   retryMode?: 'standard' | 'adaptive';
   maxAttempts?: number;
+  /**
+   * The run's clock when it is not the system's (a tabletop, a test): the SDK's retry backoff
+   * is slept on it, with `random` for the jitter (retry.ts). Absent: adaptive mode, real time.
+   */
+  clock?: Clock;
+  random?: () => number;
   /** Middleware added to every client (audit journal, permission check, simulated cloud). */
   plugins?: Pluggable<any, any>[];
   /** Act through this role (cross-account response): every client signs with its STS AssumeRole credentials. */
@@ -131,8 +139,10 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(credentials ? { credentials } : {}),
     ...(opts.userAgent ? { customUserAgent: opts.userAgent } : {}),
-    retryMode: opts.retryMode ?? 'adaptive',
     maxAttempts: opts.maxAttempts ?? 5,
+    ...(opts.clock
+      ? { retryStrategy: clockedRetryStrategy({ clock: opts.clock, maxAttempts: opts.maxAttempts ?? 5, ...(opts.random ? { random: opts.random } : {}) }) }
+      : { retryMode: opts.retryMode ?? 'adaptive' }),
   });
   function make<T extends { middlewareStack: { use(p: Pluggable<any, any>): void } }>(key: string, ctor: () => T): T {
     let c = cache.get(key) as T | undefined;

@@ -24,6 +24,7 @@ import type * as DLMModule from '@aws-sdk/client-dlm';
 import type * as SupportModule from '@aws-sdk/client-support';
 import type * as SNSModule from '@aws-sdk/client-sns';
 import type * as CredentialProvidersModule from '@aws-sdk/credential-providers';
+import type * as SmithyRetryModule from '@smithy/core/retry';
 
 const require = createRequire(import.meta.url);
 
@@ -51,3 +52,4 @@ export const DLM = onFirstUse<typeof DLMModule>('@aws-sdk/client-dlm');
 export const Support = onFirstUse<typeof SupportModule>('@aws-sdk/client-support');
 export const SNS = onFirstUse<typeof SNSModule>('@aws-sdk/client-sns');
 export const CredentialProviders = onFirstUse<typeof CredentialProvidersModule>('@aws-sdk/credential-providers');
+export const SmithyRetry = onFirstUse<typeof SmithyRetryModule>('@smithy/core/retry');

@@ -45,7 +45,10 @@ export interface BackendOptions {
   profile?: string;
   /** Extra client plugins (tests: fault injection, call capture). */
   plugins?: AwsClientsPlugins;
+  /** The run's clock; when given, the SDK's retry backoff is slept on it too (cloud/retry.ts). */
   clock?: Clock;
+  /** The run's source of chance (retry jitter on a given clock): a tabletop's seeded generator. */
+  random?: () => number;
   /** Receives the run's audited clients once built (notifications sent on the run's behalf). */
   onClients?: (aws: AwsClients) => void;
   /**
@@ -341,6 +344,8 @@ function buildClients(runId: string, journal: Journal, o: BackendOptions, sim: S
       : {}),
     userAgent: `firebreak/${VERSION} run/${runId}`,
     plugins,
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.random ? { random: o.random } : {}),
   });
 }
 

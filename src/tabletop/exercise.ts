@@ -100,7 +100,7 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
     ...(o.speed ? { pace: (ms: number) => sleep(ms / o.speed!, undefined, o.signal ? { signal: o.signal } : {}) } : {}),
   });
 
-  const players = new Players(sim, scheduler.engineClock(), guardrails(config), sc.id);
+  const players = new Players(sim, scheduler.engineClock(), guardrails(config), sc.id, () => rng.next());
   const approver: Approver = { who: 'the approver' };
   const queue: QueuedAlert[] = [];
   const handled = new Map<string, string>(); // alert dedup key → run id (or 'queued')
@@ -173,6 +173,7 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
       host,
       simCloud: sim,
       clock: scheduler.engineClock(),
+      random: () => rng.next(),
       home: o.dir,
       runId,
       config,
