@@ -132,7 +132,7 @@ describe('firebreak run --auto against the simulated cloud', () => {
     const [id] = runIds(home);
     const events = journal(home, id!);
     expect(mutatingCalls(events)).toEqual([]);
-    const ec2Steps = ['preserve', 'isolate', 'snapshot', 'raise-frequency', 'scale-in', 'forensics'];
+    const ec2Steps = ['isolate', 'preserve', 'snapshot', 'raise-frequency', 'scale-in', 'forensics'];
     expect(events.filter((e) => e.type === 'step.planned' && ec2Steps.includes(e.step)).map((e) => e.step)).toEqual(ec2Steps);
     const w = world(home, id!);
     for (const eni of enisOf(w, INSTANCE)) expect(eni.groups.map((g: string) => groupName(w, g))).not.toContain('firebreak-isolation');
@@ -154,7 +154,7 @@ describe('firebreak run --auto against the simulated cloud', () => {
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/InvalidInstanceID\.NotFound/);
     const [id] = runIds(home);
-    expect(journal(home, id!).find((e) => e.type === 'step.failed' && e.step === 'preserve')).toMatchObject({ error: { code: 'InvalidInstanceID.NotFound' } });
+    expect(journal(home, id!).find((e) => e.type === 'step.failed' && e.step === 'isolate')).toMatchObject({ error: { code: 'InvalidInstanceID.NotFound' } });
   });
 });
 
@@ -196,8 +196,8 @@ describe('interactive run (answers typed at the prompt)', () => {
     const r = await cliScripted(['run', 'ec2-instance-compromise', '--sim', '--interactive', '--input', `instanceId=${INSTANCE}`], {
       home,
       script: [
-        { expect: /Apply 4 changes of step 'preserve'/, answer: 'y' },
         { expect: /step 'isolate'/, answer: 's' },
+        { expect: /Apply 4 changes of step 'preserve'/, answer: 'y' },
         { expect: /step 'snapshot'/, answer: 'y' },
         { expect: /step 'raise-frequency'/, answer: 'y' },
         // The credential and support steps are skipped here; their own tests drive them.
@@ -215,10 +215,10 @@ describe('interactive run (answers typed at the prompt)', () => {
     for (const eni of enisOf(w, INSTANCE)) expect(eni.groups.map((g: string) => groupName(w, g))).not.toContain('firebreak-isolation');
     const events = journal(home, id!);
     expect(events.find((e) => e.type === 'step.completed' && e.step === 'isolate').status).toBe('skipped');
-    const ec2Steps = ['preserve', 'isolate', 'snapshot', 'raise-frequency', 'scale-in', 'forensics'];
+    const ec2Steps = ['isolate', 'preserve', 'snapshot', 'raise-frequency', 'scale-in', 'forensics'];
     expect(events.filter((e) => e.type === 'approval.answered' && ec2Steps.includes(e.step)).map((e) => [e.step, e.decision, e.via])).toEqual([
-      ['preserve', 'approve', 'prompt'],
       ['isolate', 'skip', 'prompt'],
+      ['preserve', 'approve', 'prompt'],
       ['snapshot', 'approve', 'prompt'],
       ['raise-frequency', 'approve', 'prompt'],
       ['scale-in', 'skip', 'prompt'],
@@ -230,7 +230,7 @@ describe('interactive run (answers typed at the prompt)', () => {
     const home = tempHome();
     const r = await cliScripted(['run', 'ec2-instance-compromise', '--sim', '--interactive', '--input', `instanceId=${INSTANCE}`], {
       home,
-      script: [{ expect: /step 'preserve'/, answer: 'q' }],
+      script: [{ expect: /step 'isolate'/, answer: 'q' }],
     });
     expect(r.code).toBe(1);
     const [id] = runIds(home);

@@ -73,7 +73,7 @@ describe('firebreak tabletop', () => {
     const any = { expect: /Players: (apply step '[\w-]+'|is the task done)\?/, answer: 'y' };
     const r = await cliScripted(['tabletop', 'crypto-mining', '--interactive', '--out', out], {
       home: tempHome(),
-      script: [{ expect: /Players: apply step 'preserve'\?/, answer: 'y' }, { expect: /Players: apply step 'isolate'\?/, answer: 's' }, ...Array(12).fill(any)],
+      script: [{ expect: /Players: apply step 'isolate'\?/, answer: 's' }, { expect: /Players: apply step 'preserve'\?/, answer: 'y' }, ...Array(12).fill(any)],
     });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
