@@ -56,8 +56,10 @@ export interface FleetResult {
   awsPhaseMs: number;
   /** (calls − capacity) / refill, worst bucket: what the buckets alone allow. */
   bucketFloorMs: number;
-  /** Lower bound that also counts the map step's structure (all plans, then applies) and its concurrency × latency. */
+  /** Lower bound that also counts the map step's structure (all plans then applies, or each target in turn when pipelined) and its concurrency × latency. */
   structuralFloorMs: number;
+  /** The map step planned and applied each target in turn (policy approval, runner.ts). */
+  pipelined: boolean;
   ratioToBucketFloor: number;
   ratioToStructuralFloor: number;
   calls: { mutating: number; nonMutating: number; other: number };
@@ -65,7 +67,7 @@ export interface FleetResult {
   retries: number;
   throttledCalls: number;
   failedCalls: number;
-  /** Targets not isolated: every target when planning failed (the map step plans all before applying any). */
+  /** Targets not isolated. */
   failedTargets: number;
   failedIn: 'plan' | 'apply' | null;
   error?: string;
@@ -113,7 +115,6 @@ export async function measureFleet(n: number, concurrency: number, retryMode: 'a
   const last = Math.max(...calls.map((c) => c.end));
   const awsPhaseMs = last - first;
 
-  // Plans (reads only) all finish before the first apply: the two phases' floors add up.
   const found = events.find((e) => e.type === 'step.completed' && e.step === 'find');
   const foundIds = (found?.output as { instanceIds?: string[] } | undefined)?.instanceIds ?? [];
   if (foundIds.length !== n) throw new Error(`fleet run ${out.runId} found ${foundIds.length} instances, expected ${n} (${out.status}): ${r.stderr.slice(-2000)}`);
@@ -125,7 +126,11 @@ export async function measureFleet(n: number, concurrency: number, retryMode: 'a
   const bucketFloorMs = Math.max(0, floor(mutating, buckets.mutating), floor(nonMutating, buckets.describe));
   const planFloor = Math.max(floor(planReads, buckets.describe), (n * 1 * o.latencyMs) / concurrency);
   const applyFloor = Math.max(floor(mutating, buckets.mutating), ((nonMutating - planReads) / buckets.describe.refillPerSecond) * 1000, (n * Math.max(0, rtPerTarget - 1) * o.latencyMs) / concurrency);
-  const structuralFloorMs = planFloor + applyFloor;
+  // Pipelined (the policy approves the map step unseen, runner.ts): each target is planned and
+  // applied in turn, so reads and writes drain their buckets together; only the buckets and
+  // concurrency × latency bound it. Otherwise the plan and apply phases' floors add up.
+  const pipelined = planned?.pipelined === true;
+  const structuralFloorMs = pipelined ? Math.max(bucketFloorMs, (n * rtPerTarget * o.latencyMs) / concurrency) : planFloor + applyFloor;
 
   return {
     timeScale: o.timeScale,
@@ -149,7 +154,8 @@ export async function measureFleet(n: number, concurrency: number, retryMode: 'a
     failedCalls: calls.filter((c) => c.error).length,
     failedTargets: n - contained,
     ...(out.error ? { error: `${out.error.code}: ${out.error.message}`.slice(0, 300) } : {}),
-    failedIn: planned ? (contained < n ? 'apply' : null) : 'plan',
+    failedIn: !planned ? 'plan' : contained === n ? null : events.some((e) => e.type === 'item.failed' && e.step === 'isolate' && e.phase !== 'plan') ? 'apply' : 'plan',
+    pipelined,
     roundTripsPerTarget: rtPerTarget,
     peakRssMiB: round(r.probe!.maxRssKiB / 1024),
     cpuMs: round(r.probe!.userCpuMs + r.probe!.systemCpuMs),

@@ -39,6 +39,8 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
     case 'step.manual':
     case 'manual.requested':
       return [`  ${c.yellow('manual task')}: ${e.title ?? e.task?.title}`, ...String(e.instructions ?? e.task?.instructions ?? '').split('\n').map((l) => `    ${l}`)];
+    case 'item.planned':
+      return [`  item ${e.index} plan:`, ...formatPlan(e.plan, '    ')];
     case 'item.failed':
       return [`  ${c.red('✖')} item ${e.index}: ${e.error.code}: ${e.error.message}`];
     case 'choice.taken':

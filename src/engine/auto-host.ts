@@ -35,6 +35,7 @@ export function autoHost(opts: AutoHostOptions): RunHost {
   };
   return {
     kind: 'auto',
+    approvesUnseen: (policy) => policy === 'auto',
     async approve(view: StepView, signal) {
       if (view.policy === 'auto') return { decision: 'approve', by: 'policy', via: 'policy' };
       return answer(view.runId, view.key, 'approval', view.title, signal);

@@ -34,6 +34,14 @@ export interface RunHost {
   readonly kind: 'interactive' | 'auto' | 'tabletop';
   /** Decide a step whose plan changes the cloud. */
   approve(view: StepView, signal: AbortSignal): Promise<Approval>;
+  /**
+   * True when this host approves a step of `policy` without anyone reading its plan (the
+   * automatic host, policy `auto`). A map step then plans, applies and verifies each target in
+   * turn instead of planning every target before applying any: the first target is contained
+   * seconds after the run starts, and reads and writes share the API's rate limits instead of
+   * draining them one after the other. Hosts where a person or a player decides leave it unset.
+   */
+  approvesUnseen?(policy: 'auto' | 'required'): boolean;
   /** A task a person must do and confirm ('approve' = done). */
   manual(view: ManualView, signal: AbortSignal): Promise<Approval>;
   /** Progress: every journal event as it is written (display only; must not throw). */

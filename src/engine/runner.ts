@@ -285,62 +285,80 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     const inputs = await Promise.all(items.map((item, index) => resolveInput(action, stepId, step.with, { item, index })));
     const done = o.replayed.items.get(key) ?? new Map<number, unknown>();
     const failures: Array<{ index: number; error: { code: string; message: string } }> = [];
+    const outputs: unknown[] = items.map((_, i) => done.get(i));
+
     // A target whose plan fails (throttled after the SDK's retries, gone, protected) fails alone:
     // the other targets are still contained.
-    const plans = await Promise.all(
-      inputs.map((input, i) =>
-        limit(async () => {
-          if (done.has(i)) return undefined;
-          try {
-            return { input, plan: await inCall(`${key}[${i}]`, action, () => action.plan(actionCtx(`${key}[${i}]`), input)) };
-          } catch (err) {
-            if (isHalt(err)) throw err;
-            const error = errorInfo(err);
-            failures.push({ index: i, error });
-            append('item.failed', { step: key, index: i, phase: 'plan', error });
-            return undefined;
-          }
-        }),
-      ),
-    );
-    const changes = plans.flatMap((p) => p?.plan.changes ?? []);
-    const planRec: PlanRecord = { changes, alreadyDone: changes.length === 0, notes: [`${items.length} targets, ${done.size} already done`] };
-    append('step.planned', { step: key, action: action.id, items: items.length, plan: planRec });
-    if (o.dryRun && action.mutating) return complete(key, stepId, { status: 'planned' });
-    if (action.mutating && changes.length > 0) {
-      const answer = await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length));
-      if (answer.decision === 'skip') return complete(key, stepId, { status: 'skipped' });
+    const planItem = async (i: number, input: unknown) => {
+      try {
+        return { input, plan: await inCall(`${key}[${i}]`, action, () => action.plan(actionCtx(`${key}[${i}]`), input)) };
+      } catch (err) {
+        if (isHalt(err)) throw err;
+        const error = errorInfo(err);
+        failures.push({ index: i, error });
+        append('item.failed', { step: key, index: i, phase: 'plan', error });
+        return undefined;
+      }
+    };
+    const applyItem = async (i: number, p: { input: unknown; plan: Plan }) => {
+      const itemKey = `${key}[${i}]`;
+      try {
+        checkSignal();
+        const ctx = actionCtx(itemKey);
+        await lockTargets(action, p.input);
+        const output = await inCall(itemKey, action, () => action.apply(ctx, p.input, p.plan));
+        const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, p.input as never) } : undefined;
+        append('step.applied', { step: key, item: i, action: action.id, output, ...(undo ? { undo } : {}) });
+        const checks = await inCall(itemKey, action, () => action.verify(ctx, p.input, output));
+        const ok = checks.every((c) => c.ok);
+        if (!ok) throw new ActionFailed(`verification failed: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`, 'VerificationFailed');
+        outputs[i] = output;
+        append('item.completed', { step: key, index: i, output, checks });
+      } catch (err) {
+        if (isHalt(err)) throw err;
+        const error = errorInfo(err);
+        failures.push({ index: i, error });
+        append('item.failed', { step: key, index: i, error });
+      }
+    };
+    const answered = (answer: Approval) => {
       if (answer.decision === 'abort') throw new Aborted(`run ${o.runId} aborted at step '${stepId}' by ${answer.by}`);
+      return answer.decision === 'approve';
+    };
+
+    if (!o.dryRun && action.mutating && o.host.approvesUnseen?.(policyOf(stepId, step))) {
+      // Nobody reads this plan before it is applied (the policy approves it), so each target is
+      // planned, applied and verified in turn: its plan is journaled (item.planned) before its
+      // first write, as a step's is before its approval.
+      const planRec: PlanRecord = { changes: [], alreadyDone: false, notes: [`${items.length} targets, ${done.size} already done; approved by policy before planning: each target is planned, applied and verified in turn`] };
+      append('step.planned', { step: key, action: action.id, items: items.length, pipelined: true, plan: planRec });
+      if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length)))) return complete(key, stepId, { status: 'skipped' });
+      await o.beforeWrite?.();
+      append('step.applying', { step: key });
+      await Promise.all(
+        inputs.map((input, i) =>
+          limit(async () => {
+            if (done.has(i)) return;
+            const p = await planItem(i, input);
+            if (!p) return;
+            append('item.planned', { step: key, index: i, plan: { changes: p.plan.changes, alreadyDone: p.plan.alreadyDone, notes: p.plan.notes } });
+            await applyItem(i, p);
+          }),
+        ),
+      );
+    } else {
+      const plans = await Promise.all(inputs.map((input, i) => limit(async () => (done.has(i) ? undefined : planItem(i, input)))));
+      const changes = plans.flatMap((p) => p?.plan.changes ?? []);
+      const planRec: PlanRecord = { changes, alreadyDone: changes.length === 0, notes: [`${items.length} targets, ${done.size} already done`] };
+      append('step.planned', { step: key, action: action.id, items: items.length, plan: planRec });
+      if (o.dryRun && action.mutating) return complete(key, stepId, { status: 'planned' });
+      if (action.mutating && changes.length > 0) {
+        if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length)))) return complete(key, stepId, { status: 'skipped' });
+      }
+      if (action.mutating) await o.beforeWrite?.();
+      append('step.applying', { step: key });
+      await Promise.all(plans.map((p, i) => limit(async () => (p ? applyItem(i, p) : undefined))));
     }
-    if (action.mutating) await o.beforeWrite?.();
-    const outputs: unknown[] = items.map((_, i) => done.get(i));
-    append('step.applying', { step: key });
-    await Promise.all(
-      plans.map((p, i) =>
-        limit(async () => {
-          if (!p) return;
-          const itemKey = `${key}[${i}]`;
-          try {
-            checkSignal();
-            const ctx = actionCtx(itemKey);
-            await lockTargets(action, p.input);
-            const output = await inCall(itemKey, action, () => action.apply(ctx, p.input, p.plan));
-            const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, p.input as never) } : undefined;
-            append('step.applied', { step: key, item: i, action: action.id, output, ...(undo ? { undo } : {}) });
-            const checks = await inCall(itemKey, action, () => action.verify(ctx, p.input, output));
-            const ok = checks.every((c) => c.ok);
-            if (!ok) throw new ActionFailed(`verification failed: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`, 'VerificationFailed');
-            outputs[i] = output;
-            append('item.completed', { step: key, index: i, output, checks });
-          } catch (err) {
-            if (isHalt(err)) throw err;
-            const error = errorInfo(err);
-            failures.push({ index: i, error });
-            append('item.failed', { step: key, index: i, error });
-          }
-        }),
-      ),
-    );
     if (failures.length > 0) {
       const first = failures.sort((a, b) => a.index - b.index)[0]!;
       throw new ActionFailed(`${failures.length} of ${items.length} targets failed (first: item ${first.index}: ${first.error.code}: ${first.error.message})`, failures.every((f) => f.error.code === first.error.code) ? first.error.code : 'PartialFailure');

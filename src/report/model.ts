@@ -99,6 +99,10 @@ function describe(e: Event): { what: string; tone: ReportModel['timeline'][numbe
     case 'step.retrying': return { what: `retry ${e.attempt} of ${e.of} after ${e.error?.code}`, tone: 'warn' };
     case 'step.manual': return { what: `became a manual task: ${e.task?.title ?? e.reason}`, tone: 'warn' };
     case 'manual.requested': return { what: `manual task: ${e.title}`, tone: 'warn' };
+    case 'item.planned': {
+      const n = e.plan?.changes?.length ?? 0;
+      return { what: `item ${e.index} planned: ${n === 0 ? 'nothing to change' : `${n} change${n === 1 ? '' : 's'}`}`, tone: 'info' };
+    }
     case 'item.completed': return { what: `item ${e.index} done`, tone: 'good' };
     case 'item.failed': return { what: `item ${e.index} failed: ${err}`, tone: 'bad' };
     case 'choice.taken': return { what: `chose ${e.next}`, tone: 'info' };
@@ -165,6 +169,10 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
     switch (e.type) {
       case 'step.planned':
         if (e.action && step) Object.assign(stepOf(step, e.action), { planned: e.ts, changes: e.plan?.changes ?? [], notes: e.plan?.notes ?? [] });
+        break;
+      case 'item.planned':
+        // A map step the policy approved unseen: each target's plan comes with it (runner.ts).
+        if (step) stepOf(step, undefined).changes.push(...(e.plan?.changes ?? []));
         break;
       case 'step.applied':
         if (step) Object.assign(stepOf(step, e.action), { applied: e.ts, output: e.item === undefined ? e.output : undefined });

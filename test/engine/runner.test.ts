@@ -75,8 +75,10 @@ function setup(yaml: string, opts: { host?: (dir: string) => RunHost; inputs?: R
   const actions = testActions(store);
   const loaded = loadPlaybookText(yaml, join(dir, 'pb.yaml'), { actionIds: new Set(actions.keys()) });
   const clock = new SimClock('2026-01-01T00:00:00Z');
-  const run = async (previous?: ReturnType<typeof Journal.read>) => {
+  const run = async (previous?: ReturnType<typeof Journal.read>, control?: { abortAfter?: (e: { type: string }) => boolean }) => {
     const journal = Journal.open(join(dir, 'journal.jsonl'), { clock });
+    const abort = new AbortController();
+    if (control?.abortAfter) journal.onAppend((e) => { if (control.abortAfter!(e)) abort.abort(); });
     try {
       const o: EngineOptions = {
         runId: 'r-test',
@@ -91,7 +93,7 @@ function setup(yaml: string, opts: { host?: (dir: string) => RunHost; inputs?: R
         guard: { assertNotProtected: () => undefined },
         actions: (id) => actions.get(id)!,
         replayed: replay((previous ?? []) as never),
-        signal: new AbortController().signal,
+        signal: abort.signal,
       };
       return await executeRun(o);
     } finally {
@@ -143,6 +145,58 @@ steps:
     expect((await t.run()).status).toBe('succeeded');
     expect(t.store.values).toEqual({ k0: 0, k1: 1, k2: 2, k3: 3, k4: 4 });
     expect(t.events().filter((e) => e.type === 'item.completed').length).toBe(5);
+  });
+
+  const FLEET = `${header}inputs:
+  keys: { type: 'string[]' }
+start: each
+steps:
+  each:
+    type: map
+    items: '{% $inputs.keys %}'
+    concurrency: 1
+    action: test.set
+    with: { key: '{% $item %}', value: 7 }
+    approval: APPROVAL
+`;
+  const itemEvents = (events: Array<{ type: string; [k: string]: unknown }>) =>
+    events.filter((e) => ['step.planned', 'approval.answered', 'item.planned', 'step.applied', 'item.completed'].includes(e.type)).map((e) => `${e.type}${e.index ?? e.item ?? ''}`);
+
+  it('a map step the policy approves unseen plans, applies and verifies each target in turn', async () => {
+    const t = setup(FLEET.replace('APPROVAL', 'auto'), { inputs: { keys: ['k0', 'k1', 'k2'] } });
+    expect((await t.run()).status).toBe('succeeded');
+    expect(t.store.values).toEqual({ k0: 7, k1: 7, k2: 7 });
+    expect(itemEvents(t.events())).toEqual([
+      'step.planned', 'approval.answered',
+      'item.planned0', 'step.applied0', 'item.completed0',
+      'item.planned1', 'step.applied1', 'item.completed1',
+      'item.planned2', 'step.applied2', 'item.completed2',
+    ]);
+    const planned = t.events().filter((e) => e.type === 'item.planned');
+    expect(planned.map((e) => e.plan.changes)).toEqual(['k0', 'k1', 'k2'].map((k) => [{ resource: k, field: 'value', before: undefined, after: 7 }]));
+    expect(t.events().find((e) => e.type === 'approval.answered')).toMatchObject({ decision: 'approve', by: 'policy' });
+  });
+
+  it('a map step a person approves is planned for every target before any is applied', async () => {
+    const person: RunHost = { kind: 'interactive', approve: async () => ({ decision: 'approve', by: 'alice' }), manual: async () => ({ decision: 'approve', by: 'alice' }) };
+    for (const approval of ['required', 'auto']) {
+      const t = setup(FLEET.replace('APPROVAL', approval), { inputs: { keys: ['k0', 'k1', 'k2'] }, host: () => person });
+      expect((await t.run()).status).toBe('succeeded');
+      expect(itemEvents(t.events())).toEqual(['step.planned', 'approval.answered', 'step.applied0', 'item.completed0', 'step.applied1', 'item.completed1', 'step.applied2', 'item.completed2']);
+      expect(t.events().find((e) => e.type === 'step.planned')!.plan.changes).toHaveLength(3);
+    }
+  });
+
+  it('a map step interrupted between targets resumes with the rest, applying none twice', async () => {
+    const t = setup(FLEET.replace('APPROVAL', 'auto'), { inputs: { keys: ['k0', 'k1', 'k2', 'k3'] } });
+    const first = await t.run(undefined, { abortAfter: (e) => e.type === 'item.completed' });
+    expect(first.status).toBe('interrupted');
+    expect(t.store.applies).toEqual(['k0']);
+    const second = await t.run(t.events());
+    expect(second.status).toBe('succeeded');
+    expect(t.store.applies).toEqual(['k0', 'k1', 'k2', 'k3']);
+    expect(t.events().filter((e) => e.type === 'item.completed').map((e) => e.index)).toEqual([0, 1, 2, 3]);
+    expect(t.events().filter((e) => e.type === 'approval.answered')).toHaveLength(1);
   });
 
   it('takes the choice whose condition holds, and journals it', async () => {
