@@ -33,11 +33,14 @@ export interface FleetCase {
 
 /**
  * The default set: the product's settings (adaptive retries, concurrency 10) at 10, 100 and 500
- * instances with time-scaled buckets; then, at EC2's real refill rates where throttling is
- * certain, standard against adaptive retries at two map concurrencies.
+ * instances with time-scaled buckets, and at 500 with EC2's real refill rates (six minutes: the
+ * SDK's adaptive limiter works in real seconds, so only real rates show what it does in AWS);
+ * then, at EC2's real rates where throttling is certain, standard against adaptive retries at two
+ * map concurrencies.
  */
 export const DEFAULT_FLEET_CASES: FleetCase[] = [
   ...[10, 100, 500].map((instances) => ({ instances, concurrency: 10, retryMode: 'adaptive' as const, timeScale: 10 })),
+  { instances: 500, concurrency: 10, retryMode: 'adaptive', timeScale: 1 },
   ...[10, 50].flatMap((concurrency) => (['adaptive', 'standard'] as const).map((retryMode) => ({ instances: 100, concurrency, retryMode, timeScale: 1 }))),
 ];
 
