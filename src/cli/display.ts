@@ -25,6 +25,7 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
     case 'step.started':
       return [`${c.cyan('●')} ${step}${e.action ? c.dim(' · ' + e.action) : ''}`];
     case 'step.planned':
+      if (e.pipelined) return [`  plan (${e.items} targets): each target is planned, applied and verified in turn`];
       return [`  plan${e.items !== undefined ? ` (${e.items} targets)` : ''}:`, ...formatPlan(e.plan, '    ')];
     case 'approval.answered':
       return [`  ${e.decision === 'approve' ? c.green('approved') : e.decision === 'skip' ? c.yellow('skipped') : c.red('aborted')} by ${e.by}${e.via ? ` (${e.via})` : ''}${e.note ? ` — ${e.note}` : ''}`];

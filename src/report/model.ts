@@ -83,6 +83,7 @@ function describe(e: Event): { what: string; tone: ReportModel['timeline'][numbe
     case 'run.ended': return { what: `run ended: ${e.status}${e.outcome && e.outcome !== 'success' ? ` (${e.outcome})` : ''}${err ? ` — ${err}` : ''}`, tone: e.status === 'succeeded' || e.status === 'planned' ? 'good' : 'bad' };
     case 'step.started': return { what: `started${e.action ? ` (${e.action})` : ''}`, tone: 'info' };
     case 'step.planned': {
+      if (e.pipelined) return { what: `planned target by target (${e.items} targets): each plan is journaled before its first write`, tone: 'info' };
       const n = e.plan?.changes?.length ?? 0;
       return { what: n === 0 ? (e.plan?.alreadyDone ? 'planned: already done, nothing to change' : 'planned: no change to AWS') : `planned ${n} change${n === 1 ? '' : 's'}${e.items !== undefined ? ` on ${e.items} targets` : ''}`, tone: 'info' };
     }
