@@ -237,7 +237,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     return answer;
   };
 
-  const withRetry = async (key: string, stepId: string, retry: ActionStepT['retry'], fn: () => Promise<void>) => {
+  const withRetry = async <T>(key: string, stepId: string, retry: ActionStepT['retry'], fn: () => Promise<T>): Promise<T> => {
     const attempts = retry?.attempts ?? 1;
     let delay = retry ? parseDuration(retry.backoff) : 0;
     for (let attempt = 1; ; attempt++) {
@@ -291,7 +291,8 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     // the other targets are still contained.
     const planItem = async (i: number, input: unknown) => {
       try {
-        return { input, plan: await inCall(`${key}[${i}]`, action, () => action.plan(actionCtx(`${key}[${i}]`), input)) };
+        // A map step's `retry` applies to each target on its own (its plan, then its apply and verify).
+        return { input, plan: await withRetry(`${key}[${i}]`, stepId, step.retry, () => inCall(`${key}[${i}]`, action, () => action.plan(actionCtx(`${key}[${i}]`), input))) };
       } catch (err) {
         if (isHalt(err)) throw err;
         const error = errorInfo(err);
@@ -306,12 +307,15 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
         checkSignal();
         const ctx = actionCtx(itemKey);
         await lockTargets(action, p.input);
-        const output = await inCall(itemKey, action, () => action.apply(ctx, p.input, p.plan));
-        const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, p.input as never) } : undefined;
-        append('step.applied', { step: key, item: i, action: action.id, output, ...(undo ? { undo } : {}) });
-        const checks = await inCall(itemKey, action, () => action.verify(ctx, p.input, output));
-        const ok = checks.every((c) => c.ok);
-        if (!ok) throw new ActionFailed(`verification failed: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`, 'VerificationFailed');
+        const { output, checks } = await withRetry(itemKey, stepId, step.retry, async () => {
+          const output = await inCall(itemKey, action, () => action.apply(ctx, p.input, p.plan));
+          const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, p.input as never) } : undefined;
+          append('step.applied', { step: key, item: i, action: action.id, output, ...(undo ? { undo } : {}) });
+          const checks = await inCall(itemKey, action, () => action.verify(ctx, p.input, output));
+          const ok = checks.every((c) => c.ok);
+          if (!ok) throw new ActionFailed(`verification failed: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`, 'VerificationFailed');
+          return { output, checks };
+        });
         outputs[i] = output;
         append('item.completed', { step: key, index: i, output, checks });
       } catch (err) {

@@ -187,6 +187,25 @@ steps:
     }
   });
 
+  it("a map step's retry policy retries each target on its own", async () => {
+    const withRetry = FLEET.replace('APPROVAL', 'auto') + '    retry: { attempts: 3, backoff: 10s }\n';
+    const t = setup(withRetry, { inputs: { keys: ['k0', 'k1', 'k2'] } });
+    t.store.failuresLeft = { k1: 2 };
+    expect((await t.run()).status).toBe('succeeded');
+    expect(t.store.values).toEqual({ k0: 7, k1: 7, k2: 7 });
+    expect(t.events().filter((e) => e.type === 'step.retrying').map((e) => [e.step, e.attempt, e.delayMs, e.error.code])).toEqual([
+      ['each[1]', 1, 10_000, 'ServiceUnavailable'],
+      ['each[1]', 2, 20_000, 'ServiceUnavailable'],
+    ]);
+    // Without a retry policy the same fault fails that target alone.
+    const once = setup(FLEET.replace('APPROVAL', 'auto'), { inputs: { keys: ['k0', 'k1', 'k2'] } });
+    once.store.failuresLeft = { k1: 1 };
+    const r = await once.run();
+    expect(r.status).toBe('failed');
+    expect(once.store.values).toEqual({ k0: 7, k2: 7 });
+    expect(once.events().filter((e) => e.type === 'item.failed').map((e) => [e.index, e.error.code])).toEqual([[1, 'ServiceUnavailable']]);
+  });
+
   it('a map step interrupted between targets resumes with the rest, applying none twice', async () => {
     const t = setup(FLEET.replace('APPROVAL', 'auto'), { inputs: { keys: ['k0', 'k1', 'k2', 'k3'] } });
     const first = await t.run(undefined, { abortAfter: (e) => e.type === 'item.completed' });
