@@ -60,7 +60,8 @@ function missingAllowAll(g: SecurityGroup): AllowAllRule[] {
   return ALLOW_ALL_RULES.filter((r) => !has(r.direction === 'ingress' ? g.IpPermissions : g.IpPermissionsEgress, r.cidr));
 }
 
-async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, description: string, incident: string): Promise<string> {
+/** The group's id, and whether this call created it (false: another run or target did meanwhile). */
+async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, description: string, incident: string): Promise<{ id: string; created: boolean }> {
   try {
     const out = await ec2.send(
       new EC2.CreateSecurityGroupCommand({
@@ -70,12 +71,13 @@ async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, descript
         TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: TAG.managed, Value: 'true' }, { Key: TAG.incident, Value: incident }] }],
       }),
     );
-    return out.GroupId!;
+    return { id: out.GroupId!, created: true };
   } catch (err) {
-    // Another run (or an earlier attempt of this one) created it between our read and this call.
+    // Another run, or another target of this fleet step, created it between our read and this
+    // call. Its rules are then unknown: the caller reads them instead of assuming a new group's.
     if (!isAwsError(err, 'InvalidGroup.Duplicate')) throw err;
     const found = await ec2.send(new EC2.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }));
-    return found.SecurityGroups![0]!.GroupId!;
+    return { id: found.SecurityGroups![0]!.GroupId!, created: false };
   }
 }
 
@@ -170,14 +172,19 @@ export default defineAction<Input, IsolateOutput, Facts>({
     const ec2 = ctx.aws.ec2;
     const f = plan.facts;
     const pending = f.interfaces.filter((i) => !(f.isolationGroupId && sameSet(i.groups, [f.isolationGroupId])));
-    const [isoId, transitId] = await Promise.all([
-      f.isolationGroupId ?? ensureGroup(ec2, f.vpcId, input.isolationGroupName, 'Firebreak isolation: no inbound, no outbound', ctx.run.incident),
-      pending.length === 0 ? undefined : f.transitGroupId ?? ensureGroup(ec2, f.vpcId, input.transitGroupName, 'Firebreak isolation transit: allows all so tracked flows become untracked', ctx.run.incident),
+    const [iso, transit] = await Promise.all([
+      f.isolationGroupId ? { id: f.isolationGroupId, created: false } : ensureGroup(ec2, f.vpcId, input.isolationGroupName, 'Firebreak isolation: no inbound, no outbound', ctx.run.incident),
+      pending.length === 0 ? undefined : f.transitGroupId ? { id: f.transitGroupId, created: false } : ensureGroup(ec2, f.vpcId, input.transitGroupName, 'Firebreak isolation transit: allows all so tracked flows become untracked', ctx.run.incident),
     ]);
+    const isoId = iso.id;
+    const transitId = transit?.id;
     await Promise.all([
-      stripRules(ec2, isoId, f.isolationGroupId ? f.isolationGroupRules : 'new'),
-      // A transit group created now has AWS's default IPv4 egress rule and nothing else.
-      transitId ? allowAll(ec2, transitId, f.transitGroupId ? (f.transitMissing ?? []) : ALLOW_ALL_RULES.filter((r) => !(r.direction === 'egress' && r.cidr === '0.0.0.0/0'))) : undefined,
+      stripRules(ec2, isoId, f.isolationGroupId ? f.isolationGroupRules : iso.created ? 'new' : 'unknown'),
+      // A transit group created now has AWS's default IPv4 egress rule and nothing else; one found
+      // at plan time lacks exactly transitMissing; one created meanwhile by someone else, unknown.
+      transit
+        ? allowAll(ec2, transit.id, f.transitGroupId ? (f.transitMissing ?? []) : transit.created ? ALLOW_ALL_RULES.filter((r) => !(r.direction === 'egress' && r.cidr === '0.0.0.0/0')) : ALLOW_ALL_RULES)
+        : undefined,
       // Record the original groups on each interface before changing them: a later run (or a
       // responder without Firebreak) can still see what to restore.
       ...pending.filter((i) => !i.taggedOriginal && i.originalGroups.length > 0).map((i) =>
@@ -241,21 +248,35 @@ export default defineAction<Input, IsolateOutput, Facts>({
   ],
 });
 
-async function stripRules(ec2: EC2Client, groupId: string, knownRules: number | 'new'): Promise<void> {
+async function stripRules(ec2: EC2Client, groupId: string, knownRules: number | 'new' | 'unknown'): Promise<void> {
   if (knownRules === 0) return;
+  // Another target of the same fleet step (or another run) may revoke the same rule at the same
+  // moment: a rule already gone is the goal. Outside a default VPC AWS answers
+  // InvalidPermission.NotFound for it (in a default VPC, success listing UnknownIpPermissions).
+  let raced = false;
+  const gone = (e: unknown) => {
+    if (!isAwsError(e, 'InvalidPermission.NotFound')) throw e;
+    raced = true;
+  };
   if (knownRules === 'new') {
     // A group AWS just created has exactly one rule, the default allow-all IPv4 egress: revoke it
     // without reading the group first (one round trip fewer on the way to isolation).
-    await ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] })).catch(gone);
     return;
   }
-  // A new group comes with AWS's default allow-all egress rule; an existing one may have been edited.
-  const g = (await ec2.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
+  // An existing group may have been edited. A revoke names several rules and fails whole when one
+  // is already gone, so after such a race the group is read again (at most three passes).
   const strip = (p: IpPermission) => ({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, IpRanges: p.IpRanges, Ipv6Ranges: p.Ipv6Ranges, PrefixListIds: p.PrefixListIds, UserIdGroupPairs: p.UserIdGroupPairs });
-  await Promise.all([
-    g?.IpPermissions?.length ? ec2.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions.map(strip) })) : undefined,
-    g?.IpPermissionsEgress?.length ? ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress.map(strip) })) : undefined,
-  ]);
+  for (let pass = 0; pass < 3; pass++) {
+    raced = false;
+    const g = (await ec2.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
+    if (!g?.IpPermissions?.length && !g?.IpPermissionsEgress?.length) return;
+    await Promise.all([
+      g.IpPermissions?.length ? ec2.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions.map(strip) })).catch(gone) : undefined,
+      g.IpPermissionsEgress?.length ? ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress.map(strip) })).catch(gone) : undefined,
+    ]);
+    if (!raced) return;
+  }
 }
 
 /**
