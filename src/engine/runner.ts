@@ -325,6 +325,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
         append('item.failed', { step: key, index: i, error });
       }
     };
+    const throwIfFailed = () => {
+      if (failures.length === 0) return;
+      const first = failures.sort((a, b) => a.index - b.index)[0]!;
+      throw new ActionFailed(`${failures.length} of ${items.length} targets failed (first: item ${first.index}: ${first.error.code}: ${first.error.message})`, failures.every((f) => f.error.code === first.error.code) ? first.error.code : 'PartialFailure');
+    };
     const answered = (answer: Approval) => {
       if (answer.decision === 'abort') throw new Aborted(`run ${o.runId} aborted at step '${stepId}' by ${answer.by}`);
       return answer.decision === 'approve';
@@ -355,7 +360,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
       const changes = plans.flatMap((p) => p?.plan.changes ?? []);
       const planRec: PlanRecord = { changes, alreadyDone: changes.length === 0, notes: [`${items.length} targets, ${done.size} already done`] };
       append('step.planned', { step: key, action: action.id, items: items.length, plan: planRec });
-      if (o.dryRun && action.mutating) return complete(key, stepId, { status: 'planned' });
+      if (o.dryRun && action.mutating) {
+        // A target whose plan failed fails the dry run's step too, as it would the real run's.
+        throwIfFailed();
+        return complete(key, stepId, { status: 'planned' });
+      }
       if (action.mutating && changes.length > 0) {
         if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length)))) return complete(key, stepId, { status: 'skipped' });
       }
@@ -363,10 +372,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
       append('step.applying', { step: key });
       await Promise.all(plans.map((p, i) => limit(async () => (p ? applyItem(i, p) : undefined))));
     }
-    if (failures.length > 0) {
-      const first = failures.sort((a, b) => a.index - b.index)[0]!;
-      throw new ActionFailed(`${failures.length} of ${items.length} targets failed (first: item ${first.index}: ${first.error.code}: ${first.error.message})`, failures.every((f) => f.error.code === first.error.code) ? first.error.code : 'PartialFailure');
-    }
+    throwIfFailed();
     complete(key, stepId, { status: 'applied', output: outputs });
   };
 
@@ -469,7 +475,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     if (h instanceof Interrupted) return { status: 'interrupted', error: errorInfo(h) };
     return { status: 'aborted', error: errorInfo(h) };
   }
-  if (o.dryRun) return { status: 'planned', outcome: context.outcome ?? 'success' };
+  if (o.dryRun) {
+    // A plan that failed (and no onError path took over) says so: the real run would fail there.
+    if (final === FINAL.failed) return { status: 'planned', outcome: context.outcome ?? 'failure', ...(context.error ? { error: errorInfo(context.error) } : {}) };
+    return { status: 'planned', outcome: context.outcome ?? 'success' };
+  }
   if (final === FINAL.failed || context.outcome === 'failure') {
     return { status: 'failed', outcome: context.outcome ?? 'failure', ...(context.error ? { error: errorInfo(context.error) } : {}) };
   }

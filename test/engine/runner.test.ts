@@ -19,7 +19,7 @@ import type { RunHost } from '../../src/engine/host.js';
 import { executeRun, type EngineOptions } from '../../src/engine/runner.js';
 import { loadPlaybookText } from '../../src/playbook/load.js';
 
-type Store = { values: Record<string, number>; applies: string[]; failuresLeft: Record<string, number> };
+type Store = { values: Record<string, number>; applies: string[]; failuresLeft: Record<string, number>; refusePlan?: string[] };
 
 function testActions(store: Store): Map<string, ActionDef> {
   const set = defineAction<{ key: string; value: number }, { key: string; previous: number | undefined }, { current: number | undefined }>({
@@ -29,6 +29,7 @@ function testActions(store: Store): Map<string, ActionDef> {
     permissions: [],
     mutating: true,
     async plan(_c, i) {
+      if (store.refusePlan?.includes(i.key)) throw new ActionFailed(`${i.key} refused`, 'Refused');
       const current = store.values[i.key];
       const changes = current === i.value ? [] : [{ resource: i.key, field: 'value', before: current, after: i.value }];
       return { changes, alreadyDone: changes.length === 0, notes: [], facts: { current } };
@@ -204,6 +205,16 @@ steps:
     expect(r.status).toBe('failed');
     expect(once.store.values).toEqual({ k0: 7, k2: 7 });
     expect(once.events().filter((e) => e.type === 'item.failed').map((e) => [e.index, e.error.code])).toEqual([[1, 'ServiceUnavailable']]);
+  });
+
+  it('a dry run of a map step fails the step when a target\'s plan fails, as the real run would', async () => {
+    const t = setup(FLEET.replace('APPROVAL', 'required'), { inputs: { keys: ['k0', 'k1'] }, dryRun: true });
+    t.store.refusePlan = ['k1'];
+    const r = await t.run();
+    expect([r.status, r.outcome, r.error?.code]).toEqual(['planned', 'failure', 'Refused']);
+    expect(t.events().find((e) => e.type === 'step.failed')).toMatchObject({ step: 'each', error: { code: 'Refused' } });
+    expect(t.events().find((e) => e.type === 'item.failed')).toMatchObject({ index: 1, phase: 'plan' });
+    expect(t.store.applies).toEqual([]);
   });
 
   it('a map step interrupted between targets resumes with the rest, applying none twice', async () => {

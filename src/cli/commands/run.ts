@@ -130,5 +130,6 @@ export function finish(o: RunOutcome, opts: { json?: boolean }): void {
     if (o.status === 'interrupted' || o.status === 'failed') out(`  resume: firebreak resume ${o.runId}`);
     out(`  journal: firebreak audit show ${o.runId}`);
   }
-  process.exitCode = CODE[o.status] ?? EXIT.failed;
+  // A dry run whose plan fails (no onError path took over) fails: the real run would stop there.
+  process.exitCode = o.status === 'planned' && o.outcome === 'failure' ? EXIT.failed : CODE[o.status] ?? EXIT.failed;
 }
