@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import isolate from '../../src/actions/ec2/isolate-instance.js';
 import { parseWorld, type World } from '../../src/sim/index.js';
-import { allOk, harness, mutating } from './ec2-harness.js';
+import { allOk, fixtureWorld, harness, mutating } from './ec2-harness.js';
 
 const DEMO_FILE = join(import.meta.dirname, '../../worlds/demo.yaml');
 const INSTANCE = 'i-0abc123def4567890';
@@ -63,5 +63,19 @@ describe('ec2.isolate-instance', () => {
     for (const n of h.world.ec2.networkInterfaces.filter((x) => x.attachment?.instanceId === INSTANCE)) n.groups = ['sg-0123456789abcdef0'];
     const plan = await h.plan(isolate, { instanceId: INSTANCE });
     expect(plan.changes.filter((c) => c.field === 'rules' || c.field.startsWith('security group firebreak'))).toEqual([]);
+  });
+
+  it('two targets isolated at once in a VPC without the groups (a fleet step) share one group of each, and both are isolated', async () => {
+    const h = harness(fixtureWorld());
+    const web = ['i-0b1000000000000b1', 'i-0b2000000000000b2'];
+    const runs = await Promise.all(web.map((id) => h.run(isolate, { instanceId: id })));
+    for (const r of runs) expect(allOk(r.checks)).toBe(true);
+    const groups = (name: string) => h.world.ec2.securityGroups.filter((g) => g.name === name);
+    expect(groups('firebreak-isolation')).toHaveLength(1);
+    expect(groups('firebreak-isolation')[0]!.ingress).toEqual([]);
+    expect(groups('firebreak-isolation')[0]!.egress).toEqual([]);
+    expect(groups('firebreak-isolation-transit')).toHaveLength(1);
+    const iso = groups('firebreak-isolation')[0]!.id;
+    expect(h.world.ec2.networkInterfaces.filter((n) => web.includes(n.attachment?.instanceId ?? '')).map((n) => n.groups)).toEqual([[iso], [iso], [iso]]);
   });
 });
