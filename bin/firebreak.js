@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: everything lives in the bundled CLI (dist/cli, built by `npm run build`). Kept tiny for start-up time.
-import('../dist/cli/main.js').then((m) => m.main(process.argv)).catch((err) => {
+// Thin launcher: everything lives in the bundled CLI (dist/bundle/cli.js, built by `npm run build`). Kept tiny for start-up time.
+import('../dist/bundle/cli.js').then((m) => m.main(process.argv)).catch((err) => {
   process.stderr.write(`firebreak: ${err && err.stack ? err.stack : err}\n`);
   process.exit(1);
 });

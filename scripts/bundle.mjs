@@ -1,10 +1,11 @@
-// Bundles the compiled CLI (dist/src/cli/main.js, written by tsc) into dist/cli/: one ES module per
-// command plus shared chunks, so `bin/firebreak.js` starts from a handful of files instead of ~400.
+// Bundles the compiled entry points (written by tsc to dist/src/) into dist/bundle/: `cli.js` (what
+// bin/firebreak.js runs: one ES module per command plus shared chunks, so a command starts from a
+// handful of files instead of ~400) and `lambda.js` (the Lambda handler, `dist/bundle/lambda.handler`).
 //
 // Why: start-up. `firebreak validate playbooks/*.yaml` spent most of its time resolving, reading and
 // compiling modules — zod alone is 95 files, 66 of them error-message locales Firebreak never uses;
-// bundled with `import * as z from 'zod'`, esbuild keeps only what is referenced. The figures are in
-// the README's "Performance" section (bench: `node dist/bench/run.js --only startup`).
+// bundled with `import * as z from 'zod'`, esbuild keeps only what is referenced. A Lambda cold
+// start pays the same. The figures are in the README's "Performance" section.
 //
 // Same code path: the bundle is the tsc output, linked; nothing is stubbed or swapped. The AWS SDK
 // stays outside the bundle: it is required on first use from node_modules (src/cloud/sdk.ts), which
@@ -16,11 +17,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist', 'cli');
+const outdir = join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 
 await build({
-  entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
+  entryPoints: { cli: join(root, 'dist', 'src', 'cli', 'main.js'), lambda: join(root, 'dist', 'src', 'lambda', 'handler.js') },
   outdir,
   bundle: true,
   splitting: true, // each lazily imported command stays a chunk of its own, loaded only when run

@@ -45,7 +45,7 @@ describe('AWS SDK packages load on first use', () => {
         'process.stdout.write = () => { printed += 1; return true; };',
         // main() ends the process itself: report from its exit.
         "process.on('exit', (code) => writeSync(1, JSON.stringify({ files: files.length, printed, code, loaded: loaded() })));",
-        "const { main } = await import('./dist/cli/main.js');",
+        "const { main } = await import('./dist/bundle/cli.js');",
         "await main(['node', 'firebreak', 'validate', ...files]);",
       ].join('\n'),
     );

@@ -36,6 +36,16 @@ describe('Lambda handler', () => {
     expect(runIds(home)).toEqual([id]);
   });
 
+  it('the bundled handler (dist/bundle/lambda.js, what Lambda runs) does the same', async () => {
+    const bundled = (await import(join(ROOT, 'dist/bundle/lambda.js'))) as { handler: typeof handler };
+    const event = gdEvent({ eventId: 'lambda-bundled' });
+    const first = await bundled.handler(event, { getRemainingTimeInMillis: () => 300_000 });
+    expect(first.outcomes).toEqual([expect.objectContaining({ outcome: 'started', status: 'succeeded' })]);
+    const [id] = runIds(home);
+    expect(journal(home, id!).find((e) => e.type === 'run.started')).toMatchObject({ trigger: { via: 'lambda', deliveryId: 'eventbridge:lambda-bundled' } });
+    expect((await bundled.handler(event, {})).outcomes).toEqual([expect.objectContaining({ outcome: 'duplicate', runId: id })]);
+  });
+
   it('rejects an event of an unknown shape without throwing (a retry would fail the same way) and writes nothing', async () => {
     const r = await handler({ hello: 'world' }, {});
     expect(r.rejected).toMatch(/unknown shape/);
