@@ -130,10 +130,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     withCallContext({ step: key, action: action.id, permissions: new Set(action.permissions) }, fn);
 
   /** Ask for (or replay) the decision on a step that changes the cloud. */
-  const decide = async (key: string, view: StepView): Promise<Approval> => {
+  const decide = async (key: string, view: StepView, o2: { pipelined?: boolean } = {}): Promise<Approval> => {
     const prior = o.replayed.approvals.get(key);
     if (prior) return prior;
-    append('approval.requested', { step: key, policy: view.policy, changes: view.plan.changes.length });
+    // Pipelined: approved before any target is planned, so there is no count of changes yet.
+    append('approval.requested', { step: key, policy: view.policy, ...(o2.pipelined ? { pipelined: true, items: view.items } : { changes: view.plan.changes.length }) });
     let answer: Approval;
     try {
       answer = await o.host.approve(view, o.signal);
@@ -341,7 +342,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
       // first write, as a step's is before its approval.
       const planRec: PlanRecord = { changes: [], alreadyDone: false, notes: [`${items.length} targets, ${done.size} already done; approved by policy before planning: each target is planned, applied and verified in turn`] };
       append('step.planned', { step: key, action: action.id, items: items.length, pipelined: true, plan: planRec });
-      if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length)))) return complete(key, stepId, { status: 'skipped' });
+      if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length), { pipelined: true }))) return complete(key, stepId, { status: 'skipped' });
       await o.beforeWrite?.();
       append('step.applying', { step: key });
       await Promise.all(

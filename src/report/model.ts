@@ -87,7 +87,7 @@ function describe(e: Event): { what: string; tone: ReportModel['timeline'][numbe
       const n = e.plan?.changes?.length ?? 0;
       return { what: n === 0 ? (e.plan?.alreadyDone ? 'planned: already done, nothing to change' : 'planned: no change to AWS') : `planned ${n} change${n === 1 ? '' : 's'}${e.items !== undefined ? ` on ${e.items} targets` : ''}`, tone: 'info' };
     }
-    case 'approval.requested': return { what: `asks for approval (policy: ${e.policy})`, tone: 'info' };
+    case 'approval.requested': return { what: `asks for approval (policy: ${e.policy})${e.pipelined ? ` before planning ${e.items} targets one by one` : ''}`, tone: 'info' };
     case 'approval.answered': {
       const verb = e.decision === 'approve' ? 'approved' : e.decision === 'skip' ? 'skipped' : 'aborted';
       return { what: `${verb} by ${e.by}${e.via ? ` via ${e.via}` : ''}${e.note ? ` — “${e.note}”` : ''}`, tone: e.decision === 'approve' ? 'good' : 'warn' };

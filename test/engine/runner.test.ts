@@ -175,6 +175,7 @@ steps:
     ]);
     const planned = t.events().filter((e) => e.type === 'item.planned');
     expect(planned.map((e) => e.plan.changes)).toEqual(['k0', 'k1', 'k2'].map((k) => [{ resource: k, field: 'value', before: undefined, after: 7 }]));
+    expect(t.events().find((e) => e.type === 'approval.requested')).toMatchObject({ policy: 'auto', pipelined: true, items: 3 });
     expect(t.events().find((e) => e.type === 'approval.answered')).toMatchObject({ decision: 'approve', by: 'policy' });
   });
 
