@@ -130,11 +130,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     withCallContext({ step: key, action: action.id, permissions: new Set(action.permissions) }, fn);
 
   /** Ask for (or replay) the decision on a step that changes the cloud. */
-  const decide = async (key: string, view: StepView, o2: { pipelined?: boolean } = {}): Promise<Approval> => {
+  const decide = async (key: string, view: StepView, how: { pipelined?: boolean } = {}): Promise<Approval> => {
     const prior = o.replayed.approvals.get(key);
     if (prior) return prior;
     // Pipelined: approved before any target is planned, so there is no count of changes yet.
-    append('approval.requested', { step: key, policy: view.policy, ...(o2.pipelined ? { pipelined: true, items: view.items } : { changes: view.plan.changes.length }) });
+    append('approval.requested', { step: key, policy: view.policy, ...(how.pipelined ? { pipelined: true, items: view.items } : { changes: view.plan.changes.length }) });
     let answer: Approval;
     try {
       answer = await o.host.approve(view, o.signal);
@@ -291,9 +291,10 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     // A target whose plan fails (throttled after the SDK's retries, gone, protected) fails alone:
     // the other targets are still contained.
     const planItem = async (i: number, input: unknown) => {
+      const itemKey = `${key}[${i}]`;
       try {
         // A map step's `retry` applies to each target on its own (its plan, then its apply and verify).
-        return { input, plan: await withRetry(`${key}[${i}]`, stepId, step.retry, () => inCall(`${key}[${i}]`, action, () => action.plan(actionCtx(`${key}[${i}]`), input))) };
+        return { input, plan: await withRetry(itemKey, stepId, step.retry, () => inCall(itemKey, action, () => action.plan(actionCtx(itemKey), input))) };
       } catch (err) {
         if (isHalt(err)) throw err;
         const error = errorInfo(err);

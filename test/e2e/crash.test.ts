@@ -3,11 +3,10 @@
  * was never interrupted: the same world, every step completed once, and no step that had
  * completed before the kill applied again.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN, cli, cliEnv, journal, ROOT, runIds, tempHome, world } from '../helpers/cli.js';
+import { cli, journal, killWhen, ROOT, runIds, tempHome, world } from '../helpers/cli.js';
 
 const INSTANCE = 'i-0abc123def4567890';
 
@@ -21,21 +20,8 @@ function slowWorld(home: string): string {
 const args = (worldFile: string) => ['run', 'ec2-instance-compromise', '--sim', worldFile, '--auto', '--input', `instanceId=${INSTANCE}`];
 
 /** Start a run and SIGKILL it as soon as its journal has `lines` lines. Returns the run id. */
-async function killAfter(home: string, worldFile: string, lines: number): Promise<string> {
-  const child = spawn(process.execPath, [BIN, ...args(worldFile)], { cwd: ROOT, env: cliEnv(home), stdio: 'ignore' });
-  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  let id: string | undefined;
-  // Up to a minute: on a busy machine the process takes seconds to start.
-  for (let i = 0; i < 12_000; i++) {
-    await new Promise((r) => setTimeout(r, 5));
-    id ??= runIds(home)[0];
-    const f = id && join(home, 'runs', id, 'journal.jsonl');
-    if (f && existsSync(f) && readFileSync(f, 'utf8').split('\n').length - 1 >= lines) break;
-  }
-  child.kill('SIGKILL');
-  await exited;
-  return id!;
-}
+const killAfter = (home: string, worldFile: string, lines: number): Promise<string> =>
+  killWhen(home, args(worldFile), (text) => text.split('\n').length - 1 >= lines);
 
 /** The world without what legitimately differs between runs: times and run ids. */
 function normalize(w: unknown, runId: string): unknown {

@@ -102,3 +102,22 @@ const READ_ONLY = /^(Describe|Get|List)/;
 export function mutatingCalls(events: Array<{ type: string; [k: string]: any }>): string[] {
   return events.filter((e) => e.type === 'aws.call' && !READ_ONLY.test(e.operation)).map((e) => `${e.service}:${e.operation}`);
 }
+
+/**
+ * Start `firebreak ARGS` and SIGKILL it as soon as its run's journal text satisfies `ready` (up to
+ * a minute: on a busy machine the process takes seconds to start). Returns the run id.
+ */
+export async function killWhen(home: string, args: string[], ready: (journalText: string) => boolean): Promise<string> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(home), stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  let id: string | undefined;
+  for (let i = 0; i < 12_000; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    id ??= runIds(home)[0];
+    const f = id && join(home, 'runs', id, 'journal.jsonl');
+    if (f && existsSync(f) && ready(readFileSync(f, 'utf8'))) break;
+  }
+  child.kill('SIGKILL');
+  await exited;
+  return id!;
+}

@@ -48,6 +48,8 @@ const ALLOW_ALL_RULES: AllowAllRule[] = [
   { direction: 'egress', cidr: '0.0.0.0/0' },
   { direction: 'egress', cidr: '::/0' },
 ];
+/** What a group AWS has just created lacks of them: it comes with the allow-all IPv4 egress rule. */
+const ALLOW_ALL_BEYOND_DEFAULT = ALLOW_ALL_RULES.filter((r) => !(r.direction === 'egress' && r.cidr === '0.0.0.0/0'));
 
 /**
  * The allow-all rules an existing transit group lacks. Its rules are checked, not assumed: a run
@@ -176,15 +178,11 @@ export default defineAction<Input, IsolateOutput, Facts>({
       f.isolationGroupId ? { id: f.isolationGroupId, created: false } : ensureGroup(ec2, f.vpcId, input.isolationGroupName, 'Firebreak isolation: no inbound, no outbound', ctx.run.incident),
       pending.length === 0 ? undefined : f.transitGroupId ? { id: f.transitGroupId, created: false } : ensureGroup(ec2, f.vpcId, input.transitGroupName, 'Firebreak isolation transit: allows all so tracked flows become untracked', ctx.run.incident),
     ]);
-    const isoId = iso.id;
-    const transitId = transit?.id;
     await Promise.all([
-      stripRules(ec2, isoId, f.isolationGroupId ? f.isolationGroupRules : iso.created ? 'new' : 'unknown'),
+      stripRules(ec2, iso.id, f.isolationGroupId ? f.isolationGroupRules : iso.created ? 'new' : 'unknown'),
       // A transit group created now has AWS's default IPv4 egress rule and nothing else; one found
       // at plan time lacks exactly transitMissing; one created meanwhile by someone else, unknown.
-      transit
-        ? allowAll(ec2, transit.id, f.transitGroupId ? (f.transitMissing ?? []) : transit.created ? ALLOW_ALL_RULES.filter((r) => !(r.direction === 'egress' && r.cidr === '0.0.0.0/0')) : ALLOW_ALL_RULES)
-        : undefined,
+      transit ? allowAll(ec2, transit.id, f.transitGroupId ? (f.transitMissing ?? []) : transit.created ? ALLOW_ALL_BEYOND_DEFAULT : ALLOW_ALL_RULES) : undefined,
       // Record the original groups on each interface before changing them: a later run (or a
       // responder without Firebreak) can still see what to restore.
       ...pending.filter((i) => !i.taggedOriginal && i.originalGroups.length > 0).map((i) =>
@@ -203,14 +201,14 @@ export default defineAction<Input, IsolateOutput, Facts>({
     ]);
     await Promise.all(
       pending.map(async (i) => {
-        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [transitId!] }));
-        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [isoId] }));
+        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [transit!.id] }));
+        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [iso.id] }));
       }),
     );
     return {
       instanceId: input.instanceId,
       vpcId: f.vpcId,
-      isolationGroupId: isoId,
+      isolationGroupId: iso.id,
       interfaces: f.interfaces.map((i) => ({ networkInterfaceId: i.networkInterfaceId, originalGroups: i.originalGroups })),
     };
   },
