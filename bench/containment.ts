@@ -90,7 +90,11 @@ function routesFor(dir: string, playbook: string): string {
   return file;
 }
 
-export async function measureOnce(v: ContainmentVariant, latencyMs: number, via: 'trigger' | 'run' = triggerAvailable() ? 'trigger' : 'run'): Promise<ContainmentRun> {
+export async function measureOnce(
+  v: ContainmentVariant,
+  latencyMs: number,
+  via: 'trigger' | 'run' = triggerAvailable() ? 'trigger' : 'run',
+): Promise<ContainmentRun> {
   const home = tempDir('fb-bench-contain-');
   const world = containmentWorld(home, { latencyMs, warm: v.warm });
   const args =
@@ -106,7 +110,7 @@ export function analyse(r: ChildRun, home: string, latencyMs: number): Containme
   try {
     const parsed = JSON.parse(r.stdout) as { runId?: string; status?: string } | Array<{ runId?: string; status?: string }>;
     // `trigger --json` prints one entry per alert of the document.
-    out = Array.isArray(parsed) ? parsed[0] ?? {} : parsed;
+    out = Array.isArray(parsed) ? (parsed[0] ?? {}) : parsed;
   } catch {
     throw new Error(`containment run printed no JSON (exit ${r.code}): ${r.stderr.slice(0, 2000)}`);
   }
@@ -208,7 +212,13 @@ export async function benchContainmentWarm(o: ContainmentOptions, variants = VAR
       const target = writes[writes.length - 1];
       if (!target) throw new Error(`in-process run ${r.runId} (${r.status}) made no ModifyNetworkInterfaceAttribute call`);
       const path = criticalPath(calls, target);
-      runs.push({ wallMs: target.end - t0, roundTrips: path.length, overheadMs: target.end - t0 - path.length * o.latencyMs, toRunStartedMs: tsOf(events, 'run.started')! - t0, path: path.map(label) });
+      runs.push({
+        wallMs: target.end - t0,
+        roundTrips: path.length,
+        overheadMs: target.end - t0 - path.length * o.latencyMs,
+        toRunStartedMs: tsOf(events, 'run.started')! - t0,
+        path: path.map(label),
+      });
     }
     const m = medianBy(runs, (r) => r.wallMs);
     out.push({

@@ -41,7 +41,9 @@ export interface FleetCase {
 export const DEFAULT_FLEET_CASES: FleetCase[] = [
   ...[10, 100, 500].map((instances) => ({ instances, concurrency: 10, retryMode: 'adaptive' as const, timeScale: 10 })),
   { instances: 500, concurrency: 10, retryMode: 'adaptive', timeScale: 1 },
-  ...[10, 50].flatMap((concurrency) => (['adaptive', 'standard'] as const).map((retryMode) => ({ instances: 100, concurrency, retryMode, timeScale: 1 }))),
+  ...[10, 50].flatMap((concurrency) =>
+    (['adaptive', 'standard'] as const).map((retryMode) => ({ instances: 100, concurrency, retryMode, timeScale: 1 })),
+  ),
 ];
 
 export interface FleetResult {
@@ -85,13 +87,19 @@ export interface FleetResult {
 function playbookWithConcurrency(dir: string, concurrency: number): string {
   const src = readFileSync(join(ROOT, 'bench/playbooks/fleet-containment.yaml'), 'utf8');
   const text = src.replace(/^(\s+concurrency:) \d+$/m, `$1 ${concurrency}`);
-  if (!text.includes(`concurrency: ${concurrency}`)) throw new Error('failed to set the concurrency of bench/playbooks/fleet-containment.yaml: no concurrency line');
+  if (!text.includes(`concurrency: ${concurrency}`))
+    throw new Error('failed to set the concurrency of bench/playbooks/fleet-containment.yaml: no concurrency line');
   const file = join(dir, `fleet-containment-c${concurrency}.yaml`);
   writeFileSync(file, text);
   return file;
 }
 
-export async function measureFleet(n: number, concurrency: number, retryMode: 'adaptive' | 'standard', o: { latencyMs: number; timeScale: number }): Promise<FleetResult> {
+export async function measureFleet(
+  n: number,
+  concurrency: number,
+  retryMode: 'adaptive' | 'standard',
+  o: { latencyMs: number; timeScale: number },
+): Promise<FleetResult> {
   const home = tempDir('fb-bench-fleet-');
   const buckets = ec2Buckets(o.timeScale);
   const { file } = fleetWorld(home, { instances: n, latencyMs: o.latencyMs, rateLimits: buckets });
@@ -120,7 +128,8 @@ export async function measureFleet(n: number, concurrency: number, retryMode: 'a
 
   const found = events.find((e) => e.type === 'step.completed' && e.step === 'find');
   const foundIds = (found?.output as { instanceIds?: string[] } | undefined)?.instanceIds ?? [];
-  if (foundIds.length !== n) throw new Error(`fleet run ${out.runId} found ${foundIds.length} instances, expected ${n} (${out.status}): ${r.stderr.slice(-2000)}`);
+  if (foundIds.length !== n)
+    throw new Error(`fleet run ${out.runId} found ${foundIds.length} instances, expected ${n} (${out.status}): ${r.stderr.slice(-2000)}`);
   // A failure while planning fails the map step before any item starts: no item events then.
   const planned = events.find((e) => e.type === 'step.planned' && e.step === 'isolate');
   const contained = events.filter((e) => e.type === 'item.completed' && e.step === 'isolate').length;
@@ -128,7 +137,11 @@ export async function measureFleet(n: number, concurrency: number, retryMode: 'a
   const rtPerTarget = targetRoundTrips(calls);
   const bucketFloorMs = Math.max(0, floor(mutating, buckets.mutating), floor(nonMutating, buckets.describe));
   const planFloor = Math.max(floor(planReads, buckets.describe), (n * 1 * o.latencyMs) / concurrency);
-  const applyFloor = Math.max(floor(mutating, buckets.mutating), ((nonMutating - planReads) / buckets.describe.refillPerSecond) * 1000, (n * Math.max(0, rtPerTarget - 1) * o.latencyMs) / concurrency);
+  const applyFloor = Math.max(
+    floor(mutating, buckets.mutating),
+    ((nonMutating - planReads) / buckets.describe.refillPerSecond) * 1000,
+    (n * Math.max(0, rtPerTarget - 1) * o.latencyMs) / concurrency,
+  );
   // Pipelined (the policy approves the map step unseen, runner.ts): each target is planned and
   // applied in turn, so reads and writes drain their buckets together; only the buckets and
   // concurrency × latency bound it. Otherwise the plan and apply phases' floors add up.
@@ -157,7 +170,13 @@ export async function measureFleet(n: number, concurrency: number, retryMode: 'a
     failedCalls: calls.filter((c) => c.error).length,
     failedTargets: n - contained,
     ...(out.error ? { error: `${out.error.code}: ${out.error.message}`.slice(0, 300) } : {}),
-    failedIn: !planned ? 'plan' : contained === n ? null : events.some((e) => e.type === 'item.failed' && e.step === 'isolate' && e.phase !== 'plan') ? 'apply' : 'plan',
+    failedIn: !planned
+      ? 'plan'
+      : contained === n
+        ? null
+        : events.some((e) => e.type === 'item.failed' && e.step === 'isolate' && e.phase !== 'plan')
+          ? 'apply'
+          : 'plan',
     pipelined,
     roundTripsPerTarget: rtPerTarget,
     peakRssMiB: round(r.probe!.maxRssKiB / 1024),
@@ -182,6 +201,7 @@ function targetRoundTrips(calls: readonly AwsCall[]): number {
 
 export async function benchFleet(cases: readonly FleetCase[], o: { latencyMs: number }): Promise<FleetResult[]> {
   const results: FleetResult[] = [];
-  for (const c of cases) results.push(await measureFleet(c.instances, c.concurrency, c.retryMode, { latencyMs: o.latencyMs, timeScale: c.timeScale }));
+  for (const c of cases)
+    results.push(await measureFleet(c.instances, c.concurrency, c.retryMode, { latencyMs: o.latencyMs, timeScale: c.timeScale }));
   return results;
 }

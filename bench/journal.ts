@@ -48,7 +48,13 @@ export function benchAppend(o: { events: number }): AppendResult {
     j.close();
   }
   const s = (performance.now() - t0) / 1000;
-  return { events: o.events, appendsPerSecond: round(o.events / s, 0), p50Ms: round(median(lat), 3), p99Ms: round(quantile(lat, 0.99), 3), bytesPerEvent: bytes };
+  return {
+    events: o.events,
+    appendsPerSecond: round(o.events / s, 0),
+    p50Ms: round(median(lat), 3),
+    p99Ms: round(quantile(lat, 0.99), 3),
+    bytesPerEvent: bytes,
+  };
 }
 
 /**
@@ -69,7 +75,7 @@ export function writeLargeJournal(dir: string, events: number): string {
       prev = lineHash(line);
       chunk.push(line);
       if (chunk.length === 5000 || seq === events) {
-        writeSync(fd, chunk.join('\n') + '\n');
+        writeSync(fd, `${chunk.join('\n')}\n`);
         chunk.length = 0;
       }
     }

@@ -34,7 +34,11 @@ export interface BenchOptions {
   appendEvents: number;
 }
 
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const ints = (s: string, what: string) =>
   list(s).map((x) => {
     const n = Number(x);
@@ -59,11 +63,19 @@ export function parseOptions(argv: string[]): BenchOptions & { latest: boolean; 
     },
   });
   const only = values.only ? list(values.only) : [...ALL];
-  for (const b of only) if (!(ALL as readonly string[]).includes(b)) throw new Error(`failed to read --only: unknown benchmark '${b}' (one of ${ALL.join(', ')})`);
+  for (const b of only)
+    if (!(ALL as readonly string[]).includes(b))
+      throw new Error(`failed to read --only: unknown benchmark '${b}' (one of ${ALL.join(', ')})`);
   const modes = list(values['retry-modes'] ?? 'adaptive');
-  for (const m of modes) if (m !== 'adaptive' && m !== 'standard') throw new Error(`failed to read --retry-modes: '${m}' is not adaptive or standard`);
+  for (const m of modes)
+    if (m !== 'adaptive' && m !== 'standard') throw new Error(`failed to read --retry-modes: '${m}' is not adaptive or standard`);
   const quick = values.quick!;
-  const grid = values.sizes !== undefined || values.concurrency !== undefined || values['retry-modes'] !== undefined || values['time-scale'] !== undefined || quick;
+  const grid =
+    values.sizes !== undefined ||
+    values.concurrency !== undefined ||
+    values['retry-modes'] !== undefined ||
+    values['time-scale'] !== undefined ||
+    quick;
   const sizes = values.sizes ? ints(values.sizes, '--sizes') : quick ? [3] : [10, 100, 500];
   const concurrency = ints(values.concurrency ?? '10', '--concurrency');
   const timeScale = ints(values['time-scale'] ?? '10', '--time-scale')[0]!;
@@ -73,7 +85,11 @@ export function parseOptions(argv: string[]): BenchOptions & { latest: boolean; 
     runs: values.runs ? ints(values.runs, '--runs')[0]! : quick ? 1 : 5,
     latencyMs: ints(values.latency!, '--latency')[0]!,
     fleetCases: grid
-      ? sizes.flatMap((instances) => concurrency.flatMap((c) => (modes as Array<'adaptive' | 'standard'>).map((retryMode) => ({ instances, concurrency: c, retryMode, timeScale }))))
+      ? sizes.flatMap((instances) =>
+          concurrency.flatMap((c) =>
+            (modes as Array<'adaptive' | 'standard'>).map((retryMode) => ({ instances, concurrency: c, retryMode, timeScale })),
+          ),
+        )
       : DEFAULT_FLEET_CASES,
     verifyEvents: quick ? 1_000 : 100_000,
     appendEvents: quick ? 50 : 2_000,
@@ -82,53 +98,148 @@ export function parseOptions(argv: string[]): BenchOptions & { latest: boolean; 
   };
 }
 
-export async function runBenchmarks(o: BenchOptions, print: (s: string) => void = (s) => process.stdout.write(s + '\n')) {
+export async function runBenchmarks(o: BenchOptions, print: (s: string) => void = (s) => process.stdout.write(`${s}\n`)) {
   const info = machine();
-  print(`firebreak benchmarks · ${info.date} · ${info.nproc} × ${info.cpuModel} · node ${info.node} · load ${info.loadAverage.start.join(' ')}`);
+  print(
+    `firebreak benchmarks · ${info.date} · ${info.nproc} × ${info.cpuModel} · node ${info.node} · load ${info.loadAverage.start.join(' ')}`,
+  );
   const results: Record<string, unknown> = { machine: info, options: o };
 
   if (o.only.includes('containment')) {
     const before = load();
     const r = await benchContainment({ runs: o.runs, latencyMs: o.latencyMs });
     results.containment = { measuredAt: new Date().toISOString(), loadAverage: { start: before, end: load() }, results: r };
-    print(table(`Alert → isolated (new process, 'firebreak ${r[0]?.via ?? 'run'} … --auto', latency ${o.latencyMs} ms/call, median of ${o.runs})`,
-      ['variant', 'wall ms', 'round trips', 'overhead ms', 'boot ms', 'load→run.started ms', '→1st call ms', 'AWS phase ms', 'engine ovh ms', 'RSS MiB'],
-      r.map((x) => [x.variant, x.median.wallMs, x.median.roundTrips, x.median.overheadMs, x.median.processStartMs, x.median.toRunStartedMs, x.median.toFirstCallMs, x.median.awsPhaseMs, x.median.engineOverheadMs, x.median.maxRssMiB])));
+    print(
+      table(
+        `Alert → isolated (new process, 'firebreak ${r[0]?.via ?? 'run'} … --auto', latency ${o.latencyMs} ms/call, median of ${o.runs})`,
+        [
+          'variant',
+          'wall ms',
+          'round trips',
+          'overhead ms',
+          'boot ms',
+          'load→run.started ms',
+          '→1st call ms',
+          'AWS phase ms',
+          'engine ovh ms',
+          'RSS MiB',
+        ],
+        r.map((x) => [
+          x.variant,
+          x.median.wallMs,
+          x.median.roundTrips,
+          x.median.overheadMs,
+          x.median.processStartMs,
+          x.median.toRunStartedMs,
+          x.median.toFirstCallMs,
+          x.median.awsPhaseMs,
+          x.median.engineOverheadMs,
+          x.median.maxRssMiB,
+        ]),
+      ),
+    );
     for (const x of r) print(`  ${x.variant}: ${x.median.path.join(' → ')}`);
   }
   if (o.only.includes('warm')) {
     const before = load();
     const r = await benchContainmentWarm({ runs: o.runs, latencyMs: o.latencyMs });
     results.containmentWarmProcess = { measuredAt: new Date().toISOString(), loadAverage: { start: before, end: load() }, results: r };
-    print(table(`Alert → isolated (process already running: startRun() in-process, latency ${o.latencyMs} ms/call, median of ${o.runs})`,
-      ['variant', 'wall ms', 'round trips', 'overhead ms', '→run.started ms'],
-      r.map((x) => [x.variant, x.wallMs, x.roundTrips, x.overheadMs, x.toRunStartedMs])));
+    print(
+      table(
+        `Alert → isolated (process already running: startRun() in-process, latency ${o.latencyMs} ms/call, median of ${o.runs})`,
+        ['variant', 'wall ms', 'round trips', 'overhead ms', '→run.started ms'],
+        r.map((x) => [x.variant, x.wallMs, x.roundTrips, x.overheadMs, x.toRunStartedMs]),
+      ),
+    );
   }
   if (o.only.includes('fleet')) {
     const before = load();
     const r = await benchFleet(o.fleetCases, { latencyMs: o.latencyMs });
     results.fleet = { measuredAt: new Date().toISOString(), loadAverage: { start: before, end: load() }, latencyMs: o.latencyMs, runs: r };
-    print(table(`Fleet containment (find by tag + one map step; EC2 default buckets, mutating 200 at 5/s and non-mutating 100 at 20/s, refill × scale; latency ${o.latencyMs} ms/call)`,
-      ['N', 'scale', 'conc', 'retry', 'status', 'wall s', 'AWS s', 'floor s', '×floor', 'struct s', '×struct', 'calls', 'retries', 'failed tgts', 'RSS MiB', 'CPU s', 'sync I/O s'],
-      r.map((x) => [x.instances, `×${x.timeScale}`, x.concurrency, x.retryModeSeen.join('/'), x.status, x.wallMs / 1000, x.awsPhaseMs / 1000, x.bucketFloorMs / 1000, x.ratioToBucketFloor, x.structuralFloorMs / 1000, x.ratioToStructuralFloor, x.calls.mutating + x.calls.nonMutating + x.calls.other, x.retries, x.failedTargets, x.peakRssMiB, x.cpuMs / 1000, x.syncIoMs / 1000])));
+    print(
+      table(
+        `Fleet containment (find by tag + one map step; EC2 default buckets, mutating 200 at 5/s and non-mutating 100 at 20/s, refill × scale; latency ${o.latencyMs} ms/call)`,
+        [
+          'N',
+          'scale',
+          'conc',
+          'retry',
+          'status',
+          'wall s',
+          'AWS s',
+          'floor s',
+          '×floor',
+          'struct s',
+          '×struct',
+          'calls',
+          'retries',
+          'failed tgts',
+          'RSS MiB',
+          'CPU s',
+          'sync I/O s',
+        ],
+        r.map((x) => [
+          x.instances,
+          `×${x.timeScale}`,
+          x.concurrency,
+          x.retryModeSeen.join('/'),
+          x.status,
+          x.wallMs / 1000,
+          x.awsPhaseMs / 1000,
+          x.bucketFloorMs / 1000,
+          x.ratioToBucketFloor,
+          x.structuralFloorMs / 1000,
+          x.ratioToStructuralFloor,
+          x.calls.mutating + x.calls.nonMutating + x.calls.other,
+          x.retries,
+          x.failedTargets,
+          x.peakRssMiB,
+          x.cpuMs / 1000,
+          x.syncIoMs / 1000,
+        ]),
+      ),
+    );
   }
   if (o.only.includes('startup')) {
     const before = load();
     const r = await benchStartup({ runs: o.quick ? 3 : Math.max(20, o.runs) });
     results.startup = { measuredAt: new Date().toISOString(), loadAverage: { start: before, end: load() }, results: r };
-    print(table('Start-up (whole process, median)', ['command', 'runs', 'median ms', 'p10 ms', 'p90 ms', 'RSS MiB', 'AWS SDK packages loaded'],
-      r.map((x) => [x.command.length > 60 ? x.command.slice(0, 57) + '…' : x.command, x.runs, x.medianMs, x.p10Ms, x.p90Ms, x.peakRssMiB, x.awsSdkPackages.join(' ') || 'none'])));
+    print(
+      table(
+        'Start-up (whole process, median)',
+        ['command', 'runs', 'median ms', 'p10 ms', 'p90 ms', 'RSS MiB', 'AWS SDK packages loaded'],
+        r.map((x) => [
+          x.command.length > 60 ? `${x.command.slice(0, 57)}…` : x.command,
+          x.runs,
+          x.medianMs,
+          x.p10Ms,
+          x.p90Ms,
+          x.peakRssMiB,
+          x.awsSdkPackages.join(' ') || 'none',
+        ]),
+      ),
+    );
   }
   if (o.only.includes('journal')) {
     const before = load();
     const a = benchAppend({ events: o.appendEvents });
     const v = await benchVerify({ events: o.verifyEvents, runs: o.quick ? 1 : 5 });
     results.journal = { measuredAt: new Date().toISOString(), loadAverage: { start: before, end: load() }, append: a, verify: v };
-    print(table('Journal', ['measure', 'figure', 'detail'], [
-      ['appends/s (write + fdatasync each)', a.appendsPerSecond, `${a.events} events of ${a.bytesPerEvent} B; p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms`],
-      ['verify events/s (in process)', v.inProcessEventsPerSecond, `${v.events} events, ${v.megabytes} MiB in ${v.inProcessMs} ms`],
-      ['verify events/s (firebreak audit verify)', v.cliEventsPerSecond, `${v.cliMs} ms including process start-up`],
-    ]));
+    print(
+      table(
+        'Journal',
+        ['measure', 'figure', 'detail'],
+        [
+          [
+            'appends/s (write + fdatasync each)',
+            a.appendsPerSecond,
+            `${a.events} events of ${a.bytesPerEvent} B; p50 ${a.p50Ms} ms, p99 ${a.p99Ms} ms`,
+          ],
+          ['verify events/s (in process)', v.inProcessEventsPerSecond, `${v.events} events, ${v.megabytes} MiB in ${v.inProcessMs} ms`],
+          ['verify events/s (firebreak audit verify)', v.cliEventsPerSecond, `${v.cliMs} ms including process start-up`],
+        ],
+      ),
+    );
   }
   info.loadAverage.end = load();
   print(`\nload average at the end: ${info.loadAverage.end.join(' ')}`);
@@ -142,20 +253,21 @@ async function main(): Promise<void> {
   const dir = join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const file = o.out ?? join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const text = JSON.stringify(results, null, 2) + '\n';
+  const text = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(file, text);
   process.stdout.write(`results: ${file}\n`);
   if (o.latest) {
     const latest = join(dir, 'latest.json');
-    const kept = existsSync(latest) && o.only.length < ALL.length ? (JSON.parse(readFileSync(latest, 'utf8')) as Record<string, unknown>) : {};
-    writeFileSync(latest, JSON.stringify({ ...kept, ...results }, null, 2) + '\n');
+    const kept =
+      existsSync(latest) && o.only.length < ALL.length ? (JSON.parse(readFileSync(latest, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(latest, `${JSON.stringify({ ...kept, ...results }, null, 2)}\n`);
     process.stdout.write(`results: ${latest}\n`);
   }
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((err) => {
-    process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
 }

@@ -34,7 +34,9 @@ await build({
   // CommonJS dependencies (commander, jsonata) call `require` for Node's built-ins; an ES module has
   // no `require`, so each chunk gets one made by `createRequire` (esbuild otherwise throws
   // "Dynamic require of \"node:events\" is not supported").
-  banner: { js: "import { createRequire as __firebreakCreateRequire } from 'node:module'; const require = __firebreakCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __firebreakCreateRequire } from 'node:module'; const require = __firebreakCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
   metafile: false,
 });

@@ -94,7 +94,9 @@ export function runCli(args: string[], o: SpawnOptions): Promise<ChildRun> {
           probe = JSON.parse(readFileSync(probeFile, 'utf8')) as ProbeReport;
           rmSync(probeFile, { force: true });
         } catch (err) {
-          reject(new Error(`failed to read the probe of 'firebreak ${args.join(' ')}' (exit ${code}): ${(err as Error).message}\n${stderr}`));
+          reject(
+            new Error(`failed to read the probe of 'firebreak ${args.join(' ')}' (exit ${code}): ${(err as Error).message}\n${stderr}`),
+          );
           return;
         }
       }

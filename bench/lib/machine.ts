@@ -25,7 +25,10 @@ function commit(): string | undefined {
   if (existsSync(refFile)) return readFileSync(refFile, 'utf8').trim();
   const packed = join(ROOT, '.git/packed-refs');
   if (!existsSync(packed)) return undefined;
-  return readFileSync(packed, 'utf8').split('\n').find((l) => l.endsWith(` ${ref.slice(5)}`))?.split(' ')[0];
+  return readFileSync(packed, 'utf8')
+    .split('\n')
+    .find((l) => l.endsWith(` ${ref.slice(5)}`))
+    ?.split(' ')[0];
 }
 
 export const load = () => loadavg().map((x) => Math.round(x * 100) / 100);

@@ -44,7 +44,13 @@ if (out) {
         systemCpuMs: ru.systemCPUTime / 1000,
         // CommonJS packages (the AWS SDK ships CommonJS) are in the require cache even when ESM imported them.
         syncIo,
-        awsSdkPackages: [...new Set(Object.keys(createRequire(import.meta.url).cache).map((k) => /node_modules\/(@aws-sdk\/[^/]+)\//.exec(k)?.[1]).filter(Boolean))].sort(),
+        awsSdkPackages: [
+          ...new Set(
+            Object.keys(createRequire(import.meta.url).cache)
+              .map((k) => /node_modules\/(@aws-sdk\/[^/]+)\//.exec(k)?.[1])
+              .filter(Boolean),
+          ),
+        ].sort(),
       }),
     );
   });

@@ -21,10 +21,16 @@ EC2Client.prototype.send = async function (this: EC2Client, ...args: unknown[]) 
     const client = this as unknown as { config: Cfg };
     const configured = (await client.config.retryStrategy()).mode ?? 'unknown';
     if (want && want !== configured) {
-      const donor = new EC2Client({ region: 'us-east-1', retryMode: want, maxAttempts: await client.config.maxAttempts() }) as unknown as { config: Cfg };
+      const donor = new EC2Client({ region: 'us-east-1', retryMode: want, maxAttempts: await client.config.maxAttempts() }) as unknown as {
+        config: Cfg;
+      };
       client.config.retryStrategy = donor.config.retryStrategy;
     }
-    seen.push({ configured, used: (await client.config.retryStrategy()).mode ?? 'unknown', maxAttempts: await client.config.maxAttempts() });
+    seen.push({
+      configured,
+      used: (await client.config.retryStrategy()).mode ?? 'unknown',
+      maxAttempts: await client.config.maxAttempts(),
+    });
   }
   return (send as (...a: unknown[]) => Promise<unknown>).apply(this, args);
 } as typeof send;

@@ -14,14 +14,28 @@ const hexId = (prefix: string, kind: number, n: number) => `${prefix}-0b${kind.t
 /** The isolation groups as a first containment in a VPC leaves them (or as a team pre-provisions them). */
 function firebreakGroups(vpcId: string) {
   return [
-    { id: hexId('sg', 1, 1), name: 'firebreak-isolation', description: 'Firebreak isolation: no inbound, no outbound', vpcId, ingress: [], egress: [], tags: { 'firebreak:managed': 'true' } },
+    {
+      id: hexId('sg', 1, 1),
+      name: 'firebreak-isolation',
+      description: 'Firebreak isolation: no inbound, no outbound',
+      vpcId,
+      ingress: [],
+      egress: [],
+      tags: { 'firebreak:managed': 'true' },
+    },
     {
       id: hexId('sg', 1, 2),
       name: 'firebreak-isolation-transit',
       description: 'Firebreak isolation transit: allows all so tracked flows become untracked',
       vpcId,
-      ingress: [{ protocol: '-1', cidr: '0.0.0.0/0' }, { protocol: '-1', ipv6Cidr: '::/0' }],
-      egress: [{ protocol: '-1', cidr: '0.0.0.0/0' }, { protocol: '-1', ipv6Cidr: '::/0' }],
+      ingress: [
+        { protocol: '-1', cidr: '0.0.0.0/0' },
+        { protocol: '-1', ipv6Cidr: '::/0' },
+      ],
+      egress: [
+        { protocol: '-1', cidr: '0.0.0.0/0' },
+        { protocol: '-1', ipv6Cidr: '::/0' },
+      ],
       tags: { 'firebreak:managed': 'true' },
     },
   ];
@@ -72,7 +86,13 @@ export function fleetWorld(dir: string, o: FleetWorldOptions): { file: string; i
       vpcs: [{ id: vpcId, cidrBlock: '10.1.0.0/16' }],
       subnets: [{ id: subnetId, vpcId, cidrBlock: '10.1.0.0/16', availabilityZone: 'us-east-1a' }],
       securityGroups: [
-        { id: webSg, name: 'web', description: 'web fleet', vpcId, ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0' }] },
+        {
+          id: webSg,
+          name: 'web',
+          description: 'web fleet',
+          vpcId,
+          ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, cidr: '0.0.0.0/0' }],
+        },
         ...firebreakGroups(vpcId),
       ],
       instances,

@@ -93,7 +93,10 @@ export function defineAction<I, O, F = unknown>(def: ActionDef<I, O, F>): Action
  * (e.g. no Business support plan: the case text is printed for the console instead).
  */
 export class ManualTaskRequired extends FirebreakError {
-  constructor(readonly reason: string, readonly task: { title: string; instructions: string; output?: unknown }) {
+  constructor(
+    readonly reason: string,
+    readonly task: { title: string; instructions: string; output?: unknown },
+  ) {
     super(reason);
   }
 }

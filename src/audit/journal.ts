@@ -23,7 +23,19 @@
  * `beforeSync` hooks run before each decision is written — the simulated world is saved there,
  * so a decision never reaches the journal ahead of the cloud state it depends on.
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync, constants } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  truncateSync,
+  writeSync,
+  constants,
+} from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { FirebreakError } from '../core/errors.js';
@@ -125,14 +137,21 @@ export class Journal {
       } catch (err) {
         throw failOpen(`could not move its torn last line aside: ${(err as Error).message}`, err);
       }
-      repairs.push({ reason: 'torn-line', line: count + 1, movedTo: basename(movedTo), bytes: read.tail.length, sha256: lineHash(read.tail) });
+      repairs.push({
+        reason: 'torn-line',
+        line: count + 1,
+        movedTo: basename(movedTo),
+        bytes: read.tail.length,
+        sha256: lineHash(read.tail),
+      });
     }
     if (head && head.seq < count) {
       // Lines past the head were written but the head update did not survive (a crash between
       // fdatasync and the head write, or an OS crash): recorded, since verify reports them.
       repairs.push({ reason: 'head-behind', line: head.seq + 1, note: `${basename(headFile)} recorded ${head.seq} of ${count} lines` });
     }
-    if (!head && count > 0) repairs.push({ reason: 'head-missing', line: count, note: `${basename(headFile)} was rebuilt from the journal` });
+    if (!head && count > 0)
+      repairs.push({ reason: 'head-missing', line: count, note: `${basename(headFile)} was rebuilt from the journal` });
 
     // The head is created before the journal, so a head without a journal means nothing was lost.
     let headFd: number;
@@ -203,9 +222,9 @@ export class Journal {
     // Built by hand, not from an object: JS would move integer-like field names ahead of seq.
     const line =
       `{"seq":${seq},"ts":${JSON.stringify(this.clock.now().toISOString())},"type":${JSON.stringify(type)}` +
-      (body === '{}' ? '' : ',' + body.slice(1, -1)) +
+      (body === '{}' ? '' : `,${body.slice(1, -1)}`) +
       `,"prev":"${this.hash}"}`;
-    const bytes = Buffer.from(line + '\n', 'utf8');
+    const bytes = Buffer.from(`${line}\n`, 'utf8');
     const now = opts.sync !== 'later';
     if (now) this.runSyncHooks(type);
     try {
@@ -227,7 +246,10 @@ export class Journal {
         this.advanceHead({ seq, hash });
       } catch (err) {
         this.broken = err as Error;
-        throw failAppend(`event ${seq} is written but ${basename(headPathFor(this.file))} could not be updated: ${(err as Error).message}`, err);
+        throw failAppend(
+          `event ${seq} is written but ${basename(headPathFor(this.file))} could not be updated: ${(err as Error).message}`,
+          err,
+        );
       }
     } else {
       this.syncLater();
@@ -248,7 +270,10 @@ export class Journal {
   /** Make every line written so far durable now (records included). */
   sync(): void {
     if (this.closed || this.durable.seq === this.seq) return;
-    if (this.broken) throw new FirebreakError(`failed to sync journal ${this.file}: an earlier write failed (${this.broken.message})`, { cause: this.broken });
+    if (this.broken)
+      throw new FirebreakError(`failed to sync journal ${this.file}: an earlier write failed (${this.broken.message})`, {
+        cause: this.broken,
+      });
     try {
       fdatasyncSync(this.fd);
       this.advanceHead({ seq: this.seq, hash: this.hash });
@@ -341,7 +366,9 @@ export class Journal {
       closeSync(this.fd);
     }
     // A background flush that failed after the last append is reported here, not dropped.
-    failure ??= this.unreported && new FirebreakError(`failed to make journal ${this.file} durable: ${this.unreported.message}`, { cause: this.unreported });
+    failure ??=
+      this.unreported &&
+      new FirebreakError(`failed to make journal ${this.file} durable: ${this.unreported.message}`, { cause: this.unreported });
     if (failure) throw failure;
   }
 
@@ -356,7 +383,9 @@ export class Journal {
     }
     // Every listener saw the event; the first failure is reported, not dropped. The event is durable.
     if (first !== undefined) {
-      throw new FirebreakError(`failed to show journal event ${event.seq} (${event.type}): ${(first as Error).message ?? String(first)}`, { cause: first });
+      throw new FirebreakError(`failed to show journal event ${event.seq} (${event.type}): ${(first as Error).message ?? String(first)}`, {
+        cause: first,
+      });
     }
   }
 }
@@ -386,7 +415,10 @@ function parseJournal(file: string, bytes: Buffer, headSeq: number): ParsedJourn
     try {
       e = JSON.parse(raw.toString('utf8')) as JournalEvent;
     } catch (err) {
-      throw new FirebreakError(`failed to read journal ${file}: line ${n} is not valid JSON: ${(err as Error).message}`, { hint: VERIFY_HINT, cause: err });
+      throw new FirebreakError(`failed to read journal ${file}: line ${n} is not valid JSON: ${(err as Error).message}`, {
+        hint: VERIFY_HINT,
+        cause: err,
+      });
     }
     if (!e || typeof e !== 'object' || typeof e.type !== 'string') {
       throw new FirebreakError(`failed to read journal ${file}: line ${n} is not a journal event`, { hint: VERIFY_HINT });

@@ -47,7 +47,8 @@ const SECRET_KEYS = new Set(['keymaterial', 'tokencode']);
  * the audit trail needs them to explain repeated calls. Every other key ending in "token"
  * (SessionToken, AuthToken, AccessToken, WebIdentityToken, SNS's confirmation Token …) is secret.
  */
-const HARMLESS_TOKEN = /^(next[a-z0-9]*token|[a-z0-9]*continuationtoken|startingtoken|paginationtoken|pagetoken|clienttoken|clientrequesttoken|idempotencytoken|changetoken)$/;
+const HARMLESS_TOKEN =
+  /^(next[a-z0-9]*token|[a-z0-9]*continuationtoken|startingtoken|paginationtoken|pagetoken|clienttoken|clientrequesttoken|idempotencytoken|changetoken)$/;
 
 export function isSecretKey(key: string): boolean {
   const k = key.toLowerCase().replace(/[^a-z0-9]/g, '');

@@ -37,7 +37,7 @@ export function lineHash(line: string | Uint8Array): string {
 
 /** `runs/x/journal.jsonl` → `runs/x/journal.head`. */
 export function headPathFor(journalFile: string): string {
-  return journalFile.endsWith('.jsonl') ? journalFile.slice(0, -'.jsonl'.length) + '.head' : journalFile + '.head';
+  return journalFile.endsWith('.jsonl') ? `${journalFile.slice(0, -'.jsonl'.length)}.head` : `${journalFile}.head`;
 }
 
 /**
@@ -49,7 +49,7 @@ export const HEAD_SIZE = 128;
 export function encodeHead(head: HeadRecord): Buffer {
   const json = JSON.stringify({ seq: head.seq, sha256: head.sha256 });
   // JSON.parse ignores the trailing spaces, so the file stays plain JSON.
-  return Buffer.from(json.padEnd(HEAD_SIZE - 1, ' ') + '\n', 'utf8');
+  return Buffer.from(`${json.padEnd(HEAD_SIZE - 1, ' ')}\n`, 'utf8');
 }
 
 /** The head record, or undefined when there is no head file. Throws on a damaged one. */
@@ -138,7 +138,8 @@ function inspect(n: number, bytes: Buffer): LineInfo {
   for (; i < len && bytes[i]! >= 48 && bytes[i]! <= 57 && i < PREFIX.length + 15; i++) seq = seq * 10 + bytes[i]! - 48;
   if (i === PREFIX.length || bytes.compare(TS_KEY, 0, TS_KEY.length, i, i + TS_KEY.length) !== 0) return bad;
   const s = len - SUFFIX_LEN;
-  if (bytes.compare(PREV_KEY, 0, PREV_KEY.length, s, s + PREV_KEY.length) !== 0 || bytes[len - 2] !== 34 || bytes[len - 1] !== 125) return bad;
+  if (bytes.compare(PREV_KEY, 0, PREV_KEY.length, s, s + PREV_KEY.length) !== 0 || bytes[len - 2] !== 34 || bytes[len - 1] !== 125)
+    return bad;
   const prev = bytes.toString('latin1', s + PREV_KEY.length, len - 2);
   if (!/^[0-9a-f]{64}$/.test(prev)) return bad;
   return { n, seq, prev, hash: hashHex };
@@ -187,20 +188,37 @@ class ChainChecker {
     if (this.failure) return diagnose(this.failure, head || undefined);
     const count = this.n;
     if (tail && tail.length > 0) {
-      return { ok: false, line: count + 1, reason: `line ${count + 1}: incomplete (no newline): a write was interrupted; reopening the run moves it aside` };
+      return {
+        ok: false,
+        line: count + 1,
+        reason: `line ${count + 1}: incomplete (no newline): a write was interrupted; reopening the run moves it aside`,
+      };
     }
     if (head !== false) {
       if (head === undefined) {
-        if (count > 0) return { ok: false, line: count + 1, reason: `line ${count + 1}: cannot check the end of the journal: ${headFile} is missing, so lines after line ${count} may have been removed` };
+        if (count > 0)
+          return {
+            ok: false,
+            line: count + 1,
+            reason: `line ${count + 1}: cannot check the end of the journal: ${headFile} is missing, so lines after line ${count} may have been removed`,
+          };
       } else if (head.seq > count) {
         const lost = head.seq - count;
-        return { ok: false, line: count + 1, reason: `line ${count + 1}: removed: ${headFile} records ${head.seq} lines but the journal ends at line ${count} (${lost} line${lost === 1 ? '' : 's'} cut from the end)` };
+        return {
+          ok: false,
+          line: count + 1,
+          reason: `line ${count + 1}: removed: ${headFile} records ${head.seq} lines but the journal ends at line ${count} (${lost} line${lost === 1 ? '' : 's'} cut from the end)`,
+        };
       } else if (head.seq > 0 && this.hashAtHead !== head.sha256) {
         return { ok: false, line: head.seq, reason: `line ${head.seq}: changed after it was written: its hash does not match ${headFile}` };
       } else if (head.seq < count) {
         // The writer updates the head after every line, so lines past it were added by something
         // else, or the head update was lost to an OS crash (reopening the run records that).
-        return { ok: false, line: head.seq + 1, reason: `line ${head.seq + 1}: not confirmed by ${headFile}, which records ${head.seq} lines: lines were appended by hand, or the head update was lost in a crash` };
+        return {
+          ok: false,
+          line: head.seq + 1,
+          reason: `line ${head.seq + 1}: not confirmed by ${headFile}, which records ${head.seq} lines: lines were appended by hand, or the head update was lost in a crash`,
+        };
       }
     }
     return { ok: true, events: count, head: this.last?.hash ?? ZERO_HASH };
@@ -226,7 +244,12 @@ function diagnose(f: Break, head: HeadRecord | undefined): VerifyResult {
   const i = cur.n;
   const fail = (line: number, reason: string): VerifyResult => ({ ok: false, line, reason: `line ${line}: ${reason}` });
   if (Number.isNaN(cur.seq)) {
-    return fail(i, cur.hash === EMPTY_LINE_HASH ? 'empty line' : 'not a journal event (expected {"seq":n,"ts":…,"prev":"<sha256>"} as the journal writes it)');
+    return fail(
+      i,
+      cur.hash === EMPTY_LINE_HASH
+        ? 'empty line'
+        : 'not a journal event (expected {"seq":n,"ts":…,"prev":"<sha256>"} as the journal writes it)',
+    );
   }
   const expectedPrev = last?.hash ?? ZERO_HASH;
   // Whether what follows a line (the next line, or the head record for the last one) vouches for it.
@@ -248,8 +271,9 @@ function diagnose(f: Break, head: HeadRecord | undefined): VerifyResult {
   }
   if (cur.seq < i) return fail(i, `out of order: seq ${cur.seq} follows seq ${i - 1} (a line was inserted or lines were reordered)`);
   // Right seq, wrong prev.
-  if (i === 1) return fail(1, 'changed after it was written: the first line\'s prev must be 64 zeros');
+  if (i === 1) return fail(1, "changed after it was written: the first line's prev must be 64 zeros");
   if (vouchedFor(cur)) return fail(i - 1, `changed after it was written: line ${i}'s prev is not its hash`);
-  if (next) return fail(i, `changed after it was written: its prev does not match line ${i - 1}, and line ${i + 1}'s prev does not match it`);
+  if (next)
+    return fail(i, `changed after it was written: its prev does not match line ${i - 1}, and line ${i + 1}'s prev does not match it`);
   return fail(i, `hash chain broken: line ${i - 1} was changed, removed or reordered`);
 }

@@ -8,7 +8,7 @@ export function formatPlan(plan: PlanRecord, indent = '    '): string[] {
   for (const ch of plan.changes) {
     lines.push(`${indent}${c.bold(ch.resource)}  ${ch.field}: ${c.red(short(ch.before))} → ${c.green(short(ch.after))}`);
   }
-  for (const n of plan.notes) lines.push(`${indent}${c.dim('note: ' + n)}`);
+  for (const n of plan.notes) lines.push(`${indent}${c.dim(`note: ${n}`)}`);
   return lines;
 }
 
@@ -17,20 +17,26 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
   const step = e.step ? c.bold(String(e.step)) : '';
   switch (e.type) {
     case 'run.started':
-      return [`${c.cyan('▶')} run ${c.bold(e.runId)} · ${e.playbook?.id} · ${e.backend === 'sim' ? 'simulated cloud' : `AWS ${e.region ?? ''}`}${e.dryRun ? ' · dry run' : ''} · ${e.mode}`];
+      return [
+        `${c.cyan('▶')} run ${c.bold(e.runId)} · ${e.playbook?.id} · ${e.backend === 'sim' ? 'simulated cloud' : `AWS ${e.region ?? ''}`}${e.dryRun ? ' · dry run' : ''} · ${e.mode}`,
+      ];
     case 'run.resumed':
       return [`${c.cyan('▶')} resumed`];
     case 'run.identity':
-      return e.error ? [`  identity: ${c.red(e.error.code + ': ' + e.error.message)}`] : [`  acting as ${e.arn} (account ${e.account})`];
+      return e.error ? [`  identity: ${c.red(`${e.error.code}: ${e.error.message}`)}`] : [`  acting as ${e.arn} (account ${e.account})`];
     case 'step.started':
-      return [`${c.cyan('●')} ${step}${e.action ? c.dim(' · ' + e.action) : ''}`];
+      return [`${c.cyan('●')} ${step}${e.action ? c.dim(` · ${e.action}`) : ''}`];
     case 'step.planned':
       if (e.pipelined) return [`  plan (${e.items} targets): each target is planned, applied and verified in turn`];
       return [`  plan${e.items !== undefined ? ` (${e.items} targets)` : ''}:`, ...formatPlan(e.plan, '    ')];
     case 'approval.answered':
-      return [`  ${e.decision === 'approve' ? c.green('approved') : e.decision === 'skip' ? c.yellow('skipped') : c.red('aborted')} by ${e.by}${e.via ? ` (${e.via})` : ''}${e.note ? ` — ${e.note}` : ''}`];
+      return [
+        `  ${e.decision === 'approve' ? c.green('approved') : e.decision === 'skip' ? c.yellow('skipped') : c.red('aborted')} by ${e.by}${e.via ? ` (${e.via})` : ''}${e.note ? ` — ${e.note}` : ''}`,
+      ];
     case 'step.verified':
-      return (e.checks as Array<{ name: string; ok: boolean; detail?: string }>).map((ch) => `    ${ch.ok ? c.green('✔') : c.red('✖')} ${ch.name}`);
+      return (e.checks as Array<{ name: string; ok: boolean; detail?: string }>).map(
+        (ch) => `    ${ch.ok ? c.green('✔') : c.red('✖')} ${ch.name}`,
+      );
     case 'step.completed':
       return [`  ${statusWord(e.status)}`];
     case 'step.failed':
@@ -39,7 +45,12 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
       return [`  ${c.yellow('retrying')} (${e.attempt}/${e.of}) in ${e.delayMs} ms after ${e.error.code}`];
     case 'step.manual':
     case 'manual.requested':
-      return [`  ${c.yellow('manual task')}: ${e.title ?? e.task?.title}`, ...String(e.instructions ?? e.task?.instructions ?? '').split('\n').map((l) => `    ${l}`)];
+      return [
+        `  ${c.yellow('manual task')}: ${e.title ?? e.task?.title}`,
+        ...String(e.instructions ?? e.task?.instructions ?? '')
+          .split('\n')
+          .map((l) => `    ${l}`),
+      ];
     case 'item.planned':
       return [`  item ${e.index} plan:`, ...formatPlan(e.plan, '    ')];
     case 'item.failed':
@@ -53,9 +64,13 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
     case 'run.interrupted':
       return [`${c.yellow('■')} interrupted`];
     case 'run.ended':
-      return [`${e.status === 'succeeded' || e.status === 'planned' ? c.green('■') : c.red('■')} run ${e.status}${e.outcome && e.outcome !== 'success' && e.outcome !== 'failure' ? ` (${e.outcome})` : ''}${e.error ? `: ${e.error.code}: ${e.error.message}` : ''}`];
+      return [
+        `${e.status === 'succeeded' || e.status === 'planned' ? c.green('■') : c.red('■')} run ${e.status}${e.outcome && e.outcome !== 'success' && e.outcome !== 'failure' ? ` (${e.outcome})` : ''}${e.error ? `: ${e.error.code}: ${e.error.message}` : ''}`,
+      ];
     case 'aws.call':
-      return opts.verbose ? [c.dim(`    aws ${e.service}:${e.operation} ${e.status ?? ''} ${e.durationMs}ms${e.error ? ' ' + e.error.code : ''}`)] : [];
+      return opts.verbose
+        ? [c.dim(`    aws ${e.service}:${e.operation} ${e.status ?? ''} ${e.durationMs}ms${e.error ? ` ${e.error.code}` : ''}`)]
+        : [];
     case 'note':
       return [c.dim(`    ${e.message}`)];
     default:
@@ -65,14 +80,22 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
 
 function statusWord(s: string): string {
   switch (s) {
-    case 'applied': return c.green('✔ applied and verified');
-    case 'already-done': return c.green('✔ already done — nothing changed');
-    case 'planned': return c.dim('planned (dry run: nothing changed)');
-    case 'skipped': return c.yellow('skipped');
-    case 'denied': return c.yellow('denied');
-    case 'manual': return c.green('✔ done by hand');
-    case 'condition-false': return c.dim('not needed (condition false)');
-    default: return s;
+    case 'applied':
+      return c.green('✔ applied and verified');
+    case 'already-done':
+      return c.green('✔ already done — nothing changed');
+    case 'planned':
+      return c.dim('planned (dry run: nothing changed)');
+    case 'skipped':
+      return c.yellow('skipped');
+    case 'denied':
+      return c.yellow('denied');
+    case 'manual':
+      return c.green('✔ done by hand');
+    case 'condition-false':
+      return c.dim('not needed (condition false)');
+    default:
+      return s;
   }
 }
 
@@ -125,7 +148,9 @@ export function progressPrinter(opts: ProgressOptions = {}): ProgressPrinter {
     const parts: string[] = [];
     for (const [k, m] of maps) parts.push(`${k} ${m.done + m.failed}/${m.total}${m.failed ? ` (${m.failed} failed)` : ''}`);
     for (const [k, until] of waits) parts.push(`${k} ${durationWords(until - now())} left`);
-    for (const [k, a] of applying) if (now() - a.since >= 2000 && !maps.has(k)) parts.push(`${k} applying ${durationWords(now() - a.since)}, ${a.calls} AWS call${a.calls === 1 ? '' : 's'}`);
+    for (const [k, a] of applying)
+      if (now() - a.since >= 2000 && !maps.has(k))
+        parts.push(`${k} applying ${durationWords(now() - a.since)}, ${a.calls} AWS call${a.calls === 1 ? '' : 's'}`);
     return parts.join(' · ');
   };
   const draw = () => {
@@ -135,7 +160,7 @@ export function progressPrinter(opts: ProgressOptions = {}): ProgressPrinter {
     if (!text) return;
     const width = Math.max(20, (stream.columns ?? 80) - 1);
     const line = `  ${c.cyan('…')} ${text}`;
-    write(line.length > width ? line.slice(0, width - 1) + '…' : line);
+    write(line.length > width ? `${line.slice(0, width - 1)}…` : line);
     live = true;
   };
   const ensureTimer = () => {
@@ -150,7 +175,7 @@ export function progressPrinter(opts: ProgressOptions = {}): ProgressPrinter {
     }
   };
   const lines = (ls: string[]) => {
-    for (const l of ls) write(l + '\n');
+    for (const l of ls) write(`${l}\n`);
   };
   const finishStep = (key: string) => {
     maps.delete(key);

@@ -68,7 +68,10 @@ function playbookChoices(): Array<{ loaded: LoadedPlaybook; name: string }> {
 async function askInputs(loaded: LoadedPlaybook): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(loaded.playbook.inputs)) {
-    const hints = [decl.type && decl.type !== 'string' ? decl.type + (decl.type === 'string[]' ? ', comma-separated' : '') : '', decl.examples?.length ? `e.g. ${String(decl.examples[0])}` : ''].filter(Boolean);
+    const hints = [
+      decl.type && decl.type !== 'string' ? decl.type + (decl.type === 'string[]' ? ', comma-separated' : '') : '',
+      decl.examples?.length ? `e.g. ${String(decl.examples[0])}` : '',
+    ].filter(Boolean);
     const message = `${name}${decl.required ? '' : ' (optional)'}${decl.description ? ` — ${decl.description}` : ''}${hints.length ? ` [${hints.join('; ')}]` : ''}`;
     const dflt = decl.default === undefined ? undefined : Array.isArray(decl.default) ? decl.default.join(',') : String(decl.default);
     const raw = await ask(message, {
@@ -96,13 +99,21 @@ async function awsTarget(): Promise<{ profile: string; region?: string; problem?
 export async function guided(opts: GuidedOptions = {}): Promise<void> {
   err(c.bold('Firebreak — guided start') + c.dim('   (Ctrl-C to leave; nothing changes until you confirm)'));
   const playbooks = playbookChoices();
-  if (playbooks.length === 0) throw new InputError(`no playbooks in ./${PLAYBOOKS_DIR}`, { hint: 'run firebreak from the folder that holds playbooks/, or firebreak run PATH/TO/playbook.yaml' });
+  if (playbooks.length === 0)
+    throw new InputError(`no playbooks in ./${PLAYBOOKS_DIR}`, {
+      hint: 'run firebreak from the folder that holds playbooks/, or firebreak run PATH/TO/playbook.yaml',
+    });
   const chosen = await pick(
     'Which playbook?',
     playbooks.map(({ loaded, name }) => ({
       name: `${loaded.playbook.title}  (${loaded.playbook.id})`,
       value: name,
-      description: [loaded.playbook.controls.map((id) => `${id} ${controlInfo(id).title}`).join(' · '), short(loaded.playbook.description?.trim().split('\n').join(' ') ?? '', 200)].filter(Boolean).join('\n'),
+      description: [
+        loaded.playbook.controls.map((id) => `${id} ${controlInfo(id).title}`).join(' · '),
+        short(loaded.playbook.description?.trim().split('\n').join(' ') ?? '', 200),
+      ]
+        .filter(Boolean)
+        .join('\n'),
     })),
   );
   const loaded = playbooks.find((p) => p.name === chosen)!.loaded;
@@ -112,14 +123,25 @@ export async function guided(opts: GuidedOptions = {}): Promise<void> {
   const target = await awsTarget();
   const where = await pick('Where should it run?', [
     { name: `Simulated cloud — the demo world (worlds/demo.yaml): nothing real changes`, value: 'sim' },
-    { name: `AWS — profile ${target.profile}, region ${target.region ?? 'not set'}`, value: 'aws', description: target.problem ? `The SDK found no region (${target.problem}); you will be asked for one.` : 'Credentials come from the SDK chain: AWS_PROFILE, AWS_* variables, SSO, instance role.' },
+    {
+      name: `AWS — profile ${target.profile}, region ${target.region ?? 'not set'}`,
+      value: 'aws',
+      description: target.problem
+        ? `The SDK found no region (${target.problem}); you will be asked for one.`
+        : 'Credentials come from the SDK chain: AWS_PROFILE, AWS_* variables, SSO, instance role.',
+    },
   ]);
   let region = target.region;
   if (where === 'aws' && !region) {
-    region = await ask('AWS region (e.g. us-east-1)', { validate: (v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v.trim()) ? true : 'a region such as us-east-1 or eu-west-2') });
+    region = await ask('AWS region (e.g. us-east-1)', {
+      validate: (v) => (/^[a-z]{2}(-[a-z]+)+-\d+$/.test(v.trim()) ? true : 'a region such as us-east-1 or eu-west-2'),
+    });
     region = region.trim();
   }
-  const backend = where === 'sim' ? { sim: demoWorldFile() } : { ...(region ? { region } : {}), ...(process.env.AWS_PROFILE ? { profile: process.env.AWS_PROFILE } : {}) };
+  const backend =
+    where === 'sim'
+      ? { sim: demoWorldFile() }
+      : { ...(region ? { region } : {}), ...(process.env.AWS_PROFILE ? { profile: process.env.AWS_PROFILE } : {}) };
   const home = opts.runsDir ? { runsDir: opts.runsDir } : {};
 
   err('');
@@ -130,7 +152,11 @@ export async function guided(opts: GuidedOptions = {}): Promise<void> {
     playbook: loaded.file,
     inputs,
     dryRun: true,
-    host: autoHost({ get runDir() { return planDir; } } as never),
+    host: autoHost({
+      get runDir() {
+        return planDir;
+      },
+    } as never),
     ...backend,
     ...home,
     onJournal: (j) => j.onAppend((e: { type: string; [k: string]: unknown }) => progress.onEvent(e)),
@@ -146,7 +172,12 @@ export async function guided(opts: GuidedOptions = {}): Promise<void> {
     return;
   }
   const args = Object.entries(inputs).map(([n, v]) => inputArg(n, v));
-  const command = ['firebreak run', loaded.playbook.id, ...args.map((a) => `--input '${a.replace(/'/g, "'\\''")}'`), ...(where === 'sim' ? ['--sim'] : region ? [`--region ${region}`] : [])].join(' ');
+  const command = [
+    'firebreak run',
+    loaded.playbook.id,
+    ...args.map((a) => `--input '${a.replace(/'/g, "'\\''")}'`),
+    ...(where === 'sim' ? ['--sim'] : region ? [`--region ${region}`] : []),
+  ].join(' ');
   err('');
   const go = await choose(
     `Run ${loaded.playbook.id} against ${where === 'sim' ? 'the simulated cloud' : `AWS (${target.profile}, ${region})`} now? Each step that changes it asks again first`,

@@ -52,7 +52,8 @@ export function interactiveHost(opts: { verbose?: boolean } = {}): RunHost {
         if (answer === 'details') {
           err(`  action: ${view.action} — ${view.actionSummary}`);
           err(`  input: ${JSON.stringify(view.input, null, 2).split('\n').join('\n  ')}`);
-          for (const ch of view.plan.changes) err(`  - ${ch.resource} · ${ch.field}\n      before: ${short(ch.before, 400)}\n      after:  ${short(ch.after, 400)}`);
+          for (const ch of view.plan.changes)
+            err(`  - ${ch.resource} · ${ch.field}\n      before: ${short(ch.before, 400)}\n      after:  ${short(ch.after, 400)}`);
           continue;
         }
         return { decision: answer, by, via: 'prompt' };

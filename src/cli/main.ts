@@ -70,7 +70,9 @@ export function buildProgram(): Command {
     .option('--deny', 'do not apply the step (it is recorded as denied and the run goes on)')
     .option('--abort', 'abort the run')
     .option('--note <text>', 'why (kept in the journal)')
-    .action(async (runId, step, opts, cmd) => (await import('./commands/approve.js')).approve(runId, step, { ...cmd.optsWithGlobals(), ...opts }));
+    .action(async (runId, step, opts, cmd) =>
+      (await import('./commands/approve.js')).approve(runId, step, { ...cmd.optsWithGlobals(), ...opts }),
+    );
 
   homeOptions(program.command('runs'))
     .description('list runs: id, playbook, status, started, actor')
@@ -106,14 +108,18 @@ export function buildProgram(): Command {
     .option('--auto', 'apply without prompting (each undo step still follows its approval policy: required)')
     .option('--interactive', 'ask at prompts even when stdin is not a terminal')
     .option('--dry-run', 'plan the undo only')
-    .action(async (runId, steps, opts, cmd) => (await import('./commands/undo.js')).undo(runId, steps, { ...cmd.optsWithGlobals(), ...opts }));
+    .action(async (runId, steps, opts, cmd) =>
+      (await import('./commands/undo.js')).undo(runId, steps, { ...cmd.optsWithGlobals(), ...opts }),
+    );
 
   program
     .command('iam-policy')
     .description('print the least-privilege IAM policy a playbook needs')
     .argument('<playbook>', 'playbook name or path')
     .option('--with-undo', "also allow the steps' undo actions (what firebreak undo needs)")
-    .action(async (playbook, opts, cmd) => (await import('./commands/iam-policy.js')).iamPolicy(playbook, { ...cmd.optsWithGlobals(), ...opts }));
+    .action(async (playbook, opts, cmd) =>
+      (await import('./commands/iam-policy.js')).iamPolicy(playbook, { ...cmd.optsWithGlobals(), ...opts }),
+    );
 
   homeOptions(roleOptions(backendOptions(program.command('trigger'))))
     .description('start (or join) the run for one alert: GuardDuty, Security Hub, CloudWatch alarm via SNS, or generic JSON')
@@ -133,7 +139,9 @@ export function buildProgram(): Command {
     .action(async (opts, cmd) => (await import('./commands/serve.js')).serve({ ...cmd.optsWithGlobals(), ...opts }));
 
   homeOptions(program.command('tabletop'))
-    .description('run a tabletop exercise: a scenario against the simulated cloud on a simulated clock, scored, with an after-action report')
+    .description(
+      'run a tabletop exercise: a scenario against the simulated cloud on a simulated clock, scored, with an after-action report',
+    )
     .argument('<scenario>', 'scenario name (scenarios/<name>.yaml) or path')
     .option('--auto', "play the playbooks' automatic policy (a regression test of the playbooks)")
     .option('--seed <n>', 'random seed', '1')
@@ -141,7 +149,9 @@ export function buildProgram(): Command {
     .option('--decisions <file>', 'scripted player decisions (YAML)')
     .option('--interactive', 'ask the players at prompts even when stdin is not a terminal (answers are read from stdin)')
     .option('--out <dir>', 'where to write the report (default: the exercise run folder)')
-    .action(async (scenario, opts, cmd) => (await import('./commands/tabletop.js')).tabletop(scenario, { ...cmd.optsWithGlobals(), ...opts }));
+    .action(async (scenario, opts, cmd) =>
+      (await import('./commands/tabletop.js')).tabletop(scenario, { ...cmd.optsWithGlobals(), ...opts }),
+    );
 
   program
     .command('docs')
@@ -225,11 +235,12 @@ function report(e: unknown, json: boolean): number {
     lines.push(`error: no AWS credentials: ${e.message}`);
     lines.push('  fix: configure credentials (aws configure, --profile NAME, or AWS_* variables), or try the simulated cloud with --sim');
   } else {
-    lines.push(`error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    lines.push(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }
   const hint = (e as { hint?: string }).hint;
   if (hint) lines.push(`  fix: ${hint}`);
-  if (json) process.stdout.write(JSON.stringify({ error: { message: lines[0]!.replace(/^error: /, ''), code, ...(hint ? { hint } : {}) } }) + '\n');
-  process.stderr.write(lines.join('\n') + '\n');
+  if (json)
+    process.stdout.write(`${JSON.stringify({ error: { message: lines[0]!.replace(/^error: /, ''), code, ...(hint ? { hint } : {}) } })}\n`);
+  process.stderr.write(`${lines.join('\n')}\n`);
   return code;
 }

@@ -141,7 +141,13 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     ...(opts.userAgent ? { customUserAgent: opts.userAgent } : {}),
     maxAttempts: opts.maxAttempts ?? 5,
     ...(opts.clock
-      ? { retryStrategy: clockedRetryStrategy({ clock: opts.clock, maxAttempts: opts.maxAttempts ?? 5, ...(opts.random ? { random: opts.random } : {}) }) }
+      ? {
+          retryStrategy: clockedRetryStrategy({
+            clock: opts.clock,
+            maxAttempts: opts.maxAttempts ?? 5,
+            ...(opts.random ? { random: opts.random } : {}),
+          }),
+        }
       : { retryMode: opts.retryMode ?? 'adaptive' }),
   });
   function make<T extends { middlewareStack: { use(p: Pluggable<any, any>): void } }>(key: string, ctor: () => T): T {
@@ -154,14 +160,32 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     return c;
   }
   return {
-    get ec2() { return make('ec2', () => new EC2.EC2Client(base())); },
-    get sts() { return make('sts', () => new STS.STSClient(base())); },
-    get iam() { return make('iam', () => new IAM.IAMClient(base())); },
-    get autoscaling() { return make('autoscaling', () => new AutoScaling.AutoScalingClient(base())); },
-    get elbv2() { return make('elbv2', () => new ELBv2.ElasticLoadBalancingV2Client(base())); },
-    get dlm() { return make('dlm', () => new DLM.DLMClient(base())); },
-    get support() { return make('support', () => new Support.SupportClient({ ...base(), region: 'us-east-1' })); },
-    get sns() { return make('sns', () => new SNS.SNSClient(base())); },
-    get region() { return opts.region; },
+    get ec2() {
+      return make('ec2', () => new EC2.EC2Client(base()));
+    },
+    get sts() {
+      return make('sts', () => new STS.STSClient(base()));
+    },
+    get iam() {
+      return make('iam', () => new IAM.IAMClient(base()));
+    },
+    get autoscaling() {
+      return make('autoscaling', () => new AutoScaling.AutoScalingClient(base()));
+    },
+    get elbv2() {
+      return make('elbv2', () => new ELBv2.ElasticLoadBalancingV2Client(base()));
+    },
+    get dlm() {
+      return make('dlm', () => new DLM.DLMClient(base()));
+    },
+    get support() {
+      return make('support', () => new Support.SupportClient({ ...base(), region: 'us-east-1' }));
+    },
+    get sns() {
+      return make('sns', () => new SNS.SNSClient(base()));
+    },
+    get region() {
+      return opts.region;
+    },
   };
 }

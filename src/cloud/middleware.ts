@@ -24,7 +24,10 @@ export interface AwsCallRecord {
 }
 
 export class UndeclaredPermission extends Error {
-  constructor(readonly action: string, readonly permission: string) {
+  constructor(
+    readonly action: string,
+    readonly permission: string,
+  ) {
     super(`action ${action} sent ${permission}, which its declared permissions do not cover`);
     this.name = 'UndeclaredPermission';
   }
@@ -59,10 +62,20 @@ export function auditRecorder(record: (call: AwsCallRecord) => void, now: () => 
           try {
             const res = await next(args);
             const meta = (res.output as { $metadata?: { requestId?: string; httpStatusCode?: number; attempts?: number } }).$metadata ?? {};
-            record({ ...base, requestId: meta.requestId, status: meta.httpStatusCode, attempts: meta.attempts, durationMs: Math.round(now() - started) });
+            record({
+              ...base,
+              requestId: meta.requestId,
+              status: meta.httpStatusCode,
+              attempts: meta.attempts,
+              durationMs: Math.round(now() - started),
+            });
             return res;
           } catch (err) {
-            const e = err as { name?: string; message?: string; $metadata?: { requestId?: string; httpStatusCode?: number; attempts?: number } };
+            const e = err as {
+              name?: string;
+              message?: string;
+              $metadata?: { requestId?: string; httpStatusCode?: number; attempts?: number };
+            };
             record({
               ...base,
               requestId: e.$metadata?.requestId,

@@ -14,7 +14,9 @@ export const ConfigSchema = z.strictObject({
       /** Refuse to change anything unless STS says the credentials belong to one of these accounts. */
       allowedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
       /** Resources carrying this tag are never touched (value '*' = any value). */
-      protectedTag: z.strictObject({ key: z.string().default('firebreak:protected'), value: z.string().default('true') }).default({ key: 'firebreak:protected', value: 'true' }),
+      protectedTag: z
+        .strictObject({ key: z.string().default('firebreak:protected'), value: z.string().default('true') })
+        .default({ key: 'firebreak:protected', value: 'true' }),
       /** The most targets one map step may act on. */
       maxTargets: z.number().int().min(1).default(1000),
     })
@@ -22,11 +24,17 @@ export const ConfigSchema = z.strictObject({
   notifications: z
     .strictObject({
       /** SNS topic that receives "run waiting for approval" messages. */
-      snsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/).optional(),
+      snsTopicArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:sns:/)
+        .optional(),
     })
     .default({}),
   /** Responder role to assume for every AWS call (cross-account response). */
-  roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//).optional(),
+  roleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//)
+    .optional(),
   externalId: z.string().optional(),
   region: z.string().optional(),
 });

@@ -47,18 +47,23 @@ export class InputError extends FirebreakError {
   get line(): string {
     const where = formatPos(this.pos);
     const field = this.field ? `${this.field}: ` : '';
-    return `${where ? where + ': ' : ''}${field}${this.message}`;
+    return `${where ? `${where}: ` : ''}${field}${this.message}`;
   }
 }
 
 /** The run stopped because a step needs a human decision (automatic mode). Exit 3. */
 export class WaitingForApproval extends FirebreakError {
   override readonly exitCode = EXIT.waiting;
-  constructor(readonly runId: string, readonly step: string, kind: 'approval' | 'manual' = 'approval') {
+  constructor(
+    readonly runId: string,
+    readonly step: string,
+    kind: 'approval' | 'manual' = 'approval',
+  ) {
     super(`run ${runId} is waiting for ${kind === 'manual' ? 'a manual task to be confirmed' : 'approval'} of step '${step}'`, {
-      hint: kind === 'manual'
-        ? `firebreak approve ${runId} ${step} --note "done"   (confirms the task)`
-        : `firebreak approve ${runId} ${step}   (or --deny)`,
+      hint:
+        kind === 'manual'
+          ? `firebreak approve ${runId} ${step} --note "done"   (confirms the task)`
+          : `firebreak approve ${runId} ${step}   (or --deny)`,
     });
   }
 }
@@ -82,7 +87,11 @@ export class GuardrailRefusal extends FirebreakError {}
  * so "failed to <verb> <thing>: <Code>: <message>" can be shown.
  */
 export class ActionFailed extends FirebreakError {
-  constructor(message: string, readonly code?: string, opts: { hint?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    readonly code?: string,
+    opts: { hint?: string; cause?: unknown } = {},
+  ) {
     super(message, opts);
   }
 }

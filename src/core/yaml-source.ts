@@ -43,7 +43,11 @@ export function parseYamlSource(text: string, file: string): YamlSource {
   visit(doc, {
     Alias(_key, node) {
       if (node.resolve(doc) === undefined) {
-        problems.push(new InputError(`failed to parse YAML: alias *${node.source} names no anchor defined before it`, { pos: posAt(node.range?.[0] ?? 0) }));
+        problems.push(
+          new InputError(`failed to parse YAML: alias *${node.source} names no anchor defined before it`, {
+            pos: posAt(node.range?.[0] ?? 0),
+          }),
+        );
       }
     },
   });
@@ -71,7 +75,7 @@ export function parseYamlSource(text: string, file: string): YamlSource {
     posOf,
     nodeAt(path) {
       const w = walk(path);
-      return w.depth === path.length ? w.node ?? undefined : undefined;
+      return w.depth === path.length ? (w.node ?? undefined) : undefined;
     },
     keyPosOf(path) {
       const w = walk(path);
@@ -231,7 +235,7 @@ export function issuesToErrors(
   const valueAt = (path: SourcePath): { found: boolean; value: unknown } => {
     let v: unknown = source.value;
     for (const seg of path) {
-      if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, seg)) return { found: false, value: undefined };
+      if (v === null || typeof v !== 'object' || !Object.hasOwn(v, seg)) return { found: false, value: undefined };
       v = (v as Record<string | number, unknown>)[seg];
     }
     return { found: true, value: v };
@@ -263,7 +267,12 @@ export function issuesToErrors(
             push([...path, key], `unknown ${key} ${quote(got.value)}: expected one of ${values.join(', ')}`);
           } else {
             const expected = [...new Set(issue.errors.map((errs) => describeExpected(errs[0])))];
-            push(path, here.found ? `expected ${expected.join(' or ')}, got ${describeValue(here.value)}` : `missing required field '${String(path.at(-1))}'`);
+            push(
+              path,
+              here.found
+                ? `expected ${expected.join(' or ')}, got ${describeValue(here.value)}`
+                : `missing required field '${String(path.at(-1))}'`,
+            );
           }
           break;
         }
@@ -300,7 +309,10 @@ export function issuesToErrors(
  * (`type: wait`) holds another literal. The step union thus reports the branch named by
  * `type`, or the action branch when `type` is absent (its default).
  */
-function pickBranch(branches: readonly (readonly Issue[])[], value: unknown): { index?: number; discriminator?: { key: string; values: string[] } } {
+function pickBranch(
+  branches: readonly (readonly Issue[])[],
+  value: unknown,
+): { index?: number; discriminator?: { key: string; values: string[] } } {
   const alive: number[] = [];
   const discriminators = new Map<string, Set<string>>();
   branches.forEach((errs, i) => {
@@ -334,7 +346,9 @@ function plainMessage(issue: Issue, value: unknown, found: boolean): string {
         ? `expected ${quote(issue.values[0])}, got ${describeValue(value)}`
         : `expected one of ${issue.values.map(String).join(', ')}, got ${describeValue(value)}`;
     case 'invalid_format':
-      return isDefaultMessage(issue.message) ? `${quote(value)} ${formatReason(issue)}` : `${quote(value)} is not valid: ${formatReason(issue)}`;
+      return isDefaultMessage(issue.message)
+        ? `${quote(value)} ${formatReason(issue)}`
+        : `${quote(value)} is not valid: ${formatReason(issue)}`;
     case 'too_small':
       return issue.origin === 'array'
         ? `needs at least ${issue.minimum} item${Number(issue.minimum) === 1 ? '' : 's'}`
@@ -368,8 +382,15 @@ function describeExpected(issue: Issue | undefined): string {
   if (!issue) return 'a valid value';
   if (issue.code === 'invalid_type') {
     const words: Record<string, string> = {
-      string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false', object: 'a map',
-      array: 'a list', record: 'a map', null: 'null', undefined: 'nothing',
+      string: 'a string',
+      number: 'a number',
+      int: 'an integer',
+      boolean: 'true or false',
+      object: 'a map',
+      array: 'a list',
+      record: 'a map',
+      null: 'null',
+      undefined: 'nothing',
     };
     return words[issue.expected] ?? issue.expected;
   }
@@ -383,16 +404,22 @@ function describeValue(value: unknown): string {
   if (value === null) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
-    case 'string': return quote(value);
-    case 'number': case 'boolean': return String(value);
-    case 'object': return 'a map';
-    case 'undefined': return 'nothing';
-    default: return typeof value;
+    case 'string':
+      return quote(value);
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'object':
+      return 'a map';
+    case 'undefined':
+      return 'nothing';
+    default:
+      return typeof value;
   }
 }
 
 function quote(value: unknown): string {
-  if (typeof value === 'string') return `'${value.length > 60 ? value.slice(0, 57) + '...' : value}'`;
+  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 57)}...` : value}'`;
   return describeValue(value);
 }
 
@@ -408,11 +435,23 @@ export function unwrap(schema: Schema | undefined): Schema | undefined {
   for (let i = 0; s && i < 50; i++) {
     const def = defOf(s);
     switch (def.type) {
-      case 'lazy': s = def.getter(); break;
-      case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'catch': case 'nonoptional':
-        s = def.innerType; break;
-      case 'pipe': s = def.in; break;
-      default: return s;
+      case 'lazy':
+        s = def.getter();
+        break;
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'prefault':
+      case 'readonly':
+      case 'catch':
+      case 'nonoptional':
+        s = def.innerType;
+        break;
+      case 'pipe':
+        s = def.in;
+        break;
+      default:
+        return s;
     }
   }
   return s;
@@ -447,7 +486,13 @@ function resolveUnion(schema: Schema | undefined, value: unknown): Schema | unde
     const options = defOf(s).options as Schema[];
     const results = options.map((o) => z.safeParse(o, value));
     const ok = results.findIndex((r) => r.success);
-    const index = ok >= 0 ? ok : pickBranch(results.map((r) => (r.success ? [] : r.error.issues)), value).index;
+    const index =
+      ok >= 0
+        ? ok
+        : pickBranch(
+            results.map((r) => (r.success ? [] : r.error.issues)),
+            value,
+          ).index;
     s = index === undefined ? undefined : unwrap(options[index]);
   }
   return s;

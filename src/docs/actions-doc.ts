@@ -33,7 +33,10 @@ function typeOf(s: Record<string, unknown>): string {
 
 /** The action's input fields, from its zod schema (as a file or a playbook's `with` would give them). */
 export function inputFields(a: ActionDef): ActionInputField[] {
-  const schema = z.toJSONSchema(a.input, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
+  const schema = z.toJSONSchema(a.input, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {}).map(([name, p]) => ({
     name,

@@ -42,7 +42,14 @@ export interface ExampleStep {
 }
 
 export type ExamplePlan =
-  | { available: true; world: string; inputs: Record<string, unknown>; steps: ExampleStep[]; status: string; error?: { code: string; message: string } }
+  | {
+      available: true;
+      world: string;
+      inputs: Record<string, unknown>;
+      steps: ExampleStep[];
+      status: string;
+      error?: { code: string; message: string };
+    }
   | { available: false; world: string; reason: string };
 
 /** Example values for every input the run needs (demo-world table, then `examples`, then `default`), or the required inputs none could be found for. */
@@ -68,7 +75,11 @@ export async function examplePlan(loaded: LoadedPlaybook, opts: { worldFile?: st
   const world = relative(packageRoot(), worldFile).split('\\').join('/');
   const { inputs, missing } = exampleInputs(loaded.playbook.inputs);
   if (missing.length > 0) {
-    return { available: false, world, reason: `no example value for ${missing.map((m) => `\`${m}\``).join(', ')}: add \`examples:\` to ${missing.length === 1 ? 'that input' : 'those inputs'} in the playbook` };
+    return {
+      available: false,
+      world,
+      reason: `no example value for ${missing.map((m) => `\`${m}\``).join(', ')}: add \`examples:\` to ${missing.length === 1 ? 'that input' : 'those inputs'} in the playbook`,
+    };
   }
   const home = mkdtempSync(join(tmpdir(), 'firebreak-docs-'));
   try {
@@ -137,7 +148,8 @@ function collectSteps(events: ReadonlyArray<{ type: string; [k: string]: unknown
         Object.assign(get(key), { kind: 'wait', until: e.until as string });
         break;
       case 'step.completed':
-        if (e.status === 'condition-false') Object.assign(get(key), { kind: 'skipped', notes: ['skipped: its `when` condition is false for these inputs'] });
+        if (e.status === 'condition-false')
+          Object.assign(get(key), { kind: 'skipped', notes: ['skipped: its `when` condition is false for these inputs'] });
         break;
       case 'step.failed':
         Object.assign(get(key), { kind: 'failed', error: e.error as { code: string; message: string } });

@@ -35,7 +35,8 @@ export function loadProjectPlaybooks(projectDir: string, actions: ReadonlyMap<st
       return loadPlaybook(file, { actionIds: new Set(actions.keys()), actionInputs: (id) => actions.get(id)?.input });
     } catch (e) {
       // A runbook of a playbook that does not load would document something that cannot run.
-      if (e instanceof InputError && !e.hint) e.hint = `firebreak validate ${relative(projectDir, file)}   (every problem, with file:line:col)`;
+      if (e instanceof InputError && !e.hint)
+        e.hint = `firebreak validate ${relative(projectDir, file)}   (every problem, with file:line:col)`;
       throw e;
     }
   });
@@ -56,13 +57,19 @@ export async function generateDocs(projectDir: string, opts: DocsOptions = {}): 
   for (const loaded of playbooks) {
     const id = loaded.playbook.id;
     const clash = id === 'actions' ? 'runbooks/actions.md' : seen.get(id);
-    if (clash) throw new InputError(`failed to generate the runbook of ${loaded.file}: playbook id '${id}' is also used by ${clash}`, { field: 'id', hint: 'give each playbook its own id' });
+    if (clash)
+      throw new InputError(`failed to generate the runbook of ${loaded.file}: playbook id '${id}' is also used by ${clash}`, {
+        field: 'id',
+        hint: 'give each playbook its own id',
+      });
     seen.set(id, loaded.file);
     opts.onPlaybook?.(id);
     files.push({ path: `${RUNBOOKS_DIR}/${id}.md`, content: await runbookFor(loaded, projectDir, opts) });
   }
   const usedBy = (actionId: string) =>
-    playbooks.filter((p) => allSteps(p.playbook).some((s) => (s.step as { action?: string }).action === actionId)).map((p) => p.playbook.id);
+    playbooks
+      .filter((p) => allSteps(p.playbook).some((s) => (s.step as { action?: string }).action === actionId))
+      .map((p) => p.playbook.id);
   files.push({ path: `${RUNBOOKS_DIR}/actions.md`, content: renderActions(actionsModel(actions.values(), usedBy)) });
   return files;
 }

@@ -80,8 +80,11 @@ export function staleOf(results: readonly SyncResult[]): SyncResult[] {
 
 export function describeStale(r: SyncResult, command: string): string {
   switch (r.status) {
-    case 'missing': return `${r.path} is missing`;
-    case 'orphaned': return `${r.path} was generated for a file that no longer exists`;
-    default: return `${r.path} is stale: it differs from what \`${command}\` writes`;
+    case 'missing':
+      return `${r.path} is missing`;
+    case 'orphaned':
+      return `${r.path} was generated for a file that no longer exists`;
+    default:
+      return `${r.path} is stale: it differs from what \`${command}\` writes`;
   }
 }

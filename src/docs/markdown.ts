@@ -32,7 +32,10 @@ export function cell(value: unknown): string {
 
 /** Markdown written by Firebreak's authors (descriptions), made to fit on one table row. */
 export function inlineMarkdown(md: string | undefined): string {
-  return (md ?? '').trim().replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+  return (md ?? '')
+    .trim()
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|');
 }
 
 export function stringify(v: unknown): string {

@@ -6,7 +6,23 @@
 import type { OnErrorT, PlaybookT, StepT } from '../playbook/schema.js';
 
 // Words Mermaid's state-diagram grammar reads as keywords; a step with such an id gets a suffix.
-const RESERVED = new Set(['state', 'note', 'end', 'direction', 'class', 'classdef', 'style', 'click', 'as', 'scale', 'hide', 'left', 'right', 'of', 'default']);
+const RESERVED = new Set([
+  'state',
+  'note',
+  'end',
+  'direction',
+  'class',
+  'classdef',
+  'style',
+  'click',
+  'as',
+  'scale',
+  'hide',
+  'left',
+  'right',
+  'of',
+  'default',
+]);
 
 /** Text safe inside a state description or transition label. */
 export function mermaidText(text: string, max = 60): string {
@@ -17,7 +33,7 @@ export function mermaidText(text: string, max = 60): string {
     .replace(/"/g, "'")
     .replace(/--/g, '—')
     .trim();
-  return t.length > max ? t.slice(0, max - 1) + '…' : t;
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
 function onErrorOf(step: StepT): OnErrorT | undefined {

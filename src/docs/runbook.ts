@@ -104,7 +104,16 @@ function onErrorText(o: OnErrorT | undefined): string | undefined {
 function stepDoc(id: string, step: StepT, depth: number, where: string | undefined, actions: ActionLookup): StepDoc {
   const type = step.type ?? 'action';
   const facts: string[] = [];
-  const doc: StepDoc = { id, type, title: step.title ?? id, depth, facts, with: [], ...(where ? { where } : {}), ...(step.description ? { why: step.description.trim() } : {}) };
+  const doc: StepDoc = {
+    id,
+    type,
+    title: step.title ?? id,
+    depth,
+    facts,
+    with: [],
+    ...(where ? { where } : {}),
+    ...(step.description ? { why: step.description.trim() } : {}),
+  };
   const next = (step as { next?: string }).next;
   switch (type) {
     case 'action':
@@ -114,7 +123,9 @@ function stepDoc(id: string, step: StepT, depth: number, where: string | undefin
       if (def) doc.action = actionDoc(def);
       if (!step.title && def) doc.title = def.summary;
       if (type === 'map') facts.push(`for each item of ${md.code(s.items)} (up to ${s.concurrency ?? 10} at once); \`$item\` is the item`);
-      facts.push(`approval: **${s.approval ?? 'required'}**${(s.approval ?? 'required') === 'auto' ? ' (runs unattended with `--auto`; an interactive run still asks)' : ' (a person approves: at the prompt, or `firebreak approve`)'}`);
+      facts.push(
+        `approval: **${s.approval ?? 'required'}**${(s.approval ?? 'required') === 'auto' ? ' (runs unattended with `--auto`; an interactive run still asks)' : ' (a person approves: at the prompt, or `firebreak approve`)'}`,
+      );
       if (s.when) facts.push(`only when ${md.code(s.when)}`);
       const retry = retryText(s.retry);
       if (retry) facts.push(retry);
@@ -132,7 +143,7 @@ function stepDoc(id: string, step: StepT, depth: number, where: string | undefin
     case 'manual': {
       const s = step as Extract<StepT, { type: 'manual' }>;
       doc.title = s.title;
-      facts.push('a person does this and confirms it (at the prompt, or `firebreak approve RUN ' + id + ' --note "…"`)');
+      facts.push(`a person does this and confirms it (at the prompt, or \`firebreak approve RUN ${id} --note "…"\`)`);
       doc.fallback = { instructions: s.instructions.trim() };
       break;
     }
@@ -146,13 +157,17 @@ function stepDoc(id: string, step: StepT, depth: number, where: string | undefin
     case 'wait': {
       const s = step as Extract<StepT, { type: 'wait' }>;
       if (!step.title) doc.title = `wait ${typeof s.duration === 'number' ? `${s.duration}s` : s.duration}`;
-      facts.push(`waits ${typeof s.duration === 'number' ? `${s.duration}s` : md.code(s.duration)} (the run can be stopped and resumed meanwhile; the wait keeps its end time)`);
+      facts.push(
+        `waits ${typeof s.duration === 'number' ? `${s.duration}s` : md.code(s.duration)} (the run can be stopped and resumed meanwhile; the wait keeps its end time)`,
+      );
       break;
     }
     case 'parallel': {
       const s = step as Extract<StepT, { type: 'parallel' }>;
       if (!step.title) doc.title = 'branches at once';
-      facts.push(`runs ${s.branches.length} branches at once: ${s.branches.map((b, i) => `branch ${i + 1} starts at \`${b.start}\``).join('; ')}`);
+      facts.push(
+        `runs ${s.branches.length} branches at once: ${s.branches.map((b, i) => `branch ${i + 1} starts at \`${b.start}\``).join('; ')}`,
+      );
       break;
     }
     case 'end': {
@@ -191,7 +206,11 @@ export function runbookModel(loaded: LoadedPlaybook, actions: ActionLookup, exam
   const undoDefs = defs.map((d) => (d.undo ? actions(d.undo.action) : undefined)).filter((a): a is ActionDef => a !== undefined);
   const required = Object.entries(pb.inputs).filter(([, d]) => d.required);
   const inputArgs = required.map(([n]) => ` --input ${n}=<${n}>`).join('');
-  const exampleArgs = example.available ? Object.entries(example.inputs).map(([n, v]) => ` --input ${n}=${Array.isArray(v) ? v.join(',') : String(v)}`).join('') : inputArgs;
+  const exampleArgs = example.available
+    ? Object.entries(example.inputs)
+        .map(([n, v]) => ` --input ${n}=${Array.isArray(v) ? v.join(',') : String(v)}`)
+        .join('')
+    : inputArgs;
   return {
     marker: DOCS_MARKER,
     id: pb.id,

@@ -24,7 +24,7 @@ export function generateSchemas(sources: readonly SchemaSource[] = SCHEMA_SOURCE
       description: description ?? src.description,
       ...rest,
     };
-    files.push({ path: schemaFile(src.name), content: JSON.stringify(doc, null, 2) + '\n' });
+    files.push({ path: schemaFile(src.name), content: `${JSON.stringify(doc, null, 2)}\n` });
   }
   return files;
 }
@@ -53,4 +53,3 @@ export function yamlFilesFor(projectDir: string, src: SchemaSource): string[] {
   walk(dir, src.yaml.dir);
   return out;
 }
-

@@ -80,8 +80,19 @@ function table(rows: string[][], width: number, st: TerminalStyle): string[] {
   const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - visibleLength(s)));
   if (total <= width) {
     return [
-      '  ' + head.map((h, i) => st.bold(pad(h, widths[i]!))).join('  ').trimEnd(),
-      ...body.map((r) => '  ' + r.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd()),
+      '  ' +
+        head
+          .map((h, i) => st.bold(pad(h, widths[i]!)))
+          .join('  ')
+          .trimEnd(),
+      ...body.map(
+        (r) =>
+          '  ' +
+          r
+            .map((c, i) => pad(c, widths[i]!))
+            .join('  ')
+            .trimEnd(),
+      ),
     ];
   }
   // Too wide for the terminal: one block per row, every cell labelled with its column.
@@ -175,5 +186,5 @@ export function renderTerminal(markdown: string, opts: { width?: number; style?:
     para.push(line.trim());
   }
   flush();
-  return out.join('\n').replace(/\n+$/, '') + '\n';
+  return `${out.join('\n').replace(/\n+$/, '')}\n`;
 }

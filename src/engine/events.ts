@@ -91,7 +91,12 @@ export function replay(events: readonly JournalLike[]): ReplayState {
         s.status = e.status as RunStatus;
         break;
       case 'approval.answered':
-        s.approvals.set(step, { decision: e.decision as Decision, by: e.by as string, note: e.note as string | undefined, via: e.via as string | undefined });
+        s.approvals.set(step, {
+          decision: e.decision as Decision,
+          by: e.by as string,
+          note: e.note as string | undefined,
+          via: e.via as string | undefined,
+        });
         break;
       case 'choice.taken':
         s.choices.set(step, e.next as string);

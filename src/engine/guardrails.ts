@@ -21,8 +21,11 @@ export function assertAccountAllowed(config: Config, account: string | undefined
   const allowed = config.guardrails.allowedAccounts;
   if (!allowed) return;
   if (!account || !allowed.includes(account)) {
-    throw new GuardrailRefusal(`refusing to change anything: the credentials belong to account ${account ?? '(unknown)'}, which is not in guardrails.allowedAccounts (${allowed.join(', ')})`, {
-      hint: 'use --profile or --role-arn for an allowed account, or add the account to firebreak.config.yaml',
-    });
+    throw new GuardrailRefusal(
+      `refusing to change anything: the credentials belong to account ${account ?? '(unknown)'}, which is not in guardrails.allowedAccounts (${allowed.join(', ')})`,
+      {
+        hint: 'use --profile or --role-arn for an allowed account, or add the account to firebreak.config.yaml',
+      },
+    );
   }
 }

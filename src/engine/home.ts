@@ -42,7 +42,10 @@ export function existingRunDir(runId: string, opts: HomeOptions = {}): string {
 
 /** `20261128-124950-3fa9c1`: sortable by start time, unique enough for one responder's machine. */
 export function newRunId(now: Date): string {
-  const iso = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '');
+  const iso = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '');
   const [d, t] = iso.split('T') as [string, string];
   return `${d}-${t}-${randomBytes(3).toString('hex')}`;
 }

@@ -14,7 +14,7 @@ export function postApproval(runDir: string, key: string, approval: Approval & {
   mkdirSync(join(runDir, 'inbox'), { recursive: true });
   const file = fileOf(runDir, key);
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(approval) + '\n');
+  writeFileSync(tmp, `${JSON.stringify(approval)}\n`);
   const fd = openSync(tmp, 'r');
   fsyncSync(fd);
   closeSync(fd);

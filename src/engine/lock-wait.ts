@@ -36,12 +36,19 @@ export async function waitForResourceLock(home: string, kind: string, id: string
     }
     if (Date.now() >= deadline) {
       const who = holder ? describeHolder(`${kind} ${id}`, holder) : `${kind} ${id} is locked by another run`;
-      throw new FirebreakError(`failed to lock ${kind} ${id}: ${who}${opts.timeoutMs > 0 ? `; waited ${Math.round(opts.timeoutMs / 1000)}s` : ''}`, {
-        hint: 'firebreak runs   (find the run working on it; this run resumes with firebreak resume once it is free)',
-      });
+      throw new FirebreakError(
+        `failed to lock ${kind} ${id}: ${who}${opts.timeoutMs > 0 ? `; waited ${Math.round(opts.timeoutMs / 1000)}s` : ''}`,
+        {
+          hint: 'firebreak runs   (find the run working on it; this run resumes with firebreak resume once it is free)',
+        },
+      );
     }
     if (opts.signal?.aborted) throw new Interrupted(owner.runId);
-    await sleep(Math.min(opts.pollMs ?? 200, Math.max(1, deadline - Date.now())), undefined, opts.signal ? { signal: opts.signal } : undefined).catch((err) => {
+    await sleep(
+      Math.min(opts.pollMs ?? 200, Math.max(1, deadline - Date.now())),
+      undefined,
+      opts.signal ? { signal: opts.signal } : undefined,
+    ).catch((err) => {
       if (opts.signal?.aborted) throw new Interrupted(owner.runId);
       throw err;
     });

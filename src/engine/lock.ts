@@ -126,12 +126,19 @@ export function resourceLockPath(home: string, kind: string, id: string): string
   if (id.length === 0) throw new FirebreakError(`failed to lock ${kind}: empty resource id`);
   const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_');
   // ARNs lose their ':' and '/'; the hash keeps ids that differ only there from sharing a lock.
-  const name = safe === id && safe.length <= 120 ? safe : `${safe.slice(0, 120)}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
+  const name =
+    safe === id && safe.length <= 120 ? safe : `${safe.slice(0, 120)}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
   return join(home, 'locks', `${kind}-${name}.lock`);
 }
 
 /** Lock one target resource for a run. Re-entrant for the same run in this process. */
-export async function lockResource(home: string, kind: string, id: string, owner: LockOwner, opts: Omit<LockOptions, 'reentrant'> = {}): Promise<Lock | null> {
+export async function lockResource(
+  home: string,
+  kind: string,
+  id: string,
+  owner: LockOwner,
+  opts: Omit<LockOptions, 'reentrant'> = {},
+): Promise<Lock | null> {
   return tryLock(resourceLockPath(home, kind, id), owner, { ...opts, reentrant: true });
 }
 
@@ -148,7 +155,9 @@ function handle(path: string, entry: Held & { handles: number }): Lock {
       const now = inspect(path);
       if (!now) throw new FirebreakError(`failed to release lock ${path}: the file is gone (removed by hand?)`);
       if (now.ino !== entry.ino || now.raw !== entry.raw) {
-        throw new FirebreakError(`failed to release lock ${path}: ${describeHolder(basename(path), now.info)}, not by this process; it was left in place`);
+        throw new FirebreakError(
+          `failed to release lock ${path}: ${describeHolder(basename(path), now.info)}, not by this process; it was left in place`,
+        );
       }
       unlinkSync(path);
     },
@@ -156,13 +165,14 @@ function handle(path: string, entry: Held & { handles: number }): Lock {
 }
 
 function lockAt(path: string, info: LockInfo, depth: number, onStaleHolder?: (holder: LockInfo) => void): Held | null {
-  if (depth > MAX_CLAIM_DEPTH) throw new FirebreakError(`failed to lock ${path}: ${depth} nested takeover claims; remove ${path}.claim-* if no run is active`);
+  if (depth > MAX_CLAIM_DEPTH)
+    throw new FirebreakError(`failed to lock ${path}: ${depth} nested takeover claims; remove ${path}.claim-* if no run is active`);
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (err) {
     throw lockError(path, err);
   }
-  const raw = JSON.stringify(info) + '\n';
+  const raw = `${JSON.stringify(info)}\n`;
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const ino = writeDurably(tmp, raw);
   const mine: Held = { ino, raw, info };
@@ -257,8 +267,18 @@ function parseInfo(path: string, raw: string): LockInfo {
   } catch {
     // Reported below with the file's name and what to do.
   }
-  if (!v || !Number.isSafeInteger(v.pid) || v.pid! <= 0 || typeof v.host !== 'string' || typeof v.runId !== 'string' || typeof v.purpose !== 'string' || typeof v.since !== 'string') {
-    throw new FirebreakError(`failed to read lock ${path}: not a Firebreak lock file`, { hint: `remove ${path} if no Firebreak run is active` });
+  if (
+    !v ||
+    !Number.isSafeInteger(v.pid) ||
+    v.pid! <= 0 ||
+    typeof v.host !== 'string' ||
+    typeof v.runId !== 'string' ||
+    typeof v.purpose !== 'string' ||
+    typeof v.since !== 'string'
+  ) {
+    throw new FirebreakError(`failed to read lock ${path}: not a Firebreak lock file`, {
+      hint: `remove ${path} if no Firebreak run is active`,
+    });
   }
   return { pid: v.pid!, host: v.host, runId: v.runId, purpose: v.purpose, since: v.since };
 }

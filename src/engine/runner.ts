@@ -13,7 +13,16 @@ import { ManualTaskRequired, type ActionContext, type ActionDef, type Guardrails
 import { withCallContext } from '../cloud/call-context.js';
 import type { AwsClients } from '../cloud/clients.js';
 import { parseDuration, type Clock } from '../core/clock.js';
-import { Aborted, ActionFailed, awsErrorCode, FirebreakError, GuardrailRefusal, InputError, Interrupted, WaitingForApproval } from '../core/errors.js';
+import {
+  Aborted,
+  ActionFailed,
+  awsErrorCode,
+  FirebreakError,
+  GuardrailRefusal,
+  InputError,
+  Interrupted,
+  WaitingForApproval,
+} from '../core/errors.js';
 import { allSteps, compilePlaybook, FINAL, type RunStepOutput } from '../playbook/compile.js';
 import { evaluate, resolveValue } from '../playbook/expr.js';
 import type { ActionStepT, ChoiceStepT, LoadedPlaybook, ManualStepT, MapStepT, StepT, WaitStepT } from '../playbook/schema.js';
@@ -60,7 +69,10 @@ export interface RunResult {
 
 /** A failure replayed from the journal, so the machine takes the same onError path again. */
 class ReplayedFailure extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -83,7 +95,8 @@ export function errorInfo(err: unknown): { code: string; message: string; hint?:
   const aws = awsErrorCode(err);
   if (aws) return { code: aws, message: (err as Error).message };
   if (err instanceof ReplayedFailure) return { code: err.code, message: err.message };
-  if (err instanceof ActionFailed) return { code: err.code ?? 'ActionFailed', message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  if (err instanceof ActionFailed)
+    return { code: err.code ?? 'ActionFailed', message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   if (err instanceof InputError) return { code: 'InvalidInput', message: err.line };
   if (err instanceof FirebreakError) return { code: err.name, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   if (err instanceof Error) return { code: err.name || 'Error', message: err.message };
@@ -119,7 +132,14 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
   };
   const actionCtx = (key: string): ActionContext => ({
     aws: o.aws,
-    run: { id: o.runId, incident: o.incident, playbook: pb.id, step: key, ...(o.actor ? { actor: o.actor } : {}), ...(o.startedAt ? { startedAt: o.startedAt } : {}) },
+    run: {
+      id: o.runId,
+      incident: o.incident,
+      playbook: pb.id,
+      step: key,
+      ...(o.actor ? { actor: o.actor } : {}),
+      ...(o.startedAt ? { startedAt: o.startedAt } : {}),
+    },
     clock: o.clock,
     guard: o.guard,
     log: (message, data) => void append('note', { step: key, message, ...(data ?? {}) }),
@@ -134,7 +154,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     const prior = o.replayed.approvals.get(key);
     if (prior) return prior;
     // Pipelined: approved before any target is planned, so there is no count of changes yet.
-    append('approval.requested', { step: key, policy: view.policy, ...(how.pipelined ? { pipelined: true, items: view.items } : { changes: view.plan.changes.length }) });
+    append('approval.requested', {
+      step: key,
+      policy: view.policy,
+      ...(how.pipelined ? { pipelined: true, items: view.items } : { changes: view.plan.changes.length }),
+    });
     let answer: Approval;
     try {
       answer = await o.host.approve(view, o.signal);
@@ -146,7 +170,8 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     return answer;
   };
 
-  const policyOf = (stepId: string, step: { approval?: 'auto' | 'required' }) => o.approvalOverrides?.[stepId] ?? step.approval ?? 'required';
+  const policyOf = (stepId: string, step: { approval?: 'auto' | 'required' }) =>
+    o.approvalOverrides?.[stepId] ?? step.approval ?? 'required';
 
   const lockTargets = async (action: ActionDef, input: unknown) => {
     if (!action.mutating || !o.lockTarget || !action.targets) return;
@@ -159,12 +184,23 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = [`steps.${stepId}.with`, ...issue.path.map(String)].join('.');
-      throw new InputError(`${issue.message} (value: ${JSON.stringify(pathGet(resolved, issue.path))})`, { field, ...posOpt(o.loaded, ['steps', stepId]) });
+      throw new InputError(`${issue.message} (value: ${JSON.stringify(pathGet(resolved, issue.path))})`, {
+        field,
+        ...posOpt(o.loaded, ['steps', stepId]),
+      });
     }
     return parsed.data;
   };
 
-  const viewOf = (key: string, stepId: string, step: ActionStepT | MapStepT, action: ActionDef, input: unknown, plan: PlanRecord, items?: number): StepView => ({
+  const viewOf = (
+    key: string,
+    stepId: string,
+    step: ActionStepT | MapStepT,
+    action: ActionDef,
+    input: unknown,
+    plan: PlanRecord,
+    items?: number,
+  ): StepView => ({
     runId: o.runId,
     key,
     stepId,
@@ -220,7 +256,10 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     append('step.manual', { step: key, reason: err.reason, task: err.task });
     const answer = await askManual(key, stepId, err.task.title, err.task.instructions);
     if (answer.decision === 'abort') throw new Aborted(`run ${o.runId} aborted at step '${stepId}' by ${answer.by}`);
-    complete(key, stepId, { status: answer.decision === 'skip' ? 'skipped' : 'manual', ...(err.task.output !== undefined ? { output: err.task.output } : {}) });
+    complete(key, stepId, {
+      status: answer.decision === 'skip' ? 'skipped' : 'manual',
+      ...(err.task.output !== undefined ? { output: err.task.output } : {}),
+    });
   };
 
   const askManual = async (key: string, stepId: string, title: string, instructions: string): Promise<Approval> => {
@@ -238,7 +277,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     return answer;
   };
 
-  const withRetry = async <T>(key: string, stepId: string, retry: ActionStepT['retry'], fn: () => Promise<T>): Promise<T> => {
+  const withRetry = async <T>(key: string, _stepId: string, retry: ActionStepT['retry'], fn: () => Promise<T>): Promise<T> => {
     const attempts = retry?.attempts ?? 1;
     let delay = retry ? parseDuration(retry.backoff) : 0;
     for (let attempt = 1; ; attempt++) {
@@ -246,7 +285,12 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
         return await fn();
       } catch (err) {
         const info = errorInfo(err);
-        const retryable = retry && !isHalt(err) && !(err instanceof InputError) && !(err instanceof GuardrailRefusal) && (retry.codes ? retry.codes.includes(info.code) : isTransient(err, info.code));
+        const retryable =
+          retry &&
+          !isHalt(err) &&
+          !(err instanceof InputError) &&
+          !(err instanceof GuardrailRefusal) &&
+          (retry.codes ? retry.codes.includes(info.code) : isTransient(err, info.code));
         if (!retryable || attempt >= attempts) throw err;
         append('step.retrying', { step: key, attempt, of: attempts, delayMs: delay, error: info });
         await o.clock.sleep(delay, o.signal);
@@ -277,9 +321,15 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
   const runMap = async (key: string, stepId: string, step: MapStepT) => {
     append('step.started', { step: key, action: step.action });
     const items = await evaluate(step.items, scope(), `steps.${stepId}.items`);
-    if (!Array.isArray(items)) throw new InputError(`items must be a list, got ${JSON.stringify(items)}`, { field: `steps.${stepId}.items`, ...posOpt(o.loaded, ['steps', stepId, 'items']) });
+    if (!Array.isArray(items))
+      throw new InputError(`items must be a list, got ${JSON.stringify(items)}`, {
+        field: `steps.${stepId}.items`,
+        ...posOpt(o.loaded, ['steps', stepId, 'items']),
+      });
     if (o.maxTargets !== undefined && items.length > o.maxTargets) {
-      throw new GuardrailRefusal(`step '${stepId}' would act on ${items.length} targets; the guardrail allows ${o.maxTargets} per run`, { hint: 'raise guardrails.maxTargets in firebreak.config.yaml if this is intended' });
+      throw new GuardrailRefusal(`step '${stepId}' would act on ${items.length} targets; the guardrail allows ${o.maxTargets} per run`, {
+        hint: 'raise guardrails.maxTargets in firebreak.config.yaml if this is intended',
+      });
     }
     const action = o.actions(step.action);
     const limit = pLimit(step.concurrency);
@@ -294,7 +344,10 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
       const itemKey = `${key}[${i}]`;
       try {
         // A map step's `retry` applies to each target on its own (its plan, then its apply and verify).
-        return { input, plan: await withRetry(itemKey, stepId, step.retry, () => inCall(itemKey, action, () => action.plan(actionCtx(itemKey), input))) };
+        return {
+          input,
+          plan: await withRetry(itemKey, stepId, step.retry, () => inCall(itemKey, action, () => action.plan(actionCtx(itemKey), input))),
+        };
       } catch (err) {
         if (isHalt(err)) throw err;
         const error = errorInfo(err);
@@ -311,11 +364,20 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
         await lockTargets(action, p.input);
         const { output, checks } = await withRetry(itemKey, stepId, step.retry, async () => {
           const output = await inCall(itemKey, action, () => action.apply(ctx, p.input, p.plan));
-          const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, p.input as never) } : undefined;
+          const undo = action.undo
+            ? { action: action.undo.action, input: action.undo.input(output as never, p.input as never) }
+            : undefined;
           append('step.applied', { step: key, item: i, action: action.id, output, ...(undo ? { undo } : {}) });
           const checks = await inCall(itemKey, action, () => action.verify(ctx, p.input, output));
           const ok = checks.every((c) => c.ok);
-          if (!ok) throw new ActionFailed(`verification failed: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ')}`, 'VerificationFailed');
+          if (!ok)
+            throw new ActionFailed(
+              `verification failed: ${checks
+                .filter((c) => !c.ok)
+                .map((c) => c.name)
+                .join('; ')}`,
+              'VerificationFailed',
+            );
           return { output, checks };
         });
         outputs[i] = output;
@@ -330,7 +392,10 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     const throwIfFailed = () => {
       if (failures.length === 0) return;
       const first = failures.sort((a, b) => a.index - b.index)[0]!;
-      throw new ActionFailed(`${failures.length} of ${items.length} targets failed (first: item ${first.index}: ${first.error.code}: ${first.error.message})`, failures.every((f) => f.error.code === first.error.code) ? first.error.code : 'PartialFailure');
+      throw new ActionFailed(
+        `${failures.length} of ${items.length} targets failed (first: item ${first.index}: ${first.error.code}: ${first.error.message})`,
+        failures.every((f) => f.error.code === first.error.code) ? first.error.code : 'PartialFailure',
+      );
     };
     const answered = (answer: Approval) => {
       if (answer.decision === 'abort') throw new Aborted(`run ${o.runId} aborted at step '${stepId}' by ${answer.by}`);
@@ -341,9 +406,16 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
       // Nobody reads this plan before it is applied (the policy approves it), so each target is
       // planned, applied and verified in turn: its plan is journaled (item.planned) before its
       // first write, as a step's is before its approval.
-      const planRec: PlanRecord = { changes: [], alreadyDone: false, notes: [`${items.length} targets, ${done.size} already done; approved by policy before planning: each target is planned, applied and verified in turn`] };
+      const planRec: PlanRecord = {
+        changes: [],
+        alreadyDone: false,
+        notes: [
+          `${items.length} targets, ${done.size} already done; approved by policy before planning: each target is planned, applied and verified in turn`,
+        ],
+      };
       append('step.planned', { step: key, action: action.id, items: items.length, pipelined: true, plan: planRec });
-      if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length), { pipelined: true }))) return complete(key, stepId, { status: 'skipped' });
+      if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length), { pipelined: true })))
+        return complete(key, stepId, { status: 'skipped' });
       await o.beforeWrite?.();
       append('step.applying', { step: key });
       await Promise.all(
@@ -352,7 +424,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
             if (done.has(i)) return;
             const p = await planItem(i, input);
             if (!p) return;
-            append('item.planned', { step: key, index: i, plan: { changes: p.plan.changes, alreadyDone: p.plan.alreadyDone, notes: p.plan.notes } });
+            append('item.planned', {
+              step: key,
+              index: i,
+              plan: { changes: p.plan.changes, alreadyDone: p.plan.alreadyDone, notes: p.plan.notes },
+            });
             await applyItem(i, p);
           }),
         ),
@@ -360,7 +436,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     } else {
       const plans = await Promise.all(inputs.map((input, i) => limit(async () => (done.has(i) ? undefined : planItem(i, input)))));
       const changes = plans.flatMap((p) => p?.plan.changes ?? []);
-      const planRec: PlanRecord = { changes, alreadyDone: changes.length === 0, notes: [`${items.length} targets, ${done.size} already done`] };
+      const planRec: PlanRecord = {
+        changes,
+        alreadyDone: changes.length === 0,
+        notes: [`${items.length} targets, ${done.size} already done`],
+      };
       append('step.planned', { step: key, action: action.id, items: items.length, plan: planRec });
       if (o.dryRun && action.mutating) {
         // A target whose plan failed fails the dry run's step too, as it would the real run's.
@@ -368,7 +448,8 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
         return complete(key, stepId, { status: 'planned' });
       }
       if (action.mutating && changes.length > 0) {
-        if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length)))) return complete(key, stepId, { status: 'skipped' });
+        if (!answered(await decide(key, viewOf(key, stepId, step, action, inputs, planRec, items.length))))
+          return complete(key, stepId, { status: 'skipped' });
       }
       if (action.mutating) await o.beforeWrite?.();
       append('step.applying', { step: key });
@@ -406,17 +487,19 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
   const runWait = async (key: string, stepId: string, step: WaitStepT) => {
     let until = o.replayed.waits.get(key);
     if (!until) {
-      const d = typeof step.duration === 'string' && step.duration.trim().startsWith('{%')
-        ? Number(await evaluate(step.duration, scope(), `steps.${stepId}.duration`)) * 1000
-        : parseDuration(step.duration);
+      const d =
+        typeof step.duration === 'string' && step.duration.trim().startsWith('{%')
+          ? Number(await evaluate(step.duration, scope(), `steps.${stepId}.duration`)) * 1000
+          : parseDuration(step.duration);
       until = new Date(o.clock.now().getTime() + d).toISOString();
       append('wait.started', { step: key, until });
     }
     if (o.dryRun) return complete(key, stepId, { status: 'planned' });
     const remaining = new Date(until).getTime() - o.clock.now().getTime();
-    if (remaining > 0) await o.clock.sleep(remaining, o.signal).catch((e) => {
-      throw o.signal.aborted ? new Interrupted(o.runId) : e;
-    });
+    if (remaining > 0)
+      await o.clock.sleep(remaining, o.signal).catch((e) => {
+        throw o.signal.aborted ? new Interrupted(o.runId) : e;
+      });
     complete(key, stepId, { status: 'applied' });
   };
 
@@ -436,12 +519,22 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     }
     try {
       switch (step.type ?? 'action') {
-        case 'action': await runAction(key, stepId, step as ActionStepT); return {};
-        case 'map': await runMap(key, stepId, step as MapStepT); return {};
-        case 'choice': return await runChoice(key, stepId, step as ChoiceStepT);
-        case 'manual': await runManual(key, stepId, step as ManualStepT); return {};
-        case 'wait': await runWait(key, stepId, step as WaitStepT); return {};
-        default: throw new Error(`step '${stepId}' of type ${step.type} is not run by an actor`);
+        case 'action':
+          await runAction(key, stepId, step as ActionStepT);
+          return {};
+        case 'map':
+          await runMap(key, stepId, step as MapStepT);
+          return {};
+        case 'choice':
+          return await runChoice(key, stepId, step as ChoiceStepT);
+        case 'manual':
+          await runManual(key, stepId, step as ManualStepT);
+          return {};
+        case 'wait':
+          await runWait(key, stepId, step as WaitStepT);
+          return {};
+        default:
+          throw new Error(`step '${stepId}' of type ${step.type} is not run by an actor`);
       }
     } catch (err) {
       failStep(key, stepId, step, (step as { action?: string }).action, err);
@@ -479,7 +572,8 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
   }
   if (o.dryRun) {
     // A plan that failed (and no onError path took over) says so: the real run would fail there.
-    if (final === FINAL.failed) return { status: 'planned', outcome: context.outcome ?? 'failure', ...(context.error ? { error: errorInfo(context.error) } : {}) };
+    if (final === FINAL.failed)
+      return { status: 'planned', outcome: context.outcome ?? 'failure', ...(context.error ? { error: errorInfo(context.error) } : {}) };
     return { status: 'planned', outcome: context.outcome ?? 'success' };
   }
   if (final === FINAL.failed || context.outcome === 'failure') {

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { actionIds, actions, getAction } from '../actions/registry.js';
 import { createClients, type AwsClients } from '../cloud/clients.js';
 import { auditRecorder, permissionGuard } from '../cloud/middleware.js';
@@ -108,7 +108,8 @@ export async function startRun(o: StartOptions): Promise<RunOutcome> {
   const clock = o.clock ?? systemClock;
   const runId = o.runId ?? newRunId(clock.now());
   const dir = runDirOf(runId, o);
-  if (existsSync(join(dir, 'journal.jsonl'))) throw new InputError(`run ${runId} already exists`, { field: 'RUN', hint: `firebreak resume ${runId}` });
+  if (existsSync(join(dir, 'journal.jsonl')))
+    throw new InputError(`run ${runId} already exists`, { field: 'RUN', hint: `firebreak resume ${runId}` });
   mkdirSync(dir, { recursive: true });
   return drive({
     o,
@@ -156,20 +157,37 @@ export async function resumeRun(o: ResumeOptions): Promise<RunOutcome> {
   const dir = existingRunDir(o.runId, o);
   const events = Journal.read(join(dir, 'journal.jsonl'));
   const state = replay(events);
-  if (!state.started) throw new InputError(`run ${o.runId} has no run.started event; its journal is damaged`, { hint: `firebreak audit verify ${o.runId}` });
-  if (FINISHED.includes(state.status)) throw new InputError(`run ${o.runId} already ${state.status}; there is nothing to resume`, { field: 'RUN', hint: `firebreak audit show ${o.runId}` });
+  if (!state.started)
+    throw new InputError(`run ${o.runId} has no run.started event; its journal is damaged`, { hint: `firebreak audit verify ${o.runId}` });
+  if (FINISHED.includes(state.status))
+    throw new InputError(`run ${o.runId} already ${state.status}; there is nothing to resume`, {
+      field: 'RUN',
+      hint: `firebreak audit show ${o.runId}`,
+    });
   const s = state.started as unknown as StartedEvent;
   const loaded = loadPlaybook(s.playbook.file, { actionIds, actionInputs: (id) => actions.get(id)?.input });
   if (loaded.sha256 !== s.playbook.sha256) {
-    throw new InputError(`playbook ${s.playbook.file} changed since run ${o.runId} started (sha256 ${s.playbook.sha256.slice(0, 12)}… → ${loaded.sha256.slice(0, 12)}…); resuming would run a different procedure`, {
-      field: 'playbook',
-      hint: `restore the playbook (git checkout -- ${s.playbook.file}) or start a new run`,
-    });
+    throw new InputError(
+      `playbook ${s.playbook.file} changed since run ${o.runId} started (sha256 ${s.playbook.sha256.slice(0, 12)}… → ${loaded.sha256.slice(0, 12)}…); resuming would run a different procedure`,
+      {
+        field: 'playbook',
+        hint: `restore the playbook (git checkout -- ${s.playbook.file}) or start a new run`,
+      },
+    );
   }
   const { config } = loadConfig(o.configFile);
   const world = s.backend === 'sim' ? await loadWorld(join(dir, 'world.json')) : undefined;
   return drive({
-    o: { ...o, playbook: s.playbook.file, dryRun: s.dryRun, incident: s.incident, approvalOverrides: s.approvalOverrides, region: o.region ?? s.region ?? undefined, profile: o.profile ?? s.profile, roleArn: o.roleArn ?? s.roleArn },
+    o: {
+      ...o,
+      playbook: s.playbook.file,
+      dryRun: s.dryRun,
+      incident: s.incident,
+      approvalOverrides: s.approvalOverrides,
+      region: o.region ?? s.region ?? undefined,
+      profile: o.profile ?? s.profile,
+      roleArn: o.roleArn ?? s.roleArn,
+    },
     dir,
     runId: o.runId,
     loaded,
@@ -207,7 +225,12 @@ function operator() {
 }
 
 interface DriveArgs {
-  o: (StartOptions | (ResumeOptions & { playbook: string; dryRun?: boolean; incident?: string; approvalOverrides?: Record<string, 'auto' | 'required'> })) & BackendOptions & HomeOptions;
+  o: (
+    | StartOptions
+    | (ResumeOptions & { playbook: string; dryRun?: boolean; incident?: string; approvalOverrides?: Record<string, 'auto' | 'required'> })
+  ) &
+    BackendOptions &
+    HomeOptions;
   dir: string;
   runId: string;
   loaded: LoadedPlaybook;
@@ -223,7 +246,10 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
   const { o, dir, runId } = a;
   const owner = { runId, purpose: a.started ? 'run' : 'resume' };
   const runLock = await acquireLock(join(dir, 'run.lock'), owner);
-  if (!runLock) throw new FirebreakError(`run ${runId} is active in another process`, { hint: `firebreak runs   (shows its status); wait for it, or stop that process` });
+  if (!runLock)
+    throw new FirebreakError(`run ${runId} is active in another process`, {
+      hint: `firebreak runs   (shows its status); wait for it, or stop that process`,
+    });
   const held: Lock[] = [runLock];
   const journal = Journal.open(join(dir, 'journal.jsonl'), { clock: a.clock });
   o.onJournal?.(journal);
@@ -235,9 +261,16 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
     // once per target instead of once per AWS call.
     const worldFile = join(dir, 'world.json');
     let worldChanged = false;
-    const sim: SimCloud | undefined = o.simCloud ?? (a.world
-      ? createSimCloud(a.world, { ...(o.clock ? { clock: o.clock } : {}), onChange: () => { worldChanged = true; } })
-      : undefined);
+    const sim: SimCloud | undefined =
+      o.simCloud ??
+      (a.world
+        ? createSimCloud(a.world, {
+            ...(o.clock ? { clock: o.clock } : {}),
+            onChange: () => {
+              worldChanged = true;
+            },
+          })
+        : undefined);
     const saveWorld = () => {
       if (!worldChanged || !sim) return;
       worldChanged = false;
@@ -245,9 +278,16 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
     };
     if (sim && a.started) saveWorldSync(sim.world, worldFile);
     journal.beforeSync(saveWorld);
-    const startedAt = a.started ? (journal.append('run.started', a.started) as { ts: string }).ts : (a.replayed.started?.ts as string | undefined);
+    const startedAt = a.started
+      ? (journal.append('run.started', a.started) as { ts: string }).ts
+      : (a.replayed.started?.ts as string | undefined);
     if (!a.started) journal.append('run.resumed', { by: operator() });
-    const aws = buildClients(runId, journal, { ...o, roleArn: o.roleArn ?? a.config.roleArn, externalId: o.externalId ?? a.config.externalId }, sim);
+    const aws = buildClients(
+      runId,
+      journal,
+      { ...o, roleArn: o.roleArn ?? a.config.roleArn, externalId: o.externalId ?? a.config.externalId },
+      sim,
+    );
     o.onClients?.(aws);
 
     // Who is acting is asked at once but awaited only before the first write, so the first
@@ -284,14 +324,25 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
       lockTarget: async (t) => {
         if (o.lockWaitMs) {
           let waited = false;
-          const lock = await waitForResourceLock(homeDir(o), t.kind, t.id, { runId, purpose: 'target' }, {
-            timeoutMs: o.lockWaitMs,
-            signal: interrupt.signal,
-            onWait: (holder) => {
-              waited = true;
-              journal.append('lock.waiting', { kind: t.kind, id: t.id, ...(holder ? { heldBy: holder.runId, pid: holder.pid } : {}), timeoutMs: o.lockWaitMs });
+          const lock = await waitForResourceLock(
+            homeDir(o),
+            t.kind,
+            t.id,
+            { runId, purpose: 'target' },
+            {
+              timeoutMs: o.lockWaitMs,
+              signal: interrupt.signal,
+              onWait: (holder) => {
+                waited = true;
+                journal.append('lock.waiting', {
+                  kind: t.kind,
+                  id: t.id,
+                  ...(holder ? { heldBy: holder.runId, pid: holder.pid } : {}),
+                  timeoutMs: o.lockWaitMs,
+                });
+              },
             },
-          });
+          );
           held.push(lock);
           if (waited) journal.append('lock.acquired', { kind: t.kind, id: t.id });
           return;
@@ -299,7 +350,9 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
         const lock = await lockResource(homeDir(o), t.kind, t.id, { runId, purpose: 'target' });
         if (!lock) {
           const holder = readLock(resourceLockPath(homeDir(o), t.kind, t.id));
-          throw new FirebreakError(holder ? describeHolder(`${t.kind} ${t.id}`, holder) : `${t.kind} ${t.id} is locked by another run`, { hint: 'firebreak runs   (find the run working on it)' });
+          throw new FirebreakError(holder ? describeHolder(`${t.kind} ${t.id}`, holder) : `${t.kind} ${t.id} is locked by another run`, {
+            hint: 'firebreak runs   (find the run working on it)',
+          });
         }
         held.push(lock);
       },
@@ -313,7 +366,8 @@ async function drive(a: DriveArgs): Promise<RunOutcome> {
     }
 
     if (result.status === 'interrupted') journal.append('run.interrupted', { ...(result.error ? { error: result.error } : {}) });
-    else if (result.status !== 'waiting') journal.append('run.ended', { status: result.status, outcome: result.outcome, ...(result.error ? { error: result.error } : {}) });
+    else if (result.status !== 'waiting')
+      journal.append('run.ended', { status: result.status, outcome: result.outcome, ...(result.error ? { error: result.error } : {}) });
     saveWorld();
     writeSummary(dir, journal);
     return { ...result, runId, runDir: dir };
@@ -328,7 +382,9 @@ function buildClients(runId: string, journal: Journal, o: BackendOptions, sim: S
   const audit = auditRecorder((call) => journal.append('aws.call', call as unknown as Record<string, unknown>, { sync: 'later' }));
   const plugins = [audit, permissionGuard(), ...(o.plugins ?? []), ...(sim ? [sim.plugin] : [])];
   return createClients({
-    ...(sim ? { region: sim.region, credentials: sim.credentials } : { ...(o.region ? { region: o.region } : {}), ...(o.profile ? { profile: o.profile } : {}) }),
+    ...(sim
+      ? { region: sim.region, credentials: sim.credentials }
+      : { ...(o.region ? { region: o.region } : {}), ...(o.profile ? { profile: o.profile } : {}) }),
     ...(o.roleArn
       ? {
           assumeRole: {
@@ -353,7 +409,7 @@ function buildClients(runId: string, journal: Journal, o: BackendOptions, sim: S
 export function writeSummary(dir: string, journal: { events(): ReadonlyArray<{ type: string; [k: string]: unknown }> }): void {
   const s = summarize(journal.events() as never);
   const tmp = join(dir, `run.json.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n');
+  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
   renameSync(tmp, join(dir, 'run.json'));
 }
 

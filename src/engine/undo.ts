@@ -28,12 +28,19 @@ export function undoEntries(events: ReturnType<typeof Journal.read>, steps: stri
   const known = new Set(st.applied.map((a) => a.step));
   const unknown = steps.filter((s) => !known.has(s));
   if (unknown.length) {
-    throw new InputError(`no applied step ${unknown.map((s) => `'${s}'`).join(', ')} in this run (applied: ${[...known].join(', ') || 'none'})`, { field: 'STEP' });
+    throw new InputError(
+      `no applied step ${unknown.map((s) => `'${s}'`).join(', ')} in this run (applied: ${[...known].join(', ') || 'none'})`,
+      { field: 'STEP' },
+    );
   }
   const applied = events.filter((e) => e.type === 'step.applied');
   return applied
     .filter((e) => e.undo && (wanted.size === 0 || wanted.has(e.step as string)))
-    .map((e) => ({ step: e.item === undefined ? String(e.step) : `${e.step}[${e.item}]`, action: (e.undo as { action: string }).action, input: (e.undo as { input: unknown }).input }))
+    .map((e) => ({
+      step: e.item === undefined ? String(e.step) : `${e.step}[${e.item}]`,
+      action: (e.undo as { action: string }).action,
+      input: (e.undo as { input: unknown }).input,
+    }))
     .reverse();
 }
 
@@ -78,10 +85,16 @@ export interface PreparedUndo {
 export function prepareUndo(sourceRunId: string, steps: string[], approval: 'auto' | 'required', home: HomeOptions): PreparedUndo {
   const dir = existingRunDir(sourceRunId, home);
   const events = Journal.read(join(dir, 'journal.jsonl'));
-  const started = events.find((e) => e.type === 'run.started') as { backend?: string; incident?: string; region?: string; profile?: string } | undefined;
+  const started = events.find((e) => e.type === 'run.started') as
+    | { backend?: string; incident?: string; region?: string; profile?: string }
+    | undefined;
   if (!started) throw new InputError(`run ${sourceRunId} has no run.started event`, { field: 'RUN' });
   const entries = undoEntries(events, steps);
-  if (entries.length === 0) throw new InputError(`run ${sourceRunId} has no completed step with an undo`, { field: 'RUN', hint: `firebreak audit show ${sourceRunId}` });
+  if (entries.length === 0)
+    throw new InputError(`run ${sourceRunId} has no completed step with an undo`, {
+      field: 'RUN',
+      hint: `firebreak audit show ${sourceRunId}`,
+    });
   let n = 1;
   while (existsSync(runDirOf(`${sourceRunId}-undo-${n}`, home))) n++;
   const undoRunId = `${sourceRunId}-undo-${n}`;
@@ -104,17 +117,25 @@ export function prepareUndo(sourceRunId: string, steps: string[], approval: 'aut
 /** A simulated run's world continues in its undo runs: take the newest one. */
 function latestWorld(sourceRunId: string, dir: string, home: HomeOptions): string {
   const root = join(dir, '..');
-  const undos = readdirSync(root).filter((d) => d.startsWith(`${sourceRunId}-undo-`) && existsSync(join(root, d, 'world.json'))).sort((a, b) => Number(a.split('-undo-')[1]) - Number(b.split('-undo-')[1]));
+  const undos = readdirSync(root)
+    .filter((d) => d.startsWith(`${sourceRunId}-undo-`) && existsSync(join(root, d, 'world.json')))
+    .sort((a, b) => Number(a.split('-undo-')[1]) - Number(b.split('-undo-')[1]));
   const last = undos.at(-1);
   void home;
   return last ? join(root, last, 'world.json') : join(dir, 'world.json');
 }
 
 /** Append a pointer event to the source run's journal (it must not be running). */
-export async function noteOnSource(sourceRunId: string, type: 'undo.requested' | 'undo.finished', fields: Record<string, unknown>, home: HomeOptions): Promise<void> {
+export async function noteOnSource(
+  sourceRunId: string,
+  type: 'undo.requested' | 'undo.finished',
+  fields: Record<string, unknown>,
+  home: HomeOptions,
+): Promise<void> {
   const dir = existingRunDir(sourceRunId, home);
   const lock = await acquireLock(join(dir, 'run.lock'), { runId: sourceRunId, purpose: 'undo' });
-  if (!lock) throw new FirebreakError(`run ${sourceRunId} is active in another process; undo it once it has stopped`, { hint: 'firebreak runs' });
+  if (!lock)
+    throw new FirebreakError(`run ${sourceRunId} is active in another process; undo it once it has stopped`, { hint: 'firebreak runs' });
   try {
     const j = Journal.open(join(dir, 'journal.jsonl'));
     j.append(type, fields);

@@ -11,7 +11,7 @@ export function saveWorldSync(world: unknown, file: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, JSON.stringify(world, null, 1) + '\n');
+    writeSync(fd, `${JSON.stringify(world, null, 1)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -51,7 +51,12 @@ export function permissionsOfPlaybook(loaded: LoadedPlaybook, getAction: Lookup,
   return [...all].sort();
 }
 
-const sidOf = (service: string) => 'Firebreak' + service.split(/[^a-z0-9]+/i).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+const sidOf = (service: string) =>
+  'Firebreak' +
+  service
+    .split(/[^a-z0-9]+/i)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
 
 /**
  * One statement per service. iam:PassRole gets its own statement limited to passing roles to EC2
@@ -70,7 +75,13 @@ export function policyForPlaybook(loaded: LoadedPlaybook, getAction: Lookup, opt
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([service, actions]) => ({ Sid: sidOf(service), Effect: 'Allow', Action: actions, Resource: '*' }));
   if (perms.includes('iam:PassRole')) {
-    statements.push({ Sid: 'FirebreakPassRoleToEc2', Effect: 'Allow', Action: ['iam:PassRole'], Resource: '*', Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } } });
+    statements.push({
+      Sid: 'FirebreakPassRoleToEc2',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: '*',
+      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    });
   }
   return { Version: '2012-10-17', Statement: statements };
 }

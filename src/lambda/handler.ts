@@ -31,7 +31,13 @@ export interface LambdaContext {
 
 export interface HandlerResult {
   rejected?: string;
-  outcomes: Array<{ outcome: TriggerOutcome['kind']; runId: string | null; status?: string; waitingStep?: string | null; reasons?: string[] }>;
+  outcomes: Array<{
+    outcome: TriggerOutcome['kind'];
+    runId: string | null;
+    status?: string;
+    waitingStep?: string | null;
+    reasons?: string[];
+  }>;
 }
 
 /** Stop a run this long before Lambda's own timeout, so it journals run.interrupted and can be resumed. */
@@ -42,7 +48,10 @@ export async function handler(event: unknown, context: LambdaContext = {}): Prom
   const routesFile = process.env.FIREBREAK_ROUTES ?? resolve(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), 'routes.yaml');
   const ac = new AbortController();
   const remaining = context.getRemainingTimeInMillis?.();
-  const timer = remaining !== undefined ? setTimeout(() => ac.abort(new Error('the Lambda invocation is about to time out')), Math.max(0, remaining - SAFETY_MARGIN_MS)) : undefined;
+  const timer =
+    remaining !== undefined
+      ? setTimeout(() => ac.abort(new Error('the Lambda invocation is about to time out')), Math.max(0, remaining - SAFETY_MARGIN_MS))
+      : undefined;
   try {
     let alerts;
     try {

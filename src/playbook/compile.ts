@@ -49,7 +49,11 @@ export function compilePlaybook(pb: PlaybookT, isHalt: HaltPredicate) {
 
   const errorTransitions = (onError: OnErrorT | undefined, scopeErrorTarget: string) => {
     const list: unknown[] = [
-      { guard: ({ event }: { event: { error: unknown } }) => isHalt(event.error), target: `#${FINAL.halted}`, actions: assign({ halted: ({ event }: any) => event.error }) },
+      {
+        guard: ({ event }: { event: { error: unknown } }) => isHalt(event.error),
+        target: `#${FINAL.halted}`,
+        actions: assign({ halted: ({ event }: any) => event.error }),
+      },
     ];
     if (onError !== undefined) {
       const target = typeof onError === 'string' ? onError : onError.next;
@@ -64,7 +68,12 @@ export function compilePlaybook(pb: PlaybookT, isHalt: HaltPredicate) {
     return list;
   };
 
-  const compileSteps = (steps: Record<string, StepT>, endTarget: string, errorTarget: string, topLevel: boolean): Record<string, StateNodeConfig> => {
+  const compileSteps = (
+    steps: Record<string, StepT>,
+    endTarget: string,
+    errorTarget: string,
+    topLevel: boolean,
+  ): Record<string, StateNodeConfig> => {
     const states: Record<string, StateNodeConfig> = {};
     for (const [id, step] of Object.entries(steps)) {
       const nextTarget = (next: string | undefined) => (next ? `#${next}` : endTarget);
@@ -83,7 +92,10 @@ export function compilePlaybook(pb: PlaybookT, isHalt: HaltPredicate) {
             invoke: {
               src: 'runStep',
               input: { stepId: id },
-              onDone: targets.map((t) => ({ guard: ({ event }: { event: { output: RunStepOutput } }) => event.output.next === t, target: `#${t}` })),
+              onDone: targets.map((t) => ({
+                guard: ({ event }: { event: { output: RunStepOutput } }) => event.output.next === t,
+                target: `#${t}`,
+              })),
               onError: errorTransitions(undefined, errorTarget),
             },
           };

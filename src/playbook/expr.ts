@@ -58,7 +58,12 @@ export interface ExprWhere {
 
 /** An expression failed to compile or evaluate. */
 export class ExpressionError extends InputError {
-  constructor(message: string, readonly expression: string, readonly code: string | undefined, opts: { pos?: SourcePos; field?: string; cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly expression: string,
+    readonly code: string | undefined,
+    opts: { pos?: SourcePos; field?: string; cause?: unknown },
+  ) {
     super(message, opts);
   }
 }
@@ -100,7 +105,9 @@ export async function evaluate(expr: string, scope: ExprScope, where?: string | 
   const label = typeof where === 'string' ? { field: where } : where;
   const fail = (err: unknown): never => {
     const j = isJsonataError(err) ? err : undefined;
-    const detail = j ? `${j.message}${j.code ? ` (JSONata ${j.code}${j.position !== undefined ? ` at character ${j.position}` : ''})` : ''}` : (err as Error).message ?? String(err);
+    const detail = j
+      ? `${j.message}${j.code ? ` (JSONata ${j.code}${j.position !== undefined ? ` at character ${j.position}` : ''})` : ''}`
+      : ((err as Error).message ?? String(err));
     throw new ExpressionError(`failed to evaluate ${label?.field ?? `expression {% ${body.trim()} %}`}: ${detail}`, body, j?.code, {
       ...(label?.pos ? { pos: label.pos } : {}),
       ...(label?.field ? { field: label.field } : {}),
@@ -174,7 +181,10 @@ function isPlainObject(v: object): boolean {
  */
 export async function resolveValue(value: unknown, scope: ExprScope, where?: string | ExprWhere): Promise<unknown> {
   const label = typeof where === 'string' ? { field: where } : where;
-  const at = (suffix: string): ExprWhere => ({ field: `${label?.field ?? ''}${suffix}`.replace(/^\./, '') || 'value', ...(label?.pos ? { pos: label.pos } : {}) });
+  const at = (suffix: string): ExprWhere => ({
+    field: `${label?.field ?? ''}${suffix}`.replace(/^\./, '') || 'value',
+    ...(label?.pos ? { pos: label.pos } : {}),
+  });
   if (isExpression(value)) return evaluate(value, scope, label ?? { field: 'value' });
   if (Array.isArray(value)) {
     const out: unknown[] = [];

@@ -29,7 +29,11 @@ export function parseInputArgs(args: readonly string[], decls: InputDecls, opts:
   for (const arg of args) {
     const eq = arg.indexOf('=');
     if (eq <= 0) {
-      errors.push(new InputError(`failed to read input '${arg}': expected name=value`, { hint: names.length ? `inputs of this playbook: ${names.join(', ')}` : undefined }));
+      errors.push(
+        new InputError(`failed to read input '${arg}': expected name=value`, {
+          hint: names.length ? `inputs of this playbook: ${names.join(', ')}` : undefined,
+        }),
+      );
       continue;
     }
     const name = arg.slice(0, eq);
@@ -40,7 +44,7 @@ export function parseInputArgs(args: readonly string[], decls: InputDecls, opts:
       errors.push(unknownInput(name, names, opts.file));
       continue;
     }
-    if (Object.prototype.hasOwnProperty.call(out, name)) {
+    if (Object.hasOwn(out, name)) {
       errors.push(new InputError(`input '${name}' is given more than once`, { field }));
       continue;
     }
@@ -74,7 +78,12 @@ function convert(raw: string, type: InputDeclT['type']): { value: unknown } | { 
         }
         return { value: parsed };
       }
-      return { value: raw.split(',').map((s) => s.trim()).filter((s) => s !== '') };
+      return {
+        value: raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      };
     }
   }
 }
@@ -84,24 +93,34 @@ function convert(raw: string, type: InputDeclT['type']): { value: unknown } | { 
  * required inputs, wrong types and pattern mismatches are all reported (first thrown, rest in
  * `.more`). Returns a new object; `values` is not changed.
  */
-export function validateInputs(values: Readonly<Record<string, unknown>>, decls: InputDecls, origin?: string | InputOrigin): Record<string, unknown> {
+export function validateInputs(
+  values: Readonly<Record<string, unknown>>,
+  decls: InputDecls,
+  origin?: string | InputOrigin,
+): Record<string, unknown> {
   const from: InputOrigin | undefined = typeof origin === 'string' ? { file: origin } : origin;
   const errors: InputError[] = [];
   const out: Record<string, unknown> = {};
   const names = Object.keys(decls);
 
   for (const name of Object.keys(values)) {
-    if (!Object.prototype.hasOwnProperty.call(decls, name)) errors.push(unknownInput(name, names, from?.file));
+    if (!Object.hasOwn(decls, name)) errors.push(unknownInput(name, names, from?.file));
   }
   for (const [name, decl] of Object.entries(decls)) {
     const field = `inputs.${name}`;
-    const declPos = (key?: string) => from?.posOf?.(key ? ['inputs', name, key] : ['inputs', name]) ?? (from ? { file: from.file, line: 1, col: 1 } : undefined);
+    const declPos = (key?: string) =>
+      from?.posOf?.(key ? ['inputs', name, key] : ['inputs', name]) ?? (from ? { file: from.file, line: 1, col: 1 } : undefined);
     const regex = compilePattern(decl.pattern);
     if ('error' in regex) {
-      errors.push(new InputError(`input '${name}' declares an invalid pattern: ${regex.error}`, { field: `${field}.pattern`, pos: declPos('pattern') }));
+      errors.push(
+        new InputError(`input '${name}' declares an invalid pattern: ${regex.error}`, {
+          field: `${field}.pattern`,
+          pos: declPos('pattern'),
+        }),
+      );
       continue;
     }
-    const given = Object.prototype.hasOwnProperty.call(values, name) && values[name] !== undefined;
+    const given = Object.hasOwn(values, name) && values[name] !== undefined;
     if (given) {
       const problem = checkValue(values[name], decl, regex.value);
       if (problem) errors.push(new InputError(`invalid input '${name}': ${problem}`, { field }));
@@ -111,15 +130,20 @@ export function validateInputs(values: Readonly<Record<string, unknown>>, decls:
     if (decl.default !== undefined) {
       const problem = checkValue(decl.default, decl, regex.value);
       // A bad default is the playbook's mistake, so it points at the declaration.
-      if (problem) errors.push(new InputError(`invalid default for input '${name}': ${problem}`, { field: `${field}.default`, pos: declPos('default') }));
+      if (problem)
+        errors.push(
+          new InputError(`invalid default for input '${name}': ${problem}`, { field: `${field}.default`, pos: declPos('default') }),
+        );
       else out[name] = copy(decl.default);
       continue;
     }
     if (decl.required) {
-      errors.push(new InputError(`missing required input '${name}'${decl.description ? ` (${decl.description})` : ''}`, {
-        field,
-        hint: `give it as ${name}=${exampleOf(decl)}`,
-      }));
+      errors.push(
+        new InputError(`missing required input '${name}'${decl.description ? ` (${decl.description})` : ''}`, {
+          field,
+          hint: `give it as ${name}=${exampleOf(decl)}`,
+        }),
+      );
     }
   }
   if (errors.length) throw combine(errors);

@@ -29,7 +29,13 @@ export function toJsonSchema(schema: z.ZodType, meta: JsonSchemaMeta): Record<st
     // name is added there (once: the registry refuses a second schema under the same id).
     if (!z.globalRegistry.has(sub)) z.globalRegistry.add(sub, { id: name });
   }
-  const generated = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', cycles: 'ref', reused: 'inline', unrepresentable: 'throw' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(schema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    cycles: 'ref',
+    reused: 'inline',
+    unrepresentable: 'throw',
+  }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
   return {
     $schema,
@@ -44,7 +50,8 @@ export function playbookJsonSchema(): Record<string, unknown> {
   return toJsonSchema(Playbook, {
     id: PLAYBOOK_SCHEMA_ID,
     title: 'Firebreak playbook',
-    description: 'An incident-response playbook: steps that plan, approve, apply and verify changes to AWS. Expressions are JSONata inside {% … %}.',
+    description:
+      'An incident-response playbook: steps that plan, approve, apply and verify changes to AWS. Expressions are JSONata inside {% … %}.',
     names: { step: Step },
   });
 }

@@ -78,7 +78,8 @@ export function findPlaybook(nameOrPath: string, dirs: readonly string[]): strin
     }
   }
   const available = listPlaybooks(dirs);
-  const list = available.length > 0 ? `; available: ${available.join(', ')}` : `; no playbooks found in ${dirs.join(', ') || '(no folders given)'}`;
+  const list =
+    available.length > 0 ? `; available: ${available.join(', ')}` : `; no playbooks found in ${dirs.join(', ') || '(no folders given)'}`;
   throw new InputError(`unknown playbook '${nameOrPath}'${suggestion(nameOrPath, available)}${list}`);
 }
 

@@ -12,7 +12,16 @@ import type { Node as YamlNode } from 'yaml';
 import { isScalar } from 'yaml';
 import type * as z from 'zod';
 import { InputError, type SourcePos } from '../core/errors.js';
-import { dottedPath, issuesToErrors, objectKeys, sortByPos, suggestion, unwrap, type SourcePath, type YamlSource } from '../core/yaml-source.js';
+import {
+  dottedPath,
+  issuesToErrors,
+  objectKeys,
+  sortByPos,
+  suggestion,
+  unwrap,
+  type SourcePath,
+  type YamlSource,
+} from '../core/yaml-source.js';
 import { parseDuration } from '../core/clock.js';
 import { compileExpression, expressionBody, expressionOffset, isExpression, isJsonataError, looksLikeBrokenExpression } from './expr.js';
 import { checkValue, compilePattern } from './inputs.js';
@@ -49,7 +58,9 @@ export function checkPlaybook(loaded: CheckablePlaybook, opts: CheckOptions): In
   const keyPosOf = (path: SourcePath): SourcePos | undefined => loaded.source?.keyPosOf(path) ?? posOf(path);
   const report: Report = (path, message, opt = {}) => {
     const pos = opt.pos ?? (opt.atKey ? keyPosOf(path) : posOf(path));
-    errors.push(new InputError(message, { ...(pos ? { pos } : {}), field: opt.field ?? dottedPath(path), ...(opt.hint ? { hint: opt.hint } : {}) }));
+    errors.push(
+      new InputError(message, { ...(pos ? { pos } : {}), field: opt.field ?? dottedPath(path), ...(opt.hint ? { hint: opt.hint } : {}) }),
+    );
   };
 
   const scopes = collectScopes(playbook.start, playbook.steps as Record<string, StepT>, [], false);
@@ -61,7 +72,11 @@ export function checkPlaybook(loaded: CheckablePlaybook, opts: CheckOptions): In
       const seen = firstSeen.get(id);
       if (seen) {
         const where = keyPosOf(seen);
-        report(path, `duplicate step id '${id}': also defined at ${where ? `${where.file}:${where.line}:${where.col}` : dottedPath(seen)}; step ids must be unique in the whole playbook because outputs are read as $steps.${id}`, { atKey: true });
+        report(
+          path,
+          `duplicate step id '${id}': also defined at ${where ? `${where.file}:${where.line}:${where.col}` : dottedPath(seen)}; step ids must be unique in the whole playbook because outputs are read as $steps.${id}`,
+          { atKey: true },
+        );
       } else {
         firstSeen.set(id, path);
       }
@@ -134,9 +149,12 @@ function checkGraph(scope: Scope, allIds: ReadonlySet<string>, report: Report): 
   const local = new Set(ids);
   const badRef = (path: SourcePath, target: string) => {
     if (allIds.has(target)) {
-      report(path, scope.inBranch
-        ? `step '${target}' is outside this parallel branch: a branch can only go to its own steps`
-        : `step '${target}' is inside a parallel branch: only that branch's own steps can go to it`);
+      report(
+        path,
+        scope.inBranch
+          ? `step '${target}' is outside this parallel branch: a branch can only go to its own steps`
+          : `step '${target}' is inside a parallel branch: only that branch's own steps can go to it`,
+      );
     } else {
       report(path, `no step named '${target}'${suggestion(target, ids)}`);
     }
@@ -166,7 +184,8 @@ function checkGraph(scope: Scope, allIds: ReadonlySet<string>, report: Report): 
   const queue = [scope.start];
   while (queue.length) for (const t of graph.get(queue.shift()!) ?? []) if (!reached.has(t)) reached.add(t), queue.push(t);
   for (const id of ids) {
-    if (!reached.has(id)) report([...scope.path, 'steps', id], `unreachable step '${id}': no path from start '${scope.start}' leads to it`, { atKey: true });
+    if (!reached.has(id))
+      report([...scope.path, 'steps', id], `unreachable step '${id}': no path from start '${scope.start}' leads to it`, { atKey: true });
   }
 
   // Walk backwards from every step that can end the scope.
@@ -191,14 +210,25 @@ function checkGraph(scope: Scope, allIds: ReadonlySet<string>, report: Report): 
     }
     for (const g of group) done.add(g);
     const members = ids.filter((s) => group.has(s));
-    report([...scope.path, 'steps', id], `no way to end: from step '${id}' every path loops through ${members.map((m) => `'${m}'`).join(', ')} and never reaches an end step or a step without next`, {
-      atKey: true,
-      hint: 'give one of these steps a next (or a choice a default) that leads to an end step',
-    });
+    report(
+      [...scope.path, 'steps', id],
+      `no way to end: from step '${id}' every path loops through ${members.map((m) => `'${m}'`).join(', ')} and never reaches an end step or a step without next`,
+      {
+        atKey: true,
+        hint: 'give one of these steps a next (or a choice a default) that leads to an end step',
+      },
+    );
   }
 }
 
-function checkStep(step: StepT, path: (string | number)[], opts: CheckOptions, ctx: ExprCheckContext, report: Report, loaded: CheckablePlaybook): void {
+function checkStep(
+  step: StepT,
+  path: (string | number)[],
+  opts: CheckOptions,
+  ctx: ExprCheckContext,
+  report: Report,
+  loaded: CheckablePlaybook,
+): void {
   switch (step.type) {
     case 'action':
     case 'map': {
@@ -254,14 +284,17 @@ function checkWithAgainstAction(
   const shape = (unwrapped as unknown as { _zod: { def: { shape: Record<string, z.core.$ZodType> } } })._zod.def.shape;
 
   for (const key of Object.keys(withValue)) {
-    if (!Object.prototype.hasOwnProperty.call(shape, key)) {
-      report([...path, key], `unknown field '${key}' for action ${action}${suggestion(key, known)}`, { atKey: true, hint: `fields of ${action}: ${known.join(', ')}` });
+    if (!Object.hasOwn(shape, key)) {
+      report([...path, key], `unknown field '${key}' for action ${action}${suggestion(key, known)}`, {
+        atKey: true,
+        hint: `fields of ${action}: ${known.join(', ')}`,
+      });
     }
   }
   for (const key of known) {
     const field = shape[key]!;
     const optional = (field as unknown as { _zod: { optin?: string } })._zod.optin !== undefined;
-    if (!optional && !Object.prototype.hasOwnProperty.call(withValue, key)) {
+    if (!optional && !Object.hasOwn(withValue, key)) {
       report(path, `missing field '${key}' required by action ${action}`);
     }
   }
@@ -273,7 +306,10 @@ function checkWithAgainstAction(
     if (result.success) continue;
     const source = loaded.source ?? { value: loaded.playbook, posOf: loaded.posOf, keyPosOf: loaded.posOf };
     for (const e of issuesToErrors(result.error.issues, field, source, [...path, key])) {
-      report([...path, key], `${e.message} (input of action ${action})`, { ...(e.pos ? { pos: e.pos } : {}), ...(e.field ? { field: e.field } : {}) });
+      report([...path, key], `${e.message} (input of action ${action})`, {
+        ...(e.pos ? { pos: e.pos } : {}),
+        ...(e.field ? { field: e.field } : {}),
+      });
     }
   }
 }
@@ -329,7 +365,10 @@ function checkExpression(text: string, path: (string | number)[], ctx: ExprCheck
     const known = ref.root === 'steps' ? ctx.stepIds : ctx.inputNames;
     if (known.has(ref.name)) continue;
     const pos = charPos(ctx.loaded, path, text, expressionOffset(text) + ref.start);
-    const hyphenHint = ref.root === 'steps' && ref.followedByMinus ? `; a step id with '-' is written $steps.\`${[...known].find((k) => k.startsWith(ref.name + '-')) ?? ref.name + '-…'}\`` : '';
+    const hyphenHint =
+      ref.root === 'steps' && ref.followedByMinus
+        ? `; a step id with '-' is written $steps.\`${[...known].find((k) => k.startsWith(`${ref.name}-`)) ?? `${ref.name}-…`}\``
+        : '';
     const what = ref.root === 'steps' ? 'step' : 'input';
     ctx.report(path, `$${ref.root}.${ref.name} names no ${what}${suggestion(ref.name, known)}${hyphenHint}`, pos ? { pos } : {});
   }
@@ -360,7 +399,12 @@ function references(ast: JsonataNode, body: string): Reference[] {
     const n = node as JsonataNode;
     if (n.type === 'path' && Array.isArray(n.steps) && n.steps.length >= 2) {
       const [first, second] = n.steps as [JsonataNode, JsonataNode];
-      if (first.type === 'variable' && (first.value === 'steps' || first.value === 'inputs') && second.type === 'name' && typeof second.value === 'string') {
+      if (
+        first.type === 'variable' &&
+        (first.value === 'steps' || first.value === 'inputs') &&
+        second.type === 'name' &&
+        typeof second.value === 'string'
+      ) {
         const end = typeof second.position === 'number' ? second.position : 0;
         const quoted = body[end - 1] === '`';
         const start = Math.max(0, end - second.value.length - (quoted ? 2 : 0));

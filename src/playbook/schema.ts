@@ -9,7 +9,9 @@
  */
 import * as z from 'zod';
 
-export const StepId = z.string().regex(/^[a-z][a-zA-Z0-9_-]*$/, 'a step id starts with a lower-case letter and uses letters, digits, - and _');
+export const StepId = z
+  .string()
+  .regex(/^[a-z][a-zA-Z0-9_-]*$/, 'a step id starts with a lower-case letter and uses letters, digits, - and _');
 
 const Duration = z.union([z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, 'a duration such as 30s, 15m or 2h'), z.number().nonnegative()]);
 

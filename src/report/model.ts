@@ -75,47 +75,117 @@ const who = (op: { osUser?: string; host?: string } | undefined) => (op ? `${op.
 function describe(e: Event): { what: string; tone: ReportModel['timeline'][number]['tone'] } | undefined {
   const err = e.error ? `${e.error.code}: ${e.error.message}` : '';
   switch (e.type) {
-    case 'run.started': return { what: `run started by ${who(e.operator) ?? 'unknown'} (${e.mode ?? '?'} mode, ${e.backend === 'sim' ? 'simulated cloud' : `AWS ${e.region ?? ''}`.trim()}${e.dryRun ? ', dry run' : ''})`, tone: 'info' };
-    case 'run.identity': return e.error ? { what: `could not tell who is acting: ${err}`, tone: 'warn' } : { what: `acting as ${e.arn} (account ${e.account})`, tone: 'info' };
-    case 'run.resumed': return { what: `run resumed by ${who(e.by) ?? 'unknown'}`, tone: 'info' };
-    case 'run.waiting': return { what: `run waits for ${e.kind === 'manual' ? 'a person to confirm the manual task' : 'approval'}`, tone: 'warn' };
-    case 'run.interrupted': return { what: `run interrupted${err ? `: ${err}` : ''}`, tone: 'warn' };
-    case 'run.ended': return { what: `run ended: ${e.status}${e.outcome && e.outcome !== 'success' ? ` (${e.outcome})` : ''}${err ? ` — ${err}` : ''}`, tone: e.status === 'succeeded' || e.status === 'planned' ? 'good' : 'bad' };
-    case 'step.started': return { what: `started${e.action ? ` (${e.action})` : ''}`, tone: 'info' };
+    case 'run.started':
+      return {
+        what: `run started by ${who(e.operator) ?? 'unknown'} (${e.mode ?? '?'} mode, ${e.backend === 'sim' ? 'simulated cloud' : `AWS ${e.region ?? ''}`.trim()}${e.dryRun ? ', dry run' : ''})`,
+        tone: 'info',
+      };
+    case 'run.identity':
+      return e.error
+        ? { what: `could not tell who is acting: ${err}`, tone: 'warn' }
+        : { what: `acting as ${e.arn} (account ${e.account})`, tone: 'info' };
+    case 'run.resumed':
+      return { what: `run resumed by ${who(e.by) ?? 'unknown'}`, tone: 'info' };
+    case 'run.waiting':
+      return { what: `run waits for ${e.kind === 'manual' ? 'a person to confirm the manual task' : 'approval'}`, tone: 'warn' };
+    case 'run.interrupted':
+      return { what: `run interrupted${err ? `: ${err}` : ''}`, tone: 'warn' };
+    case 'run.ended':
+      return {
+        what: `run ended: ${e.status}${e.outcome && e.outcome !== 'success' ? ` (${e.outcome})` : ''}${err ? ` — ${err}` : ''}`,
+        tone: e.status === 'succeeded' || e.status === 'planned' ? 'good' : 'bad',
+      };
+    case 'step.started':
+      return { what: `started${e.action ? ` (${e.action})` : ''}`, tone: 'info' };
     case 'step.planned': {
-      if (e.pipelined) return { what: `planned target by target (${e.items} targets): each plan is journaled before its first write`, tone: 'info' };
+      if (e.pipelined)
+        return { what: `planned target by target (${e.items} targets): each plan is journaled before its first write`, tone: 'info' };
       const n = e.plan?.changes?.length ?? 0;
-      return { what: n === 0 ? (e.plan?.alreadyDone ? 'planned: already done, nothing to change' : 'planned: no change to AWS') : `planned ${n} change${n === 1 ? '' : 's'}${e.items !== undefined ? ` on ${e.items} targets` : ''}`, tone: 'info' };
+      return {
+        what:
+          n === 0
+            ? e.plan?.alreadyDone
+              ? 'planned: already done, nothing to change'
+              : 'planned: no change to AWS'
+            : `planned ${n} change${n === 1 ? '' : 's'}${e.items !== undefined ? ` on ${e.items} targets` : ''}`,
+        tone: 'info',
+      };
     }
-    case 'approval.requested': return { what: `asks for approval (policy: ${e.policy})${e.pipelined ? ` before planning ${e.items} targets one by one` : ''}`, tone: 'info' };
+    case 'approval.requested':
+      return {
+        what: `asks for approval (policy: ${e.policy})${e.pipelined ? ` before planning ${e.items} targets one by one` : ''}`,
+        tone: 'info',
+      };
     case 'approval.answered': {
       const verb = e.decision === 'approve' ? 'approved' : e.decision === 'skip' ? 'skipped' : 'aborted';
-      return { what: `${verb} by ${e.by}${e.via ? ` via ${e.via}` : ''}${e.note ? ` — “${e.note}”` : ''}`, tone: e.decision === 'approve' ? 'good' : 'warn' };
+      return {
+        what: `${verb} by ${e.by}${e.via ? ` via ${e.via}` : ''}${e.note ? ` — “${e.note}”` : ''}`,
+        tone: e.decision === 'approve' ? 'good' : 'warn',
+      };
     }
-    case 'step.applying': return { what: 'applying', tone: 'info' };
-    case 'step.applied': return { what: `applied${e.item !== undefined ? ` (item ${e.item})` : ''}${e.undo ? `; undo recorded: ${e.undo.action}` : ''}`, tone: 'good' };
-    case 'step.verified': return { what: e.ok ? `verified (${(e.checks ?? []).length} checks passed)` : `verification failed: ${(e.checks ?? []).filter((c: Check) => !c.ok).map((c: Check) => c.name).join('; ')}`, tone: e.ok ? 'good' : 'bad' };
-    case 'step.completed': return { what: `completed: ${e.status}`, tone: e.status === 'applied' || e.status === 'already-done' || e.status === 'manual' ? 'good' : e.status === 'skipped' || e.status === 'denied' ? 'warn' : 'info' };
-    case 'step.failed': return { what: `failed: ${err}${e.handled ? ' (onError path taken)' : ''}`, tone: 'bad' };
-    case 'step.retrying': return { what: `retry ${e.attempt} of ${e.of} after ${e.error?.code}`, tone: 'warn' };
-    case 'step.manual': return { what: `became a manual task: ${e.task?.title ?? e.reason}`, tone: 'warn' };
-    case 'manual.requested': return { what: `manual task: ${e.title}`, tone: 'warn' };
+    case 'step.applying':
+      return { what: 'applying', tone: 'info' };
+    case 'step.applied':
+      return {
+        what: `applied${e.item !== undefined ? ` (item ${e.item})` : ''}${e.undo ? `; undo recorded: ${e.undo.action}` : ''}`,
+        tone: 'good',
+      };
+    case 'step.verified':
+      return {
+        what: e.ok
+          ? `verified (${(e.checks ?? []).length} checks passed)`
+          : `verification failed: ${(e.checks ?? [])
+              .filter((c: Check) => !c.ok)
+              .map((c: Check) => c.name)
+              .join('; ')}`,
+        tone: e.ok ? 'good' : 'bad',
+      };
+    case 'step.completed':
+      return {
+        what: `completed: ${e.status}`,
+        tone:
+          e.status === 'applied' || e.status === 'already-done' || e.status === 'manual'
+            ? 'good'
+            : e.status === 'skipped' || e.status === 'denied'
+              ? 'warn'
+              : 'info',
+      };
+    case 'step.failed':
+      return { what: `failed: ${err}${e.handled ? ' (onError path taken)' : ''}`, tone: 'bad' };
+    case 'step.retrying':
+      return { what: `retry ${e.attempt} of ${e.of} after ${e.error?.code}`, tone: 'warn' };
+    case 'step.manual':
+      return { what: `became a manual task: ${e.task?.title ?? e.reason}`, tone: 'warn' };
+    case 'manual.requested':
+      return { what: `manual task: ${e.title}`, tone: 'warn' };
     case 'item.planned': {
       const n = e.plan?.changes?.length ?? 0;
       return { what: `item ${e.index} planned: ${n === 0 ? 'nothing to change' : `${n} change${n === 1 ? '' : 's'}`}`, tone: 'info' };
     }
-    case 'item.completed': return { what: `item ${e.index} done`, tone: 'good' };
-    case 'item.failed': return { what: `item ${e.index} failed: ${err}`, tone: 'bad' };
-    case 'choice.taken': return { what: `chose ${e.next}`, tone: 'info' };
-    case 'wait.started': return { what: `waits until ${e.until}`, tone: 'info' };
-    case 'note': return { what: String(e.message), tone: 'info' };
-    case 'journal.repaired': return { what: `journal repaired: ${e.reason}${e.note ? ` (${e.note})` : ''}`, tone: 'warn' };
-    case 'undo.requested': return { what: `undo requested as run ${e.undoRun} for ${(e.steps ?? []).join(', ')}`, tone: 'info' };
-    case 'undo.finished': return { what: `undo run ${e.undoRun} ${e.status}`, tone: e.status === 'succeeded' ? 'good' : 'bad' };
+    case 'item.completed':
+      return { what: `item ${e.index} done`, tone: 'good' };
+    case 'item.failed':
+      return { what: `item ${e.index} failed: ${err}`, tone: 'bad' };
+    case 'choice.taken':
+      return { what: `chose ${e.next}`, tone: 'info' };
+    case 'wait.started':
+      return { what: `waits until ${e.until}`, tone: 'info' };
+    case 'note':
+      return { what: String(e.message), tone: 'info' };
+    case 'journal.repaired':
+      return { what: `journal repaired: ${e.reason}${e.note ? ` (${e.note})` : ''}`, tone: 'warn' };
+    case 'undo.requested':
+      return { what: `undo requested as run ${e.undoRun} for ${(e.steps ?? []).join(', ')}`, tone: 'info' };
+    case 'undo.finished':
+      return { what: `undo run ${e.undoRun} ${e.status}`, tone: e.status === 'succeeded' ? 'good' : 'bad' };
     case 'aws.call':
       if (READ_ONLY.test(String(e.operation)) && !e.error) return undefined;
-      return { what: `AWS ${e.service}:${e.operation} → ${e.error ? `${e.error.code}` : e.status ?? 'ok'}${e.requestId ? ` (request ${e.requestId})` : ''}`, tone: e.error ? 'bad' : 'info' };
-    default: return { what: e.type, tone: 'info' };
+      return {
+        what: `AWS ${e.service}:${e.operation} → ${e.error ? `${e.error.code}` : (e.status ?? 'ok')}${e.requestId ? ` (request ${e.requestId})` : ''}`,
+        tone: e.error ? 'bad' : 'info',
+      };
+    default:
+      return { what: e.type, tone: 'info' };
   }
 }
 
@@ -136,7 +206,12 @@ function undoStates(events: Event[], readRun: RunReader): ReportModel['undo'] {
       const undoEvents = readRun(undoRun);
       // The undo run names its steps undo-<n>-<step>, in the order of the request.
       const done = undoEvents?.filter((u) => u.type === 'step.completed' && String(u.step).startsWith(`undo-${index + 1}-`)).at(-1);
-      if (done) return { ...base, undoRun, state: done.status === 'applied' || done.status === 'already-done' ? `undone (${done.status})` : `undo ${done.status}` };
+      if (done)
+        return {
+          ...base,
+          undoRun,
+          state: done.status === 'applied' || done.status === 'already-done' ? `undone (${done.status})` : `undo ${done.status}`,
+        };
       const failed = undoEvents?.filter((u) => u.type === 'step.failed' && String(u.step).startsWith(`undo-${index + 1}-`)).at(-1);
       if (failed) return { ...base, undoRun, state: `undo failed: ${failed.error?.code}` };
       const status = finished.get(undoRun);
@@ -147,9 +222,19 @@ function undoStates(events: Event[], readRun: RunReader): ReportModel['undo'] {
 export function buildReport(runId: string, events: Event[], chain: VerifyResult, readRun: RunReader = () => undefined): ReportModel {
   const started = events.find((e) => e.type === 'run.started');
   const identity = events.filter((e) => e.type === 'run.identity').at(-1);
-  const last = [...events].reverse().find((e) => ['run.ended', 'run.waiting', 'run.interrupted', 'run.resumed', 'run.started'].includes(e.type));
+  const last = [...events]
+    .reverse()
+    .find((e) => ['run.ended', 'run.waiting', 'run.interrupted', 'run.resumed', 'run.started'].includes(e.type));
   const ended = events.filter((e) => e.type === 'run.ended').at(-1);
-  const status = !last ? 'unknown' : last.type === 'run.ended' ? String(last.status) : last.type === 'run.waiting' ? 'waiting' : last.type === 'run.interrupted' ? 'interrupted' : 'running';
+  const status = !last
+    ? 'unknown'
+    : last.type === 'run.ended'
+      ? String(last.status)
+      : last.type === 'run.waiting'
+        ? 'waiting'
+        : last.type === 'run.interrupted'
+          ? 'interrupted'
+          : 'running';
   const waiting = last?.type === 'run.waiting' ? String(last.step) : undefined;
 
   const changes = new Map<string, ReportModel['changes'][number]>();
@@ -169,7 +254,8 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
     const step = e.step as string | undefined;
     switch (e.type) {
       case 'step.planned':
-        if (e.action && step) Object.assign(stepOf(step, e.action), { planned: e.ts, changes: e.plan?.changes ?? [], notes: e.plan?.notes ?? [] });
+        if (e.action && step)
+          Object.assign(stepOf(step, e.action), { planned: e.ts, changes: e.plan?.changes ?? [], notes: e.plan?.notes ?? [] });
         break;
       case 'item.planned':
         // A map step the policy approved unseen: each target's plan comes with it (runner.ts).
@@ -186,22 +272,50 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
         break;
       case 'step.failed':
         if (step && changes.has(step)) changes.get(step)!.status = 'failed';
-        failures.push({ ts: e.ts, ...(step ? { step } : {}), kind: e.handled ? 'step failed (onError path taken)' : 'step failed', code: e.error?.code ?? '?', message: e.error?.message ?? '', ...(e.error?.hint ? { detail: `fix: ${e.error.hint}` } : {}) });
+        failures.push({
+          ts: e.ts,
+          ...(step ? { step } : {}),
+          kind: e.handled ? 'step failed (onError path taken)' : 'step failed',
+          code: e.error?.code ?? '?',
+          message: e.error?.message ?? '',
+          ...(e.error?.hint ? { detail: `fix: ${e.error.hint}` } : {}),
+        });
         break;
       case 'item.failed':
-        failures.push({ ts: e.ts, ...(step ? { step } : {}), kind: `item ${e.index} failed`, code: e.error?.code ?? '?', message: e.error?.message ?? '' });
+        failures.push({
+          ts: e.ts,
+          ...(step ? { step } : {}),
+          kind: `item ${e.index} failed`,
+          code: e.error?.code ?? '?',
+          message: e.error?.message ?? '',
+        });
         break;
       case 'step.retrying':
-        failures.push({ ts: e.ts, ...(step ? { step } : {}), kind: `retried (${e.attempt}/${e.of})`, code: e.error?.code ?? '?', message: e.error?.message ?? '' });
+        failures.push({
+          ts: e.ts,
+          ...(step ? { step } : {}),
+          kind: `retried (${e.attempt}/${e.of})`,
+          code: e.error?.code ?? '?',
+          message: e.error?.message ?? '',
+        });
         break;
       case 'run.ended':
-        if (e.error && e.status !== 'succeeded') failures.push({ ts: e.ts, kind: `run ${e.status}`, code: e.error.code, message: e.error.message });
+        if (e.error && e.status !== 'succeeded')
+          failures.push({ ts: e.ts, kind: `run ${e.status}`, code: e.error.code, message: e.error.message });
         break;
       case 'approval.requested':
         if (step) policies.set(step, String(e.policy));
         break;
       case 'approval.answered':
-        approvals.push({ ts: e.ts, step: String(step), decision: String(e.decision), by: String(e.by), ...(e.via ? { via: String(e.via) } : {}), ...(e.note ? { note: String(e.note) } : {}), ...(policies.has(String(step)) ? { policy: policies.get(String(step)) } : {}) });
+        approvals.push({
+          ts: e.ts,
+          step: String(step),
+          decision: String(e.decision),
+          by: String(e.by),
+          ...(e.via ? { via: String(e.via) } : {}),
+          ...(e.note ? { note: String(e.note) } : {}),
+          ...(policies.has(String(step)) ? { policy: policies.get(String(step)) } : {}),
+        });
         break;
       case 'aws.call': {
         calls++;
@@ -241,7 +355,15 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
     },
     chain,
     who: {
-      ...(identity && !identity.error ? { sts: { arn: String(identity.arn), ...(identity.account ? { account: String(identity.account) } : {}), ...(identity.userId ? { userId: String(identity.userId) } : {}) } } : {}),
+      ...(identity && !identity.error
+        ? {
+            sts: {
+              arn: String(identity.arn),
+              ...(identity.account ? { account: String(identity.account) } : {}),
+              ...(identity.userId ? { userId: String(identity.userId) } : {}),
+            },
+          }
+        : {}),
       ...(identity?.error ? { stsError: identity.error } : {}),
       ...(started?.operator ? { os: who(started.operator) } : {}),
       resumedBy: events.filter((e) => e.type === 'run.resumed').map((e) => ({ ts: e.ts, os: who(e.by) ?? 'unknown' })),
@@ -255,6 +377,10 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
     approvals,
     failures,
     undo: undoStates(events, readRun),
-    aws: { calls, failed: failedCalls, operations: [...ops.values()].sort((a, b) => b.count - a.count || a.operation.localeCompare(b.operation)) },
+    aws: {
+      calls,
+      failed: failedCalls,
+      operations: [...ops.values()].sort((a, b) => b.count - a.count || a.operation.localeCompare(b.operation)),
+    },
   };
 }

@@ -31,7 +31,7 @@ export const helpers = {
     if (!ts) return '';
     const [d, t] = ts.split('T') as [string, string | undefined];
     const clock = (t ?? '').replace(/Z$/, '');
-    return startedAt && startedAt.startsWith(d) ? clock : `${d} ${clock}`;
+    return startedAt?.startsWith(d) ? clock : `${d} ${clock}`;
   },
   dateTime(ts: string | undefined): string {
     return ts ? ts.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
@@ -50,11 +50,16 @@ export const helpers = {
   },
   how(via: string | undefined): string {
     switch (via) {
-      case 'prompt': return 'at the interactive prompt';
-      case 'policy': return "by the playbook's auto policy";
-      case 'approve-command': return 'with firebreak approve';
-      case 'script': return 'by scripted decisions';
-      default: return via ?? '';
+      case 'prompt':
+        return 'at the interactive prompt';
+      case 'policy':
+        return "by the playbook's auto policy";
+      case 'approve-command':
+        return 'with firebreak approve';
+      case 'script':
+        return 'by scripted decisions';
+      default:
+        return via ?? '';
     }
   },
 };

@@ -6,7 +6,16 @@
  * client's ServiceException with `name` = the AWS error code, plus the `Code`/`Type`/`Error`
  * fields the query protocols add.
  */
-import { AutoScaling as autoscalingSdk, DLM as dlmSdk, EC2 as ec2Sdk, ELBv2 as elbv2Sdk, IAM as iamSdk, SNS as snsSdk, STS as stsSdk, Support as supportSdk } from '../cloud/sdk.js';
+import {
+  AutoScaling as autoscalingSdk,
+  DLM as dlmSdk,
+  EC2 as ec2Sdk,
+  ELBv2 as elbv2Sdk,
+  IAM as iamSdk,
+  SNS as snsSdk,
+  STS as stsSdk,
+  Support as supportSdk,
+} from '../cloud/sdk.js';
 
 type Protocol = 'ec2' | 'query' | 'json';
 
@@ -28,7 +37,12 @@ const CLIENTS: Record<string, ClientFacts> = {
   ElasticLoadBalancingV2Client: { sdk: elbv2Sdk, protocol: 'query', accessDenied: ['AccessDenied', 403], throttling: ['Throttling', 400] },
   SNSClient: { sdk: snsSdk, protocol: 'query', accessDenied: ['AuthorizationError', 403], throttling: ['Throttled', 429] },
   DLMClient: { sdk: dlmSdk, protocol: 'json', accessDenied: ['AccessDeniedException', 403], throttling: ['ThrottlingException', 400] },
-  SupportClient: { sdk: supportSdk, protocol: 'json', accessDenied: ['AccessDeniedException', 403], throttling: ['ThrottlingException', 400] },
+  SupportClient: {
+    sdk: supportSdk,
+    protocol: 'json',
+    accessDenied: ['AccessDeniedException', 403],
+    throttling: ['ThrottlingException', 400],
+  },
 };
 
 const ACCESS_DENIED_ALIASES = new Set(['AccessDenied', 'UnauthorizedOperation', 'AccessDeniedException', 'AuthorizationError']);
@@ -59,7 +73,10 @@ export function serviceErrorCode(clientName: string, code: string, status?: numb
 }
 
 type ErrorCtor = new (opts: any) => Error;
-interface Modeled { ctor: ErrorCtor; code: string }
+interface Modeled {
+  ctor: ErrorCtor;
+  code: string;
+}
 const modeledCache = new Map<string, Map<string, Modeled>>();
 
 /** The SDK's modeled exception classes of one client, by AWS error code and by class name. */
@@ -86,7 +103,9 @@ function modeledErrors(clientName: string): Map<string, Modeled> {
 export interface BuildErrorArgs {
   clientName: string;
   /** The client's ServiceException class: used when the code has no modeled class. */
-  exception: new (opts: any) => Error;
+  exception: new (
+    opts: any,
+  ) => Error;
   code: string;
   message: string;
   status: number;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsCredentialIdentity, Pluggable } from '@smithy/types';
 import { SimClock, type Clock } from '../core/clock.js';
-import type { SimCaller, SimContext, SimService } from './service.js';
+import type { SimContext, SimService } from './service.js';
 import { services } from './services/index.js';
 import type { World } from './world.js';
 import { FaultInjector, type Fault, type FaultHandle } from './faults.js';
@@ -82,8 +82,14 @@ const fakeCredentials = (): AwsCredentialIdentity => ({
 const REGIONAL = new Set(['EC2Client', 'AutoScalingClient', 'ElasticLoadBalancingV2Client', 'DLMClient', 'SNSClient']);
 
 const IAM_PREFIX: Record<string, string> = {
-  EC2Client: 'ec2', STSClient: 'sts', IAMClient: 'iam', AutoScalingClient: 'autoscaling',
-  ElasticLoadBalancingV2Client: 'elasticloadbalancing', DLMClient: 'dlm', SupportClient: 'support', SNSClient: 'sns',
+  EC2Client: 'ec2',
+  STSClient: 'sts',
+  IAMClient: 'iam',
+  AutoScalingClient: 'autoscaling',
+  ElasticLoadBalancingV2Client: 'elasticloadbalancing',
+  DLMClient: 'dlm',
+  SupportClient: 'support',
+  SNSClient: 'sns',
 };
 
 function requestIdFor(accountId: string, seq: number): string {
@@ -135,7 +141,16 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     seq += 1;
     const requestId = requestIdFor(world.account.id, seq);
     const dryRun = (input as { DryRun?: unknown } | undefined)?.DryRun === true;
-    const call: SimCall = { seq, service: service.key, operation, action: `${prefix}:${operation}`, input: structuredClone(input), dryRun, requestId, at: clock.now().toISOString() };
+    const call: SimCall = {
+      seq,
+      service: service.key,
+      operation,
+      action: `${prefix}:${operation}`,
+      input: structuredClone(input),
+      dryRun,
+      requestId,
+      at: clock.now().toISOString(),
+    };
     calls.push(call);
 
     const fail = (code: string, message: string, httpStatus?: number): never => {
@@ -156,12 +171,16 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
         world.idCounter += 1;
         return sequenceId(world.account.id, p, world.idCounter, hexLength);
       },
-      changed: () => { changed = true; },
+      changed: () => {
+        changed = true;
+      },
     };
 
     try {
       try {
-        await authenticate(ctx, clientName, prefix, operation, scope.accessKeyId, () => { changed = true; });
+        await authenticate(ctx, clientName, prefix, operation, scope.accessKeyId, () => {
+          changed = true;
+        });
         const hit = injector.check([prefix, service.key], operation);
         const delay = (world.latencyMs ?? 0) + hit.latencyMs;
         if (delay > 0) await sleep(delay);
@@ -204,9 +223,13 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     world,
     clock,
     region: world.region,
-    get credentials() { return fakeCredentials(); },
+    get credentials() {
+      return fakeCredentials();
+    },
     plugin,
-    get clientOptions() { return { region: world.region, credentials: fakeCredentials(), plugins: [plugin] }; },
+    get clientOptions() {
+      return { region: world.region, credentials: fakeCredentials(), plugins: [plugin] };
+    },
     calls,
     faults: {
       add: (f) => injector.add(f),
@@ -227,7 +250,14 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
  * that expired (every operation), and principals under an explicit deny (every operation but
  * sts:GetCallerIdentity, which AWS answers even then).
  */
-async function authenticate(ctx: SimContext<World>, clientName: string, prefix: string, operation: string, accessKeyId: string | undefined, changed: () => void): Promise<void> {
+async function authenticate(
+  ctx: SimContext<World>,
+  clientName: string,
+  prefix: string,
+  operation: string,
+  accessKeyId: string | undefined,
+  changed: () => void,
+): Promise<void> {
   const id = await identify(ctx.world, accessKeyId, RESPONDER_KEY_ID, ctx, ctx.clock.now());
   if (id.ok) {
     ctx.caller = id.caller;
@@ -248,7 +278,11 @@ async function authenticate(ctx: SimContext<World>, clientName: string, prefix: 
   }
   ctx.caller = id.caller!;
   if (clientName === 'STSClient' && operation === 'GetCallerIdentity') return;
-  ctx.fail('AccessDenied', `${ec2 ? 'You are not authorized to perform this operation. ' : ''}User: ${id.caller!.arn} is not authorized to perform: ${prefix}:${operation} with an explicit deny`, 403);
+  ctx.fail(
+    'AccessDenied',
+    `${ec2 ? 'You are not authorized to perform this operation. ' : ''}User: ${id.caller!.arn} is not authorized to perform: ${prefix}:${operation} with an explicit deny`,
+    403,
+  );
 }
 
 function defaultFaultMessage(code: string, prefix: string, operation: string, callerArn: string): string {

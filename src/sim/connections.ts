@@ -105,7 +105,13 @@ function aclDirection(acl: NetworkAclT, egress: boolean, conn: ConnectionT, port
     const cidr = e.cidrBlock ?? e.ipv6CidrBlock!;
     if (!cidrContains(cidr, conn.remoteIp)) continue;
     // A port-specific entry matches a flow whose port the world does not record.
-    if (e.portRange && (e.protocol === '6' || e.protocol === '17') && port !== undefined && (port < e.portRange.from || port > e.portRange.to)) continue;
+    if (
+      e.portRange &&
+      (e.protocol === '6' || e.protocol === '17') &&
+      port !== undefined &&
+      (port < e.portRange.from || port > e.portRange.to)
+    )
+      continue;
     return { rule: e.ruleNumber, allowed: e.ruleAction === 'allow' };
   }
   return { rule: 32767, allowed: false };
@@ -147,8 +153,10 @@ export function enforceConnections(world: World, before: Map<string, boolean>, n
     if (!eni) continue;
     const acl = aclAllows(world, eni.subnetId, c);
     let reason: string | undefined;
-    if (!acl.allowed) reason = `${cause} (network ACL ${acl.aclId} ${acl.egress ? 'egress' : 'ingress'} rule ${acl.rule === 32767 ? '*' : acl.rule})`;
-    else if (before.get(c.id) === true && !groupsAllow(world, eni.groups, c)) reason = `${cause} (untracked flow no longer allowed by ${eni.groups.join(', ')})`;
+    if (!acl.allowed)
+      reason = `${cause} (network ACL ${acl.aclId} ${acl.egress ? 'egress' : 'ingress'} rule ${acl.rule === 32767 ? '*' : acl.rule})`;
+    else if (before.get(c.id) === true && !groupsAllow(world, eni.groups, c))
+      reason = `${cause} (untracked flow no longer allowed by ${eni.groups.join(', ')})`;
     if (reason) {
       c.state = 'closed';
       c.closedAt = now.toISOString();
@@ -202,14 +210,17 @@ export function openConnection(world: World, spec: OpenConnectionSpec, now: Date
   if (ipFamily(conn.remoteIp) === undefined) throw new Error(`failed to open connection: '${spec.remoteIp}' is not an IP address`);
   const eni = interfaceOf(world, conn);
   if (!eni || eni.attachment?.instanceId !== conn.instanceId) {
-    throw new Error(`failed to open connection: instance ${conn.instanceId} has no ${spec.networkInterfaceId ? `interface ${spec.networkInterfaceId}` : 'primary interface'}`);
+    throw new Error(
+      `failed to open connection: instance ${conn.instanceId} has no ${spec.networkInterfaceId ? `interface ${spec.networkInterfaceId}` : 'primary interface'}`,
+    );
   }
   let refused: string | undefined;
   if (inst.state !== 'running') refused = `refused: instance is ${inst.state}`;
   else if (!groupsAllow(world, eni.groups, conn)) refused = `refused by security groups ${eni.groups.join(', ')}`;
   else {
     const acl = aclAllows(world, eni.subnetId, conn);
-    if (!acl.allowed) refused = `refused by network ACL ${acl.aclId} ${acl.egress ? 'egress' : 'ingress'} rule ${acl.rule === 32767 ? '*' : acl.rule}`;
+    if (!acl.allowed)
+      refused = `refused by network ACL ${acl.aclId} ${acl.egress ? 'egress' : 'ingress'} rule ${acl.rule === 32767 ? '*' : acl.rule}`;
   }
   if (refused) {
     conn.state = 'closed';

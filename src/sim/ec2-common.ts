@@ -19,13 +19,23 @@ export const date = (s: string): Date => new Date(s);
 export const KINDS = {
   instance: { prefix: 'i', malformed: 'InvalidInstanceID.Malformed', notFound: 'InvalidInstanceID.NotFound', noun: 'instance ID' },
   group: { prefix: 'sg', malformed: 'InvalidGroupId.Malformed', notFound: 'InvalidGroup.NotFound', noun: 'security group' },
-  eni: { prefix: 'eni', malformed: 'InvalidNetworkInterfaceID.Malformed', notFound: 'InvalidNetworkInterfaceID.NotFound', noun: 'networkInterface ID' },
+  eni: {
+    prefix: 'eni',
+    malformed: 'InvalidNetworkInterfaceID.Malformed',
+    notFound: 'InvalidNetworkInterfaceID.NotFound',
+    noun: 'networkInterface ID',
+  },
   vpc: { prefix: 'vpc', malformed: 'InvalidVpcID.Malformed', notFound: 'InvalidVpcID.NotFound', noun: 'vpc ID' },
   subnet: { prefix: 'subnet', malformed: 'InvalidSubnetID.Malformed', notFound: 'InvalidSubnetID.NotFound', noun: 'subnet ID' },
   acl: { prefix: 'acl', malformed: 'InvalidNetworkAclID.Malformed', notFound: 'InvalidNetworkAclID.NotFound', noun: 'network ACL' },
   volume: { prefix: 'vol', malformed: 'InvalidVolumeID.Malformed', notFound: 'InvalidVolume.NotFound', noun: 'volume' },
   snapshot: { prefix: 'snap', malformed: 'InvalidSnapshotID.Malformed', notFound: 'InvalidSnapshot.NotFound', noun: 'snapshot' },
-  association: { prefix: 'iip-assoc', malformed: 'InvalidAssociationID.Malformed', notFound: 'InvalidAssociationID.NotFound', noun: 'association ID' },
+  association: {
+    prefix: 'iip-assoc',
+    malformed: 'InvalidAssociationID.Malformed',
+    notFound: 'InvalidAssociationID.NotFound',
+    noun: 'association ID',
+  },
 } as const;
 export type Kind = keyof typeof KINDS;
 
@@ -67,7 +77,17 @@ export function findAll<T extends { id: string }>(ctx: Ctx, kind: Kind, list: re
 }
 
 function paramName(kind: Kind): string {
-  return { instance: 'instanceId', group: 'groupId', eni: 'networkInterfaceId', vpc: 'vpcId', subnet: 'subnetId', acl: 'networkAclId', volume: 'volumeId', snapshot: 'snapshotId', association: 'associationId' }[kind];
+  return {
+    instance: 'instanceId',
+    group: 'groupId',
+    eni: 'networkInterfaceId',
+    vpc: 'vpcId',
+    subnet: 'subnetId',
+    acl: 'networkAclId',
+    volume: 'volumeId',
+    snapshot: 'snapshotId',
+    association: 'associationId',
+  }[kind];
 }
 
 export function missing(ctx: Ctx, param: string): never {
@@ -95,7 +115,10 @@ export interface Filter {
 export type FilterField<T> = (item: T) => string | number | boolean | undefined | ReadonlyArray<string | number | boolean | undefined>;
 
 function wildcard(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -104,7 +127,13 @@ function wildcard(pattern: string): RegExp {
  * are wildcards, `tag:<key>`, `tag-key` and `tag-value` work on every taggable resource.
  * An unknown filter name is an error, as in AWS.
  */
-export function applyFilters<T>(ctx: Ctx, items: readonly T[], filters: readonly Filter[] | undefined, fields: Record<string, FilterField<T>>, tagsOf?: (item: T) => Tags): T[] {
+export function applyFilters<T>(
+  ctx: Ctx,
+  items: readonly T[],
+  filters: readonly Filter[] | undefined,
+  fields: Record<string, FilterField<T>>,
+  tagsOf?: (item: T) => Tags,
+): T[] {
   if (!filters || filters.length === 0) return [...items];
   const tests = filters.map((f) => {
     const name = f.Name;
@@ -129,11 +158,14 @@ export function applyFilters<T>(ctx: Ctx, items: readonly T[], filters: readonly
   return items.filter((item) => tests.every((t) => t(item)));
 }
 
-export const tagList = (tags: Tags): Array<{ Key: string; Value: string }> =>
-  Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+export const tagList = (tags: Tags): Array<{ Key: string; Value: string }> => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 /** Tags from `TagSpecifications` for one resource type; other types are an error, as in AWS. */
-export function tagsFromSpecs(ctx: Ctx, specs: ReadonlyArray<{ ResourceType?: string; Tags?: Array<{ Key?: string; Value?: string }> }> | undefined, resourceType: string): Tags {
+export function tagsFromSpecs(
+  ctx: Ctx,
+  specs: ReadonlyArray<{ ResourceType?: string; Tags?: Array<{ Key?: string; Value?: string }> }> | undefined,
+  resourceType: string,
+): Tags {
   const tags: Tags = {};
   for (const spec of specs ?? []) {
     if (spec.ResourceType !== resourceType) {
@@ -150,7 +182,8 @@ export function checkTags(ctx: Ctx, tags: ReadonlyArray<{ Key?: string; Value?: 
     if (!t.Key) ctx.fail('InvalidParameterValue', 'Tag keys must not be empty');
     if (t.Key.length > 128) invalidValue(ctx, 'Tag.Key', t.Key, 'Tag keys are at most 128 characters.');
     if ((t.Value ?? '').length > 256) invalidValue(ctx, 'Tag.Value', t.Value, 'Tag values are at most 256 characters.');
-    if (t.Key.toLowerCase().startsWith('aws:')) ctx.fail('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
+    if (t.Key.toLowerCase().startsWith('aws:'))
+      ctx.fail('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
     out[t.Key] = t.Value ?? '';
   }
   return out;
@@ -159,12 +192,18 @@ export function checkTags(ctx: Ctx, tags: ReadonlyArray<{ Key?: string; Value?: 
 /** AWS's limit of 50 user tags per resource. */
 export function mergeTags(ctx: Ctx, current: Tags, add: Tags, resourceId: string): Tags {
   const merged = { ...current, ...add };
-  if (Object.keys(merged).length > 50) ctx.fail('TagLimitExceeded', `The maximum number of Tags for a resource has been reached (resource ${resourceId}).`);
+  if (Object.keys(merged).length > 50)
+    ctx.fail('TagLimitExceeded', `The maximum number of Tags for a resource has been reached (resource ${resourceId}).`);
   return merged;
 }
 
 /** MaxResults/NextToken over an already-filtered list. */
-export function paginate<T>(ctx: Ctx, items: readonly T[], input: { MaxResults?: number; NextToken?: string }, bounds: { min: number; max: number } = { min: 5, max: 1000 }): { page: T[]; NextToken?: string } {
+export function paginate<T>(
+  ctx: Ctx,
+  items: readonly T[],
+  input: { MaxResults?: number; NextToken?: string },
+  bounds: { min: number; max: number } = { min: 5, max: 1000 },
+): { page: T[]; NextToken?: string } {
   let start = 0;
   if (input.NextToken !== undefined) {
     const m = /^sim-(\d+)$/.exec(Buffer.from(input.NextToken, 'base64').toString('utf8'));
@@ -184,4 +223,3 @@ export function azOf(ctx: Ctx, subnetId: string | undefined): string {
   const subnet = subnetId ? ec2Of(ctx).subnets.find((s) => s.id === subnetId) : undefined;
   return subnet?.availabilityZone ?? `${ctx.region}a`;
 }
-

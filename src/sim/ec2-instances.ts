@@ -2,7 +2,22 @@
 import type { SimHandler } from './service.js';
 import type { InstanceT, NetworkInterfaceT } from './ec2-schema.js';
 import {
-  applyFilters, awsStyleId, azOf, checkIds, date, derivedId, dryRun, ec2Of, find, findAll, invalidValue, missing, paginate, tagList, type Ctx, type Filter,
+  applyFilters,
+  awsStyleId,
+  azOf,
+  checkIds,
+  date,
+  derivedId,
+  dryRun,
+  ec2Of,
+  find,
+  findAll,
+  invalidValue,
+  missing,
+  paginate,
+  tagList,
+  type Ctx,
+  type Filter,
 } from './ec2-common.js';
 import { enforceConnections, trackingSnapshot } from './connections.js';
 
@@ -76,7 +91,7 @@ function instanceShape(ctx: Ctx, inst: InstanceT) {
     State: { Code: STATE_CODES[inst.state], Name: inst.state },
     LaunchTime: date(inst.launchTime),
     Placement: { AvailabilityZone: azOf(ctx, subnetId), Tenancy: 'default', GroupName: '' },
-    PrivateIpAddress: live ? inst.privateIpAddress ?? primary?.privateIpAddress : undefined,
+    PrivateIpAddress: live ? (inst.privateIpAddress ?? primary?.privateIpAddress) : undefined,
     PublicIpAddress: live && inst.state === 'running' ? inst.publicIpAddress : undefined,
     SubnetId: live ? subnetId : undefined,
     VpcId: live ? vpcOfSubnet(ctx, subnetId) : undefined,
@@ -92,18 +107,37 @@ function instanceShape(ctx: Ctx, inst: InstanceT) {
     Monitoring: { State: 'disabled' },
     // The instance-level groups are those of the primary interface (device index 0).
     SecurityGroups: live && primary ? groupRefs(ctx, primary.groups) : [],
-    NetworkInterfaces: live ? enis.map((e) => {
-      const s = eniShape(ctx, e);
-      return {
-        NetworkInterfaceId: s.NetworkInterfaceId, SubnetId: s.SubnetId, VpcId: s.VpcId, Description: s.Description, OwnerId: s.OwnerId,
-        PrivateIpAddress: s.PrivateIpAddress, PrivateIpAddresses: s.PrivateIpAddresses, MacAddress: s.MacAddress, Groups: s.Groups,
-        SourceDestCheck: s.SourceDestCheck, Status: s.Status, InterfaceType: s.InterfaceType, Attachment: s.Attachment,
-      };
-    }) : [],
-    BlockDeviceMappings: live ? inst.blockDevices.map((b) => ({
-      DeviceName: b.deviceName,
-      Ebs: { VolumeId: b.volumeId, Status: 'attached', AttachTime: date(b.attachTime ?? inst.launchTime), DeleteOnTermination: b.deleteOnTermination },
-    })) : [],
+    NetworkInterfaces: live
+      ? enis.map((e) => {
+          const s = eniShape(ctx, e);
+          return {
+            NetworkInterfaceId: s.NetworkInterfaceId,
+            SubnetId: s.SubnetId,
+            VpcId: s.VpcId,
+            Description: s.Description,
+            OwnerId: s.OwnerId,
+            PrivateIpAddress: s.PrivateIpAddress,
+            PrivateIpAddresses: s.PrivateIpAddresses,
+            MacAddress: s.MacAddress,
+            Groups: s.Groups,
+            SourceDestCheck: s.SourceDestCheck,
+            Status: s.Status,
+            InterfaceType: s.InterfaceType,
+            Attachment: s.Attachment,
+          };
+        })
+      : [],
+    BlockDeviceMappings: live
+      ? inst.blockDevices.map((b) => ({
+          DeviceName: b.deviceName,
+          Ebs: {
+            VolumeId: b.volumeId,
+            Status: 'attached',
+            AttachTime: date(b.attachTime ?? inst.launchTime),
+            DeleteOnTermination: b.deleteOnTermination,
+          },
+        }))
+      : [],
     ...(profile && live ? { IamInstanceProfile: profile } : {}),
     Tags: tagList(inst.tags),
   };
@@ -131,7 +165,10 @@ function instanceFilterFields(ctx: Ctx) {
   };
 }
 
-const describeInstances: SimHandler = (ctx: Ctx, input: { InstanceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeInstances: SimHandler = (
+  ctx: Ctx,
+  input: { InstanceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+) => {
   const w = ec2Of(ctx);
   if (input.InstanceIds?.length && input.MaxResults !== undefined) {
     ctx.fail('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
@@ -157,23 +194,54 @@ const describeInstanceAttribute: SimHandler = (ctx: Ctx, input: { InstanceId?: s
   const out: Record<string, unknown> = { InstanceId: inst.id };
   const primary = interfacesOf(ctx, inst.id).find((e) => e.attachment!.deviceIndex === 0);
   switch (input.Attribute) {
-    case 'instanceType': out.InstanceType = { Value: inst.instanceType }; break;
-    case 'disableApiTermination': out.DisableApiTermination = { Value: inst.disableApiTermination }; break;
-    case 'disableApiStop': out.DisableApiStop = { Value: false }; break;
-    case 'instanceInitiatedShutdownBehavior': out.InstanceInitiatedShutdownBehavior = { Value: inst.instanceInitiatedShutdownBehavior }; break;
-    case 'rootDeviceName': out.RootDeviceName = { Value: inst.rootDeviceName }; break;
-    case 'sourceDestCheck': out.SourceDestCheck = { Value: inst.sourceDestCheck }; break;
-    case 'ebsOptimized': out.EbsOptimized = { Value: false }; break;
-    case 'enaSupport': out.EnaSupport = { Value: true }; break;
-    case 'userData': out.UserData = {}; break;
-    case 'kernel': out.KernelId = {}; break;
-    case 'ramdisk': out.RamdiskId = {}; break;
-    case 'productCodes': out.ProductCodes = []; break;
-    case 'groupSet': out.Groups = primary ? groupRefs(ctx, primary.groups) : []; break;
+    case 'instanceType':
+      out.InstanceType = { Value: inst.instanceType };
+      break;
+    case 'disableApiTermination':
+      out.DisableApiTermination = { Value: inst.disableApiTermination };
+      break;
+    case 'disableApiStop':
+      out.DisableApiStop = { Value: false };
+      break;
+    case 'instanceInitiatedShutdownBehavior':
+      out.InstanceInitiatedShutdownBehavior = { Value: inst.instanceInitiatedShutdownBehavior };
+      break;
+    case 'rootDeviceName':
+      out.RootDeviceName = { Value: inst.rootDeviceName };
+      break;
+    case 'sourceDestCheck':
+      out.SourceDestCheck = { Value: inst.sourceDestCheck };
+      break;
+    case 'ebsOptimized':
+      out.EbsOptimized = { Value: false };
+      break;
+    case 'enaSupport':
+      out.EnaSupport = { Value: true };
+      break;
+    case 'userData':
+      out.UserData = {};
+      break;
+    case 'kernel':
+      out.KernelId = {};
+      break;
+    case 'ramdisk':
+      out.RamdiskId = {};
+      break;
+    case 'productCodes':
+      out.ProductCodes = [];
+      break;
+    case 'groupSet':
+      out.Groups = primary ? groupRefs(ctx, primary.groups) : [];
+      break;
     case 'blockDeviceMapping':
       out.BlockDeviceMappings = inst.blockDevices.map((b) => ({
         DeviceName: b.deviceName,
-        Ebs: { VolumeId: b.volumeId, Status: 'attached', AttachTime: date(b.attachTime ?? inst.launchTime), DeleteOnTermination: b.deleteOnTermination },
+        Ebs: {
+          VolumeId: b.volumeId,
+          Status: 'attached',
+          AttachTime: date(b.attachTime ?? inst.launchTime),
+          DeleteOnTermination: b.deleteOnTermination,
+        },
       }));
       break;
     default:
@@ -195,7 +263,13 @@ interface ModifyInstanceAttributeInput {
   [other: string]: unknown;
 }
 
-const SUPPORTED_ATTRIBUTES = ['DisableApiTermination', 'InstanceInitiatedShutdownBehavior', 'SourceDestCheck', 'Groups', 'BlockDeviceMappings'];
+const SUPPORTED_ATTRIBUTES = [
+  'DisableApiTermination',
+  'InstanceInitiatedShutdownBehavior',
+  'SourceDestCheck',
+  'Groups',
+  'BlockDeviceMappings',
+];
 
 const modifyInstanceAttribute: SimHandler = (ctx: Ctx, input: ModifyInstanceAttributeInput) => {
   const w = ec2Of(ctx);
@@ -209,13 +283,23 @@ const modifyInstanceAttribute: SimHandler = (ctx: Ctx, input: ModifyInstanceAttr
     else if (input.Attribute === 'sourceDestCheck') req.SourceDestCheck = { Value: input.Value === 'true' };
     else invalidValue(ctx, 'attribute', input.Attribute);
   }
-  const given = Object.keys(req).filter((k) => !['InstanceId', 'DryRun', 'Attribute', 'Value'].includes(k) && req[k] !== undefined && !(Array.isArray(req[k]) && (req[k] as unknown[]).length === 0));
+  const given = Object.keys(req).filter(
+    (k) =>
+      !['InstanceId', 'DryRun', 'Attribute', 'Value'].includes(k) &&
+      req[k] !== undefined &&
+      !(Array.isArray(req[k]) && (req[k] as unknown[]).length === 0),
+  );
   const unsupported = given.filter((k) => !SUPPORTED_ATTRIBUTES.includes(k));
   if (unsupported.length) throw new Error(`the simulated cloud does not implement ec2:ModifyInstanceAttribute ${unsupported.join(', ')}`);
   if (given.length === 0) missing(ctx, 'attribute');
   // AWS changes one attribute per call.
-  if (given.length > 1) ctx.fail('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.map((k) => k[0]!.toLowerCase() + k.slice(1)).join(', ')}`);
-  if (inst.state === 'terminated') ctx.fail('IncorrectInstanceState', `The instance '${inst.id}' is not in a state from which it can be modified.`);
+  if (given.length > 1)
+    ctx.fail(
+      'InvalidParameterCombination',
+      `Fields for multiple attribute types specified: ${given.map((k) => k[0]!.toLowerCase() + k.slice(1)).join(', ')}`,
+    );
+  if (inst.state === 'terminated')
+    ctx.fail('IncorrectInstanceState', `The instance '${inst.id}' is not in a state from which it can be modified.`);
 
   const what = given[0]!;
   if (what === 'DisableApiTermination') {
@@ -238,7 +322,10 @@ const modifyInstanceAttribute: SimHandler = (ctx: Ctx, input: ModifyInstanceAttr
     const enis = interfacesOf(ctx, inst.id);
     // AWS's trap for responders: the instance-level call only works with a single interface.
     if (enis.length > 1) {
-      ctx.fail('InvalidInstanceID', `There are multiple interfaces attached to instance '${inst.id}'. Please specify an interface ID for the operation instead.`);
+      ctx.fail(
+        'InvalidInstanceID',
+        `There are multiple interfaces attached to instance '${inst.id}'. Please specify an interface ID for the operation instead.`,
+      );
     }
     const eni = enis[0];
     if (!eni) ctx.fail('InvalidInstanceID', `The instance '${inst.id}' has no network interface`);
@@ -271,7 +358,8 @@ function checkGroupsForInterface(ctx: Ctx, eni: NetworkInterfaceT, ids: string[]
   for (const g of groups) {
     if (g.vpcId !== vpcId) ctx.fail('InvalidParameter', `Security group ${g.id} and subnet ${eni.subnetId} belong to different networks.`);
   }
-  if (groups.length > 5) ctx.fail('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
+  if (groups.length > 5)
+    ctx.fail('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
   return groups.map((g) => g.id);
 }
 
@@ -282,23 +370,34 @@ function setInterfaceGroups(ctx: Ctx, eni: NetworkInterfaceT, groups: string[], 
   enforceConnections(ctx.world, before, ctx.clock.now(), `${cause} ${eni.id}`);
 }
 
-const describeNetworkInterfaces: SimHandler = (ctx: Ctx, input: { NetworkInterfaceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeNetworkInterfaces: SimHandler = (
+  ctx: Ctx,
+  input: { NetworkInterfaceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+) => {
   const w = ec2Of(ctx);
-  let list = input.NetworkInterfaceIds?.length ? findAll(ctx, 'eni', w.networkInterfaces, input.NetworkInterfaceIds) : [...w.networkInterfaces];
-  list = applyFilters(ctx, list, input.Filters, {
-    'network-interface-id': (e) => e.id,
-    'attachment.instance-id': (e) => e.attachment?.instanceId,
-    'attachment.device-index': (e) => e.attachment?.deviceIndex,
-    'attachment.status': (e) => (e.attachment ? 'attached' : undefined),
-    'group-id': (e) => e.groups,
-    'subnet-id': (e) => e.subnetId,
-    'vpc-id': (e) => vpcOfSubnet(ctx, e.subnetId),
-    'private-ip-address': (e) => e.privateIpAddress,
-    'availability-zone': (e) => azOf(ctx, e.subnetId),
-    status: (e) => (e.attachment ? 'in-use' : 'available'),
-    description: (e) => e.description,
-    'owner-id': () => ctx.accountId,
-  }, (e) => e.tags);
+  let list = input.NetworkInterfaceIds?.length
+    ? findAll(ctx, 'eni', w.networkInterfaces, input.NetworkInterfaceIds)
+    : [...w.networkInterfaces];
+  list = applyFilters(
+    ctx,
+    list,
+    input.Filters,
+    {
+      'network-interface-id': (e) => e.id,
+      'attachment.instance-id': (e) => e.attachment?.instanceId,
+      'attachment.device-index': (e) => e.attachment?.deviceIndex,
+      'attachment.status': (e) => (e.attachment ? 'attached' : undefined),
+      'group-id': (e) => e.groups,
+      'subnet-id': (e) => e.subnetId,
+      'vpc-id': (e) => vpcOfSubnet(ctx, e.subnetId),
+      'private-ip-address': (e) => e.privateIpAddress,
+      'availability-zone': (e) => azOf(ctx, e.subnetId),
+      status: (e) => (e.attachment ? 'in-use' : 'available'),
+      description: (e) => e.description,
+      'owner-id': () => ctx.accountId,
+    },
+    (e) => e.tags,
+  );
   const { page, NextToken } = paginate(ctx, list, input);
   return { NetworkInterfaces: page.map((e) => eniShape(ctx, e)), ...(NextToken ? { NextToken } : {}) };
 };
@@ -316,11 +415,21 @@ interface ModifyEniInput {
 const modifyNetworkInterfaceAttribute: SimHandler = (ctx: Ctx, input: ModifyEniInput) => {
   const eni = find(ctx, 'eni', ec2Of(ctx).networkInterfaces, input.NetworkInterfaceId);
   // An empty list is not sent on the wire (EC2's query protocol drops empty lists).
-  const given = Object.keys(input).filter((k) => !['NetworkInterfaceId', 'DryRun'].includes(k) && input[k] !== undefined && !(Array.isArray(input[k]) && (input[k] as unknown[]).length === 0));
+  const given = Object.keys(input).filter(
+    (k) =>
+      !['NetworkInterfaceId', 'DryRun'].includes(k) &&
+      input[k] !== undefined &&
+      !(Array.isArray(input[k]) && (input[k] as unknown[]).length === 0),
+  );
   const unsupported = given.filter((k) => !['Groups', 'Description', 'SourceDestCheck', 'Attachment'].includes(k));
-  if (unsupported.length) throw new Error(`the simulated cloud does not implement ec2:ModifyNetworkInterfaceAttribute ${unsupported.join(', ')}`);
+  if (unsupported.length)
+    throw new Error(`the simulated cloud does not implement ec2:ModifyNetworkInterfaceAttribute ${unsupported.join(', ')}`);
   if (given.length === 0) missing(ctx, 'attribute');
-  if (given.length > 1) ctx.fail('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.map((k) => k[0]!.toLowerCase() + k.slice(1)).join(', ')}`);
+  if (given.length > 1)
+    ctx.fail(
+      'InvalidParameterCombination',
+      `Fields for multiple attribute types specified: ${given.map((k) => k[0]!.toLowerCase() + k.slice(1)).join(', ')}`,
+    );
   const what = given[0];
   if (what === 'Groups') {
     checkIds(ctx, 'group', input.Groups!);

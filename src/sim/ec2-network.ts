@@ -2,7 +2,18 @@
 import type { SimHandler } from './service.js';
 import type { NaclEntryT, NetworkAclT } from './ec2-schema.js';
 import {
-  applyFilters, derivedId, dryRun, ec2Of, find, findAll, invalidValue, missing, paginate, tagList, type Ctx, type Filter,
+  applyFilters,
+  derivedId,
+  dryRun,
+  ec2Of,
+  find,
+  findAll,
+  invalidValue,
+  missing,
+  paginate,
+  tagList,
+  type Ctx,
+  type Filter,
 } from './ec2-common.js';
 import { enforceConnections, trackingSnapshot } from './connections.js';
 import { isCidr4, isCidr6 } from '../core/net.js';
@@ -10,20 +21,28 @@ import { isCidr4, isCidr6 } from '../core/net.js';
 const describeVpcs: SimHandler = (ctx: Ctx, input: { VpcIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
   const w = ec2Of(ctx);
   let list = input.VpcIds?.length ? findAll(ctx, 'vpc', w.vpcs, input.VpcIds) : [...w.vpcs];
-  list = applyFilters(ctx, list, input.Filters, {
-    'vpc-id': (v) => v.id,
-    'cidr': (v) => v.cidrBlock,
-    'cidr-block-association.cidr-block': (v) => v.cidrBlock,
-    'is-default': (v) => v.isDefault,
-    state: () => 'available',
-    'owner-id': () => ctx.accountId,
-  }, (v) => v.tags);
+  list = applyFilters(
+    ctx,
+    list,
+    input.Filters,
+    {
+      'vpc-id': (v) => v.id,
+      cidr: (v) => v.cidrBlock,
+      'cidr-block-association.cidr-block': (v) => v.cidrBlock,
+      'is-default': (v) => v.isDefault,
+      state: () => 'available',
+      'owner-id': () => ctx.accountId,
+    },
+    (v) => v.tags,
+  );
   const { page, NextToken } = paginate(ctx, list, input);
   return {
     Vpcs: page.map((v) => ({
       VpcId: v.id,
       CidrBlock: v.cidrBlock,
-      CidrBlockAssociationSet: [{ AssociationId: derivedId('vpc-cidr-assoc', v.id), CidrBlock: v.cidrBlock, CidrBlockState: { State: 'associated' } }],
+      CidrBlockAssociationSet: [
+        { AssociationId: derivedId('vpc-cidr-assoc', v.id), CidrBlock: v.cidrBlock, CidrBlockState: { State: 'associated' } },
+      ],
       IsDefault: v.isDefault,
       State: 'available',
       OwnerId: ctx.accountId,
@@ -35,18 +54,27 @@ const describeVpcs: SimHandler = (ctx: Ctx, input: { VpcIds?: string[]; Filters?
   };
 };
 
-const describeSubnets: SimHandler = (ctx: Ctx, input: { SubnetIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeSubnets: SimHandler = (
+  ctx: Ctx,
+  input: { SubnetIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+) => {
   const w = ec2Of(ctx);
   let list = input.SubnetIds?.length ? findAll(ctx, 'subnet', w.subnets, input.SubnetIds) : [...w.subnets];
   const az = (s: { availabilityZone?: string | undefined }) => s.availabilityZone ?? `${ctx.region}a`;
-  list = applyFilters(ctx, list, input.Filters, {
-    'subnet-id': (s) => s.id,
-    'vpc-id': (s) => s.vpcId,
-    'cidr-block': (s) => s.cidrBlock,
-    'availability-zone': (s) => az(s),
-    state: () => 'available',
-    'owner-id': () => ctx.accountId,
-  }, (s) => s.tags);
+  list = applyFilters(
+    ctx,
+    list,
+    input.Filters,
+    {
+      'subnet-id': (s) => s.id,
+      'vpc-id': (s) => s.vpcId,
+      'cidr-block': (s) => s.cidrBlock,
+      'availability-zone': (s) => az(s),
+      state: () => 'available',
+      'owner-id': () => ctx.accountId,
+    },
+    (s) => s.tags,
+  );
   const { page, NextToken } = paginate(ctx, list, input);
   return {
     Subnets: page.map((s) => ({
@@ -92,24 +120,39 @@ function entryShape(e: NaclEntryT) {
 }
 
 /** Every ACL ends with the `*` rule (32767) that denies what no other rule allowed. */
-const STAR_RULES = [false, true].map((egress) => ({ RuleNumber: 32767, Protocol: '-1', RuleAction: 'deny', Egress: egress, CidrBlock: '0.0.0.0/0' }));
+const STAR_RULES = [false, true].map((egress) => ({
+  RuleNumber: 32767,
+  Protocol: '-1',
+  RuleAction: 'deny',
+  Egress: egress,
+  CidrBlock: '0.0.0.0/0',
+}));
 
-const describeNetworkAcls: SimHandler = (ctx: Ctx, input: { NetworkAclIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeNetworkAcls: SimHandler = (
+  ctx: Ctx,
+  input: { NetworkAclIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+) => {
   const w = ec2Of(ctx);
   let list = input.NetworkAclIds?.length ? findAll(ctx, 'acl', w.networkAcls, input.NetworkAclIds) : [...w.networkAcls];
-  list = applyFilters(ctx, list, input.Filters, {
-    'network-acl-id': (a) => a.id,
-    'vpc-id': (a) => a.vpcId,
-    default: (a) => a.isDefault,
-    'association.subnet-id': (a) => associationsOf(ctx, a).map((s) => s.subnetId),
-    'association.association-id': (a) => associationsOf(ctx, a).map((s) => s.id),
-    'association.network-acl-id': (a) => a.id,
-    'entry.rule-number': (a) => a.entries.map((e) => e.ruleNumber),
-    'entry.rule-action': (a) => a.entries.map((e) => e.ruleAction),
-    'entry.egress': (a) => a.entries.map((e) => e.egress),
-    'entry.cidr': (a) => a.entries.map((e) => e.cidrBlock),
-    'owner-id': () => ctx.accountId,
-  }, (a) => a.tags);
+  list = applyFilters(
+    ctx,
+    list,
+    input.Filters,
+    {
+      'network-acl-id': (a) => a.id,
+      'vpc-id': (a) => a.vpcId,
+      default: (a) => a.isDefault,
+      'association.subnet-id': (a) => associationsOf(ctx, a).map((s) => s.subnetId),
+      'association.association-id': (a) => associationsOf(ctx, a).map((s) => s.id),
+      'association.network-acl-id': (a) => a.id,
+      'entry.rule-number': (a) => a.entries.map((e) => e.ruleNumber),
+      'entry.rule-action': (a) => a.entries.map((e) => e.ruleAction),
+      'entry.egress': (a) => a.entries.map((e) => e.egress),
+      'entry.cidr': (a) => a.entries.map((e) => e.cidrBlock),
+      'owner-id': () => ctx.accountId,
+    },
+    (a) => a.tags,
+  );
   const { page, NextToken } = paginate(ctx, list, input);
   return {
     NetworkAcls: page.map((a) => ({
@@ -117,7 +160,10 @@ const describeNetworkAcls: SimHandler = (ctx: Ctx, input: { NetworkAclIds?: stri
       VpcId: a.vpcId,
       IsDefault: a.isDefault,
       OwnerId: ctx.accountId,
-      Entries: [...[...a.entries].sort((x, y) => Number(x.egress) - Number(y.egress) || x.ruleNumber - y.ruleNumber).map(entryShape), ...STAR_RULES],
+      Entries: [
+        ...[...a.entries].sort((x, y) => Number(x.egress) - Number(y.egress) || x.ruleNumber - y.ruleNumber).map(entryShape),
+        ...STAR_RULES,
+      ],
       Associations: associationsOf(ctx, a).map((s) => ({ NetworkAclAssociationId: s.id, NetworkAclId: a.id, SubnetId: s.subnetId })),
       Tags: tagList(a.tags),
     })),
@@ -195,7 +241,10 @@ const createNetworkAclEntry: SimHandler = (ctx: Ctx, input: EntryInput) => {
   }
   // The quota counts the rules of one direction; the `*` rule does not count.
   if (acl.entries.filter((e) => e.egress === entry.egress).length >= w.limits.naclRulesPerDirection) {
-    ctx.fail('NetworkAclEntryLimitExceeded', `The maximum number of ${entry.egress ? 'egress' : 'ingress'} entries (${w.limits.naclRulesPerDirection}) for network ACL ${acl.id} has been reached.`);
+    ctx.fail(
+      'NetworkAclEntryLimitExceeded',
+      `The maximum number of ${entry.egress ? 'egress' : 'ingress'} entries (${w.limits.naclRulesPerDirection}) for network ACL ${acl.id} has been reached.`,
+    );
   }
   dryRun(ctx, input);
   changeEntries(ctx, acl, () => acl.entries.push(entry), 'ec2:CreateNetworkAclEntry');
@@ -208,24 +257,56 @@ const replaceNetworkAclEntry: SimHandler = (ctx: Ctx, input: EntryInput) => {
   const i = acl.entries.findIndex((e) => e.egress === entry.egress && e.ruleNumber === entry.ruleNumber);
   if (i < 0) ctx.fail('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${entry.ruleNumber} does not exist.`);
   dryRun(ctx, input);
-  changeEntries(ctx, acl, () => { acl.entries[i] = entry; }, 'ec2:ReplaceNetworkAclEntry');
+  changeEntries(
+    ctx,
+    acl,
+    () => {
+      acl.entries[i] = entry;
+    },
+    'ec2:ReplaceNetworkAclEntry',
+  );
   return {};
 };
 
-const deleteNetworkAclEntry: SimHandler = (ctx: Ctx, input: { NetworkAclId?: string; RuleNumber?: number; Egress?: boolean; DryRun?: boolean }) => {
+const deleteNetworkAclEntry: SimHandler = (
+  ctx: Ctx,
+  input: { NetworkAclId?: string; RuleNumber?: number; Egress?: boolean; DryRun?: boolean },
+) => {
   const acl = find(ctx, 'acl', ec2Of(ctx).networkAcls, input.NetworkAclId);
   const ruleNumber = checkRuleNumber(ctx, input.RuleNumber);
   if (input.Egress === undefined) missing(ctx, 'egress');
   const i = acl.entries.findIndex((e) => e.egress === input.Egress && e.ruleNumber === ruleNumber);
   if (i < 0) ctx.fail('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${ruleNumber} does not exist.`);
   dryRun(ctx, input);
-  changeEntries(ctx, acl, () => { acl.entries.splice(i, 1); }, 'ec2:DeleteNetworkAclEntry');
+  changeEntries(
+    ctx,
+    acl,
+    () => {
+      acl.entries.splice(i, 1);
+    },
+    'ec2:DeleteNetworkAclEntry',
+  );
   return {};
 };
 
 const REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1',
-  'eu-north-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-south-1', 'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-north-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-south-1',
+  'sa-east-1',
 ];
 
 const describeRegions: SimHandler = (ctx: Ctx, input: { RegionNames?: string[]; Filters?: Filter[]; AllRegions?: boolean }) => {

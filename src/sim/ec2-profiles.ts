@@ -4,16 +4,29 @@ import type { AssociationT } from './ec2-schema.js';
 import { instanceProfileFacts } from './iam-lookup.js';
 import { applyFilters, awsStyleId, date, ec2Of, find, findAll, missing, paginate, type Ctx, type Filter } from './ec2-common.js';
 
-interface ProfileRef { Arn?: string; Name?: string }
-interface Profile { arn: string; id: string }
+interface ProfileRef {
+  Arn?: string;
+  Name?: string;
+}
+interface Profile {
+  arn: string;
+  id: string;
+}
 
 /** The instance profile must exist in the IAM slice, as in AWS. */
 async function resolveProfile(ctx: Ctx, ref: ProfileRef | undefined): Promise<Profile> {
   if (!ref || (!ref.Arn && !ref.Name)) missing(ctx, 'iamInstanceProfile');
   const name = ref.Arn ? /^arn:aws[\w-]*:iam::\d{12}:instance-profile\/(?:.*\/)?([\w+=,.@-]+)$/.exec(ref.Arn)?.[1] : ref.Name;
   const invalid = (): never => {
-    if (ref.Arn) ctx.fail('InvalidParameterValue', `Value (${ref.Arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`);
-    ctx.fail('InvalidParameterValue', `Value (${ref.Name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+    if (ref.Arn)
+      ctx.fail(
+        'InvalidParameterValue',
+        `Value (${ref.Arn}) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN`,
+      );
+    ctx.fail(
+      'InvalidParameterValue',
+      `Value (${ref.Name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+    );
   };
   if (!name || !ctx.world.iam.instanceProfiles.some((p) => p.name === name)) invalid();
   const facts = await instanceProfileFacts(ctx, name!);
@@ -31,9 +44,14 @@ function shape(a: AssociationT, state: string) {
   };
 }
 
-const describeAssociations: SimHandler = (ctx: Ctx, input: { AssociationIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeAssociations: SimHandler = (
+  ctx: Ctx,
+  input: { AssociationIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+) => {
   const w = ec2Of(ctx);
-  let list = input.AssociationIds?.length ? findAll(ctx, 'association', w.iamInstanceProfileAssociations, input.AssociationIds) : [...w.iamInstanceProfileAssociations];
+  let list = input.AssociationIds?.length
+    ? findAll(ctx, 'association', w.iamInstanceProfileAssociations, input.AssociationIds)
+    : [...w.iamInstanceProfileAssociations];
   list = applyFilters(ctx, list, input.Filters, { 'instance-id': (a) => a.instanceId, state: () => 'associated' });
   const { page, NextToken } = paginate(ctx, list, input);
   return { IamInstanceProfileAssociations: page.map((a) => shape(a, 'associated')), ...(NextToken ? { NextToken } : {}) };
@@ -49,7 +67,13 @@ const associate: SimHandler = async (ctx: Ctx, input: { IamInstanceProfile?: Pro
   if (w.iamInstanceProfileAssociations.some((a) => a.instanceId === inst.id)) {
     ctx.fail('IncorrectState', `There is an existing association for instance ${inst.id}`);
   }
-  const a: AssociationT = { id: ctx.newId('iip-assoc'), instanceId: inst.id, instanceProfileArn: profile.arn, instanceProfileId: profile.id, associatedAt: ctx.clock.now().toISOString() };
+  const a: AssociationT = {
+    id: ctx.newId('iip-assoc'),
+    instanceId: inst.id,
+    instanceProfileArn: profile.arn,
+    instanceProfileId: profile.id,
+    associatedAt: ctx.clock.now().toISOString(),
+  };
   w.iamInstanceProfileAssociations.push(a);
   ctx.changed();
   return { IamInstanceProfileAssociation: shape(a, 'associating') };
@@ -59,7 +83,13 @@ const replace: SimHandler = async (ctx: Ctx, input: { IamInstanceProfile?: Profi
   const w = ec2Of(ctx);
   const old = find(ctx, 'association', w.iamInstanceProfileAssociations, input.AssociationId);
   const profile = await resolveProfile(ctx, input.IamInstanceProfile);
-  const a: AssociationT = { id: ctx.newId('iip-assoc'), instanceId: old.instanceId, instanceProfileArn: profile.arn, instanceProfileId: profile.id, associatedAt: ctx.clock.now().toISOString() };
+  const a: AssociationT = {
+    id: ctx.newId('iip-assoc'),
+    instanceId: old.instanceId,
+    instanceProfileArn: profile.arn,
+    instanceProfileId: profile.id,
+    associatedAt: ctx.clock.now().toISOString(),
+  };
   w.iamInstanceProfileAssociations = w.iamInstanceProfileAssociations.map((x) => (x === old ? a : x));
   ctx.changed();
   return { IamInstanceProfileAssociation: shape(a, 'associating') };

@@ -36,7 +36,10 @@ export const NaclEntry = z
   .strictObject({
     ruleNumber: z.number().int().min(1).max(32766).describe("1–32766; the '*' rule (32767, deny all) is always present and implicit"),
     egress: z.boolean().default(false),
-    protocol: z.string().regex(/^(-1|\d{1,3})$/, "a protocol number ('6' tcp, '17' udp, '1' icmp) or '-1' for all").default('-1'),
+    protocol: z
+      .string()
+      .regex(/^(-1|\d{1,3})$/, "a protocol number ('6' tcp, '17' udp, '1' icmp) or '-1' for all")
+      .default('-1'),
     ruleAction: z.enum(['allow', 'deny']),
     cidrBlock: Cidr4.optional(),
     ipv6CidrBlock: Cidr6.optional(),
@@ -52,9 +55,7 @@ export const NetworkAcl = z.strictObject({
   vpcId: resourceId('vpc'),
   isDefault: z.boolean().default(false).describe("the VPC's default NACL serves subnets with no explicit association"),
   entries: z.array(NaclEntry).default([]),
-  associations: z
-    .array(z.strictObject({ subnetId: resourceId('subnet'), id: resourceId('aclassoc').optional() }))
-    .default([]),
+  associations: z.array(z.strictObject({ subnetId: resourceId('subnet'), id: resourceId('aclassoc').optional() })).default([]),
   tags: Tags,
 });
 
@@ -68,7 +69,10 @@ export const SgRule = z
     cidr: Cidr4.optional(),
     ipv6Cidr: Cidr6.optional(),
     groupId: resourceId('sg').optional().describe('a security group as the source (ingress) or destination (egress)'),
-    prefixListId: z.string().regex(/^pl-[0-9a-f]+$/).optional(),
+    prefixListId: z
+      .string()
+      .regex(/^pl-[0-9a-f]+$/)
+      .optional(),
     description: z.string().optional(),
   })
   .refine((r) => [r.cidr, r.ipv6Cidr, r.groupId, r.prefixListId].filter((x) => x !== undefined).length === 1, {
@@ -153,7 +157,11 @@ export const Snapshot = z.strictObject({
   state: z.enum(['pending', 'completed', 'error']).default('completed'),
   startTime: IsoTime.default(START),
   completesAt: IsoTime.optional().describe('when a pending snapshot becomes completed (simulated time)'),
-  ownerId: z.string().regex(/^\d{12}$/).optional().describe("default: the world's account"),
+  ownerId: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional()
+    .describe("default: the world's account"),
   description: z.string().default(''),
   encrypted: z.boolean().default(false),
   tags: Tags,
@@ -228,7 +236,18 @@ function checkReferences(w: Ec2World, ctx: z.RefinementCtx): void {
       seen.add(r.id);
     });
   };
-  for (const key of ['vpcs', 'subnets', 'networkAcls', 'securityGroups', 'instances', 'networkInterfaces', 'volumes', 'snapshots', 'iamInstanceProfileAssociations', 'connections'] as const) {
+  for (const key of [
+    'vpcs',
+    'subnets',
+    'networkAcls',
+    'securityGroups',
+    'instances',
+    'networkInterfaces',
+    'volumes',
+    'snapshots',
+    'iamInstanceProfileAssociations',
+    'connections',
+  ] as const) {
     unique(w[key], key);
   }
   const vpcs = new Set(w.vpcs.map((v) => v.id));
@@ -238,7 +257,9 @@ function checkReferences(w: Ec2World, ctx: z.RefinementCtx): void {
   const volumes = new Set(w.volumes.map((v) => v.id));
   const enis = new Map(w.networkInterfaces.map((e) => [e.id, e]));
 
-  w.subnets.forEach((s, i) => { if (!vpcs.has(s.vpcId)) issue(['subnets', i, 'vpcId'], `no VPC '${s.vpcId}' in ec2.vpcs`); });
+  w.subnets.forEach((s, i) => {
+    if (!vpcs.has(s.vpcId)) issue(['subnets', i, 'vpcId'], `no VPC '${s.vpcId}' in ec2.vpcs`);
+  });
 
   const associated = new Map<string, string>();
   w.networkAcls.forEach((acl, i) => {
@@ -246,20 +267,31 @@ function checkReferences(w: Ec2World, ctx: z.RefinementCtx): void {
     acl.associations.forEach((a, j) => {
       const s = subnets.get(a.subnetId);
       if (!s) issue(['networkAcls', i, 'associations', j, 'subnetId'], `no subnet '${a.subnetId}' in ec2.subnets`);
-      else if (s.vpcId !== acl.vpcId) issue(['networkAcls', i, 'associations', j, 'subnetId'], `subnet '${a.subnetId}' is in another VPC than ${acl.id}`);
+      else if (s.vpcId !== acl.vpcId)
+        issue(['networkAcls', i, 'associations', j, 'subnetId'], `subnet '${a.subnetId}' is in another VPC than ${acl.id}`);
       // AWS associates a subnet with exactly one network ACL.
-      if (associated.has(a.subnetId)) issue(['networkAcls', i, 'associations', j, 'subnetId'], `subnet '${a.subnetId}' is already associated with ${associated.get(a.subnetId)}`);
+      if (associated.has(a.subnetId))
+        issue(
+          ['networkAcls', i, 'associations', j, 'subnetId'],
+          `subnet '${a.subnetId}' is already associated with ${associated.get(a.subnetId)}`,
+        );
       associated.set(a.subnetId, acl.id);
     });
     const numbers = new Set<string>();
     acl.entries.forEach((e, j) => {
       const k = `${e.egress}:${e.ruleNumber}`;
-      if (numbers.has(k)) issue(['networkAcls', i, 'entries', j, 'ruleNumber'], `rule ${e.ruleNumber} appears twice in the ${e.egress ? 'egress' : 'ingress'} entries`);
+      if (numbers.has(k))
+        issue(
+          ['networkAcls', i, 'entries', j, 'ruleNumber'],
+          `rule ${e.ruleNumber} appears twice in the ${e.egress ? 'egress' : 'ingress'} entries`,
+        );
       numbers.add(k);
     });
   });
   const defaults = new Map<string, number>();
-  w.networkAcls.forEach((acl) => { if (acl.isDefault) defaults.set(acl.vpcId, (defaults.get(acl.vpcId) ?? 0) + 1); });
+  w.networkAcls.forEach((acl) => {
+    if (acl.isDefault) defaults.set(acl.vpcId, (defaults.get(acl.vpcId) ?? 0) + 1);
+  });
   for (const [vpc, n] of defaults) if (n > 1) issue(['networkAcls'], `VPC '${vpc}' has ${n} default network ACLs; AWS has one`);
 
   const names = new Set<string>();
@@ -270,7 +302,8 @@ function checkReferences(w: Ec2World, ctx: z.RefinementCtx): void {
     names.add(k);
     for (const dir of ['ingress', 'egress'] as const) {
       g[dir].forEach((r, j) => {
-        if (r.groupId && !groups.has(r.groupId)) issue(['securityGroups', i, dir, j, 'groupId'], `no security group '${r.groupId}' in ec2.securityGroups`);
+        if (r.groupId && !groups.has(r.groupId))
+          issue(['securityGroups', i, dir, j, 'groupId'], `no security group '${r.groupId}' in ec2.securityGroups`);
       });
     }
   });
@@ -280,7 +313,11 @@ function checkReferences(w: Ec2World, ctx: z.RefinementCtx): void {
     if (inst.subnetId && !subnets.has(inst.subnetId)) issue(['instances', i, 'subnetId'], `no subnet '${inst.subnetId}' in ec2.subnets`);
     inst.blockDevices.forEach((b, j) => {
       if (!volumes.has(b.volumeId)) issue(['instances', i, 'blockDevices', j, 'volumeId'], `no volume '${b.volumeId}' in ec2.volumes`);
-      if (attachedVolumes.has(b.volumeId)) issue(['instances', i, 'blockDevices', j, 'volumeId'], `volume '${b.volumeId}' is already attached to ${attachedVolumes.get(b.volumeId)}`);
+      if (attachedVolumes.has(b.volumeId))
+        issue(
+          ['instances', i, 'blockDevices', j, 'volumeId'],
+          `volume '${b.volumeId}' is already attached to ${attachedVolumes.get(b.volumeId)}`,
+        );
       attachedVolumes.set(b.volumeId, inst.id);
     });
   });
@@ -292,21 +329,28 @@ function checkReferences(w: Ec2World, ctx: z.RefinementCtx): void {
     eni.groups.forEach((g, j) => {
       const group = groups.get(g);
       if (!group) issue(['networkInterfaces', i, 'groups', j], `no security group '${g}' in ec2.securityGroups`);
-      else if (subnet && group.vpcId !== subnet.vpcId) issue(['networkInterfaces', i, 'groups', j], `security group '${g}' is in another VPC than subnet ${subnet.id}`);
+      else if (subnet && group.vpcId !== subnet.vpcId)
+        issue(['networkInterfaces', i, 'groups', j], `security group '${g}' is in another VPC than subnet ${subnet.id}`);
     });
     if (eni.attachment) {
       const inst = instances.get(eni.attachment.instanceId);
       if (!inst) issue(['networkInterfaces', i, 'attachment', 'instanceId'], `no instance '${eni.attachment.instanceId}' in ec2.instances`);
       const k = `${eni.attachment.instanceId}#${eni.attachment.deviceIndex}`;
-      if (devices.has(k)) issue(['networkInterfaces', i, 'attachment', 'deviceIndex'], `instance ${eni.attachment.instanceId} already has an interface at device index ${eni.attachment.deviceIndex}`);
+      if (devices.has(k))
+        issue(
+          ['networkInterfaces', i, 'attachment', 'deviceIndex'],
+          `instance ${eni.attachment.instanceId} already has an interface at device index ${eni.attachment.deviceIndex}`,
+        );
       devices.add(k);
     }
   });
 
   const profiled = new Set<string>();
   w.iamInstanceProfileAssociations.forEach((a, i) => {
-    if (!instances.has(a.instanceId)) issue(['iamInstanceProfileAssociations', i, 'instanceId'], `no instance '${a.instanceId}' in ec2.instances`);
-    if (profiled.has(a.instanceId)) issue(['iamInstanceProfileAssociations', i, 'instanceId'], `instance ${a.instanceId} already has an instance profile association`);
+    if (!instances.has(a.instanceId))
+      issue(['iamInstanceProfileAssociations', i, 'instanceId'], `no instance '${a.instanceId}' in ec2.instances`);
+    if (profiled.has(a.instanceId))
+      issue(['iamInstanceProfileAssociations', i, 'instanceId'], `instance ${a.instanceId} already has an instance profile association`);
     profiled.add(a.instanceId);
   });
 
@@ -315,16 +359,31 @@ function checkReferences(w: Ec2World, ctx: z.RefinementCtx): void {
     if (c.networkInterfaceId) {
       const eni = enis.get(c.networkInterfaceId);
       if (!eni) issue(['connections', i, 'networkInterfaceId'], `no network interface '${c.networkInterfaceId}' in ec2.networkInterfaces`);
-      else if (eni.attachment?.instanceId !== c.instanceId) issue(['connections', i, 'networkInterfaceId'], `network interface '${c.networkInterfaceId}' is not attached to ${c.instanceId}`);
-    } else if (instances.has(c.instanceId) && !w.networkInterfaces.some((e) => e.attachment?.instanceId === c.instanceId && e.attachment.deviceIndex === 0)) {
-      issue(['connections', i, 'instanceId'], `instance ${c.instanceId} has no primary network interface (device index 0) to carry the connection`);
+      else if (eni.attachment?.instanceId !== c.instanceId)
+        issue(['connections', i, 'networkInterfaceId'], `network interface '${c.networkInterfaceId}' is not attached to ${c.instanceId}`);
+    } else if (
+      instances.has(c.instanceId) &&
+      !w.networkInterfaces.some((e) => e.attachment?.instanceId === c.instanceId && e.attachment.deviceIndex === 0)
+    ) {
+      issue(
+        ['connections', i, 'instanceId'],
+        `instance ${c.instanceId} has no primary network interface (device index 0) to carry the connection`,
+      );
     }
   });
 }
 
 export const ec2Schema = Ec2Shape.superRefine(checkReferences).default({
-  vpcs: [], subnets: [], networkAcls: [], securityGroups: [], instances: [], networkInterfaces: [], volumes: [], snapshots: [],
-  iamInstanceProfileAssociations: [], connections: [],
+  vpcs: [],
+  subnets: [],
+  networkAcls: [],
+  securityGroups: [],
+  instances: [],
+  networkInterfaces: [],
+  volumes: [],
+  snapshots: [],
+  iamInstanceProfileAssociations: [],
+  connections: [],
   limits: { naclRulesPerDirection: 20, concurrentSnapshots: 5, rulesPerSecurityGroup: 60 },
   snapshotCompletionSeconds: 120,
 });

@@ -2,7 +2,19 @@
 import type { SimHandler } from './service.js';
 import type { SecurityGroupT, SgRuleT } from './ec2-schema.js';
 import {
-  applyFilters, derivedId, dryRun, ec2Of, find, findAll, invalidValue, missing, paginate, tagList, tagsFromSpecs, type Ctx, type Filter,
+  applyFilters,
+  derivedId,
+  dryRun,
+  ec2Of,
+  find,
+  findAll,
+  invalidValue,
+  missing,
+  paginate,
+  tagList,
+  tagsFromSpecs,
+  type Ctx,
+  type Filter,
 } from './ec2-common.js';
 import { enforceConnections, normalizeSgProtocol, trackingSnapshot } from './connections.js';
 import { isCidr4, isCidr6 } from '../core/net.js';
@@ -48,15 +60,18 @@ function expand(ctx: Ctx, perms: readonly IpPermission[], dir: Dir): SgRuleT[] {
   const w = ec2Of(ctx);
   const rules: SgRuleT[] = [];
   for (const p of perms) {
-    if (p.IpProtocol === undefined || p.IpProtocol === '') ctx.fail('InvalidParameterValue', "Invalid value 'null' for IP protocol. Unknown protocol.");
+    if (p.IpProtocol === undefined || p.IpProtocol === '')
+      ctx.fail('InvalidParameterValue', "Invalid value 'null' for IP protocol. Unknown protocol.");
     const protocol = normalizeSgProtocol(p.IpProtocol);
     const num = Number(protocol);
     if (!['-1', 'tcp', 'udp', 'icmp', 'icmpv6'].includes(protocol) && !(Number.isInteger(num) && num >= 0 && num <= 255)) {
       ctx.fail('InvalidParameterValue', `Invalid value '${p.IpProtocol}' for IP protocol. Unknown protocol.`);
     }
     if (protocol === 'tcp' || protocol === 'udp') {
-      if (p.FromPort === undefined || p.ToPort === undefined) ctx.fail('InvalidParameterValue', `Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.`);
-      if (p.FromPort < 0 || p.ToPort > 65535 || p.FromPort > p.ToPort) ctx.fail('InvalidParameterValue', `Invalid port range: from port ${p.FromPort} to port ${p.ToPort}.`);
+      if (p.FromPort === undefined || p.ToPort === undefined)
+        ctx.fail('InvalidParameterValue', `Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.`);
+      if (p.FromPort < 0 || p.ToPort > 65535 || p.FromPort > p.ToPort)
+        ctx.fail('InvalidParameterValue', `Invalid port range: from port ${p.FromPort} to port ${p.ToPort}.`);
     }
     const ports = portsOf(protocol, p.FromPort, p.ToPort);
     const base = { protocol, ...ports };
@@ -76,11 +91,15 @@ function expand(ctx: Ctx, perms: readonly IpPermission[], dir: Dir): SgRuleT[] {
       rules.push({ ...base, groupId: group.id, ...(r.Description ? { description: r.Description } : {}) });
     }
     for (const r of p.PrefixListIds ?? []) {
-      if (!r.PrefixListId || !/^pl-[0-9a-f]+$/.test(r.PrefixListId)) ctx.fail('InvalidPrefixListId.Malformed', `Invalid id: "${r.PrefixListId ?? ''}"`);
+      if (!r.PrefixListId || !/^pl-[0-9a-f]+$/.test(r.PrefixListId))
+        ctx.fail('InvalidPrefixListId.Malformed', `Invalid id: "${r.PrefixListId ?? ''}"`);
       rules.push({ ...base, prefixListId: r.PrefixListId, ...(r.Description ? { description: r.Description } : {}) });
     }
     if (rules.length === before) {
-      ctx.fail('InvalidParameterValue', `The request must name a ${dir === 'ingress' ? 'source' : 'destination'} for each permission (IpRanges, Ipv6Ranges, UserIdGroupPairs or PrefixListIds).`);
+      ctx.fail(
+        'InvalidParameterValue',
+        `The request must name a ${dir === 'ingress' ? 'source' : 'destination'} for each permission (IpRanges, Ipv6Ranges, UserIdGroupPairs or PrefixListIds).`,
+      );
     }
   }
   return rules;
@@ -100,7 +119,10 @@ function permissionsOf(input: RuleInput): IpPermission[] {
 
 /** DescribeSecurityGroups groups rules that share a protocol and port range, as AWS does. */
 function aggregate(rules: readonly SgRuleT[]) {
-  const out = new Map<string, Required<Pick<IpPermission, 'IpRanges' | 'Ipv6Ranges' | 'UserIdGroupPairs' | 'PrefixListIds'>> & IpPermission>();
+  const out = new Map<
+    string,
+    Required<Pick<IpPermission, 'IpRanges' | 'Ipv6Ranges' | 'UserIdGroupPairs' | 'PrefixListIds'>> & IpPermission
+  >();
   for (const r of rules) {
     const p = normalizeSgProtocol(r.protocol);
     const ports = portsOf(p, r.fromPort, r.toPort);
@@ -187,7 +209,10 @@ const ruleFields = (dir: Dir) => ({
   'to-port': (g: SecurityGroupT) => g[dir].map((r) => r.toPort),
 });
 
-const describeSecurityGroups: SimHandler = (ctx: Ctx, input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeSecurityGroups: SimHandler = (
+  ctx: Ctx,
+  input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+) => {
   const w = ec2Of(ctx);
   let list: SecurityGroupT[] = [...w.securityGroups];
   if (input.GroupIds?.length) list = findAll(ctx, 'group', w.securityGroups, input.GroupIds);
@@ -208,14 +233,19 @@ const describeSecurityGroups: SimHandler = (ctx: Ctx, input: { GroupIds?: string
   return { SecurityGroups: page.map((g) => groupShape(ctx, g)), ...(NextToken ? { NextToken } : {}) };
 };
 
-const createSecurityGroup: SimHandler = (ctx: Ctx, input: { GroupName?: string; Description?: string; VpcId?: string; TagSpecifications?: never[]; DryRun?: boolean }) => {
+const createSecurityGroup: SimHandler = (
+  ctx: Ctx,
+  input: { GroupName?: string; Description?: string; VpcId?: string; TagSpecifications?: never[]; DryRun?: boolean },
+) => {
   const w = ec2Of(ctx);
   if (!input.GroupName) missing(ctx, 'GroupName');
   if (input.Description === undefined || input.Description === '') missing(ctx, 'GroupDescription');
   if (input.GroupName.length > 255) invalidValue(ctx, 'groupName', input.GroupName, 'Reason: The name is longer than 255 characters.');
-  if (input.Description.length > 255) invalidValue(ctx, 'GroupDescription', input.Description, 'Reason: The description is longer than 255 characters.');
+  if (input.Description.length > 255)
+    invalidValue(ctx, 'GroupDescription', input.Description, 'Reason: The description is longer than 255 characters.');
   if (/^sg-/i.test(input.GroupName)) ctx.fail('InvalidParameterValue', 'Group names may not be in the format sg-*.');
-  if (input.GroupName === 'default') ctx.fail('InvalidParameterValue', "Invalid value 'default' for groupName. Reason: Cannot use reserved security group name: default");
+  if (input.GroupName === 'default')
+    ctx.fail('InvalidParameterValue', "Invalid value 'default' for groupName. Reason: Cannot use reserved security group name: default");
   const vpcId = input.VpcId !== undefined ? find(ctx, 'vpc', w.vpcs, input.VpcId).id : defaultVpcId(ctx);
   if (w.securityGroups.some((g) => g.vpcId === vpcId && g.name === input.GroupName)) {
     ctx.fail('InvalidGroup.Duplicate', `The security group '${input.GroupName}' already exists for VPC '${vpcId}'`);
@@ -225,8 +255,13 @@ const createSecurityGroup: SimHandler = (ctx: Ctx, input: { GroupName?: string; 
   const id = ctx.newId('sg');
   // AWS gives every new group one rule: all outbound traffic to 0.0.0.0/0.
   const group: SecurityGroupT = {
-    id, name: input.GroupName, description: input.Description, vpcId, ingress: [],
-    egress: [{ id: ctx.newId('sgr'), protocol: '-1', cidr: '0.0.0.0/0' }], tags,
+    id,
+    name: input.GroupName,
+    description: input.Description,
+    vpcId,
+    ingress: [],
+    egress: [{ id: ctx.newId('sgr'), protocol: '-1', cidr: '0.0.0.0/0' }],
+    tags,
   };
   w.securityGroups.push(group);
   ctx.changed();
@@ -259,7 +294,10 @@ function authorize(dir: Dir): SimHandler {
       if (existing.has(k) || seen.has(k)) {
         const p = normalizeSgProtocol(r.protocol);
         const ports = p === '-1' ? '' : `, from port: ${r.fromPort ?? -1}, to port: ${r.toPort ?? -1}`;
-        ctx.fail('InvalidPermission.Duplicate', `the specified rule "peer: ${peerText(r)}, ${p === '-1' ? 'ALL' : p.toUpperCase()}${ports}, ALLOW" already exists`);
+        ctx.fail(
+          'InvalidPermission.Duplicate',
+          `the specified rule "peer: ${peerText(r)}, ${p === '-1' ? 'ALL' : p.toUpperCase()}${ports}, ALLOW" already exists`,
+        );
       }
       seen.add(k);
     }
@@ -307,16 +345,29 @@ function revoke(dir: Dir): SimHandler {
     if (targets.length) {
       const before = trackingSnapshot(ctx.world);
       group[dir] = group[dir].filter((r) => !targets.includes(r));
-      enforceConnections(ctx.world, before, ctx.clock.now(), `ec2:RevokeSecurityGroup${dir === 'ingress' ? 'Ingress' : 'Egress'} ${group.id}`);
+      enforceConnections(
+        ctx.world,
+        before,
+        ctx.clock.now(),
+        `ec2:RevokeSecurityGroup${dir === 'ingress' ? 'Ingress' : 'Egress'} ${group.id}`,
+      );
       ctx.changed();
     }
     return {
       Return: true,
       ...(unknown.length ? { UnknownIpPermissions: aggregate(unknown) } : {}),
       RevokedSecurityGroupRules: revoked.map((r) => ({
-        SecurityGroupRuleId: r.SecurityGroupRuleId, GroupId: r.GroupId, IsEgress: r.IsEgress, IpProtocol: r.IpProtocol,
-        FromPort: r.FromPort, ToPort: r.ToPort, CidrIpv4: r.CidrIpv4, CidrIpv6: r.CidrIpv6, PrefixListId: r.PrefixListId,
-        ReferencedSecurityGroupId: r.ReferencedGroupInfo?.GroupId, Description: r.Description,
+        SecurityGroupRuleId: r.SecurityGroupRuleId,
+        GroupId: r.GroupId,
+        IsEgress: r.IsEgress,
+        IpProtocol: r.IpProtocol,
+        FromPort: r.FromPort,
+        ToPort: r.ToPort,
+        CidrIpv4: r.CidrIpv4,
+        CidrIpv6: r.CidrIpv6,
+        PrefixListId: r.PrefixListId,
+        ReferencedSecurityGroupId: r.ReferencedGroupInfo?.GroupId,
+        Description: r.Description,
       })),
     };
   };

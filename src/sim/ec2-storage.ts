@@ -2,7 +2,19 @@
 import type { SimHandler } from './service.js';
 import type { SnapshotT, VolumeT } from './ec2-schema.js';
 import {
-  applyFilters, date, dryRun, ec2Of, find, findAll, invalidValue, paginate, tagList, tagsFromSpecs, type Ctx, type Filter, type Tags,
+  applyFilters,
+  date,
+  dryRun,
+  ec2Of,
+  find,
+  findAll,
+  invalidValue,
+  paginate,
+  tagList,
+  tagsFromSpecs,
+  type Ctx,
+  type Filter,
+  type Tags,
 } from './ec2-common.js';
 
 /** Which instance a volume is attached to, and how. */
@@ -30,28 +42,46 @@ function volumeShape(ctx: Ctx, v: VolumeT) {
     ...(v.iops ? { Iops: v.iops } : {}),
     MultiAttachEnabled: false,
     Attachments: a
-      ? [{ VolumeId: v.id, InstanceId: a.inst.id, Device: a.dev.deviceName, State: 'attached', AttachTime: date(a.dev.attachTime ?? a.inst.launchTime), DeleteOnTermination: a.dev.deleteOnTermination }]
+      ? [
+          {
+            VolumeId: v.id,
+            InstanceId: a.inst.id,
+            Device: a.dev.deviceName,
+            State: 'attached',
+            AttachTime: date(a.dev.attachTime ?? a.inst.launchTime),
+            DeleteOnTermination: a.dev.deleteOnTermination,
+          },
+        ]
       : [],
     Tags: tagList(v.tags),
   };
 }
 
-const describeVolumes: SimHandler = (ctx: Ctx, input: { VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeVolumes: SimHandler = (
+  ctx: Ctx,
+  input: { VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+) => {
   const w = ec2Of(ctx);
   let list = input.VolumeIds?.length ? findAll(ctx, 'volume', w.volumes, input.VolumeIds) : [...w.volumes];
-  list = applyFilters(ctx, list, input.Filters, {
-    'volume-id': (v) => v.id,
-    'attachment.instance-id': (v) => attachmentOf(ctx, v.id)?.inst.id,
-    'attachment.device': (v) => attachmentOf(ctx, v.id)?.dev.deviceName,
-    'attachment.delete-on-termination': (v) => attachmentOf(ctx, v.id)?.dev.deleteOnTermination,
-    'attachment.status': (v) => (attachmentOf(ctx, v.id) ? 'attached' : undefined),
-    status: (v) => (attachmentOf(ctx, v.id) ? 'in-use' : 'available'),
-    size: (v) => v.size,
-    'volume-type': (v) => v.volumeType,
-    'availability-zone': (v) => v.availabilityZone ?? `${ctx.region}a`,
-    encrypted: (v) => v.encrypted,
-    'snapshot-id': (v) => v.snapshotId,
-  }, (v) => v.tags);
+  list = applyFilters(
+    ctx,
+    list,
+    input.Filters,
+    {
+      'volume-id': (v) => v.id,
+      'attachment.instance-id': (v) => attachmentOf(ctx, v.id)?.inst.id,
+      'attachment.device': (v) => attachmentOf(ctx, v.id)?.dev.deviceName,
+      'attachment.delete-on-termination': (v) => attachmentOf(ctx, v.id)?.dev.deleteOnTermination,
+      'attachment.status': (v) => (attachmentOf(ctx, v.id) ? 'attached' : undefined),
+      status: (v) => (attachmentOf(ctx, v.id) ? 'in-use' : 'available'),
+      size: (v) => v.size,
+      'volume-type': (v) => v.volumeType,
+      'availability-zone': (v) => v.availabilityZone ?? `${ctx.region}a`,
+      encrypted: (v) => v.encrypted,
+      'snapshot-id': (v) => v.snapshotId,
+    },
+    (v) => v.tags,
+  );
   const { page, NextToken } = paginate(ctx, list, input);
   return { Volumes: page.map((v) => volumeShape(ctx, v)), ...(NextToken ? { NextToken } : {}) };
 };
@@ -126,10 +156,14 @@ function newSnapshot(ctx: Ctx, v: VolumeT, description: string, tags: Tags): Sna
 
 type TagSpecs = Array<{ ResourceType?: string; Tags?: Array<{ Key?: string; Value?: string }> }>;
 
-const createSnapshot: SimHandler = (ctx: Ctx, input: { VolumeId?: string; Description?: string; TagSpecifications?: TagSpecs; DryRun?: boolean }) => {
+const createSnapshot: SimHandler = (
+  ctx: Ctx,
+  input: { VolumeId?: string; Description?: string; TagSpecifications?: TagSpecs; DryRun?: boolean },
+) => {
   const v = find(ctx, 'volume', ec2Of(ctx).volumes, input.VolumeId);
   const tags = tagsFromSpecs(ctx, input.TagSpecifications, 'snapshot');
-  if ((input.Description ?? '').length > 255) invalidValue(ctx, 'description', input.Description, 'Descriptions are at most 255 characters.');
+  if ((input.Description ?? '').length > 255)
+    invalidValue(ctx, 'description', input.Description, 'Descriptions are at most 255 characters.');
   checkConcurrency(ctx, [v]);
   dryRun(ctx, input);
   const s = newSnapshot(ctx, v, input.Description ?? '', tags);
@@ -152,7 +186,8 @@ const createSnapshots: SimHandler = (ctx: Ctx, input: CreateSnapshotsInput) => {
   const spec = input.InstanceSpecification;
   if (!spec?.InstanceId) ctx.fail('MissingParameter', 'The request must contain the parameter InstanceSpecification.InstanceId');
   const inst = find(ctx, 'instance', w.instances, spec.InstanceId);
-  if (input.CopyTagsFromSource !== undefined && input.CopyTagsFromSource !== 'volume') invalidValue(ctx, 'CopyTagsFromSource', input.CopyTagsFromSource);
+  if (input.CopyTagsFromSource !== undefined && input.CopyTagsFromSource !== 'volume')
+    invalidValue(ctx, 'CopyTagsFromSource', input.CopyTagsFromSource);
   const tags = tagsFromSpecs(ctx, input.TagSpecifications, 'snapshot');
   const excluded = new Set(spec.ExcludeDataVolumeIds ?? []);
   const devices = inst.blockDevices.filter((b) => {
@@ -160,7 +195,8 @@ const createSnapshots: SimHandler = (ctx: Ctx, input: CreateSnapshotsInput) => {
     return !excluded.has(b.volumeId);
   });
   for (const id of excluded) {
-    if (!inst.blockDevices.some((b) => b.volumeId === id)) invalidValue(ctx, 'ExcludeDataVolumeIds', id, `Volume ${id} is not attached to ${inst.id}.`);
+    if (!inst.blockDevices.some((b) => b.volumeId === id))
+      invalidValue(ctx, 'ExcludeDataVolumeIds', id, `Volume ${id} is not attached to ${inst.id}.`);
     if (inst.blockDevices.find((b) => b.volumeId === id)?.deviceName === inst.rootDeviceName) {
       ctx.fail('InvalidParameterValue', 'The root volume cannot be excluded with ExcludeDataVolumeIds; use ExcludeBootVolume.');
     }
@@ -169,7 +205,9 @@ const createSnapshots: SimHandler = (ctx: Ctx, input: CreateSnapshotsInput) => {
   if (volumes.length === 0) ctx.fail('InvalidParameterValue', `No volumes of instance ${inst.id} to snapshot.`);
   checkConcurrency(ctx, volumes);
   dryRun(ctx, input);
-  const made = volumes.map((v) => newSnapshot(ctx, v, input.Description ?? '', input.CopyTagsFromSource === 'volume' ? { ...v.tags, ...tags } : { ...tags }));
+  const made = volumes.map((v) =>
+    newSnapshot(ctx, v, input.Description ?? '', input.CopyTagsFromSource === 'volume' ? { ...v.tags, ...tags } : { ...tags }),
+  );
   ctx.changed();
   return {
     Snapshots: made.map((s) => ({
@@ -187,23 +225,39 @@ const createSnapshots: SimHandler = (ctx: Ctx, input: CreateSnapshotsInput) => {
   };
 };
 
-const describeSnapshots: SimHandler = (ctx: Ctx, input: { SnapshotIds?: string[]; OwnerIds?: string[]; RestorableByUserIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
+const describeSnapshots: SimHandler = (
+  ctx: Ctx,
+  input: {
+    SnapshotIds?: string[];
+    OwnerIds?: string[];
+    RestorableByUserIds?: string[];
+    Filters?: Filter[];
+    MaxResults?: number;
+    NextToken?: string;
+  },
+) => {
   const w = ec2Of(ctx);
   let list = input.SnapshotIds?.length ? findAll(ctx, 'snapshot', w.snapshots, input.SnapshotIds) : [...w.snapshots];
   if (input.OwnerIds?.length) {
     const owners = input.OwnerIds.map((o) => (o === 'self' ? ctx.accountId : o));
     list = list.filter((s) => owners.includes(s.ownerId ?? ctx.accountId));
   }
-  list = applyFilters(ctx, list, input.Filters, {
-    'snapshot-id': (s) => s.id,
-    'volume-id': (s) => s.volumeId,
-    status: (s) => s.state,
-    'owner-id': (s) => s.ownerId ?? ctx.accountId,
-    description: (s) => s.description,
-    'start-time': (s) => s.startTime,
-    encrypted: (s) => s.encrypted,
-    progress: (s) => progressOf(ctx, s),
-  }, (s) => s.tags);
+  list = applyFilters(
+    ctx,
+    list,
+    input.Filters,
+    {
+      'snapshot-id': (s) => s.id,
+      'volume-id': (s) => s.volumeId,
+      status: (s) => s.state,
+      'owner-id': (s) => s.ownerId ?? ctx.accountId,
+      description: (s) => s.description,
+      'start-time': (s) => s.startTime,
+      encrypted: (s) => s.encrypted,
+      progress: (s) => progressOf(ctx, s),
+    },
+    (s) => s.tags,
+  );
   const { page, NextToken } = paginate(ctx, list, input);
   return { Snapshots: page.map((s) => snapshotShape(ctx, s)), ...(NextToken ? { NextToken } : {}) };
 };

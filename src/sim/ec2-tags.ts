@@ -1,9 +1,27 @@
 /** Simulated EC2: tags on every taggable resource of the slice. */
 import type { SimHandler } from './service.js';
 import type { Ec2World } from './ec2-schema.js';
-import { applyFilters, checkTags, dryRun, ec2Of, isId, mergeTags, missing, notFound, paginate, type Ctx, type Filter, type Kind, type Tags } from './ec2-common.js';
+import {
+  applyFilters,
+  checkTags,
+  dryRun,
+  ec2Of,
+  isId,
+  mergeTags,
+  missing,
+  notFound,
+  paginate,
+  type Ctx,
+  type Filter,
+  type Kind,
+  type Tags,
+} from './ec2-common.js';
 
-interface Taggable { kind: Kind; list: keyof Ec2World; type: string }
+interface Taggable {
+  kind: Kind;
+  list: keyof Ec2World;
+  type: string;
+}
 
 const TAGGABLE: Taggable[] = [
   { kind: 'instance', list: 'instances', type: 'instance' },
@@ -29,22 +47,31 @@ function resolve(ctx: Ctx, ids: readonly string[] | undefined): Tagged[] {
   });
 }
 
-const createTags: SimHandler = (ctx: Ctx, input: { Resources?: string[]; Tags?: Array<{ Key?: string; Value?: string }>; DryRun?: boolean }) => {
+const createTags: SimHandler = (
+  ctx: Ctx,
+  input: { Resources?: string[]; Tags?: Array<{ Key?: string; Value?: string }>; DryRun?: boolean },
+) => {
   const resources = resolve(ctx, input.Resources);
   if (!input.Tags?.length) missing(ctx, 'tagSet');
   const add = checkTags(ctx, input.Tags);
   const merged = resources.map((r) => mergeTags(ctx, r.tags, add, r.id));
   dryRun(ctx, input);
-  resources.forEach((r, i) => { r.tags = merged[i]!; });
+  resources.forEach((r, i) => {
+    r.tags = merged[i]!;
+  });
   ctx.changed();
   return {};
 };
 
-const deleteTags: SimHandler = (ctx: Ctx, input: { Resources?: string[]; Tags?: Array<{ Key?: string; Value?: string }>; DryRun?: boolean }) => {
+const deleteTags: SimHandler = (
+  ctx: Ctx,
+  input: { Resources?: string[]; Tags?: Array<{ Key?: string; Value?: string }>; DryRun?: boolean },
+) => {
   const resources = resolve(ctx, input.Resources);
   for (const t of input.Tags ?? []) {
     if (!t.Key) ctx.fail('InvalidParameterValue', 'Tag keys must not be empty');
-    if (t.Key.toLowerCase().startsWith('aws:')) ctx.fail('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
+    if (t.Key.toLowerCase().startsWith('aws:'))
+      ctx.fail('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
   }
   dryRun(ctx, input);
   for (const r of resources) {
@@ -67,12 +94,18 @@ const describeTags: SimHandler = (ctx: Ctx, input: { Filters?: Filter[]; MaxResu
       for (const [Key, Value] of Object.entries(r.tags)) rows.push({ Key, Value, ResourceId: r.id, ResourceType: t.type });
     }
   }
-  const list = applyFilters(ctx, rows, input.Filters, {
-    key: (x) => x.Key,
-    value: (x) => x.Value,
-    'resource-id': (x) => x.ResourceId,
-    'resource-type': (x) => x.ResourceType,
-  }, (x) => ({ [x.Key]: x.Value }));
+  const list = applyFilters(
+    ctx,
+    rows,
+    input.Filters,
+    {
+      key: (x) => x.Key,
+      value: (x) => x.Value,
+      'resource-id': (x) => x.ResourceId,
+      'resource-type': (x) => x.ResourceType,
+    },
+    (x) => ({ [x.Key]: x.Value }),
+  );
   const { page, NextToken } = paginate(ctx, list, input);
   return { Tags: page, ...(NextToken ? { NextToken } : {}) };
 };

@@ -62,7 +62,9 @@ export class FaultInjector {
     const list = this.armed;
     return {
       id: a.id,
-      get fired() { return a.fired; },
+      get fired() {
+        return a.fired;
+      },
       remove: () => {
         const i = list.indexOf(a);
         if (i >= 0) list.splice(i, 1);

@@ -20,5 +20,7 @@ export async function userFacts(ctx: SimContext, userName: string): Promise<{ Us
 }
 
 export async function instanceProfileFacts(ctx: SimContext, name: string): Promise<{ InstanceProfileId: string; Arn: string }> {
-  return (await call<{ InstanceProfile: { InstanceProfileId: string; Arn: string } }>(ctx, 'GetInstanceProfile', { InstanceProfileName: name })).InstanceProfile;
+  return (
+    await call<{ InstanceProfile: { InstanceProfileId: string; Arn: string } }>(ctx, 'GetInstanceProfile', { InstanceProfileName: name })
+  ).InstanceProfile;
 }

@@ -14,7 +14,13 @@ export type Identity =
   | { ok: true; caller: SimCaller; longTermKey?: string }
   | { ok: false; problem: 'unknown-key' | 'expired' | 'denied'; caller?: SimCaller; message: string };
 
-export async function identify(world: World, accessKeyId: string | undefined, responderKeyId: string, ctx: SimContext<World>, now: Date): Promise<Identity> {
+export async function identify(
+  world: World,
+  accessKeyId: string | undefined,
+  responderKeyId: string,
+  ctx: SimContext<World>,
+  now: Date,
+): Promise<Identity> {
   const responder: SimCaller = { arn: world.caller.arn, userId: world.caller.userId, account: world.account.id };
   if (accessKeyId === undefined || accessKeyId === responderKeyId) return { ok: true, caller: responder };
 
@@ -22,7 +28,8 @@ export async function identify(world: World, accessKeyId: string | undefined, re
   if (owned) {
     const facts = await userFacts(ctx, owned.user.name);
     const caller: SimCaller = { arn: facts.Arn, userId: facts.UserId, account: world.account.id };
-    if (owned.key.status !== 'Active') return { ok: false, problem: 'unknown-key', message: 'The security token included in the request is invalid.' };
+    if (owned.key.status !== 'Active')
+      return { ok: false, problem: 'unknown-key', message: 'The security token included in the request is invalid.' };
     if (!isKeyUsable(world, accessKeyId, now)) return { ok: false, problem: 'denied', caller, message: 'explicit deny' };
     return { ok: true, caller, longTermKey: accessKeyId };
   }
@@ -31,9 +38,16 @@ export async function identify(world: World, accessKeyId: string | undefined, re
   if (session) {
     const roleName = session.roleArn.split('/').pop()!;
     const status = sessionStatus(world, session, now);
-    if (status.reason === 'session expired') return { ok: false, problem: 'expired', message: 'The security token included in the request is expired' };
+    if (status.reason === 'session expired')
+      return { ok: false, problem: 'expired', message: 'The security token included in the request is expired' };
     const arn = `arn:aws:sts::${world.account.id}:assumed-role/${roleName}/${session.sessionName ?? session.sessionId}`;
-    if (!status.valid) return { ok: false, problem: 'denied', caller: { arn, userId: session.sessionId, account: world.account.id }, message: status.reason };
+    if (!status.valid)
+      return {
+        ok: false,
+        problem: 'denied',
+        caller: { arn, userId: session.sessionId, account: world.account.id },
+        message: status.reason,
+      };
     const role = await roleFacts(ctx, roleName);
     return { ok: true, caller: { arn, userId: `${role.RoleId}:${session.sessionName ?? session.sessionId}`, account: world.account.id } };
   }

@@ -24,7 +24,11 @@ export type RateLimits = z.infer<typeof RateLimitsSchema>;
 export class TokenBucket {
   private tokens: number;
   private last: number;
-  constructor(private readonly capacity: number, private readonly refillPerSecond: number, private readonly now: () => number) {
+  constructor(
+    private readonly capacity: number,
+    private readonly refillPerSecond: number,
+    private readonly now: () => number,
+  ) {
     this.tokens = capacity;
     this.last = now();
   }

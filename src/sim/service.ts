@@ -45,5 +45,7 @@ export interface SimService<S = unknown> {
   schema: z.ZodType<S>;
   handlers: Record<string, SimHandler>;
   /** The client's ServiceException class (from the SDK package), used by `fail`. */
-  exception: new (opts: any) => Error;
+  exception: new (
+    opts: any,
+  ) => Error;
 }

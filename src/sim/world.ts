@@ -27,7 +27,10 @@ const base = {
     id: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
     alias: z.string().optional(),
   }),
-  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a region such as us-east-1').default('us-east-1'),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a region such as us-east-1')
+    .default('us-east-1'),
   caller: z
     .strictObject({
       arn: z.string().regex(/^arn:aws[\w-]*:(iam|sts)::\d{12}:.+$/, 'an IAM or STS ARN'),
@@ -35,11 +38,19 @@ const base = {
     })
     .optional()
     .describe('who STS GetCallerIdentity says is calling; default: IAM user "responder" in the account'),
-  time: z.iso.datetime({ offset: true }).default('2026-01-01T00:00:00Z').describe('simulated time (ISO 8601); kept current when the world is saved'),
+  time: z.iso
+    .datetime({ offset: true })
+    .default('2026-01-01T00:00:00Z')
+    .describe('simulated time (ISO 8601); kept current when the world is saved'),
   faults: z.array(FaultSchema).default([]),
   rateLimits: RateLimitsSchema.optional(),
   latencyMs: z.number().int().nonnegative().optional().describe('real delay added to every call (benchmarks)'),
-  idCounter: z.number().int().nonnegative().default(0).describe('how many ids the simulation has handed out; keeps new ids unique across saves'),
+  idCounter: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe('how many ids the simulation has handed out; keeps new ids unique across saves'),
 };
 
 const BaseShape = z.strictObject(base);
@@ -125,12 +136,25 @@ export function parseWorld(text: string, file: string): World {
     const p = issue.path as PathKey[];
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0]!;
-      return new InputError(`unknown field '${key}'${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `'${k}'`).join(', ')})` : ''}`, {
-        pos: locate(doc, lines, file, p, key),
-        field: dotted([...p, key]),
-      });
+      return new InputError(
+        `unknown field '${key}'${
+          issue.keys.length > 1
+            ? ` (and ${issue.keys
+                .slice(1)
+                .map((k) => `'${k}'`)
+                .join(', ')})`
+            : ''
+        }`,
+        {
+          pos: locate(doc, lines, file, p, key),
+          field: dotted([...p, key]),
+        },
+      );
     }
-    return new InputError(issue.message, { pos: locate(doc, lines, file, p), field: dotted(p) || undefined } as { pos: ReturnType<typeof locate>; field?: string });
+    return new InputError(issue.message, { pos: locate(doc, lines, file, p), field: dotted(p) || undefined } as {
+      pos: ReturnType<typeof locate>;
+      field?: string;
+    });
   });
   const first = errs[0]!;
   throw new InputError(first.message, { pos: first.pos!, ...(first.field ? { field: first.field } : {}), more: errs.slice(1) });
@@ -159,7 +183,7 @@ export async function saveWorld(world: World, file: string): Promise<void> {
   const isJson = file.toLowerCase().endsWith('.json');
   let text: string;
   if (isJson) {
-    text = JSON.stringify(world, null, 2) + '\n';
+    text = `${JSON.stringify(world, null, 2)}\n`;
   } else {
     let header = '';
     try {

@@ -59,10 +59,20 @@ export class Attacker {
   /** When the exercise began: snapshots older than this are backups, not evidence of this incident. */
   private readonly started: Date;
 
-  constructor(private readonly sim: SimCloud, readonly spec: AttackerT, private readonly rng: Rng) {
+  constructor(
+    private readonly sim: SimCloud,
+    readonly spec: AttackerT,
+    private readonly rng: Rng,
+  ) {
     this.started = sim.clock.now();
     for (const [name, c] of Object.entries(spec.credentials)) {
-      this.credentials.set(name, { name, accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey ?? FAKE_SECRET, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}), origin: 'held at the start' });
+      this.credentials.set(name, {
+        name,
+        accessKeyId: c.accessKeyId,
+        secretAccessKey: c.secretAccessKey ?? FAKE_SECRET,
+        ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+        origin: 'held at the start',
+      });
     }
     for (const id of spec.footholds) this.compromised.add(id);
     for (const c of sim.world.ec2.connections) {
@@ -89,7 +99,9 @@ export class Attacker {
 
   /** Every attacker connection that is open, optionally on one instance. */
   openConnections(instanceId?: string): Connection[] {
-    return this.sim.world.ec2.connections.filter((c) => c.state === 'open' && this.isMine(c) && (instanceId === undefined || c.instanceId === instanceId));
+    return this.sim.world.ec2.connections.filter(
+      (c) => c.state === 'open' && this.isMine(c) && (instanceId === undefined || c.instanceId === instanceId),
+    );
   }
 
   /** Ids of the connections opened under `name`. */
@@ -115,17 +127,27 @@ export class Attacker {
     const kind = kindOf(step, ATTACKER_KINDS);
     // A credential the scenario expected the attacker to obtain earlier, when that move failed.
     const using = (step[kind] as { with?: string }).with;
-    if (using !== undefined && !this.credentials.has(using)) return { ok: false, text: `${kind} with ${using}: the attacker never obtained ${using}` };
+    if (using !== undefined && !this.credentials.has(using))
+      return { ok: false, text: `${kind} with ${using}: the attacker never obtained ${using}` };
     switch (kind) {
-      case 'connect': return this.connect(step.connect!);
-      case 'check-connection': return this.checkConnection(step['check-connection']!.name);
-      case 'create-access-key': return this.createAccessKey(step['create-access-key']!);
-      case 'assume-role': return this.assumeRole(step['assume-role']!);
-      case 'call': return this.call(step.call!);
-      case 'steal-instance-credentials': return this.stealInstanceCredentials(step['steal-instance-credentials']!);
-      case 'exfiltrate': return this.exfiltrate(step.exfiltrate!);
-      case 'move-laterally': return this.moveLaterally(step['move-laterally']!);
-      case 'wipe-evidence': return this.wipeEvidence(step['wipe-evidence']!);
+      case 'connect':
+        return this.connect(step.connect!);
+      case 'check-connection':
+        return this.checkConnection(step['check-connection']!.name);
+      case 'create-access-key':
+        return this.createAccessKey(step['create-access-key']!);
+      case 'assume-role':
+        return this.assumeRole(step['assume-role']!);
+      case 'call':
+        return this.call(step.call!);
+      case 'steal-instance-credentials':
+        return this.stealInstanceCredentials(step['steal-instance-credentials']!);
+      case 'exfiltrate':
+        return this.exfiltrate(step.exfiltrate!);
+      case 'move-laterally':
+        return this.moveLaterally(step['move-laterally']!);
+      case 'wipe-evidence':
+        return this.wipeEvidence(step['wipe-evidence']!);
     }
   }
 
@@ -138,12 +160,22 @@ export class Attacker {
     // A host address of the range (not the network or broadcast address), chosen by the seed.
     const width = c.family === 4 ? 32 : 128;
     const hosts = 2n ** BigInt(width - c.bits);
-    const offset = hosts > 2n ? 1n + (BigInt(this.rng.below(Number(hosts > 65_534n ? 65_534n : hosts - 2n)))) : 0n;
+    const offset = hosts > 2n ? 1n + BigInt(this.rng.below(Number(hosts > 65_534n ? 65_534n : hosts - 2n))) : 0n;
     const value = ((c.base >> BigInt(width - c.bits)) << BigInt(width - c.bits)) + offset;
     return c.family === 4 ? [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.') : v6(value);
   }
 
-  private open(spec: { instanceId: string; remoteIp: string; localPort: number; remotePort: number; protocol: 'tcp' | 'udp'; direction: 'inbound' | 'outbound' }, name: string): Connection {
+  private open(
+    spec: {
+      instanceId: string;
+      remoteIp: string;
+      localPort: number;
+      remotePort: number;
+      protocol: 'tcp' | 'udp';
+      direction: 'inbound' | 'outbound';
+    },
+    name: string,
+  ): Connection {
     const taken = new Set(this.sim.world.ec2.connections.map((c) => c.id));
     let id = name;
     for (let n = 2; taken.has(id); n++) id = `${name}-${n}`;
@@ -162,7 +194,14 @@ export class Attacker {
     const ip = this.pickAddress(v.from);
     const inbound = v.direction === 'inbound';
     const conn = this.open(
-      { instanceId: v.instance, remoteIp: ip, protocol: v.protocol, direction: v.direction, localPort: inbound ? v.port : this.ephemeralPort(), remotePort: inbound ? this.ephemeralPort() : v.port },
+      {
+        instanceId: v.instance,
+        remoteIp: ip,
+        protocol: v.protocol,
+        direction: v.direction,
+        localPort: inbound ? v.port : this.ephemeralPort(),
+        remotePort: inbound ? this.ephemeralPort() : v.port,
+      },
       v.name ?? 'attacker',
     );
     const what = inbound ? `connect to ${v.instance} port ${v.port} from ${ip}` : `call out from ${v.instance} to ${ip}:${v.port}`;
@@ -179,7 +218,10 @@ export class Attacker {
       const lesson = explainOpenConnection(this.sim.world, conn);
       return { ok: true, text: `check connection ${name} (${id}) on ${conn.instanceId}: still open`, ...(lesson ? { lesson } : {}) };
     }
-    return { ok: false, text: `check connection ${name} (${id}) on ${conn.instanceId}: closed${conn.closedBy ? ` — ${conn.closedBy}` : ''}` };
+    return {
+      ok: false,
+      text: `check connection ${name} (${id}) on ${conn.instanceId}: closed${conn.closedBy ? ` — ${conn.closedBy}` : ''}`,
+    };
   }
 
   /**
@@ -191,9 +233,12 @@ export class Attacker {
     if (open) return { ok: true, via: `connection ${open.id}` };
     if (!this.compromised.has(instanceId)) return { ok: false, why: `the attacker has no foothold on ${instanceId}` };
     const inst = this.sim.world.ec2.instances.find((i) => i.id === instanceId);
-    if (!inst || inst.state !== 'running') return { ok: false, why: `${instanceId} is ${inst?.state ?? 'gone'}` };
+    if (inst?.state !== 'running') return { ok: false, why: `${instanceId} is ${inst?.state ?? 'gone'}` };
     const c2 = this.pickAddress(this.spec.addresses[0]);
-    const conn = this.open({ instanceId, remoteIp: c2, remotePort: this.spec.c2Port, localPort: this.ephemeralPort(), protocol: 'tcp', direction: 'outbound' }, 'c2');
+    const conn = this.open(
+      { instanceId, remoteIp: c2, remotePort: this.spec.c2Port, localPort: this.ephemeralPort(), protocol: 'tcp', direction: 'outbound' },
+      'c2',
+    );
     if (conn.state === 'open') return { ok: true, via: `a new call home to ${c2}:${this.spec.c2Port} (${conn.id})` };
     return { ok: false, why: `the implant on ${instanceId} cannot call home: ${conn.closedBy}` };
   }
@@ -203,29 +248,52 @@ export class Attacker {
       const id = this.connectionsNamed(v.via).at(-1);
       const conn = this.sim.world.ec2.connections.find((c) => c.id === id);
       if (conn?.state === 'open') {
-        return { ok: true, text: `exfiltrate ${v.data} from ${v.instance} over ${conn.id}: done`, lesson: explainOpenConnection(this.sim.world, conn) ?? 'the channel was still open, so the data left' };
+        return {
+          ok: true,
+          text: `exfiltrate ${v.data} from ${v.instance} over ${conn.id}: done`,
+          lesson: explainOpenConnection(this.sim.world, conn) ?? 'the channel was still open, so the data left',
+        };
       }
-      return { ok: false, text: `exfiltrate ${v.data} from ${v.instance} over ${v.via}: the connection is closed${conn?.closedBy ? ` — ${conn.closedBy}` : ''}` };
+      return {
+        ok: false,
+        text: `exfiltrate ${v.data} from ${v.instance} over ${v.via}: the connection is closed${conn?.closedBy ? ` — ${conn.closedBy}` : ''}`,
+      };
     }
     const ch = this.channel(v.instance);
     if (!ch.ok) return { ok: false, text: `exfiltrate ${v.data} from ${v.instance}: failed — ${ch.why}` };
-    return { ok: true, text: `exfiltrate ${v.data} from ${v.instance} over ${ch.via}: done`, lesson: 'data leaves over any channel the instance still has: isolate it (two-step swap) to cut both open sessions and new calls home' };
+    return {
+      ok: true,
+      text: `exfiltrate ${v.data} from ${v.instance} over ${ch.via}: done`,
+      lesson:
+        'data leaves over any channel the instance still has: isolate it (two-step swap) to cut both open sessions and new calls home',
+    };
   }
 
   private moveLaterally(v: NonNullable<AttackerStepT['move-laterally']>): AttackOutcome {
     const ch = this.channel(v.from);
     if (!ch.ok) return { ok: false, text: `move from ${v.from} to ${v.to}: failed — ${ch.why}` };
     const world = this.sim.world;
-    const primary = (id: string) => world.ec2.networkInterfaces.find((e) => e.attachment?.instanceId === id && e.attachment.deviceIndex === 0);
+    const primary = (id: string) =>
+      world.ec2.networkInterfaces.find((e) => e.attachment?.instanceId === id && e.attachment.deviceIndex === 0);
     const src = primary(v.from)?.privateIpAddress;
     const dst = primary(v.to)?.privateIpAddress;
     if (!src || !dst) return { ok: false, text: `move from ${v.from} to ${v.to}: failed — no private address to connect between` };
     const port = this.ephemeralPort();
-    const out = this.open({ instanceId: v.from, remoteIp: dst, remotePort: v.port, localPort: port, protocol: 'tcp', direction: 'outbound' }, 'lateral');
+    const out = this.open(
+      { instanceId: v.from, remoteIp: dst, remotePort: v.port, localPort: port, protocol: 'tcp', direction: 'outbound' },
+      'lateral',
+    );
     if (out.state !== 'open') return { ok: false, text: `move from ${v.from} to ${v.to}:${v.port}: ${out.closedBy}` };
-    const inn = this.open({ instanceId: v.to, remoteIp: src, localPort: v.port, remotePort: port, protocol: 'tcp', direction: 'inbound' }, 'lateral');
+    const inn = this.open(
+      { instanceId: v.to, remoteIp: src, localPort: v.port, remotePort: port, protocol: 'tcp', direction: 'inbound' },
+      'lateral',
+    );
     if (inn.state !== 'open') return { ok: false, text: `move from ${v.from} to ${v.to}:${v.port}: ${inn.closedBy}` };
-    return { ok: true, text: `move from ${v.from} to ${v.to} port ${v.port}: in (${inn.id})`, lesson: `the attacker now has a foothold on ${v.to} as well` };
+    return {
+      ok: true,
+      text: `move from ${v.from} to ${v.to} port ${v.port}: in (${inn.id})`,
+      lesson: `the attacker now has a foothold on ${v.to} as well`,
+    };
   }
 
   private wipeEvidence(v: NonNullable<AttackerStepT['wipe-evidence']>): AttackOutcome {
@@ -234,11 +302,17 @@ export class Attacker {
     const inst = this.sim.world.ec2.instances.find((i) => i.id === v.instance)!;
     const at = this.sim.clock.now();
     for (const b of inst.blockDevices) this.volumeChanges.push({ volumeId: b.volumeId, instanceId: v.instance, at, by: this.name });
-    const unsaved = inst.blockDevices.filter((b) => !this.sim.world.ec2.snapshots.some((s) => s.volumeId === b.volumeId && Date.parse(s.startTime) >= this.started.getTime()));
+    const unsaved = inst.blockDevices.filter(
+      (b) => !this.sim.world.ec2.snapshots.some((s) => s.volumeId === b.volumeId && Date.parse(s.startTime) >= this.started.getTime()),
+    );
     return {
       ok: true,
       text: `wipe ${v.what} on ${v.instance} over ${ch.via}: done (volumes ${inst.blockDevices.map((b) => b.volumeId).join(', ')} changed)`,
-      ...(unsaved.length ? { lesson: `the evidence on ${unsaved.map((b) => b.volumeId).join(', ')} is gone: no snapshot was taken before the attacker changed it` } : {}),
+      ...(unsaved.length
+        ? {
+            lesson: `the evidence on ${unsaved.map((b) => b.volumeId).join(', ')} is gone: no snapshot was taken before the attacker changed it`,
+          }
+        : {}),
     };
   }
 
@@ -252,7 +326,11 @@ export class Attacker {
       // One attempt per call: the attacker's request either works or shows AWS's answer.
       clients = createClients({
         region: this.sim.region,
-        credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) },
+        credentials: {
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+        },
         userAgent: 'attacker',
         plugins: [this.sim.plugin],
         maxAttempts: 1,
@@ -275,8 +353,17 @@ export class Attacker {
     try {
       const out = await this.clientsFor(v.with).iam.send(new IAM.CreateAccessKeyCommand({ UserName: v.user }));
       const k = out.AccessKey!;
-      this.credentials.set(v.as, { name: v.as, accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey!, origin: `created with ${v.with}` });
-      return { ok: true, text: `${what} with ${v.with}: got ${k.AccessKeyId} (kept as ${v.as})`, lesson: 'a second key is persistence: disabling the leaked key alone does not lock the attacker out' };
+      this.credentials.set(v.as, {
+        name: v.as,
+        accessKeyId: k.AccessKeyId!,
+        secretAccessKey: k.SecretAccessKey!,
+        origin: `created with ${v.with}`,
+      });
+      return {
+        ok: true,
+        text: `${what} with ${v.with}: got ${k.AccessKeyId} (kept as ${v.as})`,
+        lesson: 'a second key is persistence: disabling the leaked key alone does not lock the attacker out',
+      };
     } catch (err) {
       return this.failure(what, v.with, err);
     }
@@ -288,12 +375,23 @@ export class Attacker {
     try {
       const out = await this.clientsFor(v.with).sts.send(new STS.AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: v.sessionName }));
       const c = out.Credentials!;
-      this.credentials.set(v.as, { name: v.as, accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, origin: `assumed ${v.role} with ${v.with}` });
+      this.credentials.set(v.as, {
+        name: v.as,
+        accessKeyId: c.AccessKeyId!,
+        secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken!,
+        origin: `assumed ${v.role} with ${v.with}`,
+      });
       const revoked = findRole(this.sim.world, roleArn)?.inlinePolicies.AWSRevokeOlderSessions !== undefined;
       return {
         ok: true,
         text: `${what} with ${v.with}: got session ${c.AccessKeyId} (kept as ${v.as})`,
-        ...(revoked ? { lesson: "revoking a role's sessions stops only sessions issued before it: AssumeRole keeps working until the trust policy (or the caller's key) is fixed" } : {}),
+        ...(revoked
+          ? {
+              lesson:
+                "revoking a role's sessions stops only sessions issued before it: AssumeRole keeps working until the trust policy (or the caller's key) is fixed",
+            }
+          : {}),
       };
     } catch (err) {
       return this.failure(what, v.with, err);
@@ -321,7 +419,8 @@ export class Attacker {
     if (!ch.ok) return { ok: false, text: `${what}: failed — ${ch.why}` };
     const world = this.sim.world;
     const assoc = world.ec2.iamInstanceProfileAssociations.find((a) => a.instanceId === v.instance);
-    if (!assoc) return { ok: false, text: `${what}: failed — the instance has no instance profile, so the metadata service has no credentials` };
+    if (!assoc)
+      return { ok: false, text: `${what}: failed — the instance has no instance profile, so the metadata service has no credentials` };
     const profileName = assoc.instanceProfileArn.split('/').pop()!;
     const roleName = world.iam.instanceProfiles.find((p) => p.name === profileName)?.roles[0];
     const role = roleName ? findRole(world, roleName) : undefined;
@@ -329,7 +428,7 @@ export class Attacker {
     const now = this.sim.clock.now();
     world.idCounter += 1;
     const seed = sequenceId(world.account.id, 'sts-session', world.idCounter);
-    const accessKeyId = 'ASIA' + awsStyleId('', seed).slice(1);
+    const accessKeyId = `ASIA${awsStyleId('', seed).slice(1)}`;
     recordRoleSession(world, {
       roleArn: `arn:aws:iam::${world.account.id}:role${role.path}${role.name}`,
       accessKeyId,
@@ -338,13 +437,21 @@ export class Attacker {
       expiresAt: new Date(now.getTime() + 6 * 3_600_000),
       sessionName: v.instance,
     });
-    this.credentials.set(v.as, { name: v.as, accessKeyId, secretAccessKey: FAKE_SECRET, sessionToken: `tabletop-session-${accessKeyId}`, origin: `instance profile ${profileName} of ${v.instance}` });
+    this.credentials.set(v.as, {
+      name: v.as,
+      accessKeyId,
+      secretAccessKey: FAKE_SECRET,
+      sessionToken: `tabletop-session-${accessKeyId}`,
+      origin: `instance profile ${profileName} of ${v.instance}`,
+    });
     const revoked = role.inlinePolicies.AWSRevokeOlderSessions !== undefined;
     return {
       ok: true,
       text: `${what} over ${ch.via}: got a ${role.name} session ${accessKeyId} (kept as ${v.as})`,
       ...(revoked
-        ? { lesson: `fresh credentials: revoking ${role.name}'s sessions does not stop instance profile ${profileName} from handing out new ones — replace or remove the instance profile` }
+        ? {
+            lesson: `fresh credentials: revoking ${role.name}'s sessions does not stop instance profile ${profileName} from handing out new ones — replace or remove the instance profile`,
+          }
         : {}),
     };
   }
@@ -355,4 +462,3 @@ function v6(value: bigint): string {
   for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16));
   return groups.join(':');
 }
-

@@ -25,16 +25,26 @@ const Service = z.enum(['ec2', 'iam', 'sts', 'autoscaling', 'elbv2', 'dlm', 'sup
 const playerActionShape = {
   id: Name.optional(),
   title: z.string().optional(),
-  action: z.string().regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, 'an action id such as ec2.restore-security-groups').optional().describe('a Firebreak action, run plan → apply → verify'),
+  action: z
+    .string()
+    .regex(/^[a-z0-9-]+\.[a-z0-9-]+$/, 'an action id such as ec2.restore-security-groups')
+    .optional()
+    .describe('a Firebreak action, run plan → apply → verify'),
   with: z.record(z.string(), z.unknown()).optional(),
   call: z
-    .strictObject({ service: Service, operation: z.string().regex(/^[A-Z][A-Za-z0-9]+$/), input: z.record(z.string(), z.unknown()).default({}) })
+    .strictObject({
+      service: Service,
+      operation: z.string().regex(/^[A-Z][A-Za-z0-9]+$/),
+      input: z.record(z.string(), z.unknown()).default({}),
+    })
     .optional()
     .describe('one AWS call, as a person makes it in the console or the AWS CLI'),
 };
 const oneOfActionOrCall = (a: { action?: unknown; call?: unknown; with?: unknown }, ctx: z.RefinementCtx) => {
-  if ((a.action === undefined) === (a.call === undefined)) ctx.addIssue({ code: 'custom', path: [], message: "a player action needs one of 'action' or 'call'" });
-  if (a.with !== undefined && a.action === undefined) ctx.addIssue({ code: 'custom', path: ['with'], message: "'with' gives the inputs of an 'action'" });
+  if ((a.action === undefined) === (a.call === undefined))
+    ctx.addIssue({ code: 'custom', path: [], message: "a player action needs one of 'action' or 'call'" });
+  if (a.with !== undefined && a.action === undefined)
+    ctx.addIssue({ code: 'custom', path: ['with'], message: "'with' gives the inputs of an 'action'" });
 };
 export const PlayerActionSchema = z.strictObject(playerActionShape).superRefine(oneOfActionOrCall);
 const TimedPlayerAction = z.strictObject({ at: Duration, ...playerActionShape }).superRefine(oneOfActionOrCall);
@@ -50,7 +60,12 @@ const DecisionObject = z.strictObject({
 
 export const decisionsSchema = z.strictObject({
   scenario: Name.optional().describe('the scenario these decisions are for (checked when given)'),
-  steps: z.record(z.string().regex(/^([a-z][a-z0-9-]*:)?[a-z][a-zA-Z0-9_-]*(#\d+)?$/, 'a step key such as isolate, isolate#2 or playbook-id:isolate'), z.union([Word, DecisionObject])).default({}),
+  steps: z
+    .record(
+      z.string().regex(/^([a-z][a-z0-9-]*:)?[a-z][a-zA-Z0-9_-]*(#\d+)?$/, 'a step key such as isolate, isolate#2 or playbook-id:isolate'),
+      z.union([Word, DecisionObject]),
+    )
+    .default({}),
   actions: z.array(TimedPlayerAction).default([]).describe('player actions at simulated times, outside any playbook'),
   expect: ExpectSchema.optional().describe('what this set of decisions must score'),
 });
@@ -83,7 +98,10 @@ export async function loadDecisions(file: string, scenario: LoadedScenario): Pro
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputError(`failed to read decisions ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
+    throw new InputError(
+      `failed to read decisions ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      { cause: err },
+    );
   }
   const source = parseYamlSource(text, file);
   const d = validateWith(decisionsSchema, source, file);
@@ -92,7 +110,8 @@ export async function loadDecisions(file: string, scenario: LoadedScenario): Pro
     const pos: SourcePos | undefined = key ? source.keyPosOf(path) : source.posOf(path);
     problems.push(new InputError(message, { ...(pos ? { pos } : {}), field: path.map(String).join('.') }));
   };
-  if (d.scenario !== undefined && d.scenario !== scenario.scenario.id) at(['scenario'], `these decisions are for scenario '${d.scenario}', not '${scenario.scenario.id}'`);
+  if (d.scenario !== undefined && d.scenario !== scenario.scenario.id)
+    at(['scenario'], `these decisions are for scenario '${d.scenario}', not '${scenario.scenario.id}'`);
 
   // Step types across the playbooks the scenario runs: manual steps take done, the others approve.
   const stepTypes = new Map<string, Map<string, string>>();
@@ -111,14 +130,22 @@ export async function loadDecisions(file: string, scenario: LoadedScenario): Pro
     }
     const types = candidates.map((c) => c.get(stepId)).filter((t): t is string => t !== undefined);
     if (types.length === 0) {
-      at(['steps', key], `no playbook of this scenario has a step '${stepId}'${suggestion(stepId, candidates.flatMap((c) => [...c.keys()]))}`, true);
+      at(
+        ['steps', key],
+        `no playbook of this scenario has a step '${stepId}'${suggestion(
+          stepId,
+          candidates.flatMap((c) => [...c.keys()]),
+        )}`,
+        true,
+      );
       continue;
     }
     const manual = types.every((t) => t === 'manual');
     const decidable = types.some((t) => t === 'action' || t === 'map');
     if (manual && dec.decision === 'approve') at(['steps', key], `step '${stepId}' is a manual task: answer done, skip or abort`);
     if (!manual && !decidable) at(['steps', key], `step '${stepId}' asks no decision (it is a ${types[0]} step)`);
-    if (decidable && !manual && dec.decision === 'done') at(['steps', key], `step '${stepId}' changes the cloud: answer approve, skip or abort (use 'manual: done' for its manual fallback)`);
+    if (decidable && !manual && dec.decision === 'done')
+      at(['steps', key], `step '${stepId}' changes the cloud: answer approve, skip or abort (use 'manual: done' for its manual fallback)`);
     if (dec.instead && dec.decision !== 'skip') at(['steps', key, 'instead'], "'instead' goes with decision: skip");
     if (dec.manual && manual) at(['steps', key, 'manual'], `step '${stepId}' is a manual task: give its answer as the decision`);
     if (dec.instead) await checkPlayerAction(dec.instead, ['steps', key, 'instead'], source, at, problems);
@@ -137,7 +164,13 @@ export async function loadDecisions(file: string, scenario: LoadedScenario): Pro
   };
 }
 
-async function checkPlayerAction(a: PlayerActionT, path: SourcePath, source: ReturnType<typeof parseYamlSource>, at: (p: SourcePath, m: string, key?: boolean) => void, problems: InputError[]): Promise<void> {
+async function checkPlayerAction(
+  a: PlayerActionT,
+  path: SourcePath,
+  source: ReturnType<typeof parseYamlSource>,
+  at: (p: SourcePath, m: string, key?: boolean) => void,
+  problems: InputError[],
+): Promise<void> {
   if (a.action !== undefined) {
     const def = actions.get(a.action);
     if (!def) {
@@ -147,5 +180,6 @@ async function checkPlayerAction(a: PlayerActionT, path: SourcePath, source: Ret
     const parsed = def.input.safeParse(a.with ?? {});
     if (!parsed.success) problems.push(...issuesToErrors(parsed.error.issues, def.input as never, source, [...path, 'with']));
   }
-  if (a.call && !(await commandFor(a.call.service, a.call.operation))) at([...path, 'call', 'operation'], `${a.call.service} has no operation '${a.call.operation}'`);
+  if (a.call && !(await commandFor(a.call.service, a.call.operation)))
+    at([...path, 'call', 'operation'], `${a.call.service} has no operation '${a.call.operation}'`);
 }

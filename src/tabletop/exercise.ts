@@ -73,7 +73,16 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
   const log = new ExerciseLog(simClock, start);
   if (o.onEntry) log.onEntry(o.onEntry);
   const attacker = sc.attacker ? new Attacker(sim, sc.attacker, rng) : undefined;
-  const facts: ExerciseFacts = { start, initial: structuredClone(world), ...(attacker ? { attacker } : {}), injectFired: new Map(), attacks: new Map(), firings: new Map(sc.timeline.filter((t) => t.id).map((t) => [t.id!, t.repeat?.times ?? 1])), steps: [], calls: sim.calls };
+  const facts: ExerciseFacts = {
+    start,
+    initial: structuredClone(world),
+    ...(attacker ? { attacker } : {}),
+    injectFired: new Map(),
+    attacks: new Map(),
+    firings: new Map(sc.timeline.filter((t) => t.id).map((t) => [t.id!, t.repeat?.times ?? 1])),
+    steps: [],
+    calls: sim.calls,
+  };
 
   let scheduler!: Scheduler;
   const tracker = new ObjectiveTracker(
@@ -81,7 +90,14 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
     world,
     facts,
     simClock,
-    (s: ObjectiveState) => log.add({ kind: 'objective', ref: s.objective.id, ok: s.status === 'met', text: `objective ${s.objective.id} ${s.status}: ${s.objective.title}`, detail: s.detail }),
+    (s: ObjectiveState) =>
+      log.add({
+        kind: 'objective',
+        ref: s.objective.id,
+        ok: s.status === 'met',
+        text: `objective ${s.objective.id} ${s.status}: ${s.objective.title}`,
+        detail: s.detail,
+      }),
     // A check one millisecond after each deadline: a step that completes at the deadline still counts.
     (deadline) => scheduler.schedule(deadline + 1, 'deadline', async () => evaluate(), { internal: true }),
   );
@@ -93,7 +109,11 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
     onMoved: (now) => {
       const dlm = runDlmSchedules(world, now);
       if (dlm.created.length > 0 || dlm.deleted.length > 0) {
-        log.add({ kind: 'snapshot', text: `Data Lifecycle Manager took ${dlm.created.length} snapshot${dlm.created.length === 1 ? '' : 's'}${dlm.deleted.length ? ` and expired ${dlm.deleted.length}` : ''}`, detail: dlm.created.join(', ') });
+        log.add({
+          kind: 'snapshot',
+          text: `Data Lifecycle Manager took ${dlm.created.length} snapshot${dlm.created.length === 1 ? '' : 's'}${dlm.deleted.length ? ` and expired ${dlm.deleted.length}` : ''}`,
+          detail: dlm.created.join(', '),
+        });
       }
       evaluate();
     },
@@ -113,26 +133,55 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
     if (inj.id && !facts.injectFired.has(inj.id)) facts.injectFired.set(inj.id, scheduler.elapsed());
     const title = inj.title ? `${inj.title}: ` : '';
     if (inj.alert) {
-      const event = buildAlertEvent(inj.alert, { scenarioId: sc.id, injectKey: key, accountId: world.account.id, region: world.region, now: simClock.now() });
+      const event = buildAlertEvent(inj.alert, {
+        scenarioId: sc.id,
+        injectKey: key,
+        accountId: world.account.id,
+        region: world.region,
+        now: simClock.now(),
+      });
       facts.firstAlertAt ??= scheduler.elapsed();
       const r = await resolveAlertRoute(inj.alert, event, routing);
       const dedupKey = r.alert.dedupKey;
       const seen = handled.get(dedupKey);
       if (seen) {
-        log.add({ kind: 'duplicate', ref, text: `${title}${event.summary} again: the same finding (${dedupKey}), recorded on ${seen === 'queued' ? 'the alert already waiting' : `run ${seen}`}; it starts nothing` });
+        log.add({
+          kind: 'duplicate',
+          ref,
+          text: `${title}${event.summary} again: the same finding (${dedupKey}), recorded on ${seen === 'queued' ? 'the alert already waiting' : `run ${seen}`}; it starts nothing`,
+        });
         return;
       }
       if (!('route' in r)) {
-        log.add({ kind: 'alert', ref, ok: false, text: `${title}${event.summary}: no route matches, so nothing starts`, detail: r.ignored.join('; ') });
+        log.add({
+          kind: 'alert',
+          ref,
+          ok: false,
+          text: `${title}${event.summary}: no route matches, so nothing starts`,
+          detail: r.ignored.join('; '),
+        });
         return;
       }
       handled.set(dedupKey, 'queued');
       queue.push({ key: ref, event, dedupKey, route: r.route });
       const pb = playbookFor(r.route.playbookFile, playbooks);
-      log.add({ kind: 'alert', ref, text: `${title}${event.summary} → ${r.route.route ? `route ${r.route.route}, ` : ''}playbook ${pb.playbook.id}`, detail: JSON.stringify(r.route.inputs) });
+      log.add({
+        kind: 'alert',
+        ref,
+        text: `${title}${event.summary} → ${r.route.route ? `route ${r.route.route}, ` : ''}playbook ${pb.playbook.id}`,
+        detail: JSON.stringify(r.route.inputs),
+      });
     } else if (inj.attacker) {
       const outcomes = await attacker!.perform(inj.attacker);
-      outcomes.forEach((out, i) => log.add({ kind: 'attacker', ref, ok: out.ok, text: `${i > 0 ? 'then tries: ' : title}${out.text}`, ...(out.lesson ? { lesson: out.lesson } : {}) }));
+      outcomes.forEach((out, i) =>
+        log.add({
+          kind: 'attacker',
+          ref,
+          ok: out.ok,
+          text: `${i > 0 ? 'then tries: ' : title}${out.text}`,
+          ...(out.lesson ? { lesson: out.lesson } : {}),
+        }),
+      );
       if (inj.id) facts.attacks.set(inj.id, [...(facts.attacks.get(inj.id) ?? []), { t: scheduler.elapsed(), ok: outcomes.at(-1)!.ok }]);
       evaluate();
     } else if (inj.ops) {
@@ -165,8 +214,24 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
     const runId = `${sc.id}-${n}`;
     const pb = playbookFor(q.route.playbookFile, playbooks);
     handled.set(q.dedupKey, runId);
-    log.add({ kind: 'run', ref: runId, text: `run ${runId} starts playbook ${pb.playbook.id} for ${q.key}`, detail: JSON.stringify(q.route.inputs) });
-    const host = tabletopHost({ playbookId: pb.playbook.id, decisions, auto: o.auto, ...(o.prompt ? { prompt: o.prompt } : {}), scheduler, log, clock: sc.clock, rng, approver, players });
+    log.add({
+      kind: 'run',
+      ref: runId,
+      text: `run ${runId} starts playbook ${pb.playbook.id} for ${q.key}`,
+      detail: JSON.stringify(q.route.inputs),
+    });
+    const host = tabletopHost({
+      playbookId: pb.playbook.id,
+      decisions,
+      auto: o.auto,
+      ...(o.prompt ? { prompt: o.prompt } : {}),
+      scheduler,
+      log,
+      clock: sc.clock,
+      rng,
+      approver,
+      players,
+    });
     const outcome = await startRun({
       playbook: q.route.playbookFile,
       inputs: q.route.inputs,
@@ -179,7 +244,13 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
       config,
       ...(q.route.approvals ? { approvalOverrides: q.route.approvals } : {}),
       ...(q.route.incident ? { incident: q.route.incident } : {}),
-      trigger: { source: q.event.source, dedupKey: q.dedupKey, inject: q.key, ...(q.route.route ? { route: q.route.route } : {}), event: q.event.event },
+      trigger: {
+        source: q.event.source,
+        dedupKey: q.dedupKey,
+        inject: q.key,
+        ...(q.route.route ? { route: q.route.route } : {}),
+        event: q.event.event,
+      },
       ...(o.signal ? { signal: o.signal } : {}),
       onJournal: (j) => {
         const toTimeline = runTimeline(runId, pb.playbook.id, facts, log, () => scheduler.elapsed());
@@ -189,8 +260,21 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
         });
       },
     });
-    runs.push({ runId, playbook: pb.playbook.id, alert: q.key, status: outcome.status, ...(outcome.outcome ? { outcome: outcome.outcome } : {}), ...(outcome.waitingStep ? { waitingStep: outcome.waitingStep } : {}), ...(outcome.error && outcome.status !== 'waiting' ? { error: `${outcome.error.code}: ${outcome.error.message}` } : {}) });
-    log.add({ kind: 'run', ref: runId, ...(outcome.status === 'waiting' ? {} : { ok: outcome.status === 'succeeded' }), text: `run ${runId} ${outcome.status}${outcome.waitingStep ? ` at step ${outcome.waitingStep}` : ''}${outcome.error && outcome.status !== 'waiting' ? `: ${outcome.error.code}` : ''}` });
+    runs.push({
+      runId,
+      playbook: pb.playbook.id,
+      alert: q.key,
+      status: outcome.status,
+      ...(outcome.outcome ? { outcome: outcome.outcome } : {}),
+      ...(outcome.waitingStep ? { waitingStep: outcome.waitingStep } : {}),
+      ...(outcome.error && outcome.status !== 'waiting' ? { error: `${outcome.error.code}: ${outcome.error.message}` } : {}),
+    });
+    log.add({
+      kind: 'run',
+      ref: runId,
+      ...(outcome.status === 'waiting' ? {} : { ok: outcome.status === 'succeeded' }),
+      text: `run ${runId} ${outcome.status}${outcome.waitingStep ? ` at step ${outcome.waitingStep}` : ''}${outcome.error && outcome.status !== 'waiting' ? `: ${outcome.error.code}` : ''}`,
+    });
   };
 
   for (;;) {
@@ -241,5 +325,9 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
 
 /** Text written in a YAML block: lines of a paragraph joined, paragraphs kept apart. */
 function prose(text: string): string {
-  return text.trim().split(/\n\s*\n/).map((p) => p.replace(/\s*\n\s*/g, ' ')).join('\n');
+  return text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((p) => p.replace(/\s*\n\s*/g, ' '))
+    .join('\n');
 }

@@ -78,7 +78,12 @@ function guardDuty(f: NonNullable<AlertT['guardduty']>, c: EventContext): AlertE
       ...(service ?? {}),
     },
   };
-  return { event: envelope('GuardDuty Finding', 'aws.guardduty', c, [], detail), dedupKey: `guardduty/${id}`, summary: `GuardDuty ${f.type} (severity ${f.severity})${resourceLabel(f.resource)}`, source: 'guardduty' };
+  return {
+    event: envelope('GuardDuty Finding', 'aws.guardduty', c, [], detail),
+    dedupKey: `guardduty/${id}`,
+    summary: `GuardDuty ${f.type} (severity ${f.severity})${resourceLabel(f.resource)}`,
+    source: 'guardduty',
+  };
 }
 
 function resourceLabel(resource: Record<string, unknown>): string {
@@ -92,7 +97,9 @@ function resourceLabel(resource: Record<string, unknown>): string {
 function securityHub(f: NonNullable<AlertT['securityhub']>, c: EventContext): AlertEvent {
   const iso = c.now.toISOString();
   const productArn = `arn:aws:securityhub:${c.region}::product/aws/securityhub`;
-  const id = f.Id ?? `arn:aws:securityhub:${c.region}:${c.accountId}:finding/${derivedUuid(`asff/${c.scenarioId}/${f.Title}/${JSON.stringify(f.Resources)}`)}`;
+  const id =
+    f.Id ??
+    `arn:aws:securityhub:${c.region}:${c.accountId}:finding/${derivedUuid(`asff/${c.scenarioId}/${f.Title}/${JSON.stringify(f.Resources)}`)}`;
   const finding = {
     SchemaVersion: '2018-10-08',
     ProductArn: productArn,

@@ -72,7 +72,8 @@ export function tabletopHost(o: TabletopHostOptions): RunHost {
       let via: string;
       let ms: number;
       if (scripted) {
-        if (scripted.decision === 'done') throw new Error(`scripted decision 'done' given for step ${view.key}, which needs approve, skip or abort`);
+        if (scripted.decision === 'done')
+          throw new Error(`scripted decision 'done' given for step ${view.key}, which needs approve, skip or abort`);
         answer = { decision: scripted.decision, ...(scripted.note ? { note: scripted.note } : {}) };
         [by, via] = ['players', 'script'];
         // Only letting a change through needs the approver; anyone may hold a step back.
@@ -88,7 +89,11 @@ export function tabletopHost(o: TabletopHostOptions): RunHost {
         [by, via] = ['players', 'prompt'];
         ms = taken(undefined, o.clock.decision);
       } else {
-        o.log.add({ kind: 'decision', ref: ref(view.runId, view.key), text: `step ${view.key} (${view.title}) needs a person's approval (policy: ${view.policy}) and nobody answers: the run waits` });
+        o.log.add({
+          kind: 'decision',
+          ref: ref(view.runId, view.key),
+          text: `step ${view.key} (${view.title}) needs a person's approval (policy: ${view.policy}) and nobody answers: the run waits`,
+        });
         throw new WaitingForApproval(view.runId, view.key);
       }
       await o.scheduler.advanceBy(ms);
@@ -117,7 +122,11 @@ export function tabletopHost(o: TabletopHostOptions): RunHost {
         answer = await o.prompt.manual(view, signal);
         via = 'prompt';
       } else {
-        o.log.add({ kind: 'decision', ref: ref(view.runId, view.key), text: `manual task ${view.key} (${view.title}) needs a person and nobody confirms it: the run waits` });
+        o.log.add({
+          kind: 'decision',
+          ref: ref(view.runId, view.key),
+          text: `manual task ${view.key} (${view.title}) needs a person and nobody confirms it: the run waits`,
+        });
         throw new WaitingForApproval(view.runId, view.key, 'manual');
       }
       const ms = answer.decision === 'approve' ? taken(scripted, o.clock.manual) : taken(scripted, o.clock.decision);

@@ -8,7 +8,8 @@ import { findPlaybook } from '../playbook/load.js';
 export const SCENARIO_DIRS = ['scenarios'];
 const EXTENSIONS = ['.yaml', '.yml'];
 
-const isPath = (nameOrPath: string) => nameOrPath.includes('/') || nameOrPath.includes(sep) || EXTENSIONS.includes(extname(nameOrPath).toLowerCase());
+const isPath = (nameOrPath: string) =>
+  nameOrPath.includes('/') || nameOrPath.includes(sep) || EXTENSIONS.includes(extname(nameOrPath).toLowerCase());
 
 /** `crypto-mining` → `scenarios/crypto-mining.yaml`; a path is used as given. */
 export function findScenario(nameOrPath: string, dirs: readonly string[] = SCENARIO_DIRS): string {
@@ -22,5 +23,7 @@ export function findScenario(nameOrPath: string, dirs: readonly string[] = SCENA
 
 /** A playbook a scenario names: a path (relative to the scenario) or a name in playbooks/. Absolute. */
 export function playbookFile(nameOrPath: string, scenarioFile: string): string {
-  return resolve(isPath(nameOrPath) ? findPlaybook(resolve(dirname(scenarioFile), nameOrPath), PLAYBOOK_DIRS) : findPlaybook(nameOrPath, PLAYBOOK_DIRS));
+  return resolve(
+    isPath(nameOrPath) ? findPlaybook(resolve(dirname(scenarioFile), nameOrPath), PLAYBOOK_DIRS) : findPlaybook(nameOrPath, PLAYBOOK_DIRS),
+  );
 }

@@ -42,7 +42,10 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputError(`failed to read scenario ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { cause: err });
+    throw new InputError(
+      `failed to read scenario ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      { cause: err },
+    );
   }
   return loadScenarioText(text, file);
 }
@@ -76,12 +79,19 @@ export async function loadScenarioText(text: string, file: string): Promise<Load
   };
 }
 
-async function resolveWorld(scenario: ScenarioT, source: ReturnType<typeof parseYamlSource>, file: string): Promise<{ world: World; worldFile?: string }> {
+async function resolveWorld(
+  scenario: ScenarioT,
+  source: ReturnType<typeof parseYamlSource>,
+  file: string,
+): Promise<{ world: World; worldFile?: string }> {
   if (typeof scenario.world === 'string') {
     const worldFile = resolve(dirname(file), scenario.world);
     if (!existsSync(worldFile)) {
       const pos = source.posOf(['world']);
-      throw new InputError(`failed to read world ${scenario.world}: no such file (paths are relative to the scenario)`, { ...(pos ? { pos } : {}), field: 'world' });
+      throw new InputError(`failed to read world ${scenario.world}: no such file (paths are relative to the scenario)`, {
+        ...(pos ? { pos } : {}),
+        field: 'world',
+      });
     }
     return { world: await loadWorld(worldFile), worldFile };
   }
@@ -141,32 +151,61 @@ function checkReferences(s: ScenarioT, world: World, at: At): void {
   for (const { step, path } of steps) {
     const k = kindOf(step, ATTACKER_KINDS);
     const v = step[k] as Record<string, unknown>;
-    for (const f of ['instance', 'from', 'to'] as const) if (typeof v[f] === 'string' && /^i-/.test(v[f] as string)) instance([...path, k, f], v[f] as string);
-    if (typeof v.with === 'string' && !creds.has(v.with)) at([...path, k, 'with'], `the attacker holds no credential named '${v.with}'${suggestion(v.with, creds)}`, "name it under attacker.credentials, or obtain it first with 'as:'");
+    for (const f of ['instance', 'from', 'to'] as const)
+      if (typeof v[f] === 'string' && /^i-/.test(v[f] as string)) instance([...path, k, f], v[f] as string);
+    if (typeof v.with === 'string' && !creds.has(v.with))
+      at(
+        [...path, k, 'with'],
+        `the attacker holds no credential named '${v.with}'${suggestion(v.with, creds)}`,
+        "name it under attacker.credentials, or obtain it first with 'as:'",
+      );
     const conn = k === 'check-connection' ? v.name : k === 'exfiltrate' ? v.via : undefined;
-    if (typeof conn === 'string' && !connections.has(conn)) at([...path, k, k === 'exfiltrate' ? 'via' : 'name'], `no attacker connect names a connection '${conn}'${suggestion(conn, connections)}`);
+    if (typeof conn === 'string' && !connections.has(conn))
+      at(
+        [...path, k, k === 'exfiltrate' ? 'via' : 'name'],
+        `no attacker connect names a connection '${conn}'${suggestion(conn, connections)}`,
+      );
   }
 
   const alerts = s.timeline.some((t) => t.alert);
   s.objectives.forEach((o, i) => {
-    if (o.from !== 'first-alert' && o.from !== 'start' && !injectIds.has(o.from)) at(['objectives', i, 'from'], `'${o.from}' is not first-alert, start or an inject id${suggestion(o.from, injectIds.keys())}`);
-    if (o.from === 'first-alert' && o.within !== undefined && !alerts) at(['objectives', i, 'within'], 'counts from the first alert, but the timeline has no alert (use from: start)');
-    for (const k of ['instance-isolated', 'snapshot-before-change', 'instance-profile-removed', 'address-range-blocked', 'connections-closed'] as const) {
+    if (o.from !== 'first-alert' && o.from !== 'start' && !injectIds.has(o.from))
+      at(['objectives', i, 'from'], `'${o.from}' is not first-alert, start or an inject id${suggestion(o.from, injectIds.keys())}`);
+    if (o.from === 'first-alert' && o.within !== undefined && !alerts)
+      at(['objectives', i, 'within'], 'counts from the first alert, but the timeline has no alert (use from: start)');
+    for (const k of [
+      'instance-isolated',
+      'snapshot-before-change',
+      'instance-profile-removed',
+      'address-range-blocked',
+      'connections-closed',
+    ] as const) {
       instance(['objectives', i, k, 'instance'], (o[k] as { instance?: string } | undefined)?.instance);
     }
     o['no-collateral']?.except.forEach((id, j) => instance(['objectives', i, 'no-collateral', 'except', j], id));
     const stopped = o['attack-stopped']?.inject;
     if (stopped !== undefined) {
       const idx = injectIds.get(stopped);
-      if (idx === undefined) at(['objectives', i, 'attack-stopped', 'inject'], `no inject with id '${stopped}'${suggestion(stopped, injectIds.keys())}`);
-      else if (!s.timeline[idx]!.attacker) at(['objectives', i, 'attack-stopped', 'inject'], `inject '${stopped}' is not an attacker action`);
+      if (idx === undefined)
+        at(['objectives', i, 'attack-stopped', 'inject'], `no inject with id '${stopped}'${suggestion(stopped, injectIds.keys())}`);
+      else if (!s.timeline[idx]!.attacker)
+        at(['objectives', i, 'attack-stopped', 'inject'], `inject '${stopped}' is not an attacker action`);
     }
     const cred = o['credential-revoked']?.credential;
-    if (cred !== undefined && !creds.has(cred)) at(['objectives', i, 'credential-revoked', 'credential'], `the attacker holds no credential named '${cred}'${suggestion(cred, creds)}`);
+    if (cred !== undefined && !creds.has(cred))
+      at(
+        ['objectives', i, 'credential-revoked', 'credential'],
+        `the attacker holds no credential named '${cred}'${suggestion(cred, creds)}`,
+      );
     const conn = o['connections-closed']?.connection;
-    if (conn !== undefined && !connections.has(conn)) at(['objectives', i, 'connections-closed', 'connection'], `no attacker connect names a connection '${conn}'${suggestion(conn, connections)}`);
+    if (conn !== undefined && !connections.has(conn))
+      at(
+        ['objectives', i, 'connections-closed', 'connection'],
+        `no attacker connect names a connection '${conn}'${suggestion(conn, connections)}`,
+      );
     const key = o['access-key-disabled']?.accessKeyId;
-    if (key !== undefined && !world.iam.users.some((u) => u.accessKeys.some((k) => k.id === key))) at(['objectives', i, 'access-key-disabled', 'accessKeyId'], `no access key '${key}' in the world`);
+    if (key !== undefined && !world.iam.users.some((u) => u.accessKeys.some((k) => k.id === key)))
+      at(['objectives', i, 'access-key-disabled', 'accessKeyId'], `no access key '${key}' in the world`);
   });
   const exp = s.expect?.auto;
   for (const list of ['met', 'missed'] as const) {
@@ -177,18 +216,35 @@ function checkReferences(s: ScenarioT, world: World, at: At): void {
 }
 
 /** Each alert is read as production reads it; its playbook must load and its inputs validate. */
-async function checkAlerts(s: ScenarioT, world: World, start: Date, file: string, playbooks: Map<string, LoadedPlaybook>, posOf: (p: SourcePath) => SourcePos | undefined, problems: InputError[]): Promise<void> {
+async function checkAlerts(
+  s: ScenarioT,
+  world: World,
+  start: Date,
+  file: string,
+  playbooks: Map<string, LoadedPlaybook>,
+  posOf: (p: SourcePath) => SourcePos | undefined,
+  problems: InputError[],
+): Promise<void> {
   for (const [i, inj] of s.timeline.entries()) {
     if (!inj.alert) continue;
     const path: SourcePath = ['timeline', i, 'alert'];
-    const event = buildAlertEvent(inj.alert, { scenarioId: s.id, injectKey: inj.id ?? `inject-${i + 1}`, accountId: world.account.id, region: world.region, now: new Date(start.getTime() + parseDuration(inj.at)) });
+    const event = buildAlertEvent(inj.alert, {
+      scenarioId: s.id,
+      injectKey: inj.id ?? `inject-${i + 1}`,
+      accountId: world.account.id,
+      region: world.region,
+      now: new Date(start.getTime() + parseDuration(inj.at)),
+    });
     try {
       const r = await resolveAlertRoute(inj.alert, event, { scenarioFile: file, ...(s.routes ? { routesFile: s.routes } : {}), world });
       if (!('route' in r)) continue;
       const loaded = playbookFor(r.route.playbookFile, playbooks);
       const steps = new Set(allSteps(loaded.playbook).map((x) => x.id));
       for (const step of Object.keys(inj.alert.approvals ?? {})) {
-        if (!steps.has(step)) throw new InputError(`playbook ${loaded.playbook.id} has no step '${step}'${suggestion(step, steps)}`, { field: `approvals.${step}` });
+        if (!steps.has(step))
+          throw new InputError(`playbook ${loaded.playbook.id} has no step '${step}'${suggestion(step, steps)}`, {
+            field: `approvals.${step}`,
+          });
       }
       validateInputs(r.route.inputs, loaded.playbook.inputs);
     } catch (err) {
@@ -197,7 +253,14 @@ async function checkAlerts(s: ScenarioT, world: World, start: Date, file: string
       // with this alert point here.
       const field = err.pos ? err.field : `${dotted(path)}${err.field ? `.${err.field}` : ''}`;
       const pos = err.pos ?? posOf(err.field ? [...path, ...err.field.split('.')] : path);
-      problems.push(new InputError(err.message, { ...(pos ? { pos } : {}), ...(field ? { field } : {}), ...(err.hint ? { hint: err.hint } : {}), more: err.more }));
+      problems.push(
+        new InputError(err.message, {
+          ...(pos ? { pos } : {}),
+          ...(field ? { field } : {}),
+          ...(err.hint ? { hint: err.hint } : {}),
+          more: err.more,
+        }),
+      );
     }
   }
 }
@@ -215,6 +278,7 @@ export function playbookFor(file: string, cache: Map<string, LoadedPlaybook>): L
 async function checkCalls(s: ScenarioT, at: At): Promise<void> {
   for (const { step, path } of attackerSteps(s)) {
     if (!step.call) continue;
-    if (!(await commandFor(step.call.service, step.call.operation))) at([...path, 'call', 'operation'], `${step.call.service} has no operation '${step.call.operation}'`);
+    if (!(await commandFor(step.call.service, step.call.operation)))
+      at([...path, 'call', 'operation'], `${step.call.service} has no operation '${step.call.operation}'`);
   }
 }

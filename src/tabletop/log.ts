@@ -6,7 +6,19 @@
  */
 import type { Clock } from '../core/clock.js';
 
-export type EntryKind = 'alert' | 'duplicate' | 'run' | 'decision' | 'step' | 'attacker' | 'player' | 'ops' | 'note' | 'question' | 'objective' | 'snapshot';
+export type EntryKind =
+  | 'alert'
+  | 'duplicate'
+  | 'run'
+  | 'decision'
+  | 'step'
+  | 'attacker'
+  | 'player'
+  | 'ops'
+  | 'note'
+  | 'question'
+  | 'objective'
+  | 'snapshot';
 
 export interface TimelineEntry {
   seq: number;
@@ -31,7 +43,10 @@ export class ExerciseLog {
   readonly entries: TimelineEntry[] = [];
   private readonly listeners = new Set<(e: TimelineEntry) => void>();
 
-  constructor(private readonly clock: Clock, readonly start: Date) {}
+  constructor(
+    private readonly clock: Clock,
+    readonly start: Date,
+  ) {}
 
   add(entry: EntryInput): TimelineEntry {
     const now = this.clock.now();

@@ -101,7 +101,8 @@ export class ObjectiveTracker {
       if (s.status !== 'pending') continue;
       const v = this.check(s.kind, s.objective);
       if (MAINTAINED.has(s.kind) && v.ok) this.set(s, 'met', t, v.detail);
-      else if (s.kind === 'credential-revoked' && !this.facts.attacker?.credentials.has(s.objective['credential-revoked']!.credential)) this.set(s, 'met', t, 'the attacker never obtained it');
+      else if (s.kind === 'credential-revoked' && !this.facts.attacker?.credentials.has(s.objective['credential-revoked']!.credential))
+        this.set(s, 'met', t, 'the attacker never obtained it');
       else this.set(s, 'missed', t, `not achieved by the end: ${v.detail}`);
     }
     this.finished = true;
@@ -124,15 +125,22 @@ export class ObjectiveTracker {
   private check(kind: ObjectiveKind, o: ObjectiveT): Verdict {
     const w = this.world;
     switch (kind) {
-      case 'instance-isolated': return isolated(w, o['instance-isolated']!.instance);
+      case 'instance-isolated':
+        return isolated(w, o['instance-isolated']!.instance);
       case 'connections-closed': {
         const v = o['connections-closed']!;
         const att = this.facts.attacker;
-        const open = (att?.openConnections(v.instance) ?? []).filter((c) => !v.connection || att!.connectionsNamed(v.connection).includes(c.id));
-        return open.length === 0 ? { ok: true, detail: 'no attacker connection open' } : { ok: false, detail: `open: ${open.map(label).join(', ')}` };
+        const open = (att?.openConnections(v.instance) ?? []).filter(
+          (c) => !v.connection || att!.connectionsNamed(v.connection).includes(c.id),
+        );
+        return open.length === 0
+          ? { ok: true, detail: 'no attacker connection open' }
+          : { ok: false, detail: `open: ${open.map(label).join(', ')}` };
       }
-      case 'snapshot-before-change': return this.snapshotBeforeChange(o['snapshot-before-change']!.instance);
-      case 'no-collateral': return collateral(w, this.facts.initial, o['no-collateral']!);
+      case 'snapshot-before-change':
+        return this.snapshotBeforeChange(o['snapshot-before-change']!.instance);
+      case 'no-collateral':
+        return collateral(w, this.facts.initial, o['no-collateral']!);
       case 'support-case-opened': {
         const sev = o['support-case-opened']!.severity;
         const before = new Set(this.facts.initial.support.cases.map((c) => c.id));
@@ -145,14 +153,21 @@ export class ObjectiveTracker {
       case 'access-key-disabled': {
         const id = o['access-key-disabled']!.accessKeyId;
         const key = w.iam.users.flatMap((u) => u.accessKeys).find((k) => k.id === id);
-        if (!key) return { ok: false, violated: true, detail: `${id} was deleted, not disabled: it cannot be re-enabled, and its last-used record went with it` };
+        if (!key)
+          return {
+            ok: false,
+            violated: true,
+            detail: `${id} was deleted, not disabled: it cannot be re-enabled, and its last-used record went with it`,
+          };
         return key.status === 'Inactive' ? { ok: true, detail: `${id} is Inactive` } : { ok: false, detail: `${id} is still Active` };
       }
       case 'credential-revoked': {
         const name = o['credential-revoked']!.credential;
         const c = this.facts.attacker?.credentials.get(name);
         if (!c) return { ok: false, detail: `the attacker does not hold ${name} yet` };
-        return isKeyUsable(w, c.accessKeyId, this.now()) ? { ok: false, detail: `${name} (${c.accessKeyId}) still works` } : { ok: true, detail: `${name} (${c.accessKeyId}) no longer works` };
+        return isKeyUsable(w, c.accessKeyId, this.now())
+          ? { ok: false, detail: `${name} (${c.accessKeyId}) still works` }
+          : { ok: true, detail: `${name} (${c.accessKeyId}) no longer works` };
       }
       case 'attacker-locked-out': {
         const att = this.facts.attacker;
@@ -160,9 +175,18 @@ export class ObjectiveTracker {
         const creds = att.usableCredentials();
         const conns = att.openConnections();
         if (creds.length === 0 && conns.length === 0) return { ok: true, detail: 'no working credential and no open connection' };
-        return { ok: false, detail: [creds.length ? `working credentials: ${creds.map((c) => `${c.name} (${c.accessKeyId})`).join(', ')}` : '', conns.length ? `open connections: ${conns.map(label).join(', ')}` : ''].filter(Boolean).join('; ') };
+        return {
+          ok: false,
+          detail: [
+            creds.length ? `working credentials: ${creds.map((c) => `${c.name} (${c.accessKeyId})`).join(', ')}` : '',
+            conns.length ? `open connections: ${conns.map(label).join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        };
       }
-      case 'address-range-blocked': return rangeBlocked(w, o['address-range-blocked']!);
+      case 'address-range-blocked':
+        return rangeBlocked(w, o['address-range-blocked']!);
       case 'attack-stopped': {
         const id = o['attack-stopped']!.inject;
         const tries = this.facts.attacks.get(id) ?? [];
@@ -171,14 +195,23 @@ export class ObjectiveTracker {
         if (!last.ok) return { ok: true, detail: `${id} failed (attempt ${tries.length})` };
         // Its last attempt worked: nothing can stop it any more.
         const final = tries.length >= (this.facts.firings.get(id) ?? 1);
-        return { ok: false, ...(final ? { violated: true } : {}), detail: `${id} worked (attempt ${tries.length}${final ? ', its last' : ''})` };
+        return {
+          ok: false,
+          ...(final ? { violated: true } : {}),
+          detail: `${id} worked (attempt ${tries.length}${final ? ', its last' : ''})`,
+        };
       }
       case 'step-completed': {
         const v = o['step-completed']!;
-        const done = this.facts.steps.find((s) => s.stepId === v.step && (!v.playbook || s.playbook === v.playbook) && (v.status as string[]).includes(s.status));
-        return done ? { ok: true, detail: `${done.playbook} step ${done.key}: ${done.status}` } : { ok: false, detail: `step ${v.step} not ${v.status.join(' or ')}` };
+        const done = this.facts.steps.find(
+          (s) => s.stepId === v.step && (!v.playbook || s.playbook === v.playbook) && (v.status as string[]).includes(s.status),
+        );
+        return done
+          ? { ok: true, detail: `${done.playbook} step ${done.key}: ${done.status}` }
+          : { ok: false, detail: `step ${v.step} not ${v.status.join(' or ')}` };
       }
-      case 'instance-profile-removed': return profileRemoved(w, this.facts.initial, o['instance-profile-removed']!.instance);
+      case 'instance-profile-removed':
+        return profileRemoved(w, this.facts.initial, o['instance-profile-removed']!.instance);
     }
   }
 
@@ -189,18 +222,29 @@ export class ObjectiveTracker {
   private snapshotBeforeChange(instanceId: string): Verdict {
     const inst = this.facts.initial.ec2.instances.find((i) => i.id === instanceId)!;
     const since = this.facts.start.getTime();
-    const changes = [...(this.facts.attacker?.volumeChanges ?? []).map((c) => ({ volumeId: c.volumeId, at: c.at.getTime(), by: c.by })), ...responderVolumeChanges(this.facts.calls, inst)];
+    const changes = [
+      ...(this.facts.attacker?.volumeChanges ?? []).map((c) => ({ volumeId: c.volumeId, at: c.at.getTime(), by: c.by })),
+      ...responderVolumeChanges(this.facts.calls, inst),
+    ];
     const missing: string[] = [];
     for (const b of inst.blockDevices) {
-      const snaps = this.world.ec2.snapshots.filter((s) => s.volumeId === b.volumeId && Date.parse(s.startTime) >= since).map((s) => Date.parse(s.startTime));
+      const snaps = this.world.ec2.snapshots
+        .filter((s) => s.volumeId === b.volumeId && Date.parse(s.startTime) >= since)
+        .map((s) => Date.parse(s.startTime));
       const first = snaps.length ? Math.min(...snaps) : undefined;
       const change = changes.filter((c) => c.volumeId === b.volumeId).sort((a, z) => a.at - z.at)[0];
       if (change && (first === undefined || first > change.at)) {
-        return { ok: false, violated: true, detail: `${b.volumeId} was changed by ${change.by} at ${new Date(change.at).toISOString()} before any snapshot of it existed` };
+        return {
+          ok: false,
+          violated: true,
+          detail: `${b.volumeId} was changed by ${change.by} at ${new Date(change.at).toISOString()} before any snapshot of it existed`,
+        };
       }
       if (first === undefined) missing.push(b.volumeId);
     }
-    return missing.length === 0 ? { ok: true, detail: `every volume of ${instanceId} has a snapshot` } : { ok: false, detail: `no snapshot yet of ${missing.join(', ')}` };
+    return missing.length === 0
+      ? { ok: true, detail: `every volume of ${instanceId} has a snapshot` }
+      : { ok: false, detail: `no snapshot yet of ${missing.join(', ')}` };
   }
 }
 
@@ -208,12 +252,17 @@ const label = (c: Connection) => `${c.id} (${c.instanceId} ↔ ${c.remoteIp})`;
 
 function isolated(w: World, instanceId: string): Verdict {
   const enis = w.ec2.networkInterfaces.filter((e) => e.attachment?.instanceId === instanceId);
-  const ruled = enis.filter((e) => w.ec2.securityGroups.some((g) => e.groups.includes(g.id) && (g.ingress.length > 0 || g.egress.length > 0)));
+  const ruled = enis.filter((e) =>
+    w.ec2.securityGroups.some((g) => e.groups.includes(g.id) && (g.ingress.length > 0 || g.egress.length > 0)),
+  );
   const open = w.ec2.connections.filter((c) => c.instanceId === instanceId && c.state === 'open');
-  if (ruled.length === 0 && open.length === 0) return { ok: true, detail: `every interface of ${instanceId} in groups without rules, no connection open` };
+  if (ruled.length === 0 && open.length === 0)
+    return { ok: true, detail: `every interface of ${instanceId} in groups without rules, no connection open` };
   const why = [
     ruled.length ? `${ruled.map((e) => e.id).join(', ')} still in groups with rules` : '',
-    open.length ? `still open: ${open.map(label).join(', ')}${ruled.length === 0 ? ' (tracked connections survive a security-group change)' : ''}` : '',
+    open.length
+      ? `still open: ${open.map(label).join(', ')}${ruled.length === 0 ? ' (tracked connections survive a security-group change)' : ''}`
+      : '',
   ].filter(Boolean);
   return { ok: false, detail: why.join('; ') };
 }
@@ -222,16 +271,30 @@ function collateral(w: World, initial: World, v: { tags: Record<string, string>;
   for (const before of initial.ec2.instances) {
     if (v.except.includes(before.id) || !Object.entries(v.tags).every(([k, val]) => before.tags[k] === val)) continue;
     const now = w.ec2.instances.find((i) => i.id === before.id);
-    if (!now || now.state !== before.state) return { ok: false, violated: true, detail: `${before.id} (${before.tags.Name ?? 'unnamed'}) went from ${before.state} to ${now?.state ?? 'gone'}` };
+    if (!now || now.state !== before.state)
+      return {
+        ok: false,
+        violated: true,
+        detail: `${before.id} (${before.tags.Name ?? 'unnamed'}) went from ${before.state} to ${now?.state ?? 'gone'}`,
+      };
     for (const e0 of initial.ec2.networkInterfaces.filter((e) => e.attachment?.instanceId === before.id)) {
       const e1 = w.ec2.networkInterfaces.find((e) => e.id === e0.id);
       if (!e1 || [...e1.groups].sort().join() !== [...e0.groups].sort().join()) {
-        return { ok: false, violated: true, detail: `${before.id} (${before.tags.Name ?? 'unnamed'}) was touched: ${e0.id} went from ${e0.groups.join(',')} to ${e1?.groups.join(',') ?? 'gone'}` };
+        return {
+          ok: false,
+          violated: true,
+          detail: `${before.id} (${before.tags.Name ?? 'unnamed'}) was touched: ${e0.id} went from ${e0.groups.join(',')} to ${e1?.groups.join(',') ?? 'gone'}`,
+        };
       }
     }
     const a0 = initial.ec2.iamInstanceProfileAssociations.find((a) => a.instanceId === before.id)?.instanceProfileArn;
     const a1 = w.ec2.iamInstanceProfileAssociations.find((a) => a.instanceId === before.id)?.instanceProfileArn;
-    if (a0 !== a1) return { ok: false, violated: true, detail: `${before.id} (${before.tags.Name ?? 'unnamed'}) was touched: its instance profile changed` };
+    if (a0 !== a1)
+      return {
+        ok: false,
+        violated: true,
+        detail: `${before.id} (${before.tags.Name ?? 'unnamed'}) was touched: its instance profile changed`,
+      };
   }
   return { ok: true, detail: 'no instance it covers was touched' };
 }
@@ -241,12 +304,25 @@ function rangeBlocked(w: World, v: { cidr: string; instance: string; port: numbe
   const width = c.family === 4 ? 32 : 128;
   const base = (c.base >> BigInt(width - c.bits)) << BigInt(width - c.bits);
   const last = base + 2n ** BigInt(width - c.bits) - 1n;
-  const probes = [base, last].map((n) => (c.family === 4 ? [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.') : undefined)).filter((x): x is string => !!x);
-  const probe = (remoteIp: string): Connection => ({ id: 'probe', instanceId: v.instance, remoteIp, localPort: v.port, remotePort: 40000, protocol: 'tcp', direction: 'inbound', state: 'open' });
+  const probes = [base, last]
+    .map((n) => (c.family === 4 ? [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 255n)).join('.') : undefined))
+    .filter((x): x is string => !!x);
+  const probe = (remoteIp: string): Connection => ({
+    id: 'probe',
+    instanceId: v.instance,
+    remoteIp,
+    localPort: v.port,
+    remotePort: 40000,
+    protocol: 'tcp',
+    direction: 'inbound',
+    state: 'open',
+  });
   const eni = interfaceOf(w, probe(probes[0] ?? '::1'));
   if (!eni) return { ok: false, detail: `${v.instance} has no primary interface` };
   const allowed = probes.filter((ip) => aclAllows(w, eni.subnetId, probe(ip)).allowed);
-  return allowed.length === 0 ? { ok: true, detail: `the network ACL of ${eni.subnetId} refuses ${v.cidr}` } : { ok: false, detail: `the network ACL of ${eni.subnetId} lets ${allowed.join(', ')} in on port ${v.port}` };
+  return allowed.length === 0
+    ? { ok: true, detail: `the network ACL of ${eni.subnetId} refuses ${v.cidr}` }
+    : { ok: false, detail: `the network ACL of ${eni.subnetId} lets ${allowed.join(', ')} in on port ${v.port}` };
 }
 
 function profileRemoved(w: World, initial: World, instanceId: string): Verdict {
@@ -258,19 +334,24 @@ function profileRemoved(w: World, initial: World, instanceId: string): Verdict {
   const before = roleOf(initial);
   const now = roleOf(w);
   if (!now.arn) return { ok: true, detail: `${instanceId} has no instance profile` };
-  if (now.role !== before.role) return { ok: true, detail: `${instanceId} now hands out ${now.role ?? 'no role'} instead of ${before.role}` };
+  if (now.role !== before.role)
+    return { ok: true, detail: `${instanceId} now hands out ${now.role ?? 'no role'} instead of ${before.role}` };
   return { ok: false, detail: `${instanceId} still hands out ${before.role} credentials (${now.arn})` };
 }
 
 const VOLUME_CHANGING = new Set(['DetachVolume', 'DeleteVolume', 'ModifyVolume', 'StopInstances', 'TerminateInstances', 'RebootInstances']);
 
-function responderVolumeChanges(calls: ExerciseFacts['calls'], inst: World['ec2']['instances'][number]): Array<{ volumeId: string; at: number; by: string }> {
+function responderVolumeChanges(
+  calls: ExerciseFacts['calls'],
+  inst: World['ec2']['instances'][number],
+): Array<{ volumeId: string; at: number; by: string }> {
   const out: Array<{ volumeId: string; at: number; by: string }> = [];
   for (const c of calls) {
     if (c.error || c.dryRun || !VOLUME_CHANGING.has(c.operation)) continue;
     const input = c.input as { VolumeId?: string; InstanceIds?: string[] };
     for (const b of inst.blockDevices) {
-      if (input.VolumeId === b.volumeId || input.InstanceIds?.includes(inst.id)) out.push({ volumeId: b.volumeId, at: Date.parse(c.at), by: `an ${c.operation} call` });
+      if (input.VolumeId === b.volumeId || input.InstanceIds?.includes(inst.id))
+        out.push({ volumeId: b.volumeId, at: Date.parse(c.at), by: `an ${c.operation} call` });
     }
   }
   return out;

@@ -24,9 +24,22 @@ export interface PlayerOutcome {
 export class Players {
   private readonly aws: AwsClients;
 
-  constructor(sim: SimCloud, private readonly clock: Clock, private readonly guard: Guardrails, private readonly incident: string, random: () => number) {
+  constructor(
+    sim: SimCloud,
+    private readonly clock: Clock,
+    private readonly guard: Guardrails,
+    private readonly incident: string,
+    random: () => number,
+  ) {
     // Retries wait on the exercise's clock, as the runs' do.
-    this.aws = createClients({ region: sim.region, credentials: sim.credentials, userAgent: 'firebreak-tabletop players', plugins: [permissionGuard(), sim.plugin], clock, random });
+    this.aws = createClients({
+      region: sim.region,
+      credentials: sim.credentials,
+      userAgent: 'firebreak-tabletop players',
+      plugins: [permissionGuard(), sim.plugin],
+      clock,
+      random,
+    });
   }
 
   async perform(a: PlayerActionT, key: string): Promise<PlayerOutcome> {

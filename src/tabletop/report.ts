@@ -14,23 +14,42 @@ import type { ExerciseResult } from './scoring.js';
 
 /** The corrective action proposed for a missed objective when the scenario names none. */
 const IMPROVE: Record<ObjectiveKind, string> = {
-  'instance-isolated': 'Isolate with the two-step security-group swap (an allow-all transit group, then a group without rules) so tracked connections end too; rehearse the playbook until it runs within the deadline.',
-  'connections-closed': "End the attacker's open connections: a security-group swap in one step leaves tracked connections alive; use the two-step swap or a network ACL deny.",
-  'snapshot-before-change': 'Take forensic snapshots of every volume before anyone (or anything) changes the instance, and raise the snapshot frequency of a suspicious instance (CC8).',
+  'instance-isolated':
+    'Isolate with the two-step security-group swap (an allow-all transit group, then a group without rules) so tracked connections end too; rehearse the playbook until it runs within the deadline.',
+  'connections-closed':
+    "End the attacker's open connections: a security-group swap in one step leaves tracked connections alive; use the two-step swap or a network ACL deny.",
+  'snapshot-before-change':
+    'Take forensic snapshots of every volume before anyone (or anything) changes the instance, and raise the snapshot frequency of a suspicious instance (CC8).',
   'no-collateral': 'Confirm the target before approving a containment step; act only on the instances of the incident.',
-  'support-case-opened': 'Open an AWS Support case early in the incident (CC18); keep the case text ready where the Support API is not available (Basic or Developer plans).',
-  'access-key-disabled': 'Deactivate a leaked key instead of deleting it: deactivation can be undone, and the key and its last-used record stay as evidence.',
-  'credential-revoked': 'Revoke every credential the attacker holds: deactivate keys (including any the attacker created), revoke role sessions, and fix the trust policy or the caller.',
-  'attacker-locked-out': "Cut every path the attacker still has: credentials (keys, role sessions, the instance profile that issues new ones) and open connections.",
-  'address-range-blocked': "Deny the attacking range in the subnet's network ACL: it is stateless, so it also ends connections already open.",
+  'support-case-opened':
+    'Open an AWS Support case early in the incident (CC18); keep the case text ready where the Support API is not available (Basic or Developer plans).',
+  'access-key-disabled':
+    'Deactivate a leaked key instead of deleting it: deactivation can be undone, and the key and its last-used record stay as evidence.',
+  'credential-revoked':
+    'Revoke every credential the attacker holds: deactivate keys (including any the attacker created), revoke role sessions, and fix the trust policy or the caller.',
+  'attacker-locked-out':
+    'Cut every path the attacker still has: credentials (keys, role sessions, the instance profile that issues new ones) and open connections.',
+  'address-range-blocked':
+    "Deny the attacking range in the subnet's network ACL: it is stateless, so it also ends connections already open.",
   'attack-stopped': "Contain early enough that the attacker's next move fails.",
-  'step-completed': "Make sure the step completes: check its approval policy and who can approve it when it is needed.",
-  'instance-profile-removed': 'Replace or remove the instance profile of a compromised instance: revoking sessions does not stop its metadata service from handing out fresh credentials.',
+  'step-completed': 'Make sure the step completes: check its approval policy and who can approve it when it is needed.',
+  'instance-profile-removed':
+    'Replace or remove the instance profile of a compromised instance: revoking sessions does not stop its metadata service from handing out fresh credentials.',
 };
 
 const KIND_LABEL: Record<EntryKind, string> = {
-  alert: 'alert', duplicate: 'alert (repeat)', run: 'run', decision: 'decision', step: 'step', attacker: 'attacker', player: 'players',
-  ops: 'operations', note: 'facilitator note', question: 'discussion', objective: 'objective', snapshot: 'snapshots',
+  alert: 'alert',
+  duplicate: 'alert (repeat)',
+  run: 'run',
+  decision: 'decision',
+  step: 'step',
+  attacker: 'attacker',
+  player: 'players',
+  ops: 'operations',
+  note: 'facilitator note',
+  question: 'discussion',
+  objective: 'objective',
+  snapshot: 'snapshots',
 };
 
 export interface AfterAction {
@@ -51,7 +70,18 @@ export interface AfterAction {
   threat?: string;
   playbooks: string[];
   score: ExerciseResult['score'];
-  objectives: Array<{ id: string; title: string; capability: string; points: number; met: boolean; when: string; deadline: string; detail: string; strength?: string; improvement: string }>;
+  objectives: Array<{
+    id: string;
+    title: string;
+    capability: string;
+    points: number;
+    met: boolean;
+    when: string;
+    deadline: string;
+    detail: string;
+    strength?: string;
+    improvement: string;
+  }>;
   strengths: Array<{ title: string; text: string }>;
   improvements: Array<{ capability: string; issue: string; action: string }>;
   timeline: Array<{ when: string; at: string; kind: string; text: string; ok?: boolean; lesson?: string; detail?: string }>;
@@ -85,7 +115,9 @@ export function afterAction(result: ExerciseResult, scenario: LoadedScenario): A
       improvement: def.improvement ?? IMPROVE[o.kind],
     };
   });
-  const lessons = [...new Set(result.timeline.filter((e) => e.lesson && (e.kind === 'attacker' || e.kind === 'player') && e.ok).map((e) => e.lesson!))];
+  const lessons = [
+    ...new Set(result.timeline.filter((e) => e.lesson && (e.kind === 'attacker' || e.kind === 'player') && e.ok).map((e) => e.lesson!)),
+  ];
   return {
     title: sc.title,
     scenarioId: sc.id,
@@ -107,8 +139,18 @@ export function afterAction(result: ExerciseResult, scenario: LoadedScenario): A
     objectives,
     strengths: objectives.filter((o) => o.met).map((o) => ({ title: o.title, text: o.strength ?? `Met at ${o.when}: ${o.detail}.` })),
     improvements: [
-      ...objectives.filter((o) => !o.met).map((o) => ({ capability: o.capability || o.title, issue: `${o.title} — missed${o.when ? ` (${o.when})` : ''}: ${o.detail}`, action: o.improvement })),
-      ...lessons.map((l) => ({ capability: 'Cybersecurity', issue: `The attacker succeeded: ${l}`, action: 'Discuss in the hot wash; add the missing step to the playbook or the runbook.' })),
+      ...objectives
+        .filter((o) => !o.met)
+        .map((o) => ({
+          capability: o.capability || o.title,
+          issue: `${o.title} — missed${o.when ? ` (${o.when})` : ''}: ${o.detail}`,
+          action: o.improvement,
+        })),
+      ...lessons.map((l) => ({
+        capability: 'Cybersecurity',
+        issue: `The attacker succeeded: ${l}`,
+        action: 'Discuss in the hot wash; add the missing step to the playbook or the runbook.',
+      })),
     ],
     timeline: result.timeline.map((e) => ({
       when: elapsed(e.t),
@@ -119,7 +161,9 @@ export function afterAction(result: ExerciseResult, scenario: LoadedScenario): A
       ...(e.lesson ? { lesson: e.lesson } : {}),
       ...(e.detail ? { detail: e.detail } : {}),
     })),
-    discussion: result.timeline.filter((e) => e.kind === 'note' || e.kind === 'question').map((e) => ({ when: elapsed(e.t), kind: KIND_LABEL[e.kind], text: e.text })),
+    discussion: result.timeline
+      .filter((e) => e.kind === 'note' || e.kind === 'question')
+      .map((e) => ({ when: elapsed(e.t), kind: KIND_LABEL[e.kind], text: e.text })),
     runs: result.runs,
     notReached: result.notReached.map((n) => ({ when: elapsed(n.t), label: n.label })),
     ...(result.expectation ? { expectation: result.expectation } : {}),

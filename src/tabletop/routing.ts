@@ -65,14 +65,16 @@ export async function resolveAlertRoute(a: AlertT, ev: AlertEvent, ctx: RoutingC
     try {
       file = playbookFile(a.playbook, ctx.scenarioFile);
     } catch (err) {
-      if (err instanceof InputError && !err.pos) throw new InputError(err.message, { field: 'playbook', ...(err.hint ? { hint: err.hint } : {}), cause: err });
+      if (err instanceof InputError && !err.pos)
+        throw new InputError(err.message, { field: 'playbook', ...(err.hint ? { hint: err.hint } : {}), cause: err });
       throw err;
     }
     return { alert, route: { playbookFile: file, inputs, ...(a.approvals ? { approvals: a.approvals } : {}) } };
   }
   const t = table(ctx);
   const decision = await chooseRoute(alert, t, worldTags(ctx.world));
-  if (!decision.route) return { alert, ignored: decision.reasons.length ? decision.reasons : [`no route in ${t.file} matches ${describeAlert(alert)}`] };
+  if (!decision.route)
+    return { alert, ignored: decision.reasons.length ? decision.reasons : [`no route in ${t.file} matches ${describeAlert(alert)}`] };
   const r = decision.route;
   const inputs = await mapRouteInputs(r.inputs, alert, r.loaded, { route: r.name, posOf: t.posOf, index: r.index });
   let incident: string | undefined;
@@ -83,7 +85,13 @@ export async function resolveAlertRoute(a: AlertT, ev: AlertEvent, ctx: RoutingC
   const approvals = { ...r.approval, ...(a.approvals ?? {}) };
   return {
     alert,
-    route: { playbookFile: resolve(r.loaded.file), inputs, ...(Object.keys(approvals).length ? { approvals } : {}), ...(incident ? { incident } : {}), route: r.name },
+    route: {
+      playbookFile: resolve(r.loaded.file),
+      inputs,
+      ...(Object.keys(approvals).length ? { approvals } : {}),
+      ...(incident ? { incident } : {}),
+      route: r.name,
+    },
   };
 }
 

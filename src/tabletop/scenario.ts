@@ -32,7 +32,10 @@ function exactlyOne<T extends Record<string, unknown>>(keys: readonly string[], 
     ctx.addIssue({
       code: 'custom',
       path: present.length > 1 ? [present[1]!] : [],
-      message: present.length === 0 ? `${what} needs one of: ${keys.join(', ')}` : `${what} has both '${present[0]}' and '${present[1]}'; give one per entry`,
+      message:
+        present.length === 0
+          ? `${what} needs one of: ${keys.join(', ')}`
+          : `${what} has both '${present[0]}' and '${present[1]}'; give one per entry`,
     });
   };
 }
@@ -48,7 +51,10 @@ const Credential = z.strictObject({
 
 export const AttackerSchema = z.strictObject({
   name: z.string().default('the attacker'),
-  addresses: z.array(IpOrCidr).min(1).describe('where the attacker connects from; the first address is its command-and-control (C2) server'),
+  addresses: z
+    .array(IpOrCidr)
+    .min(1)
+    .describe('where the attacker connects from; the first address is its command-and-control (C2) server'),
   c2Port: Port.default(443).describe('the port implants call home on'),
   credentials: z.record(Name, Credential).default({}).describe('credentials the attacker holds when the exercise starts, by name'),
   footholds: z.array(InstanceId).default([]).describe('instances the attacker already runs code on when the exercise starts'),
@@ -65,16 +71,30 @@ const AttackerKinds = {
   }),
   'check-connection': z.strictObject({ name: Name }),
   'create-access-key': z.strictObject({ user: z.string().min(1), with: Name, as: Name }),
-  'assume-role': z.strictObject({ role: z.string().min(1).describe('role name or ARN'), with: Name, as: Name, sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/).default('attacker') }),
+  'assume-role': z.strictObject({
+    role: z.string().min(1).describe('role name or ARN'),
+    with: Name,
+    as: Name,
+    sessionName: z
+      .string()
+      .regex(/^[\w+=,.@-]{2,64}$/)
+      .default('attacker'),
+  }),
   call: z.strictObject({ with: Name, service: Service, operation: Operation, input: z.record(z.string(), z.unknown()).default({}) }),
   'steal-instance-credentials': z.strictObject({ instance: InstanceId, as: Name }),
-  exfiltrate: z.strictObject({ instance: InstanceId, data: z.string().min(1), via: Name.optional().describe('a named connection; default: any open attacker connection, else a new call home') }),
+  exfiltrate: z.strictObject({
+    instance: InstanceId,
+    data: z.string().min(1),
+    via: Name.optional().describe('a named connection; default: any open attacker connection, else a new call home'),
+  }),
   'move-laterally': z.strictObject({ from: InstanceId, to: InstanceId, port: Port.default(22) }),
   'wipe-evidence': z.strictObject({ instance: InstanceId, what: z.string().default('logs and shell history') }),
 } as const;
 export const ATTACKER_KINDS = Object.keys(AttackerKinds) as Array<keyof typeof AttackerKinds>;
 
-const attackerShape = Object.fromEntries(Object.entries(AttackerKinds).map(([k, s]) => [k, s.optional()])) as { [K in keyof typeof AttackerKinds]: z.ZodOptional<(typeof AttackerKinds)[K]> };
+const attackerShape = Object.fromEntries(Object.entries(AttackerKinds).map(([k, s]) => [k, s.optional()])) as {
+  [K in keyof typeof AttackerKinds]: z.ZodOptional<(typeof AttackerKinds)[K]>;
+};
 
 /** One thing the attacker tries; `otherwise` is what it tries next when this fails (it adapts). */
 const AttackerStep = z.strictObject(attackerShape).superRefine(exactlyOne(ATTACKER_KINDS, 'an attacker action'));
@@ -126,12 +146,18 @@ export const AlertSchema = z
 // ---------------------------------------------------------------------------------------------
 // Operational events
 
-const FaultOperation = z.string().regex(/^(\*|[a-z0-9-]+:(\*|[A-Za-z0-9]+))$/, "an operation such as 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:*' or '*'");
+const FaultOperation = z
+  .string()
+  .regex(/^(\*|[a-z0-9-]+:(\*|[A-Za-z0-9]+))$/, "an operation such as 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:*' or '*'");
 
 const OpsKinds = {
   throttle: z.strictObject({
     operation: FaultOperation,
-    error: z.string().regex(/^[A-Za-z][A-Za-z0-9.]*$/).default('Throttling').describe("'Throttling' becomes each service's own code (EC2: RequestLimitExceeded)"),
+    error: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9.]*$/)
+      .default('Throttling')
+      .describe("'Throttling' becomes each service's own code (EC2: RequestLimitExceeded)"),
     times: z.number().int().positive().optional().describe('how many calls are refused (default: all, until `for` ends)'),
     for: Duration.optional(),
   }),
@@ -139,7 +165,9 @@ const OpsKinds = {
   'approver-unavailable': z.strictObject({ for: Duration, who: z.string().default('the approver') }),
 } as const;
 export const OPS_KINDS = Object.keys(OpsKinds) as Array<keyof typeof OpsKinds>;
-const opsShape = Object.fromEntries(Object.entries(OpsKinds).map(([k, s]) => [k, s.optional()])) as { [K in keyof typeof OpsKinds]: z.ZodOptional<(typeof OpsKinds)[K]> };
+const opsShape = Object.fromEntries(Object.entries(OpsKinds).map(([k, s]) => [k, s.optional()])) as {
+  [K in keyof typeof OpsKinds]: z.ZodOptional<(typeof OpsKinds)[K]>;
+};
 export const OpsSchema = z.strictObject(opsShape).superRefine(exactlyOne(OPS_KINDS, 'an operational event'));
 
 // ---------------------------------------------------------------------------------------------
@@ -152,7 +180,10 @@ export const InjectSchema = z
     at: Duration.describe('simulated time since the exercise started'),
     id: Name.optional().describe('names the inject for objectives (from:, attack-stopped:) and the report'),
     title: z.string().optional(),
-    repeat: z.strictObject({ every: Duration, times: z.number().int().min(2).max(500) }).optional().describe('fire again every interval, `times` in all'),
+    repeat: z
+      .strictObject({ every: Duration, times: z.number().int().min(2).max(500) })
+      .optional()
+      .describe('fire again every interval, `times` in all'),
     alert: AlertSchema.optional(),
     attacker: AttackerActionSchema.optional(),
     ops: OpsSchema.optional(),
@@ -165,21 +196,45 @@ export const InjectSchema = z
 // Objectives
 
 const ObjectiveKinds = {
-  'instance-isolated': z.strictObject({ instance: InstanceId }).describe('every interface only in groups without rules, and no open connection left'),
-  'connections-closed': z.strictObject({ instance: InstanceId.optional(), connection: Name.optional() }).describe("no attacker connection open (on the instance, or the named one)"),
-  'snapshot-before-change': z.strictObject({ instance: InstanceId }).describe('every volume of the instance snapshotted before anyone (or the attacker) changes it'),
-  'no-collateral': z.strictObject({ tags: z.record(z.string(), z.string()).default({}), except: z.array(InstanceId).default([]) }).describe('no other instance (with these tags) isolated, stopped or re-profiled'),
-  'support-case-opened': z.strictObject({ severity: z.enum(['low', 'normal', 'high', 'urgent', 'critical']).optional() }).describe('an AWS support case opened (by API, or confirmed done by hand)'),
-  'access-key-disabled': z.strictObject({ accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{16}$/) }).describe('the key exists and is Inactive (disabled, not deleted)'),
+  'instance-isolated': z
+    .strictObject({ instance: InstanceId })
+    .describe('every interface only in groups without rules, and no open connection left'),
+  'connections-closed': z
+    .strictObject({ instance: InstanceId.optional(), connection: Name.optional() })
+    .describe('no attacker connection open (on the instance, or the named one)'),
+  'snapshot-before-change': z
+    .strictObject({ instance: InstanceId })
+    .describe('every volume of the instance snapshotted before anyone (or the attacker) changes it'),
+  'no-collateral': z
+    .strictObject({ tags: z.record(z.string(), z.string()).default({}), except: z.array(InstanceId).default([]) })
+    .describe('no other instance (with these tags) isolated, stopped or re-profiled'),
+  'support-case-opened': z
+    .strictObject({ severity: z.enum(['low', 'normal', 'high', 'urgent', 'critical']).optional() })
+    .describe('an AWS support case opened (by API, or confirmed done by hand)'),
+  'access-key-disabled': z
+    .strictObject({ accessKeyId: z.string().regex(/^AKIA[A-Z0-9]{16}$/) })
+    .describe('the key exists and is Inactive (disabled, not deleted)'),
   'credential-revoked': z.strictObject({ credential: Name }).describe("the attacker's named credential no longer works"),
-  'attacker-locked-out': z.strictObject({}).describe("every credential the attacker holds has stopped working, and no attacker connection is open"),
-  'address-range-blocked': z.strictObject({ cidr: Cidr, instance: InstanceId, port: Port.default(22) }).describe("the instance's subnet network ACL refuses the range"),
+  'attacker-locked-out': z
+    .strictObject({})
+    .describe('every credential the attacker holds has stopped working, and no attacker connection is open'),
+  'address-range-blocked': z
+    .strictObject({ cidr: Cidr, instance: InstanceId, port: Port.default(22) })
+    .describe("the instance's subnet network ACL refuses the range"),
   'attack-stopped': z.strictObject({ inject: Name }).describe('the attacker inject fails (each later repetition too, when sustained)'),
-  'step-completed': z.strictObject({ step: StepId, playbook: z.string().optional(), status: z.array(z.enum(['applied', 'already-done', 'manual'])).default(['applied', 'already-done']) }),
-  'instance-profile-removed': z.strictObject({ instance: InstanceId }).describe("the instance no longer hands out its original role's credentials"),
+  'step-completed': z.strictObject({
+    step: StepId,
+    playbook: z.string().optional(),
+    status: z.array(z.enum(['applied', 'already-done', 'manual'])).default(['applied', 'already-done']),
+  }),
+  'instance-profile-removed': z
+    .strictObject({ instance: InstanceId })
+    .describe("the instance no longer hands out its original role's credentials"),
 } as const;
 export const OBJECTIVE_KINDS = Object.keys(ObjectiveKinds) as Array<keyof typeof ObjectiveKinds>;
-const objectiveShape = Object.fromEntries(Object.entries(ObjectiveKinds).map(([k, s]) => [k, s.optional()])) as { [K in keyof typeof ObjectiveKinds]: z.ZodOptional<(typeof ObjectiveKinds)[K]> };
+const objectiveShape = Object.fromEntries(Object.entries(ObjectiveKinds).map(([k, s]) => [k, s.optional()])) as {
+  [K in keyof typeof ObjectiveKinds]: z.ZodOptional<(typeof ObjectiveKinds)[K]>;
+};
 
 export const ObjectiveSchema = z
   .strictObject({
@@ -218,15 +273,24 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   controls: z.array(z.string()).default([]),
   capabilities: z.array(z.string()).default([]).describe('HSEEP core capabilities exercised'),
-  world: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).describe('a world file (relative to this file) or the world inline'),
+  world: z
+    .union([z.string().min(1), z.record(z.string(), z.unknown())])
+    .describe('a world file (relative to this file) or the world inline'),
   start: z.iso.datetime({ offset: true }).optional().describe("simulated start time (default: the world's time)"),
   duration: Duration.optional().describe('the exercise ends at this simulated time (default: the last inject)'),
-  routes: z.string().min(1).optional().describe('the routing table for alerts that name no playbook, relative to this file (default: routes.yaml of the working directory)'),
+  routes: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('the routing table for alerts that name no playbook, relative to this file (default: routes.yaml of the working directory)'),
   clock: ClockSchema.prefault({}),
   attacker: AttackerSchema.optional(),
   timeline: z.array(InjectSchema).min(1),
   objectives: z.array(ObjectiveSchema).min(1),
-  expect: z.strictObject({ auto: ExpectSchema.optional() }).optional().describe('what `--auto` must score: a regression test of the playbooks'),
+  expect: z
+    .strictObject({ auto: ExpectSchema.optional() })
+    .optional()
+    .describe('what `--auto` must score: a regression test of the playbooks'),
 });
 
 export type ScenarioT = z.output<typeof scenarioSchema>;

@@ -30,7 +30,11 @@ export class Scheduler {
   private seq = 0;
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly clock: SimClock, readonly start: Date, private readonly opts: SchedulerOptions) {}
+  constructor(
+    private readonly clock: SimClock,
+    readonly start: Date,
+    private readonly opts: SchedulerOptions,
+  ) {}
 
   /** Milliseconds since the start. */
   elapsed(): number {

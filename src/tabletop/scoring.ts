@@ -63,7 +63,8 @@ export function score(states: readonly ObjectiveState[]): Score {
 
 export function checkExpectation(exp: ExpectT, r: Pick<ExerciseResult, 'score' | 'objectives'>): { ok: boolean; problems: string[] } {
   const problems: string[] = [];
-  if (exp.score !== undefined && exp.score !== r.score.points) problems.push(`expected a score of ${exp.score}, got ${r.score.points} of ${r.score.total}`);
+  if (exp.score !== undefined && exp.score !== r.score.points)
+    problems.push(`expected a score of ${exp.score}, got ${r.score.points} of ${r.score.total}`);
   const status = new Map(r.objectives.map((o) => [o.id, o.status]));
   for (const id of exp.met ?? []) if (status.get(id) !== 'met') problems.push(`expected objective ${id} met, it was missed`);
   for (const id of exp.missed ?? []) if (status.get(id) !== 'missed') problems.push(`expected objective ${id} missed, it was met`);

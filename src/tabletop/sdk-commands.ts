@@ -26,7 +26,12 @@ export async function commandFor(service: ServiceName, operation: string): Promi
 }
 
 /** Send `operation` with `input` through the client of `service`; resolves to the SDK's output. */
-export async function sendRaw(aws: AwsClients, service: ServiceName, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function sendRaw(
+  aws: AwsClients,
+  service: ServiceName,
+  operation: string,
+  input: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const Ctor = await commandFor(service, operation);
   if (!Ctor) throw new Error(`failed to send ${service}:${operation}: the AWS SDK has no such command`);
   const client = aws[service] as unknown as { send(command: unknown): Promise<Record<string, unknown>> };

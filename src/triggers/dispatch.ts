@@ -53,7 +53,15 @@ export interface TriggerContext extends BackendOptions, HomeOptions {
 export type TriggerOutcome =
   | { kind: 'ignored'; alert: Alert; reasons: string[] }
   | { kind: 'started'; alert: Alert; route: string; runId: string; run: RunOutcome; resumed?: true }
-  | { kind: 'repeated'; alert: Alert; runId: string; journaled: boolean; repeat?: number; status: RunStatus | 'starting'; heldBy?: LockInfo }
+  | {
+      kind: 'repeated';
+      alert: Alert;
+      runId: string;
+      journaled: boolean;
+      repeat?: number;
+      status: RunStatus | 'starting';
+      heldBy?: LockInfo;
+    }
   | { kind: 'duplicate'; alert: Alert; runId: string; status: RunStatus };
 
 /** A routed alert whose inputs validated: everything checked before anything is written. */
@@ -107,7 +115,13 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
     const v = await evaluateOverAlert(route.incident, alert, { field: `routes[${route.index}].incident` });
     if (v !== undefined && v !== null) incident = String(v);
   }
-  const prep = await prepareRun({ ...backend(ctx), playbook: route.loaded.file, inputs, host: placeholderHost, ...(ctx.configFile ? { configFile: ctx.configFile } : {}) });
+  const prep = await prepareRun({
+    ...backend(ctx),
+    playbook: route.loaded.file,
+    inputs,
+    host: placeholderHost,
+    ...(ctx.configFile ? { configFile: ctx.configFile } : {}),
+  });
   return { alert, route, inputs, ...(incident ? { incident } : {}), config: prep.config };
 }
 
@@ -148,7 +162,14 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
   if (!claim) {
     // Another process is starting (or running) this very alert's run right now.
     const heldBy = readLock(join(dir, 'create.lock'));
-    await ctx.log.append('alert.repeated', { via: ctx.via, runId: alert.runId, journaled: false, reason: 'the run is being started by another process', ...(heldBy ? { heldBy } : {}), alert: repeatFields(alert) });
+    await ctx.log.append('alert.repeated', {
+      via: ctx.via,
+      runId: alert.runId,
+      journaled: false,
+      reason: 'the run is being started by another process',
+      ...(heldBy ? { heldBy } : {}),
+      alert: repeatFields(alert),
+    });
     return { kind: 'repeated', alert, runId: alert.runId, journaled: false, status: 'starting', ...(heldBy ? { heldBy } : {}) };
   }
   let journal: Journal | undefined;
@@ -157,12 +178,27 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
     const prior = priorRun(alert, ctx);
     if (prior === 'repeat') return await recordRepeat(alert, ctx);
     const resume = prior === 'resume';
-    await ctx.log.append(resume ? 'alert.resumed' : 'alert.started', { via: ctx.via, runId: alert.runId, route: route.name, playbook: route.loaded.playbook.id, alert: alertSummary(alert) });
+    await ctx.log.append(resume ? 'alert.resumed' : 'alert.started', {
+      via: ctx.via,
+      runId: alert.runId,
+      route: route.name,
+      playbook: route.loaded.playbook.id,
+      alert: alertSummary(alert),
+    });
     const waitMs = ctx.waitMs ?? 0;
     const host = autoHost({
       runDir: dir,
       waitMs,
-      onWaiting: waitingNotifier({ alert, route, config: p.config, alive: waitMs > 0, print: ctx.print, warn: ctx.warn, journal: () => journal, clients: () => clients }),
+      onWaiting: waitingNotifier({
+        alert,
+        route,
+        config: p.config,
+        alive: waitMs > 0,
+        print: ctx.print,
+        warn: ctx.warn,
+        journal: () => journal,
+        clients: () => clients,
+      }),
     });
     const onJournal = (j: Journal) => {
       journal = j;
@@ -194,7 +230,14 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
       ...(Object.keys(route.approval).length ? { approvalOverrides: route.approval } : {}),
       lockWaitMs: route.lockWaitMs,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      trigger: { via: ctx.via, route: route.name, routes: ctx.table.file, deliveryId: alert.deliveryId, alert: alertSummary(alert), event: alert.raw },
+      trigger: {
+        via: ctx.via,
+        route: route.name,
+        routes: ctx.table.file,
+        deliveryId: alert.deliveryId,
+        alert: alertSummary(alert),
+        event: alert.raw,
+      },
       onJournal,
       onClients,
     });
@@ -206,13 +249,22 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
 
 /** The fields of a repeat worth keeping: what changed between deliveries. */
 function repeatFields(a: Alert) {
-  return { alertType: a.type, severity: a.severity, ...(a.count !== undefined ? { count: a.count } : {}), ...(a.time ? { time: a.time } : {}), dedupKey: a.dedupKey, deliveryId: a.deliveryId };
+  return {
+    alertType: a.type,
+    severity: a.severity,
+    ...(a.count !== undefined ? { count: a.count } : {}),
+    ...(a.time ? { time: a.time } : {}),
+    dedupKey: a.dedupKey,
+    deliveryId: a.deliveryId,
+  };
 }
 
 function deliveredAlready(events: readonly JournalEvent[], deliveryId: string): boolean {
-  return events.some((e) =>
-    (e.type === 'run.started' && (e.trigger as { deliveryId?: string } | undefined)?.deliveryId === deliveryId) ||
-    (e.type === 'alert.repeated' && e.deliveryId === deliveryId));
+  return events.some(
+    (e) =>
+      (e.type === 'run.started' && (e.trigger as { deliveryId?: string } | undefined)?.deliveryId === deliveryId) ||
+      (e.type === 'alert.repeated' && e.deliveryId === deliveryId),
+  );
 }
 
 /** Append `alert.repeated` to an existing run's journal, or log it when the run is live elsewhere. */
@@ -222,7 +274,14 @@ export async function recordRepeat(alert: Alert, ctx: TriggerContext): Promise<T
   const lock = await acquireLock(lockFile, { runId: alert.runId, purpose: 'record a repeated alert' });
   if (!lock) {
     const heldBy = readLock(lockFile);
-    await ctx.log.append('alert.repeated', { via: ctx.via, runId: alert.runId, journaled: false, reason: 'the run is active in another process, which alone writes its journal', ...(heldBy ? { heldBy } : {}), alert: repeatFields(alert) });
+    await ctx.log.append('alert.repeated', {
+      via: ctx.via,
+      runId: alert.runId,
+      journaled: false,
+      reason: 'the run is active in another process, which alone writes its journal',
+      ...(heldBy ? { heldBy } : {}),
+      alert: repeatFields(alert),
+    });
     return { kind: 'repeated', alert, runId: alert.runId, journaled: false, status: 'running', ...(heldBy ? { heldBy } : {}) };
   }
   let status: RunStatus;
@@ -232,9 +291,12 @@ export async function recordRepeat(alert: Alert, ctx: TriggerContext): Promise<T
     try {
       const events = journal.events();
       if (!events.some((e) => e.type === 'run.started')) {
-        throw new FirebreakError(`failed to record a repeat on run ${alert.runId}: its journal has no run.started (the process starting it died)`, {
-          hint: `move ${dir} aside and send the alert again`,
-        });
+        throw new FirebreakError(
+          `failed to record a repeat on run ${alert.runId}: its journal has no run.started (the process starting it died)`,
+          {
+            hint: `move ${dir} aside and send the alert again`,
+          },
+        );
       }
       status = replay(events).status;
       if (deliveredAlready(events, alert.deliveryId)) {

@@ -10,7 +10,9 @@ const cache = new Map<string, RegExp>();
 export function globToRegExp(pattern: string): RegExp {
   let re = cache.get(pattern);
   if (!re) {
-    const body = [...pattern].map((ch) => (ch === '*' ? '[\\s\\S]*' : ch === '?' ? '[\\s\\S]' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('');
+    const body = [...pattern]
+      .map((ch) => (ch === '*' ? '[\\s\\S]*' : ch === '?' ? '[\\s\\S]' : ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
+      .join('');
     re = new RegExp(`^${body}$`);
     if (cache.size > 1000) cache.clear();
     cache.set(pattern, re);

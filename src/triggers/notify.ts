@@ -42,30 +42,56 @@ export function templatesDir(): string {
     if (existsSync(join(dir, 'templates', 'notification-waiting.txt'))) return join(dir, 'templates');
     dir = dirname(dir);
   }
-  throw new FirebreakError('failed to find templates/notification-waiting.txt next to the Firebreak installation', { hint: 'deploy the templates/ folder with the code' });
+  throw new FirebreakError('failed to find templates/notification-waiting.txt next to the Firebreak installation', {
+    hint: 'deploy the templates/ folder with the code',
+  });
 }
 
 /** `{{name}}` placeholders; a name the template uses but the caller did not give is an error, not an empty string. */
 export function renderTemplate(text: string, vars: Record<string, string>, name = 'template'): string {
   return text.replace(/\{\{\s*([a-zA-Z][a-zA-Z0-9]*)\s*\}\}/g, (_, key: string) => {
-    if (!(key in vars)) throw new FirebreakError(`failed to render ${name}: it uses {{${key}}}, which is not one of ${Object.keys(vars).join(', ')}`);
+    if (!(key in vars))
+      throw new FirebreakError(`failed to render ${name}: it uses {{${key}}}, which is not one of ${Object.keys(vars).join(', ')}`);
     return vars[key]!;
   });
 }
 
-export function waitingVars(w: WaitingInfo, alert: Alert, route: LoadedRoute, journal: Journal | undefined, alive: boolean): Record<string, string> {
-  const planned = journal?.events().filter((e) => e.type === 'step.planned' && e.step === w.step).at(-1) as { plan?: { changes?: Array<{ resource?: string; field?: string; before?: unknown; after?: unknown }> } } | undefined;
-  const manual = journal?.events().filter((e) => e.type === 'manual.requested' && e.step === w.step).at(-1) as { instructions?: string } | undefined;
+export function waitingVars(
+  w: WaitingInfo,
+  alert: Alert,
+  route: LoadedRoute,
+  journal: Journal | undefined,
+  alive: boolean,
+): Record<string, string> {
+  const planned = journal
+    ?.events()
+    .filter((e) => e.type === 'step.planned' && e.step === w.step)
+    .at(-1) as { plan?: { changes?: Array<{ resource?: string; field?: string; before?: unknown; after?: unknown }> } } | undefined;
+  const manual = journal
+    ?.events()
+    .filter((e) => e.type === 'manual.requested' && e.step === w.step)
+    .at(-1) as { instructions?: string } | undefined;
   const changes = planned?.plan?.changes ?? [];
-  const details = w.kind === 'manual'
-    ? (manual?.instructions ?? '').trim().split('\n').map((l) => `  ${l}`).join('\n')
-    : changes.length
-      ? changes.slice(0, 20).map((c) => `  - ${c.resource ?? '?'} ${c.field ?? ''}: ${short(c.before)} -> ${short(c.after)}`).join('\n') + (changes.length > 20 ? `\n  … and ${changes.length - 20} more` : '')
-      : '  (no planned changes recorded)';
+  const details =
+    w.kind === 'manual'
+      ? (manual?.instructions ?? '')
+          .trim()
+          .split('\n')
+          .map((l) => `  ${l}`)
+          .join('\n')
+      : changes.length
+        ? changes
+            .slice(0, 20)
+            .map((c) => `  - ${c.resource ?? '?'} ${c.field ?? ''}: ${short(c.before)} -> ${short(c.after)}`)
+            .join('\n') + (changes.length > 20 ? `\n  … and ${changes.length - 20} more` : '')
+        : '  (no planned changes recorded)';
   const ids = RESOURCE_KINDS.flatMap((k) => alert.resources[k]);
-  const command = w.kind === 'manual' ? `firebreak approve ${w.runId} ${w.step} --note "what was done"` : `firebreak approve ${w.runId} ${w.step}`;
+  const command =
+    w.kind === 'manual' ? `firebreak approve ${w.runId} ${w.step} --note "what was done"` : `firebreak approve ${w.runId} ${w.step}`;
   const alternatives = w.kind === 'manual' ? `(or --abort to stop the run)` : `(or --deny to skip this step, --abort to stop the run)`;
-  const next = alive ? 'The waiting process continues the run by itself once answered.' : `Then continue the run: firebreak resume ${w.runId} --auto`;
+  const next = alive
+    ? 'The waiting process continues the run by itself once answered.'
+    : `Then continue the run: firebreak resume ${w.runId} --auto`;
   return {
     runId: w.runId,
     step: w.step,
@@ -90,7 +116,7 @@ export function waitingVars(w: WaitingInfo, alert: Alert, route: LoadedRoute, jo
 
 function short(v: unknown): string {
   const s = v === undefined || v === null ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
-  return s.length > 80 ? s.slice(0, 79) + '…' : s;
+  return s.length > 80 ? `${s.slice(0, 79)}…` : s;
 }
 
 export interface NotifierOptions {
@@ -120,13 +146,24 @@ export function waitingNotifier(o: NotifierOptions): (w: WaitingInfo) => Promise
     // SNS subjects: one line, at most 100 characters.
     const subject = `Firebreak: run ${w.runId} waits on ${w.step}`.slice(0, 100);
     try {
-      const res = await withCallContext({ step: w.step, action: 'firebreak.notify', permissions: new Set<string>(NOTIFICATION_PERMISSIONS) }, () =>
-        aws.sns.send(new SNS.PublishCommand({
-          TopicArn: topicArn,
-          Subject: subject,
-          MessageStructure: 'json',
-          Message: JSON.stringify({ default: text, email: text, sms: `${subject}: ${vars.command}`, https: markdown, lambda: markdown, sqs: markdown }),
-        })),
+      const res = await withCallContext(
+        { step: w.step, action: 'firebreak.notify', permissions: new Set<string>(NOTIFICATION_PERMISSIONS) },
+        () =>
+          aws.sns.send(
+            new SNS.PublishCommand({
+              TopicArn: topicArn,
+              Subject: subject,
+              MessageStructure: 'json',
+              Message: JSON.stringify({
+                default: text,
+                email: text,
+                sms: `${subject}: ${vars.command}`,
+                https: markdown,
+                lambda: markdown,
+                sqs: markdown,
+              }),
+            }),
+          ),
       );
       journal.append('notification.sent', { step: w.step, channel: 'sns', topicArn, messageId: res.MessageId });
     } catch (err) {

@@ -24,7 +24,10 @@ export class FieldReader {
   }
 
   fail(key: string, message: string): never {
-    throw new InputError(`failed to read ${this.what}: ${message}`, { field: this.path(key) || '(top level)', ...(this.file ? { hint: `check ${this.file}` } : {}) });
+    throw new InputError(`failed to read ${this.what}: ${message}`, {
+      field: this.path(key) || '(top level)',
+      ...(this.file ? { hint: `check ${this.file}` } : {}),
+    });
   }
 
   has(key: string): boolean {
@@ -34,7 +37,10 @@ export class FieldReader {
   string(key: string): string {
     const v = this.value[key];
     if (typeof v === 'string' && v !== '') return v;
-    return this.fail(key, v === undefined || v === null ? `missing required field '${key}'` : `expected a non-empty string, got ${describe(v)}`);
+    return this.fail(
+      key,
+      v === undefined || v === null ? `missing required field '${key}'` : `expected a non-empty string, got ${describe(v)}`,
+    );
   }
 
   optString(key: string): string | undefined {
@@ -101,7 +107,7 @@ export class FieldReader {
 export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return `'${v.length > 60 ? v.slice(0, 57) + '…' : v}'`;
+  if (typeof v === 'string') return `'${v.length > 60 ? `${v.slice(0, 57)}…` : v}'`;
   if (typeof v === 'object') return 'an object';
   return String(v);
 }

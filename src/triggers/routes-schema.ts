@@ -12,15 +12,21 @@ const OneOrMany = (s: z.ZodString) => z.union([s, z.array(s).min(1)]);
 const Duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 30s, 15m or 1h');
 
 export const RouteMatch = z.strictObject({
-  source: OneOrMany(z.string().min(1)).optional().describe('guardduty, securityhub, cloudwatch, or a generic alert\'s source; * and ? are wildcards'),
-  type: OneOrMany(z.string().min(1)).optional().describe("finding type pattern, e.g. 'CryptoCurrency:EC2/*' (* any characters, ? one; ':' and '/' are literal)"),
+  source: OneOrMany(z.string().min(1))
+    .optional()
+    .describe("guardduty, securityhub, cloudwatch, or a generic alert's source; * and ? are wildcards"),
+  type: OneOrMany(z.string().min(1))
+    .optional()
+    .describe("finding type pattern, e.g. 'CryptoCurrency:EC2/*' (* any characters, ? one; ':' and '/' are literal)"),
   minSeverity: z.number().min(0).max(10).optional().describe('normalized severity 0–10 (GuardDuty: High is 7, Critical 9)'),
   account: OneOrMany(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
   region: OneOrMany(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')).optional(),
   tags: z
     .record(z.string().min(1), z.string())
     .optional()
-    .describe("every tag must be on one of the alert's instances, users or roles ('*' = any value); read from the alert, or with ec2:DescribeInstances when the alert carries none"),
+    .describe(
+      "every tag must be on one of the alert's instances, users or roles ('*' = any value); read from the alert, or with ec2:DescribeInstances when the alert carries none",
+    ),
   samples: z.boolean().default(false).describe('match GuardDuty sample findings (generated from the console); off by default'),
 });
 
@@ -29,7 +35,10 @@ export const Route = z.strictObject({
   description: z.string().optional(),
   match: RouteMatch.default({ samples: false }),
   playbook: z.string().min(1).describe('playbook name (playbooks/<name>.yaml) or path'),
-  inputs: z.record(z.string(), z.unknown()).default({}).describe('playbook inputs; a value {% … %} is JSONata over the alert (resources.instanceIds[0], account, raw.detail…)'),
+  inputs: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe('playbook inputs; a value {% … %} is JSONata over the alert (resources.instanceIds[0], account, raw.detail…)'),
   approval: z.record(StepId, ApprovalPolicy).default({}).describe('per-step approval policy for this route, overriding the playbook'),
   lockTimeout: Duration.default('15m').describe('how long a step waits for a resource another run holds'),
   incident: z.string().optional().describe('incident id tagged on resources (default: the run id); may be {% … %}'),

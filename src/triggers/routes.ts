@@ -40,7 +40,10 @@ export interface RoutingTable {
 export function loadRoutes(file: string = DEFAULT_ROUTES_FILE): RoutingTable {
   const path = resolve(file);
   if (!existsSync(path)) {
-    throw new InputError(`routing table ${file} does not exist`, { field: '--routes', hint: 'create routes.yaml (see the example in the repository root) or pass --routes FILE' });
+    throw new InputError(`routing table ${file} does not exist`, {
+      field: '--routes',
+      hint: 'create routes.yaml (see the example in the repository root) or pass --routes FILE',
+    });
   }
   let text: string;
   try {
@@ -62,7 +65,13 @@ export function parseRoutes(text: string, file: string): RoutingTable {
     const at = (path: (string | number)[], key: boolean) => (key ? source.keyPosOf : source.posOf)(['routes', index, ...path]);
     const push = (key: boolean) => (message: string, path: (string | number)[], hint?: string) => {
       const pos = at(path, key);
-      errors.push(new InputError(message, { ...(pos ? { pos } : {}), field: ['routes', `[${index}]`, ...path].join('.').replace('.[', '['), ...(hint ? { hint } : {}) }));
+      errors.push(
+        new InputError(message, {
+          ...(pos ? { pos } : {}),
+          field: ['routes', `[${index}]`, ...path].join('.').replace('.[', '['),
+          ...(hint ? { hint } : {}),
+        }),
+      );
     };
     const err = push(false);
     const errAtKey = push(true);
@@ -78,13 +87,23 @@ export function parseRoutes(text: string, file: string): RoutingTable {
     }
     const declared = Object.keys(loaded.playbook.inputs ?? {});
     for (const [name, value] of Object.entries(route.inputs)) {
-      if (!declared.includes(name)) errAtKey(`unknown input '${name}' of playbook ${loaded.playbook.id}${suggestion(name, declared)}`, ['inputs', name], declared.length ? `its inputs: ${declared.join(', ')}` : 'it declares no inputs');
+      if (!declared.includes(name))
+        errAtKey(
+          `unknown input '${name}' of playbook ${loaded.playbook.id}${suggestion(name, declared)}`,
+          ['inputs', name],
+          declared.length ? `its inputs: ${declared.join(', ')}` : 'it declares no inputs',
+        );
       checkExpression(value, ['inputs', name], err);
     }
     if (route.incident !== undefined) checkExpression(route.incident, ['incident'], err);
     const stepIds = allSteps(loaded.playbook).map((s) => s.id);
     for (const stepId of Object.keys(route.approval)) {
-      if (!stepIds.includes(stepId)) errAtKey(`unknown step '${stepId}' of playbook ${loaded.playbook.id}${suggestion(stepId, stepIds)}`, ['approval', stepId], `its steps: ${stepIds.join(', ')}`);
+      if (!stepIds.includes(stepId))
+        errAtKey(
+          `unknown step '${stepId}' of playbook ${loaded.playbook.id}${suggestion(stepId, stepIds)}`,
+          ['approval', stepId],
+          `its steps: ${stepIds.join(', ')}`,
+        );
     }
     for (const t of [route.match.type ?? []].flat()) {
       if (t.trim() !== t) err(`type pattern '${t}' has leading or trailing spaces`, ['match', 'type']);
@@ -154,12 +173,15 @@ export function mismatch(alert: Alert, m: RouteMatchT): string | undefined {
   const sources = list(m.source);
   if (sources && !sources.some((s) => globMatch(s, alert.source))) return `source '${alert.source}' is not ${sources.join(' or ')}`;
   const types = list(m.type);
-  if (types && !types.some((t) => globMatch(t, alert.type))) return `type '${alert.type}' does not match ${types.map((t) => `'${t}'`).join(' or ')}`;
+  if (types && !types.some((t) => globMatch(t, alert.type)))
+    return `type '${alert.type}' does not match ${types.map((t) => `'${t}'`).join(' or ')}`;
   if (m.minSeverity !== undefined && alert.severity < m.minSeverity) return `severity ${alert.severity} is below ${m.minSeverity}`;
   const accounts = list(m.account);
-  if (accounts && !(alert.account && accounts.includes(alert.account))) return `account ${alert.account ?? '(none)'} is not ${accounts.join(' or ')}`;
+  if (accounts && !(alert.account && accounts.includes(alert.account)))
+    return `account ${alert.account ?? '(none)'} is not ${accounts.join(' or ')}`;
   const regions = list(m.region);
-  if (regions && !(alert.region && regions.includes(alert.region))) return `region ${alert.region ?? '(none)'} is not ${regions.join(' or ')}`;
+  if (regions && !(alert.region && regions.includes(alert.region)))
+    return `region ${alert.region ?? '(none)'} is not ${regions.join(' or ')}`;
   return undefined;
 }
 
@@ -167,8 +189,12 @@ function tagMismatch(alert: Alert, want: Record<string, string>, tags: Record<st
   const ids = [...alert.resources.instanceIds, ...alert.resources.userNames, ...alert.resources.roleNames];
   const ok = ids.some((id) => Object.entries(want).every(([k, v]) => tags[id]?.[k] !== undefined && (v === '*' || tags[id]![k] === v)));
   if (ok) return undefined;
-  const wanted = Object.entries(want).map(([k, v]) => `${k}=${v}`).join(', ');
-  return ids.length ? `no resource of the alert carries ${wanted}` : `the alert names no instance, user or role to read tags from (wanted ${wanted})`;
+  const wanted = Object.entries(want)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return ids.length
+    ? `no resource of the alert carries ${wanted}`
+    : `the alert names no instance, user or role to read tags from (wanted ${wanted})`;
 }
 
 export type { YamlSource };

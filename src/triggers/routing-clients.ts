@@ -25,9 +25,19 @@ export function routingTagLookup(b: RoutingBackend, calls: AwsCallRecord[]): Tag
     if (b.sim !== undefined && b.sim !== false) {
       const world = await loadWorld(b.sim === true ? DEMO_WORLD : String(b.sim));
       const sim = createSimCloud(world);
-      return createClients({ region: sim.region, credentials: sim.credentials, plugins: [...plugins, sim.plugin], userAgent: 'firebreak routing' });
+      return createClients({
+        region: sim.region,
+        credentials: sim.credentials,
+        plugins: [...plugins, sim.plugin],
+        userAgent: 'firebreak routing',
+      });
     }
-    return createClients({ ...(b.region ? { region: b.region } : {}), ...(b.profile ? { profile: b.profile } : {}), plugins, userAgent: 'firebreak routing' });
+    return createClients({
+      ...(b.region ? { region: b.region } : {}),
+      ...(b.profile ? { profile: b.profile } : {}),
+      plugins,
+      userAgent: 'firebreak routing',
+    });
   };
   return async (alert: Alert) => {
     clients ??= build();

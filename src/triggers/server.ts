@@ -27,7 +27,17 @@ import { readLock } from '../engine/lock.js';
 import { readSummary } from '../engine/session.js';
 import { errorInfo } from '../engine/runner.js';
 import { alertSummary, sha256, type Alert } from './alert.js';
-import { describeOutcome, prepareAlert, priorRun, recordRepeat, startOrJoin, type Prepared, type TriggerContext, type TriggerOutcome, type Via } from './dispatch.js';
+import {
+  describeOutcome,
+  prepareAlert,
+  priorRun,
+  recordRepeat,
+  startOrJoin,
+  type Prepared,
+  type TriggerContext,
+  type TriggerOutcome,
+  type Via,
+} from './dispatch.js';
 import { parseAlertValue, parseJsonText } from './parse.js';
 import { httpsCertFetcher, Rejected, subscribeUrlOf, verifySnsMessage, fetchText, type CertFetcher } from './sns-verify.js';
 import { Spool, type SpoolEntry } from './spool.js';
@@ -91,7 +101,19 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
   const limit = pLimit(o.maxInFlight ?? 4);
   const stop = new AbortController();
   const chains = new Map<string, Promise<void>>();
-  const stats: ServerStats = { accepted: 0, rejected: 0, queued: 0, inFlight: 0, maxInFlightSeen: 0, started: 0, repeated: 0, duplicates: 0, resumed: 0, ignored: 0, failed: 0 };
+  const stats: ServerStats = {
+    accepted: 0,
+    rejected: 0,
+    queued: 0,
+    inFlight: 0,
+    maxInFlightSeen: 0,
+    started: 0,
+    repeated: 0,
+    duplicates: 0,
+    resumed: 0,
+    ignored: 0,
+    failed: 0,
+  };
   let accepting = true;
   let idleWaiters: Array<() => void> = [];
 
@@ -135,7 +157,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
           await o.log.append('alert.ignored', { via: entry.via, reasons: p.ignored, alert: alertSummary(entry.alert) });
           outcome = { kind: 'ignored', alert: entry.alert, reasons: p.ignored };
         } else {
-          outcome = await limit(async () => {
+          outcome = (await limit(async () => {
             if (stop.signal.aborted) return undefined;
             stats.inFlight++;
             stats.maxInFlightSeen = Math.max(stats.maxInFlightSeen, stats.inFlight);
@@ -144,7 +166,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
             } finally {
               stats.inFlight--;
             }
-          }) as TriggerOutcome;
+          })) as TriggerOutcome;
           if (!outcome) return;
         }
       }
@@ -164,7 +186,9 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
         const invalid = err instanceof InputError;
         if (invalid) spool.remove(entry);
         o.print(`failed to handle alert for run ${id}: ${info.code}: ${info.message}`);
-        await o.log.append('alert.failed', { runId: id, error: info, ...(invalid ? { removedFromSpool: true } : { spool: entry.file }) }).catch((e) => o.print(`failed to log: ${(e as Error).message}`));
+        await o.log
+          .append('alert.failed', { runId: id, error: info, ...(invalid ? { removedFromSpool: true } : { spool: entry.file }) })
+          .catch((e) => o.print(`failed to log: ${(e as Error).message}`));
       })
       .finally(() => {
         if (chains.get(id) === p) chains.delete(id);
@@ -194,7 +218,8 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
       toSubmit.push({ alert, prepared: p });
       results.push({ runId: alert.runId, status: 'queued', route: p.route.name });
     }
-    if (stats.queued + toSubmit.length > maxQueued) throw new Rejected(503, `the queue is full (${stats.queued} alerts waiting); retry later`);
+    if (stats.queued + toSubmit.length > maxQueued)
+      throw new Rejected(503, `the queue is full (${stats.queued} alerts waiting); retry later`);
     for (const s of toSubmit) {
       const entry = spool.put(s.alert, via, now());
       stats.accepted++;
@@ -207,7 +232,8 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
     const body = parseBody(raw, 'POST /sns');
     const header = req.headers['x-amz-sns-message-type'];
     const m = await verifySnsMessage(body, { fetchCert, topics: o.snsTopics, now });
-    if (header !== undefined && header !== m.Type) throw new Rejected(400, `x-amz-sns-message-type ${String(header)} does not match the body's Type ${m.Type}`);
+    if (header !== undefined && header !== m.Type)
+      throw new Rejected(400, `x-amz-sns-message-type ${String(header)} does not match the body's Type ${m.Type}`);
     if (m.Type === 'SubscriptionConfirmation') {
       const url = subscribeUrlOf(m);
       await confirm(url);
@@ -232,11 +258,22 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
 
   const listRuns = () => {
     const root = runsDir(o.base);
-    const ids = existsSync(root) ? readdirSync(root).filter((d) => existsSync(join(root, d, 'journal.jsonl'))).sort() : [];
+    const ids = existsSync(root)
+      ? readdirSync(root)
+          .filter((d) => existsSync(join(root, d, 'journal.jsonl')))
+          .sort()
+      : [];
     return ids.map((id) => {
       const s = readSummary(join(root, id)) ?? {};
       const live = readLock(join(root, id, 'run.lock'));
-      return { id, playbook: s.playbook ?? null, status: s.status === 'running' && !live ? 'stopped' : s.status ?? 'starting', waitingStep: s.waitingStep ?? null, started: s.started ?? null, updated: s.updated ?? null };
+      return {
+        id,
+        playbook: s.playbook ?? null,
+        status: s.status === 'running' && !live ? 'stopped' : (s.status ?? 'starting'),
+        waitingStep: s.waitingStep ?? null,
+        started: s.started ?? null,
+        updated: s.updated ?? null,
+      };
     });
   };
 
@@ -251,7 +288,8 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
     void (async () => {
       const path = (req.url ?? '/').split('?')[0];
       try {
-        if (req.method === 'GET' && path === '/healthz') return send(res, 200, { status: accepting ? 'ok' : 'stopping', ...stats, pending: chains.size });
+        if (req.method === 'GET' && path === '/healthz')
+          return send(res, 200, { status: accepting ? 'ok' : 'stopping', ...stats, pending: chains.size });
         if (req.method === 'GET' && path === '/runs') return send(res, 200, listRuns());
         if (path !== '/sns' && path !== '/alerts') return await reject(req, res, 404, `no route ${path}`);
         if (req.method !== 'POST') return await reject(req, res, 405, `${path} accepts POST only`);
@@ -286,7 +324,14 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  await o.log.append('serve.started', { url, pid: process.pid, snsTopics: o.snsTopics, webhook: !!o.webhookSecret, maxInFlight: o.maxInFlight ?? 4, maxBodyBytes: maxBody });
+  await o.log.append('serve.started', {
+    url,
+    pid: process.pid,
+    snsTopics: o.snsTopics,
+    webhook: !!o.webhookSecret,
+    maxInFlight: o.maxInFlight ?? 4,
+    maxBodyBytes: maxBody,
+  });
 
   // Alerts a previous server accepted but did not finish.
   const leftovers = spool.pending();
@@ -297,10 +342,11 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
     server,
     url,
     stats: () => ({ ...stats }),
-    idle: () => new Promise<void>((resolve) => {
-      if (stats.queued === 0 && chains.size === 0) resolve();
-      else idleWaiters.push(resolve);
-    }),
+    idle: () =>
+      new Promise<void>((resolve) => {
+        if (stats.queued === 0 && chains.size === 0) resolve();
+        else idleWaiters.push(resolve);
+      }),
     async shutdown(reason: string) {
       if (!accepting) return;
       accepting = false;
@@ -357,7 +403,11 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(status === 413 ? { connection: 'close' } : {}) });
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(status === 413 ? { connection: 'close' } : {}),
+  });
   res.end(text);
 }

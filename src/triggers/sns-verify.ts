@@ -18,7 +18,10 @@ import { globMatch } from './glob.js';
 import { isObject, type Json } from './read.js';
 
 export class Rejected extends Error {
-  constructor(readonly status: number, readonly reason: string) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {
     super(reason);
     this.name = 'Rejected';
   }
@@ -94,13 +97,22 @@ export async function verifySnsMessage(body: unknown, opts: SnsVerifyOptions): P
 
   const topic = body.TopicArn as string;
   if (!opts.topics.some((t) => globMatch(t, topic))) {
-    throw new Rejected(403, opts.topics.length === 0 ? `no SNS topic is allowed on this server (message from ${topic}); start serve with --sns-topic ARN` : `topic ${topic} is not allowed on this server`);
+    throw new Rejected(
+      403,
+      opts.topics.length === 0
+        ? `no SNS topic is allowed on this server (message from ${topic}); start serve with --sns-topic ARN`
+        : `topic ${topic} is not allowed on this server`,
+    );
   }
 
   const now = (opts.now ?? (() => new Date()))().getTime();
   const ts = Date.parse(body.Timestamp as string);
   if (!Number.isFinite(ts)) throw new Rejected(400, `SNS Timestamp ${JSON.stringify(body.Timestamp)} is not a time`);
-  if (now - ts > (opts.maxAgeMs ?? MAX_AGE_MS)) throw new Rejected(400, `stale SNS message: its Timestamp ${body.Timestamp} is more than ${Math.round((opts.maxAgeMs ?? MAX_AGE_MS) / 60000)} minutes old`);
+  if (now - ts > (opts.maxAgeMs ?? MAX_AGE_MS))
+    throw new Rejected(
+      400,
+      `stale SNS message: its Timestamp ${body.Timestamp} is more than ${Math.round((opts.maxAgeMs ?? MAX_AGE_MS) / 60000)} minutes old`,
+    );
   if (ts - now > FUTURE_SKEW_MS) throw new Rejected(400, `SNS Timestamp ${body.Timestamp} is in the future`);
 
   let certUrl: URL;
@@ -129,7 +141,12 @@ export async function verifySnsMessage(body: unknown, opts: SnsVerifyOptions): P
     throw new Rejected(403, `the signing certificate ${certUrl.href} is not valid now (${cert.validFrom} – ${cert.validTo})`);
   }
   const signature = Buffer.from(body.Signature as string, 'base64');
-  const ok = verifySignature(version === '1' ? 'sha1' : 'sha256', Buffer.from(canonicalString(body, type), 'utf8'), cert.publicKey, signature);
+  const ok = verifySignature(
+    version === '1' ? 'sha1' : 'sha256',
+    Buffer.from(canonicalString(body, type), 'utf8'),
+    cert.publicKey,
+    signature,
+  );
   if (!ok) throw new Rejected(403, 'the SNS message signature does not verify (forged or altered message)');
   return body as unknown as SnsMessage;
 }

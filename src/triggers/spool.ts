@@ -30,7 +30,7 @@ export class Spool {
     const tmp = `${file}.tmp`;
     const fd = openSync(tmp, 'wx', 0o600);
     try {
-      writeSync(fd, JSON.stringify({ via, receivedAt: receivedAt.toISOString(), alert }) + '\n');
+      writeSync(fd, `${JSON.stringify({ via, receivedAt: receivedAt.toISOString(), alert })}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

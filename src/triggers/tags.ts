@@ -22,8 +22,9 @@ export function ec2TagLookup(clients: () => AwsClients): TagLookup {
     const aws = clients();
     for (const id of missing) {
       try {
-        const res = await withCallContext({ step: 'routing', action: 'firebreak.route', permissions: new Set<string>(ROUTING_PERMISSIONS) }, () =>
-          aws.ec2.send(new EC2.DescribeInstancesCommand({ InstanceIds: [id] })),
+        const res = await withCallContext(
+          { step: 'routing', action: 'firebreak.route', permissions: new Set<string>(ROUTING_PERMISSIONS) },
+          () => aws.ec2.send(new EC2.DescribeInstancesCommand({ InstanceIds: [id] })),
         );
         const inst = res.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
         if (inst) out[id] = Object.fromEntries((inst.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));

@@ -24,9 +24,12 @@ export class TriggerLog {
     const lock = await acquireLock(`${this.file}.lock`, { runId: 'trigger-log', purpose });
     if (!lock) {
       const holder = readLock(`${this.file}.lock`);
-      throw new FirebreakError(`failed to open ${this.file}: ${holder ? describeHolder('it', holder) : 'it is locked by another process'}`, {
-        hint: 'is another firebreak serve running with the same FIREBREAK_HOME? stop it or use another home',
-      });
+      throw new FirebreakError(
+        `failed to open ${this.file}: ${holder ? describeHolder('it', holder) : 'it is locked by another process'}`,
+        {
+          hint: 'is another firebreak serve running with the same FIREBREAK_HOME? stop it or use another home',
+        },
+      );
     }
     try {
       this.held = { lock, journal: Journal.open(this.file) };
@@ -69,9 +72,14 @@ export class TriggerLog {
       if (lock) return lock;
       if (Date.now() > deadline) {
         const holder = readLock(`${this.file}.lock`);
-        throw new FirebreakError(`failed to append to ${this.file}: ${holder ? describeHolder('it', holder) : 'it stayed locked'} for ${LOCK_WAIT_MS / 1000}s`, {
-          hint: holder?.purpose.startsWith('serve') ? 'firebreak serve holds this log; send the alert to the server, or use another FIREBREAK_HOME' : `remove ${this.file}.lock if no firebreak process is running`,
-        });
+        throw new FirebreakError(
+          `failed to append to ${this.file}: ${holder ? describeHolder('it', holder) : 'it stayed locked'} for ${LOCK_WAIT_MS / 1000}s`,
+          {
+            hint: holder?.purpose.startsWith('serve')
+              ? 'firebreak serve holds this log; send the alert to the server, or use another FIREBREAK_HOME'
+              : `remove ${this.file}.lock if no firebreak process is running`,
+          },
+        );
       }
       await sleep(15);
     }

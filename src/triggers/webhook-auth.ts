@@ -13,7 +13,7 @@ export const TOLERANCE_MS = 5 * 60 * 1000;
 export const MIN_SECRET_LENGTH = 16;
 
 export function signWebhook(secret: string, timestamp: number | string, body: Buffer | string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex')}`;
 }
 
 export class WebhookVerifier {
@@ -33,11 +33,16 @@ export class WebhookVerifier {
     if (!tsText || !/^\d{1,12}$/.test(tsText)) throw new Rejected(401, `missing or malformed ${TIMESTAMP_HEADER} header (unix seconds)`);
     const now = this.now();
     const ts = Number(tsText) * 1000;
-    if (Math.abs(now - ts) > TOLERANCE_MS) throw new Rejected(401, `${TIMESTAMP_HEADER} is more than ${TOLERANCE_MS / 60000} minutes from the server's clock (replayed or skewed)`);
+    if (Math.abs(now - ts) > TOLERANCE_MS)
+      throw new Rejected(
+        401,
+        `${TIMESTAMP_HEADER} is more than ${TOLERANCE_MS / 60000} minutes from the server's clock (replayed or skewed)`,
+      );
     const expected = Buffer.from(signWebhook(this.secret, tsText, body), 'utf8');
     const given = Buffer.from(sig, 'utf8');
     // Equal lengths first: timingSafeEqual throws on a length mismatch, which would itself leak it.
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Rejected(401, 'the HMAC signature does not match the body');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw new Rejected(401, 'the HMAC signature does not match the body');
     this.forgetOld(now);
     if (this.seen.has(sig)) throw new Rejected(409, 'this signed request was already received (replay)');
     this.seen.set(sig, ts + TOLERANCE_MS);

@@ -3,8 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { actionIds, getAction } from '../../src/actions/registry.js';
 
 const FAMILY = [
-  'ec2.preserve-instance', 'ec2.restore-instance-attributes', 'ec2.remove-from-service', 'ec2.return-to-service', 'ec2.forensic-snapshots',
-  'ec2.raise-snapshot-frequency', 'ec2.lower-snapshot-frequency', 'ec2.deny-nacl-entries', 'ec2.remove-nacl-entries', 'ec2.find-instances', 'ec2.describe-containment',
+  'ec2.preserve-instance',
+  'ec2.restore-instance-attributes',
+  'ec2.remove-from-service',
+  'ec2.return-to-service',
+  'ec2.forensic-snapshots',
+  'ec2.raise-snapshot-frequency',
+  'ec2.lower-snapshot-frequency',
+  'ec2.deny-nacl-entries',
+  'ec2.remove-nacl-entries',
+  'ec2.find-instances',
+  'ec2.describe-containment',
 ];
 
 describe.each(FAMILY.map((id) => [id]))('%s', (id) => {
@@ -17,7 +26,16 @@ describe.each(FAMILY.map((id) => [id]))('%s', (id) => {
   });
 
   it('locks what it changes, or changes nothing', () => {
-    if (a.mutating) expect(a.targets?.({ instanceId: 'i-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], entries: [], volumeIds: ['vol-0123456789abcdef0'], incident: 'IR-1' } as never).length).toBeGreaterThan(0);
+    if (a.mutating)
+      expect(
+        a.targets?.({
+          instanceId: 'i-0123456789abcdef0',
+          subnetIds: ['subnet-0123456789abcdef0'],
+          entries: [],
+          volumeIds: ['vol-0123456789abcdef0'],
+          incident: 'IR-1',
+        } as never).length,
+      ).toBeGreaterThan(0);
     else expect(a.permissions.every((p) => /:(Describe|Get|List)/.test(p))).toBe(true);
   });
 

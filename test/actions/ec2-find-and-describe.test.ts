@@ -49,9 +49,16 @@ describe('ec2.describe-containment', () => {
     expect(mutating(r.calls)).toEqual([]);
     expect(r.output).toMatchObject({
       isolated: true,
-      interfaces: [{ networkInterfaceId: 'eni-0e1100000000000e1', groups: ['sg-0c1000000000000c1'] }, { networkInterfaceId: 'eni-0e1200000000000e2', groups: ['sg-0c2000000000000c2'] }],
+      interfaces: [
+        { networkInterfaceId: 'eni-0e1100000000000e1', groups: ['sg-0c1000000000000c1'] },
+        { networkInterfaceId: 'eni-0e1200000000000e2', groups: ['sg-0c2000000000000c2'] },
+      ],
       preserved: true,
-      attributes: { disableApiTermination: false, instanceInitiatedShutdownBehavior: 'terminate', volumes: [{ deleteOnTermination: true }, { deleteOnTermination: true }, { deleteOnTermination: false }] },
+      attributes: {
+        disableApiTermination: false,
+        instanceInitiatedShutdownBehavior: 'terminate',
+        volumes: [{ deleteOnTermination: true }, { deleteOnTermination: true }, { deleteOnTermination: false }],
+      },
       removedFromService: true,
       service: { autoScalingGroup: 'web-asg', mode: 'detach', targetGroups: out.output.targetGroups },
       scheduled: true,

@@ -3,7 +3,8 @@ import forensic from '../../src/actions/ec2/forensic-snapshots.js';
 import { ActionFailed } from '../../src/core/errors.js';
 import { allOk, fixtureWorld, harness, mutating, VAULT, WEB1, WEB1_VOLUMES } from './ec2-harness.js';
 
-const snapsOf = (h: ReturnType<typeof harness>, instance: string) => h.world.ec2.snapshots.filter((s) => s.tags['firebreak:instance-id'] === instance);
+const snapsOf = (h: ReturnType<typeof harness>, instance: string) =>
+  h.world.ec2.snapshots.filter((s) => s.tags['firebreak:instance-id'] === instance);
 
 describe('ec2.forensic-snapshots', () => {
   it('snapshots every volume in one crash-consistent call, tagged at creation, each with its device; converges', async () => {
@@ -15,7 +16,15 @@ describe('ec2.forensic-snapshots', () => {
     expect(create.length).toBe(1);
     expect(create[0]!.input).toMatchObject({
       InstanceSpecification: { InstanceId: WEB1, ExcludeBootVolume: false },
-      TagSpecifications: [{ ResourceType: 'snapshot', Tags: expect.arrayContaining([{ Key: 'firebreak:purpose', Value: 'forensic' }, { Key: 'firebreak:incident', Value: 'IR-7' }]) }],
+      TagSpecifications: [
+        {
+          ResourceType: 'snapshot',
+          Tags: expect.arrayContaining([
+            { Key: 'firebreak:purpose', Value: 'forensic' },
+            { Key: 'firebreak:incident', Value: 'IR-7' },
+          ]),
+        },
+      ],
     });
     expect((create[0]!.input as any).CopyTagsFromSource).toBeUndefined();
     const snaps = snapsOf(h, WEB1);
@@ -49,7 +58,11 @@ describe('ec2.forensic-snapshots', () => {
     const start = h.clock.now().getTime();
     const r = await h.run(forensic, { instanceId: WEB1 });
     expect(allOk(r.checks)).toBe(true);
-    expect(h.sim.calls.filter((c) => c.operation === 'CreateSnapshots').map((c) => c.error ?? 'ok')).toEqual(['ConcurrentSnapshotLimitExceeded', 'ConcurrentSnapshotLimitExceeded', 'ok']);
+    expect(h.sim.calls.filter((c) => c.operation === 'CreateSnapshots').map((c) => c.error ?? 'ok')).toEqual([
+      'ConcurrentSnapshotLimitExceeded',
+      'ConcurrentSnapshotLimitExceeded',
+      'ok',
+    ]);
     expect(h.clock.now().getTime() - start).toBe(15_000 + 30_000);
     expect(h.notes.map((n) => n.message)).toEqual([
       'CreateSnapshots refused (ConcurrentSnapshotLimitExceeded); trying again in 15s',
@@ -59,15 +72,31 @@ describe('ec2.forensic-snapshots', () => {
 
   it('succeeds once the pending snapshots that fill the quota complete', async () => {
     // Five snapshots of the data volume in progress, done 100 s from now: AWS refuses a sixth until then.
-    const h = harness(fixtureWorld((w) => {
-      for (let i = 0; i < 5; i++) {
-        w.ec2.snapshots.push({ id: `snap-0aaaa00000000000${i}`, volumeId: WEB1_VOLUMES[1]!, state: 'pending', startTime: w.time, completesAt: new Date(Date.parse(w.time) + 100_000).toISOString(), description: '', encrypted: false, tags: {} });
-      }
-    }));
+    const h = harness(
+      fixtureWorld((w) => {
+        for (let i = 0; i < 5; i++) {
+          w.ec2.snapshots.push({
+            id: `snap-0aaaa00000000000${i}`,
+            volumeId: WEB1_VOLUMES[1]!,
+            state: 'pending',
+            startTime: w.time,
+            completesAt: new Date(Date.parse(w.time) + 100_000).toISOString(),
+            description: '',
+            encrypted: false,
+            tags: {},
+          });
+        }
+      }),
+    );
     const r = await h.run(forensic, { instanceId: WEB1 });
     expect(allOk(r.checks)).toBe(true);
     // 0 s refused, 15 s refused, 45 s refused, 105 s accepted.
-    expect(h.sim.calls.filter((c) => c.operation === 'CreateSnapshots').map((c) => c.error ?? 'ok')).toEqual(['ConcurrentSnapshotLimitExceeded', 'ConcurrentSnapshotLimitExceeded', 'ConcurrentSnapshotLimitExceeded', 'ok']);
+    expect(h.sim.calls.filter((c) => c.operation === 'CreateSnapshots').map((c) => c.error ?? 'ok')).toEqual([
+      'ConcurrentSnapshotLimitExceeded',
+      'ConcurrentSnapshotLimitExceeded',
+      'ConcurrentSnapshotLimitExceeded',
+      'ok',
+    ]);
   });
 
   it('gives up after maxAttempts with the AWS code and what to do, having created nothing', async () => {
@@ -94,7 +123,11 @@ describe('ec2.forensic-snapshots', () => {
     h.world.ec2.snapshots[0]!.state = 'error';
     h.clock.advance(120_000);
     const checks = await forensic.verify(h.ctx, r.input, r.output);
-    expect(checks.map((c) => [c.ok, c.detail])).toEqual([[false, 'error 0%'], [true, 'completed 100%'], [true, 'completed 100%']]);
+    expect(checks.map((c) => [c.ok, c.detail])).toEqual([
+      [false, 'error 0%'],
+      [true, 'completed 100%'],
+      [true, 'completed 100%'],
+    ]);
   });
 
   it('keeps evidence: it has no undo, and refuses protected instances', async () => {

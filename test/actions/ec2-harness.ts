@@ -53,7 +53,13 @@ export const mutating = (calls: string[]) => calls.filter((c) => !READ_ONLY.test
 export function harness(world: World = fixtureWorld(), opts: { runId?: string; incident?: string } = {}) {
   const clock = new SimClock(world.time);
   const sim: SimCloud = createSimCloud(world, { clock });
-  const aws = createClients({ region: sim.region, credentials: sim.credentials, plugins: [permissionGuard(), sim.plugin], maxAttempts: 1, retryMode: 'standard' });
+  const aws = createClients({
+    region: sim.region,
+    credentials: sim.credentials,
+    plugins: [permissionGuard(), sim.plugin],
+    maxAttempts: 1,
+    retryMode: 'standard',
+  });
   const notes: Array<{ message: string; data?: Record<string, unknown> }> = [];
   const runId = opts.runId ?? '20260301-120000-abc123';
   const ctx: ActionContext = {
@@ -64,7 +70,8 @@ export function harness(world: World = fixtureWorld(), opts: { runId?: string; i
     log: (message, data) => void notes.push({ message, ...(data ? { data } : {}) }),
     signal: new AbortController().signal,
   };
-  const inStep = <T>(def: ActionDef, fn: () => Promise<T>) => withCallContext({ step: 'step', action: def.id, permissions: new Set(def.permissions) }, fn);
+  const inStep = <T>(def: ActionDef, fn: () => Promise<T>) =>
+    withCallContext({ step: 'step', action: def.id, permissions: new Set(def.permissions) }, fn);
   const callsSince = (seq: number) => sim.calls.filter((c) => c.seq > seq).map((c) => c.action);
   const lastSeq = () => sim.calls.at(-1)?.seq ?? 0;
 

@@ -37,7 +37,15 @@ describe('ec2.isolate-instance', () => {
 
   it('gives a transit group left without rules (a run stopped after creating it) its allow-all rules back before the swap', async () => {
     const world = demoWorld((w) => {
-      w.ec2.securityGroups.push({ id: 'sg-0f00000000000000f', name: 'firebreak-isolation-transit', description: 'left by a stopped run', vpcId: VPC, ingress: [], egress: [], tags: {} } as never);
+      w.ec2.securityGroups.push({
+        id: 'sg-0f00000000000000f',
+        name: 'firebreak-isolation-transit',
+        description: 'left by a stopped run',
+        vpcId: VPC,
+        ingress: [],
+        egress: [],
+        tags: {},
+      } as never);
     });
     const h = harness(world);
     const plan = await h.plan(isolate, { instanceId: INSTANCE });
@@ -53,7 +61,12 @@ describe('ec2.isolate-instance', () => {
     // Without the rules the swap would leave the tracked connection open.
     expect(attacker(h.world).state).toBe('closed');
     const authorized = mutating(h.callsSince(seq)).filter((c) => c.startsWith('ec2:Authorize'));
-    expect(authorized.sort()).toEqual(['ec2:AuthorizeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupIngress']);
+    expect(authorized.sort()).toEqual([
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:AuthorizeSecurityGroupIngress',
+    ]);
   });
 
   it('plans no rule change for a transit group that already allows everything', async () => {
@@ -76,6 +89,10 @@ describe('ec2.isolate-instance', () => {
     expect(groups('firebreak-isolation')[0]!.egress).toEqual([]);
     expect(groups('firebreak-isolation-transit')).toHaveLength(1);
     const iso = groups('firebreak-isolation')[0]!.id;
-    expect(h.world.ec2.networkInterfaces.filter((n) => web.includes(n.attachment?.instanceId ?? '')).map((n) => n.groups)).toEqual([[iso], [iso], [iso]]);
+    expect(h.world.ec2.networkInterfaces.filter((n) => web.includes(n.attachment?.instanceId ?? '')).map((n) => n.groups)).toEqual([
+      [iso],
+      [iso],
+      [iso],
+    ]);
   });
 });

@@ -3,11 +3,28 @@ import deny from '../../src/actions/ec2/deny-nacl-entries.js';
 import removeEntries from '../../src/actions/ec2/remove-nacl-entries.js';
 import { ActionFailed } from '../../src/core/errors.js';
 import type { World } from '../../src/sim/index.js';
-import { ACL_DEFAULT, ACL_FULL, ACL_SPARE, ACL_WEB, allOk, clone, fixtureWorld, harness, mutating, SUBNET_A, SUBNET_CROWDED, VAULT, WEB1 } from './ec2-harness.js';
+import {
+  ACL_DEFAULT,
+  ACL_FULL,
+  ACL_SPARE,
+  ACL_WEB,
+  allOk,
+  clone,
+  fixtureWorld,
+  harness,
+  mutating,
+  SUBNET_A,
+  SUBNET_CROWDED,
+  VAULT,
+  WEB1,
+} from './ec2-harness.js';
 
 const acl = (w: World, id: string) => w.ec2.networkAcls.find((a) => a.id === id)!;
 const denies = (w: World, id: string) =>
-  acl(w, id).entries.filter((e) => e.ruleAction === 'deny').map((e) => `${e.egress ? 'eg' : 'in'} ${e.ruleNumber} ${e.cidrBlock ?? e.ipv6CidrBlock}`).sort();
+  acl(w, id)
+    .entries.filter((e) => e.ruleAction === 'deny')
+    .map((e) => `${e.egress ? 'eg' : 'in'} ${e.ruleNumber} ${e.cidrBlock ?? e.ipv6CidrBlock}`)
+    .sort();
 const RUN_TAG = 'firebreak:deny-rules:20260301-120000-abc123';
 
 describe('ec2.deny-nacl-entries', () => {
@@ -28,14 +45,21 @@ describe('ec2.deny-nacl-entries', () => {
       `${ACL_DEFAULT} egress rule 98 → deny all 2001:db8:bad::/48`,
       `${ACL_DEFAULT} tag ${RUN_TAG} → in:99,98 eg:99,98`,
     ]);
-    expect(plan.notes).toContain(`${ACL_DEFAULT} is the default ACL of vpc-0f1e2d3c4b5a69788: it governs every subnet without an ACL of its own (1 subnet(s)), not only subnet-0a2000000000000a2`);
+    expect(plan.notes).toContain(
+      `${ACL_DEFAULT} is the default ACL of vpc-0f1e2d3c4b5a69788: it governs every subnet without an ACL of its own (1 subnet(s)), not only subnet-0a2000000000000a2`,
+    );
 
     const r = await h.run(deny, { instanceId: WEB1, cidrs });
     expect(allOk(r.checks)).toBe(true);
     const v6 = h.sim.calls.find((c) => c.operation === 'CreateNetworkAclEntry' && (c.input as any).Ipv6CidrBlock);
     expect(v6!.input).toMatchObject({ Ipv6CidrBlock: '2001:db8:bad::/48', Protocol: '-1', RuleAction: 'deny' });
     expect((v6!.input as any).CidrBlock).toBeUndefined();
-    expect(denies(h.world, ACL_DEFAULT)).toEqual(['eg 98 2001:db8:bad::/48', 'eg 99 203.0.113.0/24', 'in 98 2001:db8:bad::/48', 'in 99 203.0.113.0/24']);
+    expect(denies(h.world, ACL_DEFAULT)).toEqual([
+      'eg 98 2001:db8:bad::/48',
+      'eg 99 203.0.113.0/24',
+      'in 98 2001:db8:bad::/48',
+      'in 99 203.0.113.0/24',
+    ]);
     // Not associated with any of the subnets: left exactly as it was, as is the crowded subnet's ACL.
     expect(acl(h.world, ACL_SPARE)).toEqual(before.find((a) => a.id === ACL_SPARE));
     expect(acl(h.world, ACL_FULL)).toEqual(before.find((a) => a.id === ACL_FULL));
@@ -51,14 +75,23 @@ describe('ec2.deny-nacl-entries', () => {
     expect(h.world.ec2.networkAcls).toEqual(before);
   });
 
-  it('an identical deny ahead of the allow rules is already done, and undo leaves it (it is not Firebreak\'s)', async () => {
+  it("an identical deny ahead of the allow rules is already done, and undo leaves it (it is not Firebreak's)", async () => {
     const h = harness();
     const before = clone(h.world.ec2.networkAcls);
     const r = await h.run(deny, { subnetIds: [SUBNET_A], cidrs: ['192.0.2.0/24'] });
     expect(r.plan.alreadyDone).toBe(true);
-    expect(r.plan.notes).toEqual([`${ACL_WEB} ingress rule 99 already denies 192.0.2.0/24`, `${ACL_WEB} egress rule 99 already denies 192.0.2.0/24`]);
+    expect(r.plan.notes).toEqual([
+      `${ACL_WEB} ingress rule 99 already denies 192.0.2.0/24`,
+      `${ACL_WEB} egress rule 99 already denies 192.0.2.0/24`,
+    ]);
     expect(mutating(r.calls)).toEqual([]);
-    expect(r.output).toMatchObject({ created: [], existing: [{ ruleNumber: 99, egress: false }, { ruleNumber: 99, egress: true }] });
+    expect(r.output).toMatchObject({
+      created: [],
+      existing: [
+        { ruleNumber: 99, egress: false },
+        { ruleNumber: 99, egress: true },
+      ],
+    });
     expect(allOk(r.checks)).toBe(true);
     const undone = await h.undo(deny, r);
     expect(mutating(undone.calls)).toEqual([]);
@@ -68,7 +101,9 @@ describe('ec2.deny-nacl-entries', () => {
   it('a deny numbered after an allow does not count: a new one goes ahead of the allow, and the plan says why', async () => {
     const h = harness();
     const r = await h.run(deny, { subnetIds: [SUBNET_A], cidrs: ['198.51.100.0/24'] });
-    expect(r.plan.notes).toContain(`${ACL_WEB} ingress rule 200 already denies 198.51.100.0/24 but comes after allow rule 100, so it never applies`);
+    expect(r.plan.notes).toContain(
+      `${ACL_WEB} ingress rule 200 already denies 198.51.100.0/24 but comes after allow rule 100, so it never applies`,
+    );
     expect(denies(h.world, ACL_WEB)).toContain('in 98 198.51.100.0/24');
   });
 
@@ -77,7 +112,11 @@ describe('ec2.deny-nacl-entries', () => {
     [2, 20, 20, 'fails before any call: ingress would hold 21'],
     [2, 40, 40, 'succeeds under a raised quota'],
   ])('crowded ACL, %i range(s), ruleLimit %i, account quota %i: %s', async (n, ruleLimit, quota) => {
-    const h = harness(fixtureWorld((w) => { w.ec2.limits.naclRulesPerDirection = quota; }));
+    const h = harness(
+      fixtureWorld((w) => {
+        w.ec2.limits.naclRulesPerDirection = quota;
+      }),
+    );
     const before = clone(acl(h.world, ACL_FULL));
     const cidrs = ['203.0.113.0/24', '198.51.100.0/24'].slice(0, n);
     if (19 + n <= ruleLimit) {
@@ -89,17 +128,24 @@ describe('ec2.deny-nacl-entries', () => {
     const err = await h.run(deny, { subnetIds: [SUBNET_CROWDED], cidrs, ruleLimit }).catch((e) => e);
     expect(err).toBeInstanceOf(ActionFailed);
     expect(err.code).toBe('NetworkAclEntryLimitExceeded');
-    expect(err.message).toBe(`failed to plan deny entries in ${ACL_FULL}: its ingress rules would number 21, over the quota of 20 per direction (19 in place, 2 to add; the '*' rule does not count)`);
+    expect(err.message).toBe(
+      `failed to plan deny entries in ${ACL_FULL}: its ingress rules would number 21, over the quota of 20 per direction (19 in place, 2 to add; the '*' rule does not count)`,
+    );
     // Refused before any call that could change the ACL.
     expect(mutating(h.callsSince(0))).toEqual([]);
     expect(acl(h.world, ACL_FULL)).toEqual(before);
   });
 
   it('fails clearly when no rule number is free below the first allow', async () => {
-    const h = harness(fixtureWorld((w) => {
-      const a = w.ec2.networkAcls.find((x) => x.id === ACL_WEB)!;
-      a.entries = [{ ruleNumber: 1, egress: false, protocol: '-1', ruleAction: 'allow', cidrBlock: '0.0.0.0/0' }, { ruleNumber: 100, egress: true, protocol: '-1', ruleAction: 'allow', cidrBlock: '0.0.0.0/0' }];
-    }));
+    const h = harness(
+      fixtureWorld((w) => {
+        const a = w.ec2.networkAcls.find((x) => x.id === ACL_WEB)!;
+        a.entries = [
+          { ruleNumber: 1, egress: false, protocol: '-1', ruleAction: 'allow', cidrBlock: '0.0.0.0/0' },
+          { ruleNumber: 100, egress: true, protocol: '-1', ruleAction: 'allow', cidrBlock: '0.0.0.0/0' },
+        ];
+      }),
+    );
     const err = await h.run(deny, { subnetIds: [SUBNET_A], cidrs: ['203.0.113.0/24'] }).catch((e) => e);
     expect(err).toBeInstanceOf(ActionFailed);
     expect(err.code).toBe('NoFreeRuleNumber');
@@ -122,19 +168,28 @@ describe('ec2.deny-nacl-entries', () => {
   it.each([
     ['the same deny', '203.0.113.0/24', 'deny', null],
     ['something else', '10.9.0.0/16', 'allow', /another change took that number since the plan/],
-  ] as const)('a rule number taken between plan and apply by %s: converges, or fails naming the fix', async (_what, cidr, action, error) => {
-    const h = harness();
-    const input = deny.input.parse({ subnetIds: [SUBNET_A], cidrs: ['203.0.113.0/24'] });
-    const plan = await deny.plan(h.ctx, input);
-    acl(h.world, ACL_WEB).entries.push({ ruleNumber: 98, egress: false, protocol: '-1', ruleAction: action, cidrBlock: cidr });
-    const applying = deny.apply(h.ctx, input, plan);
-    if (error) await expect(applying).rejects.toThrow(error);
-    else expect((await applying).created.map((c) => c.ruleNumber)).toEqual([98, 98]);
-  });
+  ] as const)(
+    'a rule number taken between plan and apply by %s: converges, or fails naming the fix',
+    async (_what, cidr, action, error) => {
+      const h = harness();
+      const input = deny.input.parse({ subnetIds: [SUBNET_A], cidrs: ['203.0.113.0/24'] });
+      const plan = await deny.plan(h.ctx, input);
+      acl(h.world, ACL_WEB).entries.push({ ruleNumber: 98, egress: false, protocol: '-1', ruleAction: action, cidrBlock: cidr });
+      const applying = deny.apply(h.ctx, input, plan);
+      if (error) await expect(applying).rejects.toThrow(error);
+      else expect((await applying).created.map((c) => c.ruleNumber)).toEqual([98, 98]);
+    },
+  );
 
   it('refuses a subnet carrying the protected tag', async () => {
-    const h = harness(fixtureWorld((w) => { w.ec2.subnets.find((s) => s.id === SUBNET_A)!.tags['firebreak:protected'] = 'true'; }));
-    await expect(h.run(deny, { subnetIds: [SUBNET_A], cidrs: ['203.0.113.0/24'] })).rejects.toThrow(/refusing to change subnet-0a1000000000000a1/);
+    const h = harness(
+      fixtureWorld((w) => {
+        w.ec2.subnets.find((s) => s.id === SUBNET_A)!.tags['firebreak:protected'] = 'true';
+      }),
+    );
+    await expect(h.run(deny, { subnetIds: [SUBNET_A], cidrs: ['203.0.113.0/24'] })).rejects.toThrow(
+      /refusing to change subnet-0a1000000000000a1/,
+    );
     expect(mutating(h.callsSince(0))).toEqual([]);
   });
 
@@ -153,8 +208,15 @@ describe('ec2.remove-nacl-entries', () => {
     const entry = acl(h.world, ACL_WEB).entries.find((e) => !e.egress && e.ruleNumber === 98)!;
     entry.cidrBlock = '203.0.113.128/25';
     const undone = await h.undo(deny, r);
-    expect(undone.plan.notes).toEqual([`${ACL_WEB} ingress rule 98 is no longer the deny of 203.0.113.0/24 (now deny -1 203.0.113.128/25): left alone`]);
-    expect(denies(h.world, ACL_WEB)).toEqual(['eg 99 192.0.2.0/24', 'in 200 198.51.100.0/24', 'in 98 203.0.113.128/25', 'in 99 192.0.2.0/24']);
+    expect(undone.plan.notes).toEqual([
+      `${ACL_WEB} ingress rule 98 is no longer the deny of 203.0.113.0/24 (now deny -1 203.0.113.128/25): left alone`,
+    ]);
+    expect(denies(h.world, ACL_WEB)).toEqual([
+      'eg 99 192.0.2.0/24',
+      'in 200 198.51.100.0/24',
+      'in 98 203.0.113.128/25',
+      'in 99 192.0.2.0/24',
+    ]);
     expect(acl(h.world, ACL_WEB).tags[RUN_TAG]).toBeUndefined();
     expect(undone.output.left).toEqual([{ networkAclId: ACL_WEB, egress: false, ruleNumber: 98, cidr: '203.0.113.0/24' }]);
   });

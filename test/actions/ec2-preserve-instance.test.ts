@@ -30,7 +30,12 @@ describe('ec2.preserve-instance', () => {
     expect(web1.disableApiTermination).toBe(true);
     expect(web1.instanceInitiatedShutdownBehavior).toBe('stop');
     expect(web1.blockDevices.map((b) => b.deleteOnTermination)).toEqual([false, false, false]);
-    expect(mutating(first.calls).sort()).toEqual(['ec2:CreateTags', 'ec2:ModifyInstanceAttribute', 'ec2:ModifyInstanceAttribute', 'ec2:ModifyInstanceAttribute']);
+    expect(mutating(first.calls).sort()).toEqual([
+      'ec2:CreateTags',
+      'ec2:ModifyInstanceAttribute',
+      'ec2:ModifyInstanceAttribute',
+      'ec2:ModifyInstanceAttribute',
+    ]);
     const volumeCall = h.sim.calls.find((c) => c.operation === 'ModifyInstanceAttribute' && (c.input as any).BlockDeviceMappings);
     expect((volumeCall!.input as any).BlockDeviceMappings.map((m: any) => m.DeviceName)).toEqual(['/dev/xvda', '/dev/sdf']);
 
@@ -61,11 +66,13 @@ describe('ec2.preserve-instance', () => {
   });
 
   it('an instance already preserved by hand is done, and undo leaves it as it was', async () => {
-    const h = harness(fixtureWorld((w) => {
-      const solo = w.ec2.instances.find((i) => i.id === SOLO)!;
-      solo.disableApiTermination = true;
-      solo.blockDevices[0]!.deleteOnTermination = false;
-    }));
+    const h = harness(
+      fixtureWorld((w) => {
+        const solo = w.ec2.instances.find((i) => i.id === SOLO)!;
+        solo.disableApiTermination = true;
+        solo.blockDevices[0]!.deleteOnTermination = false;
+      }),
+    );
     const before = clone(inst(h, SOLO));
     const r = await h.run(preserve, { instanceId: SOLO });
     expect(r.plan.alreadyDone).toBe(true);

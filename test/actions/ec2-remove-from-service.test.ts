@@ -6,12 +6,17 @@ import type { World } from '../../src/sim/index.js';
 import { allOk, clone, harness, mutating, SOLO, WEB1 } from './ec2-harness.js';
 
 const group = (w: World, name: string) => w.autoscaling.groups.find((g) => g.name === name)!;
-const memberState = (w: World, id: string) => w.autoscaling.groups.flatMap((g) => g.instances.map((i) => ({ g: g.name, ...i }))).find((i) => i.id === id);
+const memberState = (w: World, id: string) =>
+  w.autoscaling.groups.flatMap((g) => g.instances.map((i) => ({ g: g.name, ...i }))).find((i) => i.id === id);
 /** Registrations that carry traffic (not draining), as `group:id:port`. */
 const active = (w: World) =>
-  w.elbv2.targetGroups.flatMap((tg) => tg.targets.filter((t) => t.deregisteredAt === undefined).map((t) => `${tg.name}:${t.id}:${t.port ?? tg.port}`)).sort();
+  w.elbv2.targetGroups
+    .flatMap((tg) => tg.targets.filter((t) => t.deregisteredAt === undefined).map((t) => `${tg.name}:${t.id}:${t.port ?? tg.port}`))
+    .sort();
 const draining = (w: World) =>
-  w.elbv2.targetGroups.flatMap((tg) => tg.targets.filter((t) => t.deregisteredAt !== undefined).map((t) => `${tg.name}:${t.id}:${t.port ?? tg.port}`)).sort();
+  w.elbv2.targetGroups
+    .flatMap((tg) => tg.targets.filter((t) => t.deregisteredAt !== undefined).map((t) => `${tg.name}:${t.id}:${t.port ?? tg.port}`))
+    .sort();
 /** The group as configured (sizes, members and their states), members sorted: attach appends. */
 const shape = (w: World, name: string) => {
   const g = clone(group(w, name));
@@ -22,48 +27,56 @@ describe('ec2.remove-from-service', () => {
   it.each([
     ['detach', 'autoscaling:DetachInstances', undefined, 'autoscaling:AttachInstances'],
     ['standby', 'autoscaling:EnterStandby', 'Standby', 'autoscaling:ExitStandby'],
-  ] as const)('mode %s: out of the group with the desired capacity decremented, out of unmanaged target groups; converges; undo restores', async (mode, call, stateAfter, undoCall) => {
-    const h = harness();
-    const groupBefore = shape(h.world, 'web-asg');
-    const activeBefore = active(h.world);
-    const tagsBefore = clone(h.world.ec2.instances.find((i) => i.id === WEB1)!.tags);
-    const instancesBefore = h.world.ec2.instances.length;
+  ] as const)(
+    'mode %s: out of the group with the desired capacity decremented, out of unmanaged target groups; converges; undo restores',
+    async (mode, call, stateAfter, undoCall) => {
+      const h = harness();
+      const groupBefore = shape(h.world, 'web-asg');
+      const activeBefore = active(h.world);
+      const tagsBefore = clone(h.world.ec2.instances.find((i) => i.id === WEB1)!.tags);
+      const instancesBefore = h.world.ec2.instances.length;
 
-    const plan = await h.plan(remove, { instanceId: WEB1, mode });
-    expect(plan.changes.map((c) => [c.field, c.before, c.after]).slice(0, 4)).toEqual([
-      ['lifecycle', 'InService', mode === 'standby' ? 'Standby' : 'Detached'],
-      ['DesiredCapacity', 2, 1],
-      ['registration', 'healthy', 'deregistered (draining)'],
-      ['registration', 'healthy', 'deregistered (draining)'],
-    ]);
+      const plan = await h.plan(remove, { instanceId: WEB1, mode });
+      expect(plan.changes.map((c) => [c.field, c.before, c.after]).slice(0, 4)).toEqual([
+        ['lifecycle', 'InService', mode === 'standby' ? 'Standby' : 'Detached'],
+        ['DesiredCapacity', 2, 1],
+        ['registration', 'healthy', 'deregistered (draining)'],
+        ['registration', 'healthy', 'deregistered (draining)'],
+      ]);
 
-    const r = await h.run(remove, { instanceId: WEB1, mode });
-    expect(allOk(r.checks)).toBe(true);
-    const sent = h.sim.calls.find((c) => c.action === call)!;
-    expect(sent.input).toMatchObject({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB1], ShouldDecrementDesiredCapacity: true });
-    expect(group(h.world, 'web-asg').desiredCapacity).toBe(1);
-    expect(memberState(h.world, WEB1)?.lifecycleState).toBe(stateAfter);
-    // No replacement: the group and the account have exactly the instances they had.
-    expect(group(h.world, 'web-asg').instances.length).toBe(mode === 'standby' ? 2 : 1);
-    expect(h.world.ec2.instances.length).toBe(instancesBefore);
-    expect(draining(h.world)).toEqual([`admin-tg:${WEB1}:8443`, `admin-tg:${WEB1}:9443`, `web-tg:${WEB1}:443`]);
-    expect(r.output).toMatchObject({ autoScalingGroup: 'web-asg', mode, targetGroups: [{ port: 8443 }, { port: 9443 }] });
-    expect(h.sim.calls.filter((c) => c.action === 'elasticloadbalancing:DeregisterTargets').map((c) => (c.input as any).Targets)).toEqual([
-      [{ Id: WEB1, Port: 8443 }, { Id: WEB1, Port: 9443 }],
-    ]);
+      const r = await h.run(remove, { instanceId: WEB1, mode });
+      expect(allOk(r.checks)).toBe(true);
+      const sent = h.sim.calls.find((c) => c.action === call)!;
+      expect(sent.input).toMatchObject({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB1], ShouldDecrementDesiredCapacity: true });
+      expect(group(h.world, 'web-asg').desiredCapacity).toBe(1);
+      expect(memberState(h.world, WEB1)?.lifecycleState).toBe(stateAfter);
+      // No replacement: the group and the account have exactly the instances they had.
+      expect(group(h.world, 'web-asg').instances.length).toBe(mode === 'standby' ? 2 : 1);
+      expect(h.world.ec2.instances.length).toBe(instancesBefore);
+      expect(draining(h.world)).toEqual([`admin-tg:${WEB1}:8443`, `admin-tg:${WEB1}:9443`, `web-tg:${WEB1}:443`]);
+      expect(r.output).toMatchObject({ autoScalingGroup: 'web-asg', mode, targetGroups: [{ port: 8443 }, { port: 9443 }] });
+      expect(h.sim.calls.filter((c) => c.action === 'elasticloadbalancing:DeregisterTargets').map((c) => (c.input as any).Targets)).toEqual(
+        [
+          [
+            { Id: WEB1, Port: 8443 },
+            { Id: WEB1, Port: 9443 },
+          ],
+        ],
+      );
 
-    const again = await h.run(remove, { instanceId: WEB1, mode });
-    expect(again.plan.alreadyDone).toBe(true);
-    expect(mutating(again.calls)).toEqual([]);
-    expect(again.output).toEqual(r.output);
+      const again = await h.run(remove, { instanceId: WEB1, mode });
+      expect(again.plan.alreadyDone).toBe(true);
+      expect(mutating(again.calls)).toEqual([]);
+      expect(again.output).toEqual(r.output);
 
-    const undone = await h.undo(remove, r);
-    expect(allOk(undone.checks)).toBe(true);
-    expect(mutating(undone.calls)).toContain(undoCall);
-    expect(shape(h.world, 'web-asg')).toEqual(groupBefore);
-    expect(active(h.world)).toEqual(activeBefore);
-    expect(h.world.ec2.instances.find((i) => i.id === WEB1)!.tags).toEqual(tagsBefore);
-  });
+      const undone = await h.undo(remove, r);
+      expect(allOk(undone.checks)).toBe(true);
+      expect(mutating(undone.calls)).toContain(undoCall);
+      expect(shape(h.world, 'web-asg')).toEqual(groupBefore);
+      expect(active(h.world)).toEqual(activeBefore);
+      expect(h.world.ec2.instances.find((i) => i.id === WEB1)!.tags).toEqual(tagsBefore);
+    },
+  );
 
   it('refuses a group at its minimum size in the plan, naming the fix, and changes nothing', async () => {
     const h = harness();

@@ -21,7 +21,13 @@ describe('ec2.raise-snapshot-frequency', () => {
       policyDetails: {
         ResourceTypes: ['VOLUME'],
         TargetTags: [{ Key: 'firebreak:snapshot-schedule', Value: 'IR-7' }],
-        Schedules: [{ CreateRule: { Interval: 2, IntervalUnit: 'HOURS', Times: ['00:00'] }, RetainRule: { Count: 12 }, TagsToAdd: expect.arrayContaining([{ Key: 'firebreak:purpose', Value: 'scheduled' }]) }],
+        Schedules: [
+          {
+            CreateRule: { Interval: 2, IntervalUnit: 'HOURS', Times: ['00:00'] },
+            RetainRule: { Count: 12 },
+            TagsToAdd: expect.arrayContaining([{ Key: 'firebreak:purpose', Value: 'scheduled' }]),
+          },
+        ],
       },
       tags: { 'firebreak:incident': 'IR-7', 'firebreak:run': h.ctx.run.id },
     });
@@ -37,14 +43,19 @@ describe('ec2.raise-snapshot-frequency', () => {
     expect(volumeTags(h)).toEqual(tagsBefore);
   });
 
-  it.each([[0], [5], [10], [36]])('rejects an interval of %s hours with an input error that points at the loop, before any call', async (intervalHours) => {
-    const h = harness();
-    const parsed = raise.input.safeParse({ instanceId: WEB1, intervalHours });
-    expect(parsed.success).toBe(false);
-    expect(parsed.error!.issues[0]!.message).toBe("Data Lifecycle Manager schedules snapshots every 1, 2, 3, 4, 6, 8, 12, 24 hours only; for a shorter interval use the playbook's snapshot loop (wait, then ec2.forensic-snapshots)");
-    await expect(h.plan(raise, { instanceId: WEB1, intervalHours })).rejects.toThrow();
-    expect(h.callsSince(0)).toEqual([]);
-  });
+  it.each([[0], [5], [10], [36]])(
+    'rejects an interval of %s hours with an input error that points at the loop, before any call',
+    async (intervalHours) => {
+      const h = harness();
+      const parsed = raise.input.safeParse({ instanceId: WEB1, intervalHours });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error!.issues[0]!.message).toBe(
+        "Data Lifecycle Manager schedules snapshots every 1, 2, 3, 4, 6, 8, 12, 24 hours only; for a shorter interval use the playbook's snapshot loop (wait, then ec2.forensic-snapshots)",
+      );
+      await expect(h.plan(raise, { instanceId: WEB1, intervalHours })).rejects.toThrow();
+      expect(h.callsSince(0)).toEqual([]);
+    },
+  );
 
   it('uses a given execution role without asking STS', async () => {
     const h = harness();
@@ -55,13 +66,25 @@ describe('ec2.raise-snapshot-frequency', () => {
   });
 
   it("updates an incident's existing policy, records its schedule, and undo puts that schedule back instead of deleting it", async () => {
-    const h = harness(fixtureWorld((w) => {
-      w.dlm.policies.push({
-        id: 'policy-0123456789abcdef0', description: 'earlier', state: 'ENABLED', executionRoleArn: 'arn:aws:iam::111122223333:role/AWSDataLifecycleManagerDefaultRole',
-        createdAt: w.time, lastRuns: {}, tags: {},
-        policyDetails: { PolicyType: 'EBS_SNAPSHOT_MANAGEMENT', ResourceTypes: ['VOLUME'], TargetTags: [{ Key: 'firebreak:snapshot-schedule', Value: 'IR-7' }], Schedules: [{ Name: 'daily', CreateRule: { Interval: 24, IntervalUnit: 'HOURS' }, RetainRule: { Count: 7 } }] },
-      });
-    }));
+    const h = harness(
+      fixtureWorld((w) => {
+        w.dlm.policies.push({
+          id: 'policy-0123456789abcdef0',
+          description: 'earlier',
+          state: 'ENABLED',
+          executionRoleArn: 'arn:aws:iam::111122223333:role/AWSDataLifecycleManagerDefaultRole',
+          createdAt: w.time,
+          lastRuns: {},
+          tags: {},
+          policyDetails: {
+            PolicyType: 'EBS_SNAPSHOT_MANAGEMENT',
+            ResourceTypes: ['VOLUME'],
+            TargetTags: [{ Key: 'firebreak:snapshot-schedule', Value: 'IR-7' }],
+            Schedules: [{ Name: 'daily', CreateRule: { Interval: 24, IntervalUnit: 'HOURS' }, RetainRule: { Count: 7 } }],
+          },
+        });
+      }),
+    );
     const before = clone(h.world.dlm.policies[0]!.policyDetails);
     const r = await h.run(raise, { instanceId: WEB1, intervalHours: 1, retainCount: 48 });
     expect(allOk(r.checks)).toBe(true);
@@ -72,7 +95,10 @@ describe('ec2.raise-snapshot-frequency', () => {
     await h.undo(raise, r);
     const after = h.world.dlm.policies[0]!;
     expect(after.tags).toEqual({});
-    expect(after.policyDetails.Schedules![0]).toMatchObject({ CreateRule: { Interval: 24, IntervalUnit: 'HOURS' }, RetainRule: { Count: 7 } });
+    expect(after.policyDetails.Schedules![0]).toMatchObject({
+      CreateRule: { Interval: 24, IntervalUnit: 'HOURS' },
+      RetainRule: { Count: 7 },
+    });
     expect(after.policyDetails.TargetTags).toEqual(before.TargetTags);
   });
 
@@ -89,7 +115,7 @@ describe('ec2.raise-snapshot-frequency', () => {
     expect(h.world.dlm.policies).toEqual([]);
   });
 
-  it("retention of the raised schedule deletes old scheduled snapshots, never the forensic ones", async () => {
+  it('retention of the raised schedule deletes old scheduled snapshots, never the forensic ones', async () => {
     const h = harness();
     const evidence = await h.run(forensic, { instanceId: WEB1 });
     await h.run(raise, { instanceId: WEB1, intervalHours: 1, retainCount: 2 });

@@ -23,11 +23,19 @@ describe('iam.disable-access-key', () => {
     expect(keyStatus(b.world, 'ci-bot', 'AKIAIOSFODNN7CIBOT01')).toBe('Active');
     expect(isKeyUsable(b.world, LEAKED_KEY)).toBe(false);
     // Evidence: the key's last use is in the output, and the key itself still exists.
-    expect(output).toMatchObject({ userName: 'deploy-bot', previousStatus: 'Active', lastUsed: { date: '2025-12-31T23:41:00.000Z', service: 'ec2', region: 'us-east-1' }, otherKeys: { [OTHER_KEY]: 'Inactive' } });
+    expect(output).toMatchObject({
+      userName: 'deploy-bot',
+      previousStatus: 'Active',
+      lastUsed: { date: '2025-12-31T23:41:00.000Z', service: 'ec2', region: 'us-east-1' },
+      otherKeys: { [OTHER_KEY]: 'Inactive' },
+    });
     expect(user(b.world, 'deploy-bot').accessKeys).toHaveLength(2);
 
     const checks = await b.verify(disableAccessKey, { accessKeyId: LEAKED_KEY }, output);
-    expect(checks.map((c) => [c.name, c.ok])).toEqual([[`${LEAKED_KEY} is Inactive`, true], [`other key ${OTHER_KEY} still Inactive`, true]]);
+    expect(checks.map((c) => [c.name, c.ok])).toEqual([
+      [`${LEAKED_KEY} is Inactive`, true],
+      [`other key ${OTHER_KEY} still Inactive`, true],
+    ]);
   });
 
   it('verify fails when another key of the user changed', async () => {

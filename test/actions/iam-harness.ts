@@ -91,7 +91,13 @@ const READ = /^(Describe|Get|List)/;
 export function bench(world: World = testWorld(), opts: { runId?: string; facts?: Record<string, unknown>; step?: string } = {}): Bench {
   const clock = new SimClock(world.time);
   const sim = createSimCloud(world, { clock });
-  const aws = createClients({ region: sim.region, credentials: sim.credentials, plugins: [permissionGuard(), sim.plugin], maxAttempts: 1, retryMode: 'standard' });
+  const aws = createClients({
+    region: sim.region,
+    credentials: sim.credentials,
+    plugins: [permissionGuard(), sim.plugin],
+    maxAttempts: 1,
+    retryMode: 'standard',
+  });
   const notes: string[] = [];
   const step = opts.step ?? 'step';
   const ctx: ActionContext = {
@@ -103,7 +109,8 @@ export function bench(world: World = testWorld(), opts: { runId?: string; facts?
     signal: new AbortController().signal,
     facts: opts.facts ?? { inputs: {}, steps: {} },
   };
-  const inCall = <T>(def: ActionDef, fn: () => Promise<T>) => withCallContext({ step, action: def.id, permissions: new Set(def.permissions) }, fn);
+  const inCall = <T>(def: ActionDef, fn: () => Promise<T>) =>
+    withCallContext({ step, action: def.id, permissions: new Set(def.permissions) }, fn);
   const b: Bench = {
     sim,
     world: world as Bench['world'],
@@ -111,7 +118,11 @@ export function bench(world: World = testWorld(), opts: { runId?: string; facts?
     aws,
     ctx,
     notes,
-    writesSince: (from) => sim.calls.slice(from).filter((c) => !READ.test(c.operation) && !c.error).map((c) => c.action),
+    writesSince: (from) =>
+      sim.calls
+        .slice(from)
+        .filter((c) => !READ.test(c.operation) && !c.error)
+        .map((c) => c.action),
     plan: async (def, input) => inCall(def, () => def.plan(ctx, def.input.parse(input))),
     apply: async (def, input, plan) => inCall(def, () => def.apply(ctx, def.input.parse(input), plan)),
     verify: async (def, input, output) => inCall(def, () => def.verify(ctx, def.input.parse(input), output)),

@@ -13,7 +13,11 @@ describe('ec2.replace-instance-profile', () => {
     const b = bench();
     const input = { instanceId: INSTANCE, quarantineProfile: 'firebreak-quarantine' };
     const plan = await b.plan(replaceInstanceProfile, input);
-    expect(plan.changes.map((c) => c.field)).toEqual(['instance profile', 'tag firebreak:original-instance-profile', 'inline policy AWSRevokeOlderSessions']);
+    expect(plan.changes.map((c) => c.field)).toEqual([
+      'instance profile',
+      'tag firebreak:original-instance-profile',
+      'inline policy AWSRevokeOlderSessions',
+    ]);
     expect(plan.changes[0]).toMatchObject({ before: WEB_PROFILE_ARN, after: QUARANTINE_PROFILE_ARN });
     expect(b.writesSince(0)).toEqual([]);
 
@@ -21,7 +25,13 @@ describe('ec2.replace-instance-profile', () => {
     const output = await b.apply(replaceInstanceProfile, input, plan);
     // Tag before the swap, revocation after it.
     expect(b.writesSince(from)).toEqual(['ec2:CreateTags', 'ec2:ReplaceIamInstanceProfileAssociation', 'iam:PutRolePolicy']);
-    expect(output).toEqual({ instanceId: INSTANCE, previousInstanceProfileArn: WEB_PROFILE_ARN, instanceProfileArn: QUARANTINE_PROFILE_ARN, roleName: 'web-app-role', revokedBefore: '2026-01-01T00:00:00.000Z' });
+    expect(output).toEqual({
+      instanceId: INSTANCE,
+      previousInstanceProfileArn: WEB_PROFILE_ARN,
+      instanceProfileArn: QUARANTINE_PROFILE_ARN,
+      roleName: 'web-app-role',
+      revokedBefore: '2026-01-01T00:00:00.000Z',
+    });
     expect(association(b.world).instanceProfileArn).toBe(QUARANTINE_PROFILE_ARN);
     expect(tags(b.world)['firebreak:original-instance-profile']).toBe(WEB_PROFILE_ARN);
     expect(sessionStatus(b.world, 'imds-web-1', b.clock.now()).valid).toBe(false);

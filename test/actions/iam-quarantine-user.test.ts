@@ -12,7 +12,9 @@ describe('iam.quarantine-user', () => {
     const b = bench();
     expect(isKeyUsable(b.world, LEAKED_KEY)).toBe(true);
     const plan = await b.plan(quarantineUser, { userName: 'deploy-bot' });
-    expect(plan.changes).toEqual([{ resource: 'arn:aws:iam::111122223333:user/deploy-bot', field: 'attached policies', before: [], after: [DENY_ALL] }]);
+    expect(plan.changes).toEqual([
+      { resource: 'arn:aws:iam::111122223333:user/deploy-bot', field: 'attached policies', before: [], after: [DENY_ALL] },
+    ]);
     expect(b.writesSince(0)).toEqual([]);
 
     const from = b.sim.calls.length;
@@ -40,11 +42,16 @@ describe('iam.quarantine-user', () => {
   });
 
   it('falls back to the inline deny when the user is at the managed-policy quota', async () => {
-    const many = Array.from({ length: 10 }, (_, i) => ({ name: `team-policy-${i}`, document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }] } }));
-    const b = bench(testWorld((w) => {
-      w.iam.policies = many;
-      w.iam.users[1].attachedPolicies = many.map((p) => `arn:aws:iam::111122223333:policy/${p.name}`);
+    const many = Array.from({ length: 10 }, (_, i) => ({
+      name: `team-policy-${i}`,
+      document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }] },
     }));
+    const b = bench(
+      testWorld((w) => {
+        w.iam.policies = many;
+        w.iam.users[1].attachedPolicies = many.map((p) => `arn:aws:iam::111122223333:policy/${p.name}`);
+      }),
+    );
     const { output, checks } = await b.run(quarantineUser, { userName: 'deploy-bot' });
     expect(output).toMatchObject({ method: 'inline', policy: 'firebreak-quarantine' });
     expect(checks.every((c) => c.ok)).toBe(true);

@@ -24,9 +24,17 @@ describe('iam.revoke-role-sessions', () => {
     expect(output).toEqual({ roleName: 'web-app-role', roleArn: ROLE_ARN, revokedBefore: '2026-01-01T00:01:30.000Z' });
     expect(JSON.parse(role(b.world, 'web-app-role').inlinePolicies.AWSRevokeOlderSessions)).toEqual({
       Version: '2012-10-17',
-      Statement: { Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-01-01T00:01:30.000Z' } } },
+      Statement: {
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': '2026-01-01T00:01:30.000Z' } },
+      },
     });
-    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now())).toEqual({ valid: false, reason: 'denied by inline policy AWSRevokeOlderSessions of role web-app-role' });
+    expect(sessionStatus(b.world, 'imds-web-1', b.clock.now())).toEqual({
+      valid: false,
+      reason: 'denied by inline policy AWSRevokeOlderSessions of role web-app-role',
+    });
     b.clock.advance(1000);
     recordRoleSession(b.world, { roleArn: ROLE_ARN, accessKeyId: 'ASIAEXAMPLEAFTERREV0', issuedAt: b.clock.now() });
     expect(sessionStatus(b.world, 'ASIAEXAMPLEAFTERREV0', b.clock.now()).valid).toBe(true);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualTaskRequired } from '../../src/actions/define.js';
 import openCase from '../../src/actions/support/open-case.js';
 import prepareAbuseReport from '../../src/actions/support/abuse-report.js';
-import { Journal } from '../../src/audit/journal.js';
+import type { Journal } from '../../src/audit/journal.js';
 import { autoHost } from '../../src/engine/auto-host.js';
 import { runDir } from '../../src/engine/home.js';
 import { startRun } from '../../src/engine/session.js';
@@ -43,7 +43,13 @@ describe('support.open-case', () => {
     expect(b.writesSince(from)).toEqual(['support:CreateCase']);
     const cases = (b.world as any).support.cases;
     expect(cases).toHaveLength(1);
-    expect(cases[0]).toMatchObject({ subject: plan.facts.subject, severityCode: 'urgent', serviceCode: 'general-info', categoryCode: 'security', issueType: 'technical' });
+    expect(cases[0]).toMatchObject({
+      subject: plan.facts.subject,
+      severityCode: 'urgent',
+      serviceCode: 'general-info',
+      categoryCode: 'security',
+      issueType: 'technical',
+    });
     expect(cases[0].communications[0].body).toBe(plan.facts.body);
     expect(output).toMatchObject({ caseId: cases[0].id, displayId: cases[0].displayId, status: 'opened' });
     expect((await b.verify(openCase, INPUT, output)).every((c) => c.ok)).toBe(true);
@@ -65,7 +71,10 @@ describe('support.open-case', () => {
   });
 
   it('without a Business plan the step becomes a manual task holding the case text and the console address', async () => {
-    const b = bench(testWorld((w) => (w.support.plan = 'basic')), { facts: FACTS });
+    const b = bench(
+      testWorld((w) => (w.support.plan = 'basic')),
+      { facts: FACTS },
+    );
     const plan = await b.plan(openCase, INPUT);
     expect(plan.facts.subscribed).toBe(false);
     expect(plan.alreadyDone).toBe(false);
@@ -87,15 +96,18 @@ describe('support.open-case', () => {
     w.support.plan = 'basic';
     writeFileSync(worldFile, stringify(w));
     const playbook = join(home, 'case-only.yaml');
-    writeFileSync(playbook, stringify({
-      id: 'case-only',
-      title: 'Open a case',
-      start: 'openCase',
-      steps: {
-        openCase: { action: 'support.open-case', with: { summary: 'test incident' }, approval: 'auto', next: 'done' },
-        done: { type: 'end' },
-      },
-    }));
+    writeFileSync(
+      playbook,
+      stringify({
+        id: 'case-only',
+        title: 'Open a case',
+        start: 'openCase',
+        steps: {
+          openCase: { action: 'support.open-case', with: { summary: 'test incident' }, approval: 'auto', next: 'done' },
+          done: { type: 'end' },
+        },
+      }),
+    );
     const runId = 'support-manual-run';
     const events: Array<{ type: string; [k: string]: any }> = [];
     const outcome = await startRun({
@@ -120,7 +132,12 @@ describe('support.open-case', () => {
 describe('support.prepare-abuse-report', () => {
   it('renders the report from the input only and hands it to a person', async () => {
     const b = bench(undefined, { facts: FACTS });
-    const input = { remoteIp: '203.0.113.66', remotePort: 51514, activity: '2025-12-31T23:40Z SSH brute force, then a login as ec2-user', targets: ['198.51.100.10:22'] };
+    const input = {
+      remoteIp: '203.0.113.66',
+      remotePort: 51514,
+      activity: '2025-12-31T23:40Z SSH brute force, then a login as ec2-user',
+      targets: ['198.51.100.10:22'],
+    };
     const plan = await b.plan(prepareAbuseReport, input);
     expect(plan.facts.subject).toBe('Abuse report: attack from 203.0.113.66 against our systems (incident INC-42)');
     expect(plan.facts.body).toContain('- 198.51.100.10:22');

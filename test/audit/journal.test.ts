@@ -61,7 +61,14 @@ describe('Journal', () => {
   it('returns the event as written and keeps every event in memory', () => {
     const j = openJournal();
     const e = j.append('step.applied', { step: 'a', at: new Date('2026-01-02T03:04:05Z'), skip: undefined });
-    expect(e).toEqual({ seq: 1, ts: '2026-03-01T10:00:00.000Z', type: 'step.applied', step: 'a', at: '2026-01-02T03:04:05.000Z', prev: ZERO_HASH });
+    expect(e).toEqual({
+      seq: 1,
+      ts: '2026-03-01T10:00:00.000Z',
+      type: 'step.applied',
+      step: 'a',
+      at: '2026-01-02T03:04:05.000Z',
+      prev: ZERO_HASH,
+    });
     j.append('step.verified', { step: 'a' });
     expect(j.events().map((x) => x.type)).toEqual(['step.applied', 'step.verified']);
     expect(Journal.read(file)).toEqual(j.events());
@@ -86,7 +93,10 @@ describe('Journal', () => {
 
   it('redacts secrets before writing', () => {
     const j = openJournal();
-    j.append('aws.call', { operation: 'CreateAccessKey', output: { AccessKey: { AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } } });
+    j.append('aws.call', {
+      operation: 'CreateAccessKey',
+      output: { AccessKey: { AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } },
+    });
     j.close();
     const text = readFileSync(file, 'utf8');
     expect(text).not.toContain('wJalrXUtnFEMI');
@@ -197,7 +207,14 @@ describe('Journal', () => {
       const j2 = openJournal();
       const events = j2.events();
       expect(events.map((e) => e.type)).toEqual(['run.started', 'step.planned', 'journal.repaired']);
-      expect(events[2]).toMatchObject({ seq: 3, reason: 'torn-line', line: 3, movedTo: 'journal.torn-1.jsonl', bytes: torn.length, sha256: sha256(torn) });
+      expect(events[2]).toMatchObject({
+        seq: 3,
+        reason: 'torn-line',
+        line: 3,
+        movedTo: 'journal.torn-1.jsonl',
+        bytes: torn.length,
+        sha256: sha256(torn),
+      });
       expect(readFileSync(join(dir, 'runs', 'r1', 'journal.torn-1.jsonl'), 'utf8')).toBe(torn);
       j2.append('run.resumed', {});
       j2.close();
@@ -245,14 +262,18 @@ describe('Journal', () => {
   it.each([
     ['a complete last line that is not JSON', (lines: string[]) => [...lines.slice(0, 2), '{"seq":3,"ts":'], /line 3 is not valid JSON/],
     ['a middle line that is not JSON', (lines: string[]) => [lines[0]!, 'garbage', lines[2]!], /line 2 is not valid JSON/],
-    ['an edited middle line', (lines: string[]) => [lines[0]!, lines[1]!.replace('"step":"a"', '"step":"b"'), lines[2]!], /line 2: changed after it was written/],
+    [
+      'an edited middle line',
+      (lines: string[]) => [lines[0]!, lines[1]!.replace('"step":"a"', '"step":"b"'), lines[2]!],
+      /line 2: changed after it was written/,
+    ],
   ])('refuses to open a journal with %s, naming the line, and changes nothing', (_name, tamper, message) => {
     const j = openJournal();
     j.append('run.started', {});
     j.append('step.planned', { step: 'a' });
     j.append('step.applied', { step: 'a' });
     j.close();
-    const bad = tamper(linesOf(file)).join('\n') + '\n';
+    const bad = `${tamper(linesOf(file)).join('\n')}\n`;
     writeFileSync(file, bad);
     expect(() => Journal.open(file)).toThrow(message);
     expect(readFileSync(file, 'utf8')).toBe(bad);
@@ -263,13 +284,17 @@ describe('Journal', () => {
     j.append('run.started', {});
     j.append('step.planned', {});
     j.close();
-    writeFileSync(file, linesOf(file)[0] + '\n');
+    writeFileSync(file, `${linesOf(file)[0]}\n`);
     expect(() => Journal.open(file)).toThrow(/line 2: removed: .*journal\.head records 2 lines but the journal ends at line 1/);
   });
 
   it.each([
     ['missing', (headFile: string) => unlinkSync(headFile), 'head-missing'],
-    ['behind the journal (a crash before the head write)', (headFile: string, firstLine: string) => writeFileSync(headFile, JSON.stringify({ seq: 1, sha256: sha256(firstLine) })), 'head-behind'],
+    [
+      'behind the journal (a crash before the head write)',
+      (headFile: string, firstLine: string) => writeFileSync(headFile, JSON.stringify({ seq: 1, sha256: sha256(firstLine) })),
+      'head-behind',
+    ],
   ])('rebuilds a head that is %s and records the repair', (_name, damage, reason) => {
     const j = openJournal();
     j.append('run.started', {});
@@ -291,7 +316,7 @@ describe('Journal', () => {
     j.close();
     appendFileSync(file, '{"seq":2,"ts":"2026');
     expect(Journal.read(file).map((e) => e.type)).toEqual(['run.started']);
-    writeFileSync(file, readFileSync(file, 'utf8') + '\n');
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\n`);
     expect(() => Journal.read(file)).toThrow(/failed to read journal .*: line 2 is not valid JSON/);
   });
 });

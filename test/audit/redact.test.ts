@@ -13,21 +13,61 @@ describe('redact', () => {
     ['NewPassword and OldPassword', { OldPassword: 'a', NewPassword: 'b' }, { OldPassword: REDACTED, NewPassword: REDACTED }],
     ['PrivateKey', { PrivateKey: '-----BEGIN RSA…' }, { PrivateKey: REDACTED }],
     ['Secret and ClientSecret', { Secret: 's', ClientSecret: 'c' }, { Secret: REDACTED, ClientSecret: REDACTED }],
-    ['Token (SNS ConfirmSubscription)', { Token: 'abc', TopicArn: 'arn:aws:sns:us-east-1:123456789012:t' }, { Token: REDACTED, TopicArn: 'arn:aws:sns:us-east-1:123456789012:t' }],
-    ['other secret tokens', { AuthToken: 'a', accessToken: 'b', WebIdentityToken: 'c', 'x-amz-security-token': 'd' }, { AuthToken: REDACTED, accessToken: REDACTED, WebIdentityToken: REDACTED, 'x-amz-security-token': REDACTED }],
-    ['snake and kebab case keys', { aws_secret_access_key: SECRET, aws_session_token: SESSION }, { aws_secret_access_key: REDACTED, aws_session_token: REDACTED }],
-    ['EC2 key pair material', { KeyMaterial: 'pem', PublicKeyMaterial: 'ssh-rsa AAAA' }, { KeyMaterial: REDACTED, PublicKeyMaterial: 'ssh-rsa AAAA' }],
+    [
+      'Token (SNS ConfirmSubscription)',
+      { Token: 'abc', TopicArn: 'arn:aws:sns:us-east-1:123456789012:t' },
+      { Token: REDACTED, TopicArn: 'arn:aws:sns:us-east-1:123456789012:t' },
+    ],
+    [
+      'other secret tokens',
+      { AuthToken: 'a', accessToken: 'b', WebIdentityToken: 'c', 'x-amz-security-token': 'd' },
+      { AuthToken: REDACTED, accessToken: REDACTED, WebIdentityToken: REDACTED, 'x-amz-security-token': REDACTED },
+    ],
+    [
+      'snake and kebab case keys',
+      { aws_secret_access_key: SECRET, aws_session_token: SESSION },
+      { aws_secret_access_key: REDACTED, aws_session_token: REDACTED },
+    ],
+    [
+      'EC2 key pair material',
+      { KeyMaterial: 'pem', PublicKeyMaterial: 'ssh-rsa AAAA' },
+      { KeyMaterial: REDACTED, PublicKeyMaterial: 'ssh-rsa AAAA' },
+    ],
     ['a secret key holding an object', { Secret: { nested: 'x' } }, { Secret: REDACTED }],
   ])('redacts %s', (_name, input, expected) => {
     expect(redact(input)).toEqual(expected);
   });
 
   it.each<[string, unknown]>([
-    ['pagination and idempotency tokens', { NextToken: 'n', Marker: 'm', NextMarker: 'nm', ClientToken: 'c', ClientRequestToken: 'r', ContinuationToken: 'k', NextForwardToken: 'f' }],
+    [
+      'pagination and idempotency tokens',
+      {
+        NextToken: 'n',
+        Marker: 'm',
+        NextMarker: 'nm',
+        ClientToken: 'c',
+        ClientRequestToken: 'r',
+        ContinuationToken: 'k',
+        NextForwardToken: 'f',
+      },
+    ],
     ['token metadata', { TokenIssueTime: '2026-01-01T00:00:00Z', TokenType: 'Bearer' }],
-    ['access key ids, which tie the journal to CloudTrail', { AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', Credentials: { AccessKeyId: 'ASIAIOSFODNN7EXAMPLE' } }],
-    ['names and ARNs of secrets', { SecretId: 'prod/db', SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db', Secrets: [{ name: 'DB', valueFrom: 'arn:x' }] }],
-    ['password policy and status fields', { PasswordPolicy: { MinimumPasswordLength: 14 }, PasswordLastUsed: '2026-01-01T00:00:00Z', PasswordResetRequired: true }],
+    [
+      'access key ids, which tie the journal to CloudTrail',
+      { AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', Credentials: { AccessKeyId: 'ASIAIOSFODNN7EXAMPLE' } },
+    ],
+    [
+      'names and ARNs of secrets',
+      {
+        SecretId: 'prod/db',
+        SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db',
+        Secrets: [{ name: 'DB', valueFrom: 'arn:x' }],
+      },
+    ],
+    [
+      'password policy and status fields',
+      { PasswordPolicy: { MinimumPasswordLength: 14 }, PasswordLastUsed: '2026-01-01T00:00:00Z', PasswordResetRequired: true },
+    ],
     ['booleans and nulls under secret keys', { HasPassword: true, Password: null }],
     ['a 40-character string under an innocent key', { Sha1: 'a94a8fe5ccb19ba61c4c0873d391e987982fbbd3' }],
   ])('keeps %s', (_name, input) => {
@@ -35,7 +75,11 @@ describe('redact', () => {
   });
 
   it.each<[string, string, string]>([
-    ['an env dump', `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=${SECRET}`, `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=${REDACTED}`],
+    [
+      'an env dump',
+      `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=${SECRET}`,
+      `AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=${REDACTED}`,
+    ],
     ['a credentials file', `[default]\naws_secret_access_key = ${SECRET}\n`, `[default]\naws_secret_access_key = ${REDACTED}\n`],
     ['JSON inside a string', `{"SecretAccessKey": "${SECRET}"}`, `{"SecretAccessKey": "${REDACTED}"}`],
     ['a session token in text', `token is ${SESSION} ok`, `token is ${REDACTED} ok`],
@@ -49,7 +93,10 @@ describe('redact', () => {
     const input = { Credentials: { AccessKeyId: 'ASIAX', SecretAccessKey: SECRET, SessionToken: SESSION }, list: [{ Password: 'p' }] };
     const before = structuredClone(input);
     const out = redact(input) as typeof input;
-    expect(out).toEqual({ Credentials: { AccessKeyId: 'ASIAX', SecretAccessKey: REDACTED, SessionToken: REDACTED }, list: [{ Password: REDACTED }] });
+    expect(out).toEqual({
+      Credentials: { AccessKeyId: 'ASIAX', SecretAccessKey: REDACTED, SessionToken: REDACTED },
+      list: [{ Password: REDACTED }],
+    });
     expect(input).toEqual(before);
     expect(out.Credentials).not.toBe(input.Credentials);
   });
@@ -66,7 +113,10 @@ describe('redact', () => {
     const out = redact({
       at: new Date('2026-01-01T00:00:00Z'),
       err,
-      m: new Map([['Password', 'x'], ['ok', 'y']]),
+      m: new Map([
+        ['Password', 'x'],
+        ['ok', 'y'],
+      ]),
       s: new Set([1, 2]),
       n: 10n,
       bytes: new Uint8Array(16),

@@ -13,7 +13,15 @@ import { benchAppend, benchVerify } from '../../bench/journal.js';
 import { benchStartup } from '../../bench/startup.js';
 import { parseOptions } from '../../bench/run.js';
 
-const call = (operation: string, start: number, end: number): AwsCall => ({ seq: start, service: 'ec2', operation, start, end, durationMs: end - start, attempts: 1 });
+const call = (operation: string, start: number, end: number): AwsCall => ({
+  seq: start,
+  service: 'ec2',
+  operation,
+  start,
+  end,
+  durationMs: end - start,
+  attempts: 1,
+});
 
 describe('critical path', () => {
   it('counts overlapping calls as one round trip and chained calls as several', () => {
@@ -29,7 +37,9 @@ describe('critical path', () => {
   });
 
   it('reads start and end from the journal event: ts is the end', () => {
-    const [c] = awsCalls([{ seq: 7, ts: '2026-01-01T00:00:01.000Z', type: 'aws.call', service: 'ec2', operation: 'CreateTags', durationMs: 40, attempts: 2 }]);
+    const [c] = awsCalls([
+      { seq: 7, ts: '2026-01-01T00:00:01.000Z', type: 'aws.call', service: 'ec2', operation: 'CreateTags', durationMs: 40, attempts: 2 },
+    ]);
     expect(c).toMatchObject({ start: Date.parse('2026-01-01T00:00:00.960Z'), end: Date.parse('2026-01-01T00:00:01.000Z'), attempts: 2 });
   });
 });
@@ -47,17 +57,23 @@ describe('benchmarks at a tiny size', () => {
   }, 60_000);
 
   it('alert → isolated in a running process', async () => {
-    const [r] = await benchContainmentWarm({ runs: 1, latencyMs: 5 }, [VARIANTS.find((x) => x.name === 'ec2-instance-compromise, groups exist')!]);
+    const [r] = await benchContainmentWarm({ runs: 1, latencyMs: 5 }, [
+      VARIANTS.find((x) => x.name === 'ec2-instance-compromise, groups exist')!,
+    ]);
     expect(r!.path.at(-1)).toBe('ec2:ModifyNetworkInterfaceAttribute');
     expect(r!.roundTrips).toBe(4); // isolation is the playbook's first step
   }, 60_000);
 
-  it.each(['adaptive', 'standard'] as const)('fleet of 3 with %s retries: every target isolated', async (mode) => {
-    const r = await measureFleet(3, 2, mode, { latencyMs: 5, timeScale: 10 });
-    expect(r).toMatchObject({ status: 'succeeded', failedTargets: 0, retryModeSeen: [mode] });
-    expect(r.calls.mutating).toBe(3 * 4); // two CreateTags and two swaps per single-interface instance
-    expect(r.roundTripsPerTarget).toBe(5);
-  }, 60_000);
+  it.each(['adaptive', 'standard'] as const)(
+    'fleet of 3 with %s retries: every target isolated',
+    async (mode) => {
+      const r = await measureFleet(3, 2, mode, { latencyMs: 5, timeScale: 10 });
+      expect(r).toMatchObject({ status: 'succeeded', failedTargets: 0, retryModeSeen: [mode] });
+      expect(r.calls.mutating).toBe(3 * 4); // two CreateTags and two swaps per single-interface instance
+      expect(r.roundTripsPerTarget).toBe(5);
+    },
+    60_000,
+  );
 
   it('start-up of --version and validate, and which SDK packages they load', async () => {
     const [version, validate] = await benchStartup({ runs: 1 });

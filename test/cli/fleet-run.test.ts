@@ -10,7 +10,7 @@ import { fleetWorld } from '../../bench/lib/worlds.js';
 import { cli } from '../helpers/cli.js';
 
 describe('fleet run, unattended', () => {
-  it('plans, applies and verifies each target in turn; the report lists every target\'s change', async () => {
+  it("plans, applies and verifies each target in turn; the report lists every target's change", async () => {
     const home = mkdtempSync(join(tmpdir(), 'fb-fleet-run-'));
     const { file, instanceIds } = fleetWorld(home, { instances: 3, latencyMs: 0, rateLimits: {} });
     const r = await cli(['run', 'bench/playbooks/fleet-containment.yaml', '--sim', file, '--auto', '--input', 'tag=role=web'], { home });
@@ -20,7 +20,10 @@ describe('fleet run, unattended', () => {
     for (const i of [0, 1, 2]) expect(out).toContain(`item ${i} plan:`);
 
     const runId = /run (\S+): succeeded/.exec(out)![1]!;
-    const journal = readFileSync(join(home, 'runs', runId, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const journal = readFileSync(join(home, 'runs', runId, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const planned = journal.filter((e) => e.type === 'item.planned' && e.step === 'isolate');
     expect(planned).toHaveLength(3);
     // Every target's plan is in the journal before that target's first write.
@@ -35,7 +38,8 @@ describe('fleet run, unattended', () => {
     const report = await cli(['report', runId], { home });
     expect(report.code, report.stderr).toBe(0);
     // Each target's change, from its item.planned, in the report's table of changes.
-    for (const id of instanceIds) expect(report.stdout).toMatch(new RegExp(`\\| \`${id} eni-[0-9a-f]+ \\(device 0\\)\` \\| security groups \\| \`sg-`));
+    for (const id of instanceIds)
+      expect(report.stdout).toMatch(new RegExp(`\\| \`${id} eni-[0-9a-f]+ \\(device 0\\)\` \\| security groups \\| \`sg-`));
     expect(report.stdout).toContain('planned target by target (3 targets)');
   });
 });

@@ -59,8 +59,17 @@ describe('guided start', () => {
     expect(journal(home, planId!).at(-1)).toMatchObject({ type: 'run.ended', status: 'planned' });
     expect(mutatingCalls(journal(home, planId!))).toEqual([]);
     const events = journal(home, runId!);
-    expect(events[0]).toMatchObject({ type: 'run.started', mode: 'interactive', inputs: { instanceId: INSTANCE, reason: 'tip-off from the SOC' }, backend: 'sim' });
-    expect(journal(home, planId!)[0]).toMatchObject({ type: 'run.started', dryRun: true, inputs: { instanceId: INSTANCE, reason: 'tip-off from the SOC' } });
+    expect(events[0]).toMatchObject({
+      type: 'run.started',
+      mode: 'interactive',
+      inputs: { instanceId: INSTANCE, reason: 'tip-off from the SOC' },
+      backend: 'sim',
+    });
+    expect(journal(home, planId!)[0]).toMatchObject({
+      type: 'run.started',
+      dryRun: true,
+      inputs: { instanceId: INSTANCE, reason: 'tip-off from the SOC' },
+    });
     expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
     const w = world(home, runId!);
     expect(w.ec2.instances.find((i: any) => i.id === INSTANCE).disableApiTermination).toBe(true);

@@ -16,7 +16,9 @@ function json(r: CliResult): any {
   try {
     return JSON.parse(r.stdout);
   } catch (e) {
-    throw new Error(`stdout is not one JSON document (exit ${r.code}): ${(e as Error).message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    throw new Error(
+      `stdout is not one JSON document (exit ${r.code}): ${(e as Error).message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+    );
   }
 }
 
@@ -44,7 +46,9 @@ describe('--json on the run lifecycle', () => {
 
   it('runs, audit show, audit verify', async () => {
     const runs = json(await inProject(['runs']));
-    expect(runs).toContainEqual(expect.objectContaining({ id: runId, playbook: 'contain-instance', status: 'waiting', waitingStep: 'forensics' }));
+    expect(runs).toContainEqual(
+      expect.objectContaining({ id: runId, playbook: 'contain-instance', status: 'waiting', waitingStep: 'forensics' }),
+    );
     const events = json(await inProject(['audit', 'show', runId]));
     expect(events[0]).toMatchObject({ seq: 1, type: 'run.started', runId });
     expect(events.some((e: any) => e.type === 'approval.answered' && e.step === 'isolate' && e.note === 'go')).toBe(true);
@@ -70,7 +74,9 @@ describe('--json on the run lifecycle', () => {
     const doc = json(await inProject(['report', runId]));
     expect(doc.chain.ok).toBe(true);
     expect(doc.run).toMatchObject({ id: runId, status: 'waiting', waitingStep: 'forensics' });
-    expect(doc.approvals).toContainEqual(expect.objectContaining({ step: 'isolate', decision: 'approve', via: 'approve-command', note: 'go' }));
+    expect(doc.approvals).toContainEqual(
+      expect.objectContaining({ step: 'isolate', decision: 'approve', via: 'approve-command', note: 'go' }),
+    );
   }, 60_000);
 });
 
@@ -91,12 +97,20 @@ describe('--json on the other commands', () => {
         title: 'Contain an instance (test)',
         file: 'playbooks/contain-instance.yaml',
         valid: true,
-        controls: [{ id: 'CC8', title: 'Data recovery capability' }, { id: 'CC18', title: 'Incident response and management' }],
-        inputs: [{ name: 'instanceId', type: 'string', required: true }, { name: 'reason', type: 'string', required: false }],
+        controls: [
+          { id: 'CC8', title: 'Data recovery capability' },
+          { id: 'CC18', title: 'Incident response and management' },
+        ],
+        inputs: [
+          { name: 'instanceId', type: 'string', required: true },
+          { name: 'reason', type: 'string', required: false },
+        ],
       },
     ]);
     const acts = json(await cli(['list', '--actions', '--json'], { home, cwd: PROJECT }));
-    expect(acts).toContainEqual(expect.objectContaining({ id: 'ec2.isolate-instance', mutating: true, undo: 'ec2.restore-security-groups' }));
+    expect(acts).toContainEqual(
+      expect.objectContaining({ id: 'ec2.isolate-instance', mutating: true, undo: 'ec2.restore-security-groups' }),
+    );
     expect(acts.find((a: any) => a.id === 'ec2.isolate-instance').permissions).toContain('ec2:ModifyNetworkInterfaceAttribute');
   }, 60_000);
 
@@ -112,7 +126,10 @@ describe('--json on the other commands', () => {
     cpSync(join(PROJECT, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
     const d = json(await cli(['docs', '--json'], { home, cwd: dir }));
     expect(d).toMatchObject({ ok: true, check: false });
-    expect(d.files).toEqual([{ path: 'runbooks/contain-instance.md', status: 'written' }, { path: 'runbooks/actions.md', status: 'written' }]);
+    expect(d.files).toEqual([
+      { path: 'runbooks/contain-instance.md', status: 'written' },
+      { path: 'runbooks/actions.md', status: 'written' },
+    ]);
     const s = json(await cli(['schemas', '--check', '--json'], { home, cwd: dir }));
     expect(s).toMatchObject({ ok: false, check: true });
     expect(s.files).toContainEqual({ path: 'schemas/playbook.schema.json', status: 'missing' });
@@ -129,6 +146,8 @@ describe('--json on the other commands', () => {
   it('an error is one JSON document naming the fix', async () => {
     const r = await cli(['report', 'no-such-run', '--json', '--runs-dir', FIXTURE_RUNS], { home });
     expect(r.code).toBe(2);
-    expect(json(r)).toEqual({ error: { message: `RUN: no run 'no-such-run' in ${FIXTURE_RUNS}`, code: 2, hint: 'firebreak runs   (lists run ids)' } });
+    expect(json(r)).toEqual({
+      error: { message: `RUN: no run 'no-such-run' in ${FIXTURE_RUNS}`, code: 2, hint: 'firebreak runs   (lists run ids)' },
+    });
   });
 });

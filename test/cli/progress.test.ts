@@ -17,13 +17,14 @@ const t0 = Date.parse('2026-01-01T00:00:00Z');
 describe('progress printer', () => {
   it('off a terminal: map progress at each tenth and at the end, the wait time once, never redrawn', () => {
     const out = stream(false);
-    let now = t0;
+    const now = t0;
     const p = progressPrinter({ stream: out.s, now: () => now });
     p.onEvent({ type: 'step.started', step: 'block', action: 'ec2.deny-nacl-entries' });
     p.onEvent({ type: 'step.planned', step: 'block', items: 20, plan: { changes: [], alreadyDone: false, notes: [] } });
     p.onEvent({ type: 'step.applying', step: 'block' });
     for (let i = 0; i < 20; i++) {
-      if (i === 7) p.onEvent({ type: 'item.failed', step: 'block', index: i, error: { code: 'NetworkAclEntryLimitExceeded', message: 'limit' } });
+      if (i === 7)
+        p.onEvent({ type: 'item.failed', step: 'block', index: i, error: { code: 'NetworkAclEntryLimitExceeded', message: 'limit' } });
       else p.onEvent({ type: 'item.completed', step: 'block', index: i });
     }
     p.onEvent({ type: 'wait.started', step: 'watch', until: new Date(t0 + 15 * 60_000).toISOString() });
@@ -31,8 +32,16 @@ describe('progress printer', () => {
     expect(text).not.toContain('\r');
     const counts = text.split('\n').filter((l) => l.startsWith('  block: '));
     expect(counts).toEqual([
-      '  block: 2/20 done', '  block: 4/20 done', '  block: 6/20 done', '  block: 8/20 done, 1 failed', '  block: 10/20 done, 1 failed',
-      '  block: 12/20 done, 1 failed', '  block: 14/20 done, 1 failed', '  block: 16/20 done, 1 failed', '  block: 18/20 done, 1 failed', '  block: 20/20 done, 1 failed',
+      '  block: 2/20 done',
+      '  block: 4/20 done',
+      '  block: 6/20 done',
+      '  block: 8/20 done, 1 failed',
+      '  block: 10/20 done, 1 failed',
+      '  block: 12/20 done, 1 failed',
+      '  block: 14/20 done, 1 failed',
+      '  block: 16/20 done, 1 failed',
+      '  block: 18/20 done, 1 failed',
+      '  block: 20/20 done, 1 failed',
     ]);
     expect(text).toContain('✖ item 7: NetworkAclEntryLimitExceeded: limit');
     expect(text).toContain('(15m 0s from now)');

@@ -13,8 +13,21 @@ function clocked(o: { random?: () => number; maxAttempts?: number } = {}) {
   const clock = new SimClock('2026-03-03T02:40:00Z');
   const sim = createSimCloud(demoWorld(), { clock });
   const slept: number[] = [];
-  const recording = { now: () => clock.now(), sleep: async (ms: number) => { slept.push(ms); await clock.sleep(ms); } };
-  const aws = createClients({ region: sim.region, credentials: sim.credentials, plugins: [sim.plugin], clock: recording, maxAttempts: o.maxAttempts ?? 5, ...(o.random ? { random: o.random } : {}) });
+  const recording = {
+    now: () => clock.now(),
+    sleep: async (ms: number) => {
+      slept.push(ms);
+      await clock.sleep(ms);
+    },
+  };
+  const aws = createClients({
+    region: sim.region,
+    credentials: sim.credentials,
+    plugins: [sim.plugin],
+    clock: recording,
+    maxAttempts: o.maxAttempts ?? 5,
+    ...(o.random ? { random: o.random } : {}),
+  });
   return { clock, sim, aws, slept };
 }
 
@@ -57,7 +70,11 @@ describe('SDK retries on a run clock', () => {
   });
 
   it('the same jitter source gives the same sleeps', async () => {
-    const seq = () => { let i = 0; const xs = [0.9, 0.1, 0.6]; return () => xs[i++ % xs.length]!; };
+    const seq = () => {
+      let i = 0;
+      const xs = [0.9, 0.1, 0.6];
+      return () => xs[i++ % xs.length]!;
+    };
     const runs = [];
     for (let k = 0; k < 2; k++) {
       const { sim, aws, slept } = clocked({ random: seq() });

@@ -14,7 +14,7 @@ function inFreshProcess(body: string): any {
   const script = [
     "import { createRequire } from 'node:module';",
     "const require = createRequire(process.cwd() + '/x.js');",
-    "const loaded = () => [...new Set(Object.keys(require.cache).filter((k) => /node_modules\\/@aws-sdk\\/client-/.test(k)).map((k) => k.match(/client-[a-z0-9-]+/)[0]))];",
+    'const loaded = () => [...new Set(Object.keys(require.cache).filter((k) => /node_modules\\/@aws-sdk\\/client-/.test(k)).map((k) => k.match(/client-[a-z0-9-]+/)[0]))];',
     body,
   ].join('\n');
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }));

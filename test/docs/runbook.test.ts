@@ -24,7 +24,12 @@ const fake = (id: string, extra: Partial<ActionDef> = {}): ActionDef =>
   defineAction({
     id,
     summary: `summary of ${id}`,
-    input: z.object({ instanceId: z.string().optional(), subnetId: z.string().optional(), cidr: z.string().optional(), note: z.string().optional() }),
+    input: z.object({
+      instanceId: z.string().optional(),
+      subnetId: z.string().optional(),
+      cidr: z.string().optional(),
+      note: z.string().optional(),
+    }),
     permissions: [`ec2:${id.split('.')[1]!.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase())}`],
     mutating: true,
     plan: async () => ({ changes: [], alreadyDone: true, notes: [], facts: null }),
@@ -43,13 +48,20 @@ const ACTIONS = new Map<string, ActionDef>(
       controls: ['CC8'],
     }),
     fake('test.restore', { permissions: ['ec2:ModifyInstanceAttribute', 'ec2:DescribeInstances'] }),
-    fake('test.snapshot', { fallback: (i) => [`aws ec2 create-snapshots --instance-specification InstanceId=${i.instanceId} --description "${i.note}"`] }),
-    fake('test.deny', { fallback: (i) => [`aws ec2 create-network-acl-entry --network-acl-id <acl> --cidr-block ${i.cidr} # subnet ${i.subnetId}`] }),
+    fake('test.snapshot', {
+      fallback: (i) => [`aws ec2 create-snapshots --instance-specification InstanceId=${i.instanceId} --description "${i.note}"`],
+    }),
+    fake('test.deny', {
+      fallback: (i) => [`aws ec2 create-network-acl-entry --network-acl-id <acl> --cidr-block ${i.cidr} # subnet ${i.subnetId}`],
+    }),
   ].map((a) => [a.id, a]),
 );
 
 function loadSample() {
-  return loadPlaybook(join(FIXTURES, 'playbooks/sample.yaml'), { actionIds: new Set(ACTIONS.keys()), actionInputs: (id) => ACTIONS.get(id)?.input });
+  return loadPlaybook(join(FIXTURES, 'playbooks/sample.yaml'), {
+    actionIds: new Set(ACTIONS.keys()),
+    actionInputs: (id) => ACTIONS.get(id)?.input,
+  });
 }
 
 /** A fixed example plan, so the snapshot tests the rendering of one. */
@@ -65,7 +77,14 @@ const EXAMPLE: ExamplePlan = {
       stepId: 'isolate',
       kind: 'plan',
       action: 'test.isolate',
-      changes: [{ resource: 'i-0123456789abcdef0 | eni-1', field: 'security groups', before: ['sg-1', 'sg-2'], after: ['firebreak-isolation (new)'] }],
+      changes: [
+        {
+          resource: 'i-0123456789abcdef0 | eni-1',
+          field: 'security groups',
+          before: ['sg-1', 'sg-2'],
+          after: ['firebreak-isolation (new)'],
+        },
+      ],
       alreadyDone: false,
       notes: ['tracked connections end <here>'],
     },
@@ -103,7 +122,10 @@ describe('runbook', () => {
   });
 
   it('says why there is no example plan when a required input has no example', async () => {
-    const md = await runbookFor(loadSample(), FIXTURES, { actions: ACTIONS, example: async () => ({ available: false, world: 'worlds/demo.yaml', reason: 'no example value for `x`' }) });
+    const md = await runbookFor(loadSample(), FIXTURES, {
+      actions: ACTIONS,
+      example: async () => ({ available: false, world: 'worlds/demo.yaml', reason: 'no example value for `x`' }),
+    });
     expect(md).toContain('No example plan: no example value for `x`.');
   });
 });
@@ -116,7 +138,9 @@ describe('mermaid diagram', () => {
     const open = lines.indexOf('state "Isolate and keep evidence at once" as contain {');
     expect(open).toBeGreaterThan(0);
     const close = lines.indexOf('}', open);
-    expect(lines.slice(open, close)).toEqual(expect.arrayContaining(['[*] --> isolate', '--', '[*] --> snapshot', 'isolate --> [*]', 'snapshot --> [*]']));
+    expect(lines.slice(open, close)).toEqual(
+      expect.arrayContaining(['[*] --> isolate', '--', '[*] --> snapshot', 'isolate --> [*]', 'snapshot --> [*]']),
+    );
     expect(lines).toContain('contain --> block');
     expect(lines).toContain('contain --> escalate: on error');
   });
@@ -148,17 +172,32 @@ describe('manual fallback placeholders', () => {
 
 describe('example plan', () => {
   it('takes demo-world values first, then examples, then defaults; names required inputs it cannot fill', () => {
-    expect(exampleInputs({ instanceId: { type: 'string', required: true, examples: ['i-0123456789abcdef0'] } })).toEqual({ inputs: { instanceId: 'i-0abc123def4567890' }, missing: [] });
-    expect(exampleInputs({ target: { type: 'string', required: true, examples: ['i-0123456789abcdef0'] } })).toEqual({ inputs: { target: 'i-0123456789abcdef0' }, missing: [] });
-    expect(exampleInputs({ instanceId: { type: 'string', required: true } })).toEqual({ inputs: { instanceId: 'i-0abc123def4567890' }, missing: [] });
+    expect(exampleInputs({ instanceId: { type: 'string', required: true, examples: ['i-0123456789abcdef0'] } })).toEqual({
+      inputs: { instanceId: 'i-0abc123def4567890' },
+      missing: [],
+    });
+    expect(exampleInputs({ target: { type: 'string', required: true, examples: ['i-0123456789abcdef0'] } })).toEqual({
+      inputs: { target: 'i-0123456789abcdef0' },
+      missing: [],
+    });
+    expect(exampleInputs({ instanceId: { type: 'string', required: true } })).toEqual({
+      inputs: { instanceId: 'i-0abc123def4567890' },
+      missing: [],
+    });
     expect(exampleInputs({ severity: { type: 'number', required: false, default: 5 } })).toEqual({ inputs: {}, missing: [] });
     expect(exampleInputs({ ticket: { type: 'string', required: true } })).toEqual({ inputs: {}, missing: ['ticket'] });
     // A table value that does not fit the declared pattern is not used.
-    expect(exampleInputs({ instanceId: { type: 'string', required: true, pattern: '^i-0fed' } })).toEqual({ inputs: {}, missing: ['instanceId'] });
+    expect(exampleInputs({ instanceId: { type: 'string', required: true, pattern: '^i-0fed' } })).toEqual({
+      inputs: {},
+      missing: ['instanceId'],
+    });
   });
 
   it('is the dry run of the playbook against the demo world: the same every time, in playbook order, nothing left behind', async () => {
-    const loaded = loadPlaybook(join(CLI_PROJECT, 'playbooks/contain-instance.yaml'), { actionIds: new Set(registry.keys()), actionInputs: (id) => registry.get(id)?.input });
+    const loaded = loadPlaybook(join(CLI_PROJECT, 'playbooks/contain-instance.yaml'), {
+      actionIds: new Set(registry.keys()),
+      actionInputs: (id) => registry.get(id)?.input,
+    });
     const before = readdirSync(tmpdir()).filter((d) => d.startsWith('firebreak-docs-'));
     const a = await examplePlan(loaded);
     const b = await examplePlan(loaded);
@@ -170,7 +209,10 @@ describe('example plan', () => {
     expect(a.steps.map((s) => s.key)).toEqual(['preserve', 'isolate', 'forensics']);
     expect(a.steps[0]!.changes).toEqual([{ resource: 'i-0abc123def4567890', field: 'DisableApiTermination', before: false, after: true }]);
     const isolate = a.steps[1]!;
-    expect(isolate.changes.filter((c) => c.field === 'security groups').map((c) => c.before)).toEqual([['sg-0123456789abcdef0'], ['sg-0aaaabbbbccccdddd']]);
+    expect(isolate.changes.filter((c) => c.field === 'security groups').map((c) => c.before)).toEqual([
+      ['sg-0123456789abcdef0'],
+      ['sg-0aaaabbbbccccdddd'],
+    ]);
     // The fixed run id and incident, not a random one.
     expect(JSON.stringify(isolate.changes)).toContain('"firebreak:run":"example-run"');
     expect(existsSync(join(CLI_PROJECT, '.firebreak'))).toBe(false);

@@ -31,9 +31,16 @@ describe('kill -9 during a pipelined fleet step, then resume', () => {
     const resumedAt = after.findIndex((e) => e.type === 'run.resumed');
     expect(after.slice(resumedAt).filter((e) => e.type === 'step.applied' && doneBefore.has(e.item))).toEqual([]);
 
-    const w = world(home, id) as { ec2: { securityGroups: Array<{ id: string; name: string }>; networkInterfaces: Array<{ groups: string[]; attachment?: { instanceId: string } }> } };
+    const w = world(home, id) as {
+      ec2: {
+        securityGroups: Array<{ id: string; name: string }>;
+        networkInterfaces: Array<{ groups: string[]; attachment?: { instanceId: string } }>;
+      };
+    };
     const isolation = w.ec2.securityGroups.find((g) => g.name === 'firebreak-isolation')!.id;
-    expect(w.ec2.networkInterfaces.filter((n) => instanceIds.includes(n.attachment?.instanceId ?? '')).map((n) => n.groups)).toEqual(instanceIds.map(() => [isolation]));
+    expect(w.ec2.networkInterfaces.filter((n) => instanceIds.includes(n.attachment?.instanceId ?? '')).map((n) => n.groups)).toEqual(
+      instanceIds.map(() => [isolation]),
+    );
     expect((await cli(['audit', 'verify', id], { home })).code).toBe(0);
   }, 120_000);
 });

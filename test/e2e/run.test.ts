@@ -26,7 +26,9 @@ const DENY = new Set(['scale-in']); // the demo's web-asg is at its minimum size
 async function answerUntil(home: string, id: string, stopAt: string): Promise<string[]> {
   const answered: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const waiting = journal(home, id).filter((e) => e.type === 'run.waiting').at(-1)?.step;
+    const waiting = journal(home, id)
+      .filter((e) => e.type === 'run.waiting')
+      .at(-1)?.step;
     if (waiting === stopAt) return answered;
     answered.push(waiting);
     expect((await cli(['approve', id, waiting, ...(DENY.has(waiting) ? ['--deny'] : [])], { home })).code).toBe(0);
@@ -59,7 +61,10 @@ describe('firebreak run --auto against the simulated cloud', () => {
     let events = journal(home, id!);
     expect(events.at(-1)).toMatchObject({ type: 'run.waiting' });
     // web-asg is at its minimum size: taking the instance out changes the group's size, which a person decides.
-    expect(events.find((e) => e.type === 'step.failed' && e.step === 'detach')).toMatchObject({ error: { code: 'GroupAtMinimumSize' }, handled: true });
+    expect(events.find((e) => e.type === 'step.failed' && e.step === 'detach')).toMatchObject({
+      error: { code: 'GroupAtMinimumSize' },
+      handled: true,
+    });
     // Two-step swap, one call per interface per step: 4 ModifyNetworkInterfaceAttribute, no ModifyInstanceAttribute Groups.
     const calls = events.filter((e) => e.type === 'aws.call');
     expect(calls.filter((c) => c.operation === 'ModifyNetworkInterfaceAttribute').length).toBe(4);
@@ -91,7 +96,11 @@ describe('firebreak run --auto against the simulated cloud', () => {
       expect(events.filter((e) => e.type === 'step.applied' && e.step === step).length).toBe(1);
       expect(events.filter((e) => e.type === 'step.completed' && e.step === step).length).toBe(1);
     }
-    expect(events.find((e) => e.type === 'approval.answered' && e.step === 'forensics')).toMatchObject({ decision: 'approve', note: 'memory image taken', via: 'approve-command' });
+    expect(events.find((e) => e.type === 'approval.answered' && e.step === 'forensics')).toMatchObject({
+      decision: 'approve',
+      note: 'memory image taken',
+      via: 'approve-command',
+    });
     expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
     // The last resumed process made no change to the cloud: everything before it was done.
     const resumedAt = events.map((e) => e.type).lastIndexOf('run.resumed');
@@ -111,7 +120,9 @@ describe('firebreak run --auto against the simulated cloud', () => {
       id ??= runIds(home)[0];
       if (!id || !existsSync(join(home, 'runs', id, 'journal.jsonl'))) continue;
       // Steps whose policy is auto are answered by the policy itself; a person answers the others.
-      const asked = journal(home, id).filter((e) => (e.type === 'approval.requested' && e.policy === 'required') || e.type === 'manual.requested').map((e) => e.step);
+      const asked = journal(home, id)
+        .filter((e) => (e.type === 'approval.requested' && e.policy === 'required') || e.type === 'manual.requested')
+        .map((e) => e.step);
       const next = asked.find((s) => !answered.has(s));
       if (!next) continue;
       answered.add(next);
@@ -154,7 +165,9 @@ describe('firebreak run --auto against the simulated cloud', () => {
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/InvalidInstanceID\.NotFound/);
     const [id] = runIds(home);
-    expect(journal(home, id!).find((e) => e.type === 'step.failed' && e.step === 'isolate')).toMatchObject({ error: { code: 'InvalidInstanceID.NotFound' } });
+    expect(journal(home, id!).find((e) => e.type === 'step.failed' && e.step === 'isolate')).toMatchObject({
+      error: { code: 'InvalidInstanceID.NotFound' },
+    });
   });
 });
 
@@ -216,7 +229,9 @@ describe('interactive run (answers typed at the prompt)', () => {
     const events = journal(home, id!);
     expect(events.find((e) => e.type === 'step.completed' && e.step === 'isolate').status).toBe('skipped');
     const ec2Steps = ['isolate', 'preserve', 'snapshot', 'raise-frequency', 'scale-in', 'forensics'];
-    expect(events.filter((e) => e.type === 'approval.answered' && ec2Steps.includes(e.step)).map((e) => [e.step, e.decision, e.via])).toEqual([
+    expect(
+      events.filter((e) => e.type === 'approval.answered' && ec2Steps.includes(e.step)).map((e) => [e.step, e.decision, e.via]),
+    ).toEqual([
       ['isolate', 'skip', 'prompt'],
       ['preserve', 'approve', 'prompt'],
       ['snapshot', 'approve', 'prompt'],
@@ -242,16 +257,37 @@ describe('interactive run (answers typed at the prompt)', () => {
 
 describe('firebreak audit verify', () => {
   it.each([
-    ['an edited field', (lines: string[]) => { lines[2] = lines[2]!.replace(/"ts":"[^"]+"/, '"ts":"2020-01-01T00:00:00.000Z"'); return lines; }, 3],
-    ['a deleted line', (lines: string[]) => { lines.splice(3, 1); return lines; }, 4],
-    ['two lines swapped', (lines: string[]) => { [lines[3], lines[4]] = [lines[4]!, lines[3]!]; return lines; }, 4],
+    [
+      'an edited field',
+      (lines: string[]) => {
+        lines[2] = lines[2]!.replace(/"ts":"[^"]+"/, '"ts":"2020-01-01T00:00:00.000Z"');
+        return lines;
+      },
+      3,
+    ],
+    [
+      'a deleted line',
+      (lines: string[]) => {
+        lines.splice(3, 1);
+        return lines;
+      },
+      4,
+    ],
+    [
+      'two lines swapped',
+      (lines: string[]) => {
+        [lines[3], lines[4]] = [lines[4]!, lines[3]!];
+        return lines;
+      },
+      4,
+    ],
   ])('detects %s', async (_what, tamper, badLine) => {
     const home = tempHome();
     await run(home, '--auto');
     const [id] = runIds(home);
     const file = join(home, 'runs', id!, 'journal.jsonl');
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-    writeFileSync(file, tamper(lines).join('\n') + '\n');
+    writeFileSync(file, `${tamper(lines).join('\n')}\n`);
     const r = await cli(['audit', 'verify', id!], { home });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`line ${badLine}\\b`));

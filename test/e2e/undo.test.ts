@@ -27,7 +27,10 @@ describe('firebreak undo', () => {
     expect(w.ec2.instances.find((i: any) => i.id === INSTANCE).disableApiTermination).toBe(false);
     const events = journal(home, undoId);
     // Every step of the source run that recorded an undo, newest first, each applied.
-    const undoable = journal(home, id).filter((e) => e.type === 'step.applied' && e.undo).map((e) => e.step).reverse();
+    const undoable = journal(home, id)
+      .filter((e) => e.type === 'step.applied' && e.undo)
+      .map((e) => e.step)
+      .reverse();
     expect(undoable).toEqual(expect.arrayContaining(['isolate', 'preserve']));
     const completed = events.filter((e) => e.type === 'step.completed');
     expect(completed.map((e) => e.step.replace(/^undo-\d+-/, ''))).toEqual(undoable);

@@ -20,7 +20,9 @@ const held: Lock[] = [];
 beforeAll(() => {
   build = mkdtempSync(join(tmpdir(), 'fb-lock-build-'));
   for (const f of ['src/engine/lock.ts', 'src/core/clock.ts', 'src/core/errors.ts']) {
-    const out = ts.transpileModule(readFileSync(join(repo, f), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const out = ts.transpileModule(readFileSync(join(repo, f), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     mkdirSync(dirname(join(build, f)), { recursive: true });
     writeFileSync(join(build, f.replace(/\.ts$/, '.js')), out);
   }
@@ -90,7 +92,9 @@ describe('tryLock', () => {
     expect(take(lockFile, 'run-a')).toBeNull(); // not re-entrant unless asked
     const holder = readLock(lockFile)!;
     expect(holder).toEqual({ pid: process.pid, host: hostname(), runId: 'run-a', purpose: 'run', since: '2026-03-01T10:00:00.000Z' });
-    expect(describeHolder('instance i-0abc', holder)).toBe(`instance i-0abc is locked by run run-a (pid ${process.pid} on ${hostname()}, run) since 2026-03-01T10:00:00.000Z`);
+    expect(describeHolder('instance i-0abc', holder)).toBe(
+      `instance i-0abc is locked by run run-a (pid ${process.pid} on ${hostname()}, run) since 2026-03-01T10:00:00.000Z`,
+    );
 
     held.splice(0).forEach((l) => l.release());
     expect(readLock(lockFile)).toBeUndefined();
@@ -119,7 +123,7 @@ describe('tryLock', () => {
     expect(readdirSync(dirname(lockFile))).toEqual(['run.lock']);
   });
 
-  it('lets exactly one of several processes take over a dead holder\'s lock', async () => {
+  it("lets exactly one of several processes take over a dead holder's lock", async () => {
     const dead = child(lockFile, 'run-dead');
     expect(await dead.result).toBe('locked');
     await kill(dead.proc);
@@ -160,7 +164,7 @@ describe('tryLock', () => {
     expect(readdirSync(dirname(lockFile))).toEqual(['run.lock']);
   });
 
-  it('takes over a dead holder\'s lock even when a claimer died in the middle of taking it over', async () => {
+  it("takes over a dead holder's lock even when a claimer died in the middle of taking it over", async () => {
     const dead = child(lockFile, 'run-dead');
     expect(await dead.result).toBe('locked');
     await kill(dead.proc);
@@ -168,7 +172,10 @@ describe('tryLock', () => {
     const claimer = child(join(dir, 'scratch.lock'), 'run-claimer');
     expect(await claimer.result).toBe('locked');
     await kill(claimer.proc);
-    const id = createHash('sha256').update(`${statSync(lockFile).ino}\n${readFileSync(lockFile, 'utf8')}`).digest('hex').slice(0, 16);
+    const id = createHash('sha256')
+      .update(`${statSync(lockFile).ino}\n${readFileSync(lockFile, 'utf8')}`)
+      .digest('hex')
+      .slice(0, 16);
     renameSync(join(dir, 'scratch.lock'), `${lockFile}.claim-${id}`);
 
     expect(take(lockFile, 'run-mine')).not.toBeNull();

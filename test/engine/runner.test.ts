@@ -67,10 +67,16 @@ function testActions(store: Store): Map<string, ActionDef> {
       return [];
     },
   });
-  return new Map<string, ActionDef>([[set.id, set], [fail.id, fail as ActionDef]]);
+  return new Map<string, ActionDef>([
+    [set.id, set],
+    [fail.id, fail as ActionDef],
+  ]);
 }
 
-function setup(yaml: string, opts: { host?: (dir: string) => RunHost; inputs?: Record<string, unknown>; store?: Store; dryRun?: boolean } = {}) {
+function setup(
+  yaml: string,
+  opts: { host?: (dir: string) => RunHost; inputs?: Record<string, unknown>; store?: Store; dryRun?: boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'fb-engine-'));
   const store = opts.store ?? { values: {}, applies: [], failuresLeft: {} };
   const actions = testActions(store);
@@ -79,7 +85,10 @@ function setup(yaml: string, opts: { host?: (dir: string) => RunHost; inputs?: R
   const run = async (previous?: ReturnType<typeof Journal.read>, control?: { abortAfter?: (e: { type: string }) => boolean }) => {
     const journal = Journal.open(join(dir, 'journal.jsonl'), { clock });
     const abort = new AbortController();
-    if (control?.abortAfter) journal.onAppend((e) => { if (control.abortAfter!(e)) abort.abort(); });
+    if (control?.abortAfter)
+      journal.onAppend((e) => {
+        if (control.abortAfter!(e)) abort.abort();
+      });
     try {
       const o: EngineOptions = {
         runId: 'r-test',
@@ -131,7 +140,8 @@ steps:
   });
 
   it('maps over a list with bounded concurrency and records each item', async () => {
-    const t = setup(`${header}inputs:
+    const t = setup(
+      `${header}inputs:
   keys: { type: 'string[]' }
 start: each
 steps:
@@ -142,7 +152,9 @@ steps:
     action: test.set
     with: { key: '{% $item %}', value: '{% $index %}' }
     approval: auto
-`, { inputs: { keys: ['k0', 'k1', 'k2', 'k3', 'k4'] } });
+`,
+      { inputs: { keys: ['k0', 'k1', 'k2', 'k3', 'k4'] } },
+    );
     expect((await t.run()).status).toBe('succeeded');
     expect(t.store.values).toEqual({ k0: 0, k1: 1, k2: 2, k3: 3, k4: 4 });
     expect(t.events().filter((e) => e.type === 'item.completed').length).toBe(5);
@@ -161,41 +173,70 @@ steps:
     approval: APPROVAL
 `;
   const itemEvents = (events: Array<{ type: string; [k: string]: unknown }>) =>
-    events.filter((e) => ['step.planned', 'approval.answered', 'item.planned', 'step.applied', 'item.completed'].includes(e.type)).map((e) => `${e.type}${e.index ?? e.item ?? ''}`);
+    events
+      .filter((e) => ['step.planned', 'approval.answered', 'item.planned', 'step.applied', 'item.completed'].includes(e.type))
+      .map((e) => `${e.type}${e.index ?? e.item ?? ''}`);
 
   it('a map step the policy approves unseen plans, applies and verifies each target in turn', async () => {
     const t = setup(FLEET.replace('APPROVAL', 'auto'), { inputs: { keys: ['k0', 'k1', 'k2'] } });
     expect((await t.run()).status).toBe('succeeded');
     expect(t.store.values).toEqual({ k0: 7, k1: 7, k2: 7 });
     expect(itemEvents(t.events())).toEqual([
-      'step.planned', 'approval.answered',
-      'item.planned0', 'step.applied0', 'item.completed0',
-      'item.planned1', 'step.applied1', 'item.completed1',
-      'item.planned2', 'step.applied2', 'item.completed2',
+      'step.planned',
+      'approval.answered',
+      'item.planned0',
+      'step.applied0',
+      'item.completed0',
+      'item.planned1',
+      'step.applied1',
+      'item.completed1',
+      'item.planned2',
+      'step.applied2',
+      'item.completed2',
     ]);
     const planned = t.events().filter((e) => e.type === 'item.planned');
-    expect(planned.map((e) => e.plan.changes)).toEqual(['k0', 'k1', 'k2'].map((k) => [{ resource: k, field: 'value', before: undefined, after: 7 }]));
+    expect(planned.map((e) => e.plan.changes)).toEqual(
+      ['k0', 'k1', 'k2'].map((k) => [{ resource: k, field: 'value', before: undefined, after: 7 }]),
+    );
     expect(t.events().find((e) => e.type === 'approval.requested')).toMatchObject({ policy: 'auto', pipelined: true, items: 3 });
     expect(t.events().find((e) => e.type === 'approval.answered')).toMatchObject({ decision: 'approve', by: 'policy' });
   });
 
   it('a map step a person approves is planned for every target before any is applied', async () => {
-    const person: RunHost = { kind: 'interactive', approve: async () => ({ decision: 'approve', by: 'alice' }), manual: async () => ({ decision: 'approve', by: 'alice' }) };
+    const person: RunHost = {
+      kind: 'interactive',
+      approve: async () => ({ decision: 'approve', by: 'alice' }),
+      manual: async () => ({ decision: 'approve', by: 'alice' }),
+    };
     for (const approval of ['required', 'auto']) {
       const t = setup(FLEET.replace('APPROVAL', approval), { inputs: { keys: ['k0', 'k1', 'k2'] }, host: () => person });
       expect((await t.run()).status).toBe('succeeded');
-      expect(itemEvents(t.events())).toEqual(['step.planned', 'approval.answered', 'step.applied0', 'item.completed0', 'step.applied1', 'item.completed1', 'step.applied2', 'item.completed2']);
+      expect(itemEvents(t.events())).toEqual([
+        'step.planned',
+        'approval.answered',
+        'step.applied0',
+        'item.completed0',
+        'step.applied1',
+        'item.completed1',
+        'step.applied2',
+        'item.completed2',
+      ]);
       expect(t.events().find((e) => e.type === 'step.planned')!.plan.changes).toHaveLength(3);
     }
   });
 
   it("a map step's retry policy retries each target on its own", async () => {
-    const withRetry = FLEET.replace('APPROVAL', 'auto') + '    retry: { attempts: 3, backoff: 10s }\n';
+    const withRetry = `${FLEET.replace('APPROVAL', 'auto')}    retry: { attempts: 3, backoff: 10s }\n`;
     const t = setup(withRetry, { inputs: { keys: ['k0', 'k1', 'k2'] } });
     t.store.failuresLeft = { k1: 2 };
     expect((await t.run()).status).toBe('succeeded');
     expect(t.store.values).toEqual({ k0: 7, k1: 7, k2: 7 });
-    expect(t.events().filter((e) => e.type === 'step.retrying').map((e) => [e.step, e.attempt, e.delayMs, e.error.code])).toEqual([
+    expect(
+      t
+        .events()
+        .filter((e) => e.type === 'step.retrying')
+        .map((e) => [e.step, e.attempt, e.delayMs, e.error.code]),
+    ).toEqual([
       ['each[1]', 1, 10_000, 'ServiceUnavailable'],
       ['each[1]', 2, 20_000, 'ServiceUnavailable'],
     ]);
@@ -205,10 +246,15 @@ steps:
     const r = await once.run();
     expect(r.status).toBe('failed');
     expect(once.store.values).toEqual({ k0: 7, k2: 7 });
-    expect(once.events().filter((e) => e.type === 'item.failed').map((e) => [e.index, e.error.code])).toEqual([[1, 'ServiceUnavailable']]);
+    expect(
+      once
+        .events()
+        .filter((e) => e.type === 'item.failed')
+        .map((e) => [e.index, e.error.code]),
+    ).toEqual([[1, 'ServiceUnavailable']]);
   });
 
-  it('a dry run of a map step fails the step when a target\'s plan fails, as the real run would', async () => {
+  it("a dry run of a map step fails the step when a target's plan fails, as the real run would", async () => {
     const t = setup(FLEET.replace('APPROVAL', 'required'), { inputs: { keys: ['k0', 'k1'] }, dryRun: true });
     t.store.refusePlan = ['k1'];
     const r = await t.run();
@@ -226,12 +272,18 @@ steps:
     const second = await t.run(t.events());
     expect(second.status).toBe('succeeded');
     expect(t.store.applies).toEqual(['k0', 'k1', 'k2', 'k3']);
-    expect(t.events().filter((e) => e.type === 'item.completed').map((e) => e.index)).toEqual([0, 1, 2, 3]);
+    expect(
+      t
+        .events()
+        .filter((e) => e.type === 'item.completed')
+        .map((e) => e.index),
+    ).toEqual([0, 1, 2, 3]);
     expect(t.events().filter((e) => e.type === 'approval.answered')).toHaveLength(1);
   });
 
   it('takes the choice whose condition holds, and journals it', async () => {
-    const t = setup(`${header}inputs:
+    const t = setup(
+      `${header}inputs:
   level: { type: number }
 start: pick
 steps:
@@ -242,7 +294,9 @@ steps:
     default: low
   high: { action: test.set, with: { key: level, value: 2 }, approval: auto }
   low: { action: test.set, with: { key: level, value: 1 }, approval: auto }
-`, { inputs: { level: 7 } });
+`,
+      { inputs: { level: 7 } },
+    );
     expect((await t.run()).status).toBe('succeeded');
     expect(t.store.values).toEqual({ level: 2 });
     expect(t.events().find((e) => e.type === 'choice.taken')).toMatchObject({ step: 'pick', next: 'high' });
@@ -260,18 +314,30 @@ steps:
     const r = await t.run();
     expect(r.status).toBe(status);
     expect(Object.keys(t.store.values)[0]).toBe(expected);
-    expect(t.events().find((e) => e.type === 'step.failed')).toMatchObject({ step: 'bad', error: { code: 'Boom' }, handled: status === 'succeeded' });
+    expect(t.events().find((e) => e.type === 'step.failed')).toMatchObject({
+      step: 'bad',
+      error: { code: 'Boom' },
+      handled: status === 'succeeded',
+    });
   });
 
   it('retries a server fault with backoff on the run clock, then succeeds', async () => {
     const store: Store = { values: {}, applies: [], failuresLeft: { x: 2 } };
-    const t = setup(`${header}start: s
+    const t = setup(
+      `${header}start: s
 steps:
   s: { action: test.set, with: { key: x, value: 1 }, approval: auto, retry: { attempts: 3, backoff: 10s, factor: 3 } }
-`, { store });
+`,
+      { store },
+    );
     const start = t.clock.now().getTime();
     expect((await t.run()).status).toBe('succeeded');
-    expect(t.events().filter((e) => e.type === 'step.retrying').map((e) => e.delayMs)).toEqual([10_000, 30_000]);
+    expect(
+      t
+        .events()
+        .filter((e) => e.type === 'step.retrying')
+        .map((e) => e.delayMs),
+    ).toEqual([10_000, 30_000]);
     expect(t.clock.now().getTime() - start).toBe(40_000);
   });
 
@@ -325,23 +391,38 @@ steps:
   });
 
   it('dry-run plans every step and applies none', async () => {
-    const t = setup(`${header}start: one
+    const t = setup(
+      `${header}start: one
 steps:
   one: { action: test.set, with: { key: one, value: 1 }, approval: auto, next: two }
   two: { action: test.set, with: { key: two, value: 2 }, approval: required }
-`, { dryRun: true });
+`,
+      { dryRun: true },
+    );
     expect((await t.run()).status).toBe('planned');
     expect(t.store.values).toEqual({});
-    expect(t.events().filter((e) => e.type === 'step.planned').map((e) => e.step)).toEqual(['one', 'two']);
+    expect(
+      t
+        .events()
+        .filter((e) => e.type === 'step.planned')
+        .map((e) => e.step),
+    ).toEqual(['one', 'two']);
   });
 
   it('a skip answer records the step as skipped and the run goes on', async () => {
-    const host = (): RunHost => ({ kind: 'interactive', approve: async (v) => ({ decision: v.stepId === 'one' ? 'skip' : 'approve', by: 'tester', via: 'script' }), manual: async () => ({ decision: 'approve', by: 'tester' }) });
-    const t = setup(`${header}start: one
+    const host = (): RunHost => ({
+      kind: 'interactive',
+      approve: async (v) => ({ decision: v.stepId === 'one' ? 'skip' : 'approve', by: 'tester', via: 'script' }),
+      manual: async () => ({ decision: 'approve', by: 'tester' }),
+    });
+    const t = setup(
+      `${header}start: one
 steps:
   one: { action: test.set, with: { key: one, value: 1 }, next: two }
   two: { action: test.set, with: { key: two, value: 2 } }
-`, { host });
+`,
+      { host },
+    );
     expect((await t.run()).status).toBe('succeeded');
     expect(t.store.values).toEqual({ two: 2 });
     expect(t.events().find((e) => e.type === 'step.completed' && e.step === 'one')).toMatchObject({ status: 'skipped' });

@@ -32,7 +32,10 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
   };
 }
 
-export function cli(args: string[], opts: { home: string; stdin?: string; env?: Record<string, string>; cwd?: string }): Promise<CliResult> {
+export function cli(
+  args: string[],
+  opts: { home: string; stdin?: string; env?: Record<string, string>; cwd?: string },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cliEnv(opts.home, opts.env) });
     let stdout = '';
@@ -49,7 +52,10 @@ export function cli(args: string[], opts: { home: string; stdin?: string; env?: 
  * Drive prompts: each time the output shows `expect`, type `answer` + Enter. Answers go one at a
  * time, after their prompt appears, as a person at a terminal would type them.
  */
-export function cliScripted(args: string[], opts: { home: string; cwd?: string; script: Array<{ expect: RegExp; answer: string }> }): Promise<CliResult & { unanswered: number }> {
+export function cliScripted(
+  args: string[],
+  opts: { home: string; cwd?: string; script: Array<{ expect: RegExp; answer: string }> },
+): Promise<CliResult & { unanswered: number }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cliEnv(opts.home) });
     let stdout = '';
@@ -65,12 +71,18 @@ export function cliScripted(args: string[], opts: { home: string; cwd?: string; 
       if (m) {
         seen += m.index + m[0].length;
         next++;
-        child.stdin.write(step.answer + '\n');
+        child.stdin.write(`${step.answer}\n`);
         setImmediate(check);
       }
     };
-    child.stdout.on('data', (d) => { stdout += d; check(); });
-    child.stderr.on('data', (d) => { stderr += d; check(); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      check();
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      check();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr, unanswered: opts.script.length - next }));
   });
@@ -85,13 +97,20 @@ export function runIds(home: string): string[] {
     const first = existsSync(file) ? readFileSync(file, 'utf8').split('\n', 1)[0]! : '';
     return first ? String(JSON.parse(first).ts) : ''; // no journal yet: a run being created
   };
-  return readdirSync(dir).map((id) => [started(id), id] as const).sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1])).map(([, id]) => id);
+  return readdirSync(dir)
+    .map((id) => [started(id), id] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]))
+    .map(([, id]) => id);
 }
 
 export function journal(home: string, runId: string): Array<{ type: string; [k: string]: any }> {
   // Only complete lines: a live run may be writing the next one.
   const text = readFileSync(join(home, 'runs', runId, 'journal.jsonl'), 'utf8');
-  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 export function world(home: string, runId: string): any {

@@ -25,7 +25,14 @@ function worldYaml(opts: { trust?: string; plan?: string } = {}): any {
     name: 'ir-responder',
     trustPolicy: {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { AWS: opts.trust ?? `arn:aws:iam::${ACCOUNT}:user/oncall-responder` }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'ir-7f3a' } } }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: opts.trust ?? `arn:aws:iam::${ACCOUNT}:user/oncall-responder` },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': 'ir-7f3a' } },
+        },
+      ],
     },
   });
   if (opts.plan) w.support.plan = opts.plan;
@@ -46,7 +53,10 @@ describe('createClients with assumeRole', () => {
   it('assumes the role once with the --profile credentials, and every client signs as the role session', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fb-profile-'));
     // ci-bot's long-term key is the source profile; only ci-bot is trusted, so success proves which credentials signed AssumeRole.
-    writeFileSync(join(dir, 'credentials'), '[ir-source]\naws_access_key_id = AKIAIOSFODNN7CIBOT01\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n');
+    writeFileSync(
+      join(dir, 'credentials'),
+      '[ir-source]\naws_access_key_id = AKIAIOSFODNN7CIBOT01\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n',
+    );
     writeFileSync(join(dir, 'config'), '[profile ir-source]\nregion = us-east-1\n');
     process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');
     process.env.AWS_CONFIG_FILE = join(dir, 'config');
@@ -70,7 +80,11 @@ describe('createClients with assumeRole', () => {
     expect(id.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/ir-responder/firebreak-20260101-000000-abcdef`);
     const assumes = sim.calls.filter((c) => c.operation === 'AssumeRole');
     expect(assumes).toHaveLength(1);
-    expect(assumes[0]!.input).toMatchObject({ RoleArn: ROLE_ARN, RoleSessionName: 'firebreak-20260101-000000-abcdef', ExternalId: 'ir-7f3a' });
+    expect(assumes[0]!.input).toMatchObject({
+      RoleArn: ROLE_ARN,
+      RoleSessionName: 'firebreak-20260101-000000-abcdef',
+      ExternalId: 'ir-7f3a',
+    });
     expect((sim.world.iam.sessions as any[]).filter((s) => s.sessionName === 'firebreak-20260101-000000-abcdef')).toHaveLength(1);
   });
 
@@ -94,7 +108,10 @@ describe('createClients with assumeRole', () => {
     });
     await aws.sts.send(new GetCallerIdentityCommand({}));
     expect(asked).toEqual([`arn:aws:iam::${ACCOUNT}:mfa/oncall`]);
-    expect(sim.calls.find((c) => c.operation === 'AssumeRole')!.input).toMatchObject({ SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/oncall`, TokenCode: '123456' });
+    expect(sim.calls.find((c) => c.operation === 'AssumeRole')!.input).toMatchObject({
+      SerialNumber: `arn:aws:iam::${ACCOUNT}:mfa/oncall`,
+      TokenCode: '123456',
+    });
   });
 });
 
@@ -105,7 +122,16 @@ describe('firebreak run --role-arn', () => {
     writeFileSync(world, stringify(worldYaml({ ...opts, plan: 'business' })));
     return { home, world };
   };
-  const args = (world: string, ...extra: string[]) => ['run', 'iam-credential-compromise', '--sim', world, '--auto', '--input', 'roleName=web-app-role', ...extra];
+  const args = (world: string, ...extra: string[]) => [
+    'run',
+    'iam-credential-compromise',
+    '--sim',
+    world,
+    '--auto',
+    '--input',
+    'roleName=web-app-role',
+    ...extra,
+  ];
 
   it('acts as the assumed role: the journal names the role session, and the AssumeRole call is journaled with the run id as session name', async () => {
     const { home, world } = setup();
@@ -113,7 +139,9 @@ describe('firebreak run --role-arn', () => {
     expect(r.code, r.stderr).toBe(3); // waits at the CloudTrail review, a manual task
     const [runId] = runIds(home);
     const events = journal(home, runId!);
-    expect(events.find((e) => e.type === 'run.identity')).toMatchObject({ arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ir-responder/firebreak-${runId}` });
+    expect(events.find((e) => e.type === 'run.identity')).toMatchObject({
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/ir-responder/firebreak-${runId}`,
+    });
     const assume = events.filter((e) => e.type === 'aws.call' && e.operation === 'AssumeRole');
     expect(assume).toHaveLength(1);
     expect(assume[0]!.input).toMatchObject({ RoleArn: ROLE_ARN, RoleSessionName: `firebreak-${runId}`, ExternalId: 'ir-7f3a' });
@@ -134,7 +162,11 @@ describe('firebreak run --role-arn', () => {
   it.each([
     ['a malformed role ARN', ['--role-arn', 'ir-responder'], /is not a role ARN/],
     ['--external-id without --role-arn', ['--external-id', 'ir-7f3a'], /only applies with --role-arn/],
-    ['--mfa-serial in --auto', ['--role-arn', ROLE_ARN, '--mfa-serial', `arn:aws:iam::${ACCOUNT}:mfa/oncall`], /needs a person at the terminal/],
+    [
+      '--mfa-serial in --auto',
+      ['--role-arn', ROLE_ARN, '--mfa-serial', `arn:aws:iam::${ACCOUNT}:mfa/oncall`],
+      /needs a person at the terminal/,
+    ],
   ])('rejects %s with exit 2 and no run', async (_name, extra, message) => {
     const { home, world } = setup();
     const r = await cli(args(world, ...extra), { home });

@@ -27,7 +27,16 @@ describe('(a) declared permissions', () => {
   it('the known-actions list is the reference list it claims to be', () => {
     const known = knownActions();
     expect(known.size).toBeGreaterThan(1900);
-    for (const a of ['ec2:DescribeInstances', 'iam:PassRole', 'sts:GetCallerIdentity', 'support:CreateCase', 'dlm:CreateLifecyclePolicy', 'elasticloadbalancing:DeregisterTargets', 'autoscaling:DetachInstances', 'sns:Publish']) {
+    for (const a of [
+      'ec2:DescribeInstances',
+      'iam:PassRole',
+      'sts:GetCallerIdentity',
+      'support:CreateCase',
+      'dlm:CreateLifecyclePolicy',
+      'elasticloadbalancing:DeregisterTargets',
+      'autoscaling:DetachInstances',
+      'sns:Publish',
+    ]) {
       expect(known.has(a), a).toBe(true);
     }
     // Not IAM actions: a misspelling, and an SDK command whose permission has another name.
@@ -36,14 +45,19 @@ describe('(a) declared permissions', () => {
   });
 
   it.each(registry.map((a) => [a.id, a] as const))('%s declares only real IAM actions, each once', (_id, action) => {
-    const unknown = action.permissions.filter((p) => !isKnownAction(p)).map((p) => `${p}${knownSpelling(p) ? ` (AWS spells it ${knownSpelling(p)})` : ''}`);
+    const unknown = action.permissions
+      .filter((p) => !isKnownAction(p))
+      .map((p) => `${p}${knownSpelling(p) ? ` (AWS spells it ${knownSpelling(p)})` : ''}`);
     expect(unknown, `not in src/iam/known-actions.txt`).toEqual([]);
     expect(new Set(action.permissions).size).toBe(action.permissions.length);
   });
 
-  it.each(registry.filter((a) => a.undo).map((a) => [a.id, a.undo!.action] as const))('%s names an undo action that exists (%s)', (_id, undo) => {
-    expect(actionIds.has(undo)).toBe(true);
-  });
+  it.each(registry.filter((a) => a.undo).map((a) => [a.id, a.undo!.action] as const))(
+    '%s names an undo action that exists (%s)',
+    (_id, undo) => {
+      expect(actionIds.has(undo)).toBe(true);
+    },
+  );
 });
 
 /** Runs an action the way the engine does and returns what it did. ManualTaskRequired counts as success for manual actions. */
@@ -69,7 +83,12 @@ const scenarios: Scenario[] = [
   { action: 'ec2.replace-instance-profile', input: { instanceId: INSTANCE, quarantineProfile: 'firebreak-quarantine' }, setup: iamCloud() },
   { action: 'ec2.replace-instance-profile', input: { instanceId: INSTANCE }, setup: iamCloud() },
   { action: 'support.open-case', input: { summary: 'meta-test' }, setup: iamCloud({ inputs: { accessKeyId: LEAKED_KEY }, steps: {} }) },
-  { action: 'support.prepare-abuse-report', input: { remoteIp: '203.0.113.66', activity: 'ssh brute force' }, setup: iamCloud(), manual: true },
+  {
+    action: 'support.prepare-abuse-report',
+    input: { remoteIp: '203.0.113.66', activity: 'ssh brute force' },
+    setup: iamCloud(),
+    manual: true,
+  },
   { action: 'core.manual-task', input: { title: 't', instructions: 'i' }, setup: iamCloud(), manual: true },
   // ec2, asg and dlm (inputs and world from the ec2 action tests)
   { action: 'ec2.enable-termination-protection', input: { instanceId: WEB1 }, setup: ec2Cloud() },
@@ -117,7 +136,9 @@ describe('(b) every action sends only what it declares', () => {
       apply: async () => null,
       verify: async () => [],
     });
-    const err = await bench().run(sneaky, {}).catch((e) => e);
+    const err = await bench()
+      .run(sneaky, {})
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UndeclaredPermission);
     expect(err.message).toBe('action test.sneaky sent ec2:DescribeVolumes, which its declared permissions do not cover');
   });

@@ -7,7 +7,8 @@ import { actionsOfPlaybook, policyForPlaybook } from '../../src/iam/policy.js';
 import { loadPlaybook, loadPlaybookText } from '../../src/playbook/load.js';
 import { cli, ROOT, tempHome } from '../helpers/cli.js';
 
-const load = (name: string) => loadPlaybook(join(ROOT, 'playbooks', `${name}.yaml`), { actionIds, actionInputs: (id) => actions.get(id)?.input });
+const load = (name: string) =>
+  loadPlaybook(join(ROOT, 'playbooks', `${name}.yaml`), { actionIds, actionInputs: (id) => actions.get(id)?.input });
 const statement = (policy: ReturnType<typeof policyForPlaybook>, sid: string) => policy.Statement.find((s) => s.Sid === sid);
 
 describe('policyForPlaybook', () => {
@@ -35,7 +36,12 @@ describe('policyForPlaybook', () => {
           Resource: '*',
         },
         { Sid: 'FirebreakSts', Effect: 'Allow', Action: ['sts:GetCallerIdentity'], Resource: '*' },
-        { Sid: 'FirebreakSupport', Effect: 'Allow', Action: ['support:CreateCase', 'support:DescribeCases', 'support:DescribeServices'], Resource: '*' },
+        {
+          Sid: 'FirebreakSupport',
+          Effect: 'Allow',
+          Action: ['support:CreateCase', 'support:DescribeCases', 'support:DescribeServices'],
+          Resource: '*',
+        },
       ],
     });
   });
@@ -44,13 +50,17 @@ describe('policyForPlaybook', () => {
     const loaded = load('iam-credential-compromise');
     const plain = new Set(policyForPlaybook(loaded, getAction).Statement.flatMap((s) => s.Action));
     const withUndo = new Set(policyForPlaybook(loaded, getAction, { withUndo: true }).Statement.flatMap((s) => s.Action));
-    expect([...withUndo].filter((a) => !plain.has(a)).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:DeleteUserPolicy', 'iam:DetachUserPolicy']);
-    expect([...plain].every((a) => withUndo.has(a))).toBe(true);
-    expect(actionsOfPlaybook(loaded, getAction, { withUndo: true }).filter((u) => u.step.endsWith('(undo)')).map((u) => u.action)).toEqual([
-      'iam.enable-access-key',
-      'iam.release-user',
-      'iam.remove-session-revocation',
+    expect([...withUndo].filter((a) => !plain.has(a)).sort()).toEqual([
+      'iam:DeleteRolePolicy',
+      'iam:DeleteUserPolicy',
+      'iam:DetachUserPolicy',
     ]);
+    expect([...plain].every((a) => withUndo.has(a))).toBe(true);
+    expect(
+      actionsOfPlaybook(loaded, getAction, { withUndo: true })
+        .filter((u) => u.step.endsWith('(undo)'))
+        .map((u) => u.action),
+    ).toEqual(['iam.enable-access-key', 'iam.release-user', 'iam.remove-session-revocation']);
   });
 
   it('iam:PassRole is allowed only for passing roles to EC2', () => {
@@ -81,7 +91,7 @@ describe('policyForPlaybook', () => {
         '    next: many',
         '  many:',
         '    type: map',
-        "    items: '{% [\"web-app-role\"] %}'",
+        '    items: \'{% ["web-app-role"] %}\'',
         '    action: iam.revoke-role-sessions',
         "    with: { roleName: '{% $item %}' }",
         '    next: done',
@@ -101,7 +111,9 @@ describe('policyForPlaybook', () => {
 });
 
 describe('firebreak iam-policy', () => {
-  const playbooks = readdirSync(join(ROOT, 'playbooks')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+  const playbooks = readdirSync(join(ROOT, 'playbooks'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''));
 
   it.each(playbooks)('%s: the policy alone on stdout, what it covers on stderr', async (name) => {
     const r = await cli(['iam-policy', name], { home: tempHome() });

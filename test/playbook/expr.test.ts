@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { ExpressionError, evaluate, expressionBody, isExpression, looksLikeBrokenExpression, resolveValue, type ExprScope } from '../../src/playbook/expr.js';
+import {
+  ExpressionError,
+  evaluate,
+  expressionBody,
+  isExpression,
+  looksLikeBrokenExpression,
+  resolveValue,
+  type ExprScope,
+} from '../../src/playbook/expr.js';
 
 const scope = (): ExprScope => ({
   inputs: { instanceId: 'i-0123456789abcdef0', cidrs: ['198.51.100.0/24', '203.0.113.0/24'], severity: 8 },
@@ -82,7 +90,11 @@ describe('evaluate', () => {
   it.each([
     ['{% $now() %}', /^failed to evaluate steps\.a\.when: \$now\(\) needs the run clock/, { ...scope(), now: undefined }],
     ['{% $random() %}', /^failed to evaluate steps\.a\.when: \$random\(\) is not allowed/, scope()],
-    ['{% $inputs.instanceId + 1 %}', /^failed to evaluate steps\.a\.when: The left side of the "\+" operator must evaluate to a number \(JSONata T2001 at character \d+\)$/, scope()],
+    [
+      '{% $inputs.instanceId + 1 %}',
+      /^failed to evaluate steps\.a\.when: The left side of the "\+" operator must evaluate to a number \(JSONata T2001 at character \d+\)$/,
+      scope(),
+    ],
     ['{% $inputs.x + %}', /^failed to evaluate steps\.a\.when: Unexpected end of expression \(JSONata S0207/, scope()],
     ['{% function($x) { $x } %}', /^failed to evaluate steps\.a\.when: the expression gave a function, not a value$/, scope()],
   ])('fails clearly for %s', async (expr, message, s) => {
@@ -108,7 +120,10 @@ describe('resolveValue', () => {
       instanceId: '{% $inputs.instanceId %}',
       note: 'incident {% $run.incident %}',
       count: 3,
-      tags: [{ Key: 'incident', Value: '{% $run.incident %}' }, { Key: 'by', Value: 'firebreak' }],
+      tags: [
+        { Key: 'incident', Value: '{% $run.incident %}' },
+        { Key: 'by', Value: 'firebreak' },
+      ],
       nested: { on: true, cidr: '{% $item %}' },
     };
     const before = structuredClone(value);
@@ -117,7 +132,10 @@ describe('resolveValue', () => {
       instanceId: 'i-0123456789abcdef0',
       note: 'incident {% $run.incident %}',
       count: 3,
-      tags: [{ Key: 'incident', Value: 'INC-42' }, { Key: 'by', Value: 'firebreak' }],
+      tags: [
+        { Key: 'incident', Value: 'INC-42' },
+        { Key: 'by', Value: 'firebreak' },
+      ],
       nested: { on: true, cidr: '198.51.100.0/24' },
     });
     expect(value).toEqual(before);

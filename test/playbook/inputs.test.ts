@@ -76,12 +76,28 @@ describe('validateInputs', () => {
     [{}, "missing required input 'instanceId'", 'inputs.instanceId'],
     [{ instanceId: 'i-XYZ' }, "invalid input 'instanceId': 'i-XYZ' does not match the pattern ^i-[0-9a-f]{8,17}$", 'inputs.instanceId'],
     // The pattern is anchored as written, so a longer id with the right prefix is refused too.
-    [{ instanceId: 'i-0123456789abcdef0-extra' }, "invalid input 'instanceId': 'i-0123456789abcdef0-extra' does not match the pattern ^i-[0-9a-f]{8,17}$", 'inputs.instanceId'],
+    [
+      { instanceId: 'i-0123456789abcdef0-extra' },
+      "invalid input 'instanceId': 'i-0123456789abcdef0-extra' does not match the pattern ^i-[0-9a-f]{8,17}$",
+      'inputs.instanceId',
+    ],
     [{ instanceId: 42 }, "invalid input 'instanceId': expected a string, got 42", 'inputs.instanceId'],
-    [{ instanceId: 'i-0123456789abcdef0', cidrs: '198.51.100.0/24' }, "invalid input 'cidrs': expected a list of strings, got '198.51.100.0/24'", 'inputs.cidrs'],
-    [{ instanceId: 'i-0123456789abcdef0', cidrs: ['198.51.100.0/24', 'evil'] }, "invalid input 'cidrs': item 2 'evil' does not match the pattern ^\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+$", 'inputs.cidrs'],
+    [
+      { instanceId: 'i-0123456789abcdef0', cidrs: '198.51.100.0/24' },
+      "invalid input 'cidrs': expected a list of strings, got '198.51.100.0/24'",
+      'inputs.cidrs',
+    ],
+    [
+      { instanceId: 'i-0123456789abcdef0', cidrs: ['198.51.100.0/24', 'evil'] },
+      "invalid input 'cidrs': item 2 'evil' does not match the pattern ^\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+$",
+      'inputs.cidrs',
+    ],
     [{ instanceId: 'i-0123456789abcdef0', severity: '7' }, "invalid input 'severity': expected a number, got '7'", 'inputs.severity'],
-    [{ instanceId: 'i-0123456789abcdef0', openCase: 'true' }, "invalid input 'openCase': expected true or false, got 'true'", 'inputs.openCase'],
+    [
+      { instanceId: 'i-0123456789abcdef0', openCase: 'true' },
+      "invalid input 'openCase': expected true or false, got 'true'",
+      'inputs.openCase',
+    ],
     [{ instanceId: 'i-0123456789abcdef0', instance: 'x' }, "unknown input 'instance' (did you mean 'instanceId'?)", 'inputs.instance'],
   ])('rejects %j', (values, message, field) => {
     const err = thrown(() => validateInputs(values, DECLS, 'pb.yaml'));
@@ -99,18 +115,26 @@ describe('validateInputs', () => {
     const loaded = loadPlaybook('test/fixtures/playbooks/ec2-instance-compromise.yaml', LOAD_OPTS);
     const decls: InputDecls = { ...loaded.playbook.inputs, severity: { type: 'number', required: false, default: 'high' } };
     const err = thrown(() => validateInputs({ instanceId: 'i-0123456789abcdef0' }, decls, loaded));
-    expect(err.line).toBe("test/fixtures/playbooks/ec2-instance-compromise.yaml:19:14: inputs.severity.default: invalid default for input 'severity': expected a number, got 'high'");
+    expect(err.line).toBe(
+      "test/fixtures/playbooks/ec2-instance-compromise.yaml:19:14: inputs.severity.default: invalid default for input 'severity': expected a number, got 'high'",
+    );
   });
 
   it('reports a pattern that is not a regular expression', () => {
     const err = thrown(() => validateInputs({ x: 'a' }, { x: { type: 'string', required: false, pattern: '(' } }, 'pb.yaml'));
-    expect(err.line).toBe("pb.yaml:1:1: inputs.x.pattern: input 'x' declares an invalid pattern: Invalid regular expression: /(/: Unterminated group");
+    expect(err.line).toBe(
+      "pb.yaml:1:1: inputs.x.pattern: input 'x' declares an invalid pattern: Invalid regular expression: /(/: Unterminated group",
+    );
   });
 
   it('turns command-line arguments into the run inputs of the fixture', () => {
     const loaded = loadPlaybook('test/fixtures/playbooks/ec2-instance-compromise.yaml', LOAD_OPTS);
     const decls = loaded.playbook.inputs;
-    const values = validateInputs(parseInputArgs(['instanceId=i-0123456789abcdef0', 'cidrs=198.51.100.0/24', 'severity=9'], decls, loaded), decls, loaded);
+    const values = validateInputs(
+      parseInputArgs(['instanceId=i-0123456789abcdef0', 'cidrs=198.51.100.0/24', 'severity=9'], decls, loaded),
+      decls,
+      loaded,
+    );
     expect(values).toEqual({ instanceId: 'i-0123456789abcdef0', cidrs: ['198.51.100.0/24'], severity: 9, openCase: true });
   });
 });

@@ -55,7 +55,15 @@ describe('playbook JSON Schema', () => {
 
   it('describes the recursive step type once, by reference', () => {
     expect(schema.properties.steps.additionalProperties).toEqual({ $ref: '#/$defs/step' });
-    expect((schema.$defs.step.anyOf as Json[]).map((b) => b.properties.type.const)).toEqual(['action', 'choice', 'manual', 'wait', 'end', 'map', 'parallel']);
+    expect((schema.$defs.step.anyOf as Json[]).map((b) => b.properties.type.const)).toEqual([
+      'action',
+      'choice',
+      'manual',
+      'wait',
+      'end',
+      'map',
+      'parallel',
+    ]);
     expect(JSON.stringify(schema)).not.toContain('__schema');
     expect(schema.properties.steps.propertyNames.pattern).toBe('^[a-z][a-zA-Z0-9_-]*$');
   });
@@ -75,7 +83,12 @@ describe('playbook JSON Schema', () => {
   it('serves other file formats through toJsonSchema', () => {
     const World = z.strictObject({ region: z.string().describe('an AWS Region'), instances: z.array(z.string()).default([]) });
     const out = toJsonSchema(World, { id: 'urn:firebreak:schema:world', title: 'Firebreak world' }) as Json;
-    expect(out).toMatchObject({ $id: 'urn:firebreak:schema:world', title: 'Firebreak world', required: ['region'], additionalProperties: false });
+    expect(out).toMatchObject({
+      $id: 'urn:firebreak:schema:world',
+      title: 'Firebreak world',
+      required: ['region'],
+      additionalProperties: false,
+    });
     expect(out.properties.region.description).toBe('an AWS Region');
   });
 });

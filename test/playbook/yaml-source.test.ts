@@ -19,7 +19,13 @@ describe('parseYamlSource', () => {
   const src = parseYamlSource(TEXT, 'w.yaml');
 
   it('gives the plain value', () => {
-    expect(src.value).toEqual({ name: 'web', ports: [80, 443], tags: [{ Key: 'env', Value: 'prod' }], empty: null, nested: { inner: { leaf: 'x' } } });
+    expect(src.value).toEqual({
+      name: 'web',
+      ports: [80, 443],
+      tags: [{ Key: 'env', Value: 'prod' }],
+      empty: null,
+      nested: { inner: { leaf: 'x' } },
+    });
   });
 
   it.each([
@@ -62,7 +68,10 @@ describe('parseYamlSource', () => {
 });
 
 describe('validateWith', () => {
-  const Target = z.union([z.string().regex(/^sg-/, 'a security group id such as sg-0123'), z.strictObject({ group: z.string(), port: z.number().int().optional() })]);
+  const Target = z.union([
+    z.string().regex(/^sg-/, 'a security group id such as sg-0123'),
+    z.strictObject({ group: z.string(), port: z.number().int().optional() }),
+  ]);
   const Schema = z.strictObject({
     name: z.string(),
     mode: z.enum(['observe', 'enforce']).default('observe'),
@@ -81,15 +90,21 @@ describe('validateWith', () => {
   };
 
   it('returns the parsed value with defaults', () => {
-    expect(validateWith(Schema, parseYamlSource('name: a\ntargets: [sg-1]\n', 'c.yaml'))).toEqual({ name: 'a', mode: 'observe', targets: ['sg-1'] });
+    expect(validateWith(Schema, parseYamlSource('name: a\ntargets: [sg-1]\n', 'c.yaml'))).toEqual({
+      name: 'a',
+      mode: 'observe',
+      targets: ['sg-1'],
+    });
   });
 
   it('reports every issue in file order, in plain words', () => {
-    expect(errorsOf(['targets:', '  - sg-1', '  - {grup: web}', '  - 42', '  - nope', 'mode: enforse', 'limit: 11', 'extra: 1'].join('\n'))).toEqual([
+    expect(
+      errorsOf(['targets:', '  - sg-1', '  - {grup: web}', '  - 42', '  - nope', 'mode: enforse', 'limit: 11', 'extra: 1'].join('\n')),
+    ).toEqual([
       "c.yaml:1:1: name: missing required field 'name' (a string)",
       "c.yaml:3:5: targets[1].group: missing required field 'group' (a string)",
       "c.yaml:3:6: targets[1].grup: unknown field 'grup' (did you mean 'group'?)",
-      "c.yaml:4:5: targets[2]: expected a string or a map, got 42",
+      'c.yaml:4:5: targets[2]: expected a string or a map, got 42',
       "c.yaml:5:5: targets[3]: 'nope' is not valid: a security group id such as sg-0123",
       "c.yaml:6:7: mode: expected one of observe, enforce, got 'enforse'",
       'c.yaml:7:8: limit: must be at most 10, got 11',

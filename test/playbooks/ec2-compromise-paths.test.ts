@@ -22,14 +22,31 @@ describe('ec2-instance-compromise when Auto Scaling refuses', () => {
   it('still isolates and snapshots, then hands the detach to a person', async () => {
     const home = tempHome();
     const worldFile = join(home, 'world.yaml');
-    writeFileSync(worldFile, readFileSync(FIXTURE, 'utf8') + "\nfaults:\n  - { operation: 'autoscaling:DetachInstances', error: AccessDenied }\n");
-    const out = await startRun({ playbook: 'ec2-instance-compromise', inputs: { instanceId: WEB1 }, host, sim: worldFile, clock: new SimClock('2026-03-01T12:00:00Z'), home, incident: 'IR-13' });
+    writeFileSync(
+      worldFile,
+      `${readFileSync(FIXTURE, 'utf8')}\nfaults:\n  - { operation: 'autoscaling:DetachInstances', error: AccessDenied }\n`,
+    );
+    const out = await startRun({
+      playbook: 'ec2-instance-compromise',
+      inputs: { instanceId: WEB1 },
+      host,
+      sim: worldFile,
+      clock: new SimClock('2026-03-01T12:00:00Z'),
+      home,
+      incident: 'IR-13',
+    });
     expect(out.status).toBe('succeeded');
     const events = journal(home, out.runId);
-    expect(events.find((e) => e.type === 'step.failed' && e.step === 'detach')).toMatchObject({ error: { code: 'AccessDenied' }, handled: true });
-    for (const step of ['preserve', 'isolate', 'snapshot', 'raise-frequency']) expect(events.find((e) => e.type === 'step.completed' && e.step === step)?.status).toBe('applied');
+    expect(events.find((e) => e.type === 'step.failed' && e.step === 'detach')).toMatchObject({
+      error: { code: 'AccessDenied' },
+      handled: true,
+    });
+    for (const step of ['preserve', 'isolate', 'snapshot', 'raise-frequency'])
+      expect(events.find((e) => e.type === 'step.completed' && e.step === step)?.status).toBe('applied');
     expect(events.find((e) => e.type === 'choice.taken' && e.step === 'scaling')?.next).toBe('detach-by-hand');
-    expect(events.find((e) => e.type === 'manual.requested' && e.step === 'detach-by-hand')?.title).toBe('Take the instance out of its Auto Scaling group by hand');
+    expect(events.find((e) => e.type === 'manual.requested' && e.step === 'detach-by-hand')?.title).toBe(
+      'Take the instance out of its Auto Scaling group by hand',
+    );
     const w = JSON.parse(readFileSync(join(home, 'runs', out.runId, 'world.json'), 'utf8'));
     expect(w.autoscaling.groups[0].instances.map((i: any) => i.id)).toContain(WEB1);
   });

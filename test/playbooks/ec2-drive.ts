@@ -22,7 +22,9 @@ export async function driveToEnd(home: string, args: string[], deny: readonly st
   const waited: Driven['waited'] = [];
   for (let i = 0; last.code === 3; i++) {
     if (i > 20) throw new Error('the run kept waiting');
-    const w = journal(home, id).filter((e) => e.type === 'run.waiting').at(-1)!;
+    const w = journal(home, id)
+      .filter((e) => e.type === 'run.waiting')
+      .at(-1)!;
     const answer = deny.includes(w.step) ? 'deny' : 'approve';
     waited.push({ step: w.step, kind: w.kind, answer });
     const approved = await cli(['approve', id, w.step, ...(answer === 'deny' ? ['--deny'] : [])], { home });

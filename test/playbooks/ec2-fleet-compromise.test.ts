@@ -36,7 +36,12 @@ const run = (o: { inputs: Record<string, unknown>; unseen?: boolean; auto?: bool
     incident: 'IR-21',
     ...(o.auto ? { approvalOverrides: Object.fromEntries(FLEET_STEPS.map((s) => [s, 'auto' as const])) } : {}),
     ...(o.dryRun ? { dryRun: true } : {}),
-  }).then((out) => ({ out, home, events: journal(home, out.runId), world: () => JSON.parse(readFileSync(join(home, 'runs', out.runId, 'world.json'), 'utf8')) }));
+  }).then((out) => ({
+    out,
+    home,
+    events: journal(home, out.runId),
+    world: () => JSON.parse(readFileSync(join(home, 'runs', out.runId, 'world.json'), 'utf8')),
+  }));
 };
 
 describe('ec2-fleet-compromise', () => {
@@ -58,21 +63,30 @@ describe('ec2-fleet-compromise', () => {
       expect([i.disableApiTermination, i.instanceInitiatedShutdownBehavior]).toEqual([true, 'stop']);
     }
     const forensic = w.ec2.snapshots.filter((s: any) => s.tags?.['firebreak:purpose'] === 'forensic');
-    expect(forensic.map((s: any) => s.volumeId).sort()).toEqual(['vol-0a1100000000000a1', 'vol-0a1200000000000a2', 'vol-0a1300000000000a3', 'vol-0a2100000000000b1']);
+    expect(forensic.map((s: any) => s.volumeId).sort()).toEqual([
+      'vol-0a1100000000000a1',
+      'vol-0a1200000000000a2',
+      'vol-0a1300000000000a3',
+      'vol-0a2100000000000b1',
+    ]);
     // web-asg (minimum 1) lets one instance go and refuses the other: the step fails alone and the snapshots still run.
     expect(events.find((e) => e.type === 'step.failed' && e.step === 'detach')).toMatchObject({ handled: true });
     expect(w.autoscaling.groups.find((g: any) => g.name === 'web-asg').instances.filter((i: any) => WEB.includes(i.id))).toHaveLength(1);
     expect(events.find((e) => e.type === 'run.ended')?.outcome).toBe('success');
   });
 
-  it('with a person approving, every step shows the whole fleet\'s plan before its first change', async () => {
+  it("with a person approving, every step shows the whole fleet's plan before its first change", async () => {
     const { out, events } = await run({ inputs: { tags: ['aws:autoscaling:groupName=web-asg'] } });
     expect(out.status).toBe('succeeded');
     const planned = events.find((e) => e.type === 'step.planned' && e.step === 'isolate');
     expect(planned.pipelined).toBeUndefined();
     // Every instance's change (and the VPC's new isolation groups) in the one plan the person approves.
-    expect(new Set(planned.plan.changes.map((c: any) => c.resource.split(' ')[0]).filter((r: string) => r.startsWith('i-')))).toEqual(new Set(WEB));
-    const firstWrite = events.find((e) => e.type === 'aws.call' && e.step?.startsWith('isolate[') && e.operation === 'ModifyNetworkInterfaceAttribute');
+    expect(new Set(planned.plan.changes.map((c: any) => c.resource.split(' ')[0]).filter((r: string) => r.startsWith('i-')))).toEqual(
+      new Set(WEB),
+    );
+    const firstWrite = events.find(
+      (e) => e.type === 'aws.call' && e.step?.startsWith('isolate[') && e.operation === 'ModifyNetworkInterfaceAttribute',
+    );
     expect(firstWrite.seq).toBeGreaterThan(events.find((e) => e.type === 'approval.answered' && e.step === 'isolate').seq);
     expect(events.find((e) => e.type === 'approval.answered' && e.step === 'isolate')?.by).toBe('alice');
   });
@@ -81,7 +95,10 @@ describe('ec2-fleet-compromise', () => {
     const { out, events } = await run({ inputs: { imageIds: ['ami-0bad0bad0bad0bad0'] }, dryRun: true });
     expect(out.status).toBe('planned');
     const found = events.find((e) => e.type === 'step.completed' && e.step === 'find')?.output;
-    expect(found).toEqual({ instanceIds: ['i-0f1000000000000f1', 'i-0f2000000000000f2', 'i-0f3000000000000f3'], protected: ['i-0f4000000000000f4'] });
+    expect(found).toEqual({
+      instanceIds: ['i-0f1000000000000f1', 'i-0f2000000000000f2', 'i-0f3000000000000f3'],
+      protected: ['i-0f4000000000000f4'],
+    });
     expect(events.filter((e) => e.type === 'aws.call' && !/^(Describe|Get|List)/.test(e.operation))).toEqual([]);
   });
 

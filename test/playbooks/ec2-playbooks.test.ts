@@ -13,10 +13,29 @@ const WEB1_ENIS = ['eni-0e1100000000000e1', 'eni-0e1200000000000e2'];
 const ACL_WEB = 'acl-0e1000000000000e1';
 const ACL_DEFAULT = 'acl-0d0000000000000d0';
 
-const contain = (worldFile: string, ...inputs: string[]) => ['run', 'ec2-instance-compromise', '--sim', worldFile, '--auto', '--incident', 'IR-9', '--input', `instanceId=${WEB1}`, ...inputs.flatMap((i) => ['--input', i])];
+const contain = (worldFile: string, ...inputs: string[]) => [
+  'run',
+  'ec2-instance-compromise',
+  '--sim',
+  worldFile,
+  '--auto',
+  '--incident',
+  'IR-9',
+  '--input',
+  `instanceId=${WEB1}`,
+  ...inputs.flatMap((i) => ['--input', i]),
+];
 const planned = (events: Array<{ type: string; [k: string]: any }>) => events.filter((e) => e.type === 'step.planned').map((e) => e.step);
-const active = (w: any) => w.elbv2.targetGroups.flatMap((tg: any) => tg.targets.filter((t: any) => !t.deregisteredAt).map((t: any) => `${tg.name}:${t.id}:${t.port ?? tg.port}`)).sort();
-const denies = (w: any, acl: string) => w.ec2.networkAcls.find((a: any) => a.id === acl).entries.filter((e: any) => e.ruleAction === 'deny').map((e: any) => `${e.egress ? 'eg' : 'in'} ${e.ruleNumber} ${e.cidrBlock}`).sort();
+const active = (w: any) =>
+  w.elbv2.targetGroups
+    .flatMap((tg: any) => tg.targets.filter((t: any) => !t.deregisteredAt).map((t: any) => `${tg.name}:${t.id}:${t.port ?? tg.port}`))
+    .sort();
+const denies = (w: any, acl: string) =>
+  w.ec2.networkAcls
+    .find((a: any) => a.id === acl)
+    .entries.filter((e: any) => e.ruleAction === 'deny')
+    .map((e: any) => `${e.egress ? 'eg' : 'in'} ${e.ruleNumber} ${e.cidrBlock}`)
+    .sort();
 
 describe('ec2-instance-compromise, then release-instance', () => {
   it('contains web-1 unattended where the policy allows, waits for people where it must, and release puts everything back', async () => {
@@ -34,7 +53,11 @@ describe('ec2-instance-compromise, then release-instance', () => {
     }
     const undoOf = (step: string) => events.find((e) => e.type === 'step.applied' && e.step === step)?.undo?.action;
     expect(['preserve', 'detach', 'snapshot', 'raise-frequency', 'block'].map(undoOf)).toEqual([
-      'ec2.restore-instance-attributes', 'ec2.return-to-service', undefined, 'ec2.lower-snapshot-frequency', 'ec2.remove-nacl-entries',
+      'ec2.restore-instance-attributes',
+      'ec2.return-to-service',
+      undefined,
+      'ec2.lower-snapshot-frequency',
+      'ec2.remove-nacl-entries',
     ]);
 
     const w = world(home, contained.id);
@@ -48,16 +71,39 @@ describe('ec2-instance-compromise, then release-instance', () => {
     expect(active(w).filter((t: string) => t.includes(WEB1))).toEqual([]);
     const isolation = w.ec2.securityGroups.find((g: any) => g.name === 'firebreak-isolation').id;
     for (const eni of WEB1_ENIS) expect(w.ec2.networkInterfaces.find((n: any) => n.id === eni).groups).toEqual([isolation]);
-    expect(w.ec2.snapshots.filter((s: any) => s.tags['firebreak:purpose'] === 'forensic').map((s: any) => s.tags['firebreak:device'])).toEqual(['/dev/xvda', '/dev/sdf', '/dev/sdg']);
+    expect(
+      w.ec2.snapshots.filter((s: any) => s.tags['firebreak:purpose'] === 'forensic').map((s: any) => s.tags['firebreak:device']),
+    ).toEqual(['/dev/xvda', '/dev/sdf', '/dev/sdg']);
     expect(w.dlm.policies.map((p: any) => p.policyDetails.TargetTags)).toEqual([[{ Key: 'firebreak:snapshot-schedule', Value: 'IR-9' }]]);
-    expect(denies(w, ACL_WEB)).toEqual(['eg 98 203.0.113.0/24', 'eg 99 192.0.2.0/24', 'in 200 198.51.100.0/24', 'in 98 203.0.113.0/24', 'in 99 192.0.2.0/24']);
+    expect(denies(w, ACL_WEB)).toEqual([
+      'eg 98 203.0.113.0/24',
+      'eg 99 192.0.2.0/24',
+      'in 200 198.51.100.0/24',
+      'in 98 203.0.113.0/24',
+      'in 99 192.0.2.0/24',
+    ]);
     expect(denies(w, ACL_DEFAULT)).toEqual(['eg 99 203.0.113.0/24', 'in 99 203.0.113.0/24']);
 
     // Release, from the instance id and the incident alone.
-    const original = await cli(['run', 'release-instance', '--sim', FIXTURE, '--dry-run', '--input', `instanceId=${WEB1}`, '--input', 'incident=IR-9'], { home });
+    const original = await cli(
+      ['run', 'release-instance', '--sim', FIXTURE, '--dry-run', '--input', `instanceId=${WEB1}`, '--input', 'incident=IR-9'],
+      { home },
+    );
     expect(original.code, original.stderr).toBe(0);
     const fresh = world(home, runIds(home).at(-1)!);
-    const released = await driveToEnd(home, ['run', 'release-instance', '--sim', worldAfter(home, contained.id), '--auto', '--input', `instanceId=${WEB1}`, '--input', 'incident=IR-9', '--input', 'attackerCidrs=203.0.113.0/24']);
+    const released = await driveToEnd(home, [
+      'run',
+      'release-instance',
+      '--sim',
+      worldAfter(home, contained.id),
+      '--auto',
+      '--input',
+      `instanceId=${WEB1}`,
+      '--input',
+      'incident=IR-9',
+      '--input',
+      'attackerCidrs=203.0.113.0/24',
+    ]);
     expect(released.last.code, released.last.stderr).toBe(0);
     expect(released.waited.map((x) => x.step)).toEqual(expect.arrayContaining(['confirm', 'unblock', 'reconnect', 'return']));
     const r = world(home, released.id);
@@ -65,8 +111,13 @@ describe('ec2-instance-compromise, then release-instance', () => {
     const { tags: tagsBefore, ...attrsBefore } = fresh.ec2.instances.find((i: any) => i.id === WEB1);
     expect(attrsAfter).toEqual(attrsBefore);
     // Only isolation's own incident markers stay on the instance.
-    expect(Object.keys(tagsAfter).filter((k) => !(k in tagsBefore)).sort()).toEqual(['firebreak:incident', 'firebreak:isolated-at', 'firebreak:run']);
-    for (const eni of WEB1_ENIS) expect(r.ec2.networkInterfaces.find((n: any) => n.id === eni)).toEqual(fresh.ec2.networkInterfaces.find((n: any) => n.id === eni));
+    expect(
+      Object.keys(tagsAfter)
+        .filter((k) => !(k in tagsBefore))
+        .sort(),
+    ).toEqual(['firebreak:incident', 'firebreak:isolated-at', 'firebreak:run']);
+    for (const eni of WEB1_ENIS)
+      expect(r.ec2.networkInterfaces.find((n: any) => n.id === eni)).toEqual(fresh.ec2.networkInterfaces.find((n: any) => n.id === eni));
     const shape = (g: any) => ({ ...g, instances: [...g.instances].sort((a: any, b: any) => a.id.localeCompare(b.id)) });
     expect(shape(r.autoscaling.groups[0])).toEqual(shape(fresh.autoscaling.groups[0]));
     expect(active(r)).toEqual(active(fresh));
@@ -81,10 +132,35 @@ describe('ec2-instance-compromise, then release-instance', () => {
 
 describe('--dry-run: every step planned, no mutating call', () => {
   it.each([
-    ['ec2-instance-compromise with attacker ranges', contain(FIXTURE, 'attackerCidrs=203.0.113.0/24').filter((a) => a !== '--auto'), ['preserve', 'detach', 'isolate', 'snapshot', 'raise-frequency', 'block', 'forensics']],
-    ['ec2-instance-compromise every 15 minutes', contain(FIXTURE, 'snapshotEveryMinutes=15', 'snapshotCount=4').filter((a) => a !== '--auto'), ['preserve', 'detach', 'isolate', 'snapshot', 'forensics', 'resnapshot']],
-    ['block-attack-source', ['run', 'block-attack-source', '--sim', FIXTURE, '--input', 'cidrs=203.0.113.0/24,2001:db8:bad::/48', '--input', 'subnetIds=subnet-0a1000000000000a1,subnet-0a2000000000000a2'], ['block']],
-    ['release-instance', ['run', 'release-instance', '--sim', FIXTURE, '--input', `instanceId=${WEB1}`, '--input', 'incident=IR-9'], ['record', 'confirm']],
+    [
+      'ec2-instance-compromise with attacker ranges',
+      contain(FIXTURE, 'attackerCidrs=203.0.113.0/24').filter((a) => a !== '--auto'),
+      ['preserve', 'detach', 'isolate', 'snapshot', 'raise-frequency', 'block', 'forensics'],
+    ],
+    [
+      'ec2-instance-compromise every 15 minutes',
+      contain(FIXTURE, 'snapshotEveryMinutes=15', 'snapshotCount=4').filter((a) => a !== '--auto'),
+      ['preserve', 'detach', 'isolate', 'snapshot', 'forensics', 'resnapshot'],
+    ],
+    [
+      'block-attack-source',
+      [
+        'run',
+        'block-attack-source',
+        '--sim',
+        FIXTURE,
+        '--input',
+        'cidrs=203.0.113.0/24,2001:db8:bad::/48',
+        '--input',
+        'subnetIds=subnet-0a1000000000000a1,subnet-0a2000000000000a2',
+      ],
+      ['block'],
+    ],
+    [
+      'release-instance',
+      ['run', 'release-instance', '--sim', FIXTURE, '--input', `instanceId=${WEB1}`, '--input', 'incident=IR-9'],
+      ['record', 'confirm'],
+    ],
   ])('%s', async (_name, args, steps) => {
     const home = tempHome();
     const r = await cli([...args, '--dry-run'], { home });
@@ -105,15 +181,28 @@ describe('--dry-run: every step planned, no mutating call', () => {
     const r = await cli([...contain(FIXTURE, `snapshotEveryMinutes=${minutes}`).filter((a) => a !== '--auto'), '--dry-run'], { home });
     expect(r.code, r.stderr).toBe(0);
     const events = journal(home, runIds(home)[0]!);
-    expect(events.find((e) => e.type === 'step.planned' && e.step === 'raise-frequency')?.input).toMatchObject({ intervalHours: hours, retainCount: 24 });
+    expect(events.find((e) => e.type === 'step.planned' && e.step === 'raise-frequency')?.input).toMatchObject({
+      intervalHours: hours,
+      retainCount: 24,
+    });
     expect(planned(events)).not.toContain('resnapshot');
   });
 });
 
 describe('block-attack-source', () => {
-  it('waits for a person, then denies the ranges in each subnet\'s ACL', async () => {
+  it("waits for a person, then denies the ranges in each subnet's ACL", async () => {
     const home = tempHome();
-    const d = await driveToEnd(home, ['run', 'block-attack-source', '--sim', FIXTURE, '--auto', '--input', 'cidrs=203.0.113.0/24', '--input', 'subnetIds=subnet-0a1000000000000a1,subnet-0a2000000000000a2']);
+    const d = await driveToEnd(home, [
+      'run',
+      'block-attack-source',
+      '--sim',
+      FIXTURE,
+      '--auto',
+      '--input',
+      'cidrs=203.0.113.0/24',
+      '--input',
+      'subnetIds=subnet-0a1000000000000a1,subnet-0a2000000000000a2',
+    ]);
     expect(d.last.code, d.last.stderr).toBe(0);
     expect(d.waited).toEqual([{ step: 'block', kind: 'approval', answer: 'approve' }]);
     const w = world(home, d.id);
@@ -124,7 +213,20 @@ describe('block-attack-source', () => {
 
   it('fails at plan time on the rule quota, naming the ACL and direction, with no change', async () => {
     const home = tempHome();
-    const r = await cli(['run', 'block-attack-source', '--sim', FIXTURE, '--auto', '--input', 'cidrs=203.0.113.0/24,198.51.100.0/24', '--input', 'subnetIds=subnet-0a3000000000000a3'], { home });
+    const r = await cli(
+      [
+        'run',
+        'block-attack-source',
+        '--sim',
+        FIXTURE,
+        '--auto',
+        '--input',
+        'cidrs=203.0.113.0/24,198.51.100.0/24',
+        '--input',
+        'subnetIds=subnet-0a3000000000000a3',
+      ],
+      { home },
+    );
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/acl-0e3000000000000e3: its ingress rules would number 21, over the quota of 20/);
     const events = journal(home, runIds(home)[0]!);
@@ -132,11 +234,17 @@ describe('block-attack-source', () => {
     expect(mutatingCalls(events)).toEqual([]);
   });
 
-  it.each([['cidrs=0.0.0.0/0'], ['cidrs=10.0.0.0/8,::/0'], ['cidrs=evil.example.com']])('rejects %s before any run (exit 2)', async (arg) => {
-    const home = tempHome();
-    const r = await cli(['run', 'block-attack-source', '--sim', FIXTURE, '--auto', '--input', arg, '--input', 'subnetIds=subnet-0a1000000000000a1'], { home });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/invalid input 'cidrs'/);
-    expect(runIds(home)).toEqual([]);
-  });
+  it.each([['cidrs=0.0.0.0/0'], ['cidrs=10.0.0.0/8,::/0'], ['cidrs=evil.example.com']])(
+    'rejects %s before any run (exit 2)',
+    async (arg) => {
+      const home = tempHome();
+      const r = await cli(
+        ['run', 'block-attack-source', '--sim', FIXTURE, '--auto', '--input', arg, '--input', 'subnetIds=subnet-0a1000000000000a1'],
+        { home },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/invalid input 'cidrs'/);
+      expect(runIds(home)).toEqual([]);
+    },
+  );
 });

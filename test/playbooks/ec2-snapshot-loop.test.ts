@@ -31,7 +31,15 @@ describe('snapshots more often than DLM can: the loop', () => {
   it('takes snapshotCount crash-consistent sets, snapshotEveryMinutes apart, and no lifecycle policy', async () => {
     const home = tempHome();
     const clock = new SimClock('2026-03-01T12:00:00Z');
-    const out = await startRun({ playbook: 'ec2-instance-compromise', inputs: { instanceId: WEB2, snapshotEveryMinutes: 15, snapshotCount: 3 }, host, sim: FIXTURE, clock, home, incident: 'IR-11' });
+    const out = await startRun({
+      playbook: 'ec2-instance-compromise',
+      inputs: { instanceId: WEB2, snapshotEveryMinutes: 15, snapshotCount: 3 },
+      host,
+      sim: FIXTURE,
+      clock,
+      home,
+      incident: 'IR-11',
+    });
     expect(out.status).toBe('succeeded');
     const sets = forensicSets(home, out.runId);
     expect(sets.map((s: string[]) => s[0])).toEqual(['1', '2', '3']);
@@ -53,9 +61,16 @@ describe('snapshots more often than DLM can: the loop', () => {
     const first = await startRun({
       playbook: 'ec2-instance-compromise',
       inputs: { instanceId: WEB2, snapshotEveryMinutes: 20, snapshotCount: 3 },
-      host, sim: FIXTURE, clock, home, incident: 'IR-12',
+      host,
+      sim: FIXTURE,
+      clock,
+      home,
+      incident: 'IR-12',
       signal: stop.signal,
-      onJournal: (j) => j.onAppend((e: { type: string; step?: unknown }) => { if (e.type === 'wait.started' && e.step === 'pause#2') stop.abort(new Error('SIGTERM')); }),
+      onJournal: (j) =>
+        j.onAppend((e: { type: string; step?: unknown }) => {
+          if (e.type === 'wait.started' && e.step === 'pause#2') stop.abort(new Error('SIGTERM'));
+        }),
     });
     expect(first.status).toBe('interrupted');
     expect(forensicSets(home, first.runId).map((s: string[]) => s[0])).toEqual(['1', '2']);

@@ -19,9 +19,11 @@ function setup(edit?: (w: any) => void) {
   writeFileSync(file, stringify(w));
   return { home, file };
 }
-const run = (s: { home: string; file: string }, ...args: string[]) => cli(['run', 'iam-credential-compromise', '--sim', s.file, ...args], { home: s.home });
+const run = (s: { home: string; file: string }, ...args: string[]) =>
+  cli(['run', 'iam-credential-compromise', '--sim', s.file, ...args], { home: s.home });
 /** The run's last state event (who-is-acting and AWS call records may follow it). */
-const lastState = (events: Array<{ type: string; [k: string]: any }>) => [...events].reverse().find((e) => e.type !== 'aws.call' && e.type !== 'run.identity')!;
+const lastState = (events: Array<{ type: string; [k: string]: any }>) =>
+  [...events].reverse().find((e) => e.type !== 'aws.call' && e.type !== 'run.identity')!;
 const keyOf = (w: any, user: string, id: string) => w.iam.users.find((u: any) => u.name === user).accessKeys.find((k: any) => k.id === id);
 
 describe('iam-credential-compromise', () => {
@@ -62,9 +64,13 @@ describe('iam-credential-compromise', () => {
     expect(manual.task.instructions).toContain('https://support.console.aws.amazon.com/support/home#/case/create');
     expect(manual.task.instructions).toContain(`Subject: Security incident ${runId}: leaked access key ${LEAKED_KEY}`);
     const review = events.find((e) => e.type === 'manual.requested' && e.step === 'reviewCloudTrail');
-    expect(review.instructions).toContain(`aws cloudtrail lookup-events --region "$region" --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=${LEAKED_KEY}`);
+    expect(review.instructions).toContain(
+      `aws cloudtrail lookup-events --region "$region" --lookup-attributes AttributeKey=AccessKeyId,AttributeValue=${LEAKED_KEY}`,
+    );
     const rotate = events.find((e) => e.type === 'manual.requested' && e.step === 'rotateSecrets');
-    expect(rotate.instructions).toContain('aws iam simulate-principal-policy --policy-source-arn arn:aws:iam::111122223333:user/deploy-bot');
+    expect(rotate.instructions).toContain(
+      'aws iam simulate-principal-policy --policy-source-arn arn:aws:iam::111122223333:user/deploy-bot',
+    );
     expect(mutatingCalls(events)).toEqual(['iam:UpdateAccessKey', 'iam:AttachUserPolicy']);
     expect((await cli(['audit', 'verify', runId!], { home: s.home })).code).toBe(0);
   }, 180_000); // ten CLI processes in a row
@@ -79,7 +85,9 @@ describe('iam-credential-compromise', () => {
     expect(lastState(events)).toMatchObject({ type: 'run.ended', status: 'planned' });
     const planned = events.filter((e) => e.type === 'step.planned').map((e) => e.step);
     expect(planned).toEqual(['lookupKey', 'disableKey', 'quarantineUser', 'openCase', 'reviewCloudTrail', 'rotateSecrets']);
-    expect(events.find((e) => e.type === 'step.planned' && e.step === 'quarantineUser').plan.changes[0]).toMatchObject({ after: ['arn:aws:iam::aws:policy/AWSDenyAll'] });
+    expect(events.find((e) => e.type === 'step.planned' && e.step === 'quarantineUser').plan.changes[0]).toMatchObject({
+      after: ['arn:aws:iam::aws:policy/AWSDenyAll'],
+    });
     const w = world(s.home, runId!);
     expect(keyOf(w, 'deploy-bot', LEAKED_KEY).status).toBe('Active');
   });

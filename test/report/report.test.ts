@@ -52,7 +52,12 @@ describe('report model', () => {
       ['preserve', 'ec2.disable-termination-protection', 'not undone', undefined],
       ['isolate', 'ec2.restore-security-groups', 'undone (applied)', `${CONTAINED}-undo-1`],
     ]);
-    expect(model.run).toMatchObject({ status: 'succeeded', started: '2026-03-01T02:15:00.000Z', ended: '2026-03-01T02:26:09.044Z', duration: '11m 9s' });
+    expect(model.run).toMatchObject({
+      status: 'succeeded',
+      started: '2026-03-01T02:15:00.000Z',
+      ended: '2026-03-01T02:26:09.044Z',
+      duration: '11m 9s',
+    });
   });
 
   it('reports a refused run: the guardrail failure and nothing applied', () => {

@@ -1,6 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import {
-  EC2Client, EC2ServiceException, DescribeInstancesCommand, DescribeImagesCommand, CreateTagsCommand, DescribeVpcsCommand,
+  EC2Client,
+  EC2ServiceException,
+  DescribeInstancesCommand,
+  DescribeImagesCommand,
+  CreateTagsCommand,
+  DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { SimClock } from '../../src/core/clock.js';
@@ -21,7 +26,18 @@ describe('the simulated cloud behind real SDK clients', () => {
     const input = { InstanceIds: [WEB] };
     const r = await ec2.send(new DescribeInstancesCommand(input));
     input.InstanceIds.push('i-0000000000000000a');
-    expect(sim.calls).toEqual([{ seq: 1, service: 'ec2', operation: 'DescribeInstances', action: 'ec2:DescribeInstances', input: { InstanceIds: [WEB] }, dryRun: false, requestId: r.$metadata.requestId, at: '2026-01-01T00:00:00.000Z' }]);
+    expect(sim.calls).toEqual([
+      {
+        seq: 1,
+        service: 'ec2',
+        operation: 'DescribeInstances',
+        action: 'ec2:DescribeInstances',
+        input: { InstanceIds: [WEB] },
+        dryRun: false,
+        requestId: r.$metadata.requestId,
+        at: '2026-01-01T00:00:00.000Z',
+      },
+    ]);
     expect(r.$metadata.httpStatusCode).toBe(200);
     // Same scenario, same request ids.
     const again = harness();
@@ -51,7 +67,7 @@ describe('the simulated cloud behind real SDK clients', () => {
     expect(world.ec2.networkInterfaces[0]!.groups).toHaveLength(1);
   });
 
-  it('raises the SDK\'s own exception shapes', async () => {
+  it("raises the SDK's own exception shapes", async () => {
     const { ec2 } = harness();
     const err = await rejection(ec2.send(new DescribeInstancesCommand({ InstanceIds: ['i-0000000000000000a'] })));
     expect(err).toBeInstanceOf(EC2ServiceException);
@@ -66,14 +82,21 @@ describe('the simulated cloud behind real SDK clients', () => {
     sim.faults.add({ operation: 'iam:GetRole', error: 'NoSuchEntity', status: 404, message: 'The role with name x cannot be found.' });
     const err = await rejection(iam.send(new GetRoleCommand({ RoleName: 'x' })));
     expect(err).toBeInstanceOf(NoSuchEntityException);
-    expect([err.name, err.message, err.Code, err.$metadata.httpStatusCode]).toEqual(['NoSuchEntityException', 'The role with name x cannot be found.', 'NoSuchEntity', 404]);
+    expect([err.name, err.message, err.Code, err.$metadata.httpStatusCode]).toEqual([
+      'NoSuchEntityException',
+      'The role with name x cannot be found.',
+      'NoSuchEntity',
+      404,
+    ]);
   });
 
   it('refuses a client built for another Region', async () => {
     const { sim } = harness();
     const other = new EC2Client({ region: 'eu-west-1', credentials: sim.credentials, maxAttempts: 1 });
     other.middlewareStack.use(sim.plugin);
-    await expect(other.send(new DescribeVpcsCommand({}))).rejects.toThrow('the simulated cloud holds Region us-east-1 only; this EC2Client was built for eu-west-1');
+    await expect(other.send(new DescribeVpcsCommand({}))).rejects.toThrow(
+      'the simulated cloud holds Region us-east-1 only; this EC2Client was built for eu-west-1',
+    );
   });
 
   it('gives the options createClients needs', () => {

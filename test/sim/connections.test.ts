@@ -4,8 +4,14 @@
  */
 import { describe, it, expect } from 'vitest';
 import {
-  ModifyNetworkInterfaceAttributeCommand, ModifyInstanceAttributeCommand, CreateSecurityGroupCommand, RevokeSecurityGroupEgressCommand,
-  AuthorizeSecurityGroupIngressCommand, AuthorizeSecurityGroupEgressCommand, CreateNetworkAclEntryCommand, DeleteNetworkAclEntryCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  ModifyInstanceAttributeCommand,
+  CreateSecurityGroupCommand,
+  RevokeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  AuthorizeSecurityGroupEgressCommand,
+  CreateNetworkAclEntryCommand,
+  DeleteNetworkAclEntryCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -16,19 +22,29 @@ const ATTACKER = 'attacker-ssh';
 /** A group with no rules at all (its default egress rule revoked): the isolation group. */
 async function isolationGroup(ec2: EC2Client): Promise<string> {
   const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'isolation', Description: 'no traffic', VpcId: VPC }));
-  await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+  await ec2.send(
+    new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+  );
   return GroupId!;
 }
 
 /** A group that allows all traffic from and to anywhere: flows through it are untracked. */
 async function allowAllGroup(ec2: EC2Client): Promise<string> {
   const { GroupId } = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'allow-all', Description: 'untrack flows', VpcId: VPC }));
-  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
-  await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId,
+      IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] }],
+    }),
+  );
+  await ec2.send(
+    new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }),
+  );
   return GroupId!;
 }
 
-const swap = (ec2: EC2Client, groups: string[]) => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: WEB_ETH0, Groups: groups }));
+const swap = (ec2: EC2Client, groups: string[]) =>
+  ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: WEB_ETH0, Groups: groups }));
 
 describe('security group swaps', () => {
   it('a one-step swap to a no-rules group leaves the tracked attacker flow open', async () => {
@@ -46,7 +62,9 @@ describe('security group swaps', () => {
     await swap(ec2, [isolation]);
     expect(sim.isConnectionOpen(ATTACKER)).toBe(false);
     expect(world.ec2.connections[0]).toMatchObject({ state: 'closed', closedAt: '2026-01-01T00:00:00.000Z' });
-    expect(world.ec2.connections[0]!.closedBy).toMatch(/^ec2:ModifyNetworkInterfaceAttribute eni-0a1a1a1a1a1a1a1a1 \(untracked flow no longer allowed/);
+    expect(world.ec2.connections[0]!.closedBy).toMatch(
+      /^ec2:ModifyNetworkInterfaceAttribute eni-0a1a1a1a1a1a1a1a1 \(untracked flow no longer allowed/,
+    );
   });
 
   it('an untracked flow survives a swap to groups that still allow it', async () => {
@@ -60,18 +78,32 @@ describe('security group swaps', () => {
     const { ec2, sim } = harness();
     const allowAll = await allowAllGroup(ec2);
     await swap(ec2, [allowAll]);
-    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: allowAll, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: allowAll,
+        IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
     expect(sim.isConnectionOpen(ATTACKER)).toBe(false);
 
     const tracked = harness();
-    await tracked.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: SG_WEB, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await tracked.ec2.send(
+      new RevokeSecurityGroupIngressCommand({
+        GroupId: SG_WEB,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
     expect(tracked.sim.isConnectionOpen(ATTACKER)).toBe(true);
   });
 
   it('a refused DryRun swap cuts nothing', async () => {
     const { ec2, sim } = harness();
     await swap(ec2, [await allowAllGroup(ec2)]);
-    const err = await rejection(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: WEB_ETH0, Groups: [await isolationGroup(ec2)], DryRun: true })));
+    const err = await rejection(
+      ec2.send(
+        new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: WEB_ETH0, Groups: [await isolationGroup(ec2)], DryRun: true }),
+      ),
+    );
     expect(err.name).toBe('DryRunOperation');
     expect(sim.isConnectionOpen(ATTACKER)).toBe(true);
   });
@@ -94,7 +126,9 @@ describe('network ACLs', () => {
     const { ec2, sim, world } = harness();
     await ec2.send(denyAttacker(ACL_WEB, egress));
     expect(sim.isConnectionOpen(ATTACKER)).toBe(false);
-    expect(world.ec2.connections[0]!.closedBy).toBe(`ec2:CreateNetworkAclEntry ${ACL_WEB} (network ACL ${ACL_WEB} ${egress ? 'egress' : 'ingress'} rule 90)`);
+    expect(world.ec2.connections[0]!.closedBy).toBe(
+      `ec2:CreateNetworkAclEntry ${ACL_WEB} (network ACL ${ACL_WEB} ${egress ? 'egress' : 'ingress'} rule 90)`,
+    );
   });
 
   it('a deny entry on an ACL not associated with the subnet does nothing', async () => {
@@ -117,9 +151,29 @@ describe('network ACLs', () => {
 
   it('a port-specific deny that does not cover the flow does nothing', async () => {
     const { ec2, sim } = harness();
-    await ec2.send(new CreateNetworkAclEntryCommand({ NetworkAclId: ACL_WEB, RuleNumber: 90, Protocol: '6', RuleAction: 'deny', Egress: false, CidrBlock: '0.0.0.0/0', PortRange: { From: 3389, To: 3389 } }));
+    await ec2.send(
+      new CreateNetworkAclEntryCommand({
+        NetworkAclId: ACL_WEB,
+        RuleNumber: 90,
+        Protocol: '6',
+        RuleAction: 'deny',
+        Egress: false,
+        CidrBlock: '0.0.0.0/0',
+        PortRange: { From: 3389, To: 3389 },
+      }),
+    );
     expect(sim.isConnectionOpen(ATTACKER)).toBe(true);
-    await ec2.send(new CreateNetworkAclEntryCommand({ NetworkAclId: ACL_WEB, RuleNumber: 91, Protocol: '6', RuleAction: 'deny', Egress: false, CidrBlock: '0.0.0.0/0', PortRange: { From: 22, To: 22 } }));
+    await ec2.send(
+      new CreateNetworkAclEntryCommand({
+        NetworkAclId: ACL_WEB,
+        RuleNumber: 91,
+        Protocol: '6',
+        RuleAction: 'deny',
+        Egress: false,
+        CidrBlock: '0.0.0.0/0',
+        PortRange: { From: 22, To: 22 },
+      }),
+    );
     expect(sim.isConnectionOpen(ATTACKER)).toBe(false);
   });
 });
@@ -127,10 +181,25 @@ describe('network ACLs', () => {
 describe('opening connections (tabletop injects)', () => {
   it('refuses a new flow the groups or the ACL block, and records why', async () => {
     const { ec2, sim, world } = harness();
-    expect(sim.openConnection({ instanceId: WEB, remoteIp: '203.0.113.99', localPort: 3389 })).toMatchObject({ id: 'conn-2', state: 'closed', closedBy: `refused by security groups ${SG_WEB}` });
+    expect(sim.openConnection({ instanceId: WEB, remoteIp: '203.0.113.99', localPort: 3389 })).toMatchObject({
+      id: 'conn-2',
+      state: 'closed',
+      closedBy: `refused by security groups ${SG_WEB}`,
+    });
     expect(sim.openConnection({ instanceId: WEB, remoteIp: '203.0.113.99', localPort: 22 }).state).toBe('open');
-    await ec2.send(new CreateNetworkAclEntryCommand({ NetworkAclId: ACL_WEB, RuleNumber: 90, Protocol: '-1', RuleAction: 'deny', Egress: false, CidrBlock: '198.51.100.0/24' }));
-    expect(sim.openConnection({ instanceId: WEB, remoteIp: '198.51.100.7', localPort: 22 }).closedBy).toBe(`refused by network ACL ${ACL_WEB} ingress rule 90`);
+    await ec2.send(
+      new CreateNetworkAclEntryCommand({
+        NetworkAclId: ACL_WEB,
+        RuleNumber: 90,
+        Protocol: '-1',
+        RuleAction: 'deny',
+        Egress: false,
+        CidrBlock: '198.51.100.0/24',
+      }),
+    );
+    expect(sim.openConnection({ instanceId: WEB, remoteIp: '198.51.100.7', localPort: 22 }).closedBy).toBe(
+      `refused by network ACL ${ACL_WEB} ingress rule 90`,
+    );
     expect(world.ec2.connections.map((c) => c.state)).toEqual(['open', 'closed', 'open', 'closed']);
   });
 
@@ -138,7 +207,16 @@ describe('opening connections (tabletop injects)', () => {
     const saved: string[] = [];
     const { ec2, sim } = harness(demoWorld(), { onChange: (w) => saved.push(w.ec2.connections.map((c) => c.state).join(',')) });
     sim.openConnection({ instanceId: WEB, remoteIp: '203.0.113.99', localPort: 22 });
-    await ec2.send(new CreateNetworkAclEntryCommand({ NetworkAclId: ACL_WEB, RuleNumber: 90, Protocol: '-1', RuleAction: 'deny', Egress: false, CidrBlock: '203.0.113.0/24' }));
+    await ec2.send(
+      new CreateNetworkAclEntryCommand({
+        NetworkAclId: ACL_WEB,
+        RuleNumber: 90,
+        Protocol: '-1',
+        RuleAction: 'deny',
+        Egress: false,
+        CidrBlock: '203.0.113.0/24',
+      }),
+    );
     expect(saved).toEqual(['open,open', 'closed,closed']);
   });
 

@@ -1,7 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import {
-  DescribeInstancesCommand, DescribeInstanceAttributeCommand, ModifyInstanceAttributeCommand,
-  DescribeNetworkInterfacesCommand, ModifyNetworkInterfaceAttributeCommand, DescribeRegionsCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceAttributeCommand,
+  ModifyInstanceAttributeCommand,
+  DescribeNetworkInterfacesCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  DescribeRegionsCommand,
 } from '@aws-sdk/client-ec2';
 import { harness, rejection, demoWorld, WEB, DB, WEB_ETH0, WEB_ETH1, SG_WEB, SG_MGMT, SG_APP, VOL_ROOT, VOL_DATA, VPC } from './helpers.js';
 
@@ -31,7 +35,10 @@ describe('DescribeInstances', () => {
     const i = r.Reservations![0]!.Instances![0]!;
     expect(i.State).toEqual({ Code: 16, Name: 'running' });
     expect(i.LaunchTime).toEqual(new Date('2025-11-20T09:00:00Z'));
-    expect(i.NetworkInterfaces!.map((n) => [n.NetworkInterfaceId, n.Attachment!.DeviceIndex])).toEqual([[WEB_ETH0, 0], [WEB_ETH1, 1]]);
+    expect(i.NetworkInterfaces!.map((n) => [n.NetworkInterfaceId, n.Attachment!.DeviceIndex])).toEqual([
+      [WEB_ETH0, 0],
+      [WEB_ETH1, 1],
+    ]);
     expect(i.SecurityGroups).toEqual([{ GroupId: SG_WEB, GroupName: 'web' }]);
     expect(i.BlockDeviceMappings!.map((b) => b.Ebs!.VolumeId)).toEqual([VOL_ROOT, VOL_DATA]);
     expect(i.IamInstanceProfile!.Arn).toBe('arn:aws:iam::111122223333:instance-profile/web-app-profile');
@@ -40,7 +47,11 @@ describe('DescribeInstances', () => {
 
   it.each([
     [['i-0000000000000000a'], 'InvalidInstanceID.NotFound', "The instance ID 'i-0000000000000000a' does not exist"],
-    [[WEB, 'i-0000000000000000a', 'i-0000000000000000b'], 'InvalidInstanceID.NotFound', "The instance IDs 'i-0000000000000000a, i-0000000000000000b' do not exist"],
+    [
+      [WEB, 'i-0000000000000000a', 'i-0000000000000000b'],
+      'InvalidInstanceID.NotFound',
+      "The instance IDs 'i-0000000000000000a, i-0000000000000000b' do not exist",
+    ],
     [['i-xyz'], 'InvalidInstanceID.Malformed', 'Invalid id: "i-xyz" (expecting "i-...")'],
   ])('rejects InstanceIds %j with %s', async (InstanceIds, code, message) => {
     const { ec2 } = harness();
@@ -55,9 +66,12 @@ describe('DescribeInstances', () => {
   });
 
   it('paginates with MaxResults and NextToken, and refuses MaxResults with InstanceIds', async () => {
-    const { ec2 } = harness(demoWorld((w) => {
-      for (let n = 0; n < 6; n++) w.ec2.instances.push({ ...structuredClone(w.ec2.instances[1]!), id: `i-00000000000000${String(n).padStart(3, '0')}`, tags: {} });
-    }));
+    const { ec2 } = harness(
+      demoWorld((w) => {
+        for (let n = 0; n < 6; n++)
+          w.ec2.instances.push({ ...structuredClone(w.ec2.instances[1]!), id: `i-00000000000000${String(n).padStart(3, '0')}`, tags: {} });
+      }),
+    );
     const first = await ec2.send(new DescribeInstancesCommand({ MaxResults: 5 }));
     expect(ids(first)).toHaveLength(5);
     const second = await ec2.send(new DescribeInstancesCommand({ MaxResults: 5, NextToken: first.NextToken! }));
@@ -85,21 +99,38 @@ describe('DescribeInstanceAttribute / ModifyInstanceAttribute', () => {
     await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: WEB, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'stop' }));
     const r = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: WEB, Attribute: 'instanceInitiatedShutdownBehavior' }));
     expect(r.InstanceInitiatedShutdownBehavior).toEqual({ Value: 'stop' });
-    const err = await rejection(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: WEB, InstanceInitiatedShutdownBehavior: { Value: 'hibernate' } })));
+    const err = await rejection(
+      ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: WEB, InstanceInitiatedShutdownBehavior: { Value: 'hibernate' } })),
+    );
     expect(err.name).toBe('InvalidParameterValue');
     expect(world.ec2.instances[0]!.instanceInitiatedShutdownBehavior).toBe('stop');
   });
 
   it('keeps volumes at termination (DeleteOnTermination false) and reports them', async () => {
     const { ec2, world } = harness();
-    await ec2.send(new ModifyInstanceAttributeCommand({
-      InstanceId: WEB,
-      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: false } }, { DeviceName: '/dev/sdf', Ebs: { VolumeId: VOL_DATA, DeleteOnTermination: false } }],
-    }));
+    await ec2.send(
+      new ModifyInstanceAttributeCommand({
+        InstanceId: WEB,
+        BlockDeviceMappings: [
+          { DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: false } },
+          { DeviceName: '/dev/sdf', Ebs: { VolumeId: VOL_DATA, DeleteOnTermination: false } },
+        ],
+      }),
+    );
     expect(world.ec2.instances[0]!.blockDevices.map((b) => b.deleteOnTermination)).toEqual([false, false]);
     const r = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: WEB, Attribute: 'blockDeviceMapping' }));
-    expect(r.BlockDeviceMappings!.map((b) => [b.DeviceName, b.Ebs!.DeleteOnTermination])).toEqual([['/dev/xvda', false], ['/dev/sdf', false]]);
-    const err = await rejection(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: WEB, BlockDeviceMappings: [{ DeviceName: '/dev/sdz', Ebs: { DeleteOnTermination: false } }] })));
+    expect(r.BlockDeviceMappings!.map((b) => [b.DeviceName, b.Ebs!.DeleteOnTermination])).toEqual([
+      ['/dev/xvda', false],
+      ['/dev/sdf', false],
+    ]);
+    const err = await rejection(
+      ec2.send(
+        new ModifyInstanceAttributeCommand({
+          InstanceId: WEB,
+          BlockDeviceMappings: [{ DeviceName: '/dev/sdz', Ebs: { DeleteOnTermination: false } }],
+        }),
+      ),
+    );
     expect([err.name, err.message]).toEqual(['InvalidInstanceAttributeValue', 'No device is currently mapped at /dev/sdz']);
   });
 
@@ -107,15 +138,27 @@ describe('DescribeInstanceAttribute / ModifyInstanceAttribute', () => {
     const { ec2, world } = harness();
     const err = await rejection(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: WEB, Groups: [SG_MGMT] })));
     expect(err.name).toBe('InvalidInstanceID');
-    expect(err.message).toBe(`There are multiple interfaces attached to instance '${WEB}'. Please specify an interface ID for the operation instead.`);
+    expect(err.message).toBe(
+      `There are multiple interfaces attached to instance '${WEB}'. Please specify an interface ID for the operation instead.`,
+    );
     expect(err.$metadata.httpStatusCode).toBe(400);
     expect(world.ec2.networkInterfaces.map((e) => e.groups)).toEqual([[SG_WEB], [SG_MGMT], [SG_APP]]);
   });
 
   it('changes Groups of a single-interface instance on its interface', async () => {
-    const { ec2, world } = harness(demoWorld((w) => {
-      w.ec2.securityGroups.push({ id: 'sg-0999999999999999a', name: 'app2', description: '', vpcId: VPC, ingress: [], egress: [], tags: {} });
-    }));
+    const { ec2, world } = harness(
+      demoWorld((w) => {
+        w.ec2.securityGroups.push({
+          id: 'sg-0999999999999999a',
+          name: 'app2',
+          description: '',
+          vpcId: VPC,
+          ingress: [],
+          egress: [],
+          tags: {},
+        });
+      }),
+    );
     await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: DB, Groups: ['sg-0999999999999999a'] }));
     expect(world.ec2.networkInterfaces[2]!.groups).toEqual(['sg-0999999999999999a']);
     const r = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: DB, Attribute: 'groupSet' }));
@@ -124,7 +167,15 @@ describe('DescribeInstanceAttribute / ModifyInstanceAttribute', () => {
 
   it('changes one attribute per call, as AWS does', async () => {
     const { ec2, world } = harness();
-    const err = await rejection(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: WEB, DisableApiTermination: { Value: true }, InstanceInitiatedShutdownBehavior: { Value: 'terminate' } })));
+    const err = await rejection(
+      ec2.send(
+        new ModifyInstanceAttributeCommand({
+          InstanceId: WEB,
+          DisableApiTermination: { Value: true },
+          InstanceInitiatedShutdownBehavior: { Value: 'terminate' },
+        }),
+      ),
+    );
     expect(err.name).toBe('InvalidParameterCombination');
     expect(world.ec2.instances[0]!.disableApiTermination).toBe(false);
   });
@@ -137,14 +188,22 @@ describe('DescribeInstanceAttribute / ModifyInstanceAttribute', () => {
     const { ec2, world, sim } = harness();
     const before = structuredClone(world.ec2);
     const err = await rejection(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: WEB, DryRun: true, ...change })));
-    expect([err.name, err.message, err.$metadata.httpStatusCode]).toEqual(['DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412]);
+    expect([err.name, err.message, err.$metadata.httpStatusCode]).toEqual([
+      'DryRunOperation',
+      'Request would have succeeded, but DryRun flag is set.',
+      412,
+    ]);
     expect(world.ec2).toEqual(before);
     expect(sim.calls.at(-1)).toMatchObject({ operation: 'ModifyInstanceAttribute', dryRun: true, error: 'DryRunOperation' });
   });
 
   it('answers a DryRun that would fail with the real error, not DryRunOperation', async () => {
     const { ec2 } = harness();
-    const err = await rejection(ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: 'i-0000000000000000a', DryRun: true, DisableApiTermination: { Value: true } })));
+    const err = await rejection(
+      ec2.send(
+        new ModifyInstanceAttributeCommand({ InstanceId: 'i-0000000000000000a', DryRun: true, DisableApiTermination: { Value: true } }),
+      ),
+    );
     expect(err.name).toBe('InvalidInstanceID.NotFound');
   });
 });
@@ -173,11 +232,23 @@ describe('network interfaces', () => {
   });
 
   it('refuses a group from another VPC', async () => {
-    const { ec2, world } = harness(demoWorld((w) => {
-      w.ec2.vpcs.push({ id: 'vpc-0000000000000000b', cidrBlock: '172.16.0.0/16', isDefault: false, tags: {} });
-      w.ec2.securityGroups.push({ id: 'sg-0000000000000000b', name: 'other', description: '', vpcId: 'vpc-0000000000000000b', ingress: [], egress: [], tags: {} });
-    }));
-    const err = await rejection(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: WEB_ETH0, Groups: ['sg-0000000000000000b'] })));
+    const { ec2, world } = harness(
+      demoWorld((w) => {
+        w.ec2.vpcs.push({ id: 'vpc-0000000000000000b', cidrBlock: '172.16.0.0/16', isDefault: false, tags: {} });
+        w.ec2.securityGroups.push({
+          id: 'sg-0000000000000000b',
+          name: 'other',
+          description: '',
+          vpcId: 'vpc-0000000000000000b',
+          ingress: [],
+          egress: [],
+          tags: {},
+        });
+      }),
+    );
+    const err = await rejection(
+      ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: WEB_ETH0, Groups: ['sg-0000000000000000b'] })),
+    );
     expect(err.name).toBe('InvalidParameter');
     expect(world.ec2.networkInterfaces[0]!.groups).toEqual([SG_WEB]);
   });

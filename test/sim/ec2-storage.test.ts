@@ -1,6 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import {
-  DescribeVolumesCommand, CreateSnapshotCommand, CreateSnapshotsCommand, DescribeSnapshotsCommand, DeleteSnapshotCommand,
+  DescribeVolumesCommand,
+  CreateSnapshotCommand,
+  CreateSnapshotsCommand,
+  DescribeSnapshotsCommand,
+  DeleteSnapshotCommand,
 } from '@aws-sdk/client-ec2';
 import { SimClock } from '../../src/core/clock.js';
 import { harness, rejection, demoWorld, WEB, DB, VOL_ROOT, VOL_DATA, VOL_DB } from './helpers.js';
@@ -12,7 +16,8 @@ describe('DescribeVolumes', () => {
     const { ec2 } = harness();
     const r = await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [WEB] }] }));
     expect(r.Volumes!.map((v) => [v.VolumeId, v.State, v.Attachments![0]!.Device, v.Size])).toEqual([
-      [VOL_ROOT, 'in-use', '/dev/xvda', 8], [VOL_DATA, 'in-use', '/dev/sdf', 100],
+      [VOL_ROOT, 'in-use', '/dev/xvda', 8],
+      [VOL_DATA, 'in-use', '/dev/sdf', 100],
     ]);
     const err = await rejection(ec2.send(new DescribeVolumesCommand({ VolumeIds: ['vol-0000000000000000a'] })));
     expect([err.name, err.message]).toEqual(['InvalidVolume.NotFound', "The volume 'vol-0000000000000000a' does not exist"]);
@@ -38,7 +43,12 @@ describe('snapshots', () => {
 
   it('the completion delay is configurable', async () => {
     const clock = new SimClock('2026-01-01T00:00:00Z');
-    const { ec2 } = harness(demoWorld((w) => { w.ec2.snapshotCompletionSeconds = 600; }), { clock });
+    const { ec2 } = harness(
+      demoWorld((w) => {
+        w.ec2.snapshotCompletionSeconds = 600;
+      }),
+      { clock },
+    );
     const s = await ec2.send(new CreateSnapshotCommand({ VolumeId: VOL_DATA }));
     clock.advance(300_000);
     expect((await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [s.SnapshotId!] }))).Snapshots![0]!.State).toBe('pending');
@@ -48,11 +58,22 @@ describe('snapshots', () => {
 
   it('CreateSnapshots snapshots every volume of the instance, tagged, copying volume tags on request', async () => {
     const { ec2, world } = harness();
-    const r = await ec2.send(new CreateSnapshotsCommand({
-      InstanceSpecification: { InstanceId: WEB }, Description: 'INC-7', TagSpecifications: incidentTags, CopyTagsFromSource: 'volume',
-    }));
-    expect(r.Snapshots!.map((s) => [s.VolumeId, s.State])).toEqual([[VOL_ROOT, 'pending'], [VOL_DATA, 'pending']]);
-    expect(r.Snapshots![1]!.Tags).toEqual([{ Key: 'Name', Value: 'web-1-data' }, { Key: 'firebreak:incident', Value: 'INC-7' }]);
+    const r = await ec2.send(
+      new CreateSnapshotsCommand({
+        InstanceSpecification: { InstanceId: WEB },
+        Description: 'INC-7',
+        TagSpecifications: incidentTags,
+        CopyTagsFromSource: 'volume',
+      }),
+    );
+    expect(r.Snapshots!.map((s) => [s.VolumeId, s.State])).toEqual([
+      [VOL_ROOT, 'pending'],
+      [VOL_DATA, 'pending'],
+    ]);
+    expect(r.Snapshots![1]!.Tags).toEqual([
+      { Key: 'Name', Value: 'web-1-data' },
+      { Key: 'firebreak:incident', Value: 'INC-7' },
+    ]);
     expect(world.ec2.snapshots).toHaveLength(2);
   });
 
@@ -64,7 +85,11 @@ describe('snapshots', () => {
   });
 
   it('refuses a snapshot when the volume already has the limit of pending ones (ConcurrentSnapshotLimitExceeded)', async () => {
-    const { ec2, world } = harness(demoWorld((w) => { w.ec2.limits.concurrentSnapshots = 2; }));
+    const { ec2, world } = harness(
+      demoWorld((w) => {
+        w.ec2.limits.concurrentSnapshots = 2;
+      }),
+    );
     await ec2.send(new CreateSnapshotCommand({ VolumeId: VOL_DATA }));
     await ec2.send(new CreateSnapshotCommand({ VolumeId: VOL_DATA }));
     const err = await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: VOL_DATA })));
@@ -92,10 +117,21 @@ describe('snapshots', () => {
 
   it('validates TagSpecifications resource types and volume ids', async () => {
     const { ec2, world } = harness();
-    const err = await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: VOL_DATA, TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'a', Value: 'b' }] }] })));
+    const err = await rejection(
+      ec2.send(
+        new CreateSnapshotCommand({
+          VolumeId: VOL_DATA,
+          TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'a', Value: 'b' }] }],
+        }),
+      ),
+    );
     expect(err.name).toBe('InvalidParameterValue');
-    expect((await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: 'vol-0000000000000000a' })))).name).toBe('InvalidVolume.NotFound');
-    expect((await rejection(ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: 'i-0000000000000000a' } })))).name).toBe('InvalidInstanceID.NotFound');
+    expect((await rejection(ec2.send(new CreateSnapshotCommand({ VolumeId: 'vol-0000000000000000a' })))).name).toBe(
+      'InvalidVolume.NotFound',
+    );
+    expect(
+      (await rejection(ec2.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: 'i-0000000000000000a' } })))).name,
+    ).toBe('InvalidInstanceID.NotFound');
     expect(world.ec2.snapshots).toEqual([]);
   });
 
@@ -105,7 +141,9 @@ describe('snapshots', () => {
     await ec2.send(new CreateSnapshotCommand({ VolumeId: VOL_ROOT }));
     const byTag = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'tag:firebreak:incident', Values: ['INC-7'] }] }));
     expect(byTag.Snapshots!.map((s) => s.SnapshotId)).toEqual([a.SnapshotId]);
-    const byVolume = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: [VOL_ROOT] }] }));
+    const byVolume = await ec2.send(
+      new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'volume-id', Values: [VOL_ROOT] }] }),
+    );
     expect(byVolume.Snapshots!.map((s) => s.VolumeId)).toEqual([VOL_ROOT]);
     expect((await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['999999999999'] }))).Snapshots).toEqual([]);
     await ec2.send(new DeleteSnapshotCommand({ SnapshotId: a.SnapshotId! }));

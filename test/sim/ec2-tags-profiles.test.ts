@@ -1,7 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import {
-  CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, DescribeIamInstanceProfileAssociationsCommand,
-  AssociateIamInstanceProfileCommand, ReplaceIamInstanceProfileAssociationCommand, DisassociateIamInstanceProfileCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeTagsCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  AssociateIamInstanceProfileCommand,
+  ReplaceIamInstanceProfileAssociationCommand,
+  DisassociateIamInstanceProfileCommand,
 } from '@aws-sdk/client-ec2';
 import { harness, rejection, demoWorld, WEB, DB, SG_WEB, VOL_DATA, ASSOC } from './helpers.js';
 
@@ -12,7 +17,9 @@ describe('tags', () => {
     expect(world.ec2.instances[0]!.tags['firebreak:incident']).toBe('INC-9');
     const r = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'key', Values: ['firebreak:incident'] }] }));
     expect(r.Tags!.map((t) => [t.ResourceId, t.ResourceType, t.Value])).toEqual([
-      [WEB, 'instance', 'INC-9'], [SG_WEB, 'security-group', 'INC-9'], [VOL_DATA, 'volume', 'INC-9'],
+      [WEB, 'instance', 'INC-9'],
+      [SG_WEB, 'security-group', 'INC-9'],
+      [VOL_DATA, 'volume', 'INC-9'],
     ]);
     const byResource = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [DB] }] }));
     expect(byResource.Tags!.map((t) => t.Key)).toEqual(['Name', 'env', 'firebreak:protected']);
@@ -47,24 +54,49 @@ describe('tags', () => {
 });
 
 const profile = (name: string) => ({ name, path: '/', createDate: '2025-01-01T00:00:00Z', roles: [] });
-const withProfiles = () => demoWorld((w) => { w.iam.instanceProfiles.push(profile('quarantine'), profile('db')); });
+const withProfiles = () =>
+  demoWorld((w) => {
+    w.iam.instanceProfiles.push(profile('quarantine'), profile('db'));
+  });
 
 describe('IAM instance profile associations', () => {
   it('describes, replaces and removes the association', async () => {
     const { ec2, world } = harness(withProfiles());
     const d = await ec2.send(new DescribeIamInstanceProfileAssociationsCommand({ Filters: [{ Name: 'instance-id', Values: [WEB] }] }));
-    expect(d.IamInstanceProfileAssociations).toMatchObject([{ AssociationId: ASSOC, InstanceId: WEB, State: 'associated', IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/web-app-profile' } }]);
-    const r = await ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: ASSOC, IamInstanceProfile: { Name: 'quarantine' } }));
-    expect(r.IamInstanceProfileAssociation).toMatchObject({ InstanceId: WEB, State: 'associating', IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/quarantine' } });
-    expect(world.ec2.iamInstanceProfileAssociations.map((a) => a.instanceProfileArn)).toEqual(['arn:aws:iam::111122223333:instance-profile/quarantine']);
-    const gone = await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: r.IamInstanceProfileAssociation!.AssociationId! }));
+    expect(d.IamInstanceProfileAssociations).toMatchObject([
+      {
+        AssociationId: ASSOC,
+        InstanceId: WEB,
+        State: 'associated',
+        IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/web-app-profile' },
+      },
+    ]);
+    const r = await ec2.send(
+      new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: ASSOC, IamInstanceProfile: { Name: 'quarantine' } }),
+    );
+    expect(r.IamInstanceProfileAssociation).toMatchObject({
+      InstanceId: WEB,
+      State: 'associating',
+      IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/quarantine' },
+    });
+    expect(world.ec2.iamInstanceProfileAssociations.map((a) => a.instanceProfileArn)).toEqual([
+      'arn:aws:iam::111122223333:instance-profile/quarantine',
+    ]);
+    const gone = await ec2.send(
+      new DisassociateIamInstanceProfileCommand({ AssociationId: r.IamInstanceProfileAssociation!.AssociationId! }),
+    );
     expect(gone.IamInstanceProfileAssociation!.State).toBe('disassociating');
     expect(world.ec2.iamInstanceProfileAssociations).toEqual([]);
   });
 
   it('associates a profile with an instance that has none, and refuses a second one (IncorrectState)', async () => {
     const { ec2, world } = harness(withProfiles());
-    const r = await ec2.send(new AssociateIamInstanceProfileCommand({ InstanceId: DB, IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/db' } }));
+    const r = await ec2.send(
+      new AssociateIamInstanceProfileCommand({
+        InstanceId: DB,
+        IamInstanceProfile: { Arn: 'arn:aws:iam::111122223333:instance-profile/db' },
+      }),
+    );
     expect(r.IamInstanceProfileAssociation!.AssociationId).toMatch(/^iip-assoc-[0-9a-f]{17}$/);
     // The profile id is the one IAM reports for the profile.
     expect(r.IamInstanceProfileAssociation!.IamInstanceProfile!.Id).toMatch(/^AIPA[A-Z2-7]{17}$/);
@@ -75,7 +107,11 @@ describe('IAM instance profile associations', () => {
 
   it('refuses an instance profile IAM does not have, by name or by ARN', async () => {
     const { ec2, world } = harness(withProfiles());
-    for (const IamInstanceProfile of [{ Name: 'nope' }, { Arn: 'arn:aws:iam::111122223333:instance-profile/nope' }, { Arn: 'arn:aws:iam::111122223333:instance-profile/other-path/quarantine' }]) {
+    for (const IamInstanceProfile of [
+      { Name: 'nope' },
+      { Arn: 'arn:aws:iam::111122223333:instance-profile/nope' },
+      { Arn: 'arn:aws:iam::111122223333:instance-profile/other-path/quarantine' },
+    ]) {
       const err = await rejection(ec2.send(new ReplaceIamInstanceProfileAssociationCommand({ AssociationId: ASSOC, IamInstanceProfile })));
       expect(err.name).toBe('InvalidParameterValue');
     }

@@ -4,7 +4,12 @@
  * to 50 ms, then 100 ms, for 5xx errors, so these tests keep retries to one or two.
  */
 import { describe, it, expect } from 'vitest';
-import { DescribeInstancesCommand, DescribeVpcsCommand, CreateTagsCommand, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeVpcsCommand,
+  CreateTagsCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { harness, rejection, demoWorld, WEB, WEB_ETH0, SG_MGMT, SG_WEB } from './helpers.js';
 
@@ -13,7 +18,11 @@ describe('injected faults', () => {
     const { ec2, sim, world } = harness();
     sim.faults.add({ operation: 'ec2:ModifyNetworkInterfaceAttribute', error: 'AccessDenied' });
     const err = await rejection(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: WEB_ETH0, Groups: [SG_MGMT] })));
-    expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual(['UnauthorizedOperation', 403, 'You are not authorized to perform this operation.']);
+    expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual([
+      'UnauthorizedOperation',
+      403,
+      'You are not authorized to perform this operation.',
+    ]);
     expect(world.ec2.networkInterfaces[0]!.groups).toEqual([SG_WEB]);
     await ec2.send(new DescribeVpcsCommand({})); // other operations are unaffected
   });
@@ -22,7 +31,11 @@ describe('injected faults', () => {
     const { sts, sim } = harness();
     sim.faults.add({ operation: 'sts:*', error: 'AccessDenied' });
     const err = await rejection(sts.send(new GetCallerIdentityCommand({})));
-    expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual(['AccessDenied', 403, 'User: arn:aws:iam::111122223333:user/oncall-responder is not authorized to perform: sts:GetCallerIdentity']);
+    expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual([
+      'AccessDenied',
+      403,
+      'User: arn:aws:iam::111122223333:user/oncall-responder is not authorized to perform: sts:GetCallerIdentity',
+    ]);
   });
 
   it('counts `after` and `times`, and can be removed', async () => {
@@ -43,7 +56,11 @@ describe('injected faults', () => {
   });
 
   it('applies faults from the world file', async () => {
-    const { ec2 } = harness(demoWorld((w) => { w.faults = [{ operation: 'ec2:*', error: 'UnauthorizedOperation', after: 0 }]; }));
+    const { ec2 } = harness(
+      demoWorld((w) => {
+        w.faults = [{ operation: 'ec2:*', error: 'UnauthorizedOperation', after: 0 }];
+      }),
+    );
     expect((await rejection(ec2.send(new DescribeVpcsCommand({})))).name).toBe('UnauthorizedOperation');
   });
 
@@ -95,7 +112,12 @@ describe('retries by the SDK', () => {
 
 describe('rate limits', () => {
   it('empties the mutating bucket without touching the describe bucket', async () => {
-    const { ec2, world } = harness(demoWorld((w) => { w.rateLimits = { mutating: { capacity: 2, refillPerSecond: 0 }, describe: { capacity: 100, refillPerSecond: 0 } }; }), { wallClock: () => 0 });
+    const { ec2, world } = harness(
+      demoWorld((w) => {
+        w.rateLimits = { mutating: { capacity: 2, refillPerSecond: 0 }, describe: { capacity: 100, refillPerSecond: 0 } };
+      }),
+      { wallClock: () => 0 },
+    );
     const tag = (v: string) => ec2.send(new CreateTagsCommand({ Resources: [WEB], Tags: [{ Key: 'n', Value: v }] }));
     await tag('1');
     await tag('2');
@@ -107,7 +129,12 @@ describe('rate limits', () => {
 
   it('refills the bucket over (wall) time', async () => {
     let now = 0;
-    const { ec2 } = harness(demoWorld((w) => { w.rateLimits = { describe: { capacity: 1, refillPerSecond: 2 } }; }), { wallClock: () => now });
+    const { ec2 } = harness(
+      demoWorld((w) => {
+        w.rateLimits = { describe: { capacity: 1, refillPerSecond: 2 } };
+      }),
+      { wallClock: () => now },
+    );
     await ec2.send(new DescribeVpcsCommand({}));
     expect((await rejection(ec2.send(new DescribeVpcsCommand({})))).name).toBe('RequestLimitExceeded');
     now += 499;

@@ -41,9 +41,17 @@ export interface Harness {
 }
 
 /** Real SDK clients answered by the simulated cloud. `maxAttempts: 1` unless a test is about retries. */
-export function harness(world: World = demoWorld(), opts: SimCloudOptions & { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' } = {}): Harness {
+export function harness(
+  world: World = demoWorld(),
+  opts: SimCloudOptions & { maxAttempts?: number; retryMode?: 'standard' | 'adaptive' } = {},
+): Harness {
   const sim = createSimCloud(world, opts);
-  const cfg = { region: sim.region, credentials: sim.credentials, maxAttempts: opts.maxAttempts ?? 1, retryMode: opts.retryMode ?? 'standard' };
+  const cfg = {
+    region: sim.region,
+    credentials: sim.credentials,
+    maxAttempts: opts.maxAttempts ?? 1,
+    retryMode: opts.retryMode ?? 'standard',
+  };
   const ec2 = new EC2Client(cfg);
   const sts = new STSClient(cfg);
   const iam = new IAMClient(cfg);
@@ -52,7 +60,9 @@ export function harness(world: World = demoWorld(), opts: SimCloudOptions & { ma
 }
 
 /** The rejection of a promise (fails the test if it resolves). */
-export async function rejection(p: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode: number; attempts?: number }; $fault: string; Code?: string }> {
+export async function rejection(
+  p: Promise<unknown>,
+): Promise<Error & { $metadata: { httpStatusCode: number; attempts?: number }; $fault: string; Code?: string }> {
   try {
     await p;
   } catch (err) {

@@ -24,7 +24,14 @@ const TG_ARN = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/we
 const PROFILE_ARN = `arn:aws:iam::${ACCOUNT}:instance-profile/web-app-profile`;
 
 function instance(id: string, vol: string, tags: Record<string, string>) {
-  return { id, subnetId: SUBNET, instanceType: 't3.large', imageId: 'ami-0123456789abcdef0', blockDevices: [{ deviceName: '/dev/xvda', volumeId: vol }], tags };
+  return {
+    id,
+    subnetId: SUBNET,
+    instanceType: 't3.large',
+    imageId: 'ami-0123456789abcdef0',
+    blockDevices: [{ deviceName: '/dev/xvda', volumeId: vol }],
+    tags,
+  };
 }
 
 function world(group: Partial<{ minSize: number; maxSize: number; desiredCapacity: number }> = {}) {
@@ -75,37 +82,60 @@ function setup(group?: Parameters<typeof world>[0]) {
 }
 
 const group = (cloud: { world: any }) => cloud.world.autoscaling.groups[0];
-const states = (cloud: { world: any }) => Object.fromEntries(group(cloud).instances.map((i: { id: string; lifecycleState: string }) => [i.id, i.lifecycleState]));
+const states = (cloud: { world: any }) =>
+  Object.fromEntries(group(cloud).instances.map((i: { id: string; lifecycleState: string }) => [i.id, i.lifecycleState]));
 const tgHealth = async (elb: ElasticLoadBalancingV2Client) =>
-  Object.fromEntries(((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG_ARN }))).TargetHealthDescriptions ?? []).map((d) => [d.Target?.Id, d.TargetHealth?.State]));
+  Object.fromEntries(
+    ((await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: TG_ARN }))).TargetHealthDescriptions ?? []).map((d) => [
+      d.Target?.Id,
+      d.TargetHealth?.State,
+    ]),
+  );
 
 describe('Auto Scaling descriptions', () => {
   it('DescribeAutoScalingGroups reports sizes, ARN, target group ARNs and instances', async () => {
     const { asg } = setup();
     const [g] = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['web-asg'] }))).AutoScalingGroups!;
-    expect(g).toMatchObject({ AutoScalingGroupName: 'web-asg', MinSize: 1, MaxSize: 3, DesiredCapacity: 2, TargetGroupARNs: [TG_ARN], VPCZoneIdentifier: SUBNET });
-    expect(g!.AutoScalingGroupARN).toMatch(new RegExp(`^arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:[0-9a-f-]{36}:autoScalingGroupName/web-asg$`));
+    expect(g).toMatchObject({
+      AutoScalingGroupName: 'web-asg',
+      MinSize: 1,
+      MaxSize: 3,
+      DesiredCapacity: 2,
+      TargetGroupARNs: [TG_ARN],
+      VPCZoneIdentifier: SUBNET,
+    });
+    expect(g!.AutoScalingGroupARN).toMatch(
+      new RegExp(`^arn:aws:autoscaling:us-east-1:${ACCOUNT}:autoScalingGroup:[0-9a-f-]{36}:autoScalingGroupName/web-asg$`),
+    );
     expect(g!.LaunchTemplate).toMatchObject({ LaunchTemplateName: 'web-lt', Version: '3' });
     expect(g!.Instances?.map((i) => [i.InstanceId, i.LifecycleState, i.HealthStatus, i.AvailabilityZone, i.InstanceType])).toEqual([
       [WEB, 'InService', 'Healthy', 'us-east-1b', 't3.large'],
       [WEB2, 'InService', 'Healthy', 'us-east-1b', 't3.large'],
     ]);
     expect((await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['nope'] }))).AutoScalingGroups).toEqual([]);
-    expect((await asg.send(new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: 'tag:team', Values: ['platform'] }] }))).AutoScalingGroups).toHaveLength(1);
-    expect((await asg.send(new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: 'tag:team', Values: ['data'] }] }))).AutoScalingGroups).toEqual([]);
+    expect(
+      (await asg.send(new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: 'tag:team', Values: ['platform'] }] }))).AutoScalingGroups,
+    ).toHaveLength(1);
+    expect(
+      (await asg.send(new DescribeAutoScalingGroupsCommand({ Filters: [{ Name: 'tag:team', Values: ['data'] }] }))).AutoScalingGroups,
+    ).toEqual([]);
   });
 
-  it('DescribeAutoScalingInstances finds an instance\'s group (health in upper case) and omits instances in no group', async () => {
+  it("DescribeAutoScalingInstances finds an instance's group (health in upper case) and omits instances in no group", async () => {
     const { asg } = setup();
     const out = await asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [WEB, SPARE] }));
-    expect(out.AutoScalingInstances?.map((i) => [i.InstanceId, i.AutoScalingGroupName, i.LifecycleState, i.HealthStatus])).toEqual([[WEB, 'web-asg', 'InService', 'HEALTHY']]);
+    expect(out.AutoScalingInstances?.map((i) => [i.InstanceId, i.AutoScalingGroupName, i.LifecycleState, i.HealthStatus])).toEqual([
+      [WEB, 'web-asg', 'InService', 'HEALTHY'],
+    ]);
   });
 });
 
 describe('EnterStandby and ExitStandby', () => {
   it('EnterStandby with a decrement puts the instance in Standby, lowers desired capacity and drains it from the target group', async () => {
     const { cloud, asg, elb } = setup();
-    const out = await asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }));
+    const out = await asg.send(
+      new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }),
+    );
     expect(out.Activities).toHaveLength(1);
     expect(out.Activities![0]).toMatchObject({
       AutoScalingGroupName: 'web-asg',
@@ -131,22 +161,48 @@ describe('EnterStandby and ExitStandby', () => {
 
     const ec2 = cloud.world.ec2;
     const launched = ec2.instances.find((i: { id: string }) => i.id === replacement);
-    expect(launched).toMatchObject({ state: 'running', instanceType: 't3.large', subnetId: SUBNET, imageId: 'ami-0123456789abcdef0', launchTime: '2026-01-01T00:00:00.000Z' });
+    expect(launched).toMatchObject({
+      state: 'running',
+      instanceType: 't3.large',
+      subnetId: SUBNET,
+      imageId: 'ami-0123456789abcdef0',
+      launchTime: '2026-01-01T00:00:00.000Z',
+    });
     expect(launched.tags).toEqual({ Name: 'web', team: 'platform', 'aws:autoscaling:groupName': 'web-asg' });
     expect(launched.blockDevices).toHaveLength(1);
     expect(launched.blockDevices[0].volumeId).not.toBe('vol-0a1b2c3d4e5f60711');
     expect(ec2.volumes.map((v: { id: string }) => v.id)).toContain(launched.blockDevices[0].volumeId);
-    expect(ec2.networkInterfaces.filter((e: { attachment?: { instanceId: string } }) => e.attachment?.instanceId === replacement).map((e: { groups: string[] }) => e.groups)).toEqual([[SG]]);
-    expect(ec2.iamInstanceProfileAssociations.filter((a: { instanceId: string }) => a.instanceId === replacement).map((a: { instanceProfileArn: string }) => a.instanceProfileArn)).toEqual([PROFILE_ARN]);
+    expect(
+      ec2.networkInterfaces
+        .filter((e: { attachment?: { instanceId: string } }) => e.attachment?.instanceId === replacement)
+        .map((e: { groups: string[] }) => e.groups),
+    ).toEqual([[SG]]);
+    expect(
+      ec2.iamInstanceProfileAssociations
+        .filter((a: { instanceId: string }) => a.instanceId === replacement)
+        .map((a: { instanceProfileArn: string }) => a.instanceProfileArn),
+    ).toEqual([PROFILE_ARN]);
     expect(await tgHealth(elb)).toEqual({ [WEB]: 'draining', [WEB2]: 'healthy', [replacement]: 'initial' });
     // The world with the replacement in it is one a world file could hold.
     expect(worldSchema.safeParse(cloud.world).error?.issues).toBeUndefined();
   });
 
   it.each([
-    ['without ShouldDecrementDesiredCapacity', { InstanceIds: [WEB] }, "1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null"],
-    ['for an instance not in the group', { InstanceIds: [SPARE], ShouldDecrementDesiredCapacity: true }, `The instance ${SPARE} is not part of Auto Scaling group web-asg.`],
-    ['for every instance, below the minimum size', { InstanceIds: [WEB, WEB2], ShouldDecrementDesiredCapacity: true }, 'AutoScalingGroup web-asg has min-size=1, max-size=3, and desired-size=2. To place into standby 2 instances, please update the AutoScalingGroup sizes appropriately.'],
+    [
+      'without ShouldDecrementDesiredCapacity',
+      { InstanceIds: [WEB] },
+      "1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null",
+    ],
+    [
+      'for an instance not in the group',
+      { InstanceIds: [SPARE], ShouldDecrementDesiredCapacity: true },
+      `The instance ${SPARE} is not part of Auto Scaling group web-asg.`,
+    ],
+    [
+      'for every instance, below the minimum size',
+      { InstanceIds: [WEB, WEB2], ShouldDecrementDesiredCapacity: true },
+      'AutoScalingGroup web-asg has min-size=1, max-size=3, and desired-size=2. To place into standby 2 instances, please update the AutoScalingGroup sizes appropriately.',
+    ],
   ])('EnterStandby %s is a ValidationError and changes nothing', async (_what, input, message) => {
     const { cloud, asg } = setup();
     const before = structuredClone(cloud.world);
@@ -159,14 +215,18 @@ describe('EnterStandby and ExitStandby', () => {
     const { cloud, asg } = setup();
     await asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }));
     const before = structuredClone(cloud.world);
-    const err = await errorOf(asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true })));
+    const err = await errorOf(
+      asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true })),
+    );
     expect([err.name, err.message]).toEqual(['ValidationError', `The instance ${WEB} is not in InService.`]);
     expect(cloud.world).toEqual(before);
   });
 
   it('EnterStandby on an unknown group is a ValidationError', async () => {
     const { asg } = setup();
-    const err = await errorOf(asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'nope', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true })));
+    const err = await errorOf(
+      asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'nope', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true })),
+    );
     expect([err.name, err.message]).toEqual(['ValidationError', 'AutoScalingGroup name not found - AutoScalingGroup: nope not found']);
   });
 
@@ -174,7 +234,11 @@ describe('EnterStandby and ExitStandby', () => {
     const { cloud, asg, elb } = setup();
     await asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }));
     const out = await asg.send(new ExitStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB] }));
-    expect(out.Activities?.[0]).toMatchObject({ Description: `Moving EC2 instance out of Standby: ${WEB}`, StatusCode: 'PreInService', Progress: 30 });
+    expect(out.Activities?.[0]).toMatchObject({
+      Description: `Moving EC2 instance out of Standby: ${WEB}`,
+      StatusCode: 'PreInService',
+      Progress: 30,
+    });
     expect(states(cloud)).toEqual({ [WEB]: 'InService', [WEB2]: 'InService' });
     expect(group(cloud).desiredCapacity).toBe(2);
     expect(await tgHealth(elb)).toEqual({ [WEB]: 'initial', [WEB2]: 'healthy' });
@@ -188,7 +252,9 @@ describe('EnterStandby and ExitStandby', () => {
     await asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: false }));
     const before = structuredClone(cloud.world);
     const full = await errorOf(asg.send(new ExitStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB] })));
-    expect(full.message).toBe('AutoScalingGroup web-asg has min-size=1, max-size=2, and desired-size=2. To exit standby 1 instance, please update the AutoScalingGroup sizes appropriately.');
+    expect(full.message).toBe(
+      'AutoScalingGroup web-asg has min-size=1, max-size=2, and desired-size=2. To exit standby 1 instance, please update the AutoScalingGroup sizes appropriately.',
+    );
     expect(cloud.world).toEqual(before);
   });
 });
@@ -196,7 +262,9 @@ describe('EnterStandby and ExitStandby', () => {
 describe('DetachInstances and AttachInstances', () => {
   it('DetachInstances with a decrement removes the instance, lowers desired capacity and drains it; nothing is launched', async () => {
     const { cloud, asg, elb } = setup();
-    const out = await asg.send(new DetachInstancesCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }));
+    const out = await asg.send(
+      new DetachInstancesCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }),
+    );
     expect(out.Activities?.[0]).toMatchObject({
       Description: `Detaching EC2 instance: ${WEB}`,
       Cause: `At 2026-01-01T00:00:00Z instance ${WEB} was detached in response to a user request, shrinking the capacity from 2 to 1.`,
@@ -211,7 +279,9 @@ describe('DetachInstances and AttachInstances', () => {
 
   it('DetachInstances without a decrement removes the instance and launches a replacement; desired capacity stays', async () => {
     const { cloud, asg, elb } = setup();
-    await asg.send(new DetachInstancesCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: false }));
+    await asg.send(
+      new DetachInstancesCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: false }),
+    );
     expect(group(cloud).desiredCapacity).toBe(2);
     const ids = Object.keys(states(cloud));
     expect(ids).toHaveLength(2);
@@ -231,10 +301,33 @@ describe('DetachInstances and AttachInstances', () => {
   });
 
   it.each([
-    ['below the minimum size', { minSize: 2 }, { InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }, 'AutoScalingGroup web-asg has min-size=2, max-size=3, and desired-size=2. To detach 1 instance, please update the AutoScalingGroup sizes appropriately.'],
-    ['an instance not in the group', {}, { InstanceIds: [WEB, SPARE], ShouldDecrementDesiredCapacity: true }, `The instance ${SPARE} is not part of Auto Scaling group web-asg.`],
-    ['without ShouldDecrementDesiredCapacity', {}, { InstanceIds: [WEB] }, "1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null"],
-    ['more than 20 instances', {}, { InstanceIds: Array.from({ length: 21 }, (_, i) => `i-0abc123def45678${(i + 10).toString(16).padStart(2, '0')}`), ShouldDecrementDesiredCapacity: true }, 'List exceeds the maximum number of instances to detach. Please retry your request with fewer instances.'],
+    [
+      'below the minimum size',
+      { minSize: 2 },
+      { InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true },
+      'AutoScalingGroup web-asg has min-size=2, max-size=3, and desired-size=2. To detach 1 instance, please update the AutoScalingGroup sizes appropriately.',
+    ],
+    [
+      'an instance not in the group',
+      {},
+      { InstanceIds: [WEB, SPARE], ShouldDecrementDesiredCapacity: true },
+      `The instance ${SPARE} is not part of Auto Scaling group web-asg.`,
+    ],
+    [
+      'without ShouldDecrementDesiredCapacity',
+      {},
+      { InstanceIds: [WEB] },
+      "1 validation error detected: Value null at 'shouldDecrementDesiredCapacity' failed to satisfy constraint: Member must not be null",
+    ],
+    [
+      'more than 20 instances',
+      {},
+      {
+        InstanceIds: Array.from({ length: 21 }, (_, i) => `i-0abc123def45678${(i + 10).toString(16).padStart(2, '0')}`),
+        ShouldDecrementDesiredCapacity: true,
+      },
+      'List exceeds the maximum number of instances to detach. Please retry your request with fewer instances.',
+    ],
   ])('DetachInstances %s is a ValidationError and changes nothing', async (_what, sizes, input, message) => {
     const { cloud, asg } = setup(sizes);
     const before = structuredClone(cloud.world);
@@ -246,7 +339,9 @@ describe('DetachInstances and AttachInstances', () => {
   it('a Standby instance can be detached; with a decrement the desired capacity does not drop again', async () => {
     const { cloud, asg } = setup();
     await asg.send(new EnterStandbyCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }));
-    await asg.send(new DetachInstancesCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }));
+    await asg.send(
+      new DetachInstancesCommand({ AutoScalingGroupName: 'web-asg', InstanceIds: [WEB], ShouldDecrementDesiredCapacity: true }),
+    );
     expect(states(cloud)).toEqual({ [WEB2]: 'InService' });
     expect(group(cloud).desiredCapacity).toBe(1);
   });
@@ -261,7 +356,12 @@ describe('DetachInstances and AttachInstances', () => {
 
   it.each([
     ['an instance already in a group', {}, WEB, `The instance ${WEB} is already part of AutoScalingGroup web-asg.`],
-    ['past the maximum size', { maxSize: 2 }, SPARE, 'AutoScalingGroup web-asg has min-size=1, max-size=2, and desired-size=2. To attach 1 instance, please update the AutoScalingGroup sizes appropriately.'],
+    [
+      'past the maximum size',
+      { maxSize: 2 },
+      SPARE,
+      'AutoScalingGroup web-asg has min-size=1, max-size=2, and desired-size=2. To attach 1 instance, please update the AutoScalingGroup sizes appropriately.',
+    ],
     ['an instance that does not exist', {}, 'i-0ffffffffffffffff', 'Instance i-0ffffffffffffffff is not in correct state'],
   ])('AttachInstances of %s is a ValidationError and changes nothing', async (_what, sizes, id, message) => {
     const { cloud, asg } = setup(sizes);
@@ -274,9 +374,26 @@ describe('DetachInstances and AttachInstances', () => {
 
 describe('Auto Scaling slice schema', () => {
   it.each([
-    ['desired capacity outside min..max', { groups: [{ name: 'g', minSize: 2, maxSize: 3, desiredCapacity: 1 }] }, 'desiredCapacity must lie between minSize and maxSize'],
-    ['an instance in two groups', { groups: [{ name: 'a', minSize: 0, maxSize: 1, desiredCapacity: 1, instances: [{ id: WEB }] }, { name: 'b', minSize: 0, maxSize: 1, desiredCapacity: 1, instances: [{ id: WEB }] }] }, `instance ${WEB} is already in group a`],
-    ['an unknown lifecycle state', { groups: [{ name: 'g', minSize: 0, maxSize: 1, desiredCapacity: 1, instances: [{ id: WEB, lifecycleState: 'Sleeping' }] }] }, 'Invalid option'],
+    [
+      'desired capacity outside min..max',
+      { groups: [{ name: 'g', minSize: 2, maxSize: 3, desiredCapacity: 1 }] },
+      'desiredCapacity must lie between minSize and maxSize',
+    ],
+    [
+      'an instance in two groups',
+      {
+        groups: [
+          { name: 'a', minSize: 0, maxSize: 1, desiredCapacity: 1, instances: [{ id: WEB }] },
+          { name: 'b', minSize: 0, maxSize: 1, desiredCapacity: 1, instances: [{ id: WEB }] },
+        ],
+      },
+      `instance ${WEB} is already in group a`,
+    ],
+    [
+      'an unknown lifecycle state',
+      { groups: [{ name: 'g', minSize: 0, maxSize: 1, desiredCapacity: 1, instances: [{ id: WEB, lifecycleState: 'Sleeping' }] }] },
+      'Invalid option',
+    ],
   ])('rejects %s', (_what, slice, message) => {
     const r = schema.safeParse(slice);
     expect(r.success).toBe(false);

@@ -71,8 +71,20 @@ function setup() {
   return { cloud, dlm: clientFor(cloud, DLMClient) };
 }
 
-async function create(dlm: DLMClient, d: PolicyDetails = details(1), extra: { State?: 'ENABLED' | 'DISABLED'; Tags?: Record<string, string> } = {}) {
-  const out = await dlm.send(new CreateLifecyclePolicyCommand({ ExecutionRoleArn: ROLE, Description: 'IR-7 forensic snapshots', State: 'ENABLED', PolicyDetails: d, ...extra }));
+async function create(
+  dlm: DLMClient,
+  d: PolicyDetails = details(1),
+  extra: { State?: 'ENABLED' | 'DISABLED'; Tags?: Record<string, string> } = {},
+) {
+  const out = await dlm.send(
+    new CreateLifecyclePolicyCommand({
+      ExecutionRoleArn: ROLE,
+      Description: 'IR-7 forensic snapshots',
+      State: 'ENABLED',
+      PolicyDetails: d,
+      ...extra,
+    }),
+  );
   return out.PolicyId!;
 }
 
@@ -116,8 +128,16 @@ describe('DLM lifecycle policies', () => {
 
   it.each([
     ['without ExecutionRoleArn', { Description: 'x', State: 'ENABLED', PolicyDetails: details(1) }, 'ExecutionRoleArn is required.'],
-    ['without target tags', { ExecutionRoleArn: ROLE, Description: 'x', State: 'ENABLED', PolicyDetails: { ...details(1), TargetTags: [] } }, 'TargetTags is required for an EBS_SNAPSHOT_MANAGEMENT policy.'],
-    ['with a bad description', { ExecutionRoleArn: ROLE, Description: 'IR-7: snapshots!', State: 'ENABLED', PolicyDetails: details(1) }, 'Description may hold up to 500 letters, digits, spaces, underscores and hyphens.'],
+    [
+      'without target tags',
+      { ExecutionRoleArn: ROLE, Description: 'x', State: 'ENABLED', PolicyDetails: { ...details(1), TargetTags: [] } },
+      'TargetTags is required for an EBS_SNAPSHOT_MANAGEMENT policy.',
+    ],
+    [
+      'with a bad description',
+      { ExecutionRoleArn: ROLE, Description: 'IR-7: snapshots!', State: 'ENABLED', PolicyDetails: details(1) },
+      'Description may hold up to 500 letters, digits, spaces, underscores and hyphens.',
+    ],
   ])('CreateLifecyclePolicy %s is InvalidRequestException', async (_what, input, message) => {
     const { cloud, dlm } = setup();
     const err = await errorOf(dlm.send(new CreateLifecyclePolicyCommand(input as any)));
@@ -128,7 +148,11 @@ describe('DLM lifecycle policies', () => {
   it('GetLifecyclePolicies filters by state, resource type and target tag', async () => {
     const { dlm } = setup();
     const a = await create(dlm);
-    const b = await create(dlm, { ...details(12), TargetTags: [{ Key: 'backup', Value: 'daily' }], ResourceTypes: ['INSTANCE'] }, { State: 'DISABLED' });
+    const b = await create(
+      dlm,
+      { ...details(12), TargetTags: [{ Key: 'backup', Value: 'daily' }], ResourceTypes: ['INSTANCE'] },
+      { State: 'DISABLED' },
+    );
     const ids = async (input: object) => (await dlm.send(new GetLifecyclePoliciesCommand(input))).Policies?.map((p) => p.PolicyId);
     expect(await ids({})).toEqual([a, b]);
     expect(await ids({ State: 'ENABLED' })).toEqual([a]);
@@ -159,12 +183,18 @@ describe('DLM lifecycle policies', () => {
     await dlm.send(new UpdateLifecyclePolicyCommand({ PolicyId: id, PolicyDetails: details(1) }));
     await dlm.send(new UpdateLifecyclePolicyCommand({ PolicyId: id, State: 'DISABLED' }));
     const stored = cloud.world.dlm.policies[0];
-    expect([stored.state, stored.policyDetails.Schedules[0].CreateRule.Interval, stored.modifiedAt]).toEqual(['DISABLED', 1, '2026-01-01T00:01:00.000Z']);
+    expect([stored.state, stored.policyDetails.Schedules[0].CreateRule.Interval, stored.modifiedAt]).toEqual([
+      'DISABLED',
+      1,
+      '2026-01-01T00:01:00.000Z',
+    ]);
 
     const before = structuredClone(cloud.world.dlm);
     const bad = await errorOf(dlm.send(new UpdateLifecyclePolicyCommand({ PolicyId: id, State: 'ENABLED', PolicyDetails: details(7) })));
     expect(bad.name).toBe('InvalidRequestException');
-    const retype = await errorOf(dlm.send(new UpdateLifecyclePolicyCommand({ PolicyId: id, PolicyDetails: { ...details(1), ResourceTypes: ['INSTANCE'] } })));
+    const retype = await errorOf(
+      dlm.send(new UpdateLifecyclePolicyCommand({ PolicyId: id, PolicyDetails: { ...details(1), ResourceTypes: ['INSTANCE'] } })),
+    );
     expect([retype.name, retype.message]).toEqual(['InvalidRequestException', 'The resource type cannot be updated.']);
     expect(cloud.world.dlm).toEqual(before);
   });
@@ -183,12 +213,15 @@ describe('DLM lifecycle policies', () => {
     await dlm.send(new TagResourceCommand({ ResourceArn: arn, Tags: { incident: 'IR-7', owner: 'sec' } }));
     await dlm.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['owner'] }));
     expect((await dlm.send(new ListTagsForResourceCommand({ ResourceArn: arn }))).Tags).toEqual({ incident: 'IR-7' });
-    expect((await errorOf(dlm.send(new ListTagsForResourceCommand({ ResourceArn: arn.replace(id, 'policy-00000000000000000') })))).name).toBe('ResourceNotFoundException');
+    expect(
+      (await errorOf(dlm.send(new ListTagsForResourceCommand({ ResourceArn: arn.replace(id, 'policy-00000000000000000') })))).name,
+    ).toBe('ResourceNotFoundException');
   });
 });
 
 describe('runDlmSchedules', () => {
-  const snaps = (cloud: { world: any }) => cloud.world.ec2.snapshots.map((s: { volumeId: string; startTime: string; state: string }) => [s.volumeId, s.startTime, s.state]);
+  const snaps = (cloud: { world: any }) =>
+    cloud.world.ec2.snapshots.map((s: { volumeId: string; startTime: string; state: string }) => [s.volumeId, s.startTime, s.state]);
 
   it('takes a snapshot of each targeted volume at every interval, tagged as DLM tags it, and keeps RetainRule.Count', async () => {
     const { cloud, dlm } = setup();
@@ -228,13 +261,19 @@ describe('runDlmSchedules', () => {
     await create(dlm, { ...details(4), ResourceTypes: ['INSTANCE'] });
     await create(dlm, { ...details(1), TargetTags: [{ Key: 'incident', Value: 'IR-8' }] }, { State: 'DISABLED' });
     runDlmSchedules(cloud.world, new Date('2026-01-01T04:00:00Z'));
-    expect(snaps(cloud).map((s: string[]) => s[0]).sort()).toEqual([ROOT, DATA].sort());
+    expect(
+      snaps(cloud)
+        .map((s: string[]) => s[0])
+        .sort(),
+    ).toEqual([ROOT, DATA].sort());
   });
 });
 
 describe('DLM slice schema', () => {
   it('rejects a world policy with an interval DLM does not accept', () => {
-    const r = schema.safeParse({ policies: [{ id: 'policy-0123456789abcdef0', description: 'x', executionRoleArn: ROLE, policyDetails: details(5) }] });
+    const r = schema.safeParse({
+      policies: [{ id: 'policy-0123456789abcdef0', description: 'x', executionRoleArn: ROLE, policyDetails: details(5) }],
+    });
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error?.issues)).toContain('the interval must be 1, 2, 3, 4, 6, 8, 12 or 24 HOURS');
   });

@@ -36,7 +36,14 @@ function world() {
       ],
     },
     elbv2: {
-      loadBalancers: [{ name: 'web-alb', arn: LB_ARN, vpcId: 'vpc-0a1b2c3d4e5f60718', availabilityZones: [{ zoneName: 'us-east-1a', subnetId: 'subnet-0a1b2c3d4e5f60718' }] }],
+      loadBalancers: [
+        {
+          name: 'web-alb',
+          arn: LB_ARN,
+          vpcId: 'vpc-0a1b2c3d4e5f60718',
+          availabilityZones: [{ zoneName: 'us-east-1a', subnetId: 'subnet-0a1b2c3d4e5f60718' }],
+        },
+      ],
       targetGroups: [
         { name: 'web-tg', arn: TG_ARN, vpcId: 'vpc-0a1b2c3d4e5f60718', loadBalancers: ['web-alb'], targets: [{ id: WEB }] },
         { name: 'orphan-tg', vpcId: 'vpc-0a1b2c3d4e5f60718', targets: [{ id: WEB }] },
@@ -51,23 +58,33 @@ function setup() {
 }
 
 const health = async (elb: ElasticLoadBalancingV2Client, arn = TG_ARN, Targets?: { Id: string; Port?: number }[]) =>
-  (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn, ...(Targets ? { Targets } : {}) }))).TargetHealthDescriptions?.map((d) => [
-    d.Target?.Id,
-    d.Target?.Port,
-    d.TargetHealth?.State,
-    d.TargetHealth?.Reason,
-  ]);
+  (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn, ...(Targets ? { Targets } : {}) }))).TargetHealthDescriptions?.map(
+    (d) => [d.Target?.Id, d.Target?.Port, d.TargetHealth?.State, d.TargetHealth?.Reason],
+  );
 
 describe('ELBv2 target groups and load balancers', () => {
   it('DescribeTargetGroups lists groups with their load balancer ARNs; by name and by ARN', async () => {
     const { elb } = setup();
     const all = await elb.send(new DescribeTargetGroupsCommand({}));
     expect(all.TargetGroups?.map((g) => g.TargetGroupName)).toEqual(['web-tg', 'orphan-tg']);
-    expect(all.TargetGroups?.[0]).toMatchObject({ TargetGroupArn: TG_ARN, Protocol: 'HTTP', Port: 80, TargetType: 'instance', LoadBalancerArns: [LB_ARN], HealthCheckPath: '/' });
+    expect(all.TargetGroups?.[0]).toMatchObject({
+      TargetGroupArn: TG_ARN,
+      Protocol: 'HTTP',
+      Port: 80,
+      TargetType: 'instance',
+      LoadBalancerArns: [LB_ARN],
+      HealthCheckPath: '/',
+    });
     // A group without an ARN in the world gets a stable derived one.
-    expect(all.TargetGroups?.[1]?.TargetGroupArn).toMatch(new RegExp(`^arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/orphan-tg/[0-9a-f]{16}$`));
-    expect((await elb.send(new DescribeTargetGroupsCommand({ Names: ['web-tg'] }))).TargetGroups?.map((g) => g.TargetGroupArn)).toEqual([TG_ARN]);
-    expect((await elb.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: LB_ARN }))).TargetGroups?.map((g) => g.TargetGroupName)).toEqual(['web-tg']);
+    expect(all.TargetGroups?.[1]?.TargetGroupArn).toMatch(
+      new RegExp(`^arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/orphan-tg/[0-9a-f]{16}$`),
+    );
+    expect((await elb.send(new DescribeTargetGroupsCommand({ Names: ['web-tg'] }))).TargetGroups?.map((g) => g.TargetGroupArn)).toEqual([
+      TG_ARN,
+    ]);
+    expect(
+      (await elb.send(new DescribeTargetGroupsCommand({ LoadBalancerArn: LB_ARN }))).TargetGroups?.map((g) => g.TargetGroupName),
+    ).toEqual(['web-tg']);
   });
 
   it.each([
@@ -82,7 +99,13 @@ describe('ELBv2 target groups and load balancers', () => {
   it('DescribeLoadBalancers describes by name; an unknown one is LoadBalancerNotFound', async () => {
     const { elb } = setup();
     const out = await elb.send(new DescribeLoadBalancersCommand({ Names: ['web-alb'] }));
-    expect(out.LoadBalancers?.[0]).toMatchObject({ LoadBalancerArn: LB_ARN, LoadBalancerName: 'web-alb', Type: 'application', Scheme: 'internet-facing', State: { Code: 'active' } });
+    expect(out.LoadBalancers?.[0]).toMatchObject({
+      LoadBalancerArn: LB_ARN,
+      LoadBalancerName: 'web-alb',
+      Type: 'application',
+      Scheme: 'internet-facing',
+      State: { Code: 'active' },
+    });
     expect(out.LoadBalancers?.[0]?.DNSName).toMatch(/^web-alb-\d+\.us-east-1\.elb\.amazonaws\.com$/);
     expect((await errorOf(elb.send(new DescribeLoadBalancersCommand({ Names: ['nope'] })))).name).toBe('LoadBalancerNotFoundException');
   });
@@ -126,7 +149,11 @@ describe('ELBv2 target registration and health', () => {
   });
 
   it.each([
-    ['an instance that does not exist', 'i-0ddddddddddddddd4', 'The specified target does not exist or is not in the same VPC as the target group.'],
+    [
+      'an instance that does not exist',
+      'i-0ddddddddddddddd4',
+      'The specified target does not exist or is not in the same VPC as the target group.',
+    ],
     ['an instance in another VPC', OTHER_VPC, 'The specified target does not exist or is not in the same VPC as the target group.'],
     ['a stopped instance', STOPPED, `The following targets are not in a running state and cannot be registered: '${STOPPED}'`],
     ['something that is not an instance id', 'web-1', 'The specified target does not exist or is not in the same VPC as the target group.'],
@@ -140,7 +167,9 @@ describe('ELBv2 target registration and health', () => {
 
   it('RegisterTargets on an unknown group is TargetGroupNotFound', async () => {
     const { elb } = setup();
-    const err = await errorOf(elb.send(new RegisterTargetsCommand({ TargetGroupArn: TG_ARN.replace('web-tg', 'gone-tg'), Targets: [{ Id: IDLE }] })));
+    const err = await errorOf(
+      elb.send(new RegisterTargetsCommand({ TargetGroupArn: TG_ARN.replace('web-tg', 'gone-tg'), Targets: [{ Id: IDLE }] })),
+    );
     expect(err.name).toBe('TargetGroupNotFoundException');
   });
 
@@ -166,7 +195,9 @@ describe('ELBv2 target registration and health', () => {
   it('DeregisterTargets of an instance that does not exist is InvalidTarget', async () => {
     const { cloud, elb } = setup();
     const before = structuredClone(cloud.world.elbv2);
-    const err = await errorOf(elb.send(new DeregisterTargetsCommand({ TargetGroupArn: TG_ARN, Targets: [{ Id: WEB }, { Id: 'i-0ddddddddddddddd4' }] })));
+    const err = await errorOf(
+      elb.send(new DeregisterTargetsCommand({ TargetGroupArn: TG_ARN, Targets: [{ Id: WEB }, { Id: 'i-0ddddddddddddddd4' }] })),
+    );
     expect(err.name).toBe('InvalidTargetException');
     expect(cloud.world.elbv2).toEqual(before);
   });

@@ -31,13 +31,22 @@ export function createTestCloud(slices: Record<string, unknown> = {}, opts: { ca
   });
   const clock = new SimClock(world.time);
   let changes = 0;
-  const sim = createSimCloud(world, { clock, onChange: () => { changes++; } });
+  const sim = createSimCloud(world, {
+    clock,
+    onChange: () => {
+      changes++;
+    },
+  });
   return {
     world: world as TestCloud['world'],
     clock,
     plugin: sim.plugin,
-    get calls() { return sim.calls.map((c) => `${c.service}.${c.operation}`); },
-    get changes() { return changes; },
+    get calls() {
+      return sim.calls.map((c) => `${c.service}.${c.operation}`);
+    },
+    get changes() {
+      return changes;
+    },
   };
 }
 
@@ -47,7 +56,11 @@ export function clientFor<C extends { middlewareStack: { use(p: Pluggable<any, a
   Client: new (config: any) => C,
   region = REGION,
 ): C {
-  const client = new Client({ region, credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, maxAttempts: 1 });
+  const client = new Client({
+    region,
+    credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    maxAttempts: 1,
+  });
   client.middlewareStack.use(cloud.plugin);
   return client;
 }

@@ -61,18 +61,29 @@ function world() {
           tags: { team: 'platform' },
           inlinePolicies: { 'read-artifacts': READ_S3 },
           accessKeys: [
-            { id: KEY1, createDate: '2025-06-01T00:00:00Z', lastUsed: { date: '2025-12-31T23:00:00Z', service: 's3', region: 'us-east-1' } },
+            {
+              id: KEY1,
+              createDate: '2025-06-01T00:00:00Z',
+              lastUsed: { date: '2025-12-31T23:00:00Z', service: 's3', region: 'us-east-1' },
+            },
             { id: KEY2, createDate: '2025-09-01T00:00:00Z' },
           ],
         },
         { name: 'responder' },
       ],
       roles: [
-        { name: 'web-app-role', trustPolicy: { ...ACCOUNT_TRUST, Statement: [...ACCOUNT_TRUST.Statement, ...EC2_TRUST.Statement] }, inlinePolicies: { 'read-artifacts': READ_S3 } },
+        {
+          name: 'web-app-role',
+          trustPolicy: { ...ACCOUNT_TRUST, Statement: [...ACCOUNT_TRUST.Statement, ...EC2_TRUST.Statement] },
+          inlinePolicies: { 'read-artifacts': READ_S3 },
+        },
         {
           name: SLR,
           path: '/aws-service-role/autoscaling.amazonaws.com/',
-          trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'autoscaling.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          trustPolicy: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'autoscaling.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          },
           inlinePolicies: { 'service-policy': READ_S3 },
           attachedPolicies: ['arn:aws:iam::aws:policy/AdministratorAccess'],
         },
@@ -93,7 +104,12 @@ describe('IAM users and access keys', () => {
   it('GetUser returns the user with id, ARN and tags; an unknown user is NoSuchEntity (404)', async () => {
     const { iam } = setup();
     const { User } = await iam.send(new GetUserCommand({ UserName: 'deploy-bot' }));
-    expect(User).toMatchObject({ UserName: 'deploy-bot', Path: '/', Arn: `arn:aws:iam::${ACCOUNT}:user/deploy-bot`, Tags: [{ Key: 'team', Value: 'platform' }] });
+    expect(User).toMatchObject({
+      UserName: 'deploy-bot',
+      Path: '/',
+      Arn: `arn:aws:iam::${ACCOUNT}:user/deploy-bot`,
+      Tags: [{ Key: 'team', Value: 'platform' }],
+    });
     expect(User!.UserId).toMatch(/^AIDA[A-Z2-7]{17}$/);
     expect(User!.CreateDate).toBeInstanceOf(Date);
 
@@ -158,7 +174,11 @@ describe('IAM users and access keys', () => {
     expect(isKeyUsable(cloud.world, AccessKey!.AccessKeyId!)).toBe(true);
 
     const err = await errorOf(iam.send(new CreateAccessKeyCommand({ UserName: 'deploy-bot' })));
-    expect([err.name, err.message, err.$metadata?.httpStatusCode]).toEqual(['LimitExceededException', 'Cannot exceed quota for AccessKeysPerUser: 2', 409]);
+    expect([err.name, err.message, err.$metadata?.httpStatusCode]).toEqual([
+      'LimitExceededException',
+      'Cannot exceed quota for AccessKeysPerUser: 2',
+      409,
+    ]);
     expect(cloud.world.iam.users[0].accessKeys).toHaveLength(2);
   });
 
@@ -167,7 +187,9 @@ describe('IAM users and access keys', () => {
     await iam.send(new DeleteAccessKeyCommand({ UserName: 'deploy-bot', AccessKeyId: KEY2 }));
     expect(cloud.world.iam.users[0].accessKeys.map((k: { id: string }) => k.id)).toEqual([KEY1]);
     expect(isKeyUsable(cloud.world, KEY2)).toBe(false);
-    expect((await errorOf(iam.send(new DeleteAccessKeyCommand({ UserName: 'deploy-bot', AccessKeyId: KEY2 })))).name).toBe('NoSuchEntityException');
+    expect((await errorOf(iam.send(new DeleteAccessKeyCommand({ UserName: 'deploy-bot', AccessKeyId: KEY2 })))).name).toBe(
+      'NoSuchEntityException',
+    );
   });
 
   it('GetAccessKeyLastUsed names the owner from the key id alone and reports N/A for an unused key', async () => {
@@ -183,7 +205,9 @@ describe('IAM users and access keys', () => {
     const used = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: KEY2 }));
     expect(used.AccessKeyLastUsed).toEqual({ LastUsedDate: new Date('2026-01-01T00:05:00Z'), ServiceName: 'ec2', Region: 'eu-west-1' });
 
-    expect((await errorOf(iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: 'AKIAZZZZZZZZZZZZZZZZ' })))).name).toBe('NoSuchEntityException');
+    expect((await errorOf(iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: 'AKIAZZZZZZZZZZZZZZZZ' })))).name).toBe(
+      'NoSuchEntityException',
+    );
   });
 });
 
@@ -209,9 +233,27 @@ describe('IAM user policies', () => {
 
   it.each([
     ['not JSON', '{"Version": "2012-10-17", "Statement": [', 'MalformedPolicyDocumentException', 'Syntax errors in policy.'],
-    ['no Effect', JSON.stringify({ Version: '2012-10-17', Statement: [{ Action: '*', Resource: '*' }] }), 'MalformedPolicyDocumentException', 'Syntax errors in policy.'],
-    ['a Principal', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }] }), 'MalformedPolicyDocumentException', 'Policy document should not specify a principal.'],
-    ['too large for a user', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: Array.from({ length: 200 }, (_, i) => `s3:Action${i}`), Resource: '*' }] }), 'LimitExceededException', 'Maximum policy size of 2048 bytes exceeded for user deploy-bot'],
+    [
+      'no Effect',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Action: '*', Resource: '*' }] }),
+      'MalformedPolicyDocumentException',
+      'Syntax errors in policy.',
+    ],
+    [
+      'a Principal',
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: '*', Resource: '*' }] }),
+      'MalformedPolicyDocumentException',
+      'Policy document should not specify a principal.',
+    ],
+    [
+      'too large for a user',
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: Array.from({ length: 200 }, (_, i) => `s3:Action${i}`), Resource: '*' }],
+      }),
+      'LimitExceededException',
+      'Maximum policy size of 2048 bytes exceeded for user deploy-bot',
+    ],
   ])('PutUserPolicy with %s is refused (%s) and changes nothing', async (_what, doc, code, message) => {
     const { cloud, iam } = setup();
     const before = structuredClone(cloud.world.iam);
@@ -224,7 +266,9 @@ describe('IAM user policies', () => {
     const { iam } = setup();
     const get = await errorOf(iam.send(new GetUserPolicyCommand({ UserName: 'deploy-bot', PolicyName: 'nope' })));
     expect([get.name, get.message]).toEqual(['NoSuchEntityException', 'The user policy with name nope cannot be found.']);
-    expect((await errorOf(iam.send(new DeleteUserPolicyCommand({ UserName: 'deploy-bot', PolicyName: 'nope' })))).name).toBe('NoSuchEntityException');
+    expect((await errorOf(iam.send(new DeleteUserPolicyCommand({ UserName: 'deploy-bot', PolicyName: 'nope' })))).name).toBe(
+      'NoSuchEntityException',
+    );
   });
 
   it('AttachUserPolicy of AWSDenyAll contains the user; attaching twice is a no-op; DetachUserPolicy undoes it', async () => {
@@ -232,7 +276,9 @@ describe('IAM user policies', () => {
     const arn = 'arn:aws:iam::aws:policy/AWSDenyAll';
     await iam.send(new AttachUserPolicyCommand({ UserName: 'deploy-bot', PolicyArn: arn }));
     await iam.send(new AttachUserPolicyCommand({ UserName: 'deploy-bot', PolicyArn: arn }));
-    expect((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: 'deploy-bot' }))).AttachedPolicies).toEqual([{ PolicyName: 'AWSDenyAll', PolicyArn: arn }]);
+    expect((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: 'deploy-bot' }))).AttachedPolicies).toEqual([
+      { PolicyName: 'AWSDenyAll', PolicyArn: arn },
+    ]);
     expect(isKeyUsable(cloud.world, KEY1)).toBe(false);
 
     await iam.send(new DetachUserPolicyCommand({ UserName: 'deploy-bot', PolicyArn: arn }));
@@ -260,7 +306,11 @@ describe('IAM roles and instance profiles', () => {
     expect(Role!.RoleId).toMatch(/^AROA/);
     expect(decode(Role!.AssumeRolePolicyDocument).Statement[0].Principal).toEqual({ Service: 'autoscaling.amazonaws.com' });
     const err = await errorOf(iam.send(new GetRoleCommand({ RoleName: 'ghost' })));
-    expect([err.name, err.message, err.$metadata?.httpStatusCode]).toEqual(['NoSuchEntityException', 'The role with name ghost cannot be found.', 404]);
+    expect([err.name, err.message, err.$metadata?.httpStatusCode]).toEqual([
+      'NoSuchEntityException',
+      'The role with name ghost cannot be found.',
+      404,
+    ]);
   });
 
   it('IAM and STS name the same entities by the same unique ids', async () => {
@@ -334,11 +384,20 @@ describe('IAM roles and instance profiles', () => {
   it('GetInstanceProfile, ListInstanceProfiles and ListInstanceProfilesForRole show the profile and its role', async () => {
     const { iam } = setup();
     const { InstanceProfile } = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'web-app-profile' }));
-    expect(InstanceProfile).toMatchObject({ InstanceProfileName: 'web-app-profile', Arn: `arn:aws:iam::${ACCOUNT}:instance-profile/web-app-profile` });
+    expect(InstanceProfile).toMatchObject({
+      InstanceProfileName: 'web-app-profile',
+      Arn: `arn:aws:iam::${ACCOUNT}:instance-profile/web-app-profile`,
+    });
     expect(InstanceProfile!.InstanceProfileId).toMatch(/^AIPA/);
     expect(InstanceProfile!.Roles?.map((r) => r.RoleName)).toEqual(['web-app-role']);
-    expect((await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles?.map((p) => p.InstanceProfileName)).toEqual(['web-app-profile']);
-    expect((await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: 'web-app-role' }))).InstanceProfiles?.map((p) => p.InstanceProfileName)).toEqual(['web-app-profile']);
+    expect((await iam.send(new ListInstanceProfilesCommand({}))).InstanceProfiles?.map((p) => p.InstanceProfileName)).toEqual([
+      'web-app-profile',
+    ]);
+    expect(
+      (await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: 'web-app-role' }))).InstanceProfiles?.map(
+        (p) => p.InstanceProfileName,
+      ),
+    ).toEqual(['web-app-profile']);
     expect((await iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: SLR }))).InstanceProfiles).toEqual([]);
     const err = await errorOf(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'ghost' })));
     expect([err.name, err.message]).toEqual(['NoSuchEntityException', 'Instance Profile ghost cannot be found.']);
@@ -355,11 +414,22 @@ describe('role sessions and "revoke active sessions"', () => {
 
   it('a session issued before the revocation time is refused; one issued after it stays valid', async () => {
     const { cloud, iam } = setup();
-    const old = recordRoleSession(cloud.world, { roleArn, accessKeyId: 'ASIAOLDSESSION000001', issuedAt: '2026-01-01T00:00:00Z', sessionName: 'i-0abc123def4567890' });
+    const old = recordRoleSession(cloud.world, {
+      roleArn,
+      accessKeyId: 'ASIAOLDSESSION000001',
+      issuedAt: '2026-01-01T00:00:00Z',
+      sessionName: 'i-0abc123def4567890',
+    });
     expect(cloud.world.iam.sessions).toHaveLength(1);
     expect(isSessionValid(cloud.world, old, new Date('2026-01-01T00:10:00Z'))).toBe(true);
 
-    await iam.send(new PutRolePolicyCommand({ RoleName: 'web-app-role', PolicyName: 'AWSRevokeOlderSessions', PolicyDocument: revokeBefore('2026-01-01T00:10:00.000Z') }));
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'web-app-role',
+        PolicyName: 'AWSRevokeOlderSessions',
+        PolicyDocument: revokeBefore('2026-01-01T00:10:00.000Z'),
+      }),
+    );
     const fresh = recordRoleSession(cloud.world, { roleArn, accessKeyId: 'ASIANEWSESSION000001', issuedAt: '2026-01-01T00:11:00Z' });
 
     const now = new Date('2026-01-01T00:12:00Z');
@@ -376,7 +446,12 @@ describe('role sessions and "revoke active sessions"', () => {
 
   it('a session ends when it expires, when its role is deleted, or when AWSDenyAll is attached to the role', async () => {
     const { cloud, iam } = setup();
-    const s = recordRoleSession(cloud.world, { roleArn, accessKeyId: 'ASIASESSION000000001', issuedAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-01T01:00:00Z' });
+    const s = recordRoleSession(cloud.world, {
+      roleArn,
+      accessKeyId: 'ASIASESSION000000001',
+      issuedAt: '2026-01-01T00:00:00Z',
+      expiresAt: '2026-01-01T01:00:00Z',
+    });
     expect(isSessionValid(cloud.world, s, new Date('2026-01-01T00:59:59Z'))).toBe(true);
     expect(sessionStatus(cloud.world, s, new Date('2026-01-01T01:00:00Z'))).toEqual({ valid: false, reason: 'session expired' });
 
@@ -384,7 +459,9 @@ describe('role sessions and "revoke active sessions"', () => {
     expect(isSessionValid(cloud.world, s, new Date('2026-01-01T00:30:00Z'))).toBe(false);
 
     cloud.world.iam.roles.splice(0, 1);
-    expect(sessionStatus(cloud.world, 'ASIASESSION000000001', new Date('2026-01-01T00:30:00Z')).reason).toBe('role web-app-role no longer exists');
+    expect(sessionStatus(cloud.world, 'ASIASESSION000000001', new Date('2026-01-01T00:30:00Z')).reason).toBe(
+      'role web-app-role no longer exists',
+    );
   });
 
   it('a trust policy changed to deny the principal stops new sessions', () => {

@@ -25,7 +25,9 @@ describe('Support', () => {
     ['developer', 'developer'],
   ])('on a %s plan every call is SubscriptionRequiredException and no case is opened', async (_what, plan) => {
     const { cloud, support } = setup(plan);
-    const err = await errorOf(support.send(new CreateCaseCommand({ subject: 'Compromised instance', communicationBody: 'i-0abc123def4567890 is beaconing' })));
+    const err = await errorOf(
+      support.send(new CreateCaseCommand({ subject: 'Compromised instance', communicationBody: 'i-0abc123def4567890 is beaconing' })),
+    );
     expect(err.name).toBe('SubscriptionRequiredException');
     expect(err.message).toBe('Amazon Web Services Premium Support Subscription is required to use this service.');
     expect(err.$metadata?.httpStatusCode).toBe(400);
@@ -34,34 +36,61 @@ describe('Support', () => {
     expect((await errorOf(support.send(new DescribeSeverityLevelsCommand({})))).name).toBe('SubscriptionRequiredException');
   });
 
-  it.each(['business', 'enterprise-on-ramp', 'enterprise'])('on a %s plan CreateCase opens a case that DescribeCases returns', async (plan) => {
-    const { cloud, support } = setup(plan);
-    const { caseId } = await support.send(
-      new CreateCaseCommand({ subject: 'Compromised instance', communicationBody: 'i-0abc123def4567890 is beaconing', severityCode: 'urgent', serviceCode: 'amazon-elastic-compute-cloud-linux', categoryCode: 'instance-issue' }),
-    );
-    expect(caseId).toMatch(new RegExp(`^case-${ACCOUNT}-2026-[0-9a-f]{16}$`));
-    expect(cloud.world.support.cases).toHaveLength(1);
-    const { cases } = await support.send(new DescribeCasesCommand({ caseIdList: [caseId!] }));
-    expect(cases?.[0]).toMatchObject({ caseId, subject: 'Compromised instance', status: 'opened', severityCode: 'urgent', serviceCode: 'amazon-elastic-compute-cloud-linux', submittedBy: CALLER, timeCreated: '2026-01-01T00:00:00.000Z' });
-    expect(cases?.[0]?.recentCommunications?.communications?.map((c) => c.body)).toEqual(['i-0abc123def4567890 is beaconing']);
-  });
+  it.each(['business', 'enterprise-on-ramp', 'enterprise'])(
+    'on a %s plan CreateCase opens a case that DescribeCases returns',
+    async (plan) => {
+      const { cloud, support } = setup(plan);
+      const { caseId } = await support.send(
+        new CreateCaseCommand({
+          subject: 'Compromised instance',
+          communicationBody: 'i-0abc123def4567890 is beaconing',
+          severityCode: 'urgent',
+          serviceCode: 'amazon-elastic-compute-cloud-linux',
+          categoryCode: 'instance-issue',
+        }),
+      );
+      expect(caseId).toMatch(new RegExp(`^case-${ACCOUNT}-2026-[0-9a-f]{16}$`));
+      expect(cloud.world.support.cases).toHaveLength(1);
+      const { cases } = await support.send(new DescribeCasesCommand({ caseIdList: [caseId!] }));
+      expect(cases?.[0]).toMatchObject({
+        caseId,
+        subject: 'Compromised instance',
+        status: 'opened',
+        severityCode: 'urgent',
+        serviceCode: 'amazon-elastic-compute-cloud-linux',
+        submittedBy: CALLER,
+        timeCreated: '2026-01-01T00:00:00.000Z',
+      });
+      expect(cases?.[0]?.recentCommunications?.communications?.map((c) => c.body)).toEqual(['i-0abc123def4567890 is beaconing']);
+    },
+  );
 
   it('answers a client built for another region too: the SDK sends every region to the us-east-1 endpoint', async () => {
     const { support } = setup('business', 'eu-west-1');
-    expect((await support.send(new DescribeSeverityLevelsCommand({}))).severityLevels?.map((l) => l.code)).toEqual(['low', 'normal', 'high', 'urgent', 'critical']);
+    expect((await support.send(new DescribeSeverityLevelsCommand({}))).severityLevels?.map((l) => l.code)).toEqual([
+      'low',
+      'normal',
+      'high',
+      'urgent',
+      'critical',
+    ]);
   });
 
   it('AddCommunicationToCase appends to the case; DescribeCommunications lists newest first', async () => {
     const { cloud, support } = setup('business');
     const { caseId } = await support.send(new CreateCaseCommand({ subject: 's', communicationBody: 'first' }));
     cloud.clock.advance(60_000);
-    expect(await support.send(new AddCommunicationToCaseCommand({ caseId, communicationBody: 'second', ccEmailAddresses: ['soc@example.com'] }))).toMatchObject({ result: true });
+    expect(
+      await support.send(new AddCommunicationToCaseCommand({ caseId, communicationBody: 'second', ccEmailAddresses: ['soc@example.com'] })),
+    ).toMatchObject({ result: true });
     expect(cloud.world.support.cases[0].communications.map((c: { body: string }) => c.body)).toEqual(['first', 'second']);
     expect(cloud.world.support.cases[0].ccEmailAddresses).toEqual(['soc@example.com']);
-    expect((await support.send(new DescribeCommunicationsCommand({ caseId }))).communications?.map((c) => [c.body, c.timeCreated])).toEqual([
-      ['second', '2026-01-01T00:01:00.000Z'],
-      ['first', '2026-01-01T00:00:00.000Z'],
-    ]);
+    expect((await support.send(new DescribeCommunicationsCommand({ caseId }))).communications?.map((c) => [c.body, c.timeCreated])).toEqual(
+      [
+        ['second', '2026-01-01T00:01:00.000Z'],
+        ['first', '2026-01-01T00:00:00.000Z'],
+      ],
+    );
   });
 
   it('an unknown case id is CaseIdNotFound and changes nothing', async () => {
@@ -79,15 +108,22 @@ describe('Support', () => {
   it('DescribeCases leaves resolved cases out unless includeResolvedCases', async () => {
     const { support } = setup('enterprise');
     const { caseId } = await support.send(new CreateCaseCommand({ subject: 's', communicationBody: 'b' }));
-    expect(await support.send(new ResolveCaseCommand({ caseId }))).toMatchObject({ initialCaseStatus: 'opened', finalCaseStatus: 'resolved' });
+    expect(await support.send(new ResolveCaseCommand({ caseId }))).toMatchObject({
+      initialCaseStatus: 'opened',
+      finalCaseStatus: 'resolved',
+    });
     expect((await support.send(new DescribeCasesCommand({ caseIdList: [caseId!] }))).cases).toEqual([]);
-    expect((await support.send(new DescribeCasesCommand({ caseIdList: [caseId!], includeResolvedCases: true }))).cases?.map((c) => c.status)).toEqual(['resolved']);
+    expect(
+      (await support.send(new DescribeCasesCommand({ caseIdList: [caseId!], includeResolvedCases: true }))).cases?.map((c) => c.status),
+    ).toEqual(['resolved']);
   });
 
   it('CreateCase without a subject, or with an unknown severity, is a ValidationException', async () => {
     const { cloud, support } = setup('business');
     expect((await errorOf(support.send(new CreateCaseCommand({ communicationBody: 'b' } as any)))).name).toBe('ValidationException');
-    expect((await errorOf(support.send(new CreateCaseCommand({ subject: 's', communicationBody: 'b', severityCode: 'apocalyptic' })))).name).toBe('ValidationException');
+    expect(
+      (await errorOf(support.send(new CreateCaseCommand({ subject: 's', communicationBody: 'b', severityCode: 'apocalyptic' })))).name,
+    ).toBe('ValidationException');
     expect(cloud.world.support.cases).toEqual([]);
   });
 
@@ -109,11 +145,23 @@ describe('SNS', () => {
   it('Publish records the message in the log and returns its id', async () => {
     const { cloud, sns } = setup();
     const { MessageId } = await sns.send(
-      new PublishCommand({ TopicArn: TOPIC, Subject: 'IR-7 contained', Message: 'i-0abc123def4567890 isolated', MessageAttributes: { severity: { DataType: 'String', StringValue: 'high' } } }),
+      new PublishCommand({
+        TopicArn: TOPIC,
+        Subject: 'IR-7 contained',
+        Message: 'i-0abc123def4567890 isolated',
+        MessageAttributes: { severity: { DataType: 'String', StringValue: 'high' } },
+      }),
     );
     expect(MessageId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(cloud.world.sns.published).toEqual([
-      { messageId: MessageId, topicArn: TOPIC, subject: 'IR-7 contained', message: 'i-0abc123def4567890 isolated', messageAttributes: { severity: { dataType: 'String', value: 'high' } }, at: '2026-01-01T00:00:00.000Z' },
+      {
+        messageId: MessageId,
+        topicArn: TOPIC,
+        subject: 'IR-7 contained',
+        message: 'i-0abc123def4567890 isolated',
+        messageAttributes: { severity: { dataType: 'String', value: 'high' } },
+        at: '2026-01-01T00:00:00.000Z',
+      },
     ]);
   });
 

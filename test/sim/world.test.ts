@@ -47,11 +47,46 @@ describe('world files', () => {
   it.each([
     ['a malformed account id', 'account:\n  id: "12345"\n', 'account.id', 2, 7, /12 digits/],
     ['an unknown top-level field', 'account: { id: "123456789012" }\nregoin: us-east-1\n', 'regoin', 2, 1, /unknown field 'regoin'/],
-    ['an unknown field in a resource', 'account: { id: "123456789012" }\nec2:\n  vpcs:\n    - id: vpc-0a1b2c3d4e5f60718\n      cidrBlock: 10.0.0.0/16\n      colour: red\n', 'ec2.vpcs.0.colour', 6, 7, /unknown field 'colour'/],
-    ['a bad instance state', 'account: { id: "123456789012" }\nec2:\n  instances:\n    - id: i-0abc123def4567890\n      state: sleeping\n', 'ec2.instances.0.state', 5, 14, /running/],
-    ['a missing required field', 'account: { id: "123456789012" }\nec2:\n  vpcs:\n    - id: vpc-0a1b2c3d4e5f60718\n', 'ec2.vpcs.0.cidrBlock', 4, 7, /./],
-    ['a dangling reference', 'account: { id: "123456789012" }\nec2:\n  networkInterfaces:\n    - id: eni-0a1a1a1a1a1a1a1a1\n      subnetId: subnet-0aa11bb22cc33dd44\n      groups: [sg-0123456789abcdef0]\n', 'ec2.networkInterfaces.0.subnetId', 5, 17, /no subnet/],
-    ['a bad fault', 'account: { id: "123456789012" }\nfaults:\n  - operation: "ec2 Describe"\n    error: Throttling\n', 'faults.0.operation', 3, 16, /operation such as/],
+    [
+      'an unknown field in a resource',
+      'account: { id: "123456789012" }\nec2:\n  vpcs:\n    - id: vpc-0a1b2c3d4e5f60718\n      cidrBlock: 10.0.0.0/16\n      colour: red\n',
+      'ec2.vpcs.0.colour',
+      6,
+      7,
+      /unknown field 'colour'/,
+    ],
+    [
+      'a bad instance state',
+      'account: { id: "123456789012" }\nec2:\n  instances:\n    - id: i-0abc123def4567890\n      state: sleeping\n',
+      'ec2.instances.0.state',
+      5,
+      14,
+      /running/,
+    ],
+    [
+      'a missing required field',
+      'account: { id: "123456789012" }\nec2:\n  vpcs:\n    - id: vpc-0a1b2c3d4e5f60718\n',
+      'ec2.vpcs.0.cidrBlock',
+      4,
+      7,
+      /./,
+    ],
+    [
+      'a dangling reference',
+      'account: { id: "123456789012" }\nec2:\n  networkInterfaces:\n    - id: eni-0a1a1a1a1a1a1a1a1\n      subnetId: subnet-0aa11bb22cc33dd44\n      groups: [sg-0123456789abcdef0]\n',
+      'ec2.networkInterfaces.0.subnetId',
+      5,
+      17,
+      /no subnet/,
+    ],
+    [
+      'a bad fault',
+      'account: { id: "123456789012" }\nfaults:\n  - operation: "ec2 Describe"\n    error: Throttling\n',
+      'faults.0.operation',
+      3,
+      16,
+      /operation such as/,
+    ],
   ])('rejects %s with file:line:col and the field', (_name, text, field, line, col, message) => {
     const err = inputError(() => parseWorld(text, 'bad.yaml'));
     expect(err.field).toBe(field);

@@ -13,18 +13,42 @@ import { loadScenarioText } from '../../src/tabletop/load.js';
 import { AlertSchema } from '../../src/tabletop/scenario.js';
 import { CRYPTO_FINDING, ISOLATED_OBJECTIVE, ONE_INSTANCE_WORLD } from './helpers.js';
 
-const ctx = { scenarioId: 's', injectKey: 'finding', accountId: '111122223333', region: 'us-east-1', now: new Date('2026-01-01T00:05:00Z') };
+const ctx = {
+  scenarioId: 's',
+  injectKey: 'finding',
+  accountId: '111122223333',
+  region: 'us-east-1',
+  now: new Date('2026-01-01T00:05:00Z'),
+};
 
 describe('alert events', () => {
   it('a GuardDuty finding becomes the EventBridge event production reads, with GuardDuty’s dedup key', () => {
     const alert = AlertSchema.parse({
-      guardduty: { type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS', severity: 8, resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-0c0ffee0000000001', tags: [{ key: 'env', value: 'prod' }] } } },
+      guardduty: {
+        type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS',
+        severity: 8,
+        resource: {
+          resourceType: 'Instance',
+          instanceDetails: { instanceId: 'i-0c0ffee0000000001', tags: [{ key: 'env', value: 'prod' }] },
+        },
+      },
       playbook: 'ec2-instance-compromise',
     });
     const ev = buildAlertEvent(alert, ctx);
-    expect(ev.event).toMatchObject({ 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', account: '111122223333', time: '2026-01-01T00:05:00Z' });
+    expect(ev.event).toMatchObject({
+      'detail-type': 'GuardDuty Finding',
+      source: 'aws.guardduty',
+      account: '111122223333',
+      time: '2026-01-01T00:05:00Z',
+    });
     const [parsed] = parseAlertValue(ev.event, { deliveryId: 'test' });
-    expect(parsed).toMatchObject({ adapter: 'guardduty', type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS', severity: 8, active: true, sample: false });
+    expect(parsed).toMatchObject({
+      adapter: 'guardduty',
+      type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS',
+      severity: 8,
+      active: true,
+      sample: false,
+    });
     expect(parsed!.resources.instanceIds).toEqual(['i-0c0ffee0000000001']);
     expect(parsed!.tags['i-0c0ffee0000000001']).toEqual({ env: 'prod' });
     const id = (ev.event.detail as { id: string }).id;
@@ -35,7 +59,12 @@ describe('alert events', () => {
 
   it('a Security Hub finding becomes an ASFF "Findings - Imported" event', () => {
     const alert = AlertSchema.parse({
-      securityhub: { Title: 'EC2 instance has a public SSH port', Types: ['Software and Configuration Checks/AWS Security Best Practices'], Severity: { Label: 'HIGH' }, Resources: [{ Type: 'AwsEc2Instance', Id: 'arn:aws:ec2:us-east-1:111122223333:instance/i-0c0ffee0000000001' }] },
+      securityhub: {
+        Title: 'EC2 instance has a public SSH port',
+        Types: ['Software and Configuration Checks/AWS Security Best Practices'],
+        Severity: { Label: 'HIGH' },
+        Resources: [{ Type: 'AwsEc2Instance', Id: 'arn:aws:ec2:us-east-1:111122223333:instance/i-0c0ffee0000000001' }],
+      },
       playbook: 'ec2-instance-compromise',
     });
     const ev = buildAlertEvent(alert, ctx);

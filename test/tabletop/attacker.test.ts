@@ -28,7 +28,11 @@ iam:
 function setup() {
   const clock = new SimClock('2026-01-01T00:00:00Z');
   const sim = createSimCloud(parseWorld(WORLD, 'world.yaml'), { clock });
-  const attacker = new Attacker(sim, AttackerSchema.parse({ addresses: ['203.0.113.66'], credentials: { leaked: { accessKeyId: 'AKIAIOSFODNN7CIBOT01' } } }), seededRng(1));
+  const attacker = new Attacker(
+    sim,
+    AttackerSchema.parse({ addresses: ['203.0.113.66'], credentials: { leaked: { accessKeyId: 'AKIAIOSFODNN7CIBOT01' } } }),
+    seededRng(1),
+  );
   const responder = createClients({ region: sim.region, credentials: sim.credentials, plugins: [sim.plugin] });
   const act = (a: unknown) => attacker.perform(AttackerActionSchema.parse(a));
   return { sim, clock, attacker, responder, act };
@@ -78,12 +82,21 @@ describe('Attacker', () => {
     // What the IAM console's "Revoke active sessions" writes.
     sim.world.iam.roles[0]!.inlinePolicies.AWSRevokeOlderSessions = {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Deny', Action: ['*'], Resource: ['*'], Condition: { DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } } }],
+      Statement: [
+        {
+          Effect: 'Deny',
+          Action: ['*'],
+          Resource: ['*'],
+          Condition: { DateLessThan: { 'aws:TokenIssueTime': clock.now().toISOString() } },
+        },
+      ],
     };
     const [denied] = await act({ call: { with: 'deployer-session', service: 'sts', operation: 'GetCallerIdentity' } });
     // GetCallerIdentity answers even under an explicit deny, as AWS does; any other call is refused.
     expect(denied!.ok).toBe(true);
-    const [refused] = await act({ call: { with: 'deployer-session', service: 'iam', operation: 'GetRole', input: { RoleName: 'deployer' } } });
+    const [refused] = await act({
+      call: { with: 'deployer-session', service: 'iam', operation: 'GetRole', input: { RoleName: 'deployer' } },
+    });
     expect(refused!.ok).toBe(false);
     expect(refused!.text).toMatch(/AccessDenied/);
 
@@ -92,6 +105,11 @@ describe('Attacker', () => {
     expect(again!.ok).toBe(true);
     expect(again!.lesson).toContain('AssumeRole keeps working until the trust policy');
     expect(attacker.credentials.get('deployer-session')!.accessKeyId).not.toBe(old);
-    expect(attacker.usableCredentials().map((c) => c.name).sort()).toEqual(['deployer-session', 'leaked']);
+    expect(
+      attacker
+        .usableCredentials()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['deployer-session', 'leaked']);
   });
 });

@@ -7,15 +7,18 @@ import { loadScenario } from '../../src/tabletop/load.js';
 import { play } from './helpers.js';
 
 describe('shipped scenarios in --auto', () => {
-  it.each(['crypto-mining', 'instance-credential-exfiltration', 'ssh-brute-force'])('%s reaches the score its file expects', async (name) => {
-    const expected = (await loadScenario(`scenarios/${name}.yaml`)).scenario.expect?.auto;
-    expect(expected?.score).toBeTypeOf('number');
-    const p = await play(name, { auto: true });
-    expect(p.result.expectation, JSON.stringify(p.result.objectives, null, 1)).toEqual({ source: 'scenario', ok: true, problems: [] });
-    expect(p.result.score.points).toBe(expected!.score);
-    for (const id of expected!.met ?? []) expect(p.status(id), id).toBe('met');
-    for (const id of expected!.missed ?? []) expect(p.status(id), id).toBe('missed');
-  });
+  it.each(['crypto-mining', 'instance-credential-exfiltration', 'ssh-brute-force'])(
+    '%s reaches the score its file expects',
+    async (name) => {
+      const expected = (await loadScenario(`scenarios/${name}.yaml`)).scenario.expect?.auto;
+      expect(expected?.score).toBeTypeOf('number');
+      const p = await play(name, { auto: true });
+      expect(p.result.expectation, JSON.stringify(p.result.objectives, null, 1)).toEqual({ source: 'scenario', ok: true, problems: [] });
+      expect(p.result.score.points).toBe(expected!.score);
+      for (const id of expected!.met ?? []) expect(p.status(id), id).toBe('met');
+      for (const id of expected!.missed ?? []) expect(p.status(id), id).toBe('missed');
+    },
+  );
 
   it('crypto-mining: the routed playbook isolates web-1 in two steps, which ends the C2 channel the attacker then finds closed', async () => {
     const p = await play('crypto-mining', { auto: true });
@@ -34,7 +37,9 @@ describe('shipped scenarios in --auto', () => {
     expect(check.ok).toBe(false);
     expect(check.text).toContain('closed');
     // The throttling inject made the SDK retry the swap; the run still isolated the instance.
-    expect(p.result.timeline.some((e) => e.kind === 'step' && /ModifyNetworkInterfaceAttribute succeeded after 2 attempts/.test(e.text))).toBe(true);
+    expect(
+      p.result.timeline.some((e) => e.kind === 'step' && /ModifyNetworkInterfaceAttribute succeeded after 2 attempts/.test(e.text)),
+    ).toBe(true);
     // Forensic snapshots of both volumes, then Data Lifecycle Manager snapshots on the simulated clock.
     const snaps = p.world.ec2.snapshots.filter((s) => s.volumeId.startsWith('vol-0c0ffee00000000'));
     expect(new Set(snaps.map((s) => s.volumeId))).toEqual(new Set(['vol-0c0ffee0000000001', 'vol-0c0ffee0000000002']));
@@ -56,7 +61,10 @@ describe('shipped scenarios in --auto', () => {
     expect(p.world.iam.roles.find((r) => r.name === 'web-app-role')!.inlinePolicies.AWSRevokeOlderSessions).toBeDefined();
     expect(p.world.support.cases.length).toBe(1);
     // Two alerts, two runs, one after the other; both wait for a person in --auto.
-    expect(p.result.runs.map((r) => [r.alert, r.status])).toEqual([['finding', 'waiting'], ['key-finding', 'waiting']]);
+    expect(p.result.runs.map((r) => [r.alert, r.status])).toEqual([
+      ['finding', 'waiting'],
+      ['key-finding', 'waiting'],
+    ]);
   });
 
   it('ssh-brute-force: the routing table ignores a Low target finding, so nothing blocks the range', async () => {

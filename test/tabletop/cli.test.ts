@@ -23,7 +23,15 @@ describe('firebreak tabletop', () => {
     expect(r.stdout).toContain('expected score matched (scenario)');
 
     const md = readFileSync(join(out, 'after-action.md'), 'utf8');
-    for (const heading of ['# After-Action Report: A production web server mines cryptocurrency', '## Exercise overview', '## Objectives', '### Strengths', '### Areas for improvement', '## Timeline of injects and decisions', '## Appendix A: Improvement plan']) {
+    for (const heading of [
+      '# After-Action Report: A production web server mines cryptocurrency',
+      '## Exercise overview',
+      '## Objectives',
+      '### Strengths',
+      '### Areas for improvement',
+      '## Timeline of injects and decisions',
+      '## Appendix A: Improvement plan',
+    ]) {
       expect(md).toContain(heading);
     }
     const html = readFileSync(join(out, 'after-action.html'), 'utf8');
@@ -39,7 +47,9 @@ describe('firebreak tabletop', () => {
   });
 
   it('--decisions with --json prints the score and the expectation on stdout', async () => {
-    const r = await cli(['tabletop', 'ssh-brute-force', '--decisions', 'test/fixtures/scenarios/ssh-deny-range.yaml', '--json'], { home: tempHome() });
+    const r = await cli(['tabletop', 'ssh-brute-force', '--decisions', 'test/fixtures/scenarios/ssh-deny-range.yaml', '--json'], {
+      home: tempHome(),
+    });
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.score.points).toBe(100);
@@ -73,7 +83,11 @@ describe('firebreak tabletop', () => {
     const any = { expect: /Players: (apply step '[\w-]+'|is the task done)\?/, answer: 'y' };
     const r = await cliScripted(['tabletop', 'crypto-mining', '--interactive', '--out', out], {
       home: tempHome(),
-      script: [{ expect: /Players: apply step 'isolate'\?/, answer: 's' }, { expect: /Players: apply step 'preserve'\?/, answer: 'y' }, ...Array(12).fill(any)],
+      script: [
+        { expect: /Players: apply step 'isolate'\?/, answer: 's' },
+        { expect: /Players: apply step 'preserve'\?/, answer: 'y' },
+        ...Array(12).fill(any),
+      ],
     });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
@@ -81,8 +95,15 @@ describe('firebreak tabletop', () => {
     expect(result.objectives.find((o: { id: string }) => o.id === 'isolated').status).toBe('missed');
     const skip = result.timeline.find((e: { text: string }) => e.text.startsWith('players skip step isolate'));
     expect(skip).toBeDefined();
-    const journal = readFileSync(join(out, 'runs', 'crypto-mining-1', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(journal.find((e) => e.type === 'approval.answered' && e.step === 'isolate')).toMatchObject({ decision: 'skip', by: 'players', via: 'prompt' });
+    const journal = readFileSync(join(out, 'runs', 'crypto-mining-1', 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(journal.find((e) => e.type === 'approval.answered' && e.step === 'isolate')).toMatchObject({
+      decision: 'skip',
+      by: 'players',
+      via: 'prompt',
+    });
     expect(journal.find((e) => e.type === 'run.started')).toMatchObject({ mode: 'tabletop', backend: 'sim' });
   });
 
@@ -99,7 +120,10 @@ describe('firebreak tabletop', () => {
   it('refuses an --out folder that already holds an exercise', async () => {
     const out = join(tmp(), 'exercise');
     const home = tempHome();
-    expect((await cli(['tabletop', 'ssh-brute-force', '--decisions', 'test/fixtures/scenarios/ssh-deny-range.yaml', '--out', out], { home })).code).toBe(0);
+    expect(
+      (await cli(['tabletop', 'ssh-brute-force', '--decisions', 'test/fixtures/scenarios/ssh-deny-range.yaml', '--out', out], { home }))
+        .code,
+    ).toBe(0);
     const again = await cli(['tabletop', 'ssh-brute-force', '--auto', '--out', out], { home });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already holds an exercise');

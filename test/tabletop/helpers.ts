@@ -32,7 +32,8 @@ export async function play(scenario: string, o: { decisions?: string; auto?: boo
     result,
     world: sim!.world,
     status: (id) => result.objectives.find((x) => x.id === id)?.status,
-    entries: (kind, ref) => result.timeline.filter((e) => e.kind === kind && (ref === undefined || e.ref === ref || e.ref?.startsWith(`${ref}#`))),
+    entries: (kind, ref) =>
+      result.timeline.filter((e) => e.kind === kind && (ref === undefined || e.ref === ref || e.ref?.startsWith(`${ref}#`))),
   };
 }
 

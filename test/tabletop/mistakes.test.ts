@@ -92,7 +92,12 @@ describe('classic mistakes, scripted', () => {
     const one = await play('ssh-brute-force', { decisions: 'ssh-deny-one-address' });
     const acl = one.world.ec2.networkAcls.find((a) => a.id === 'acl-0c0c0c0c0c0c0c0c1')!;
     expect(acl.entries.filter((e) => e.ruleAction === 'deny').map((e) => e.cidrBlock)).toEqual(['198.51.100.23/32', '198.51.100.23/32']);
-    expect(one.entries('attacker', 'brute').filter((e) => e.t > 10 * 60_000).every((e) => e.ok)).toBe(true);
+    expect(
+      one
+        .entries('attacker', 'brute')
+        .filter((e) => e.t > 10 * 60_000)
+        .every((e) => e.ok),
+    ).toBe(true);
     expect(one.status('guessing-refused')).toBe('missed');
 
     const range = await play('ssh-brute-force', { decisions: 'ssh-deny-range' });

@@ -32,10 +32,27 @@ function setup(objectives: unknown[]) {
   const world: World = parseWorld(WORLD, 'world.yaml');
   const sim = createSimCloud(world, { clock });
   const attacker = new Attacker(sim, AttackerSchema.parse({ addresses: ['203.0.113.66'] }), seededRng(1));
-  const facts: ExerciseFacts = { start: clock.now(), initial: structuredClone(world), attacker, injectFired: new Map(), attacks: new Map(), firings: new Map(), steps: [], calls: sim.calls, firstAlertAt: 0 };
+  const facts: ExerciseFacts = {
+    start: clock.now(),
+    initial: structuredClone(world),
+    attacker,
+    injectFired: new Map(),
+    attacks: new Map(),
+    firings: new Map(),
+    steps: [],
+    calls: sim.calls,
+    firstAlertAt: 0,
+  };
   const changes: string[] = [];
   const deadlines: number[] = [];
-  const tracker = new ObjectiveTracker(objectives.map((o) => ObjectiveSchema.parse(o)), world, facts, clock, (s) => changes.push(`${s.objective.id} ${s.status} ${s.t}`), (d) => deadlines.push(d));
+  const tracker = new ObjectiveTracker(
+    objectives.map((o) => ObjectiveSchema.parse(o)),
+    world,
+    facts,
+    clock,
+    (s) => changes.push(`${s.objective.id} ${s.status} ${s.t}`),
+    (d) => deadlines.push(d),
+  );
   const at = (m: number) => {
     clock.set(new Date(Date.parse('2026-01-01T00:00:00Z') + min(m)));
     tracker.evaluate(min(m));
@@ -45,7 +62,9 @@ function setup(objectives: unknown[]) {
 
 describe('ObjectiveTracker', () => {
   it('instance-isolated needs groups without rules AND no connection left open; met at that moment, within its deadline', () => {
-    const { world, changes, deadlines, at } = setup([{ id: 'iso', title: 'isolated', within: '15m', 'instance-isolated': { instance: 'i-0c0ffee0000000001' } }]);
+    const { world, changes, deadlines, at } = setup([
+      { id: 'iso', title: 'isolated', within: '15m', 'instance-isolated': { instance: 'i-0c0ffee0000000001' } },
+    ]);
     at(1);
     expect(deadlines).toEqual([min(15)]);
     world.ec2.networkInterfaces[0]!.groups = ['sg-0a0a0a0a0a0a0a0a9'];
@@ -64,7 +83,10 @@ describe('ObjectiveTracker', () => {
     at(12);
     expect(changes).toEqual([`late missed ${min(10)}`]);
     const final = tracker.finish(min(30));
-    expect(final.map((s) => [s.objective.id, s.status, s.t])).toEqual([['late', 'missed', min(10)], ['never', 'missed', min(30)]]);
+    expect(final.map((s) => [s.objective.id, s.status, s.t])).toEqual([
+      ['late', 'missed', min(10)],
+      ['never', 'missed', min(30)],
+    ]);
     expect(final[1]!.detail).toContain('open connections: ssh');
   });
 
@@ -75,7 +97,15 @@ describe('ObjectiveTracker', () => {
     ]);
     world.ec2.connections[0]!.state = 'closed';
     at(2);
-    world.ec2.connections.push({ id: 'back', instanceId: 'i-0c0ffee0000000001', remoteIp: '203.0.113.66', localPort: 22, protocol: 'tcp', direction: 'inbound', state: 'open' });
+    world.ec2.connections.push({
+      id: 'back',
+      instanceId: 'i-0c0ffee0000000001',
+      remoteIp: '203.0.113.66',
+      localPort: 22,
+      protocol: 'tcp',
+      direction: 'inbound',
+      state: 'open',
+    });
     at(3);
     expect(changes).toEqual([`closed met ${min(2)}`, `closed missed ${min(3)}`]);
     world.ec2.networkInterfaces[1]!.groups = ['sg-0a0a0a0a0a0a0a0a9'];
@@ -91,11 +121,35 @@ describe('ObjectiveTracker', () => {
       { id: 'snap', title: 'snapshots', 'step-completed': { step: 'snapshot' } },
       { id: 'case', title: 'case', 'support-case-opened': {} },
     ]);
-    facts.steps.push({ runId: 'r-1', playbook: 'p', key: 'snapshot', stepId: 'snapshot', action: 'ec2.forensic-snapshots', status: 'skipped', t: min(1) });
+    facts.steps.push({
+      runId: 'r-1',
+      playbook: 'p',
+      key: 'snapshot',
+      stepId: 'snapshot',
+      action: 'ec2.forensic-snapshots',
+      status: 'skipped',
+      t: min(1),
+    });
     at(1);
     expect(changes).toEqual([]);
-    facts.steps.push({ runId: 'r-1', playbook: 'p', key: 'snapshot#2', stepId: 'snapshot', action: 'ec2.forensic-snapshots', status: 'applied', t: min(2) });
-    facts.steps.push({ runId: 'r-1', playbook: 'p', key: 'open-case', stepId: 'open-case', action: 'support.open-case', status: 'manual', t: min(2) });
+    facts.steps.push({
+      runId: 'r-1',
+      playbook: 'p',
+      key: 'snapshot#2',
+      stepId: 'snapshot',
+      action: 'ec2.forensic-snapshots',
+      status: 'applied',
+      t: min(2),
+    });
+    facts.steps.push({
+      runId: 'r-1',
+      playbook: 'p',
+      key: 'open-case',
+      stepId: 'open-case',
+      action: 'support.open-case',
+      status: 'manual',
+      t: min(2),
+    });
     at(2);
     expect(changes).toEqual([`snap met ${min(2)}`, `case met ${min(2)}`]);
   });

@@ -10,7 +10,10 @@ function setup() {
   const clock = new SimClock(START);
   const moved: number[] = [];
   const paced: number[] = [];
-  const s = new Scheduler(clock, START, { onMoved: (now) => moved.push(now.getTime() - START.getTime()), pace: async (ms) => void paced.push(ms) });
+  const s = new Scheduler(clock, START, {
+    onMoved: (now) => moved.push(now.getTime() - START.getTime()),
+    pace: async (ms) => void paced.push(ms),
+  });
   const fired: Array<[string, number]> = [];
   const at = (m: number, label: string) => s.schedule(min(m), label, async () => void fired.push([label, s.elapsed()]));
   return { clock, s, moved, paced, fired, at };
@@ -24,7 +27,11 @@ describe('Scheduler', () => {
     at(3, 'wipe');
     at(9, 'later');
     await s.advanceBy(min(5));
-    expect(fired).toEqual([['check', min(1)], ['exfiltrate', min(3)], ['wipe', min(3)]]);
+    expect(fired).toEqual([
+      ['check', min(1)],
+      ['exfiltrate', min(3)],
+      ['wipe', min(3)],
+    ]);
     expect(s.elapsed()).toBe(min(5));
     expect(moved).toEqual([min(1), min(3), min(5)]);
     // --speed paces each simulated move, never the same instant twice.

@@ -31,7 +31,13 @@ describe('adapters', () => {
       type: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
       severity: 8,
       label: 'HIGH',
-      resources: { instanceIds: ['i-0abc123def4567890'], accessKeyIds: ['ASIAEXAMPLEEXFIL0001'], userNames: [], roleNames: ['web-app-role'], remoteIps: ['198.51.100.23'] },
+      resources: {
+        instanceIds: ['i-0abc123def4567890'],
+        accessKeyIds: ['ASIAEXAMPLEEXFIL0001'],
+        userNames: [],
+        roleNames: ['web-app-role'],
+        remoteIps: ['198.51.100.23'],
+      },
       dedupKey: 'guardduty:111122223333:us-east-1:4e8d2c1b0a9f4e7d8c6b5a4f3e2d1c0b',
       runIdPrefix: 'gd-',
       count: 3,
@@ -74,7 +80,19 @@ describe('adapters', () => {
   ])('$file → a $adapter alert', (c) => {
     const [alert, ...rest] = parse(c.file);
     expect(rest).toEqual([]);
-    expect(alert).toMatchObject({ adapter: c.adapter, source: c.source, type: c.type, severity: c.severity, severityLabel: c.label, account: '111122223333', region: 'us-east-1', resources: c.resources, dedupKey: c.dedupKey, active: true, sample: false });
+    expect(alert).toMatchObject({
+      adapter: c.adapter,
+      source: c.source,
+      type: c.type,
+      severity: c.severity,
+      severityLabel: c.label,
+      account: '111122223333',
+      region: 'us-east-1',
+      resources: c.resources,
+      dedupKey: c.dedupKey,
+      active: true,
+      sample: false,
+    });
     expect(alert!.runId).toMatch(new RegExp(`^${c.runIdPrefix}[0-9a-f]{12}$`));
     if (c.deliveryId) expect(alert!.deliveryId).toBe(c.deliveryId);
     if (c.count !== undefined) expect(alert!.count).toBe(c.count);
@@ -89,7 +107,13 @@ describe('adapters', () => {
   it('gives a GuardDuty finding forwarded by Security Hub the same run as the finding itself, one alert per ASFF finding', () => {
     const [direct] = parse('guardduty-bitcoin-dns.eventbridge.json');
     const [viaHub, control] = parse('securityhub-imported.eventbridge.json');
-    expect(viaHub).toMatchObject({ adapter: 'securityhub', source: 'securityhub', type: 'TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS', severityLabel: 'HIGH', count: 1 });
+    expect(viaHub).toMatchObject({
+      adapter: 'securityhub',
+      source: 'securityhub',
+      type: 'TTPs/Command and Control/CryptoCurrency:EC2-BitcoinTool.B!DNS',
+      severityLabel: 'HIGH',
+      count: 1,
+    });
     expect(viaHub!.resources.instanceIds).toEqual(['i-0abc123def4567890']);
     expect(viaHub!.tags['i-0abc123def4567890']).toEqual({ Name: 'web-1', env: 'prod' });
     expect(viaHub!.dedupKey).toBe(direct!.dedupKey);
@@ -103,7 +127,8 @@ describe('adapters', () => {
   it('the same finding in camelCase (EventBridge) and PascalCase (AWS CLI) reads the same', () => {
     const camel = gdEvent().detail;
     const pascal = JSON.parse(JSON.stringify(camel), function (this: unknown, _k, v) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k[0]!.toUpperCase() + k.slice(1), x]));
+      if (v && typeof v === 'object' && !Array.isArray(v))
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k[0]!.toUpperCase() + k.slice(1), x]));
       return v;
     });
     const [a] = parseAlertValue(camel, { deliveryId: 'd' });
@@ -113,12 +138,22 @@ describe('adapters', () => {
 
   it('reads an SNS notification whose message is an EventBridge event, and Lambda SNS records', () => {
     const event = gdEvent({ eventId: 'ev-1' });
-    const [viaSns] = parseAlertValue({ Type: 'Notification', MessageId: 'm-1', TopicArn: 'arn:aws:sns:us-east-1:111122223333:t', Message: JSON.stringify(event) }, { deliveryId: 'x' });
+    const [viaSns] = parseAlertValue(
+      { Type: 'Notification', MessageId: 'm-1', TopicArn: 'arn:aws:sns:us-east-1:111122223333:t', Message: JSON.stringify(event) },
+      { deliveryId: 'x' },
+    );
     // The EventBridge event's own id identifies the delivery, whichever way it came.
-    expect(viaSns).toMatchObject({ adapter: 'guardduty', deliveryId: 'eventbridge:ev-1', resources: { instanceIds: ['i-0abc123def4567890'] } });
+    expect(viaSns).toMatchObject({
+      adapter: 'guardduty',
+      deliveryId: 'eventbridge:ev-1',
+      resources: { instanceIds: ['i-0abc123def4567890'] },
+    });
     const alarm = fixture('cloudwatch-alarm.sns.json');
     const { Type: _t, ...sns } = alarm;
-    const [viaLambda] = parseAlertValue({ Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification', ...sns } }] }, { deliveryId: 'x' });
+    const [viaLambda] = parseAlertValue(
+      { Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification', ...sns } }] },
+      { deliveryId: 'x' },
+    );
     expect(viaLambda).toMatchObject({ adapter: 'cloudwatch-alarm', type: 'CloudWatchAlarm:ALARM/cpu-high-web-1' });
   });
 
@@ -143,8 +178,15 @@ describe('adapters', () => {
   it.each([
     { file: 'bad/malformed.json', line: /malformed\.json:3:26: failed to parse JSON/ },
     { file: 'bad/unknown-shape.json', line: /unknown shape \(top-level fields: alert, host\)/ },
-    { file: 'bad/guardduty-missing-instance.json', line: /detail\.resource\.instanceDetails\.instanceId: failed to read GuardDuty finding: missing required field 'instanceId'/ },
-    { file: 'bad/generic-typo.json', line: /resources: failed to read generic alert: missing required field 'resources'/, more: /unknown field 'resouces'/ },
+    {
+      file: 'bad/guardduty-missing-instance.json',
+      line: /detail\.resource\.instanceDetails\.instanceId: failed to read GuardDuty finding: missing required field 'instanceId'/,
+    },
+    {
+      file: 'bad/generic-typo.json',
+      line: /resources: failed to read generic alert: missing required field 'resources'/,
+      more: /unknown field 'resouces'/,
+    },
   ])('refuses $file naming what is wrong', ({ file, line, more }) => {
     let err: unknown;
     try {
@@ -160,13 +202,22 @@ describe('adapters', () => {
   it.each([
     ['an empty document', ''],
     ['a JSON list', '[1,2]'],
-    ['an EventBridge event of another kind', JSON.stringify({ 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: {} })],
+    [
+      'an EventBridge event of another kind',
+      JSON.stringify({ 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: {} }),
+    ],
     ['an SNS message that is not JSON', JSON.stringify({ Type: 'Notification', MessageId: 'm', TopicArn: 't', Message: 'hello' })],
     ['a subscription confirmation', JSON.stringify({ Type: 'SubscriptionConfirmation', MessageId: 'm', Message: 'x' })],
-    ['a Security Hub event without findings', JSON.stringify({ 'detail-type': 'Security Hub Findings - Imported', detail: { findings: [] } })],
+    [
+      'a Security Hub event without findings',
+      JSON.stringify({ 'detail-type': 'Security Hub Findings - Imported', detail: { findings: [] } }),
+    ],
     ['a GuardDuty severity out of range', JSON.stringify({ ...gdEvent(), detail: { ...gdEvent().detail, severity: 42 } })],
     ['a generic alert with no resources', JSON.stringify({ source: 's', id: 'i', type: 't', severity: 5, resources: {} })],
-    ['a generic alert with a malformed instance id', JSON.stringify({ source: 's', id: 'i', type: 't', severity: 5, resources: { instanceIds: ['web-1'] } })],
+    [
+      'a generic alert with a malformed instance id',
+      JSON.stringify({ source: 's', id: 'i', type: 't', severity: 5, resources: { instanceIds: ['web-1'] } }),
+    ],
   ])('refuses %s', (_what, text) => {
     expect(() => parseAlertText(text, { file: 'x.json' })).toThrow(InputError);
   });

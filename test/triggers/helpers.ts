@@ -39,7 +39,12 @@ function oid(dotted: string): Buffer {
 }
 function utcTime(d: Date): Buffer {
   const p = (n: number) => String(n).padStart(2, '0');
-  return tlv(0x17, Buffer.from(`${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`));
+  return tlv(
+    0x17,
+    Buffer.from(
+      `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`,
+    ),
+  );
 }
 
 export interface TestCert {
@@ -63,7 +68,10 @@ export function makeCert(opts: { notBefore?: Date; notAfter?: Date } = {}): Test
   );
   const signature = sign('sha256', tbs, privateKey);
   const der = seq(tbs, alg, tlv(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const b64 = der.toString('base64').match(/.{1,64}/g)!.join('\n');
+  const b64 = der
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return { pem: `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`, privateKey };
 }
 
@@ -71,7 +79,21 @@ export const CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationS
 export const TOPIC = 'arn:aws:sns:us-east-1:111122223333:security-alerts';
 
 /** An SNS HTTP delivery body, signed with `key` as SNS signs it (SignatureVersion 1: SHA1, 2: SHA256). */
-export function snsMessage(key: KeyObject, fields: { Type?: SnsMessageType; Message: string; Subject?: string; Timestamp?: string; MessageId?: string; SignatureVersion?: '1' | '2'; SigningCertURL?: string; TopicArn?: string; SubscribeURL?: string; Token?: string }): Record<string, string> {
+export function snsMessage(
+  key: KeyObject,
+  fields: {
+    Type?: SnsMessageType;
+    Message: string;
+    Subject?: string;
+    Timestamp?: string;
+    MessageId?: string;
+    SignatureVersion?: '1' | '2';
+    SigningCertURL?: string;
+    TopicArn?: string;
+    SubscribeURL?: string;
+    Token?: string;
+  },
+): Record<string, string> {
   const type = fields.Type ?? 'Notification';
   const m: Record<string, string> = {
     Type: type,
@@ -82,15 +104,27 @@ export function snsMessage(key: KeyObject, fields: { Type?: SnsMessageType; Mess
     Timestamp: fields.Timestamp ?? new Date().toISOString(),
     SignatureVersion: fields.SignatureVersion ?? '2',
     SigningCertURL: fields.SigningCertURL ?? CERT_URL,
-    ...(type !== 'Notification' ? { Token: fields.Token ?? 'token-abc', SubscribeURL: fields.SubscribeURL ?? `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=token-abc` } : {}),
-    ...(type === 'Notification' ? { UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:c9135db0` } : {}),
+    ...(type !== 'Notification'
+      ? {
+          Token: fields.Token ?? 'token-abc',
+          SubscribeURL:
+            fields.SubscribeURL ?? `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=token-abc`,
+        }
+      : {}),
+    ...(type === 'Notification'
+      ? { UnsubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${TOPIC}:c9135db0` }
+      : {}),
   };
   m.Signature = sign(m.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(canonicalString(m, type)), key).toString('base64');
   return m;
 }
 
 export function webhookHeaders(secret: string, body: string, at = Math.floor(Date.now() / 1000)): Record<string, string> {
-  return { 'content-type': 'application/json', 'x-firebreak-timestamp': String(at), 'x-firebreak-signature': signWebhook(secret, at, body) };
+  return {
+    'content-type': 'application/json',
+    'x-firebreak-timestamp': String(at),
+    'x-firebreak-signature': signWebhook(secret, at, body),
+  };
 }
 
 /** A GuardDuty EventBridge event for the bitcoin fixture with another finding id, instance or count. */

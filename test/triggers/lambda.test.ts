@@ -9,7 +9,6 @@ import { handler } from '../../src/lambda/handler.js';
 import { journal, ROOT, runIds, tempHome } from '../helpers/cli.js';
 import { fixture, gdEvent, PRESERVE_PLAYBOOK as PLAYBOOK, scratch } from './helpers.js';
 
-
 describe('Lambda handler', () => {
   let home: string;
   const saved = { ...process.env };
@@ -17,7 +16,10 @@ describe('Lambda handler', () => {
     home = tempHome();
     const dir = scratch({ 'tiny-preserve.yaml': PLAYBOOK });
     const routes = join(dir, 'routes.yaml');
-    writeFileSync(routes, `routes:\n  - name: crypto\n    match: { type: 'CryptoCurrency:EC2/*' }\n    playbook: ${join(dir, 'tiny-preserve.yaml')}\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n`);
+    writeFileSync(
+      routes,
+      `routes:\n  - name: crypto\n    match: { type: 'CryptoCurrency:EC2/*' }\n    playbook: ${join(dir, 'tiny-preserve.yaml')}\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n`,
+    );
     Object.assign(process.env, { FIREBREAK_HOME: home, FIREBREAK_ROUTES: routes, FIREBREAK_SIM: join(ROOT, 'worlds/demo.yaml') });
   });
   afterEach(() => {
@@ -29,7 +31,9 @@ describe('Lambda handler', () => {
     const first = await handler(event, { getRemainingTimeInMillis: () => 300_000 });
     expect(first.outcomes).toEqual([expect.objectContaining({ outcome: 'started', status: 'succeeded' })]);
     const [id] = runIds(home);
-    expect(journal(home, id!).find((e) => e.type === 'run.started')).toMatchObject({ trigger: { via: 'lambda', deliveryId: 'eventbridge:lambda-1' } });
+    expect(journal(home, id!).find((e) => e.type === 'run.started')).toMatchObject({
+      trigger: { via: 'lambda', deliveryId: 'eventbridge:lambda-1' },
+    });
     // EventBridge delivers at least once: the same event again changes nothing.
     const again = await handler(event, {});
     expect(again.outcomes).toEqual([expect.objectContaining({ outcome: 'duplicate', runId: id })]);
@@ -42,7 +46,9 @@ describe('Lambda handler', () => {
     const first = await bundled.handler(event, { getRemainingTimeInMillis: () => 300_000 });
     expect(first.outcomes).toEqual([expect.objectContaining({ outcome: 'started', status: 'succeeded' })]);
     const [id] = runIds(home);
-    expect(journal(home, id!).find((e) => e.type === 'run.started')).toMatchObject({ trigger: { via: 'lambda', deliveryId: 'eventbridge:lambda-bundled' } });
+    expect(journal(home, id!).find((e) => e.type === 'run.started')).toMatchObject({
+      trigger: { via: 'lambda', deliveryId: 'eventbridge:lambda-bundled' },
+    });
     expect((await bundled.handler(event, {})).outcomes).toEqual([expect.objectContaining({ outcome: 'duplicate', runId: id })]);
   });
 

@@ -45,16 +45,54 @@ const noTags = (a: Alert): Alert => ({ ...a, tags: {} });
 describe('routing', () => {
   it.each<{ what: string; alert: Alert; route: string | undefined; why?: RegExp }>([
     { what: 'a crypto finding', alert: gd(), route: 'crypto' },
-    { what: 'a crypto finding forwarded by Security Hub', alert: parseAlertText(fixtureText('securityhub-imported.eventbridge.json'))[0]!, route: 'crypto' },
-    { what: 'a crypto finding below the minimum severity', alert: gd((d) => (d.severity = 4.9)), route: undefined, why: /crypto: severity 4.9 is below 5/ },
-    { what: 'another finding type', alert: gd((d) => (d.type = 'Recon:EC2/PortProbeUnprotectedPort')), route: undefined, why: /type 'Recon:EC2\/PortProbeUnprotectedPort' does not match/ },
-    { what: 'a backdoor in the allowed account and region', alert: gd((d) => (d.type = 'Backdoor:EC2/C&CActivity.B!DNS')), route: 'prod-account-only' },
-    { what: 'a backdoor in another account', alert: gd((d) => { d.type = 'Backdoor:EC2/C&CActivity.B'; d.accountId = '444455556666'; }), route: undefined, why: /account 444455556666 is not 111122223333/ },
-    { what: 'a backdoor in another region', alert: gd((d) => { d.type = 'Backdoor:EC2/C&CActivity.B'; d.region = 'ap-south-1'; }), route: undefined, why: /region ap-south-1 is not us-east-1 or eu-west-1/ },
+    {
+      what: 'a crypto finding forwarded by Security Hub',
+      alert: parseAlertText(fixtureText('securityhub-imported.eventbridge.json'))[0]!,
+      route: 'crypto',
+    },
+    {
+      what: 'a crypto finding below the minimum severity',
+      alert: gd((d) => (d.severity = 4.9)),
+      route: undefined,
+      why: /crypto: severity 4.9 is below 5/,
+    },
+    {
+      what: 'another finding type',
+      alert: gd((d) => (d.type = 'Recon:EC2/PortProbeUnprotectedPort')),
+      route: undefined,
+      why: /type 'Recon:EC2\/PortProbeUnprotectedPort' does not match/,
+    },
+    {
+      what: 'a backdoor in the allowed account and region',
+      alert: gd((d) => (d.type = 'Backdoor:EC2/C&CActivity.B!DNS')),
+      route: 'prod-account-only',
+    },
+    {
+      what: 'a backdoor in another account',
+      alert: gd((d) => {
+        d.type = 'Backdoor:EC2/C&CActivity.B';
+        d.accountId = '444455556666';
+      }),
+      route: undefined,
+      why: /account 444455556666 is not 111122223333/,
+    },
+    {
+      what: 'a backdoor in another region',
+      alert: gd((d) => {
+        d.type = 'Backdoor:EC2/C&CActivity.B';
+        d.region = 'ap-south-1';
+      }),
+      route: undefined,
+      why: /region ap-south-1 is not us-east-1 or eu-west-1/,
+    },
     { what: 'an archived finding', alert: gd((d) => (d.service.archived = true)), route: undefined, why: /archived/ },
     { what: 'a sample finding', alert: gd((d) => (d.service.additionalInfo = { sample: true })), route: undefined, why: /sample finding/ },
     { what: 'an alarm on a prod-tagged instance (tags looked up)', alert: alarm, route: 'prod-tagged' },
-    { what: 'a generic alert matched by a source pattern', alert: parseAlertText(fixtureText('generic.json'))[0]!, route: 'catch-all-generic' },
+    {
+      what: 'a generic alert matched by a source pattern',
+      alert: parseAlertText(fixtureText('generic.json'))[0]!,
+      route: 'catch-all-generic',
+    },
   ])('$what → $route', async ({ alert, route, why }) => {
     const lookups: string[] = [];
     const d = await chooseRoute(alert, table, async (a) => {
@@ -76,24 +114,40 @@ describe('routing', () => {
   it('reads tags the alert carries without looking them up', async () => {
     let asked = 0;
     const a: Alert = { ...alarm, tags: { 'i-0abc123def4567890': { env: 'prod' } } };
-    const d = await chooseRoute(a, table, async () => { asked++; return {}; });
+    const d = await chooseRoute(a, table, async () => {
+      asked++;
+      return {};
+    });
     expect(d).toMatchObject({ route: { name: 'prod-tagged' }, tagsFrom: 'alert' });
     expect(asked).toBe(0);
     expect((await chooseRoute(noTags(a), table)).route).toBeUndefined();
   });
 
   it('the first matching route wins', async () => {
-    const t = parseRoutes(TABLE.replace('routes:\n', "routes:\n  - name: first\n    playbook: ec2-instance-compromise\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n"), 'r.yaml');
+    const t = parseRoutes(
+      TABLE.replace(
+        'routes:\n',
+        "routes:\n  - name: first\n    playbook: ec2-instance-compromise\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n",
+      ),
+      'r.yaml',
+    );
     expect((await chooseRoute(gd(), t)).route?.name).toBe('first');
   });
 
   it('maps inputs with JSONata over the alert and checks them against the playbook', async () => {
     const route = table.routes.find((r) => r.name === 'crypto')!;
-    expect(await mapRouteInputs(route.inputs, gd(), route.loaded, { route: route.name, posOf: table.posOf, index: route.index })).toMatchObject({ instanceId: 'i-0abc123def4567890' });
+    expect(
+      await mapRouteInputs(route.inputs, gd(), route.loaded, { route: route.name, posOf: table.posOf, index: route.index }),
+    ).toMatchObject({ instanceId: 'i-0abc123def4567890' });
     expect(route.approval).toEqual({ preserve: 'auto', isolate: 'auto' });
     // An alert that lacks the resource the route maps: refused, naming the route and the input.
-    const noInstance = parseAlertValue({ source: 'edr-x', id: '1', type: 't', severity: 5, resources: { remoteIps: ['198.51.100.1'] } }, { deliveryId: 'd' })[0]!;
-    await expect(mapRouteInputs(route.inputs, noInstance, route.loaded, { route: 'crypto', posOf: table.posOf, index: 0 })).rejects.toThrow(/route 'crypto' cannot start ec2-instance-compromise for this alert: missing required input 'instanceId'/);
+    const noInstance = parseAlertValue(
+      { source: 'edr-x', id: '1', type: 't', severity: 5, resources: { remoteIps: ['198.51.100.1'] } },
+      { deliveryId: 'd' },
+    )[0]!;
+    await expect(mapRouteInputs(route.inputs, noInstance, route.loaded, { route: 'crypto', posOf: table.posOf, index: 0 })).rejects.toThrow(
+      /route 'crypto' cannot start ec2-instance-compromise for this alert: missing required input 'instanceId'/,
+    );
   });
 
   it('the example routes.yaml at the repository root loads', () => {
@@ -102,14 +156,46 @@ describe('routing', () => {
   });
 
   it.each([
-    { what: 'an unknown playbook', text: "routes:\n  - name: a\n    playbook: no-such-playbook\n", line: /^r\.yaml:3:15: .*unknown playbook 'no-such-playbook'/ },
-    { what: 'an unknown input', text: "routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    inputs: { instanceID: x }\n", line: /^r\.yaml:4:15: .*unknown input 'instanceID' of playbook ec2-instance-compromise \(did you mean 'instanceId'\?\)/ },
-    { what: 'an unknown step in approval', text: "routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    approval:\n      isolat: auto\n", line: /^r\.yaml:5:7: .*unknown step 'isolat'.*did you mean 'isolate'/ },
-    { what: 'a bad approval value', text: "routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    approval: { isolate: yes }\n", line: /^r\.yaml:4:26: routes\[0\]\.approval\.isolate: expected one of auto, required/ },
-    { what: 'a bad JSONata expression', text: "routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    inputs: { instanceId: '{% resources.[ %}' }\n", line: /^r\.yaml:4:27: .*invalid JSONata expression/ },
-    { what: 'an unknown match field', text: "routes:\n  - name: a\n    match: { severity: 5 }\n    playbook: ec2-instance-compromise\n", line: /^r\.yaml:3:14: routes\[0\]\.match\.severity: unknown field 'severity'/ },
-    { what: 'a duplicate route name', text: "routes:\n  - name: a\n    playbook: ec2-instance-compromise\n  - name: a\n    playbook: ec2-instance-compromise\n", line: /^r\.yaml:4:11: .*duplicate route name 'a'/ },
-    { what: 'a severity out of range', text: "routes:\n  - name: a\n    match: { minSeverity: 11 }\n    playbook: ec2-instance-compromise\n", line: /^r\.yaml:3:27: .*must be at most 10/ },
+    {
+      what: 'an unknown playbook',
+      text: 'routes:\n  - name: a\n    playbook: no-such-playbook\n',
+      line: /^r\.yaml:3:15: .*unknown playbook 'no-such-playbook'/,
+    },
+    {
+      what: 'an unknown input',
+      text: 'routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    inputs: { instanceID: x }\n',
+      line: /^r\.yaml:4:15: .*unknown input 'instanceID' of playbook ec2-instance-compromise \(did you mean 'instanceId'\?\)/,
+    },
+    {
+      what: 'an unknown step in approval',
+      text: 'routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    approval:\n      isolat: auto\n',
+      line: /^r\.yaml:5:7: .*unknown step 'isolat'.*did you mean 'isolate'/,
+    },
+    {
+      what: 'a bad approval value',
+      text: 'routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    approval: { isolate: yes }\n',
+      line: /^r\.yaml:4:26: routes\[0\]\.approval\.isolate: expected one of auto, required/,
+    },
+    {
+      what: 'a bad JSONata expression',
+      text: "routes:\n  - name: a\n    playbook: ec2-instance-compromise\n    inputs: { instanceId: '{% resources.[ %}' }\n",
+      line: /^r\.yaml:4:27: .*invalid JSONata expression/,
+    },
+    {
+      what: 'an unknown match field',
+      text: 'routes:\n  - name: a\n    match: { severity: 5 }\n    playbook: ec2-instance-compromise\n',
+      line: /^r\.yaml:3:14: routes\[0\]\.match\.severity: unknown field 'severity'/,
+    },
+    {
+      what: 'a duplicate route name',
+      text: 'routes:\n  - name: a\n    playbook: ec2-instance-compromise\n  - name: a\n    playbook: ec2-instance-compromise\n',
+      line: /^r\.yaml:4:11: .*duplicate route name 'a'/,
+    },
+    {
+      what: 'a severity out of range',
+      text: 'routes:\n  - name: a\n    match: { minSeverity: 11 }\n    playbook: ec2-instance-compromise\n',
+      line: /^r\.yaml:3:27: .*must be at most 10/,
+    },
     { what: 'no routes', text: 'routes: []\n', line: /needs at least 1 item/ },
   ])('refuses $what with file:line:col', ({ text, line }) => {
     let err: unknown;

@@ -13,7 +13,18 @@ import { BIN, cliEnv, journal, ROOT, runIds, tempHome } from '../helpers/cli.js'
 import { loadRoutes } from '../../src/triggers/routes.js';
 import { startAlertServer, type AlertServer } from '../../src/triggers/server.js';
 import { TriggerLog } from '../../src/triggers/trigger-log.js';
-import { CERT_URL, fixture, makeCert, PAUSING_PLAYBOOK, PRESERVE_PLAYBOOK as PLAYBOOK, routeAllTo, scratch, snsMessage, TOPIC, webhookHeaders } from './helpers.js';
+import {
+  CERT_URL,
+  fixture,
+  makeCert,
+  PAUSING_PLAYBOOK,
+  PRESERVE_PLAYBOOK as PLAYBOOK,
+  routeAllTo,
+  scratch,
+  snsMessage,
+  TOPIC,
+  webhookHeaders,
+} from './helpers.js';
 
 const SECRET = 'serve-test-secret-0123456789';
 const routesFor = (dir: string) => `routes:
@@ -23,7 +34,13 @@ const routesFor = (dir: string) => `routes:
     inputs: { instanceId: '{% resources.instanceIds[0] %}' }
     lockTimeout: 10m
 `;
-const readLog = (home: string, name: string) => (existsSync(join(home, name)) ? readFileSync(join(home, name), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
+const readLog = (home: string, name: string) =>
+  existsSync(join(home, name))
+    ? readFileSync(join(home, name), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+    : [];
 
 describe('firebreak serve (in process)', () => {
   const cert = makeCert();
@@ -71,7 +88,10 @@ describe('firebreak serve (in process)', () => {
     const id = body.results[0]!.runId;
     expect(runIds(home)).toContain(id);
     const events = journal(home, id);
-    expect(events.find((e) => e.type === 'run.started')).toMatchObject({ inputs: { instanceId: 'i-0abc123def4567890' }, trigger: { via: 'serve', deliveryId: `sns:${m.MessageId}` } });
+    expect(events.find((e) => e.type === 'run.started')).toMatchObject({
+      inputs: { instanceId: 'i-0abc123def4567890' },
+      trigger: { via: 'serve', deliveryId: `sns:${m.MessageId}` },
+    });
     expect(events.at(-1)).toMatchObject({ type: 'run.ended', status: 'succeeded' });
     expect(fetched).toContain(CERT_URL);
     // The same SNS message delivered again (SNS retries) is a duplicate: nothing new starts.
@@ -92,16 +112,108 @@ describe('firebreak serve (in process)', () => {
   });
 
   it.each([
-    { what: 'a forged SNS message (body altered after signing)', path: '/sns', make: () => { const m = snsMessage(cert.privateKey, { Message: fixture('cloudwatch-alarm.sns.json').Message }); m.Message = m.Message.replace('i-0abc123def4567890', 'i-0fedcba9876543210'); return { body: JSON.stringify(m) }; }, status: 403, reason: /does not verify/ },
-    { what: 'an SNS message whose certificate is on another host', path: '/sns', make: () => ({ body: JSON.stringify(snsMessage(cert.privateKey, { Message: '{}', SigningCertURL: 'https://evil.example/SimpleNotificationService.pem' })) }), status: 403, reason: /not an SNS certificate URL/ },
-    { what: 'a replayed (stale) SNS message', path: '/sns', make: () => ({ body: JSON.stringify(snsMessage(cert.privateKey, { Message: fixture('cloudwatch-alarm.sns.json').Message, Timestamp: new Date(Date.now() - 2 * 3600_000).toISOString() })) }), status: 400, reason: /stale/ },
-    { what: 'an SNS message from a topic not allowed', path: '/sns', make: () => ({ body: JSON.stringify(snsMessage(cert.privateKey, { Message: '{}', TopicArn: 'arn:aws:sns:us-east-1:999999999999:other' })) }), status: 403, reason: /not allowed/ },
-    { what: 'an alert with a wrong HMAC', path: '/alerts', make: () => { const body = JSON.stringify(fixture('generic.json')); return { body, headers: webhookHeaders('wrong-secret-0123456789abc', body) }; }, status: 401, reason: /does not match/ },
-    { what: 'an alert without a signature', path: '/alerts', make: () => ({ body: JSON.stringify(fixture('generic.json')) }), status: 401, reason: /missing x-firebreak-signature/ },
-    { what: 'an oversized body', path: '/alerts', make: () => { const body = JSON.stringify({ ...fixture('generic.json'), details: 'x'.repeat(70 * 1024) }); return { body, headers: webhookHeaders(SECRET, body) }; }, status: 413, reason: /limit/ },
-    { what: 'malformed JSON, correctly signed', path: '/alerts', make: () => { const body = '{"source": "x",'; return { body, headers: webhookHeaders(SECRET, body) }; }, status: 400, reason: /failed to parse JSON/ },
-    { what: 'an event of an unknown shape, correctly signed', path: '/alerts', make: () => { const body = '{"hello":"world"}'; return { body, headers: webhookHeaders(SECRET, body) }; }, status: 400, reason: /unknown shape/ },
-    { what: 'an alert without the resource the route maps', path: '/alerts', make: () => { const body = JSON.stringify({ source: 'x', id: 'no-instance', type: 't', severity: 9, resources: { remoteIps: ['198.51.100.1'] } }); return { body, headers: webhookHeaders(SECRET, body) }; }, status: 400, reason: /missing required input 'instanceId'/ },
+    {
+      what: 'a forged SNS message (body altered after signing)',
+      path: '/sns',
+      make: () => {
+        const m = snsMessage(cert.privateKey, { Message: fixture('cloudwatch-alarm.sns.json').Message });
+        m.Message = m.Message.replace('i-0abc123def4567890', 'i-0fedcba9876543210');
+        return { body: JSON.stringify(m) };
+      },
+      status: 403,
+      reason: /does not verify/,
+    },
+    {
+      what: 'an SNS message whose certificate is on another host',
+      path: '/sns',
+      make: () => ({
+        body: JSON.stringify(
+          snsMessage(cert.privateKey, { Message: '{}', SigningCertURL: 'https://evil.example/SimpleNotificationService.pem' }),
+        ),
+      }),
+      status: 403,
+      reason: /not an SNS certificate URL/,
+    },
+    {
+      what: 'a replayed (stale) SNS message',
+      path: '/sns',
+      make: () => ({
+        body: JSON.stringify(
+          snsMessage(cert.privateKey, {
+            Message: fixture('cloudwatch-alarm.sns.json').Message,
+            Timestamp: new Date(Date.now() - 2 * 3600_000).toISOString(),
+          }),
+        ),
+      }),
+      status: 400,
+      reason: /stale/,
+    },
+    {
+      what: 'an SNS message from a topic not allowed',
+      path: '/sns',
+      make: () => ({
+        body: JSON.stringify(snsMessage(cert.privateKey, { Message: '{}', TopicArn: 'arn:aws:sns:us-east-1:999999999999:other' })),
+      }),
+      status: 403,
+      reason: /not allowed/,
+    },
+    {
+      what: 'an alert with a wrong HMAC',
+      path: '/alerts',
+      make: () => {
+        const body = JSON.stringify(fixture('generic.json'));
+        return { body, headers: webhookHeaders('wrong-secret-0123456789abc', body) };
+      },
+      status: 401,
+      reason: /does not match/,
+    },
+    {
+      what: 'an alert without a signature',
+      path: '/alerts',
+      make: () => ({ body: JSON.stringify(fixture('generic.json')) }),
+      status: 401,
+      reason: /missing x-firebreak-signature/,
+    },
+    {
+      what: 'an oversized body',
+      path: '/alerts',
+      make: () => {
+        const body = JSON.stringify({ ...fixture('generic.json'), details: 'x'.repeat(70 * 1024) });
+        return { body, headers: webhookHeaders(SECRET, body) };
+      },
+      status: 413,
+      reason: /limit/,
+    },
+    {
+      what: 'malformed JSON, correctly signed',
+      path: '/alerts',
+      make: () => {
+        const body = '{"source": "x",';
+        return { body, headers: webhookHeaders(SECRET, body) };
+      },
+      status: 400,
+      reason: /failed to parse JSON/,
+    },
+    {
+      what: 'an event of an unknown shape, correctly signed',
+      path: '/alerts',
+      make: () => {
+        const body = '{"hello":"world"}';
+        return { body, headers: webhookHeaders(SECRET, body) };
+      },
+      status: 400,
+      reason: /unknown shape/,
+    },
+    {
+      what: 'an alert without the resource the route maps',
+      path: '/alerts',
+      make: () => {
+        const body = JSON.stringify({ source: 'x', id: 'no-instance', type: 't', severity: 9, resources: { remoteIps: ['198.51.100.1'] } });
+        return { body, headers: webhookHeaders(SECRET, body) };
+      },
+      status: 400,
+      reason: /missing required input 'instanceId'/,
+    },
   ])('refuses $what with a 4xx, logs it, starts nothing', async ({ path, make, status, reason }) => {
     const before = runIds(home);
     const { body, headers } = make() as { body: string; headers?: Record<string, string> };
@@ -110,7 +222,9 @@ describe('firebreak serve (in process)', () => {
     expect(((await res.json()) as { error: string }).error).toMatch(reason);
     await srv.idle();
     expect(runIds(home)).toEqual(before);
-    const last = readLog(home, 'serve.jsonl').filter((e) => e.type === 'request.rejected').at(-1);
+    const last = readLog(home, 'serve.jsonl')
+      .filter((e) => e.type === 'request.rejected')
+      .at(-1);
     expect(last).toMatchObject({ path, status });
     expect(last.reason).toMatch(reason);
   });
@@ -135,8 +249,17 @@ function loadWorld(instances: number): string {
     time: '2026-01-01T00:00:00Z',
     ec2: {
       vpcs: [{ id: 'vpc-0a1b2c3d4e5f60718', cidrBlock: '10.0.0.0/16' }],
-      subnets: [{ id: 'subnet-0aa11bb22cc33dd44', vpcId: 'vpc-0a1b2c3d4e5f60718', cidrBlock: '10.0.1.0/24', availabilityZone: 'us-east-1a' }],
-      instances: Array.from({ length: instances }, (_, i) => ({ id: instanceId(i), imageId: 'ami-0c55b159cbfafe1f0', instanceType: 't3.micro', subnetId: 'subnet-0aa11bb22cc33dd44', privateIpAddress: `10.0.1.${10 + i}`, launchTime: '2025-11-20T09:00:00Z' })),
+      subnets: [
+        { id: 'subnet-0aa11bb22cc33dd44', vpcId: 'vpc-0a1b2c3d4e5f60718', cidrBlock: '10.0.1.0/24', availabilityZone: 'us-east-1a' },
+      ],
+      instances: Array.from({ length: instances }, (_, i) => ({
+        id: instanceId(i),
+        imageId: 'ami-0c55b159cbfafe1f0',
+        instanceType: 't3.micro',
+        subnetId: 'subnet-0aa11bb22cc33dd44',
+        privateIpAddress: `10.0.1.${10 + i}`,
+        launchTime: '2025-11-20T09:00:00Z',
+      })),
     },
   });
 }
@@ -159,30 +282,47 @@ describe('firebreak serve (as a process, under load)', () => {
   const COPIES = 10;
   const INSTANCES = 60;
 
-  it(`1,000 alerts (${UNIQUE} unique, each sent ${COPIES} times with a rising count): every unique alert runs exactly once; SIGTERM stops cleanly`, { timeout: 180_000 }, async () => {
+  it(`1,000 alerts (${UNIQUE} unique, each sent ${COPIES} times with a rising count): every unique alert runs exactly once; SIGTERM stops cleanly`, {
+    timeout: 180_000,
+  }, async () => {
     const home = tempHome();
     const dir = scratch({ 'tiny-preserve.yaml': PLAYBOOK, 'world.yaml': loadWorld(INSTANCES) });
     writeFileSync(join(dir, 'routes.yaml'), routesFor(dir));
-    const { child, url } = await startServe(home, ['--sim', join(dir, 'world.yaml'), '--routes', join(dir, 'routes.yaml'), '--max-runs', '4']);
+    const { child, url } = await startServe(home, [
+      '--sim',
+      join(dir, 'world.yaml'),
+      '--routes',
+      join(dir, 'routes.yaml'),
+      '--max-runs',
+      '4',
+    ]);
     try {
       const deliveries = shuffle(
-        Array.from({ length: UNIQUE }, (_, u) => Array.from({ length: COPIES }, (_, c) => ({
-          source: 'load-test', id: `alert-${u}`, type: 'Test:EC2/Load', severity: 7, count: c + 1,
-          resources: { instanceIds: [instanceId(u % INSTANCES)] },
-        }))).flat(),
+        Array.from({ length: UNIQUE }, (_, u) =>
+          Array.from({ length: COPIES }, (_, c) => ({
+            source: 'load-test',
+            id: `alert-${u}`,
+            type: 'Test:EC2/Load',
+            severity: 7,
+            count: c + 1,
+            resources: { instanceIds: [instanceId(u % INSTANCES)] },
+          })),
+        ).flat(),
       );
       expect(deliveries.length).toBe(1000);
       const statuses: number[] = [];
       let next = 0;
       // 16 clients at once, each posting until the list is done.
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        while (next < deliveries.length) {
-          const body = JSON.stringify(deliveries[next++]);
-          const res = await fetch(`${url}/alerts`, { method: 'POST', body, headers: webhookHeaders(SECRET, body) });
-          statuses.push(res.status);
-          await res.arrayBuffer();
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < deliveries.length) {
+            const body = JSON.stringify(deliveries[next++]);
+            const res = await fetch(`${url}/alerts`, { method: 'POST', body, headers: webhookHeaders(SECRET, body) });
+            statuses.push(res.status);
+            await res.arrayBuffer();
+          }
+        }),
+      );
       expect(statuses.length).toBe(1000);
       expect(statuses.every((s) => s === 202)).toBe(true);
       await waitUntilDrained(url);
@@ -198,7 +338,12 @@ describe('firebreak serve (as a process, under load)', () => {
       }
       // Every copy after the first is recorded on its run (the server handles a run's alerts in turn).
       expect(repeats).toBe(UNIQUE * (COPIES - 1));
-      const health = (await (await fetch(`${url}/healthz`)).json()) as { maxInFlightSeen: number; started: number; repeated: number; failed: number };
+      const health = (await (await fetch(`${url}/healthz`)).json()) as {
+        maxInFlightSeen: number;
+        started: number;
+        repeated: number;
+        failed: number;
+      };
       expect(health).toMatchObject({ started: UNIQUE, repeated: UNIQUE * (COPIES - 1), failed: 0 });
       expect(health.maxInFlightSeen).toBeLessThanOrEqual(4);
     } finally {
@@ -211,12 +356,20 @@ describe('firebreak serve (as a process, under load)', () => {
 });
 
 describe('firebreak serve: a run interrupted by SIGTERM', () => {
-  it('keeps its alert in the spool, and the next server resumes the run without redoing a completed step', { timeout: 120_000 }, async () => {
+  it('keeps its alert in the spool, and the next server resumes the run without redoing a completed step', {
+    timeout: 120_000,
+  }, async () => {
     const home = tempHome();
     const dir = scratch({ 'pausing.yaml': PAUSING_PLAYBOOK });
     writeFileSync(join(dir, 'routes.yaml'), routeAllTo(join(dir, 'pausing.yaml')));
     const args = ['--sim', join(ROOT, 'worlds/demo.yaml'), '--routes', join(dir, 'routes.yaml')];
-    const body = JSON.stringify({ source: 'test', id: 'interrupted-1', type: 'Test:EC2/Pause', severity: 7, resources: { instanceIds: ['i-0abc123def4567890'] } });
+    const body = JSON.stringify({
+      source: 'test',
+      id: 'interrupted-1',
+      type: 'Test:EC2/Pause',
+      severity: 7,
+      resources: { instanceIds: ['i-0abc123def4567890'] },
+    });
 
     const first = await startServe(home, args);
     let id: string | undefined;
@@ -225,7 +378,8 @@ describe('firebreak serve: a run interrupted by SIGTERM', () => {
       expect(res.status).toBe(202);
       // SIGTERM while the run waits (bounded polling, no timing assertion; the wait is long enough
       // for a busy machine to deliver the signal before it ends).
-      const waiting = () => !!id && existsSync(join(home, 'runs', id, 'journal.jsonl')) && journal(home, id).some((e) => e.type === 'wait.started');
+      const waiting = () =>
+        !!id && existsSync(join(home, 'runs', id, 'journal.jsonl')) && journal(home, id).some((e) => e.type === 'wait.started');
       for (let i = 0; i < 600 && !waiting(); i++) {
         await new Promise((r) => setTimeout(r, 50));
         id ??= runIds(home)[0];
@@ -257,7 +411,10 @@ describe('firebreak serve: a run interrupted by SIGTERM', () => {
 });
 
 async function startServe(home: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: ROOT, env: cliEnv(home, { FIREBREAK_WEBHOOK_SECRET: SECRET }) });
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    cwd: ROOT,
+    env: cliEnv(home, { FIREBREAK_WEBHOOK_SECRET: SECRET }),
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

@@ -14,7 +14,8 @@ const fetchCert = async (url: URL) => {
   fetched.push(url.href);
   return cert.pem;
 };
-const verify = (body: unknown, extra: Partial<Parameters<typeof verifySnsMessage>[1]> = {}) => verifySnsMessage(body, { fetchCert, topics: [TOPIC], ...extra });
+const verify = (body: unknown, extra: Partial<Parameters<typeof verifySnsMessage>[1]> = {}) =>
+  verifySnsMessage(body, { fetchCert, topics: [TOPIC], ...extra });
 
 async function rejection(p: Promise<unknown>): Promise<Rejected> {
   try {
@@ -38,28 +39,108 @@ describe('SNS message signatures', () => {
   it('accepts a subscription confirmation and allows only an SNS SubscribeURL', async () => {
     const m = await verify(snsMessage(cert.privateKey, { Type: 'SubscriptionConfirmation', Message: 'You have chosen to subscribe…' }));
     expect(subscribeUrlOf(m).hostname).toBe('sns.us-east-1.amazonaws.com');
-    const evil = await verify(snsMessage(cert.privateKey, { Type: 'SubscriptionConfirmation', Message: 'x', SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription' }));
+    const evil = await verify(
+      snsMessage(cert.privateKey, {
+        Type: 'SubscriptionConfirmation',
+        Message: 'x',
+        SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription',
+      }),
+    );
     expect(() => subscribeUrlOf(evil)).toThrow(/is not on https:\/\/sns/);
   });
 
   it.each([
-    { what: 'a tampered message body', mutate: (m: any) => (m.Message = m.Message.replace('i-0abc', 'i-0bad')), status: 403, reason: /does not verify/ },
+    {
+      what: 'a tampered message body',
+      mutate: (m: any) => (m.Message = m.Message.replace('i-0abc', 'i-0bad')),
+      status: 403,
+      reason: /does not verify/,
+    },
     { what: 'a tampered subject', mutate: (m: any) => (m.Subject = 'other'), status: 403, reason: /does not verify/ },
     { what: 'a message signed with another key', sign: other, status: 403, reason: /does not verify/ },
-    { what: 'a signature version changed after signing', mutate: (m: any) => (m.SignatureVersion = '1'), status: 403, reason: /does not verify/ },
-    { what: 'a certificate on another host', fields: { SigningCertURL: 'https://sns.us-east-1.amazonaws.com.evil.example/cert.pem' }, status: 403, reason: /not an SNS certificate URL/, fetches: 0 },
-    { what: 'a certificate over plain HTTP', fields: { SigningCertURL: 'http://sns.us-east-1.amazonaws.com/cert.pem' }, status: 403, reason: /not an SNS certificate URL/, fetches: 0 },
-    { what: 'a certificate on an SNS host with a port', fields: { SigningCertURL: 'https://sns.us-east-1.amazonaws.com:8443/cert.pem' }, status: 403, reason: /not an SNS certificate URL/, fetches: 0 },
-    { what: 'a certificate URL with credentials', fields: { SigningCertURL: 'https://a:b@sns.us-east-1.amazonaws.com/cert.pem' }, status: 403, reason: /not an SNS certificate URL/, fetches: 0 },
-    { what: 'a certificate that is not a .pem', fields: { SigningCertURL: 'https://sns.us-east-1.amazonaws.com/?redirect=x' }, status: 403, reason: /not an SNS certificate URL/, fetches: 0 },
-    { what: 'a stale message (older than an hour)', fields: { Timestamp: new Date(Date.now() - 61 * 60_000).toISOString() }, status: 400, reason: /stale SNS message/, fetches: 0 },
-    { what: 'a message from the future', fields: { Timestamp: new Date(Date.now() + 30 * 60_000).toISOString() }, status: 400, reason: /in the future/, fetches: 0 },
-    { what: 'a topic not allowed here', fields: { TopicArn: 'arn:aws:sns:us-east-1:999999999999:attacker' }, status: 403, reason: /not allowed/, fetches: 0 },
-    { what: 'an unknown signature version', mutate: (m: any) => (m.SignatureVersion = '3'), status: 400, reason: /unsupported SignatureVersion/, fetches: 0 },
+    {
+      what: 'a signature version changed after signing',
+      mutate: (m: any) => (m.SignatureVersion = '1'),
+      status: 403,
+      reason: /does not verify/,
+    },
+    {
+      what: 'a certificate on another host',
+      fields: { SigningCertURL: 'https://sns.us-east-1.amazonaws.com.evil.example/cert.pem' },
+      status: 403,
+      reason: /not an SNS certificate URL/,
+      fetches: 0,
+    },
+    {
+      what: 'a certificate over plain HTTP',
+      fields: { SigningCertURL: 'http://sns.us-east-1.amazonaws.com/cert.pem' },
+      status: 403,
+      reason: /not an SNS certificate URL/,
+      fetches: 0,
+    },
+    {
+      what: 'a certificate on an SNS host with a port',
+      fields: { SigningCertURL: 'https://sns.us-east-1.amazonaws.com:8443/cert.pem' },
+      status: 403,
+      reason: /not an SNS certificate URL/,
+      fetches: 0,
+    },
+    {
+      what: 'a certificate URL with credentials',
+      fields: { SigningCertURL: 'https://a:b@sns.us-east-1.amazonaws.com/cert.pem' },
+      status: 403,
+      reason: /not an SNS certificate URL/,
+      fetches: 0,
+    },
+    {
+      what: 'a certificate that is not a .pem',
+      fields: { SigningCertURL: 'https://sns.us-east-1.amazonaws.com/?redirect=x' },
+      status: 403,
+      reason: /not an SNS certificate URL/,
+      fetches: 0,
+    },
+    {
+      what: 'a stale message (older than an hour)',
+      fields: { Timestamp: new Date(Date.now() - 61 * 60_000).toISOString() },
+      status: 400,
+      reason: /stale SNS message/,
+      fetches: 0,
+    },
+    {
+      what: 'a message from the future',
+      fields: { Timestamp: new Date(Date.now() + 30 * 60_000).toISOString() },
+      status: 400,
+      reason: /in the future/,
+      fetches: 0,
+    },
+    {
+      what: 'a topic not allowed here',
+      fields: { TopicArn: 'arn:aws:sns:us-east-1:999999999999:attacker' },
+      status: 403,
+      reason: /not allowed/,
+      fetches: 0,
+    },
+    {
+      what: 'an unknown signature version',
+      mutate: (m: any) => (m.SignatureVersion = '3'),
+      status: 400,
+      reason: /unsupported SignatureVersion/,
+      fetches: 0,
+    },
     { what: 'a missing signature', mutate: (m: any) => delete m.Signature, status: 400, reason: /lacks Signature/, fetches: 0 },
-    { what: 'an unknown message type', mutate: (m: any) => (m.Type = 'Other'), status: 400, reason: /unknown SNS message Type/, fetches: 0 },
+    {
+      what: 'an unknown message type',
+      mutate: (m: any) => (m.Type = 'Other'),
+      status: 400,
+      reason: /unknown SNS message Type/,
+      fetches: 0,
+    },
   ])('refuses $what', async ({ mutate, fields, sign, status, reason, fetches }) => {
-    const m: any = snsMessage((sign ?? cert).privateKey, { Message: '{"instance":"i-0abc123def4567890"}', ...(fields ?? {}), ...(mutate ? { Subject: 's' } : {}) });
+    const m: any = snsMessage((sign ?? cert).privateKey, {
+      Message: '{"instance":"i-0abc123def4567890"}',
+      ...(fields ?? {}),
+      ...(mutate ? { Subject: 's' } : {}),
+    });
     mutate?.(m);
     const before = fetched.length;
     const r = await rejection(verify(m));
@@ -74,15 +155,31 @@ describe('SNS message signatures', () => {
   });
 
   it('accepts topic patterns', async () => {
-    await expect(verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: 'arn:aws:sns:eu-west-1:111122223333:alerts-prod' }), { topics: ['arn:aws:sns:*:111122223333:alerts-*'] })).resolves.toBeTruthy();
+    await expect(
+      verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: 'arn:aws:sns:eu-west-1:111122223333:alerts-prod' }), {
+        topics: ['arn:aws:sns:*:111122223333:alerts-*'],
+      }),
+    ).resolves.toBeTruthy();
   });
 
   it('refuses an expired signing certificate and one that fails to download', async () => {
     const expired = makeCert({ notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
     const m = snsMessage(expired.privateKey, { Message: 'x' });
     expect((await rejection(verify(m, { fetchCert: async () => expired.pem }))).reason).toMatch(/is not valid now/);
-    expect((await rejection(verify(m, { fetchCert: async () => { throw new Error('HTTP 404'); } }))).reason).toMatch(/failed to fetch the signing certificate .*HTTP 404/);
-    expect((await rejection(verify(m, { fetchCert: async () => 'not a certificate' }))).reason).toMatch(/failed to read the signing certificate/);
+    expect(
+      (
+        await rejection(
+          verify(m, {
+            fetchCert: async () => {
+              throw new Error('HTTP 404');
+            },
+          }),
+        )
+      ).reason,
+    ).toMatch(/failed to fetch the signing certificate .*HTTP 404/);
+    expect((await rejection(verify(m, { fetchCert: async () => 'not a certificate' }))).reason).toMatch(
+      /failed to read the signing certificate/,
+    );
   });
 
   it('fetches the certificate only from the URL in the message, after the cheap checks', async () => {
@@ -96,7 +193,10 @@ describe('webhook HMAC', () => {
   const secret = 'test-secret-0123456789abcdef';
   const body = Buffer.from('{"source":"s"}');
   const now = 1_780_000_000_000;
-  const headersAt = (ts: number, sig?: string) => ({ 'x-firebreak-timestamp': String(ts), 'x-firebreak-signature': sig ?? signWebhook(secret, ts, body) });
+  const headersAt = (ts: number, sig?: string) => ({
+    'x-firebreak-timestamp': String(ts),
+    'x-firebreak-signature': sig ?? signWebhook(secret, ts, body),
+  });
   const ts = Math.floor(now / 1000);
 
   it('accepts a correctly signed body once, and refuses its replay', () => {
@@ -106,13 +206,38 @@ describe('webhook HMAC', () => {
   });
 
   it.each([
-    { what: 'a wrong signature', headers: headersAt(ts, signWebhook('another-secret-0123456789', ts, body)), status: 401, reason: /does not match/ },
-    { what: 'a signature of another body', headers: headersAt(ts, signWebhook(secret, ts, '{"source":"t"}')), status: 401, reason: /does not match/ },
-    { what: 'a signature with another timestamp', headers: { 'x-firebreak-timestamp': String(ts), 'x-firebreak-signature': signWebhook(secret, ts - 1, body) }, status: 401, reason: /does not match/ },
-    { what: 'a truncated signature', headers: headersAt(ts, signWebhook(secret, ts, body).slice(0, 20)), status: 401, reason: /does not match/ },
+    {
+      what: 'a wrong signature',
+      headers: headersAt(ts, signWebhook('another-secret-0123456789', ts, body)),
+      status: 401,
+      reason: /does not match/,
+    },
+    {
+      what: 'a signature of another body',
+      headers: headersAt(ts, signWebhook(secret, ts, '{"source":"t"}')),
+      status: 401,
+      reason: /does not match/,
+    },
+    {
+      what: 'a signature with another timestamp',
+      headers: { 'x-firebreak-timestamp': String(ts), 'x-firebreak-signature': signWebhook(secret, ts - 1, body) },
+      status: 401,
+      reason: /does not match/,
+    },
+    {
+      what: 'a truncated signature',
+      headers: headersAt(ts, signWebhook(secret, ts, body).slice(0, 20)),
+      status: 401,
+      reason: /does not match/,
+    },
     { what: 'a stale timestamp', headers: headersAt(ts - 600), status: 401, reason: /more than 5 minutes/ },
     { what: 'no signature', headers: { 'x-firebreak-timestamp': String(ts) }, status: 401, reason: /missing x-firebreak-signature/ },
-    { what: 'no timestamp', headers: { 'x-firebreak-signature': signWebhook(secret, ts, body) }, status: 401, reason: /missing or malformed x-firebreak-timestamp/ },
+    {
+      what: 'no timestamp',
+      headers: { 'x-firebreak-signature': signWebhook(secret, ts, body) },
+      status: 401,
+      reason: /missing or malformed x-firebreak-timestamp/,
+    },
   ])('refuses $what', ({ headers, status, reason }) => {
     const v = new WebhookVerifier(secret, () => now);
     let err: Rejected | undefined;

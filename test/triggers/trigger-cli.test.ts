@@ -42,7 +42,9 @@ steps:
 
 export function tinyProject(): string {
   const dir = scratch({ 'tiny-contain.yaml': TINY_PLAYBOOK });
-  writeFileSync(join(dir, 'routes.yaml'), `routes:
+  writeFileSync(
+    join(dir, 'routes.yaml'),
+    `routes:
   - name: crypto-mining
     match: { source: [guardduty, securityhub], type: ['CryptoCurrency:EC2/*'], minSeverity: 5 }
     playbook: ${join(dir, 'tiny-contain.yaml')}
@@ -56,7 +58,8 @@ export function tinyProject(): string {
     match: { source: guardduty, type: 'UnauthorizedAccess:EC2/SSHBruteForce', minSeverity: 5 }
     playbook: ${join(dir, 'tiny-contain.yaml')}
     inputs: { instanceId: '{% resources.instanceIds[0] %}' }
-`);
+`,
+  );
   return dir;
 }
 
@@ -67,9 +70,17 @@ beforeAll(() => {
 });
 
 const routesOf = (extra: string[]) => (extra.includes('--routes') ? [] : ['--routes', join(project, 'routes.yaml')]);
-const trigger = (home: string, event: string, ...extra: string[]) => cli(['trigger', '--event', event, '--sim', ...routesOf(extra), ...extra], { home });
-const triggerStdin = (home: string, event: unknown, ...extra: string[]) => cli(['trigger', '--event', '-', '--sim', ...routesOf(extra), ...extra], { home, stdin: JSON.stringify(event) });
-const logOf = (home: string) => (existsSync(join(home, 'triggers.jsonl')) ? readFileSync(join(home, 'triggers.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
+const trigger = (home: string, event: string, ...extra: string[]) =>
+  cli(['trigger', '--event', event, '--sim', ...routesOf(extra), ...extra], { home });
+const triggerStdin = (home: string, event: unknown, ...extra: string[]) =>
+  cli(['trigger', '--event', '-', '--sim', ...routesOf(extra), ...extra], { home, stdin: JSON.stringify(event) });
+const logOf = (home: string) =>
+  existsSync(join(home, 'triggers.jsonl'))
+    ? readFileSync(join(home, 'triggers.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+    : [];
 const INSTANCE = 'i-0abc123def4567890';
 
 describe('firebreak trigger', () => {
@@ -86,7 +97,15 @@ describe('firebreak trigger', () => {
       runId: id,
       inputs: { instanceId: INSTANCE },
       approvalOverrides: { isolate: 'auto' },
-      trigger: { via: 'cli', route: 'crypto-mining', deliveryId: 'eventbridge:5a1e3b2c-7d4f-6a8b-9c0d-1e2f3a4b5c6d', alert: { type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS', dedupKey: 'guardduty:111122223333:us-east-1:9cb7a1e3f2d84b6a8c0e5f1d2a3b4c5d' } },
+      trigger: {
+        via: 'cli',
+        route: 'crypto-mining',
+        deliveryId: 'eventbridge:5a1e3b2c-7d4f-6a8b-9c0d-1e2f3a4b5c6d',
+        alert: {
+          type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS',
+          dedupKey: 'guardduty:111122223333:us-east-1:9cb7a1e3f2d84b6a8c0e5f1d2a3b4c5d',
+        },
+      },
     });
     expect(started.trigger.event['detail-type']).toBe('GuardDuty Finding');
     // Contained unattended by the route's policy; the forensics task waits for a person.
@@ -99,7 +118,9 @@ describe('firebreak trigger', () => {
     expect((await cli(['audit', 'verify', join(home, 'triggers.jsonl')], { home })).code).toBe(0);
   });
 
-  it('same finding three times (count 1, 2, 3): one run, its journal shows 2 repeats, and a redelivery is a duplicate', { timeout: 90_000 }, async () => {
+  it('same finding three times (count 1, 2, 3): one run, its journal shows 2 repeats, and a redelivery is a duplicate', {
+    timeout: 90_000,
+  }, async () => {
     const home = tempHome();
     const deliveries = [1, 2, 3].map((count) => gdEvent({ count, eventId: `delivery-${count}` }));
     const codes: Array<number | null> = [];
@@ -113,7 +134,10 @@ describe('firebreak trigger', () => {
     const events = journal(home, ids[0]!);
     expect(events.filter((e) => e.type === 'run.started').length).toBe(1);
     const repeats = events.filter((e) => e.type === 'alert.repeated');
-    expect(repeats.map((e) => [e.repeat, e.count, e.deliveryId])).toEqual([[1, 2, 'eventbridge:delivery-2'], [2, 3, 'eventbridge:delivery-3']]);
+    expect(repeats.map((e) => [e.repeat, e.count, e.deliveryId])).toEqual([
+      [1, 2, 'eventbridge:delivery-2'],
+      [2, 3, 'eventbridge:delivery-3'],
+    ]);
     // The repeats changed nothing in the cloud: every change belongs to the first delivery.
     const firstRepeat = events.indexOf(repeats[0]);
     expect(mutatingCalls(events.slice(firstRepeat))).toEqual([]);
@@ -136,7 +160,11 @@ describe('firebreak trigger', () => {
   it.each([
     { what: 'malformed JSON', event: 'bad/malformed.json', msg: /malformed\.json:3:26: failed to parse JSON/ },
     { what: 'an event of an unknown shape', event: 'bad/unknown-shape.json', msg: /unknown shape/ },
-    { what: 'a finding without its instance id', event: 'bad/guardduty-missing-instance.json', msg: /instanceDetails\.instanceId: .*missing required field 'instanceId'/ },
+    {
+      what: 'a finding without its instance id',
+      event: 'bad/guardduty-missing-instance.json',
+      msg: /instanceDetails\.instanceId: .*missing required field 'instanceId'/,
+    },
     { what: 'a generic alert with a misspelt field', event: 'bad/generic-typo.json', msg: /unknown field 'resouces'/ },
   ])('refuses $what: exit 2, nothing written', async ({ event, msg }) => {
     const home = tempHome();
@@ -150,10 +178,19 @@ describe('firebreak trigger', () => {
   it('refuses an alert the route cannot map to the playbook inputs, and a bad routing table: exit 2, nothing written', async () => {
     const home = tempHome();
     const dir = scratch({
-      'routes.yaml': "routes:\n  - name: any-edr\n    match: { source: 'edr-*' }\n    playbook: " + join(project, 'tiny-contain.yaml') + "\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n",
-      'bad-routes.yaml': "routes:\n  - name: x\n    playbook: ec2-instance-compromise\n    approval: { isolat: auto }\n",
+      'routes.yaml':
+        "routes:\n  - name: any-edr\n    match: { source: 'edr-*' }\n    playbook: " +
+        join(project, 'tiny-contain.yaml') +
+        "\n    inputs: { instanceId: '{% resources.instanceIds[0] %}' }\n",
+      'bad-routes.yaml': 'routes:\n  - name: x\n    playbook: ec2-instance-compromise\n    approval: { isolat: auto }\n',
     });
-    const noInstance = { source: 'edr-falcon', id: 'det-9', type: 'Exfil:IP/Beacon', severity: 8, resources: { remoteIps: ['198.51.100.7'] } };
+    const noInstance = {
+      source: 'edr-falcon',
+      id: 'det-9',
+      type: 'Exfil:IP/Beacon',
+      severity: 8,
+      resources: { remoteIps: ['198.51.100.7'] },
+    };
     const r = await triggerStdin(home, noInstance, '--routes', join(dir, 'routes.yaml'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/route 'any-edr' cannot start tiny-contain for this alert: missing required input 'instanceId'/);
@@ -166,7 +203,10 @@ describe('firebreak trigger', () => {
 
   it('two processes given the same finding at once start one run', { timeout: 60_000 }, async () => {
     const home = tempHome();
-    const [a, b] = await Promise.all([triggerStdin(home, gdEvent({ eventId: 'copy-a' })), triggerStdin(home, gdEvent({ eventId: 'copy-b' }))]);
+    const [a, b] = await Promise.all([
+      triggerStdin(home, gdEvent({ eventId: 'copy-a' })),
+      triggerStdin(home, gdEvent({ eventId: 'copy-b' })),
+    ]);
     expect([a.code, b.code].sort()).toEqual([0, 3]);
     const ids = runIds(home);
     expect(ids.length).toBe(1);
@@ -202,25 +242,42 @@ describe('firebreak trigger', () => {
   it('publishes the waiting notice to the configured SNS topic through the run clients, journaled', async () => {
     const home = tempHome();
     const dir = scratch({ 'firebreak.config.yaml': 'notifications:\n  snsTopicArn: arn:aws:sns:us-east-1:111122223333:security-alerts\n' });
-    const r = await trigger(home, join(FIXTURES, 'guardduty-credential-exfiltration.cli.json'), '--config', join(dir, 'firebreak.config.yaml'));
+    const r = await trigger(
+      home,
+      join(FIXTURES, 'guardduty-credential-exfiltration.cli.json'),
+      '--config',
+      join(dir, 'firebreak.config.yaml'),
+    );
     expect(r.code, r.stderr).toBe(3);
     const [id] = runIds(home);
     const published = world(home, id!).sns.published;
     expect(published.length).toBe(1);
-    expect(published[0]).toMatchObject({ topicArn: 'arn:aws:sns:us-east-1:111122223333:security-alerts', subject: `Firebreak: run ${id} waits on isolate` });
+    expect(published[0]).toMatchObject({
+      topicArn: 'arn:aws:sns:us-east-1:111122223333:security-alerts',
+      subject: `Firebreak: run ${id} waits on isolate`,
+    });
     const message = JSON.parse(published[0].message);
     expect(message.default).toContain(`firebreak approve ${id} isolate`);
     expect(message.default).toContain('UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS');
     expect(message.https).toContain('### Firebreak run');
     const events = journal(home, id!);
-    expect(events.find((e) => e.type === 'aws.call' && e.operation === 'Publish')).toMatchObject({ service: 'sns', step: 'isolate', status: 200 });
+    expect(events.find((e) => e.type === 'aws.call' && e.operation === 'Publish')).toMatchObject({
+      service: 'sns',
+      step: 'isolate',
+      status: 200,
+    });
     expect(events.find((e) => e.type === 'notification.sent')).toMatchObject({ step: 'isolate', channel: 'sns' });
   });
 
   it('a failed publish is journaled and reported, and the run still waits', async () => {
     const home = tempHome();
     const dir = scratch({ 'firebreak.config.yaml': 'notifications:\n  snsTopicArn: arn:aws:sns:us-east-1:111122223333:no-such-topic\n' });
-    const r = await trigger(home, join(FIXTURES, 'guardduty-credential-exfiltration.cli.json'), '--config', join(dir, 'firebreak.config.yaml'));
+    const r = await trigger(
+      home,
+      join(FIXTURES, 'guardduty-credential-exfiltration.cli.json'),
+      '--config',
+      join(dir, 'firebreak.config.yaml'),
+    );
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/failed to publish the waiting notice .*NotFoundException/);
     const events = journal(home, runIds(home)[0]!);
@@ -231,7 +288,10 @@ describe('firebreak trigger', () => {
 
 function spawnTrigger(home: string, event: string, ...extra: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'trigger', '--event', event, '--sim', '--routes', join(project, 'routes.yaml'), ...extra], { cwd: ROOT, env: cliEnv(home) });
+    const child = spawn(process.execPath, [BIN, 'trigger', '--event', event, '--sim', '--routes', join(project, 'routes.yaml'), ...extra], {
+      cwd: ROOT,
+      env: cliEnv(home),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -256,13 +316,18 @@ async function waitFor<T>(f: () => T | undefined, tries = 300): Promise<T> {
   throw new Error('condition not reached');
 }
 
-
 describe('firebreak trigger: the same event again after the run was interrupted', () => {
   it('continues the run where it stopped; no completed step is done again', { timeout: 120_000 }, async () => {
     const home = tempHome();
     const dir = scratch({
       'pausing.yaml': PAUSING_PLAYBOOK,
-      'event.json': JSON.stringify({ source: 'test', id: 'interrupted-cli-1', type: 'Test:EC2/Pause', severity: 7, resources: { instanceIds: ['i-0abc123def4567890'] } }),
+      'event.json': JSON.stringify({
+        source: 'test',
+        id: 'interrupted-cli-1',
+        type: 'Test:EC2/Pause',
+        severity: 7,
+        resources: { instanceIds: ['i-0abc123def4567890'] },
+      }),
     });
     writeFileSync(join(dir, 'routes.yaml'), routeAllTo(join(dir, 'pausing.yaml')));
     const args = ['trigger', '--event', join(dir, 'event.json'), '--sim', '--routes', join(dir, 'routes.yaml'), '--json'];
@@ -271,7 +336,8 @@ describe('firebreak trigger: the same event again after the run was interrupted'
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     let id: string | undefined;
     // SIGTERM while the run waits (bounded polling, no timing assertion).
-    const waiting = () => !!id && existsSync(join(home, 'runs', id, 'journal.jsonl')) && journal(home, id).some((e) => e.type === 'wait.started');
+    const waiting = () =>
+      !!id && existsSync(join(home, 'runs', id, 'journal.jsonl')) && journal(home, id).some((e) => e.type === 'wait.started');
     for (let i = 0; i < 600 && !waiting(); i++) {
       await new Promise((r) => setTimeout(r, 50));
       id ??= runIds(home)[0];

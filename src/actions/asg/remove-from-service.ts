@@ -4,7 +4,16 @@ import { ActionFailed } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId } from '../ec2/common.js';
 import {
-  describeGroup, formatTargets, groupOf, instanceTargetGroups, parseTargets, recordedService, registrationsOf, registrationStates, SERVICE_TAG, type GroupState,
+  describeGroup,
+  formatTargets,
+  groupOf,
+  instanceTargetGroups,
+  parseTargets,
+  recordedService,
+  registrationsOf,
+  registrationStates,
+  SERVICE_TAG,
+  type GroupState,
 } from './service-state.js';
 import { AutoScaling, EC2, ELBv2 } from '../../cloud/sdk.js';
 
@@ -55,7 +64,7 @@ export default defineAction<Input, RemoveOutput, Facts>({
     'instance from its own target groups; target groups the group does not manage are deregistered here (ELBv2 has no',
     'reverse lookup: every instance target group of the VPC is read with DescribeTargetHealth).',
     '',
-    'At the group\'s minimum size the desired capacity cannot drop: the plan fails with `GroupAtMinimumSize` and says so,',
+    "At the group's minimum size the desired capacity cannot drop: the plan fails with `GroupAtMinimumSize` and says so,",
     'unless `allowMinSizeChange: true`, which lowers MinSize by one first (UpdateAutoScalingGroup) — a capacity decision',
     `for a person. What was changed is tagged on the instance (\`${SERVICE_TAG.group}\`, \`${SERVICE_TAG.targetGroups}\`, …)`,
     'before it changes and journaled; `ec2.return-to-service` restores it.',
@@ -64,9 +73,16 @@ export default defineAction<Input, RemoveOutput, Facts>({
   input: Input,
   mutating: true,
   permissions: [
-    'ec2:DescribeInstances', 'ec2:CreateTags',
-    'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeAutoScalingGroups', 'autoscaling:EnterStandby', 'autoscaling:DetachInstances', 'autoscaling:UpdateAutoScalingGroup',
-    'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth', 'elasticloadbalancing:DeregisterTargets',
+    'ec2:DescribeInstances',
+    'ec2:CreateTags',
+    'autoscaling:DescribeAutoScalingInstances',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:EnterStandby',
+    'autoscaling:DetachInstances',
+    'autoscaling:UpdateAutoScalingGroup',
+    'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetHealth',
+    'elasticloadbalancing:DeregisterTargets',
   ],
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
 
@@ -94,9 +110,17 @@ export default defineAction<Input, RemoveOutput, Facts>({
       if (s === 'InService') groupAction = input.mode;
       else if (s === 'Standby' && input.mode === 'detach') groupAction = 'detach';
       else if (s.startsWith('Terminating') || s === 'Terminated') {
-        throw new ActionFailed(`failed to take ${input.instanceId} out of ${member.name}: Auto Scaling is already terminating it (${s})`, 'InstanceTerminating', { hint: 'its EBS volumes survive only if DeleteOnTermination is false (ec2.preserve-instance); snapshot them now' });
+        throw new ActionFailed(
+          `failed to take ${input.instanceId} out of ${member.name}: Auto Scaling is already terminating it (${s})`,
+          'InstanceTerminating',
+          { hint: 'its EBS volumes survive only if DeleteOnTermination is false (ec2.preserve-instance); snapshot them now' },
+        );
       } else if (!['Standby', 'EnteringStandby', 'Detaching', 'Detached'].includes(s)) {
-        throw new ActionFailed(`failed to take ${input.instanceId} out of ${member.name}: it is ${s}; Auto Scaling accepts InService or Standby instances`, 'IncorrectInstanceState', { hint: 'wait for the lifecycle action to finish, then run the step again' });
+        throw new ActionFailed(
+          `failed to take ${input.instanceId} out of ${member.name}: it is ${s}; Auto Scaling accepts InService or Standby instances`,
+          'IncorrectInstanceState',
+          { hint: 'wait for the lifecycle action to finish, then run the step again' },
+        );
       }
       if (groupAction !== 'none' && s === 'InService' && member.desiredCapacity - 1 < member.minSize) {
         const to = member.desiredCapacity - 1;
@@ -118,8 +142,15 @@ export default defineAction<Input, RemoveOutput, Facts>({
           before: s,
           after: groupAction === 'standby' ? 'Standby' : 'Detached',
         });
-        if (s === 'InService') changes.push({ resource: member.name, field: 'DesiredCapacity', before: member.desiredCapacity, after: member.desiredCapacity - 1 });
-        if (member.targetGroupArns.length) notes.push(`Auto Scaling deregisters the instance from the group's own target groups: ${member.targetGroupArns.join(', ')}`);
+        if (s === 'InService')
+          changes.push({
+            resource: member.name,
+            field: 'DesiredCapacity',
+            before: member.desiredCapacity,
+            after: member.desiredCapacity - 1,
+          });
+        if (member.targetGroupArns.length)
+          notes.push(`Auto Scaling deregisters the instance from the group's own target groups: ${member.targetGroupArns.join(', ')}`);
       }
     } else {
       notes.push(rec.group ? `no longer in ${rec.group} (recorded on the instance)` : 'not in an Auto Scaling group');
@@ -127,26 +158,44 @@ export default defineAction<Input, RemoveOutput, Facts>({
 
     const managed = new Set(member?.targetGroupArns ?? []);
     const deregister = regs.filter((r) => !managed.has(r.targetGroupArn)).map((r) => ({ targetGroupArn: r.targetGroupArn, port: r.port }));
-    for (const r of deregister) changes.push({ resource: `${r.targetGroupArn} ${input.instanceId}:${r.port}`, field: 'registration', before: regs.find((x) => x.targetGroupArn === r.targetGroupArn && x.port === r.port)?.state, after: 'deregistered (draining)' });
+    for (const r of deregister)
+      changes.push({
+        resource: `${r.targetGroupArn} ${input.instanceId}:${r.port}`,
+        field: 'registration',
+        before: regs.find((x) => x.targetGroupArn === r.targetGroupArn && x.port === r.port)?.state,
+        after: 'deregistered (draining)',
+      });
     // Targets the ASG deregisters come back with the ASG (ExitStandby, AttachInstances); only the others are recorded.
     const earlier = parseTargets(rec.targetGroups, tgs);
-    const targets = [...earlier, ...deregister.filter((d) => !earlier.some((e) => e.targetGroupArn === d.targetGroupArn && e.port === d.port))];
+    const targets = [
+      ...earlier,
+      ...deregister.filter((d) => !earlier.some((e) => e.targetGroupArn === d.targetGroupArn && e.port === d.port)),
+    ];
 
     const recordTags: Tag[] = [];
     if (groupAction !== 'none' && member) {
       if (rec.group !== member.name) recordTags.push({ Key: SERVICE_TAG.group, Value: member.name });
       if (rec.mode !== input.mode) recordTags.push({ Key: SERVICE_TAG.mode, Value: input.mode });
-      if (lowerMinTo !== undefined && rec.previousMinSize === undefined) recordTags.push({ Key: SERVICE_TAG.minSize, Value: String(member.minSize) });
+      if (lowerMinTo !== undefined && rec.previousMinSize === undefined)
+        recordTags.push({ Key: SERVICE_TAG.minSize, Value: String(member.minSize) });
     }
     if (deregister.length) {
       const value = formatTargets(targets);
-      if (value.length > TAG_VALUE_MAX) notes.push(`${targets.length} target groups do not fit in the ${SERVICE_TAG.targetGroups} tag: the journal alone records them`);
+      if (value.length > TAG_VALUE_MAX)
+        notes.push(`${targets.length} target groups do not fit in the ${SERVICE_TAG.targetGroups} tag: the journal alone records them`);
       else if (value !== rec.targetGroups) recordTags.push({ Key: SERVICE_TAG.targetGroups, Value: value });
     }
-    if (changes.length && recordTags.length) changes.push({ resource: input.instanceId, field: 'tags', before: null, after: Object.fromEntries(recordTags.map((t) => [t.Key, t.Value])) });
+    if (changes.length && recordTags.length)
+      changes.push({
+        resource: input.instanceId,
+        field: 'tags',
+        before: null,
+        after: Object.fromEntries(recordTags.map((t) => [t.Key, t.Value])),
+      });
     if (!member && regs.length === 0) notes.push('not registered in any target group');
 
-    const previousMinSize = rec.previousMinSize !== undefined ? Number(rec.previousMinSize) : lowerMinTo !== undefined ? member!.minSize : undefined;
+    const previousMinSize =
+      rec.previousMinSize !== undefined ? Number(rec.previousMinSize) : lowerMinTo !== undefined ? member!.minSize : undefined;
     return {
       changes,
       alreadyDone: changes.length === 0,
@@ -170,20 +219,38 @@ export default defineAction<Input, RemoveOutput, Facts>({
     // The record first, so a run that dies between the calls still knows what to restore.
     if (f.recordTags.length) await ctx.aws.ec2.send(new EC2.CreateTagsCommand({ Resources: [input.instanceId], Tags: f.recordTags }));
     if (f.group && f.lowerMinTo !== undefined) {
-      await ctx.aws.autoscaling.send(new AutoScaling.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: f.group.name, MinSize: f.lowerMinTo }));
+      await ctx.aws.autoscaling.send(
+        new AutoScaling.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: f.group.name, MinSize: f.lowerMinTo }),
+      );
     }
     if (f.group && f.groupAction === 'standby') {
-      await ctx.aws.autoscaling.send(new AutoScaling.EnterStandbyCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId], ShouldDecrementDesiredCapacity: true }));
+      await ctx.aws.autoscaling.send(
+        new AutoScaling.EnterStandbyCommand({
+          AutoScalingGroupName: f.group.name,
+          InstanceIds: [input.instanceId],
+          ShouldDecrementDesiredCapacity: true,
+        }),
+      );
     } else if (f.group && f.groupAction === 'detach') {
-      await ctx.aws.autoscaling.send(new AutoScaling.DetachInstancesCommand({ AutoScalingGroupName: f.group.name, InstanceIds: [input.instanceId], ShouldDecrementDesiredCapacity: true }));
+      await ctx.aws.autoscaling.send(
+        new AutoScaling.DetachInstancesCommand({
+          AutoScalingGroupName: f.group.name,
+          InstanceIds: [input.instanceId],
+          ShouldDecrementDesiredCapacity: true,
+        }),
+      );
     }
     const byGroup = new Map<string, number[]>();
     for (const t of f.deregister) byGroup.set(t.targetGroupArn, [...(byGroup.get(t.targetGroupArn) ?? []), t.port]);
     await Promise.all(
-      [...byGroup].map(([arn, ports]) => ctx.aws.elbv2.send(new ELBv2.DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: ports.map((Port) => ({ Id: input.instanceId, Port })) }))),
+      [...byGroup].map(([arn, ports]) =>
+        ctx.aws.elbv2.send(
+          new ELBv2.DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: ports.map((Port) => ({ Id: input.instanceId, Port })) }),
+        ),
+      ),
     );
     const name = f.group?.name ?? f.recordedGroup;
-    const mode = f.groupAction !== 'none' ? f.groupAction : f.recordedMode ?? (name ? input.mode : undefined);
+    const mode = f.groupAction !== 'none' ? f.groupAction : (f.recordedMode ?? (name ? input.mode : undefined));
     return {
       instanceId: input.instanceId,
       ...(name ? { autoScalingGroup: name } : {}),
@@ -200,10 +267,18 @@ export default defineAction<Input, RemoveOutput, Facts>({
     ]);
     const checks: Check[] = [];
     if (output.autoScalingGroup) {
-      const ok = output.mode === 'standby' ? ['Standby', 'EnteringStandby'].includes(member?.lifecycleState ?? '') : !member || ['Detaching', 'Detached'].includes(member.lifecycleState);
-      checks.push({ name: `${input.instanceId} ${output.mode === 'standby' ? 'in Standby in' : 'detached from'} ${output.autoScalingGroup}`, ok, detail: member ? `${member.name}: ${member.lifecycleState}` : 'not in a group' });
+      const ok =
+        output.mode === 'standby'
+          ? ['Standby', 'EnteringStandby'].includes(member?.lifecycleState ?? '')
+          : !member || ['Detaching', 'Detached'].includes(member.lifecycleState);
+      checks.push({
+        name: `${input.instanceId} ${output.mode === 'standby' ? 'in Standby in' : 'detached from'} ${output.autoScalingGroup}`,
+        ok,
+        detail: member ? `${member.name}: ${member.lifecycleState}` : 'not in a group',
+      });
     }
-    for (const s of states) checks.push({ name: `${input.instanceId}:${s.port} deregistered from ${s.targetGroupArn}`, ok: !s.registered, detail: s.state });
+    for (const s of states)
+      checks.push({ name: `${input.instanceId}:${s.port} deregistered from ${s.targetGroupArn}`, ok: !s.registered, detail: s.state });
     return checks;
   },
 

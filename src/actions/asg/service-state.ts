@@ -48,7 +48,14 @@ export async function describeGroup(asg: AutoScalingClient, name: string, lifecy
   const out = await asg.send(new AutoScaling.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
   const g = out.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === name);
   if (!g) return undefined;
-  return { name, minSize: g.MinSize ?? 0, maxSize: g.MaxSize ?? 0, desiredCapacity: g.DesiredCapacity ?? 0, targetGroupArns: g.TargetGroupARNs ?? [], lifecycleState };
+  return {
+    name,
+    minSize: g.MinSize ?? 0,
+    maxSize: g.MaxSize ?? 0,
+    desiredCapacity: g.DesiredCapacity ?? 0,
+    targetGroupArns: g.TargetGroupARNs ?? [],
+    lifecycleState,
+  };
 }
 
 export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vpcId: string | undefined): Promise<TargetGroup[]> {
@@ -64,8 +71,14 @@ export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vp
 }
 
 /** Where the instance is registered now in these groups (draining and not-registered entries excluded). */
-export async function registrationsOf(elb: ElasticLoadBalancingV2Client, instance: Instance, groups: readonly TargetGroup[]): Promise<Registration[]> {
-  const health = await Promise.all(groups.map((g) => elb.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: g.TargetGroupArn! })).then((h) => ({ g, h }))));
+export async function registrationsOf(
+  elb: ElasticLoadBalancingV2Client,
+  instance: Instance,
+  groups: readonly TargetGroup[],
+): Promise<Registration[]> {
+  const health = await Promise.all(
+    groups.map((g) => elb.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: g.TargetGroupArn! })).then((h) => ({ g, h }))),
+  );
   const out: Registration[] = [];
   for (const { g, h } of health) {
     for (const d of h.TargetHealthDescriptions ?? []) {
@@ -79,10 +92,16 @@ export async function registrationsOf(elb: ElasticLoadBalancingV2Client, instanc
 }
 
 /** The state of given (group, port) targets: registered or not. */
-export async function registrationStates(elb: ElasticLoadBalancingV2Client, instanceId: string, targets: ReadonlyArray<{ targetGroupArn: string; port: number }>) {
+export async function registrationStates(
+  elb: ElasticLoadBalancingV2Client,
+  instanceId: string,
+  targets: ReadonlyArray<{ targetGroupArn: string; port: number }>,
+) {
   return Promise.all(
     targets.map(async (t) => {
-      const h = await elb.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: t.targetGroupArn, Targets: [{ Id: instanceId, Port: t.port }] }));
+      const h = await elb.send(
+        new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: t.targetGroupArn, Targets: [{ Id: instanceId, Port: t.port }] }),
+      );
       const d = h.TargetHealthDescriptions?.[0];
       const state = d?.TargetHealth?.State ?? 'unknown';
       const registered = !(state === 'draining' || (state === 'unused' && d?.TargetHealth?.Reason === 'Target.NotRegistered'));

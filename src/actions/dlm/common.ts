@@ -47,7 +47,12 @@ export async function scheduledVolumes(ec2: EC2Client, incident: string): Promis
   const out: Volume[] = [];
   let token: string | undefined;
   do {
-    const page = await ec2.send(new EC2.DescribeVolumesCommand({ Filters: [{ Name: `tag:${SCHEDULE_TAG}`, Values: [incident] }], ...(token ? { NextToken: token } : {}) }));
+    const page = await ec2.send(
+      new EC2.DescribeVolumesCommand({
+        Filters: [{ Name: `tag:${SCHEDULE_TAG}`, Values: [incident] }],
+        ...(token ? { NextToken: token } : {}),
+      }),
+    );
     out.push(...(page.Volumes ?? []));
     token = page.NextToken;
   } while (token);
@@ -55,4 +60,5 @@ export async function scheduledVolumes(ec2: EC2Client, incident: string): Promis
 }
 
 /** DLM descriptions allow letters, digits, spaces, '_' and '-' only (at most 500). */
-export const policyDescription = (incident: string) => `Firebreak raised snapshot frequency for incident ${incident}`.replace(/[^0-9A-Za-z _-]/g, '-').slice(0, 500);
+export const policyDescription = (incident: string) =>
+  `Firebreak raised snapshot frequency for incident ${incident}`.replace(/[^0-9A-Za-z _-]/g, '-').slice(0, 500);

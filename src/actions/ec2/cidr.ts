@@ -32,7 +32,10 @@ export const DenyCidr = z.string().superRefine((text, ctx) => {
     return;
   }
   if (c.bits === 0) {
-    ctx.addIssue({ code: 'custom', message: `'${text}' denies every address: that cuts the whole subnet off; isolate the instance (ec2.isolate-instance) instead` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `'${text}' denies every address: that cuts the whole subnet off; isolate the instance (ec2.isolate-instance) instead`,
+    });
     return;
   }
   // A block with host bits set reads like a mistake (a /24 meant to start at .0), and comparing

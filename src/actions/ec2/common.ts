@@ -21,7 +21,8 @@ export async function describeInstance(ec2: EC2Client, instanceId: string): Prom
   // AWS answers an unknown id with InvalidInstanceID.NotFound; that error propagates as is.
   const out = await ec2.send(new EC2.DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const inst = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
-  if (!inst) throw new ActionFailed(`failed to find instance ${instanceId}: not returned by DescribeInstances`, 'InvalidInstanceID.NotFound');
+  if (!inst)
+    throw new ActionFailed(`failed to find instance ${instanceId}: not returned by DescribeInstances`, 'InvalidInstanceID.NotFound');
   if (inst.State?.Name === 'terminated' || inst.State?.Name === 'shutting-down') {
     throw new ActionFailed(`instance ${instanceId} is ${inst.State.Name}; there is nothing left to contain`, 'IncorrectInstanceState');
   }

@@ -5,8 +5,20 @@ import { defineAction, type ActionContext, type Change, type Check } from '../de
 import { DenyCidr, sameCidr } from './cidr.js';
 import { InstanceId } from './common.js';
 import {
-  aclsForSubnets, cidrField, deniesAll, DIRECTIONS, entriesOf, formatRules, isEgress, lowestAllow, parseRules, RULES_TAG_PREFIX, STAR_RULE, subnetsOfInstance,
-  type AclView, type Direction,
+  aclsForSubnets,
+  cidrField,
+  deniesAll,
+  DIRECTIONS,
+  entriesOf,
+  formatRules,
+  isEgress,
+  lowestAllow,
+  parseRules,
+  RULES_TAG_PREFIX,
+  STAR_RULE,
+  subnetsOfInstance,
+  type AclView,
+  type Direction,
 } from './nacl.js';
 import { EC2 } from '../../cloud/sdk.js';
 
@@ -109,13 +121,14 @@ function planAcl(ctx: ActionContext, acl: AclView, input: Input): AclPlan {
 
 export default defineAction<Input, DenyOutput, Facts>({
   id: 'ec2.deny-nacl-entries',
-  summary: 'Deny address ranges at the subnet edge: deny entries, both directions, ahead of the allow rules of the network ACL that governs each subnet',
+  summary:
+    'Deny address ranges at the subnet edge: deny entries, both directions, ahead of the allow rules of the network ACL that governs each subnet',
   description: [
     'CC8: "add explicit deny NACL entries for the subnets in the VPC". Network ACLs are stateless and apply to every',
-    'instance in a subnet, so a deny stops the attacker\'s ranges even from reaching instances that are not isolated.',
+    "instance in a subnet, so a deny stops the attacker's ranges even from reaching instances that are not isolated.",
     '',
-    'For each subnet (every interface\'s subnet of `instanceId`, or `subnetIds`) the ACL *associated* with it is changed:',
-    'a subnet without an explicit association uses the VPC\'s default ACL, which then governs every such subnet. An ACL',
+    "For each subnet (every interface's subnet of `instanceId`, or `subnetIds`) the ACL *associated* with it is changed:",
+    "a subnet without an explicit association uses the VPC's default ACL, which then governs every such subnet. An ACL",
     'that is created but not associated with the subnet blocks nothing, however strict its rules look (VPC User Guide,',
     '"Network ACL associations"); Firebreak never creates one.',
     '',
@@ -129,8 +142,16 @@ export default defineAction<Input, DenyOutput, Facts>({
   controls: ['CC8', 'CC18'],
   input: Input,
   mutating: true,
-  permissions: ['ec2:DescribeInstances', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DescribeNetworkAcls', 'ec2:CreateNetworkAclEntry', 'ec2:CreateTags'],
-  targets: (i) => (i.subnetIds ?? []).map((id) => ({ kind: 'subnet', id })).concat(i.instanceId ? [{ kind: 'instance', id: i.instanceId }] : []),
+  permissions: [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSubnets',
+    'ec2:DescribeNetworkAcls',
+    'ec2:CreateNetworkAclEntry',
+    'ec2:CreateTags',
+  ],
+  targets: (i) =>
+    (i.subnetIds ?? []).map((id) => ({ kind: 'subnet', id })).concat(i.instanceId ? [{ kind: 'instance', id: i.instanceId }] : []),
 
   async plan(ctx, input) {
     const dupes = input.cidrs.filter((c, i) => input.cidrs.findIndex((d) => sameCidr(c, d)) !== i);
@@ -149,16 +170,33 @@ export default defineAction<Input, DenyOutput, Facts>({
     const notes: string[] = [];
     for (const p of plans) {
       const acl = acls.find((a) => a.id === p.id)!;
-      for (const c of p.create) changes.push({ resource: `${p.id} (${p.subnetIds.join(', ')})`, field: `${dirName(c.egress)} rule ${c.ruleNumber}`, before: null, after: `deny all ${c.cidr}` });
-      if (p.create.length && p.recordNow !== p.record) changes.push({ resource: p.id, field: `tag ${RULES_TAG_PREFIX}${ctx.run.id}`, before: p.recordNow ?? null, after: p.record });
-      if (acl.isDefault) notes.push(`${p.id} is the default ACL of ${acl.vpcId}: it governs every subnet without an ACL of its own (${acl.governs} subnet(s)), not only ${p.subnetIds.join(', ')}`);
-      else if (acl.governs > p.subnetIds.length) notes.push(`${p.id} also governs ${acl.governs - p.subnetIds.length} other subnet(s): the deny applies there too`);
+      for (const c of p.create)
+        changes.push({
+          resource: `${p.id} (${p.subnetIds.join(', ')})`,
+          field: `${dirName(c.egress)} rule ${c.ruleNumber}`,
+          before: null,
+          after: `deny all ${c.cidr}`,
+        });
+      if (p.create.length && p.recordNow !== p.record)
+        changes.push({ resource: p.id, field: `tag ${RULES_TAG_PREFIX}${ctx.run.id}`, before: p.recordNow ?? null, after: p.record });
+      if (acl.isDefault)
+        notes.push(
+          `${p.id} is the default ACL of ${acl.vpcId}: it governs every subnet without an ACL of its own (${acl.governs} subnet(s)), not only ${p.subnetIds.join(', ')}`,
+        );
+      else if (acl.governs > p.subnetIds.length)
+        notes.push(`${p.id} also governs ${acl.governs - p.subnetIds.length} other subnet(s): the deny applies there too`);
       for (const d of ['ingress', 'egress'] as Direction[]) {
-        const shadowed = entriesOf(acl, d).filter((e) => e.RuleAction === 'deny' && e.RuleNumber! > lowestAllow(acl, d) && input.cidrs.some((c) => deniesAll(e, c)));
-        for (const e of shadowed) notes.push(`${p.id} ${d} rule ${e.RuleNumber} already denies ${e.CidrBlock ?? e.Ipv6CidrBlock} but comes after allow rule ${lowestAllow(acl, d)}, so it never applies`);
+        const shadowed = entriesOf(acl, d).filter(
+          (e) => e.RuleAction === 'deny' && e.RuleNumber! > lowestAllow(acl, d) && input.cidrs.some((c) => deniesAll(e, c)),
+        );
+        for (const e of shadowed)
+          notes.push(
+            `${p.id} ${d} rule ${e.RuleNumber} already denies ${e.CidrBlock ?? e.Ipv6CidrBlock} but comes after allow rule ${lowestAllow(acl, d)}, so it never applies`,
+          );
       }
     }
-    for (const e of plans.flatMap((p) => p.existing)) notes.push(`${e.networkAclId} ${dirName(e.egress)} rule ${e.ruleNumber} already denies ${e.cidr}`);
+    for (const e of plans.flatMap((p) => p.existing))
+      notes.push(`${e.networkAclId} ${dirName(e.egress)} rule ${e.ruleNumber} already denies ${e.cidr}`);
     return { changes, alreadyDone: changes.length === 0, notes, facts: { acls: plans } };
   },
 
@@ -169,7 +207,8 @@ export default defineAction<Input, DenyOutput, Facts>({
       plan.facts.acls.map(async (p) => {
         if (p.create.length === 0) return;
         // The record first: whatever happens next, undo knows which numbers are this run's.
-        if (p.recordNow !== p.record) await ec2.send(new EC2.CreateTagsCommand({ Resources: [p.id], Tags: [{ Key: runTag, Value: p.record }] }));
+        if (p.recordNow !== p.record)
+          await ec2.send(new EC2.CreateTagsCommand({ Resources: [p.id], Tags: [{ Key: runTag, Value: p.record }] }));
         await Promise.all(p.create.map((c) => createEntry(ec2, c)));
       }),
     );
@@ -189,7 +228,9 @@ export default defineAction<Input, DenyOutput, Facts>({
     for (const ref of [...output.created, ...output.existing]) {
       const acl = out.NetworkAcls?.find((a) => a.NetworkAclId === ref.networkAclId);
       const entry = acl?.Entries?.find((e) => e.Egress === ref.egress && e.RuleNumber === ref.ruleNumber);
-      const allows = (acl?.Entries ?? []).filter((e) => e.Egress === ref.egress && e.RuleAction === 'allow' && e.RuleNumber !== STAR_RULE).map((e) => e.RuleNumber!);
+      const allows = (acl?.Entries ?? [])
+        .filter((e) => e.Egress === ref.egress && e.RuleAction === 'allow' && e.RuleNumber !== STAR_RULE)
+        .map((e) => e.RuleNumber!);
       const first = allows.length ? Math.min(...allows) : STAR_RULE;
       checks.push({
         name: `${ref.networkAclId} ${dirName(ref.egress)} rule ${ref.ruleNumber} denies ${ref.cidr} before every allow`,
@@ -214,7 +255,6 @@ export default defineAction<Input, DenyOutput, Facts>({
   ],
 });
 
-
 /**
  * Create one deny entry. The ACL is not locked by the run when it is reached through an instance,
  * so another change may have taken the number since the plan: the same deny there is the state
@@ -222,15 +262,28 @@ export default defineAction<Input, DenyOutput, Facts>({
  */
 async function createEntry(ec2: EC2Client, c: NaclEntryRef): Promise<void> {
   try {
-    await ec2.send(new EC2.CreateNetworkAclEntryCommand({ NetworkAclId: c.networkAclId, RuleNumber: c.ruleNumber, Egress: c.egress, Protocol: '-1', RuleAction: 'deny', ...cidrField(c.cidr) }));
+    await ec2.send(
+      new EC2.CreateNetworkAclEntryCommand({
+        NetworkAclId: c.networkAclId,
+        RuleNumber: c.ruleNumber,
+        Egress: c.egress,
+        Protocol: '-1',
+        RuleAction: 'deny',
+        ...cidrField(c.cidr),
+      }),
+    );
   } catch (err) {
     if (!isAwsError(err, 'NetworkAclEntryAlreadyExists')) throw err;
     const acl = (await ec2.send(new EC2.DescribeNetworkAclsCommand({ NetworkAclIds: [c.networkAclId] }))).NetworkAcls?.[0];
     const there = acl?.Entries?.find((e) => e.Egress === c.egress && e.RuleNumber === c.ruleNumber);
     if (there && deniesAll(there, c.cidr)) return;
-    throw new ActionFailed(`failed to create ${dirName(c.egress)} rule ${c.ruleNumber} in ${c.networkAclId}: another change took that number since the plan`, 'NetworkAclEntryAlreadyExists', {
-      cause: err,
-      hint: 'run the step again: it plans afresh and picks a free number',
-    });
+    throw new ActionFailed(
+      `failed to create ${dirName(c.egress)} rule ${c.ruleNumber} in ${c.networkAclId}: another change took that number since the plan`,
+      'NetworkAclEntryAlreadyExists',
+      {
+        cause: err,
+        hint: 'run the step again: it plans afresh and picks a free number',
+      },
+    );
   }
 }

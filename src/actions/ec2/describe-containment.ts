@@ -21,13 +21,28 @@ export interface ContainmentRecord {
   interfaces: Array<{ networkInterfaceId: string; groups: string[] }>;
   preserved: boolean;
   /** Input of ec2.restore-instance-attributes (without instanceId). */
-  attributes?: { disableApiTermination: boolean; instanceInitiatedShutdownBehavior: 'stop' | 'terminate'; volumes: Array<{ deviceName: string; volumeId: string; deleteOnTermination: boolean }> };
+  attributes?: {
+    disableApiTermination: boolean;
+    instanceInitiatedShutdownBehavior: 'stop' | 'terminate';
+    volumes: Array<{ deviceName: string; volumeId: string; deleteOnTermination: boolean }>;
+  };
   removedFromService: boolean;
   /** Input of ec2.return-to-service (without instanceId). */
-  service: { autoScalingGroup?: string; mode?: 'standby' | 'detach'; previousMinSize?: number; targetGroups: Array<{ targetGroupArn: string; port: number }> };
+  service: {
+    autoScalingGroup?: string;
+    mode?: 'standby' | 'detach';
+    previousMinSize?: number;
+    targetGroups: Array<{ targetGroupArn: string; port: number }>;
+  };
   scheduled: boolean;
   /** Input of ec2.lower-snapshot-frequency. */
-  schedule: { incident: string; policyId?: string; volumeIds: string[]; deletePolicy: boolean; restoreSchedule?: { intervalHours: number; retainCount: number; state: 'ENABLED' | 'DISABLED' } };
+  schedule: {
+    incident: string;
+    policyId?: string;
+    volumeIds: string[];
+    deletePolicy: boolean;
+    restoreSchedule?: { intervalHours: number; retainCount: number; state: 'ENABLED' | 'DISABLED' };
+  };
 }
 
 export default defineAction<Input, ContainmentRecord, ContainmentRecord>({
@@ -45,19 +60,29 @@ export default defineAction<Input, ContainmentRecord, ContainmentRecord>({
   input: Input,
   mutating: false,
   permissions: [
-    'ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVolumes',
-    'elasticloadbalancing:DescribeTargetGroups', 'dlm:GetLifecyclePolicies', 'dlm:GetLifecyclePolicy',
+    'ec2:DescribeInstances',
+    'ec2:DescribeInstanceAttribute',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeVolumes',
+    'elasticloadbalancing:DescribeTargetGroups',
+    'dlm:GetLifecyclePolicies',
+    'dlm:GetLifecyclePolicy',
   ],
 
   async plan(ctx, input) {
     const [{ instance, attrs }, enis, policy, volumes] = await Promise.all([
       readEvidenceAttributes(ctx.aws.ec2, input.instanceId),
-      ctx.aws.ec2.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
+      ctx.aws.ec2.send(
+        new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] }),
+      ),
       findSchedulePolicy(ctx.aws.dlm, input.incident),
       scheduledVolumes(ctx.aws.ec2, input.incident),
     ]);
     const interfaces = (enis.NetworkInterfaces ?? [])
-      .map((n) => ({ networkInterfaceId: n.NetworkInterfaceId!, groups: (tagValue(n.TagSet, TAG.originalGroups) ?? '').split(',').filter(Boolean) }))
+      .map((n) => ({
+        networkInterfaceId: n.NetworkInterfaceId!,
+        groups: (tagValue(n.TagSet, TAG.originalGroups) ?? '').split(',').filter(Boolean),
+      }))
       .filter((i) => i.groups.length > 0);
     const preserved = parsePreservedFrom(instance, attrs);
     const rec = recordedService(instance);
@@ -72,7 +97,13 @@ export default defineAction<Input, ContainmentRecord, ContainmentRecord>({
       interfaces,
       preserved: preserved !== undefined,
       ...(preserved
-        ? { attributes: { disableApiTermination: preserved.disableApiTermination, instanceInitiatedShutdownBehavior: preserved.shutdownBehavior, volumes: preserved.volumes } }
+        ? {
+            attributes: {
+              disableApiTermination: preserved.disableApiTermination,
+              instanceInitiatedShutdownBehavior: preserved.shutdownBehavior,
+              volumes: preserved.volumes,
+            },
+          }
         : {}),
       removedFromService: rec.group !== undefined || targetGroups.length > 0,
       service: {
@@ -93,8 +124,12 @@ export default defineAction<Input, ContainmentRecord, ContainmentRecord>({
     const notes = [
       record.isolated ? `isolated: ${interfaces.length} interface(s) with recorded groups` : 'no isolation recorded',
       record.preserved ? 'preservation recorded' : 'no preservation recorded',
-      record.removedFromService ? `out of service: ${rec.group ?? 'no group'}, ${targetGroups.length} target group registration(s)` : 'no Auto Scaling or target group change recorded',
-      mine.length ? `${mine.length} volume(s) on the raised snapshot schedule of ${input.incident}` : `no volume on the snapshot schedule of ${input.incident}`,
+      record.removedFromService
+        ? `out of service: ${rec.group ?? 'no group'}, ${targetGroups.length} target group registration(s)`
+        : 'no Auto Scaling or target group change recorded',
+      mine.length
+        ? `${mine.length} volume(s) on the raised snapshot schedule of ${input.incident}`
+        : `no volume on the snapshot schedule of ${input.incident}`,
     ];
     if (others > 0) notes.push(`${others} volume(s) of other instances are on the same schedule: the policy stays until they are released`);
     return { changes: [], alreadyDone: true, notes, facts: record };

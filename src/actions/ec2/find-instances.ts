@@ -4,14 +4,23 @@ import { GuardrailRefusal } from '../../core/errors.js';
 import { defineAction } from '../define.js';
 import { EC2 } from '../../cloud/sdk.js';
 
-const TagFilter = z.string().regex(/^[^=]{1,128}(=.{0,256})?$/, "a tag as Key=Value (or Key alone for any value)");
+const TagFilter = z.string().regex(/^[^=]{1,128}(=.{0,256})?$/, 'a tag as Key=Value (or Key alone for any value)');
 
 const Input = z
   .strictObject({
     tags: z.array(TagFilter).max(10).default([]),
-    imageIds: z.array(z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'an AMI id such as ami-0123456789abcdef0')).max(50).default([]),
-    vpcIds: z.array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'a VPC id such as vpc-0123456789abcdef0')).max(50).default([]),
-    states: z.array(z.enum(['pending', 'running', 'stopping', 'stopped'])).min(1).default(['pending', 'running', 'stopping', 'stopped']),
+    imageIds: z
+      .array(z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'an AMI id such as ami-0123456789abcdef0'))
+      .max(50)
+      .default([]),
+    vpcIds: z
+      .array(z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'a VPC id such as vpc-0123456789abcdef0'))
+      .max(50)
+      .default([]),
+    states: z
+      .array(z.enum(['pending', 'running', 'stopping', 'stopped']))
+      .min(1)
+      .default(['pending', 'running', 'stopping', 'stopped']),
   })
   // Without a selector the answer is every instance of the Region: a fleet response must say which fleet.
   .refine((i) => i.tags.length + i.imageIds.length + i.vpcIds.length > 0, { message: 'give at least one of tags, imageIds or vpcIds' });
@@ -33,7 +42,8 @@ function filtersOf(input: Input): Filter[] {
     if (i < 0) byKey.set(key, null);
     else if (byKey.get(key) !== null) byKey.set(key, [...(byKey.get(key) ?? []), t.slice(i + 1)]);
   }
-  for (const [key, values] of byKey) filters.push(values === null ? { Name: 'tag-key', Values: [key] } : { Name: `tag:${key}`, Values: values });
+  for (const [key, values] of byKey)
+    filters.push(values === null ? { Name: 'tag-key', Values: [key] } : { Name: `tag:${key}`, Values: values });
   if (input.imageIds.length) filters.push({ Name: 'image-id', Values: input.imageIds });
   if (input.vpcIds.length) filters.push({ Name: 'vpc-id', Values: input.vpcIds });
   filters.push({ Name: 'instance-state-name', Values: input.states });
@@ -59,7 +69,9 @@ export default defineAction<Input, FindOutput, FindOutput>({
     const skipped: string[] = [];
     let token: string | undefined;
     do {
-      const page = await ctx.aws.ec2.send(new EC2.DescribeInstancesCommand({ Filters: filtersOf(input), MaxResults: 1000, ...(token ? { NextToken: token } : {}) }));
+      const page = await ctx.aws.ec2.send(
+        new EC2.DescribeInstancesCommand({ Filters: filtersOf(input), MaxResults: 1000, ...(token ? { NextToken: token } : {}) }),
+      );
       for (const inst of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
         try {
           ctx.guard.assertNotProtected(inst.InstanceId!, inst.Tags);
@@ -84,5 +96,7 @@ export default defineAction<Input, FindOutput, FindOutput>({
     return [];
   },
 
-  fallback: () => ["aws ec2 describe-instances --filters Name=tag:<key>,Values=<value> Name=instance-state-name,Values=running,stopped --query 'Reservations[].Instances[].InstanceId'"],
+  fallback: () => [
+    "aws ec2 describe-instances --filters Name=tag:<key>,Values=<value> Name=instance-state-name,Values=running,stopped --query 'Reservations[].Instances[].InstanceId'",
+  ],
 });

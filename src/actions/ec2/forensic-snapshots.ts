@@ -56,7 +56,9 @@ async function findExisting(ec2: EC2Client, filters: ReturnType<typeof mine>): P
   const out: Snapshot[] = [];
   let token: string | undefined;
   do {
-    const page = await ec2.send(new EC2.DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, ...(token ? { NextToken: token } : {}) }));
+    const page = await ec2.send(
+      new EC2.DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, ...(token ? { NextToken: token } : {}) }),
+    );
     out.push(...(page.Snapshots ?? []));
     token = page.NextToken;
   } while (token);
@@ -71,21 +73,30 @@ async function createWithBackoff(ctx: ActionContext, input: Input, tags: Tag[], 
   let delay = FIRST_BACKOFF_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      const out = await ctx.aws.ec2.send(new EC2.CreateSnapshotsCommand({
-        InstanceSpecification: { InstanceId: input.instanceId, ExcludeBootVolume: input.excludeBootVolume },
-        Description: description,
-        TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
-      }));
+      const out = await ctx.aws.ec2.send(
+        new EC2.CreateSnapshotsCommand({
+          InstanceSpecification: { InstanceId: input.instanceId, ExcludeBootVolume: input.excludeBootVolume },
+          Description: description,
+          TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
+        }),
+      );
       return out.Snapshots ?? [];
     } catch (err) {
       if (!isAwsError(err, 'ConcurrentSnapshotLimitExceeded')) throw err;
       if (attempt >= input.maxAttempts) {
-        throw new ActionFailed(`failed to create forensic snapshots of ${input.instanceId}: ${attempt} attempts refused with ConcurrentSnapshotLimitExceeded (too many snapshots in progress for one of its volumes)`, 'ConcurrentSnapshotLimitExceeded', {
-          cause: err,
-          hint: 'wait for the pending snapshots to complete (aws ec2 describe-snapshots --filters Name=status,Values=pending), then firebreak resume the run',
-        });
+        throw new ActionFailed(
+          `failed to create forensic snapshots of ${input.instanceId}: ${attempt} attempts refused with ConcurrentSnapshotLimitExceeded (too many snapshots in progress for one of its volumes)`,
+          'ConcurrentSnapshotLimitExceeded',
+          {
+            cause: err,
+            hint: 'wait for the pending snapshots to complete (aws ec2 describe-snapshots --filters Name=status,Values=pending), then firebreak resume the run',
+          },
+        );
       }
-      ctx.log(`CreateSnapshots refused (ConcurrentSnapshotLimitExceeded); trying again in ${delay / 1000}s`, { attempt, of: input.maxAttempts });
+      ctx.log(`CreateSnapshots refused (ConcurrentSnapshotLimitExceeded); trying again in ${delay / 1000}s`, {
+        attempt,
+        of: input.maxAttempts,
+      });
       await ctx.clock.sleep(delay, ctx.signal);
       delay = Math.min(delay * 2, MAX_BACKOFF_MS);
     }
@@ -126,17 +137,36 @@ export default defineAction<Input, ForensicOutput, Facts>({
       .filter((b) => b.Ebs?.VolumeId && !(input.excludeBootVolume && b.DeviceName === inst.RootDeviceName))
       .map((b) => ({ volumeId: b.Ebs!.VolumeId!, deviceName: b.DeviceName! }));
     if (volumes.length === 0) {
-      throw new ActionFailed(`failed to plan forensic snapshots of ${input.instanceId}: it has no EBS volume to snapshot${input.excludeBootVolume ? ' besides its boot volume' : ''}`, 'NoVolumes');
+      throw new ActionFailed(
+        `failed to plan forensic snapshots of ${input.instanceId}: it has no EBS volume to snapshot${input.excludeBootVolume ? ' besides its boot volume' : ''}`,
+        'NoVolumes',
+      );
     }
-    const existing = snaps.map((s) => ({ snapshotId: s.SnapshotId!, volumeId: s.VolumeId!, deviceTagged: tagValue(s.Tags, FORENSIC_TAG.device) !== undefined }));
+    const existing = snaps.map((s) => ({
+      snapshotId: s.SnapshotId!,
+      volumeId: s.VolumeId!,
+      deviceTagged: tagValue(s.Tags, FORENSIC_TAG.device) !== undefined,
+    }));
     const changes: Change[] = [];
     const notes: string[] = [];
     if (existing.length === 0) {
-      for (const v of volumes) changes.push({ resource: `${input.instanceId} ${v.deviceName} (${v.volumeId})`, field: 'forensic snapshot', before: null, after: `round ${input.round}, crash-consistent with the other ${volumes.length - 1} volume(s)` });
+      for (const v of volumes)
+        changes.push({
+          resource: `${input.instanceId} ${v.deviceName} (${v.volumeId})`,
+          field: 'forensic snapshot',
+          before: null,
+          after: `round ${input.round}, crash-consistent with the other ${volumes.length - 1} volume(s)`,
+        });
       notes.push(`${volumes.length} volume(s) in one crash-consistent set (CreateSnapshots)`);
     } else {
       notes.push(`round ${input.round} of this run already exists: ${existing.map((e) => e.snapshotId).join(', ')}`);
-      for (const e of existing.filter((x) => !x.deviceTagged)) changes.push({ resource: e.snapshotId, field: `tag ${FORENSIC_TAG.device}`, before: null, after: volumes.find((v) => v.volumeId === e.volumeId)?.deviceName ?? 'detached' });
+      for (const e of existing.filter((x) => !x.deviceTagged))
+        changes.push({
+          resource: e.snapshotId,
+          field: `tag ${FORENSIC_TAG.device}`,
+          before: null,
+          after: volumes.find((v) => v.volumeId === e.volumeId)?.deviceName ?? 'detached',
+        });
     }
     return { changes, alreadyDone: changes.length === 0, notes, facts: { volumes, existing } };
   },
@@ -154,12 +184,22 @@ export default defineAction<Input, ForensicOutput, Facts>({
         { Key: FORENSIC_TAG.purpose, Value: FORENSIC_PURPOSE },
         { Key: 'Name', Value: `forensic ${input.instanceId} round ${input.round}` },
       ];
-      const description = `Firebreak forensic snapshot of ${input.instanceId}, incident ${ctx.run.incident}, run ${ctx.run.id}, round ${input.round}`.slice(0, 255);
+      const description =
+        `Firebreak forensic snapshot of ${input.instanceId}, incident ${ctx.run.incident}, run ${ctx.run.id}, round ${input.round}`.slice(
+          0,
+          255,
+        );
       const snaps = await createWithBackoff(ctx, input, tags, description);
       made = snaps.map((s) => ({ snapshotId: s.SnapshotId!, volumeId: s.VolumeId!, deviceTagged: false }));
     }
     await Promise.all(
-      made.filter((s) => !s.deviceTagged).map((s) => ec2.send(new EC2.CreateTagsCommand({ Resources: [s.snapshotId], Tags: [{ Key: FORENSIC_TAG.device, Value: device(s.volumeId) }] }))),
+      made
+        .filter((s) => !s.deviceTagged)
+        .map((s) =>
+          ec2.send(
+            new EC2.CreateTagsCommand({ Resources: [s.snapshotId], Tags: [{ Key: FORENSIC_TAG.device, Value: device(s.volumeId) }] }),
+          ),
+        ),
     );
     const snapshots = made.map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, deviceName: device(s.volumeId) }));
     return { instanceId: input.instanceId, round: input.round, snapshotIds: snapshots.map((s) => s.snapshotId), snapshots };
@@ -171,7 +211,11 @@ export default defineAction<Input, ForensicOutput, Facts>({
       const s = out.Snapshots?.find((x) => x.SnapshotId === want.snapshotId);
       // pending is fine: snapshots complete in the background and are usable as evidence once listed.
       const ok = s !== undefined && (s.State === 'pending' || s.State === 'completed');
-      return { name: `${want.snapshotId} of ${want.deviceName} (${want.volumeId})`, ok, detail: s ? `${s.State}${s.Progress ? ` ${s.Progress}` : ''}` : 'not found' };
+      return {
+        name: `${want.snapshotId} of ${want.deviceName} (${want.volumeId})`,
+        ok,
+        detail: s ? `${s.State}${s.Progress ? ` ${s.Progress}` : ''}` : 'not found',
+      };
     });
     return checks;
   },

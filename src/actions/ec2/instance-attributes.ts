@@ -16,7 +16,10 @@ export interface EvidenceAttributes {
 /** Tag on the instance holding the values before Firebreak first preserved it. */
 export const PRESERVED_FROM_TAG = 'firebreak:preserved-from';
 
-export async function readEvidenceAttributes(ec2: EC2Client, instanceId: string): Promise<{ instance: Instance; attrs: EvidenceAttributes }> {
+export async function readEvidenceAttributes(
+  ec2: EC2Client,
+  instanceId: string,
+): Promise<{ instance: Instance; attrs: EvidenceAttributes }> {
   // DescribeInstances lists DeleteOnTermination per volume but not the two instance attributes,
   // which DescribeInstanceAttribute answers one per call.
   const [instance, termination, shutdown] = await Promise.all([
@@ -48,7 +51,12 @@ export function parsePreservedFrom(instance: Instance, current: EvidenceAttribut
   const raw = tagValue(instance.Tags, PRESERVED_FROM_TAG);
   if (raw === undefined) return undefined;
   const fields = Object.fromEntries(raw.split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  if (!['on', 'off'].includes(fields['api-termination'] ?? '') || !['stop', 'terminate'].includes(fields.shutdown ?? '') || fields['delete-on-termination'] === undefined) return undefined;
+  if (
+    !['on', 'off'].includes(fields['api-termination'] ?? '') ||
+    !['stop', 'terminate'].includes(fields.shutdown ?? '') ||
+    fields['delete-on-termination'] === undefined
+  )
+    return undefined;
   const dot = new Set(fields['delete-on-termination'].split(',').filter(Boolean));
   return {
     disableApiTermination: fields['api-termination'] === 'on',

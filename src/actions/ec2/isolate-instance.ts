@@ -39,7 +39,6 @@ export interface IsolateOutput {
 
 const ruleCount = (g: SecurityGroup | undefined) => (g?.IpPermissions?.length ?? 0) + (g?.IpPermissionsEgress?.length ?? 0);
 
-
 /** One of the four rules that make the transit group allow everything: direction × address family. */
 type AllowAllRule = { direction: 'ingress' | 'egress'; cidr: '0.0.0.0/0' | '::/0' };
 const ALLOW_ALL_RULES: AllowAllRule[] = [
@@ -58,19 +57,37 @@ const ALLOW_ALL_BEYOND_DEFAULT = ALLOW_ALL_RULES.filter((r) => !(r.direction ===
  */
 function missingAllowAll(g: SecurityGroup): AllowAllRule[] {
   const has = (perms: IpPermission[] | undefined, cidr: string) =>
-    (perms ?? []).some((p) => p.IpProtocol === '-1' && (cidr === '::/0' ? p.Ipv6Ranges?.some((r) => r.CidrIpv6 === cidr) : p.IpRanges?.some((r) => r.CidrIp === cidr)));
+    (perms ?? []).some(
+      (p) =>
+        p.IpProtocol === '-1' &&
+        (cidr === '::/0' ? p.Ipv6Ranges?.some((r) => r.CidrIpv6 === cidr) : p.IpRanges?.some((r) => r.CidrIp === cidr)),
+    );
   return ALLOW_ALL_RULES.filter((r) => !has(r.direction === 'ingress' ? g.IpPermissions : g.IpPermissionsEgress, r.cidr));
 }
 
 /** The group's id, and whether this call created it (false: another run or target did meanwhile). */
-async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, description: string, incident: string): Promise<{ id: string; created: boolean }> {
+async function ensureGroup(
+  ec2: EC2Client,
+  vpcId: string,
+  name: string,
+  description: string,
+  incident: string,
+): Promise<{ id: string; created: boolean }> {
   try {
     const out = await ec2.send(
       new EC2.CreateSecurityGroupCommand({
         GroupName: name,
         Description: description,
         VpcId: vpcId,
-        TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: TAG.managed, Value: 'true' }, { Key: TAG.incident, Value: incident }] }],
+        TagSpecifications: [
+          {
+            ResourceType: 'security-group',
+            Tags: [
+              { Key: TAG.managed, Value: 'true' },
+              { Key: TAG.incident, Value: incident },
+            ],
+          },
+        ],
       }),
     );
     return { id: out.GroupId!, created: true };
@@ -78,19 +95,27 @@ async function ensureGroup(ec2: EC2Client, vpcId: string, name: string, descript
     // Another run, or another target of this fleet step, created it between our read and this
     // call. Its rules are then unknown: the caller reads them instead of assuming a new group's.
     if (!isAwsError(err, 'InvalidGroup.Duplicate')) throw err;
-    const found = await ec2.send(new EC2.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: [name] }] }));
+    const found = await ec2.send(
+      new EC2.DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'group-name', Values: [name] },
+        ],
+      }),
+    );
     return { id: found.SecurityGroups![0]!.GroupId!, created: false };
   }
 }
 
 export default defineAction<Input, IsolateOutput, Facts>({
   id: 'ec2.isolate-instance',
-  summary: 'Isolate an EC2 instance: move every network interface into a security group with no rules, in two steps so tracked connections end',
+  summary:
+    'Isolate an EC2 instance: move every network interface into a security group with no rules, in two steps so tracked connections end',
   description: [
     'Moves each network interface of the instance into a per-VPC isolation security group that has no inbound and no outbound rules.',
     '',
     'Security groups are stateful: a connection that is *tracked* survives a change of security group, so swapping straight to',
-    'a no-rules group leaves an attacker\'s open session alive. Flows are untracked only while the rules allow all traffic in both',
+    "a no-rules group leaves an attacker's open session alive. Flows are untracked only while the rules allow all traffic in both",
     'directions, so Firebreak first moves each interface to an allow-all "transit" group (flows become untracked) and then to the',
     'isolation group, which ends them (AWS Security Incident Response Guide; EC2 User Guide, "Security group connection tracking").',
     '',
@@ -122,7 +147,11 @@ export default defineAction<Input, IsolateOutput, Facts>({
     const [inst, enis, groups] = await Promise.all([
       describeInstance(ec2, input.instanceId),
       ec2.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
-      ec2.send(new EC2.DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [input.isolationGroupName, input.transitGroupName] }] })),
+      ec2.send(
+        new EC2.DescribeSecurityGroupsCommand({
+          Filters: [{ Name: 'group-name', Values: [input.isolationGroupName, input.transitGroupName] }],
+        }),
+      ),
     ]);
     ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
     const vpcId = inst.VpcId!;
@@ -136,7 +165,13 @@ export default defineAction<Input, IsolateOutput, Facts>({
         const groupsNow = (n.Groups ?? []).map((g) => g.GroupId!);
         const tagged = tagValue(n.TagSet, TAG.originalGroups);
         const original = tagged ? tagged.split(',').filter(Boolean) : groupsNow.filter((g) => !managed.has(g));
-        return { networkInterfaceId: n.NetworkInterfaceId!, deviceIndex: n.Attachment?.DeviceIndex ?? 0, groups: groupsNow, originalGroups: original, taggedOriginal: tagged !== undefined };
+        return {
+          networkInterfaceId: n.NetworkInterfaceId!,
+          deviceIndex: n.Attachment?.DeviceIndex ?? 0,
+          groups: groupsNow,
+          originalGroups: original,
+          taggedOriginal: tagged !== undefined,
+        };
       })
       .sort((a, b) => a.deviceIndex - b.deviceIndex);
 
@@ -144,29 +179,72 @@ export default defineAction<Input, IsolateOutput, Facts>({
     const notes: string[] = [];
     const isoLabel = iso?.GroupId ?? `${input.isolationGroupName} (new)`;
     const pending = interfaces.filter((i) => !(iso && sameSet(i.groups, [iso.GroupId!])));
-    if (!iso) changes.push({ resource: vpcId, field: `security group ${input.isolationGroupName}`, before: null, after: 'created with no inbound and no outbound rules' });
+    if (!iso)
+      changes.push({
+        resource: vpcId,
+        field: `security group ${input.isolationGroupName}`,
+        before: null,
+        after: 'created with no inbound and no outbound rules',
+      });
     else if (ruleCount(iso) > 0) changes.push({ resource: iso.GroupId!, field: 'rules', before: `${ruleCount(iso)} rules`, after: 'none' });
     if (pending.length > 0 && !transit) {
-      changes.push({ resource: vpcId, field: `security group ${input.transitGroupName}`, before: null, after: 'created allowing all traffic (used for seconds, to untrack connections)' });
+      changes.push({
+        resource: vpcId,
+        field: `security group ${input.transitGroupName}`,
+        before: null,
+        after: 'created allowing all traffic (used for seconds, to untrack connections)',
+      });
     }
     const transitMissing = pending.length > 0 && transit ? missingAllowAll(transit) : [];
     if (transitMissing.length > 0) {
-      changes.push({ resource: transit!.GroupId!, field: 'rules', before: `lacks ${transitMissing.map((r) => `${r.direction} ${r.cidr}`).join(', ')}`, after: 'allows all traffic (to untrack connections)' });
+      changes.push({
+        resource: transit!.GroupId!,
+        field: 'rules',
+        before: `lacks ${transitMissing.map((r) => `${r.direction} ${r.cidr}`).join(', ')}`,
+        after: 'allows all traffic (to untrack connections)',
+      });
     }
     for (const i of pending) {
-      changes.push({ resource: `${input.instanceId} ${i.networkInterfaceId} (device ${i.deviceIndex})`, field: 'security groups', before: i.groups, after: [isoLabel] });
+      changes.push({
+        resource: `${input.instanceId} ${i.networkInterfaceId} (device ${i.deviceIndex})`,
+        field: 'security groups',
+        before: i.groups,
+        after: [isoLabel],
+      });
     }
     const instanceTagged = tagValue(inst.Tags, TAG.incident) === ctx.run.incident && tagValue(inst.Tags, TAG.isolatedAt) !== undefined;
-    if (!instanceTagged) changes.push({ resource: input.instanceId, field: 'tags', before: null, after: { [TAG.incident]: ctx.run.incident, [TAG.run]: ctx.run.id } });
-    if (interfaces.length > 1) notes.push(`${interfaces.length} network interfaces: each is changed on its own (ModifyInstanceAttribute fails for instances with several)`);
-    if (pending.length > 0) notes.push('two-step swap: allow-all transit group first (tracked connections become untracked), then the isolation group, which ends them');
-    for (const i of interfaces) if (!i.taggedOriginal && i.originalGroups.length === 0) notes.push(`${i.networkInterfaceId}: original groups unknown (already in a Firebreak group, no ${TAG.originalGroups} tag)`);
+    if (!instanceTagged)
+      changes.push({
+        resource: input.instanceId,
+        field: 'tags',
+        before: null,
+        after: { [TAG.incident]: ctx.run.incident, [TAG.run]: ctx.run.id },
+      });
+    if (interfaces.length > 1)
+      notes.push(
+        `${interfaces.length} network interfaces: each is changed on its own (ModifyInstanceAttribute fails for instances with several)`,
+      );
+    if (pending.length > 0)
+      notes.push(
+        'two-step swap: allow-all transit group first (tracked connections become untracked), then the isolation group, which ends them',
+      );
+    for (const i of interfaces)
+      if (!i.taggedOriginal && i.originalGroups.length === 0)
+        notes.push(`${i.networkInterfaceId}: original groups unknown (already in a Firebreak group, no ${TAG.originalGroups} tag)`);
 
     return {
       changes,
       alreadyDone: changes.length === 0,
       notes,
-      facts: { vpcId, ...(iso ? { isolationGroupId: iso.GroupId! } : {}), isolationGroupRules: ruleCount(iso), ...(transit ? { transitGroupId: transit.GroupId! } : {}), ...(transitMissing.length ? { transitMissing } : {}), interfaces, instanceTagged },
+      facts: {
+        vpcId,
+        ...(iso ? { isolationGroupId: iso.GroupId! } : {}),
+        isolationGroupRules: ruleCount(iso),
+        ...(transit ? { transitGroupId: transit.GroupId! } : {}),
+        ...(transitMissing.length ? { transitMissing } : {}),
+        interfaces,
+        instanceTagged,
+      },
     };
   },
 
@@ -175,29 +253,56 @@ export default defineAction<Input, IsolateOutput, Facts>({
     const f = plan.facts;
     const pending = f.interfaces.filter((i) => !(f.isolationGroupId && sameSet(i.groups, [f.isolationGroupId])));
     const [iso, transit] = await Promise.all([
-      f.isolationGroupId ? { id: f.isolationGroupId, created: false } : ensureGroup(ec2, f.vpcId, input.isolationGroupName, 'Firebreak isolation: no inbound, no outbound', ctx.run.incident),
-      pending.length === 0 ? undefined : f.transitGroupId ? { id: f.transitGroupId, created: false } : ensureGroup(ec2, f.vpcId, input.transitGroupName, 'Firebreak isolation transit: allows all so tracked flows become untracked', ctx.run.incident),
+      f.isolationGroupId
+        ? { id: f.isolationGroupId, created: false }
+        : ensureGroup(ec2, f.vpcId, input.isolationGroupName, 'Firebreak isolation: no inbound, no outbound', ctx.run.incident),
+      pending.length === 0
+        ? undefined
+        : f.transitGroupId
+          ? { id: f.transitGroupId, created: false }
+          : ensureGroup(
+              ec2,
+              f.vpcId,
+              input.transitGroupName,
+              'Firebreak isolation transit: allows all so tracked flows become untracked',
+              ctx.run.incident,
+            ),
     ]);
     await Promise.all([
       stripRules(ec2, iso.id, f.isolationGroupId ? f.isolationGroupRules : iso.created ? 'new' : 'unknown'),
       // A transit group created now has AWS's default IPv4 egress rule and nothing else; one found
       // at plan time lacks exactly transitMissing; one created meanwhile by someone else, unknown.
-      transit ? allowAll(ec2, transit.id, f.transitGroupId ? (f.transitMissing ?? []) : transit.created ? ALLOW_ALL_BEYOND_DEFAULT : ALLOW_ALL_RULES) : undefined,
+      transit
+        ? allowAll(
+            ec2,
+            transit.id,
+            f.transitGroupId ? (f.transitMissing ?? []) : transit.created ? ALLOW_ALL_BEYOND_DEFAULT : ALLOW_ALL_RULES,
+          )
+        : undefined,
       // Record the original groups on each interface before changing them: a later run (or a
       // responder without Firebreak) can still see what to restore.
-      ...pending.filter((i) => !i.taggedOriginal && i.originalGroups.length > 0).map((i) =>
-        ec2.send(new EC2.CreateTagsCommand({ Resources: [i.networkInterfaceId], Tags: [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }] })),
-      ),
+      ...pending
+        .filter((i) => !i.taggedOriginal && i.originalGroups.length > 0)
+        .map((i) =>
+          ec2.send(
+            new EC2.CreateTagsCommand({
+              Resources: [i.networkInterfaceId],
+              Tags: [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }],
+            }),
+          ),
+        ),
       f.instanceTagged
         ? undefined
-        : ec2.send(new EC2.CreateTagsCommand({
-            Resources: [input.instanceId],
-            Tags: [
-              { Key: TAG.incident, Value: ctx.run.incident },
-              { Key: TAG.run, Value: ctx.run.id },
-              { Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() },
-            ],
-          })),
+        : ec2.send(
+            new EC2.CreateTagsCommand({
+              Resources: [input.instanceId],
+              Tags: [
+                { Key: TAG.incident, Value: ctx.run.incident },
+                { Key: TAG.run, Value: ctx.run.id },
+                { Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() },
+              ],
+            }),
+          ),
     ]);
     await Promise.all(
       pending.map(async (i) => {
@@ -213,7 +318,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
     };
   },
 
-  async verify(ctx, input, output) {
+  async verify(ctx, _input, output) {
     const ec2 = ctx.aws.ec2;
     const [enis, groups] = await Promise.all([
       ec2.send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: output.interfaces.map((i) => i.networkInterfaceId) })),
@@ -221,7 +326,11 @@ export default defineAction<Input, IsolateOutput, Facts>({
     ]);
     const checks: Check[] = (enis.NetworkInterfaces ?? []).map((n) => {
       const g = (n.Groups ?? []).map((x) => x.GroupId!);
-      return { name: `${n.NetworkInterfaceId} only in ${output.isolationGroupId}`, ok: sameSet(g, [output.isolationGroupId]), detail: g.join(',') };
+      return {
+        name: `${n.NetworkInterfaceId} only in ${output.isolationGroupId}`,
+        ok: sameSet(g, [output.isolationGroupId]),
+        detail: g.join(','),
+      };
     });
     const iso = groups.SecurityGroups?.[0];
     checks.push({ name: `${output.isolationGroupId} has no rules`, ok: ruleCount(iso) === 0, detail: `${ruleCount(iso)} rules` });
@@ -230,7 +339,12 @@ export default defineAction<Input, IsolateOutput, Facts>({
 
   undo: {
     action: 'ec2.restore-security-groups',
-    input: (out) => ({ instanceId: out.instanceId, interfaces: out.interfaces.filter((i) => i.originalGroups.length > 0).map((i) => ({ networkInterfaceId: i.networkInterfaceId, groups: i.originalGroups })) }),
+    input: (out) => ({
+      instanceId: out.instanceId,
+      interfaces: out.interfaces
+        .filter((i) => i.originalGroups.length > 0)
+        .map((i) => ({ networkInterfaceId: i.networkInterfaceId, groups: i.originalGroups })),
+    }),
   },
 
   fallback: (i) => [
@@ -259,19 +373,40 @@ async function stripRules(ec2: EC2Client, groupId: string, knownRules: number | 
   if (knownRules === 'new') {
     // A group AWS just created has exactly one rule, the default allow-all IPv4 egress: revoke it
     // without reading the group first (one round trip fewer on the way to isolation).
-    await ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] })).catch(gone);
+    await ec2
+      .send(
+        new EC2.RevokeSecurityGroupEgressCommand({
+          GroupId: groupId,
+          IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      )
+      .catch(gone);
     return;
   }
   // An existing group may have been edited. A revoke names several rules and fails whole when one
   // is already gone, so after such a race the group is read again (at most three passes).
-  const strip = (p: IpPermission) => ({ IpProtocol: p.IpProtocol, FromPort: p.FromPort, ToPort: p.ToPort, IpRanges: p.IpRanges, Ipv6Ranges: p.Ipv6Ranges, PrefixListIds: p.PrefixListIds, UserIdGroupPairs: p.UserIdGroupPairs });
+  const strip = (p: IpPermission) => ({
+    IpProtocol: p.IpProtocol,
+    FromPort: p.FromPort,
+    ToPort: p.ToPort,
+    IpRanges: p.IpRanges,
+    Ipv6Ranges: p.Ipv6Ranges,
+    PrefixListIds: p.PrefixListIds,
+    UserIdGroupPairs: p.UserIdGroupPairs,
+  });
   for (let pass = 0; pass < 3; pass++) {
     raced = false;
     const g = (await ec2.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
     if (!g?.IpPermissions?.length && !g?.IpPermissionsEgress?.length) return;
     await Promise.all([
-      g.IpPermissions?.length ? ec2.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions.map(strip) })).catch(gone) : undefined,
-      g.IpPermissionsEgress?.length ? ec2.send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress.map(strip) })).catch(gone) : undefined,
+      g.IpPermissions?.length
+        ? ec2.send(new EC2.RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: g.IpPermissions.map(strip) })).catch(gone)
+        : undefined,
+      g.IpPermissionsEgress?.length
+        ? ec2
+            .send(new EC2.RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: g.IpPermissionsEgress.map(strip) }))
+            .catch(gone)
+        : undefined,
     ]);
     if (!raced) return;
   }
@@ -285,10 +420,13 @@ async function stripRules(ec2: EC2Client, groupId: string, knownRules: number | 
 async function allowAll(ec2: EC2Client, groupId: string, rules: readonly AllowAllRule[]): Promise<void> {
   await Promise.all(
     rules.map((r) => {
-      const IpPermissions: IpPermission[] = [r.cidr === '::/0' ? { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: r.cidr }] } : { IpProtocol: '-1', IpRanges: [{ CidrIp: r.cidr }] }];
-      const call = r.direction === 'ingress'
-        ? ec2.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions }))
-        : ec2.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions }));
+      const IpPermissions: IpPermission[] = [
+        r.cidr === '::/0' ? { IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: r.cidr }] } : { IpProtocol: '-1', IpRanges: [{ CidrIp: r.cidr }] },
+      ];
+      const call =
+        r.direction === 'ingress'
+          ? ec2.send(new EC2.AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions }))
+          : ec2.send(new EC2.AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions }));
       return call.catch((e: unknown) => {
         if (!isAwsError(e, 'InvalidPermission.Duplicate')) throw e;
       });

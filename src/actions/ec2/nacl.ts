@@ -57,10 +57,23 @@ export async function aclsForSubnets(ec2: EC2Client, subnetIds: readonly string[
   const views: AclView[] = [];
   for (const subnet of subnets.Subnets ?? []) {
     const acl = (acls.NetworkAcls ?? []).find((a) => a.Associations?.some((s) => s.SubnetId === subnet.SubnetId));
-    if (!acl) throw new ActionFailed(`failed to find the network ACL of ${subnet.SubnetId}: DescribeNetworkAcls lists no ACL associated with it`, 'NetworkAclNotFound');
+    if (!acl)
+      throw new ActionFailed(
+        `failed to find the network ACL of ${subnet.SubnetId}: DescribeNetworkAcls lists no ACL associated with it`,
+        'NetworkAclNotFound',
+      );
     let view = views.find((v) => v.id === acl.NetworkAclId);
     if (!view) {
-      view = { id: acl.NetworkAclId!, vpcId: acl.VpcId!, isDefault: acl.IsDefault === true, subnetIds: [], governs: acl.Associations?.length ?? 0, entries: acl.Entries ?? [], tags: acl.Tags ?? [], subnetTags: {} };
+      view = {
+        id: acl.NetworkAclId!,
+        vpcId: acl.VpcId!,
+        isDefault: acl.IsDefault === true,
+        subnetIds: [],
+        governs: acl.Associations?.length ?? 0,
+        entries: acl.Entries ?? [],
+        tags: acl.Tags ?? [],
+        subnetTags: {},
+      };
       views.push(view);
     }
     view.subnetIds.push(subnet.SubnetId!);
@@ -73,14 +86,17 @@ export const entriesOf = (acl: AclView, d: Direction) => acl.entries.filter((e) 
 
 /** The first allow rule of a direction: a deny must have a lower number to be evaluated before it. */
 export function lowestAllow(acl: AclView, d: Direction): number {
-  const allows = entriesOf(acl, d).filter((e) => e.RuleAction === 'allow').map((e) => e.RuleNumber!);
+  const allows = entriesOf(acl, d)
+    .filter((e) => e.RuleAction === 'allow')
+    .map((e) => e.RuleNumber!);
   return allows.length ? Math.min(...allows) : STAR_RULE;
 }
 
 export const entryCidr = (e: NetworkAclEntry) => e.CidrBlock ?? e.Ipv6CidrBlock;
 
 /** A deny of every protocol for exactly this block. */
-export const deniesAll = (e: NetworkAclEntry, cidr: string) => e.RuleAction === 'deny' && e.Protocol === '-1' && sameCidr(entryCidr(e), cidr);
+export const deniesAll = (e: NetworkAclEntry, cidr: string) =>
+  e.RuleAction === 'deny' && e.Protocol === '-1' && sameCidr(entryCidr(e), cidr);
 
 export const cidrField = (cidr: string) => (isIpv6Cidr(cidr) ? { Ipv6CidrBlock: cidr } : { CidrBlock: cidr });
 
@@ -93,7 +109,10 @@ export function parseRules(value: string | undefined): RuleRecord {
   const out: RuleRecord = { ingress: [], egress: [] };
   for (const part of (value ?? '').split(' ')) {
     const [dir, list] = part.split(':');
-    const nums = (list ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    const nums = (list ?? '')
+      .split(',')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
     if (dir === 'in') out.ingress.push(...nums);
     if (dir === 'eg') out.egress.push(...nums);
   }

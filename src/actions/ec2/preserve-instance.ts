@@ -1,7 +1,13 @@
 import * as z from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
 import { InstanceId } from './common.js';
-import { formatPreservedFrom, parsePreservedFrom, PRESERVED_FROM_TAG, readEvidenceAttributes, type EvidenceAttributes } from './instance-attributes.js';
+import {
+  formatPreservedFrom,
+  parsePreservedFrom,
+  PRESERVED_FROM_TAG,
+  readEvidenceAttributes,
+  type EvidenceAttributes,
+} from './instance-attributes.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });
@@ -30,7 +36,8 @@ function pending(a: EvidenceAttributes) {
 
 export default defineAction<Input, PreserveOutput, Facts>({
   id: 'ec2.preserve-instance',
-  summary: 'Keep an instance and its disks as evidence: termination protection on, shutdown stops (not terminates), EBS volumes survive termination',
+  summary:
+    'Keep an instance and its disks as evidence: termination protection on, shutdown stops (not terminates), EBS volumes survive termination',
   description: [
     'Three attributes decide whether the evidence outlives a mistake or a hostile command:',
     '',
@@ -59,14 +66,33 @@ export default defineAction<Input, PreserveOutput, Facts>({
     const p = pending(attrs);
     const changes: Change[] = [];
     if (p.termination) changes.push({ resource: input.instanceId, field: 'DisableApiTermination', before: false, after: true });
-    if (p.shutdown) changes.push({ resource: input.instanceId, field: 'InstanceInitiatedShutdownBehavior', before: attrs.shutdownBehavior, after: 'stop' });
-    for (const v of p.volumes) changes.push({ resource: `${input.instanceId} ${v.deviceName} (${v.volumeId})`, field: 'DeleteOnTermination', before: true, after: false });
-    if (changes.length > 0 && !recorded) changes.push({ resource: input.instanceId, field: `tag ${PRESERVED_FROM_TAG}`, before: null, after: formatPreservedFrom(attrs) });
+    if (p.shutdown)
+      changes.push({
+        resource: input.instanceId,
+        field: 'InstanceInitiatedShutdownBehavior',
+        before: attrs.shutdownBehavior,
+        after: 'stop',
+      });
+    for (const v of p.volumes)
+      changes.push({
+        resource: `${input.instanceId} ${v.deviceName} (${v.volumeId})`,
+        field: 'DeleteOnTermination',
+        before: true,
+        after: false,
+      });
+    if (changes.length > 0 && !recorded)
+      changes.push({ resource: input.instanceId, field: `tag ${PRESERVED_FROM_TAG}`, before: null, after: formatPreservedFrom(attrs) });
     const notes: string[] = [];
-    if (attrs.volumes.length === 0) notes.push('no EBS volumes attached (instance store only): nothing on disk survives a stop or termination');
+    if (attrs.volumes.length === 0)
+      notes.push('no EBS volumes attached (instance store only): nothing on disk survives a stop or termination');
     if (attrs.volumes.length > 1) notes.push(`${attrs.volumes.length} EBS volumes: all set in one BlockDeviceMappings call`);
     if (recorded) notes.push(`values before preservation read from tag ${PRESERVED_FROM_TAG}`);
-    return { changes, alreadyDone: changes.length === 0, notes, facts: { current: attrs, previous: recorded ?? attrs, tagged: recorded !== undefined } };
+    return {
+      changes,
+      alreadyDone: changes.length === 0,
+      notes,
+      facts: { current: attrs, previous: recorded ?? attrs, tagged: recorded !== undefined },
+    };
   },
 
   async apply(ctx, input, plan) {
@@ -76,17 +102,33 @@ export default defineAction<Input, PreserveOutput, Facts>({
     const work = p.termination || p.shutdown || p.volumes.length > 0;
     // The record goes first: a run that dies between the calls still knows what to restore.
     if (work && !tagged) {
-      await ec2.send(new EC2.CreateTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }] }));
+      await ec2.send(
+        new EC2.CreateTagsCommand({
+          Resources: [input.instanceId],
+          Tags: [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }],
+        }),
+      );
     }
     await Promise.all([
-      p.termination ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: true } })) : undefined,
-      p.shutdown ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, InstanceInitiatedShutdownBehavior: { Value: 'stop' } })) : undefined,
+      p.termination
+        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: true } }))
+        : undefined,
+      p.shutdown
+        ? ec2.send(
+            new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, InstanceInitiatedShutdownBehavior: { Value: 'stop' } }),
+          )
+        : undefined,
       p.volumes.length > 0
-        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({
-            InstanceId: input.instanceId,
-            // The volume id pins each change to the disk the plan saw at that device.
-            BlockDeviceMappings: p.volumes.map((v) => ({ DeviceName: v.deviceName, Ebs: { VolumeId: v.volumeId, DeleteOnTermination: false } })),
-          }))
+        ? ec2.send(
+            new EC2.ModifyInstanceAttributeCommand({
+              InstanceId: input.instanceId,
+              // The volume id pins each change to the disk the plan saw at that device.
+              BlockDeviceMappings: p.volumes.map((v) => ({
+                DeviceName: v.deviceName,
+                Ebs: { VolumeId: v.volumeId, DeleteOnTermination: false },
+              })),
+            }),
+          )
         : undefined,
     ]);
     return { instanceId: input.instanceId, previous: plan.facts.previous };
@@ -98,7 +140,12 @@ export default defineAction<Input, PreserveOutput, Facts>({
       { name: 'termination protection on', ok: attrs.disableApiTermination, detail: String(attrs.disableApiTermination) },
       { name: 'shutdown from inside stops the instance', ok: attrs.shutdownBehavior === 'stop', detail: attrs.shutdownBehavior },
     ];
-    for (const v of attrs.volumes) checks.push({ name: `${v.deviceName} (${v.volumeId}) kept on termination`, ok: !v.deleteOnTermination, detail: `DeleteOnTermination=${v.deleteOnTermination}` });
+    for (const v of attrs.volumes)
+      checks.push({
+        name: `${v.deviceName} (${v.volumeId}) kept on termination`,
+        ok: !v.deleteOnTermination,
+        detail: `DeleteOnTermination=${v.deleteOnTermination}`,
+      });
     return checks;
   },
 
@@ -108,7 +155,11 @@ export default defineAction<Input, PreserveOutput, Facts>({
       instanceId: out.instanceId,
       disableApiTermination: out.previous.disableApiTermination,
       instanceInitiatedShutdownBehavior: out.previous.shutdownBehavior,
-      volumes: out.previous.volumes.map((v) => ({ deviceName: v.deviceName, volumeId: v.volumeId, deleteOnTermination: v.deleteOnTermination })),
+      volumes: out.previous.volumes.map((v) => ({
+        deviceName: v.deviceName,
+        volumeId: v.volumeId,
+        deleteOnTermination: v.deleteOnTermination,
+      })),
     }),
   },
 

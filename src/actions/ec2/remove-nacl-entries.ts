@@ -5,7 +5,16 @@ import { defineAction, type Change, type Check } from '../define.js';
 import { DenyCidr } from './cidr.js';
 import { InstanceId } from './common.js';
 import { SubnetId } from './deny-nacl-entries.js';
-import { aclsForSubnets, deniesAll, formatRules, parseRules, RULES_TAG_PREFIX, subnetsOfInstance, type AclView, type RuleRecord } from './nacl.js';
+import {
+  aclsForSubnets,
+  deniesAll,
+  formatRules,
+  parseRules,
+  RULES_TAG_PREFIX,
+  subnetsOfInstance,
+  type AclView,
+  type RuleRecord,
+} from './nacl.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const AclId = z.string().regex(/^acl-[0-9a-f]{8,17}$/, 'a network ACL id such as acl-0123456789abcdef0');
@@ -22,8 +31,12 @@ const Input = z
     instanceId: InstanceId.optional(),
     subnetIds: z.array(SubnetId).min(1).max(50).optional(),
   })
-  .refine((i) => (i.entries !== undefined) !== (i.cidrs !== undefined), { message: 'give either entries (from a deny step) or cidrs with instanceId or subnetIds' })
-  .refine((i) => i.cidrs === undefined || (i.instanceId === undefined) !== (i.subnetIds === undefined), { message: 'with cidrs, give either instanceId or subnetIds' });
+  .refine((i) => (i.entries !== undefined) !== (i.cidrs !== undefined), {
+    message: 'give either entries (from a deny step) or cidrs with instanceId or subnetIds',
+  })
+  .refine((i) => i.cidrs === undefined || (i.instanceId === undefined) !== (i.subnetIds === undefined), {
+    message: 'with cidrs, give either instanceId or subnetIds',
+  });
 type Input = z.infer<typeof Input>;
 
 type Ref = z.infer<typeof Entry>;
@@ -64,10 +77,20 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
   controls: ['CC8'],
   input: Input,
   mutating: true,
-  permissions: ['ec2:DescribeInstances', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DescribeNetworkAcls', 'ec2:DeleteNetworkAclEntry', 'ec2:CreateTags', 'ec2:DeleteTags'],
-  targets: (i) => [
-    ...new Set((i.entries ?? []).map((e) => e.networkAclId)),
-  ].map((id) => ({ kind: 'network-acl', id })).concat((i.subnetIds ?? []).map((id) => ({ kind: 'subnet', id }))).concat(i.instanceId ? [{ kind: 'instance', id: i.instanceId }] : []),
+  permissions: [
+    'ec2:DescribeInstances',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSubnets',
+    'ec2:DescribeNetworkAcls',
+    'ec2:DeleteNetworkAclEntry',
+    'ec2:CreateTags',
+    'ec2:DeleteTags',
+  ],
+  targets: (i) =>
+    [...new Set((i.entries ?? []).map((e) => e.networkAclId))]
+      .map((id) => ({ kind: 'network-acl', id }))
+      .concat((i.subnetIds ?? []).map((id) => ({ kind: 'subnet', id })))
+      .concat(i.instanceId ? [{ kind: 'instance', id: i.instanceId }] : []),
 
   async plan(ctx, input) {
     const remove: Ref[] = [];
@@ -76,12 +99,17 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
     if (input.entries) {
       const ids = [...new Set(input.entries.map((e) => e.networkAclId))];
       // A filter rather than NetworkAclIds: an ACL deleted since simply has nothing left to remove.
-      const out = ids.length ? await ctx.aws.ec2.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: ids }] })) : { NetworkAcls: [] as NetworkAcl[] };
+      const out = ids.length
+        ? await ctx.aws.ec2.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: ids }] }))
+        : { NetworkAcls: [] as NetworkAcl[] };
       for (const ref of input.entries) {
         const acl = out.NetworkAcls?.find((a) => a.NetworkAclId === ref.networkAclId);
         const entry = acl?.Entries?.find((e) => e.Egress === ref.egress && e.RuleNumber === ref.ruleNumber);
         if (entry && deniesAll(entry, ref.cidr)) remove.push(ref);
-        else if (entry) notes.push(`${ref.networkAclId} ${dirName(ref.egress)} rule ${ref.ruleNumber} is no longer the deny of ${ref.cidr} (now ${entry.RuleAction} ${entry.Protocol} ${entry.CidrBlock ?? entry.Ipv6CidrBlock}): left alone`);
+        else if (entry)
+          notes.push(
+            `${ref.networkAclId} ${dirName(ref.egress)} rule ${ref.ruleNumber} is no longer the deny of ${ref.cidr} (now ${entry.RuleAction} ${entry.Protocol} ${entry.CidrBlock ?? entry.Ipv6CidrBlock}): left alone`,
+          );
       }
       // The record forgets every entry of this undo: removed now, gone already, or replaced by someone.
       for (const acl of out.NetworkAcls ?? []) {
@@ -102,11 +130,15 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
         const records = acl.tags.filter((t) => t.Key?.startsWith(RULES_TAG_PREFIX));
         for (const t of records) {
           const rec = parseRules(t.Value);
-          for (const [egress, numbers] of [[false, rec.ingress], [true, rec.egress]] as const) {
+          for (const [egress, numbers] of [
+            [false, rec.ingress],
+            [true, rec.egress],
+          ] as const) {
             for (const n of numbers) {
               const entry = acl.entries.find((e) => e.Egress === egress && e.RuleNumber === n);
               const cidr = input.cidrs!.find((c) => entry && deniesAll(entry, c));
-              if (cidr && !gone.some((g) => g.egress === egress && g.ruleNumber === n)) gone.push({ networkAclId: acl.id, egress, ruleNumber: n, cidr });
+              if (cidr && !gone.some((g) => g.egress === egress && g.ruleNumber === n))
+                gone.push({ networkAclId: acl.id, egress, ruleNumber: n, cidr });
             }
           }
         }
@@ -116,9 +148,15 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
           if (u && u.value !== t.Value) tags.push(u);
         }
       }
-      if (remove.length === 0) notes.push(`no deny entry recorded by Firebreak for ${input.cidrs!.join(', ')} in ${acls.map((a) => a.id).join(', ')}`);
+      if (remove.length === 0)
+        notes.push(`no deny entry recorded by Firebreak for ${input.cidrs!.join(', ')} in ${acls.map((a) => a.id).join(', ')}`);
     }
-    const changes: Change[] = remove.map((r) => ({ resource: r.networkAclId, field: `${dirName(r.egress)} rule ${r.ruleNumber}`, before: `deny all ${r.cidr}`, after: null }));
+    const changes: Change[] = remove.map((r) => ({
+      resource: r.networkAclId,
+      field: `${dirName(r.egress)} rule ${r.ruleNumber}`,
+      before: `deny all ${r.cidr}`,
+      after: null,
+    }));
     for (const t of tags) changes.push({ resource: t.networkAclId, field: `tag ${t.key}`, before: 'present', after: t.value ?? null });
     return { changes, alreadyDone: changes.length === 0, notes, facts: { remove, tags } };
   },
@@ -127,10 +165,12 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
     const ec2 = ctx.aws.ec2;
     await Promise.all(
       plan.facts.remove.map((r) =>
-        ec2.send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: r.networkAclId, Egress: r.egress, RuleNumber: r.ruleNumber })).catch((err) => {
-          // Gone between plan and apply (someone else removed it): the state sought is reached.
-          if (!isAwsError(err, 'InvalidNetworkAclEntry.NotFound')) throw err;
-        }),
+        ec2
+          .send(new EC2.DeleteNetworkAclEntryCommand({ NetworkAclId: r.networkAclId, Egress: r.egress, RuleNumber: r.ruleNumber }))
+          .catch((err) => {
+            // Gone between plan and apply (someone else removed it): the state sought is reached.
+            if (!isAwsError(err, 'InvalidNetworkAclEntry.NotFound')) throw err;
+          }),
       ),
     );
     // Records last, so a failure above leaves them naming what is still there.
@@ -142,7 +182,9 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
       ),
     );
     const removed = plan.facts.remove;
-    const left = (input.entries ?? []).filter((e) => !removed.some((r) => r.networkAclId === e.networkAclId && r.egress === e.egress && r.ruleNumber === e.ruleNumber));
+    const left = (input.entries ?? []).filter(
+      (e) => !removed.some((r) => r.networkAclId === e.networkAclId && r.egress === e.egress && r.ruleNumber === e.ruleNumber),
+    );
     return { removed, left };
   },
 
@@ -151,8 +193,14 @@ export default defineAction<Input, { removed: Ref[]; left: Ref[] }, Facts>({
     if (ids.length === 0) return [];
     const out = await ctx.aws.ec2.send(new EC2.DescribeNetworkAclsCommand({ Filters: [{ Name: 'network-acl-id', Values: ids }] }));
     const checks: Check[] = output.removed.map((r) => {
-      const entry = out.NetworkAcls?.find((a) => a.NetworkAclId === r.networkAclId)?.Entries?.find((e) => e.Egress === r.egress && e.RuleNumber === r.ruleNumber);
-      return { name: `${r.networkAclId} ${dirName(r.egress)} rule ${r.ruleNumber} no longer denies ${r.cidr}`, ok: !entry || !deniesAll(entry, r.cidr), detail: entry ? `${entry.RuleAction} ${entry.CidrBlock ?? entry.Ipv6CidrBlock}` : 'removed' };
+      const entry = out.NetworkAcls?.find((a) => a.NetworkAclId === r.networkAclId)?.Entries?.find(
+        (e) => e.Egress === r.egress && e.RuleNumber === r.ruleNumber,
+      );
+      return {
+        name: `${r.networkAclId} ${dirName(r.egress)} rule ${r.ruleNumber} no longer denies ${r.cidr}`,
+        ok: !entry || !deniesAll(entry, r.cidr),
+        detail: entry ? `${entry.RuleAction} ${entry.CidrBlock ?? entry.Ipv6CidrBlock}` : 'removed',
+      };
     });
     return checks;
   },

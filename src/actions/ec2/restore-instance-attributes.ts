@@ -30,7 +30,8 @@ function volumeWork(input: Input, current: EvidenceAttributes) {
 export default defineAction<Input, { instanceId: string }, Facts>({
   id: 'ec2.restore-instance-attributes',
   summary: 'Put back termination protection, shutdown behaviour and DeleteOnTermination as they were before ec2.preserve-instance',
-  description: 'The undo of `ec2.preserve-instance`. A volume that is no longer attached at the recorded device is left alone (and named in the plan). Removes the `firebreak:preserved-from` record once the values are back.',
+  description:
+    'The undo of `ec2.preserve-instance`. A volume that is no longer attached at the recorded device is left alone (and named in the plan). Removes the `firebreak:preserved-from` record once the values are back.',
   controls: ['CC8'],
   input: Input,
   mutating: true,
@@ -42,9 +43,27 @@ export default defineAction<Input, { instanceId: string }, Facts>({
     ctx.guard.assertNotProtected(input.instanceId, instance.Tags);
     const tagged = (instance.Tags ?? []).some((t) => t.Key === PRESERVED_FROM_TAG);
     const changes: Change[] = [];
-    if (attrs.disableApiTermination !== input.disableApiTermination) changes.push({ resource: input.instanceId, field: 'DisableApiTermination', before: attrs.disableApiTermination, after: input.disableApiTermination });
-    if (attrs.shutdownBehavior !== input.instanceInitiatedShutdownBehavior) changes.push({ resource: input.instanceId, field: 'InstanceInitiatedShutdownBehavior', before: attrs.shutdownBehavior, after: input.instanceInitiatedShutdownBehavior });
-    for (const v of volumeWork(input, attrs)) changes.push({ resource: `${input.instanceId} ${v.deviceName} (${v.volumeId})`, field: 'DeleteOnTermination', before: !v.deleteOnTermination, after: v.deleteOnTermination });
+    if (attrs.disableApiTermination !== input.disableApiTermination)
+      changes.push({
+        resource: input.instanceId,
+        field: 'DisableApiTermination',
+        before: attrs.disableApiTermination,
+        after: input.disableApiTermination,
+      });
+    if (attrs.shutdownBehavior !== input.instanceInitiatedShutdownBehavior)
+      changes.push({
+        resource: input.instanceId,
+        field: 'InstanceInitiatedShutdownBehavior',
+        before: attrs.shutdownBehavior,
+        after: input.instanceInitiatedShutdownBehavior,
+      });
+    for (const v of volumeWork(input, attrs))
+      changes.push({
+        resource: `${input.instanceId} ${v.deviceName} (${v.volumeId})`,
+        field: 'DeleteOnTermination',
+        before: !v.deleteOnTermination,
+        after: v.deleteOnTermination,
+      });
     if (tagged) changes.push({ resource: input.instanceId, field: `tag ${PRESERVED_FROM_TAG}`, before: 'present', after: null });
     const notes = input.volumes
       .filter((want) => !attrs.volumes.some((v) => v.deviceName === want.deviceName && v.volumeId === want.volumeId))
@@ -58,32 +77,61 @@ export default defineAction<Input, { instanceId: string }, Facts>({
     const volumes = volumeWork(input, current);
     await Promise.all([
       current.disableApiTermination !== input.disableApiTermination
-        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: input.disableApiTermination } }))
+        ? ec2.send(
+            new EC2.ModifyInstanceAttributeCommand({
+              InstanceId: input.instanceId,
+              DisableApiTermination: { Value: input.disableApiTermination },
+            }),
+          )
         : undefined,
       current.shutdownBehavior !== input.instanceInitiatedShutdownBehavior
-        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, InstanceInitiatedShutdownBehavior: { Value: input.instanceInitiatedShutdownBehavior } }))
+        ? ec2.send(
+            new EC2.ModifyInstanceAttributeCommand({
+              InstanceId: input.instanceId,
+              InstanceInitiatedShutdownBehavior: { Value: input.instanceInitiatedShutdownBehavior },
+            }),
+          )
         : undefined,
       volumes.length > 0
-        ? ec2.send(new EC2.ModifyInstanceAttributeCommand({
-            InstanceId: input.instanceId,
-            BlockDeviceMappings: volumes.map((v) => ({ DeviceName: v.deviceName, Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination } })),
-          }))
+        ? ec2.send(
+            new EC2.ModifyInstanceAttributeCommand({
+              InstanceId: input.instanceId,
+              BlockDeviceMappings: volumes.map((v) => ({
+                DeviceName: v.deviceName,
+                Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination },
+              })),
+            }),
+          )
         : undefined,
     ]);
     // Removed last: if a call above failed, the record is still there for the next attempt.
-    if (plan.facts.tagged) await ec2.send(new EC2.DeleteTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: PRESERVED_FROM_TAG }] }));
+    if (plan.facts.tagged)
+      await ec2.send(new EC2.DeleteTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: PRESERVED_FROM_TAG }] }));
     return { instanceId: input.instanceId };
   },
 
   async verify(ctx, input) {
     const { attrs } = await readEvidenceAttributes(ctx.aws.ec2, input.instanceId);
     const checks: Check[] = [
-      { name: `DisableApiTermination ${input.disableApiTermination}`, ok: attrs.disableApiTermination === input.disableApiTermination, detail: String(attrs.disableApiTermination) },
-      { name: `InstanceInitiatedShutdownBehavior ${input.instanceInitiatedShutdownBehavior}`, ok: attrs.shutdownBehavior === input.instanceInitiatedShutdownBehavior, detail: attrs.shutdownBehavior },
+      {
+        name: `DisableApiTermination ${input.disableApiTermination}`,
+        ok: attrs.disableApiTermination === input.disableApiTermination,
+        detail: String(attrs.disableApiTermination),
+      },
+      {
+        name: `InstanceInitiatedShutdownBehavior ${input.instanceInitiatedShutdownBehavior}`,
+        ok: attrs.shutdownBehavior === input.instanceInitiatedShutdownBehavior,
+        detail: attrs.shutdownBehavior,
+      },
     ];
     for (const want of input.volumes) {
       const now = attrs.volumes.find((v) => v.deviceName === want.deviceName && v.volumeId === want.volumeId);
-      if (now) checks.push({ name: `${want.deviceName} DeleteOnTermination ${want.deleteOnTermination}`, ok: now.deleteOnTermination === want.deleteOnTermination, detail: String(now.deleteOnTermination) });
+      if (now)
+        checks.push({
+          name: `${want.deviceName} DeleteOnTermination ${want.deleteOnTermination}`,
+          ok: now.deleteOnTermination === want.deleteOnTermination,
+          detail: String(now.deleteOnTermination),
+        });
     }
     return checks;
   },

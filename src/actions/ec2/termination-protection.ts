@@ -24,24 +24,36 @@ function terminationProtection(enabled: boolean) {
     async plan(ctx, input) {
       const inst = await describeInstance(ctx.aws.ec2, input.instanceId);
       if (enabled) ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
-      const attr = await ctx.aws.ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }));
+      const attr = await ctx.aws.ec2.send(
+        new EC2.DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }),
+      );
       const current = attr.DisableApiTermination?.Value === true;
-      const changes = current === enabled ? [] : [{ resource: input.instanceId, field: 'DisableApiTermination', before: current, after: enabled }];
+      const changes =
+        current === enabled ? [] : [{ resource: input.instanceId, field: 'DisableApiTermination', before: current, after: enabled }];
       return { changes, alreadyDone: changes.length === 0, notes: [], facts: { current } };
     },
     async apply(ctx, input, plan) {
       if (plan.facts.current !== enabled) {
-        await ctx.aws.ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: enabled } }));
+        await ctx.aws.ec2.send(
+          new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: enabled } }),
+        );
       }
       return { instanceId: input.instanceId, previous: plan.facts.current };
     },
     async verify(ctx, input) {
-      const attr = await ctx.aws.ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }));
+      const attr = await ctx.aws.ec2.send(
+        new EC2.DescribeInstanceAttributeCommand({ InstanceId: input.instanceId, Attribute: 'disableApiTermination' }),
+      );
       const v = attr.DisableApiTermination?.Value === true;
       return [{ name: `termination protection ${enabled ? 'on' : 'off'}`, ok: v === enabled, detail: String(v) }];
     },
-    undo: { action: enabled ? 'ec2.disable-termination-protection' : 'ec2.enable-termination-protection', input: (out) => ({ instanceId: out.instanceId }) },
-    fallback: (i) => [`aws ec2 modify-instance-attribute --instance-id ${i.instanceId ?? '<instance-id>'} --${enabled ? '' : 'no-'}disable-api-termination`],
+    undo: {
+      action: enabled ? 'ec2.disable-termination-protection' : 'ec2.enable-termination-protection',
+      input: (out) => ({ instanceId: out.instanceId }),
+    },
+    fallback: (i) => [
+      `aws ec2 modify-instance-attribute --instance-id ${i.instanceId ?? '<instance-id>'} --${enabled ? '' : 'no-'}disable-api-termination`,
+    ],
   });
 }
 

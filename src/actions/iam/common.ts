@@ -7,19 +7,28 @@ import { IAM, STS } from '../../cloud/sdk.js';
 /** A long-term access key id. Temporary (ASIA…) keys cannot be deactivated: their role's sessions are revoked instead. */
 export const LongTermKeyId = z
   .string()
-  .regex(/^AKIA[A-Z0-9]{16}$/, 'a long-term access key id such as AKIAIOSFODNN7EXAMPLE (a temporary ASIA… key cannot be deactivated: revoke its role\'s sessions with iam.revoke-role-sessions)');
+  .regex(
+    /^AKIA[A-Z0-9]{16}$/,
+    "a long-term access key id such as AKIAIOSFODNN7EXAMPLE (a temporary ASIA… key cannot be deactivated: revoke its role's sessions with iam.revoke-role-sessions)",
+  );
 
 export const UserName = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM user name (letters, digits and _+=,.@-, at most 64)');
 
 /** A role name, or a role ARN (whose path tells a service-linked role before any call). */
 export const RoleRef = z
   .string()
-  .regex(/^([\w+=,.@-]{1,64}|arn:aws[a-z-]*:iam::\d{12}:role\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64})$/, 'a role name such as web-app-role, or its ARN');
+  .regex(
+    /^([\w+=,.@-]{1,64}|arn:aws[a-z-]*:iam::\d{12}:role\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,64})$/,
+    'a role name such as web-app-role, or its ARN',
+  );
 
 /** An instance profile name, or its ARN. */
 export const InstanceProfileRef = z
   .string()
-  .regex(/^([\w+=,.@-]{1,128}|arn:aws[a-z-]*:iam::\d{12}:instance-profile\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,128})$/, 'an instance profile name such as quarantine-profile, or its ARN');
+  .regex(
+    /^([\w+=,.@-]{1,128}|arn:aws[a-z-]*:iam::\d{12}:instance-profile\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,128})$/,
+    'an instance profile name such as quarantine-profile, or its ARN',
+  );
 
 /** The last path segment of an IAM ARN (the entity's name), or the string itself when it is a name. */
 export function nameOf(ref: string): string {
@@ -66,7 +75,10 @@ export const denyAllPolicyArn = (principalArn: string) => `arn:${partitionOf(pri
 
 /** The inline fallback when a user already has as many managed policies as IAM allows. */
 export const QUARANTINE_INLINE_POLICY = 'firebreak-quarantine';
-export const DENY_ALL_DOCUMENT = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'FirebreakQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }] });
+export const DENY_ALL_DOCUMENT = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'FirebreakQuarantine', Effect: 'Deny', Action: '*', Resource: '*' }],
+});
 
 export async function attachedUserPolicies(iam: IAMClient, userName: string): Promise<string[]> {
   const arns: string[] = [];

@@ -18,7 +18,8 @@ export interface AccessKeyFacts {
 export default defineAction<Input, AccessKeyFacts, AccessKeyFacts>({
   id: 'iam.describe-access-key',
   summary: 'Look up a long-term access key: its user, status, creation and last use (read-only)',
-  description: 'A lookup: it changes nothing, so it also runs in `--dry-run` and gives later steps the user that owns the key. GetAccessKeyLastUsed names the owner from the key id alone; the last use (date, service, Region) is the first lead for the CloudTrail review.',
+  description:
+    'A lookup: it changes nothing, so it also runs in `--dry-run` and gives later steps the user that owns the key. GetAccessKeyLastUsed names the owner from the key id alone; the last use (date, service, Region) is the first lead for the CloudTrail review.',
   controls: ['CC18'],
   input: Input,
   mutating: false,
@@ -28,10 +29,15 @@ export default defineAction<Input, AccessKeyFacts, AccessKeyFacts>({
     const iam = ctx.aws.iam;
     const last = await iam.send(new IAM.GetAccessKeyLastUsedCommand({ AccessKeyId: input.accessKeyId }));
     const userName = last.UserName;
-    if (!userName) throw new ActionFailed(`failed to find the owner of access key ${input.accessKeyId}: GetAccessKeyLastUsed named no user (a root user's key, or a key of another account)`, 'NoSuchEntityException');
+    if (!userName)
+      throw new ActionFailed(
+        `failed to find the owner of access key ${input.accessKeyId}: GetAccessKeyLastUsed named no user (a root user's key, or a key of another account)`,
+        'NoSuchEntityException',
+      );
     const [user, keys] = await Promise.all([getUser(iam, userName), listKeys(iam, userName)]);
     const key = keys.find((k) => k.AccessKeyId === input.accessKeyId);
-    if (!key) throw new ActionFailed(`failed to find access key ${input.accessKeyId} among the keys of user ${userName}`, 'NoSuchEntityException');
+    if (!key)
+      throw new ActionFailed(`failed to find access key ${input.accessKeyId} among the keys of user ${userName}`, 'NoSuchEntityException');
     const used = last.AccessKeyLastUsed;
     const facts: AccessKeyFacts = {
       accessKeyId: input.accessKeyId,

@@ -32,7 +32,10 @@ export interface DisableKeyOutput {
 
 async function signingKeyId(iam: IAMClient): Promise<string | undefined> {
   const provider = iam.config.credentials as unknown;
-  const creds = typeof provider === 'function' ? await (provider as () => Promise<{ accessKeyId?: string }>)() : (provider as { accessKeyId?: string } | undefined);
+  const creds =
+    typeof provider === 'function'
+      ? await (provider as () => Promise<{ accessKeyId?: string }>)()
+      : (provider as { accessKeyId?: string } | undefined);
   return creds?.accessKeyId;
 }
 
@@ -42,7 +45,7 @@ export default defineAction<Input, DisableKeyOutput, Facts>({
   description: [
     'Sets exactly the given access key to `Inactive` with UpdateAccessKey. The key is not deleted: deleting destroys the',
     'evidence (its id, creation date, last use) and cannot be undone, while an inactive key can be reactivated by',
-    '`firebreak undo` (`iam.enable-access-key`) once the incident is understood. The user\'s other keys are left exactly as they',
+    "`firebreak undo` (`iam.enable-access-key`) once the incident is understood. The user's other keys are left exactly as they",
     'were (verify checks it): a second key may be the one production still runs on.',
     '',
     'Traps: a deactivated key does not end sessions already made from it. Credentials it obtained with GetSessionToken keep',
@@ -65,20 +68,36 @@ export default defineAction<Input, DisableKeyOutput, Facts>({
     let userName = input.userName;
     if (!userName) {
       userName = (await lastUsedP).UserName;
-      if (!userName) throw new ActionFailed(`failed to find the owner of access key ${input.accessKeyId}: GetAccessKeyLastUsed named no user (a root user's key, or a key of another account)`, 'NoSuchEntityException');
+      if (!userName)
+        throw new ActionFailed(
+          `failed to find the owner of access key ${input.accessKeyId}: GetAccessKeyLastUsed named no user (a root user's key, or a key of another account)`,
+          'NoSuchEntityException',
+        );
     }
-    const [lastUsedOut, keys, user, signing] = await Promise.all([lastUsedP, listKeys(iam, userName), getUser(iam, userName), signingKeyId(iam)]);
+    const [lastUsedOut, keys, user, signing] = await Promise.all([
+      lastUsedP,
+      listKeys(iam, userName),
+      getUser(iam, userName),
+      signingKeyId(iam),
+    ]);
     if (lastUsedOut.UserName && lastUsedOut.UserName !== userName) {
-      throw new ActionFailed(`failed to match access key ${input.accessKeyId} to user ${userName}: it belongs to ${lastUsedOut.UserName}`, 'NoSuchEntityException');
+      throw new ActionFailed(
+        `failed to match access key ${input.accessKeyId} to user ${userName}: it belongs to ${lastUsedOut.UserName}`,
+        'NoSuchEntityException',
+      );
     }
     ctx.guard.assertNotProtected(user.Arn!, user.Tags);
     if (signing === input.accessKeyId) {
-      throw new GuardrailRefusal(`refusing to deactivate access key ${input.accessKeyId}: Firebreak is signing its own requests with it, so the run would lock itself out`, {
-        hint: 'run Firebreak with other credentials (--profile NAME or --role-arn ARN) and try again',
-      });
+      throw new GuardrailRefusal(
+        `refusing to deactivate access key ${input.accessKeyId}: Firebreak is signing its own requests with it, so the run would lock itself out`,
+        {
+          hint: 'run Firebreak with other credentials (--profile NAME or --role-arn ARN) and try again',
+        },
+      );
     }
     const key = keys.find((k) => k.AccessKeyId === input.accessKeyId);
-    if (!key) throw new ActionFailed(`failed to find access key ${input.accessKeyId} among the keys of user ${userName}`, 'NoSuchEntityException');
+    if (!key)
+      throw new ActionFailed(`failed to find access key ${input.accessKeyId} among the keys of user ${userName}`, 'NoSuchEntityException');
     const used = lastUsedOut.AccessKeyLastUsed;
     const lastUsed: LastUsed = {
       date: used?.LastUsedDate ? used.LastUsedDate.toISOString() : null,
@@ -86,12 +105,22 @@ export default defineAction<Input, DisableKeyOutput, Facts>({
       region: used?.Region && used.Region !== 'N/A' ? used.Region : null,
     };
     const otherKeys = Object.fromEntries(keys.filter((k) => k.AccessKeyId !== input.accessKeyId).map((k) => [k.AccessKeyId!, k.Status!]));
-    const changes = key.Status === 'Inactive' ? [] : [{ resource: `${input.accessKeyId} (user ${userName})`, field: 'status', before: key.Status, after: 'Inactive' }];
+    const changes =
+      key.Status === 'Inactive'
+        ? []
+        : [{ resource: `${input.accessKeyId} (user ${userName})`, field: 'status', before: key.Status, after: 'Inactive' }];
     const notes = [
-      lastUsed.date ? `last used ${lastUsed.date} (${lastUsed.service ?? '?'} in ${lastUsed.region ?? '?'})` : 'never used (or not since IAM began tracking)',
+      lastUsed.date
+        ? `last used ${lastUsed.date} (${lastUsed.service ?? '?'} in ${lastUsed.region ?? '?'})`
+        : 'never used (or not since IAM began tracking)',
       ...Object.entries(otherKeys).map(([id, st]) => `other key ${id} (${st}) is left as it is`),
     ];
-    return { changes, alreadyDone: changes.length === 0, notes, facts: { userName, userArn: user.Arn!, status: key.Status!, lastUsed, otherKeys } };
+    return {
+      changes,
+      alreadyDone: changes.length === 0,
+      notes,
+      facts: { userName, userArn: user.Arn!, status: key.Status!, lastUsed, otherKeys },
+    };
   },
 
   async apply(ctx, input, plan) {
@@ -99,7 +128,14 @@ export default defineAction<Input, DisableKeyOutput, Facts>({
     if (f.status !== 'Inactive') {
       await ctx.aws.iam.send(new IAM.UpdateAccessKeyCommand({ UserName: f.userName, AccessKeyId: input.accessKeyId, Status: 'Inactive' }));
     }
-    return { accessKeyId: input.accessKeyId, userName: f.userName, userArn: f.userArn, previousStatus: f.status, lastUsed: f.lastUsed, otherKeys: f.otherKeys };
+    return {
+      accessKeyId: input.accessKeyId,
+      userName: f.userName,
+      userArn: f.userArn,
+      previousStatus: f.status,
+      lastUsed: f.lastUsed,
+      otherKeys: f.otherKeys,
+    };
   },
 
   async verify(ctx, _input, output) {
@@ -107,7 +143,11 @@ export default defineAction<Input, DisableKeyOutput, Facts>({
     const status = (id: string) => keys.find((k) => k.AccessKeyId === id)?.Status ?? 'deleted';
     return [
       { name: `${output.accessKeyId} is Inactive`, ok: status(output.accessKeyId) === 'Inactive', detail: status(output.accessKeyId) },
-      ...Object.entries(output.otherKeys).map(([id, before]) => ({ name: `other key ${id} still ${before}`, ok: status(id) === before, detail: status(id) })),
+      ...Object.entries(output.otherKeys).map(([id, before]) => ({
+        name: `other key ${id} still ${before}`,
+        ok: status(id) === before,
+        detail: status(id),
+      })),
     ];
   },
 

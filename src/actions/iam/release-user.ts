@@ -36,22 +36,39 @@ export default defineAction<Input, { userName: string; removed: string[] }, Fact
     const denyAllArn = denyAllPolicyArn(user.Arn!);
     const facts: Facts = { denyAllArn, managed: attached.includes(denyAllArn), inline: inline.includes(QUARANTINE_INLINE_POLICY) };
     const changes: Change[] = [];
-    if (facts.managed) changes.push({ resource: user.Arn!, field: 'attached policies', before: attached, after: attached.filter((a) => a !== denyAllArn) });
-    if (facts.inline) changes.push({ resource: user.Arn!, field: `inline policy ${QUARANTINE_INLINE_POLICY}`, before: 'present', after: null });
-    return { changes, alreadyDone: changes.length === 0, notes: changes.length ? ['every remaining credential of the user works again'] : [], facts };
+    if (facts.managed)
+      changes.push({ resource: user.Arn!, field: 'attached policies', before: attached, after: attached.filter((a) => a !== denyAllArn) });
+    if (facts.inline)
+      changes.push({ resource: user.Arn!, field: `inline policy ${QUARANTINE_INLINE_POLICY}`, before: 'present', after: null });
+    return {
+      changes,
+      alreadyDone: changes.length === 0,
+      notes: changes.length ? ['every remaining credential of the user works again'] : [],
+      facts,
+    };
   },
 
   async apply(ctx, input, plan) {
     const f = plan.facts;
     await Promise.all([
-      f.managed ? ctx.aws.iam.send(new IAM.DetachUserPolicyCommand({ UserName: input.userName, PolicyArn: f.denyAllArn })).catch(tolerateGone) : undefined,
-      f.inline ? ctx.aws.iam.send(new IAM.DeleteUserPolicyCommand({ UserName: input.userName, PolicyName: QUARANTINE_INLINE_POLICY })).catch(tolerateGone) : undefined,
+      f.managed
+        ? ctx.aws.iam.send(new IAM.DetachUserPolicyCommand({ UserName: input.userName, PolicyArn: f.denyAllArn })).catch(tolerateGone)
+        : undefined,
+      f.inline
+        ? ctx.aws.iam
+            .send(new IAM.DeleteUserPolicyCommand({ UserName: input.userName, PolicyName: QUARANTINE_INLINE_POLICY }))
+            .catch(tolerateGone)
+        : undefined,
     ]);
     return { userName: input.userName, removed: [...(f.managed ? [f.denyAllArn] : []), ...(f.inline ? [QUARANTINE_INLINE_POLICY] : [])] };
   },
 
   async verify(ctx, input) {
-    const [user, attached, inline] = await Promise.all([getUser(ctx.aws.iam, input.userName), attachedUserPolicies(ctx.aws.iam, input.userName), inlineUserPolicies(ctx.aws.iam, input.userName)]);
+    const [user, attached, inline] = await Promise.all([
+      getUser(ctx.aws.iam, input.userName),
+      attachedUserPolicies(ctx.aws.iam, input.userName),
+      inlineUserPolicies(ctx.aws.iam, input.userName),
+    ]);
     const denyAllArn = denyAllPolicyArn(user.Arn!);
     return [
       { name: `AWSDenyAll detached from ${input.userName}`, ok: !attached.includes(denyAllArn) },

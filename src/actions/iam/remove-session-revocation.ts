@@ -29,7 +29,7 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
   summary: `Take back a session revocation: delete the role's ${REVOKE_POLICY_NAME} policy (or put back the earlier instant)`,
   description: [
     `The undo of \`iam.revoke-role-sessions\`. Deleting \`${REVOKE_POLICY_NAME}\` makes every session issued before the revoke`,
-    'time valid again **including the attacker\'s**, for as long as those credentials have left to live (up to 12 hours for',
+    "time valid again **including the attacker's**, for as long as those credentials have left to live (up to 12 hours for",
     'AssumeRole, 36 hours for some federation paths). A responder rarely wants this: applications recover from a revocation by',
     'fetching new credentials, so the policy can stay until the old sessions have expired and then be removed safely.',
     'When the role had an older revocation before the run, that older instant is put back instead of deleting the policy.',
@@ -47,8 +47,16 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
     const done = want ? now.before === want : !now.exists;
     const changes: Change[] = done
       ? []
-      : [{ resource: roleName, field: `inline policy ${REVOKE_POLICY_NAME}`, before: now.before ? `deny sessions issued before ${now.before}` : now.exists ? 'present' : null, after: want ? `deny sessions issued before ${want}` : null }];
-    const notes = done || want ? [] : ['sessions issued before the revoke time, the attacker\'s included, become valid again until they expire'];
+      : [
+          {
+            resource: roleName,
+            field: `inline policy ${REVOKE_POLICY_NAME}`,
+            before: now.before ? `deny sessions issued before ${now.before}` : now.exists ? 'present' : null,
+            after: want ? `deny sessions issued before ${want}` : null,
+          },
+        ];
+    const notes =
+      done || want ? [] : ["sessions issued before the revoke time, the attacker's included, become valid again until they expire"];
     return { changes, alreadyDone: done, notes, facts: now };
   },
 
@@ -70,9 +78,17 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
   async verify(ctx, _input, output) {
     const now = await currentInstant(ctx.aws.iam, output.roleName);
     return output.revokedBefore
-      ? [{ name: `${REVOKE_POLICY_NAME} of ${output.roleName} denies before ${output.revokedBefore}`, ok: now.before === output.revokedBefore, detail: now.before ?? 'absent' }]
+      ? [
+          {
+            name: `${REVOKE_POLICY_NAME} of ${output.roleName} denies before ${output.revokedBefore}`,
+            ok: now.before === output.revokedBefore,
+            detail: now.before ?? 'absent',
+          },
+        ]
       : [{ name: `${output.roleName} has no ${REVOKE_POLICY_NAME} policy`, ok: !now.exists, detail: now.exists ? 'present' : 'absent' }];
   },
 
-  fallback: (i) => [`aws iam delete-role-policy --role-name ${i.roleName ? nameOf(i.roleName) : '<role-name>'} --policy-name ${REVOKE_POLICY_NAME}`],
+  fallback: (i) => [
+    `aws iam delete-role-policy --role-name ${i.roleName ? nameOf(i.roleName) : '<role-name>'} --policy-name ${REVOKE_POLICY_NAME}`,
+  ],
 });

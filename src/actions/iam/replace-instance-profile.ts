@@ -4,7 +4,16 @@ import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
 import { InstanceProfileRef, nameOf } from './common.js';
 import { currentAssociation, getInstanceProfile, ORIGINAL_PROFILE_TAG } from './instance-profile.js';
-import { applyRevocation, checkRevocation, planRevocation, readRevocation, REVOKE_PERMISSIONS, REVOKE_POLICY_NAME, runStartedAt, type RevocationState } from './session-revocation.js';
+import {
+  applyRevocation,
+  checkRevocation,
+  planRevocation,
+  readRevocation,
+  REVOKE_PERMISSIONS,
+  REVOKE_POLICY_NAME,
+  runStartedAt,
+  type RevocationState,
+} from './session-revocation.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
@@ -40,9 +49,10 @@ export interface ReplaceProfileOutput {
 
 export default defineAction<Input, ReplaceProfileOutput, Facts>({
   id: 'ec2.replace-instance-profile',
-  summary: "Take an instance's IAM role away: replace its instance profile with a quarantine profile (or remove it) and revoke the old role's sessions",
+  summary:
+    "Take an instance's IAM role away: replace its instance profile with a quarantine profile (or remove it) and revoke the old role's sessions",
   description: [
-    'Finds the instance\'s instance-profile association and either replaces it with the given quarantine profile',
+    "Finds the instance's instance-profile association and either replaces it with the given quarantine profile",
     '(ReplaceIamInstanceProfileAssociation) or removes it (DisassociateIamInstanceProfile). From then on IMDS hands the',
     'instance no credentials of the old role.',
     '',
@@ -53,11 +63,11 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
     'the next credentials from IMDS, which they do only as the cached ones near expiry (hours) or when the application',
     'restarts; and AssumeRole keeps issuing new sessions to whoever the trust policy allows. Prefer a dedicated role per',
     'workload. With `revokeSessions: false` only the profile changes, and a playbook revokes in a step of its own',
-    '(`iam.revoke-role-sessions` with this action\'s `roleName` output) under its own approval.',
+    "(`iam.revoke-role-sessions` with this action's `roleName` output) under its own approval.",
     '',
     `The original profile is tagged on the instance (\`${ORIGINAL_PROFILE_TAG}\`) before the swap and journaled;`,
     '`firebreak undo` (`ec2.restore-instance-profile`) puts it back. Undo does not lift the session revocation.',
-    'Replacing needs `iam:PassRole` on the quarantine profile\'s role.',
+    "Replacing needs `iam:PassRole` on the quarantine profile's role.",
   ].join('\n'),
   controls: ['CC8', 'CC18'],
   input: Input,
@@ -90,10 +100,17 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
     const changes: Change[] = [];
     const notes: string[] = [];
     if (!profileDone) {
-      changes.push({ resource: `${input.instanceId} (${assoc!.AssociationId})`, field: 'instance profile', before: currentArn, after: quarantineArn });
-      if (tagged === undefined) changes.push({ resource: input.instanceId, field: `tag ${ORIGINAL_PROFILE_TAG}`, before: null, after: currentArn });
+      changes.push({
+        resource: `${input.instanceId} (${assoc!.AssociationId})`,
+        field: 'instance profile',
+        before: currentArn,
+        after: quarantineArn,
+      });
+      if (tagged === undefined)
+        changes.push({ resource: input.instanceId, field: `tag ${ORIGINAL_PROFILE_TAG}`, before: null, after: currentArn });
     }
-    if (currentArn === null && quarantineArn !== null) notes.push('the instance has no instance profile: nothing to replace, no quarantine profile is associated');
+    if (currentArn === null && quarantineArn !== null)
+      notes.push('the instance has no instance profile: nothing to replace, no quarantine profile is associated');
     if (currentArn === null && originalArn === null) notes.push('the instance has no instance profile: IMDS serves it no role credentials');
 
     let roleName: string | undefined;
@@ -106,7 +123,8 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
         return undefined;
       });
       roleName = original?.Roles?.[0]?.RoleName;
-      if (!original) notes.push(`instance profile ${originalArn} no longer exists: revoke its role's sessions by hand (iam.revoke-role-sessions)`);
+      if (!original)
+        notes.push(`instance profile ${originalArn} no longer exists: revoke its role's sessions by hand (iam.revoke-role-sessions)`);
       else if (!roleName) notes.push(`instance profile ${originalArn} holds no role: no sessions to revoke`);
       if (roleName && input.revokeSessions) {
         const { state, role } = await readRevocation(iam, roleName);
@@ -114,7 +132,10 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
         const p = planRevocation(state, runStartedAt(ctx));
         revocation = { ...state, done: p.done };
         if (p.change) changes.push(p.change);
-        notes.push(...p.notes, `credentials already fetched from IMDS for ${roleName} are cut by the revocation; every other user of ${roleName} must fetch new ones`);
+        notes.push(
+          ...p.notes,
+          `credentials already fetched from IMDS for ${roleName} are cut by the revocation; every other user of ${roleName} must fetch new ones`,
+        );
       }
     }
     return {
@@ -139,9 +160,20 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
     const f = plan.facts;
     if (!f.profileDone) {
       // Recorded before the swap: a later plan (or a person) can still tell what to restore.
-      if (!f.taggedOriginal) await ec2.send(new EC2.CreateTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: ORIGINAL_PROFILE_TAG, Value: f.currentProfileArn ?? '' }] }));
+      if (!f.taggedOriginal)
+        await ec2.send(
+          new EC2.CreateTagsCommand({
+            Resources: [input.instanceId],
+            Tags: [{ Key: ORIGINAL_PROFILE_TAG, Value: f.currentProfileArn ?? '' }],
+          }),
+        );
       if (f.quarantineProfileArn) {
-        await ec2.send(new EC2.ReplaceIamInstanceProfileAssociationCommand({ AssociationId: f.associationId!, IamInstanceProfile: { Arn: f.quarantineProfileArn } }));
+        await ec2.send(
+          new EC2.ReplaceIamInstanceProfileAssociationCommand({
+            AssociationId: f.associationId!,
+            IamInstanceProfile: { Arn: f.quarantineProfileArn },
+          }),
+        );
       } else {
         await ec2.send(new EC2.DisassociateIamInstanceProfileCommand({ AssociationId: f.associationId! }));
       }
@@ -165,8 +197,15 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
   async verify(ctx, input, output) {
     const assoc = await currentAssociation(ctx.aws.ec2, input.instanceId);
     const now = assoc?.IamInstanceProfile?.Arn ?? null;
-    const checks: Check[] = [{ name: `${input.instanceId} instance profile is ${output.instanceProfileArn ?? 'none'}`, ok: now === output.instanceProfileArn, detail: now ?? 'none' }];
-    if (output.roleName && output.revokedBefore) checks.push(await checkRevocation(ctx.aws.iam, output.roleName, new Date(output.revokedBefore)));
+    const checks: Check[] = [
+      {
+        name: `${input.instanceId} instance profile is ${output.instanceProfileArn ?? 'none'}`,
+        ok: now === output.instanceProfileArn,
+        detail: now ?? 'none',
+      },
+    ];
+    if (output.roleName && output.revokedBefore)
+      checks.push(await checkRevocation(ctx.aws.iam, output.roleName, new Date(output.revokedBefore)));
     return checks;
   },
 

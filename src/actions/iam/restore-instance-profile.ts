@@ -4,7 +4,9 @@ import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
 import { currentAssociation, ORIGINAL_PROFILE_TAG } from './instance-profile.js';
 import { EC2 } from '../../cloud/sdk.js';
 
-const ProfileArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,128}$/, 'an instance profile ARN');
+const ProfileArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:instance-profile\/([\x21-\x7e]*\/)?[\w+=,.@-]{1,128}$/, 'an instance profile ARN');
 const Input = z.strictObject({
   instanceId: InstanceId,
   /** The profile to put back; null: the instance had none. */
@@ -42,13 +44,22 @@ export default defineAction<Input, Output, Facts>({
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
 
   async plan(ctx, input) {
-    const [inst, assoc] = await Promise.all([describeInstance(ctx.aws.ec2, input.instanceId), currentAssociation(ctx.aws.ec2, input.instanceId)]);
+    const [inst, assoc] = await Promise.all([
+      describeInstance(ctx.aws.ec2, input.instanceId),
+      currentAssociation(ctx.aws.ec2, input.instanceId),
+    ]);
     const current = assoc?.IamInstanceProfile?.Arn ?? null;
     const tagged = tagValue(inst.Tags, ORIGINAL_PROFILE_TAG) !== undefined;
     const changes: Change[] = [];
-    if (current !== input.instanceProfileArn) changes.push({ resource: input.instanceId, field: 'instance profile', before: current, after: input.instanceProfileArn });
+    if (current !== input.instanceProfileArn)
+      changes.push({ resource: input.instanceId, field: 'instance profile', before: current, after: input.instanceProfileArn });
     if (tagged) changes.push({ resource: input.instanceId, field: `tag ${ORIGINAL_PROFILE_TAG}`, before: 'present', after: null });
-    return { changes, alreadyDone: changes.length === 0, notes: [], facts: { ...(assoc?.AssociationId ? { associationId: assoc.AssociationId } : {}), current, tagged } };
+    return {
+      changes,
+      alreadyDone: changes.length === 0,
+      notes: [],
+      facts: { ...(assoc?.AssociationId ? { associationId: assoc.AssociationId } : {}), current, tagged },
+    };
   },
 
   async apply(ctx, input, plan) {
@@ -57,8 +68,12 @@ export default defineAction<Input, Output, Facts>({
     const want = input.instanceProfileArn;
     if (f.current !== want) {
       if (want === null) await ec2.send(new EC2.DisassociateIamInstanceProfileCommand({ AssociationId: f.associationId! }));
-      else if (f.current === null) await ec2.send(new EC2.AssociateIamInstanceProfileCommand({ InstanceId: input.instanceId, IamInstanceProfile: { Arn: want } }));
-      else await ec2.send(new EC2.ReplaceIamInstanceProfileAssociationCommand({ AssociationId: f.associationId!, IamInstanceProfile: { Arn: want } }));
+      else if (f.current === null)
+        await ec2.send(new EC2.AssociateIamInstanceProfileCommand({ InstanceId: input.instanceId, IamInstanceProfile: { Arn: want } }));
+      else
+        await ec2.send(
+          new EC2.ReplaceIamInstanceProfileAssociationCommand({ AssociationId: f.associationId!, IamInstanceProfile: { Arn: want } }),
+        );
     }
     // Once restored, the tag would make a later replace treat this profile as already recorded.
     if (f.tagged) await ec2.send(new EC2.DeleteTagsCommand({ Resources: [input.instanceId], Tags: [{ Key: ORIGINAL_PROFILE_TAG }] }));
@@ -67,7 +82,13 @@ export default defineAction<Input, Output, Facts>({
 
   async verify(ctx, input) {
     const now = (await currentAssociation(ctx.aws.ec2, input.instanceId))?.IamInstanceProfile?.Arn ?? null;
-    return [{ name: `${input.instanceId} instance profile is ${input.instanceProfileArn ?? 'none'}`, ok: now === input.instanceProfileArn, detail: now ?? 'none' }];
+    return [
+      {
+        name: `${input.instanceId} instance profile is ${input.instanceProfileArn ?? 'none'}`,
+        ok: now === input.instanceProfileArn,
+        detail: now ?? 'none',
+      },
+    ];
   },
 
   fallback: (i) => [

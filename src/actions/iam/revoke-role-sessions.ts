@@ -1,7 +1,16 @@
 import * as z from 'zod';
 import { defineAction } from '../define.js';
 import { nameOf, RoleRef } from './common.js';
-import { applyRevocation, checkRevocation, planRevocation, readRevocation, REVOKE_PERMISSIONS, REVOKE_POLICY_NAME, runStartedAt, type RevocationState } from './session-revocation.js';
+import {
+  applyRevocation,
+  checkRevocation,
+  planRevocation,
+  readRevocation,
+  REVOKE_PERMISSIONS,
+  REVOKE_POLICY_NAME,
+  runStartedAt,
+  type RevocationState,
+} from './session-revocation.js';
 
 const Input = z.strictObject({ roleName: RoleRef });
 type Input = z.infer<typeof Input>;
@@ -16,7 +25,8 @@ export interface RevokeOutput {
 
 export default defineAction<Input, RevokeOutput, RevocationState & { since: string }>({
   id: 'iam.revoke-role-sessions',
-  summary: "Revoke a role's active sessions: deny every action to credentials issued before now, as the IAM console's \"Revoke active sessions\" does",
+  summary:
+    'Revoke a role\'s active sessions: deny every action to credentials issued before now, as the IAM console\'s "Revoke active sessions" does',
   description: [
     `Adds the inline policy \`${REVOKE_POLICY_NAME}\` to the role: Deny \`*\` on \`*\` when \`aws:TokenIssueTime\` is before now`,
     '(`DateLessThan`), the document the IAM console writes. Every temporary credential of the role issued before that',
@@ -27,7 +37,7 @@ export default defineAction<Input, RevokeOutput, RevocationState & { since: stri
     '- AssumeRole keeps working: whoever can assume the role gets fresh credentials that this policy does not deny.',
     '  Fix the trust policy (or the principal that assumes the role) too.',
     '- Sessions issued after the revoke time stay valid, including legitimate ones; revoking again moves the instant.',
-    '- Every session of the role is cut, not only the attacker\'s: applications and instances using the role get AccessDenied',
+    "- Every session of the role is cut, not only the attacker's: applications and instances using the role get AccessDenied",
     '  until they fetch new credentials. SDKs refresh cached credentials only as they near expiry, so a workload may stay',
     '  broken for hours unless it is restarted: tell its owners, and prefer one role per workload.',
     '- Service-linked roles (path `/aws-service-role/`) and IAM Identity Center roles cannot be changed: refused before any write.',
@@ -53,12 +63,17 @@ export default defineAction<Input, RevokeOutput, RevocationState & { since: stri
     };
   },
 
-  async apply(ctx, input, plan) {
+  async apply(ctx, _input, plan) {
     const f = plan.facts;
     if (!plan.alreadyDone) {
       const at = ctx.clock.now();
       await applyRevocation(ctx.aws.iam, f.roleName, at);
-      return { roleName: f.roleName, roleArn: f.roleArn, revokedBefore: at.toISOString(), ...(f.revokedBefore ? { previousRevokedBefore: f.revokedBefore } : {}) };
+      return {
+        roleName: f.roleName,
+        roleArn: f.roleArn,
+        revokedBefore: at.toISOString(),
+        ...(f.revokedBefore ? { previousRevokedBefore: f.revokedBefore } : {}),
+      };
     }
     return { roleName: f.roleName, roleArn: f.roleArn, revokedBefore: f.revokedBefore! };
   },

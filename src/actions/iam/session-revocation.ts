@@ -43,14 +43,22 @@ export function revokedBeforeOf(doc: unknown): Date | undefined {
  */
 export function assertModifiableRole(roleName: string, path: string | undefined): void {
   if (path?.startsWith('/aws-service-role/') || (!path && roleName.startsWith('AWSServiceRoleFor'))) {
-    throw new ActionFailed(`failed to revoke sessions of role ${roleName}: it is a service-linked role, which only AWS may modify (IAM would answer UnmodifiableEntityException)`, 'UnmodifiableEntityException', {
-      hint: 'contain the principal that uses it instead: disable the AWS service feature that created the role, or revoke the sessions of the role the attacker actually assumed',
-    });
+    throw new ActionFailed(
+      `failed to revoke sessions of role ${roleName}: it is a service-linked role, which only AWS may modify (IAM would answer UnmodifiableEntityException)`,
+      'UnmodifiableEntityException',
+      {
+        hint: 'contain the principal that uses it instead: disable the AWS service feature that created the role, or revoke the sessions of the role the attacker actually assumed',
+      },
+    );
   }
   if (path?.startsWith('/aws-reserved/')) {
-    throw new ActionFailed(`failed to revoke sessions of role ${roleName}: it is managed by IAM Identity Center, which only AWS may modify`, 'UnmodifiableEntityException', {
-      hint: 'revoke the permission-set sessions in IAM Identity Center (Users → Active sessions) instead',
-    });
+    throw new ActionFailed(
+      `failed to revoke sessions of role ${roleName}: it is managed by IAM Identity Center, which only AWS may modify`,
+      'UnmodifiableEntityException',
+      {
+        hint: 'revoke the permission-set sessions in IAM Identity Center (Users → Active sessions) instead',
+      },
+    );
   }
 }
 
@@ -88,7 +96,12 @@ export async function readRevocation(iam: IAMClient, roleRef: string): Promise<{
   const before = policy ? revokedBeforeOf(parsePolicyDocument(policy.PolicyDocument)) : undefined;
   return {
     role,
-    state: { roleName, roleArn: role.Arn!, ...(before ? { revokedBefore: before.toISOString() } : {}), foreignPolicy: policy !== undefined && before === undefined },
+    state: {
+      roleName,
+      roleArn: role.Arn!,
+      ...(before ? { revokedBefore: before.toISOString() } : {}),
+      foreignPolicy: policy !== undefined && before === undefined,
+    },
   };
 }
 
@@ -115,7 +128,8 @@ export function planRevocation(state: RevocationState, since: Date): { done: boo
     notes.push(`sessions of ${state.roleName} issued before ${state.revokedBefore} are already revoked (${REVOKE_POLICY_NAME})`);
     return { done: true, notes };
   }
-  if (state.foreignPolicy) notes.push(`${state.roleName} has an inline policy named ${REVOKE_POLICY_NAME} that is not a session revocation: it is replaced`);
+  if (state.foreignPolicy)
+    notes.push(`${state.roleName} has an inline policy named ${REVOKE_POLICY_NAME} that is not a session revocation: it is replaced`);
   return {
     done: false,
     notes,
@@ -129,7 +143,9 @@ export function planRevocation(state: RevocationState, since: Date): { done: boo
 }
 
 export async function applyRevocation(iam: IAMClient, roleName: string, before: Date): Promise<void> {
-  await iam.send(new IAM.PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: revocationDocument(before) }));
+  await iam.send(
+    new IAM.PutRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME, PolicyDocument: revocationDocument(before) }),
+  );
 }
 
 export async function checkRevocation(iam: IAMClient, roleName: string, atLeast: Date): Promise<Check> {
@@ -137,7 +153,11 @@ export async function checkRevocation(iam: IAMClient, roleName: string, atLeast:
   try {
     const out = await iam.send(new IAM.GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME }));
     const before = revokedBeforeOf(parsePolicyDocument(out.PolicyDocument));
-    return { name, ok: before !== undefined && before.getTime() >= atLeast.getTime(), detail: before ? `${REVOKE_POLICY_NAME} denies before ${before.toISOString()}` : `${REVOKE_POLICY_NAME} has another shape` };
+    return {
+      name,
+      ok: before !== undefined && before.getTime() >= atLeast.getTime(),
+      detail: before ? `${REVOKE_POLICY_NAME} denies before ${before.toISOString()}` : `${REVOKE_POLICY_NAME} has another shape`,
+    };
   } catch (err) {
     if (!isAwsError(err, 'NoSuchEntityException')) throw err;
     return { name, ok: false, detail: `no ${REVOKE_POLICY_NAME} policy` };

@@ -31,7 +31,7 @@ export default defineAction<Input, Output, Output>({
     '',
     '- Address owned by AWS (listed in ip-ranges.json): report it to AWS Trust & Safety with the abuse form',
     `  (${AWS_ABUSE_FORM}); AWS does not act on reports sent to a Support case.`,
-    '- Any other address: its registry\'s abuse contact (RDAP/whois `abuse` role), usually an abuse@ mailbox of the network.',
+    "- Any other address: its registry's abuse contact (RDAP/whois `abuse` role), usually an abuse@ mailbox of the network.",
     '',
     'Only what the input names goes into the report (never account ids, ARNs or key ids from the run: the reader is outside',
     'the company). Keep the logs the report cites; owners ask for them with time stamps and time zone.',

@@ -38,7 +38,15 @@ async function allCases(support: SupportClient, language: string): Promise<CaseD
   const cases: CaseDetails[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await support.send(new Support.DescribeCasesCommand({ includeResolvedCases: true, includeCommunications: false, maxResults: 100, language, ...(nextToken ? { nextToken } : {}) }));
+    const page = await support.send(
+      new Support.DescribeCasesCommand({
+        includeResolvedCases: true,
+        includeCommunications: false,
+        maxResults: 100,
+        language,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
     cases.push(...(page.cases ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -48,29 +56,33 @@ async function allCases(support: SupportClient, language: string): Promise<CaseD
 const noApi = (err: unknown) => isAwsError(err, 'SubscriptionRequiredException');
 
 function manualTask(input: Input, subject: string, body: string): ManualTaskRequired {
-  return new ManualTaskRequired('the AWS Support API needs a Business, Enterprise On-Ramp or Enterprise support plan (SubscriptionRequiredException)', {
-    title: 'Open an AWS Support case in the console',
-    instructions: [
-      `This account's support plan does not include the Support API, so open the case by hand: ${CONSOLE_CREATE_CASE}`,
-      'Without a paid plan, an "Account and billing" case is still free and AWS handles security incidents (compromised',
-      'credentials, abuse) through it. Paste the text below, then confirm this task with the case number as the note.',
-      '',
-      `Severity: ${SEVERITY_NAMES[input.severity]}   Service: ${input.serviceCode}   Category: ${input.categoryCode}   Language: ${input.language}`,
-      ...(input.ccEmailAddresses.length ? [`CC: ${input.ccEmailAddresses.join(', ')}`] : []),
-      '',
-      `Subject: ${subject}`,
-      '',
-      body,
-    ].join('\n'),
-    output: { manual: true, subject, body, consoleUrl: CONSOLE_CREATE_CASE },
-  });
+  return new ManualTaskRequired(
+    'the AWS Support API needs a Business, Enterprise On-Ramp or Enterprise support plan (SubscriptionRequiredException)',
+    {
+      title: 'Open an AWS Support case in the console',
+      instructions: [
+        `This account's support plan does not include the Support API, so open the case by hand: ${CONSOLE_CREATE_CASE}`,
+        'Without a paid plan, an "Account and billing" case is still free and AWS handles security incidents (compromised',
+        'credentials, abuse) through it. Paste the text below, then confirm this task with the case number as the note.',
+        '',
+        `Severity: ${SEVERITY_NAMES[input.severity]}   Service: ${input.serviceCode}   Category: ${input.categoryCode}   Language: ${input.language}`,
+        ...(input.ccEmailAddresses.length ? [`CC: ${input.ccEmailAddresses.join(', ')}`] : []),
+        '',
+        `Subject: ${subject}`,
+        '',
+        body,
+      ].join('\n'),
+      output: { manual: true, subject, body, consoleUrl: CONSOLE_CREATE_CASE },
+    },
+  );
 }
 
 export default defineAction<Input, OpenCaseOutput, Facts>({
   id: 'support.open-case',
-  summary: 'Open an AWS Support case about the incident, with the run\'s facts (resources, containment done, times); a manual task when the account has no Support API',
+  summary:
+    "Open an AWS Support case about the incident, with the run's facts (resources, containment done, times); a manual task when the account has no Support API",
   description: [
-    'Renders `templates/support-case.md.eta` with the run\'s facts (incident and run ids, the resources in the inputs and in the',
+    "Renders `templates/support-case.md.eta` with the run's facts (incident and run ids, the resources in the inputs and in the",
     'outputs of the steps so far, what was done, when) and opens a case with CreateCase. The subject carries the incident id;',
     'a case with the same subject (DescribeCases, resolved ones included) means the case is already open and nothing is sent.',
     '',
@@ -79,7 +91,7 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
     `ready-to-paste case text and the console address (${CONSOLE_CREATE_CASE}); a person opens the case and confirms.`,
     'Every account, Basic included, can open an "Account and billing" case about a security incident for free.',
     '',
-    'The Support API has a single endpoint in us-east-1, whatever the run\'s Region. `serviceCode` and `categoryCode` are',
+    "The Support API has a single endpoint in us-east-1, whatever the run's Region. `serviceCode` and `categoryCode` are",
     'checked against DescribeServices before anything is sent (`aws support describe-services` lists them); `urgent` needs',
     'Business support and `critical` Enterprise On-Ramp or Enterprise. A support case is not undone by Firebreak: resolving',
     'it is a conversation with AWS.',
@@ -92,7 +104,12 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
   async plan(ctx, input) {
     const support = ctx.aws.support;
     const facts = runFacts(ctx);
-    const { subject, body } = renderTemplate('support-case', { ...facts, summary: input.summary, details: input.details, severityName: SEVERITY_NAMES[input.severity] });
+    const { subject, body } = renderTemplate('support-case', {
+      ...facts,
+      summary: input.summary,
+      details: input.details,
+      severityName: SEVERITY_NAMES[input.severity],
+    });
     const [cases, services] = await Promise.all([
       allCases(support, input.language).catch((err) => {
         if (noApi(err)) return undefined;
@@ -112,17 +129,37 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
       };
     }
     const service = services.services?.find((s) => s.code === input.serviceCode);
-    if (!service) throw new InputError(`unknown support service code '${input.serviceCode}'`, { field: 'serviceCode', hint: 'aws support describe-services --query "services[].code"' });
+    if (!service)
+      throw new InputError(`unknown support service code '${input.serviceCode}'`, {
+        field: 'serviceCode',
+        hint: 'aws support describe-services --query "services[].code"',
+      });
     const categories = (service.categories ?? []).map((c) => c.code!);
     if (!categories.includes(input.categoryCode)) {
-      throw new InputError(`category '${input.categoryCode}' does not exist for support service '${input.serviceCode}' (it has: ${categories.join(', ')})`, { field: 'categoryCode' });
+      throw new InputError(
+        `category '${input.categoryCode}' does not exist for support service '${input.serviceCode}' (it has: ${categories.join(', ')})`,
+        { field: 'categoryCode' },
+      );
     }
     const found = cases.find((c) => c.subject === subject);
     return {
       changes: found ? [] : [{ resource: 'AWS Support', field: 'case', before: null, after: `${subject} (severity ${input.severity})` }],
       alreadyDone: !!found,
       notes: found ? [`case ${found.displayId ?? found.caseId} (${found.status}) is already open for this incident`] : [],
-      facts: { subscribed: true, subject, body, ...(found ? { existing: { caseId: found.caseId!, ...(found.displayId ? { displayId: found.displayId } : {}), ...(found.status ? { status: found.status } : {}) } } : {}) },
+      facts: {
+        subscribed: true,
+        subject,
+        body,
+        ...(found
+          ? {
+              existing: {
+                caseId: found.caseId!,
+                ...(found.displayId ? { displayId: found.displayId } : {}),
+                ...(found.status ? { status: found.status } : {}),
+              },
+            }
+          : {}),
+      },
     };
   },
 
@@ -149,7 +186,14 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
       if (noApi(err)) throw manualTask(input, f.subject, f.body);
       throw err;
     }
-    const shown = await ctx.aws.support.send(new Support.DescribeCasesCommand({ caseIdList: [caseId], includeResolvedCases: true, includeCommunications: false, language: input.language }));
+    const shown = await ctx.aws.support.send(
+      new Support.DescribeCasesCommand({
+        caseIdList: [caseId],
+        includeResolvedCases: true,
+        includeCommunications: false,
+        language: input.language,
+      }),
+    );
     const displayId = shown.cases?.[0]?.displayId ?? null;
     ctx.log(`AWS Support case ${displayId ?? caseId} opened`, { caseId });
     return { caseId, displayId, subject: f.subject, status: 'opened' };
@@ -157,10 +201,23 @@ export default defineAction<Input, OpenCaseOutput, Facts>({
 
   async verify(ctx, input, output) {
     if ('manual' in output) return [];
-    const shown = await ctx.aws.support.send(new Support.DescribeCasesCommand({ caseIdList: [output.caseId], includeResolvedCases: true, includeCommunications: false, language: input.language }));
+    const shown = await ctx.aws.support.send(
+      new Support.DescribeCasesCommand({
+        caseIdList: [output.caseId],
+        includeResolvedCases: true,
+        includeCommunications: false,
+        language: input.language,
+      }),
+    );
     const c = shown.cases?.[0];
     if (!c) throw new ActionFailed(`failed to find support case ${output.caseId}: DescribeCases did not return it`, 'CaseIdNotFound');
-    return [{ name: `support case ${c.displayId ?? output.caseId} exists with the incident subject`, ok: c.subject === output.subject, detail: c.status }];
+    return [
+      {
+        name: `support case ${c.displayId ?? output.caseId} exists with the incident subject`,
+        ok: c.subject === output.subject,
+        detail: c.status,
+      },
+    ];
   },
 
   fallback: (i) => [

@@ -21,7 +21,11 @@ export function templatesDir(): string {
   for (;;) {
     if (existsSync(join(dir, 'templates')) && existsSync(join(dir, 'package.json'))) return join(dir, 'templates');
     const up = dirname(dir);
-    if (up === dir) throw new ActionFailed('failed to find the templates folder: no templates/ beside a package.json above the Firebreak installation', 'TemplateNotFound');
+    if (up === dir)
+      throw new ActionFailed(
+        'failed to find the templates folder: no templates/ beside a package.json above the Firebreak installation',
+        'TemplateNotFound',
+      );
     dir = up;
   }
 }
@@ -47,7 +51,7 @@ export function renderTemplate(name: string, data: object): Rendered {
   }
   const m = /^Subject:[ \t]*(.*)\r?\n\r?\n?([\s\S]*)$/.exec(out);
   if (!m) throw new ActionFailed(`failed to render template ${file}: its first line must be "Subject: …"`, 'TemplateError');
-  return { subject: m[1]!.trim(), body: m[2]!.trimEnd() + '\n' };
+  return { subject: m[1]!.trim(), body: `${m[2]!.trimEnd()}\n` };
 }
 
 /** AWS resource ids, ARNs, access key ids and IP addresses: what a case or report lists as "resources". */

@@ -14,15 +14,27 @@ import { acquireLock, readLock } from '../../engine/lock.js';
 import { whoAmI } from '../interactive-host.js';
 import { out, printJson } from '../output.js';
 
-export async function approve(runId: string, step: string, opts: { deny?: boolean; abort?: boolean; note?: string; runsDir?: string; json?: boolean }): Promise<void> {
+export async function approve(
+  runId: string,
+  step: string,
+  opts: { deny?: boolean; abort?: boolean; note?: string; runsDir?: string; json?: boolean },
+): Promise<void> {
   if (opts.deny && opts.abort) throw new InputError('choose one of --deny and --abort', { field: '--deny' });
   const dir = existingRunDir(runId, opts);
   const file = join(dir, 'journal.jsonl');
   const state = replay(Journal.read(file));
   const pending = pendingSteps(Journal.read(file));
   if (!pending.includes(step)) {
-    const what = state.status === 'waiting' ? `it is waiting on ${state.waitingStep}` : pending.length ? `it is waiting on ${pending.join(', ')}` : `it is ${state.status} and waits on no step`;
-    throw new InputError(`run ${runId} is not waiting on step '${step}': ${what}`, { field: 'STEP', hint: `firebreak runs   (shows what each run waits on)` });
+    const what =
+      state.status === 'waiting'
+        ? `it is waiting on ${state.waitingStep}`
+        : pending.length
+          ? `it is waiting on ${pending.join(', ')}`
+          : `it is ${state.status} and waits on no step`;
+    throw new InputError(`run ${runId} is not waiting on step '${step}': ${what}`, {
+      field: 'STEP',
+      hint: `firebreak runs   (shows what each run waits on)`,
+    });
   }
   const decision = opts.abort ? 'abort' : opts.deny ? 'skip' : 'approve';
   const answer = { decision, by: whoAmI(), via: 'approve-command', ...(opts.note ? { note: opts.note } : {}) } as const;
@@ -42,9 +54,14 @@ export async function approve(runId: string, step: string, opts: { deny?: boolea
     delivered = 'inbox';
   }
   const holder = delivered === 'inbox' ? readLock(join(dir, 'run.lock')) : undefined;
-  if (opts.json) return printJson({ runId, step, decision: opts.deny ? 'deny' : decision, delivered, ...(holder ? { pid: holder.pid } : {}) });
+  if (opts.json)
+    return printJson({ runId, step, decision: opts.deny ? 'deny' : decision, delivered, ...(holder ? { pid: holder.pid } : {}) });
   out(`${opts.abort ? 'aborted' : opts.deny ? 'denied' : 'approved'} step ${step} of run ${runId}`);
-  out(delivered === 'inbox' ? `  the waiting process${holder ? ` (pid ${holder.pid})` : ''} continues the run` : `  continue it with: firebreak resume ${runId} --auto`);
+  out(
+    delivered === 'inbox'
+      ? `  the waiting process${holder ? ` (pid ${holder.pid})` : ''} continues the run`
+      : `  continue it with: firebreak resume ${runId} --auto`,
+  );
 }
 
 /** Steps asked about (approval or manual task) and not yet answered. */

@@ -19,7 +19,13 @@ export async function show(runId: string, opts: { runsDir?: string; json?: boole
   for (const e of events) {
     const lines = formatEvent(e as never, { verbose: !!opts.verbose });
     if (lines.length === 0) continue;
-    out(`${c.dim(String(e.ts).replace('T', ' ').replace(/\.\d+Z$/, 'Z'))} ${lines[0]}`);
+    out(
+      `${c.dim(
+        String(e.ts)
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, 'Z'),
+      )} ${lines[0]}`,
+    );
     for (const l of lines.slice(1)) out(`${' '.repeat(21)}${l}`);
   }
 }

@@ -29,7 +29,11 @@ export async function demo(opts: { interactive?: boolean; runsDir?: string; json
   const host: RunHost = opts.interactive
     ? interactiveHost()
     : {
-        ...autoHost({ get runDir() { return runDir; } } as never),
+        ...autoHost({
+          get runDir() {
+            return runDir;
+          },
+        } as never),
         manual: async () => ({ decision: 'approve', by: 'demo (simulated responder)', via: 'demo' }),
         onEvent: print,
       };
@@ -37,7 +41,12 @@ export async function demo(opts: { interactive?: boolean; runsDir?: string; json
   const pb = loadPlaybook(findPlaybook(DEMO_PLAYBOOK, PLAYBOOK_DIRS), { actionIds });
   const overrides = opts.interactive ? undefined : Object.fromEntries(allSteps(pb.playbook).map((s) => [s.id, 'auto' as const]));
   // Commentary goes to stderr: with --json, stdout holds the result document alone.
-  if (!opts.interactive) err(c.dim('demo: simulated cloud (worlds/demo.yaml); every step is approved and every manual task confirmed automatically — add --interactive to decide yourself'));
+  if (!opts.interactive)
+    err(
+      c.dim(
+        'demo: simulated cloud (worlds/demo.yaml); every step is approved and every manual task confirmed automatically — add --interactive to decide yourself',
+      ),
+    );
   const outcome = await startRun({
     playbook: DEMO_PLAYBOOK,
     inputs: { instanceId: DEMO_INSTANCE },
@@ -45,7 +54,11 @@ export async function demo(opts: { interactive?: boolean; runsDir?: string; json
     sim: true,
     ...(overrides ? { approvalOverrides: overrides } : {}),
     ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
-    onJournal: (j) => j.onAppend((e: { type: string; [k: string]: unknown }) => { if (e.type === 'run.started') runDir = ''; host.onEvent?.(e); }),
+    onJournal: (j) =>
+      j.onAppend((e: { type: string; [k: string]: unknown }) => {
+        if (e.type === 'run.started') runDir = '';
+        host.onEvent?.(e);
+      }),
   });
   runDir = outcome.runDir;
   finish(outcome, opts);

@@ -10,7 +10,11 @@ import { reportSync } from './schemas.js';
 
 export async function docs(opts: { check?: boolean; json?: boolean }): Promise<void> {
   const projectDir = process.cwd();
-  const files = await generateDocs(projectDir, { onPlaybook: (id) => { if (!opts.json) err(c.dim(`runbook ${id}…`)); } });
+  const files = await generateDocs(projectDir, {
+    onPlaybook: (id) => {
+      if (!opts.json) err(c.dim(`runbook ${id}…`));
+    },
+  });
   const results = syncGenerated(projectDir, files, { check: !!opts.check, owned: { dir: RUNBOOKS_DIR, marker: DOCS_MARKER } });
   reportSync(results, { ...opts, command: 'firebreak docs', commit: 'runbooks/' });
 }

@@ -16,7 +16,11 @@ export async function iamPolicy(playbook: string, opts: { withUndo?: boolean; js
     return;
   }
   // The policy alone on stdout, ready for `> policy.json`; what it covers goes to stderr.
-  err(c.dim(`# ${loaded.playbook.id}: ${uses.length} action steps${withUndo ? ' and their undo actions' : ' (add --with-undo to allow firebreak undo)'}`));
+  err(
+    c.dim(
+      `# ${loaded.playbook.id}: ${uses.length} action steps${withUndo ? ' and their undo actions' : ' (add --with-undo to allow firebreak undo)'}`,
+    ),
+  );
   for (const u of uses) err(c.dim(`#   ${u.step}: ${u.action}`));
   printJson(policy);
 }

@@ -40,7 +40,9 @@ export async function list(opts: { actions?: boolean; json?: boolean }): Promise
     }
     out(`${c.bold(r.id.padEnd(w))}  ${r.title}`);
     const required = r.inputs.filter((i) => i.required).map((i) => `${i.name}=…`);
-    out(`${' '.repeat(w)}  ${c.dim(`${r.controls.map((x) => `${x.id} ${x.title}`).join(' · ') || 'no controls'}${required.length ? ` · needs ${required.join(' ')}` : ''}`)}`);
+    out(
+      `${' '.repeat(w)}  ${c.dim(`${r.controls.map((x) => `${x.id} ${x.title}`).join(' · ') || 'no controls'}${required.length ? ` · needs ${required.join(' ')}` : ''}`)}`,
+    );
   }
   out('');
   out(c.dim('firebreak show PLAYBOOK   (its runbook)     firebreak list --actions   (every action)'));
@@ -49,7 +51,14 @@ export async function list(opts: { actions?: boolean; json?: boolean }): Promise
 function listActions(opts: { json?: boolean }): void {
   const rows = [...actions.values()]
     .sort((a, b) => a.id.localeCompare(b.id))
-    .map((a) => ({ id: a.id, summary: a.summary, mutating: a.mutating, controls: sortControls(a.controls ?? []), permissions: [...a.permissions], undo: a.undo?.action ?? null }));
+    .map((a) => ({
+      id: a.id,
+      summary: a.summary,
+      mutating: a.mutating,
+      controls: sortControls(a.controls ?? []),
+      permissions: [...a.permissions],
+      undo: a.undo?.action ?? null,
+    }));
   if (opts.json) return printJson(rows);
   const w = Math.max(...rows.map((r) => r.id.length));
   const width = Math.max(60, process.stdout.columns ?? 100);

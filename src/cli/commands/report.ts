@@ -10,9 +10,14 @@ import { c, err, printJson } from '../output.js';
 
 export async function report(runId: string, opts: { format?: string; out?: string; runsDir?: string; json?: boolean }): Promise<void> {
   const format = (opts.format ?? 'md').toLowerCase();
-  if (format !== 'md' && format !== 'html') throw new InputError(`unknown report format '${opts.format}': use md or html`, { field: '--format', hint: `firebreak report ${runId} --format html` });
+  if (format !== 'md' && format !== 'html')
+    throw new InputError(`unknown report format '${opts.format}': use md or html`, {
+      field: '--format',
+      hint: `firebreak report ${runId} --format html`,
+    });
   const model = loadReport(runId, opts.runsDir ? { runsDir: opts.runsDir } : {});
-  if (!model.chain.ok) err(c.red(`warning: the journal of run ${runId} is not intact: ${model.chain.reason} (firebreak audit verify ${runId})`));
+  if (!model.chain.ok)
+    err(c.red(`warning: the journal of run ${runId} is not intact: ${model.chain.reason} (firebreak audit verify ${runId})`));
   if (opts.json && !opts.out) return printJson(model);
   const text = renderReport(model, format as ReportFormat);
   if (!opts.out) {

@@ -32,7 +32,9 @@ export function chooseHost(opts: RunCliOptions, dir: () => string): RunHost {
   if (opts.auto || opts.dryRun) {
     const waitMs = opts.waitForApproval ? parseDuration(opts.waitForApproval) : 0;
     const host = autoHost({
-      get runDir() { return dir(); },
+      get runDir() {
+        return dir();
+      },
       waitMs,
       onWaiting: ({ runId, step, kind }: { runId: string; step: string; kind: string }) => {
         err(c.yellow(`⏸ run ${runId} needs a person: ${kind === 'manual' ? 'confirm the manual task' : 'approve'} step ${step}`));
@@ -43,7 +45,10 @@ export function chooseHost(opts: RunCliOptions, dir: () => string): RunHost {
     return { ...host, onEvent: print };
   }
   if (!process.stdin.isTTY && !opts.interactive) {
-    throw new InputError('an interactive run needs a terminal to ask for approvals', { field: '--auto', hint: 'add --auto (unattended, waits for firebreak approve) or --dry-run' });
+    throw new InputError('an interactive run needs a terminal to ask for approvals', {
+      field: '--auto',
+      hint: 'add --auto (unattended, waits for firebreak approve) or --dry-run',
+    });
   }
   return interactiveHost({ verbose: !!opts.verbose });
 }
@@ -60,7 +65,13 @@ function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
-  return { signal: ac.signal, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
 }
 
 export async function run(playbook: string, opts: RunCliOptions): Promise<void> {
@@ -117,11 +128,25 @@ export async function resume(runId: string, opts: RunCliOptions): Promise<void> 
   }
 }
 
-const CODE: Record<string, number> = { succeeded: EXIT.ok, planned: EXIT.ok, waiting: EXIT.waiting, interrupted: EXIT.interrupted, failed: EXIT.failed, aborted: EXIT.failed };
+const CODE: Record<string, number> = {
+  succeeded: EXIT.ok,
+  planned: EXIT.ok,
+  waiting: EXIT.waiting,
+  interrupted: EXIT.interrupted,
+  failed: EXIT.failed,
+  aborted: EXIT.failed,
+};
 
 export function finish(o: RunOutcome, opts: { json?: boolean }): void {
   if (opts.json) {
-    printJson({ runId: o.runId, status: o.status, outcome: o.outcome ?? null, waitingStep: o.waitingStep ?? null, runDir: o.runDir, error: o.error ?? null });
+    printJson({
+      runId: o.runId,
+      status: o.status,
+      outcome: o.outcome ?? null,
+      waitingStep: o.waitingStep ?? null,
+      runDir: o.runDir,
+      error: o.error ?? null,
+    });
   } else {
     out(`run ${o.runId}: ${o.status}${o.waitingStep ? ` (step ${o.waitingStep})` : ''}`);
     if (o.error && o.status !== 'waiting') out(`  ${o.error.code}: ${o.error.message}`);
@@ -131,5 +156,5 @@ export function finish(o: RunOutcome, opts: { json?: boolean }): void {
     out(`  journal: firebreak audit show ${o.runId}`);
   }
   // A dry run whose plan fails (no onError path took over) fails: the real run would stop there.
-  process.exitCode = o.status === 'planned' && o.outcome === 'failure' ? EXIT.failed : CODE[o.status] ?? EXIT.failed;
+  process.exitCode = o.status === 'planned' && o.outcome === 'failure' ? EXIT.failed : (CODE[o.status] ?? EXIT.failed);
 }

@@ -25,7 +25,19 @@ export async function runs(opts: { runsDir?: string; json?: boolean }): Promise<
   if (opts.json) return printJson(rows);
   if (rows.length === 0) return out(`no runs in ${root}`);
   const head = ['RUN', 'PLAYBOOK', 'STATUS', 'STARTED', 'ACTOR'];
-  const table = rows.map((r) => [r.id, r.playbook ?? '?', r.status + (r.waitingStep ? ` (${r.waitingStep})` : ''), r.started ?? '', r.actor ?? '']);
+  const table = rows.map((r) => [
+    r.id,
+    r.playbook ?? '?',
+    r.status + (r.waitingStep ? ` (${r.waitingStep})` : ''),
+    r.started ?? '',
+    r.actor ?? '',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => String(t[i]).length)));
-  for (const row of [head, ...table]) out(row.map((v, i) => String(v).padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const row of [head, ...table])
+    out(
+      row
+        .map((v, i) => String(v).padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }

@@ -33,18 +33,33 @@ export async function serve(opts: ServeCliOptions): Promise<void> {
   const port = Number(opts.port ?? '8787');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`'${opts.port}' is not a port number`, { field: '--port' });
   const maxRuns = Number(opts.maxRuns ?? '4');
-  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > 64) throw new InputError(`--max-runs must be a whole number from 1 to 64, got '${opts.maxRuns}'`, { field: '--max-runs' });
+  if (!Number.isInteger(maxRuns) || maxRuns < 1 || maxRuns > 64)
+    throw new InputError(`--max-runs must be a whole number from 1 to 64, got '${opts.maxRuns}'`, { field: '--max-runs' });
   const secret = process.env.FIREBREAK_WEBHOOK_SECRET || undefined;
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
-    throw new InputError(`FIREBREAK_WEBHOOK_SECRET is ${secret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`, { field: 'FIREBREAK_WEBHOOK_SECRET' });
+    throw new InputError(
+      `FIREBREAK_WEBHOOK_SECRET is ${secret.length} characters; use at least ${MIN_SECRET_LENGTH} (e.g. openssl rand -hex 32)`,
+      { field: 'FIREBREAK_WEBHOOK_SECRET' },
+    );
   }
-  const snsTopics = [...(opts.snsTopic ?? []), ...(process.env.FIREBREAK_SNS_TOPICS ?? '').split(',').map((s) => s.trim()).filter(Boolean)];
+  const snsTopics = [
+    ...(opts.snsTopic ?? []),
+    ...(process.env.FIREBREAK_SNS_TOPICS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
   for (const t of snsTopics) {
-    if (!/^arn:aws[a-z*-]*:sns:[a-z0-9*-]+:[\d*]+:[A-Za-z0-9_.*-]+$/.test(t)) throw new InputError(`'${t}' is not an SNS topic ARN (wildcards * allowed)`, { field: '--sns-topic' });
+    if (!/^arn:aws[a-z*-]*:sns:[a-z0-9*-]+:[\d*]+:[A-Za-z0-9_.*-]+$/.test(t))
+      throw new InputError(`'${t}' is not an SNS topic ARN (wildcards * allowed)`, { field: '--sns-topic' });
   }
   const table = loadRoutes(opts.routes ?? DEFAULT_ROUTES_FILE);
   const home = { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) };
-  const backend = { ...(opts.sim !== undefined ? { sim: opts.sim } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) };
+  const backend = {
+    ...(opts.sim !== undefined ? { sim: opts.sim } : {}),
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.profile ? { profile: opts.profile } : {}),
+  };
   const log = new TriggerLog(join(homeDir(home), 'serve.jsonl'));
   await log.hold(`serve pid ${process.pid}`);
   const routingCalls: AwsCallRecord[] = [];
@@ -80,10 +95,13 @@ export async function serve(opts: ServeCliOptions): Promise<void> {
     const on = (sig: NodeJS.Signals) => {
       if (++signals > 1) process.exit(EXIT.interrupted);
       err(`${sig}: no longer accepting; runs in flight stop at their next safe point and stay resumable`);
-      server!.shutdown(sig).then(resolve, reject).finally(() => {
-        process.off('SIGTERM', on);
-        process.off('SIGINT', on);
-      });
+      server!
+        .shutdown(sig)
+        .then(resolve, reject)
+        .finally(() => {
+          process.off('SIGTERM', on);
+          process.off('SIGINT', on);
+        });
     };
     process.on('SIGTERM', on);
     process.on('SIGINT', on);

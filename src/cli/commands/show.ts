@@ -20,7 +20,8 @@ export async function show(playbook: string, opts: { json?: boolean }): Promise<
   }
   const loaded = loadPlaybook(file, { actionIds, actionInputs: (id) => actions.get(id)?.input });
   const markdown = await runbookFor(loaded, process.cwd());
-  if (opts.json) return printJson({ id: loaded.playbook.id, title: loaded.playbook.title, file: relative(process.cwd(), loaded.file), markdown });
+  if (opts.json)
+    return printJson({ id: loaded.playbook.id, title: loaded.playbook.title, file: relative(process.cwd(), loaded.file), markdown });
   const style = colorEnabled() ? { bold: c.bold, dim: c.dim, cyan: c.cyan, yellow: c.yellow } : undefined;
   process.stdout.write(renderTerminal(markdown, { width: process.stdout.columns ?? 100, ...(style ? { style } : {}) }));
   out();

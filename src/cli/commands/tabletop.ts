@@ -33,15 +33,22 @@ export interface TabletopCliOptions {
 
 export async function tabletop(scenarioName: string, opts: TabletopCliOptions): Promise<void> {
   const seed = Number(opts.seed ?? '1');
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new InputError(`--seed must be a whole number from 0 to ${2 ** 32 - 1}, got '${opts.seed}'`, { field: '--seed' });
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1)
+    throw new InputError(`--seed must be a whole number from 0 to ${2 ** 32 - 1}, got '${opts.seed}'`, { field: '--seed' });
   const speed = opts.speed === undefined ? undefined : Number(opts.speed);
-  if (speed !== undefined && !(Number.isFinite(speed) && speed > 0)) throw new InputError(`--speed must be a positive number of simulated seconds per real second, got '${opts.speed}'`, { field: '--speed' });
+  if (speed !== undefined && !(Number.isFinite(speed) && speed > 0))
+    throw new InputError(`--speed must be a positive number of simulated seconds per real second, got '${opts.speed}'`, {
+      field: '--speed',
+    });
 
   const scenario = await loadScenario(findScenario(scenarioName));
   const decisions = opts.decisions ? await loadDecisions(opts.decisions, scenario) : undefined;
   const interactive = !opts.auto && !decisions;
   if (interactive && !process.stdin.isTTY && !opts.interactive) {
-    throw new InputError('an exercise with players needs a terminal to ask them', { field: '--auto', hint: "add --auto (the playbooks' policy decides), --decisions FILE (scripted players) or --interactive (answers from stdin)" });
+    throw new InputError('an exercise with players needs a terminal to ask them', {
+      field: '--auto',
+      hint: "add --auto (the playbooks' policy decides), --decisions FILE (scripted players) or --interactive (answers from stdin)",
+    });
   }
   const dir = exerciseDir(scenario.scenario.id, seed, opts.out);
 
@@ -51,7 +58,10 @@ export async function tabletop(scenarioName: string, opts: TabletopCliOptions): 
   process.once('SIGINT', onSignal);
   let result: ExerciseResult;
   try {
-    err(c.bold(`▶ tabletop ${scenario.scenario.id}: ${scenario.scenario.title}`) + c.dim(` · seed ${seed} · ${opts.auto ? 'automatic policy' : decisions ? 'scripted players' : 'players'}`));
+    err(
+      c.bold(`▶ tabletop ${scenario.scenario.id}: ${scenario.scenario.title}`) +
+        c.dim(` · seed ${seed} · ${opts.auto ? 'automatic policy' : decisions ? 'scripted players' : 'players'}`),
+    );
     result = await runExercise({
       scenario,
       ...(decisions ? { decisions } : {}),
@@ -64,7 +74,13 @@ export async function tabletop(scenarioName: string, opts: TabletopCliOptions): 
         for (const l of facilitatorLines(e)) err(l);
         if (e.kind === 'objective') board.set(e.ref!, e.ok ? 'met' : 'missed');
         // After each run, where the objectives stand: the facilitator's cue for the hot wash.
-        if (e.kind === 'run' && !/ starts playbook /.test(e.text)) err(statusBoard(scenario.scenario.objectives.map((o) => o.id), board));
+        if (e.kind === 'run' && !/ starts playbook /.test(e.text))
+          err(
+            statusBoard(
+              scenario.scenario.objectives.map((o) => o.id),
+              board,
+            ),
+          );
       },
       signal: ac.signal,
     });
@@ -76,19 +92,31 @@ export async function tabletop(scenarioName: string, opts: TabletopCliOptions): 
   const files = { markdown: join(dir, 'after-action.md'), html: join(dir, 'after-action.html'), json: join(dir, 'result.json') };
   writeFileSync(files.markdown, report.markdown);
   writeFileSync(files.html, report.html);
-  writeFileSync(files.json, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(files.json, `${JSON.stringify(result, null, 2)}\n`);
 
   if (opts.json) {
-    printJson({ scenario: result.scenario.id, score: result.score, objectives: result.objectives, expectation: result.expectation ?? null, files });
+    printJson({
+      scenario: result.scenario.id,
+      score: result.score,
+      objectives: result.objectives,
+      expectation: result.expectation ?? null,
+      files,
+    });
   } else {
     out('');
     out(c.bold(`score: ${result.score.points} of ${result.score.total} points (${result.score.percent}%)`));
     for (const o of result.objectives) {
-      out(`  ${o.status === 'met' ? c.green('✔ met   ') : c.red('✖ missed')} ${o.title} ${c.dim(`(${o.points} points${o.t !== undefined ? `, ${elapsed(o.t)}` : ''})`)}`);
+      out(
+        `  ${o.status === 'met' ? c.green('✔ met   ') : c.red('✖ missed')} ${o.title} ${c.dim(`(${o.points} points${o.t !== undefined ? `, ${elapsed(o.t)}` : ''})`)}`,
+      );
       if (o.status === 'missed') out(c.dim(`      ${o.detail}`));
     }
     if (result.expectation) {
-      out(result.expectation.ok ? c.green(`expected score matched (${result.expectation.source})`) : c.red(`expected by the ${result.expectation.source}, not matched: ${result.expectation.problems.join('; ')}`));
+      out(
+        result.expectation.ok
+          ? c.green(`expected score matched (${result.expectation.source})`)
+          : c.red(`expected by the ${result.expectation.source}, not matched: ${result.expectation.problems.join('; ')}`),
+      );
     }
     out(`after-action report: ${files.markdown}`);
     out(`                     ${files.html}`);
@@ -102,7 +130,10 @@ function exerciseDir(id: string, seed: number, outDir: string | undefined): stri
   if (outDir) {
     const dir = resolve(outDir);
     if (existsSync(join(dir, 'result.json')) || (existsSync(join(dir, 'runs')) && readdirSync(join(dir, 'runs')).length > 0)) {
-      throw new InputError(`${outDir} already holds an exercise`, { field: '--out', hint: 'choose another --out folder, or remove that one' });
+      throw new InputError(`${outDir} already holds an exercise`, {
+        field: '--out',
+        hint: 'choose another --out folder, or remove that one',
+      });
     }
     mkdirSync(dir, { recursive: true });
     return dir;
@@ -118,25 +149,46 @@ function exerciseDir(id: string, seed: number, outDir: string | undefined): stri
 }
 
 const KIND_STYLE: Record<TimelineEntry['kind'], (t: string) => string> = {
-  alert: (t) => c.yellow(t), duplicate: (t) => c.dim(t), run: (t) => c.cyan(t), decision: (t) => t, step: (t) => t, attacker: (t) => c.red(t),
-  player: (t) => c.cyan(t), ops: (t) => c.yellow(t), note: (t) => c.dim(t), question: (t) => c.bold(t), objective: (t) => t, snapshot: (t) => c.dim(t),
+  alert: (t) => c.yellow(t),
+  duplicate: (t) => c.dim(t),
+  run: (t) => c.cyan(t),
+  decision: (t) => t,
+  step: (t) => t,
+  attacker: (t) => c.red(t),
+  player: (t) => c.cyan(t),
+  ops: (t) => c.yellow(t),
+  note: (t) => c.dim(t),
+  question: (t) => c.bold(t),
+  objective: (t) => t,
+  snapshot: (t) => c.dim(t),
 };
 
 /** One timeline entry as the facilitator sees it: clock, kind, what happened, and what it teaches. */
 export function facilitatorLines(e: TimelineEntry): string[] {
   const clock = c.dim(elapsed(e.t).padEnd(11));
-  const mark = e.kind === 'objective' ? (e.ok ? c.green('✔ ') : c.red('✖ ')) : e.ok === false ? c.red('✖ ') : e.ok === true && (e.kind === 'attacker' || e.kind === 'player') ? c.yellow('✔ ') : '';
+  const mark =
+    e.kind === 'objective'
+      ? e.ok
+        ? c.green('✔ ')
+        : c.red('✖ ')
+      : e.ok === false
+        ? c.red('✖ ')
+        : e.ok === true && (e.kind === 'attacker' || e.kind === 'player')
+          ? c.yellow('✔ ')
+          : '';
   const [first, ...rest] = e.text.split('\n');
   const lines = [`${clock}${KIND_STYLE[e.kind](e.kind.toUpperCase().padEnd(9))} ${mark}${first}`];
   for (const r of rest) lines.push(`${' '.repeat(21)}${r}`);
-  if (e.detail && (e.kind === 'objective' || e.kind === 'decision' || e.kind === 'alert')) lines.push(c.dim(`${' '.repeat(21)}${e.detail}`));
-  if (e.lesson) lines.push(`${' '.repeat(21)}${c.yellow('→ ' + e.lesson)}`);
+  if (e.detail && (e.kind === 'objective' || e.kind === 'decision' || e.kind === 'alert'))
+    lines.push(c.dim(`${' '.repeat(21)}${e.detail}`));
+  if (e.lesson) lines.push(`${' '.repeat(21)}${c.yellow(`→ ${e.lesson}`)}`);
   return lines;
 }
 
 /** `objectives: ✔ isolated  ✖ evidence  · no-collateral` (· still open). */
 export function statusBoard(ids: readonly string[], status: ReadonlyMap<string, 'met' | 'missed'>): string {
-  const mark = (id: string) => (status.get(id) === 'met' ? c.green(`✔ ${id}`) : status.get(id) === 'missed' ? c.red(`✖ ${id}`) : c.dim(`· ${id}`));
+  const mark = (id: string) =>
+    status.get(id) === 'met' ? c.green(`✔ ${id}`) : status.get(id) === 'missed' ? c.red(`✖ ${id}`) : c.dim(`· ${id}`);
   return `${' '.repeat(11)}${c.bold('objectives:')} ${ids.map(mark).join('  ')}`;
 }
 

@@ -9,7 +9,15 @@ import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
 import type { AwsCallRecord } from '../../cloud/middleware.js';
 import { homeDir } from '../../engine/home.js';
-import { prepareAlert, priorRun, recordRepeat, startOrJoin, describeOutcome, type TriggerContext, type TriggerOutcome } from '../../triggers/dispatch.js';
+import {
+  prepareAlert,
+  priorRun,
+  recordRepeat,
+  startOrJoin,
+  describeOutcome,
+  type TriggerContext,
+  type TriggerOutcome,
+} from '../../triggers/dispatch.js';
 import { parseAlertText } from '../../triggers/parse.js';
 import { DEFAULT_ROUTES_FILE, loadRoutes } from '../../triggers/routes.js';
 import { routingTagLookup } from '../../triggers/routing-clients.js';
@@ -52,7 +60,14 @@ export async function trigger(opts: TriggerCliOptions): Promise<void> {
     ...(opts.region ? { region: opts.region } : {}),
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(opts.config ? { configFile: opts.config } : {}),
-    lookupTags: routingTagLookup({ ...(opts.sim !== undefined ? { sim: opts.sim } : {}), ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) }, routingCalls),
+    lookupTags: routingTagLookup(
+      {
+        ...(opts.sim !== undefined ? { sim: opts.sim } : {}),
+        ...(opts.region ? { region: opts.region } : {}),
+        ...(opts.profile ? { profile: opts.profile } : {}),
+      },
+      routingCalls,
+    ),
     // The waiting notice is the command's main output when a run stops for a person.
     print: (t) => (opts.json ? err(t) : out(t)),
     warn: (l) => err(l),
@@ -71,7 +86,12 @@ export async function trigger(opts: TriggerCliOptions): Promise<void> {
     for (const p of plans) {
       if ('repeat' in p) outcomes.push(await recordRepeat(p.alert, ctx));
       else if ('ignored' in p.prepared) {
-        await ctx.log.append('alert.ignored', { via: 'cli', reasons: p.prepared.ignored, alert: alertSummary(p.alert), ...(routingCalls.length ? { awsCalls: routingCalls } : {}) });
+        await ctx.log.append('alert.ignored', {
+          via: 'cli',
+          reasons: p.prepared.ignored,
+          alert: alertSummary(p.alert),
+          ...(routingCalls.length ? { awsCalls: routingCalls } : {}),
+        });
         outcomes.push({ kind: 'ignored', alert: p.alert, reasons: p.prepared.ignored });
       } else outcomes.push(await startOrJoin(p.prepared, ctx));
     }
@@ -85,7 +105,10 @@ function readEvent(path: string): string {
   try {
     return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (e) {
-    throw new InputError(`failed to read alert ${path === '-' ? 'from stdin' : path}: ${(e as Error).message}`, { field: '--event', cause: e });
+    throw new InputError(`failed to read alert ${path === '-' ? 'from stdin' : path}: ${(e as Error).message}`, {
+      field: '--event',
+      cause: e,
+    });
   }
 }
 
@@ -95,15 +118,19 @@ function report(outcomes: TriggerOutcome[], opts: TriggerCliOptions): void {
   let code: number = EXIT.ok;
   const started = outcomes.filter((o) => o.kind === 'started');
   if (opts.json) {
-    printJson(outcomes.map((o) => ({
-      outcome: o.kind,
-      runId: o.kind === 'ignored' ? null : o.runId,
-      alert: { type: o.alert.type, severity: o.alert.severity, dedupKey: o.alert.dedupKey, deliveryId: o.alert.deliveryId },
-      ...(o.kind === 'ignored' ? { reasons: o.reasons } : {}),
-      ...(o.kind === 'started' ? { route: o.route, status: o.run.status, waitingStep: o.run.waitingStep ?? null, error: o.run.error ?? null } : {}),
-      ...(o.kind === 'repeated' ? { journaled: o.journaled, repeat: o.repeat ?? null, status: o.status } : {}),
-      ...(o.kind === 'duplicate' ? { status: o.status } : {}),
-    })));
+    printJson(
+      outcomes.map((o) => ({
+        outcome: o.kind,
+        runId: o.kind === 'ignored' ? null : o.runId,
+        alert: { type: o.alert.type, severity: o.alert.severity, dedupKey: o.alert.dedupKey, deliveryId: o.alert.deliveryId },
+        ...(o.kind === 'ignored' ? { reasons: o.reasons } : {}),
+        ...(o.kind === 'started'
+          ? { route: o.route, status: o.run.status, waitingStep: o.run.waitingStep ?? null, error: o.run.error ?? null }
+          : {}),
+        ...(o.kind === 'repeated' ? { journaled: o.journaled, repeat: o.repeat ?? null, status: o.status } : {}),
+        ...(o.kind === 'duplicate' ? { status: o.status } : {}),
+      })),
+    );
   } else {
     for (const o of outcomes) {
       if (o.kind === 'started') {
@@ -113,7 +140,8 @@ function report(outcomes: TriggerOutcome[], opts: TriggerCliOptions): void {
     }
   }
   for (const o of started) {
-    const c = { succeeded: EXIT.ok, planned: EXIT.ok, waiting: EXIT.waiting, interrupted: EXIT.interrupted }[o.run.status as string] ?? EXIT.failed;
+    const c =
+      { succeeded: EXIT.ok, planned: EXIT.ok, waiting: EXIT.waiting, interrupted: EXIT.interrupted }[o.run.status as string] ?? EXIT.failed;
     if ((SEVERITY[c] ?? 3) > (SEVERITY[code] ?? 0)) code = c;
   }
   process.exitCode = code;
@@ -129,5 +157,11 @@ function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
-  return { signal: ac.signal, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
 }

@@ -26,8 +26,19 @@ const WORLD_EPOCH = '2025-01-01T00:00:00Z';
 const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
 
 export const LIFECYCLE_STATES = [
-  'Pending', 'Pending:Wait', 'Pending:Proceed', 'Quarantined', 'InService', 'Terminating', 'Terminating:Wait',
-  'Terminating:Proceed', 'Terminated', 'Detaching', 'Detached', 'EnteringStandby', 'Standby',
+  'Pending',
+  'Pending:Wait',
+  'Pending:Proceed',
+  'Quarantined',
+  'InService',
+  'Terminating',
+  'Terminating:Wait',
+  'Terminating:Proceed',
+  'Terminated',
+  'Detaching',
+  'Detached',
+  'EnteringStandby',
+  'Standby',
 ] as const;
 
 const GroupInstance = z.strictObject({
@@ -50,9 +61,7 @@ const Group = z
     maxSize: z.number().int().min(0),
     /** How many instances the group keeps in service (Standby instances do not count). */
     desiredCapacity: z.number().int().min(0),
-    launchTemplate: z
-      .strictObject({ name: z.string(), id: z.string().optional(), version: z.string().default('$Default') })
-      .optional(),
+    launchTemplate: z.strictObject({ name: z.string(), id: z.string().optional(), version: z.string().default('$Default') }).optional(),
     /** Names or ARNs of the ELBv2 target groups the group registers its instances with. */
     targetGroups: z.array(z.string()).default([]),
     availabilityZones: z.array(z.string()).default([]),
@@ -77,7 +86,21 @@ const Activity = z.strictObject({
   cause: z.string(),
   startTime: Timestamp,
   endTime: Timestamp.optional(),
-  statusCode: z.enum(['PendingSpotBidPlacement', 'WaitingForSpotInstanceRequestId', 'WaitingForSpotInstanceId', 'WaitingForInstanceId', 'PreInService', 'InProgress', 'WaitingForELBConnectionDraining', 'MidLifecycleAction', 'WaitingForInstanceWarmup', 'Successful', 'Failed', 'Cancelled', 'WaitingForConnectionDraining']),
+  statusCode: z.enum([
+    'PendingSpotBidPlacement',
+    'WaitingForSpotInstanceRequestId',
+    'WaitingForSpotInstanceId',
+    'WaitingForInstanceId',
+    'PreInService',
+    'InProgress',
+    'WaitingForELBConnectionDraining',
+    'MidLifecycleAction',
+    'WaitingForInstanceWarmup',
+    'Successful',
+    'Failed',
+    'Cancelled',
+    'WaitingForConnectionDraining',
+  ]),
   progress: z.number().int().min(0).max(100),
   details: z.string().default('{}'),
 });
@@ -96,7 +119,12 @@ export const schema = z
       names.add(g.name);
       g.instances.forEach((inst, j) => {
         // An instance belongs to one Auto Scaling group at most.
-        if (owner.has(inst.id)) check.addIssue({ code: 'custom', path: ['groups', i, 'instances', j, 'id'], message: `instance ${inst.id} is already in group ${owner.get(inst.id)}` });
+        if (owner.has(inst.id))
+          check.addIssue({
+            code: 'custom',
+            path: ['groups', i, 'instances', j, 'id'],
+            message: `instance ${inst.id} is already in group ${owner.get(inst.id)}`,
+          });
         owner.set(inst.id, g.name);
       });
     });
@@ -116,7 +144,10 @@ const uuidFrom = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.
 const hash = (seed: string) => createHash('sha256').update(seed).digest('hex');
 
 export function groupArn(g: AsgGroup, at: { region: string; accountId: string }): string {
-  return g.arn ?? `arn:aws:autoscaling:${at.region}:${at.accountId}:autoScalingGroup:${uuidFrom(hash(`asg:${g.name}`))}:autoScalingGroupName/${g.name}`;
+  return (
+    g.arn ??
+    `arn:aws:autoscaling:${at.region}:${at.accountId}:autoScalingGroup:${uuidFrom(hash(`asg:${g.name}`))}:autoScalingGroupName/${g.name}`
+  );
 }
 
 /** The group an instance is in, with its entry. */
@@ -138,7 +169,11 @@ function required<T>(ctx: SimContext, input: Record<string, unknown>, field: str
   const v = input[field];
   if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) {
     const member = field[0]!.toLowerCase() + field.slice(1);
-    ctx.fail('ValidationError', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`, 400);
+    ctx.fail(
+      'ValidationError',
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      400,
+    );
   }
   return v as T;
 }
@@ -221,7 +256,11 @@ function activityOut(a: ActivityT) {
   };
 }
 
-const stamp = (ctx: SimContext) => ctx.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+const stamp = (ctx: SimContext) =>
+  ctx.clock
+    .now()
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
 
 function setTargetRegistration(ctx: SimContext, g: AsgGroup, instanceId: string, registered: boolean): void {
   const world = worldOf(ctx);
@@ -299,10 +338,16 @@ function launchReplacement(ctx: SimContext, g: AsgGroup, model: AsgInstance): As
   return entry;
 }
 
-function launchTemplateOut(ctx: SimContext, g: AsgGroup) {
+function launchTemplateOut(_ctx: SimContext, g: AsgGroup) {
   if (!g.launchTemplate) return {};
   const lt = g.launchTemplate;
-  return { LaunchTemplate: { LaunchTemplateId: lt.id ?? `lt-${hash(`lt:${lt.name}`).slice(0, 17)}`, LaunchTemplateName: lt.name, Version: lt.version } };
+  return {
+    LaunchTemplate: {
+      LaunchTemplateId: lt.id ?? `lt-${hash(`lt:${lt.name}`).slice(0, 17)}`,
+      LaunchTemplateName: lt.name,
+      Version: lt.version,
+    },
+  };
 }
 
 function instanceTypeOf(ctx: SimContext, inst: AsgInstance): string {
@@ -338,7 +383,13 @@ function groupOut(ctx: SimContext, g: AsgGroup) {
     SuspendedProcesses: [],
     ...(g.vpcZoneIdentifier ? { VPCZoneIdentifier: g.vpcZoneIdentifier } : {}),
     EnabledMetrics: [],
-    Tags: Object.entries(g.tags).map(([Key, Value]) => ({ ResourceId: g.name, ResourceType: 'auto-scaling-group', Key, Value, PropagateAtLaunch: true })),
+    Tags: Object.entries(g.tags).map(([Key, Value]) => ({
+      ResourceId: g.name,
+      ResourceType: 'auto-scaling-group',
+      Key,
+      Value,
+      PropagateAtLaunch: true,
+    })),
     TerminationPolicies: ['Default'],
     NewInstancesProtectedFromScaleIn: false,
     ServiceLinkedRoleARN: `arn:aws:iam::${ctx.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
@@ -350,7 +401,9 @@ function resolveTargetGroupArn(ctx: SimContext, ref: string): string {
   const elb = worldOf(ctx).elbv2;
   const tg = elb?.targetGroups.find((t) => t.name === ref);
   if (!tg) return ref;
-  return tg.arn ?? `arn:aws:elasticloadbalancing:${ctx.region}:${ctx.accountId}:targetgroup/${tg.name}/${hash(`tg:${tg.name}`).slice(0, 16)}`;
+  return (
+    tg.arn ?? `arn:aws:elasticloadbalancing:${ctx.region}:${ctx.accountId}:targetgroup/${tg.name}/${hash(`tg:${tg.name}`).slice(0, 16)}`
+  );
 }
 
 function matchesFilters(g: AsgGroup, filters: { Name?: string; Values?: string[] }[] | undefined): boolean {
@@ -389,7 +442,9 @@ const handlers: SimService['handlers'] = {
     const desired = asked ?? Math.min(Math.max(g.desiredCapacity, min), max);
     const members = g.instances.filter((i) => i.lifecycleState === 'InService' || i.lifecycleState === 'Pending');
     if (desired < members.length && desired < g.desiredCapacity) {
-      throw new Error(`the simulated cloud does not model scale-in terminations (UpdateAutoScalingGroup ${g.name}: desired ${g.desiredCapacity} → ${desired})`);
+      throw new Error(
+        `the simulated cloud does not model scale-in terminations (UpdateAutoScalingGroup ${g.name}: desired ${g.desiredCapacity} → ${desired})`,
+      );
     }
     Object.assign(g, { minSize: min, maxSize: max, desiredCapacity: desired });
     const model = g.instances[0];
@@ -397,10 +452,15 @@ const handlers: SimService['handlers'] = {
     ctx.changed();
     return {};
   },
-  DescribeAutoScalingGroups(ctx: SimContext, input: { AutoScalingGroupNames?: string[]; Filters?: { Name?: string; Values?: string[] }[] }) {
+  DescribeAutoScalingGroups(
+    ctx: SimContext,
+    input: { AutoScalingGroupNames?: string[]; Filters?: { Name?: string; Values?: string[] }[] },
+  ) {
     const names = input.AutoScalingGroupNames;
     // Unknown names are simply absent from the answer, as AWS does.
-    const groups = worldOf(ctx).autoscaling.groups.filter((g) => (!names?.length || names.includes(g.name)) && matchesFilters(g, input.Filters));
+    const groups = worldOf(ctx).autoscaling.groups.filter(
+      (g) => (!names?.length || names.includes(g.name)) && matchesFilters(g, input.Filters),
+    );
     return { AutoScalingGroups: groups.map((g) => groupOut(ctx, g)) };
   },
 
@@ -438,7 +498,12 @@ const handlers: SimService['handlers'] = {
       const cause = decrement
         ? `At ${stamp(ctx)} instance ${inst.id} was moved to standby in response to a user request, shrinking the capacity from ${from} to ${g.desiredCapacity}.`
         : `At ${stamp(ctx)} instance ${inst.id} was moved to standby in response to a user request.`;
-      return activity(ctx, g, { description: `Moving EC2 instance to Standby: ${inst.id}`, cause, details: details(ctx, inst) }, { statusCode: 'InProgress', progress: 50 });
+      return activity(
+        ctx,
+        g,
+        { description: `Moving EC2 instance to Standby: ${inst.id}`, cause, details: details(ctx, inst) },
+        { statusCode: 'InProgress', progress: 50 },
+      );
     });
     // Without a decrement the group is now short of its desired capacity and launches replacements.
     if (!decrement) for (const inst of members) launchReplacement(ctx, g, inst);
@@ -457,17 +522,30 @@ const handlers: SimService['handlers'] = {
       inst.lifecycleState = 'InService';
       setTargetRegistration(ctx, g, inst.id, true);
       const cause = `At ${stamp(ctx)} instance ${inst.id} was moved out of standby in response to a user request, increasing the capacity from ${from} to ${g.desiredCapacity}.`;
-      return activity(ctx, g, { description: `Moving EC2 instance out of Standby: ${inst.id}`, cause, details: details(ctx, inst) }, { statusCode: 'PreInService', progress: 30 });
+      return activity(
+        ctx,
+        g,
+        { description: `Moving EC2 instance out of Standby: ${inst.id}`, cause, details: details(ctx, inst) },
+        { statusCode: 'PreInService', progress: 30 },
+      );
     });
     ctx.changed();
     return { Activities };
   },
 
-  DetachInstances(ctx: SimContext, input: { InstanceIds?: string[]; AutoScalingGroupName: string; ShouldDecrementDesiredCapacity?: boolean }) {
+  DetachInstances(
+    ctx: SimContext,
+    input: { InstanceIds?: string[]; AutoScalingGroupName: string; ShouldDecrementDesiredCapacity?: boolean },
+  ) {
     const g = groupOrFail(ctx, required(ctx, input, 'AutoScalingGroupName'));
     const decrement = required<boolean>(ctx, input, 'ShouldDecrementDesiredCapacity');
     const ids = input.InstanceIds ?? [];
-    if (ids.length > 20) ctx.fail('ValidationError', 'List exceeds the maximum number of instances to detach. Please retry your request with fewer instances.', 400);
+    if (ids.length > 20)
+      ctx.fail(
+        'ValidationError',
+        'List exceeds the maximum number of instances to detach. Please retry your request with fewer instances.',
+        400,
+      );
     const members = membersOrFail(ctx, g, ids, ['InService', 'Standby'], 'InService or Standby');
     // Standby instances are already outside the desired capacity; only in-service ones count.
     const inService = members.filter((i) => i.lifecycleState === 'InService');
@@ -480,7 +558,12 @@ const handlers: SimService['handlers'] = {
       const cause = decrement
         ? `At ${stamp(ctx)} instance ${inst.id} was detached in response to a user request, shrinking the capacity from ${from} to ${g.desiredCapacity}.`
         : `At ${stamp(ctx)} instance ${inst.id} was detached in response to a user request.`;
-      return activity(ctx, g, { description: `Detaching EC2 instance: ${inst.id}`, cause, details: details(ctx, inst) }, { statusCode: 'InProgress', progress: 50 });
+      return activity(
+        ctx,
+        g,
+        { description: `Detaching EC2 instance: ${inst.id}`, cause, details: details(ctx, inst) },
+        { statusCode: 'InProgress', progress: 50 },
+      );
     });
     if (!decrement) for (const inst of inService) launchReplacement(ctx, g, inst);
     ctx.changed();
@@ -496,7 +579,7 @@ const handlers: SimService['handlers'] = {
       const ec2 = worldOf(ctx).ec2;
       if (ec2?.instances) {
         const inst = ec2.instances.find((i) => i.id === id);
-        if (!inst || inst.state !== 'running') ctx.fail('ValidationError', `Instance ${id} is not in correct state`, 400);
+        if (inst?.state !== 'running') ctx.fail('ValidationError', `Instance ${id} is not in correct state`, 400);
       }
     }
     if (g.desiredCapacity + ids.length > g.maxSize) sizeError(ctx, g, 'attach', ids.length);
@@ -523,7 +606,11 @@ const handlers: SimService['handlers'] = {
   DescribeScalingActivities(ctx: SimContext, input: { AutoScalingGroupName?: string; ActivityIds?: string[]; MaxRecords?: number }) {
     if (input.AutoScalingGroupName) groupOrFail(ctx, input.AutoScalingGroupName);
     const list = worldOf(ctx)
-      .autoscaling.activities.filter((a) => (!input.AutoScalingGroupName || a.group === input.AutoScalingGroupName) && (!input.ActivityIds?.length || input.ActivityIds.includes(a.id)))
+      .autoscaling.activities.filter(
+        (a) =>
+          (!input.AutoScalingGroupName || a.group === input.AutoScalingGroupName) &&
+          (!input.ActivityIds?.length || input.ActivityIds.includes(a.id)),
+      )
       .slice()
       .reverse()
       .slice(0, input.MaxRecords ?? 100);

@@ -29,7 +29,10 @@ const Schedule = z.looseObject({
     .looseObject({
       Interval: z.number().int().optional(),
       IntervalUnit: z.string().optional(),
-      Times: z.array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a UTC time hh:mm')).max(1).optional(),
+      Times: z
+        .array(z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a UTC time hh:mm'))
+        .max(1)
+        .optional(),
       CronExpression: z.string().optional(),
       Location: z.enum(['CLOUD', 'OUTPOST_LOCAL']).optional(),
     })
@@ -237,7 +240,9 @@ function applyRetention(
   now: number,
 ): string[] {
   if (!rule || !ec2.snapshots) return [];
-  const mine = ec2.snapshots.filter((s) => s.tags['aws:dlm:lifecycle-policy-id'] === policyId && s.tags['aws:dlm:lifecycle-schedule-name'] === schedule);
+  const mine = ec2.snapshots.filter(
+    (s) => s.tags['aws:dlm:lifecycle-policy-id'] === policyId && s.tags['aws:dlm:lifecycle-schedule-name'] === schedule,
+  );
   const doomed = new Set<string>();
   const byVolume = new Map<string, typeof mine>();
   for (const s of mine) byVolume.set(s.volumeId, [...(byVolume.get(s.volumeId) ?? []), s]);
@@ -290,7 +295,8 @@ function checkedDetails(ctx: SimContext, raw: unknown): PolicyDetailsT {
 
 function checkDescription(ctx: SimContext, d: unknown): string {
   if (typeof d !== 'string') invalid(ctx, 'Description is required.');
-  if (d.length > 500 || !/^[0-9A-Za-z _-]*$/.test(d)) invalid(ctx, 'Description may hold up to 500 letters, digits, spaces, underscores and hyphens.');
+  if (d.length > 500 || !/^[0-9A-Za-z _-]*$/.test(d))
+    invalid(ctx, 'Description may hold up to 500 letters, digits, spaces, underscores and hyphens.');
   return d;
 }
 
@@ -306,22 +312,46 @@ function checkState(ctx: SimContext, state: unknown): 'ENABLED' | 'DISABLED' {
 }
 
 const handlers: SimService['handlers'] = {
-  CreateLifecyclePolicy(ctx: SimContext, input: { ExecutionRoleArn?: string; Description?: string; State?: string; PolicyDetails?: unknown; Tags?: Record<string, string>; DefaultPolicy?: string }) {
+  CreateLifecyclePolicy(
+    ctx: SimContext,
+    input: {
+      ExecutionRoleArn?: string;
+      Description?: string;
+      State?: string;
+      PolicyDetails?: unknown;
+      Tags?: Record<string, string>;
+      DefaultPolicy?: string;
+    },
+  ) {
     if (input.DefaultPolicy !== undefined) invalid(ctx, 'Default policies are not supported by this simulation.');
     const executionRoleArn = checkRoleArn(ctx, input.ExecutionRoleArn);
     const description = checkDescription(ctx, input.Description);
     const state = checkState(ctx, input.State);
     if (input.PolicyDetails === undefined) invalid(ctx, 'PolicyDetails is required.');
     const policyDetails = checkedDetails(ctx, input.PolicyDetails);
-    if (dlmOf(ctx).policies.length >= POLICY_QUOTA) ctx.fail('LimitExceededException', `The limit of ${POLICY_QUOTA} lifecycle policies has been reached.`, 429);
+    if (dlmOf(ctx).policies.length >= POLICY_QUOTA)
+      ctx.fail('LimitExceededException', `The limit of ${POLICY_QUOTA} lifecycle policies has been reached.`, 429);
     const id = ctx.newId('policy');
     const now = ctx.clock.now().toISOString();
-    dlmOf(ctx).policies.push({ id, description, state, executionRoleArn, createdAt: now, modifiedAt: now, policyDetails, tags: { ...(input.Tags ?? {}) }, lastRuns: {} });
+    dlmOf(ctx).policies.push({
+      id,
+      description,
+      state,
+      executionRoleArn,
+      createdAt: now,
+      modifiedAt: now,
+      policyDetails,
+      tags: { ...(input.Tags ?? {}) },
+      lastRuns: {},
+    });
     ctx.changed();
     return { PolicyId: id };
   },
 
-  GetLifecyclePolicies(ctx: SimContext, input: { PolicyIds?: string[]; State?: string; ResourceTypes?: string[]; TargetTags?: string[]; TagsToAdd?: string[] }) {
+  GetLifecyclePolicies(
+    ctx: SimContext,
+    input: { PolicyIds?: string[]; State?: string; ResourceTypes?: string[]; TargetTags?: string[]; TagsToAdd?: string[] },
+  ) {
     const all = dlmOf(ctx).policies;
     for (const id of input.PolicyIds ?? []) {
       if (!all.some((p) => p.id === id)) ctx.fail('ResourceNotFoundException', `Lifecycle policy ${id} was not found.`, 404);
@@ -331,10 +361,12 @@ const handlers: SimService['handlers'] = {
       const d = p.policyDetails;
       if (input.PolicyIds?.length && !input.PolicyIds.includes(p.id)) return false;
       if (input.State && p.state !== input.State) return false;
-      if (input.ResourceTypes?.length && !input.ResourceTypes.some((r) => d.ResourceTypes?.includes(r as 'VOLUME' | 'INSTANCE'))) return false;
+      if (input.ResourceTypes?.length && !input.ResourceTypes.some((r) => d.ResourceTypes?.includes(r as 'VOLUME' | 'INSTANCE')))
+        return false;
       // Filters are "key=value" strings; a policy matches when it has any of them.
       if (input.TargetTags?.length && !(d.TargetTags ?? []).some((t) => input.TargetTags!.includes(kv(t)))) return false;
-      if (input.TagsToAdd?.length && !(d.Schedules ?? []).some((s) => (s.TagsToAdd ?? []).some((t) => input.TagsToAdd!.includes(kv(t))))) return false;
+      if (input.TagsToAdd?.length && !(d.Schedules ?? []).some((s) => (s.TagsToAdd ?? []).some((t) => input.TagsToAdd!.includes(kv(t)))))
+        return false;
       return true;
     });
     return {
@@ -368,7 +400,10 @@ const handlers: SimService['handlers'] = {
     };
   },
 
-  UpdateLifecyclePolicy(ctx: SimContext, input: { PolicyId?: string; ExecutionRoleArn?: string; State?: string; Description?: string; PolicyDetails?: unknown }) {
+  UpdateLifecyclePolicy(
+    ctx: SimContext,
+    input: { PolicyId?: string; ExecutionRoleArn?: string; State?: string; Description?: string; PolicyDetails?: unknown },
+  ) {
     const p = policyOrFail(ctx, input.PolicyId);
     // Check everything before changing anything.
     const executionRoleArn = input.ExecutionRoleArn !== undefined ? checkRoleArn(ctx, input.ExecutionRoleArn) : undefined;
@@ -378,8 +413,10 @@ const handlers: SimService['handlers'] = {
     if (input.PolicyDetails !== undefined) {
       details = checkedDetails(ctx, input.PolicyDetails);
       const before = p.policyDetails;
-      if ((details.PolicyType ?? 'EBS_SNAPSHOT_MANAGEMENT') !== (before.PolicyType ?? 'EBS_SNAPSHOT_MANAGEMENT')) invalid(ctx, 'The policy type cannot be updated.');
-      if (JSON.stringify([...(details.ResourceTypes ?? [])].sort()) !== JSON.stringify([...(before.ResourceTypes ?? [])].sort())) invalid(ctx, 'The resource type cannot be updated.');
+      if ((details.PolicyType ?? 'EBS_SNAPSHOT_MANAGEMENT') !== (before.PolicyType ?? 'EBS_SNAPSHOT_MANAGEMENT'))
+        invalid(ctx, 'The policy type cannot be updated.');
+      if (JSON.stringify([...(details.ResourceTypes ?? [])].sort()) !== JSON.stringify([...(before.ResourceTypes ?? [])].sort()))
+        invalid(ctx, 'The resource type cannot be updated.');
     }
     if (executionRoleArn !== undefined) p.executionRoleArn = executionRoleArn;
     if (description !== undefined) p.description = description;

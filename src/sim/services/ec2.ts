@@ -26,7 +26,12 @@ function settled(handler: SimHandler): SimHandler {
 
 const handlers: Record<string, SimHandler> = {};
 for (const [name, h] of Object.entries({
-  ...instanceHandlers, ...securityGroupHandlers, ...networkHandlers, ...storageHandlers, ...tagHandlers, ...profileHandlers,
+  ...instanceHandlers,
+  ...securityGroupHandlers,
+  ...networkHandlers,
+  ...storageHandlers,
+  ...tagHandlers,
+  ...profileHandlers,
 })) {
   handlers[name] = settled(h);
 }

@@ -79,11 +79,16 @@ export const schema = z
   .superRefine((elb, check) => {
     const names = new Set<string>();
     elb.targetGroups.forEach((tg, i) => {
-      if (names.has(tg.name)) check.addIssue({ code: 'custom', path: ['targetGroups', i, 'name'], message: `duplicate target group name '${tg.name}'` });
+      if (names.has(tg.name))
+        check.addIssue({ code: 'custom', path: ['targetGroups', i, 'name'], message: `duplicate target group name '${tg.name}'` });
       names.add(tg.name);
       tg.loadBalancers.forEach((ref, j) => {
         if (!elb.loadBalancers.some((lb) => lb.name === ref || lb.arn === ref)) {
-          check.addIssue({ code: 'custom', path: ['targetGroups', i, 'loadBalancers', j], message: `no load balancer '${ref}' in elbv2.loadBalancers` });
+          check.addIssue({
+            code: 'custom',
+            path: ['targetGroups', i, 'loadBalancers', j],
+            message: `no load balancer '${ref}' in elbv2.loadBalancers`,
+          });
         }
       });
     });
@@ -186,9 +191,14 @@ function instanceState(world: unknown, id: string): string | undefined {
 export function targetHealth(world: WithElbv2, tg: TargetGroupT, target: { id: string; port?: number | undefined }, now: Date): Health {
   const t = tg.targets.find((x) => sameTarget(tg, x, target) && (x.deregisteredAt === undefined || isDraining(tg, x, now)));
   if (!t) return { State: 'unused', Reason: 'Target.NotRegistered', Description: 'Target is not registered to the target group' };
-  if (t.deregisteredAt !== undefined) return { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' };
+  if (t.deregisteredAt !== undefined)
+    return { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' };
   if (tg.loadBalancers.length === 0) {
-    return { State: 'unused', Reason: 'Target.NotInUse', Description: 'Target group is not configured to receive traffic from the load balancer' };
+    return {
+      State: 'unused',
+      Reason: 'Target.NotInUse',
+      Description: 'Target group is not configured to receive traffic from the load balancer',
+    };
   }
   const state = tg.targetType === 'instance' ? instanceState(world, t.id) : undefined;
   if (state !== undefined && state !== 'running') {
@@ -212,7 +222,11 @@ function required<T>(ctx: SimContext, input: Record<string, unknown>, field: str
   const v = input[field];
   if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) {
     const member = field[0]!.toLowerCase() + field.slice(1);
-    ctx.fail('ValidationError', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`, 400);
+    ctx.fail(
+      'ValidationError',
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      400,
+    );
   }
   return v as T;
 }
@@ -231,7 +245,9 @@ const INSTANCE_ID = /^i-[0-9a-f]{8}([0-9a-f]{9})?$/;
 /** RegisterTargets' checks for an instance target: it must exist, be in the group's VPC, run. */
 function instanceTargetProblem(ctx: SimContext, tg: TargetGroupT, id: string, registering: boolean): string | undefined {
   if (!INSTANCE_ID.test(id)) return `The specified target does not exist or is not in the same VPC as the target group.`;
-  const ec2 = (ctx.world as { ec2?: { instances?: { id: string; state?: string; subnetId?: string }[]; subnets?: { id: string; vpcId: string }[] } }).ec2;
+  const ec2 = (
+    ctx.world as { ec2?: { instances?: { id: string; state?: string; subnetId?: string }[]; subnets?: { id: string; vpcId: string }[] } }
+  ).ec2;
   if (!ec2?.instances) return undefined;
   const inst = ec2.instances.find((i) => i.id === id);
   if (!inst || inst.state === 'terminated') return 'The specified target does not exist or is not in the same VPC as the target group.';
@@ -271,7 +287,9 @@ function loadBalancerOut(ctx: SimContext, lb: LoadBalancerT) {
   const host = `${lb.scheme === 'internal' ? 'internal-' : ''}${lb.name}-${parseInt(suffix(arn).slice(0, 8), 16)}`;
   return {
     LoadBalancerArn: arn,
-    DNSName: lb.dnsName ?? (lb.type === 'application' ? `${host}.${ctx.region}.elb.amazonaws.com` : `${lb.name}-${suffix(arn)}.elb.${ctx.region}.amazonaws.com`),
+    DNSName:
+      lb.dnsName ??
+      (lb.type === 'application' ? `${host}.${ctx.region}.elb.amazonaws.com` : `${lb.name}-${suffix(arn)}.elb.${ctx.region}.amazonaws.com`),
     CreatedTime: new Date(lb.createdTime),
     LoadBalancerName: lb.name,
     Scheme: lb.scheme,
@@ -314,7 +332,11 @@ const handlers: SimService['handlers'] = {
     return {
       TargetHealthDescriptions: asked.map((t) => {
         const port = portOf(tg, t);
-        return { Target: { Id: t.id, Port: port }, HealthCheckPort: String(port), TargetHealth: targetHealth(ctx.world as WithElbv2, tg, t, now) };
+        return {
+          Target: { Id: t.id, Port: port },
+          HealthCheckPort: String(port),
+          TargetHealth: targetHealth(ctx.world as WithElbv2, tg, t, now),
+        };
       }),
     };
   },
@@ -337,7 +359,12 @@ const handlers: SimService['handlers'] = {
         delete existing.deregisteredAt;
         existing.registeredAt = now.toISOString();
       } else {
-        tg.targets.push({ id: t.Id, ...(t.Port !== undefined ? { port: t.Port } : {}), health: 'healthy', registeredAt: now.toISOString() });
+        tg.targets.push({
+          id: t.Id,
+          ...(t.Port !== undefined ? { port: t.Port } : {}),
+          health: 'healthy',
+          registeredAt: now.toISOString(),
+        });
       }
       changed = true;
     }

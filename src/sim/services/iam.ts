@@ -22,7 +22,10 @@ const Timestamp = z.iso.datetime({ offset: true });
 /** createDate of entities a world file declares without one. */
 const WORLD_EPOCH = '2025-01-01T00:00:00Z';
 const Name = z.string().regex(/^[\w+=,.@-]{1,128}$/, 'letters, digits and _+=,.@- only');
-const Path = z.string().regex(/^\/([\x21-\x7e]*\/)?$/, "must begin and end with '/'").default('/');
+const Path = z
+  .string()
+  .regex(/^\/([\x21-\x7e]*\/)?$/, "must begin and end with '/'")
+  .default('/');
 const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
 /** A policy document: the JSON text as AWS stores it, or the same document written as YAML. */
 const PolicyDocument = z.union([z.string(), z.record(z.string(), z.unknown())]);
@@ -115,10 +118,26 @@ export const schema = z
         seen.add(k);
       });
     };
-    dup(['users'], iam.users.map((u) => u.name), 'user name');
-    dup(['roles'], iam.roles.map((r) => r.name), 'role name');
-    dup(['instanceProfiles'], iam.instanceProfiles.map((p) => p.name), 'instance profile name');
-    dup(['users'], iam.users.flatMap((u) => u.accessKeys.map((k) => k.id)), 'access key id');
+    dup(
+      ['users'],
+      iam.users.map((u) => u.name),
+      'user name',
+    );
+    dup(
+      ['roles'],
+      iam.roles.map((r) => r.name),
+      'role name',
+    );
+    dup(
+      ['instanceProfiles'],
+      iam.instanceProfiles.map((p) => p.name),
+      'instance profile name',
+    );
+    dup(
+      ['users'],
+      iam.users.flatMap((u) => u.accessKeys.map((k) => k.id)),
+      'access key id',
+    );
     iam.instanceProfiles.forEach((p, i) =>
       p.roles.forEach((r) => {
         if (!iam.roles.some((role) => role.name === r)) {
@@ -166,8 +185,7 @@ function newIamId(ctx: SimContext, prefix: string, length: number): string {
 
 const userArn = (account: string, u: IamUser) => `arn:aws:iam::${account}:user${u.path}${u.name}`;
 const roleArn = (account: string, r: IamRole) => `arn:aws:iam::${account}:role${r.path}${r.name}`;
-const profileArn = (account: string, p: IamInstanceProfile) =>
-  `arn:aws:iam::${account}:instance-profile${p.path}${p.name}`;
+const profileArn = (account: string, p: IamInstanceProfile) => `arn:aws:iam::${account}:instance-profile${p.path}${p.name}`;
 const customerPolicyArn = (account: string, p: z.infer<typeof ManagedPolicy>) =>
   p.arn ?? `arn:aws:iam::${account}:policy${p.path}${p.name}`;
 
@@ -225,7 +243,7 @@ const docText = (doc: z.infer<typeof PolicyDocument>): string => (typeof doc ===
  * caller must `decodeURIComponent(PolicyDocument)` before `JSON.parse`, exactly as against AWS.
  */
 function encodePolicy(doc: z.infer<typeof PolicyDocument>): string {
-  return encodeURIComponent(docText(doc)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return encodeURIComponent(docText(doc)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 interface Statement {
@@ -352,10 +370,12 @@ function conditionsHold(condition: unknown, rc: RequestContext): boolean {
       let holds: boolean;
       if (DATE_OPS[op]) {
         const a = actual instanceof Date ? actual.getTime() : toTime(actual);
-        holds = a !== undefined && values.some((v) => {
-          const b = toTime(v);
-          return b !== undefined && DATE_OPS[op]!(a, b);
-        });
+        holds =
+          a !== undefined &&
+          values.some((v) => {
+            const b = toTime(v);
+            return b !== undefined && DATE_OPS[op]!(a, b);
+          });
       } else if (STRING_OPS[op]) {
         const a = actual instanceof Date ? actual.toISOString() : actual;
         holds = values.some((v) => typeof v === 'string' && STRING_OPS[op]!(a, v));
@@ -389,11 +409,11 @@ function managedPolicyDoc(world: WithIam, arn: string): unknown {
   return own ? parseDoc(own.document) : undefined;
 }
 
-function identityDocs(world: WithIam, entity: { inlinePolicies: Record<string, z.infer<typeof PolicyDocument>>; attachedPolicies: string[] }): unknown[] {
-  return [
-    ...Object.values(entity.inlinePolicies).map(parseDoc),
-    ...entity.attachedPolicies.map((arn) => managedPolicyDoc(world, arn)),
-  ];
+function identityDocs(
+  world: WithIam,
+  entity: { inlinePolicies: Record<string, z.infer<typeof PolicyDocument>>; attachedPolicies: string[] },
+): unknown[] {
+  return [...Object.values(entity.inlinePolicies).map(parseDoc), ...entity.attachedPolicies.map((arn) => managedPolicyDoc(world, arn))];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +444,14 @@ export function isKeyUsable(world: WithIam, accessKeyId: string, now?: Date): bo
  */
 export function recordRoleSession(
   world: WithIam,
-  session: { roleArn: string; accessKeyId: string; issuedAt: Date | string; expiresAt?: Date | string; sessionName?: string; sessionId?: string },
+  session: {
+    roleArn: string;
+    accessKeyId: string;
+    issuedAt: Date | string;
+    expiresAt?: Date | string;
+    sessionName?: string;
+    sessionId?: string;
+  },
 ): RoleSession {
   const iso = (d: Date | string) => new Date(d).toISOString();
   const record: RoleSession = {
@@ -447,11 +474,7 @@ export function recordRoleSession(
  * issued before that instant are refused and sessions issued after it keep working (and
  * AssumeRole keeps issuing new ones until the trust policy changes: see `trustPolicyAllows`).
  */
-export function sessionStatus(
-  world: WithIam,
-  session: RoleSession | string,
-  now?: Date,
-): { valid: boolean; reason: string } {
+export function sessionStatus(world: WithIam, session: RoleSession | string, now?: Date): { valid: boolean; reason: string } {
   const s = typeof session === 'string' ? findRoleSession(world, session) : session;
   if (!s) return { valid: false, reason: 'no such session' };
   if (now && s.expiresAt && now.getTime() >= Date.parse(s.expiresAt)) return { valid: false, reason: 'session expired' };
@@ -523,7 +546,11 @@ function required<T>(ctx: SimContext, input: Record<string, unknown>, field: str
   const v = input[field];
   if (v === undefined || v === null || v === '') {
     const member = field[0]!.toLowerCase() + field.slice(1);
-    ctx.fail('ValidationError', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`, 400);
+    ctx.fail(
+      'ValidationError',
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      400,
+    );
   }
   return v as T;
 }
@@ -543,7 +570,11 @@ function roleOrFail(ctx: SimContext, name: string): IamRole {
 function modifiableRoleOrFail(ctx: SimContext, name: string): IamRole {
   const role = roleOrFail(ctx, name);
   if (isProtectedRole(role)) {
-    ctx.fail('UnmodifiableEntityException', `Cannot perform the operation on the protected role '${name}' - this role is only modifiable by AWS`, 400);
+    ctx.fail(
+      'UnmodifiableEntityException',
+      `Cannot perform the operation on the protected role '${name}' - this role is only modifiable by AWS`,
+      400,
+    );
   }
   return role;
 }
@@ -577,7 +608,11 @@ function checkPolicyPut(
   text: string,
 ): void {
   if (!/^[\w+=,.@-]{1,128}$/.test(policyName)) {
-    ctx.fail('ValidationError', `1 validation error detected: Value '${policyName}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`, 400);
+    ctx.fail(
+      'ValidationError',
+      `1 validation error detected: Value '${policyName}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+      400,
+    );
   }
   const problem = policyProblem(text, 'identity');
   if (problem) ctx.fail('MalformedPolicyDocumentException', problem, 400);
@@ -604,7 +639,8 @@ function attach(ctx: SimContext, kind: 'User' | 'Role', attached: string[], arn:
   if (!name) ctx.fail('NoSuchEntityException', `Policy ${arn} does not exist or is not attachable.`, 404);
   // Attaching an attached policy succeeds and changes nothing.
   if (attached.includes(arn)) return;
-  if (attached.length >= ATTACHED_QUOTA) ctx.fail('LimitExceededException', `Cannot exceed quota for PoliciesPer${kind}: ${ATTACHED_QUOTA}`, 409);
+  if (attached.length >= ATTACHED_QUOTA)
+    ctx.fail('LimitExceededException', `Cannot exceed quota for PoliciesPer${kind}: ${ATTACHED_QUOTA}`, 409);
   attached.push(arn);
   ctx.changed();
 }
@@ -680,7 +716,12 @@ const handlers: SimService['handlers'] = {
     const user = userOrFail(ctx, userNameOrCaller(ctx, input));
     const p = page(user.accessKeys, input);
     return {
-      AccessKeyMetadata: p.items.map((k) => ({ UserName: user.name, AccessKeyId: k.id, Status: k.status, CreateDate: new Date(k.createDate) })),
+      AccessKeyMetadata: p.items.map((k) => ({
+        UserName: user.name,
+        AccessKeyId: k.id,
+        Status: k.status,
+        CreateDate: new Date(k.createDate),
+      })),
       IsTruncated: p.IsTruncated,
       ...(p.Marker ? { Marker: p.Marker } : {}),
     };
@@ -699,14 +740,26 @@ const handlers: SimService['handlers'] = {
     // The secret is returned once and never stored, as with AWS; the simulation does not check
     // signatures, so nothing needs it later.
     const secret = Buffer.from(ctx.newId('s', 60).slice(2), 'hex').toString('base64').slice(0, 40);
-    return { AccessKey: { UserName: user.name, AccessKeyId: key.id, Status: key.status, SecretAccessKey: secret, CreateDate: new Date(key.createDate) } };
+    return {
+      AccessKey: {
+        UserName: user.name,
+        AccessKeyId: key.id,
+        Status: key.status,
+        SecretAccessKey: secret,
+        CreateDate: new Date(key.createDate),
+      },
+    };
   },
 
   UpdateAccessKey(ctx: SimContext, input: { UserName?: string; AccessKeyId: string; Status: string }) {
     required(ctx, input, 'AccessKeyId');
     const status = required<string>(ctx, input, 'Status');
     if (status !== 'Active' && status !== 'Inactive') {
-      ctx.fail('ValidationError', `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`, 400);
+      ctx.fail(
+        'ValidationError',
+        `1 validation error detected: Value '${status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]`,
+        400,
+      );
     }
     const { key } = keyOrFail(ctx, input);
     if (key.status !== status) {
@@ -765,7 +818,8 @@ const handlers: SimService['handlers'] = {
   DeleteUserPolicy(ctx: SimContext, input: { UserName: string; PolicyName: string }) {
     const user = userOrFail(ctx, required(ctx, input, 'UserName'));
     const name = required<string>(ctx, input, 'PolicyName');
-    if (user.inlinePolicies[name] === undefined) ctx.fail('NoSuchEntityException', `The user policy with name ${name} cannot be found.`, 404);
+    if (user.inlinePolicies[name] === undefined)
+      ctx.fail('NoSuchEntityException', `The user policy with name ${name} cannot be found.`, 404);
     delete user.inlinePolicies[name];
     ctx.changed();
     return {};
@@ -820,7 +874,8 @@ const handlers: SimService['handlers'] = {
   DeleteRolePolicy(ctx: SimContext, input: { RoleName: string; PolicyName: string }) {
     const role = modifiableRoleOrFail(ctx, required(ctx, input, 'RoleName'));
     const name = required<string>(ctx, input, 'PolicyName');
-    if (role.inlinePolicies[name] === undefined) ctx.fail('NoSuchEntityException', `The role policy with name ${name} cannot be found.`, 404);
+    if (role.inlinePolicies[name] === undefined)
+      ctx.fail('NoSuchEntityException', `The role policy with name ${name} cannot be found.`, 404);
     delete role.inlinePolicies[name];
     ctx.changed();
     return {};
@@ -863,14 +918,28 @@ const handlers: SimService['handlers'] = {
 
   ListInstanceProfiles(ctx: SimContext, input: { PathPrefix?: string; Marker?: string; MaxItems?: number }) {
     const prefix = input.PathPrefix ?? '/';
-    const p = page(iamOf(ctx).instanceProfiles.filter((x) => x.path.startsWith(prefix)), input);
-    return { InstanceProfiles: p.items.map((x) => profileOut(ctx, x)), IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+    const p = page(
+      iamOf(ctx).instanceProfiles.filter((x) => x.path.startsWith(prefix)),
+      input,
+    );
+    return {
+      InstanceProfiles: p.items.map((x) => profileOut(ctx, x)),
+      IsTruncated: p.IsTruncated,
+      ...(p.Marker ? { Marker: p.Marker } : {}),
+    };
   },
 
   ListInstanceProfilesForRole(ctx: SimContext, input: { RoleName: string; Marker?: string; MaxItems?: number }) {
     const role = roleOrFail(ctx, required(ctx, input, 'RoleName'));
-    const p = page(iamOf(ctx).instanceProfiles.filter((x) => x.roles.includes(role.name)), input);
-    return { InstanceProfiles: p.items.map((x) => profileOut(ctx, x)), IsTruncated: p.IsTruncated, ...(p.Marker ? { Marker: p.Marker } : {}) };
+    const p = page(
+      iamOf(ctx).instanceProfiles.filter((x) => x.roles.includes(role.name)),
+      input,
+    );
+    return {
+      InstanceProfiles: p.items.map((x) => profileOut(ctx, x)),
+      IsTruncated: p.IsTruncated,
+      ...(p.Marker ? { Marker: p.Marker } : {}),
+    };
   },
 
   RemoveRoleFromInstanceProfile(ctx: SimContext, input: { InstanceProfileName: string; RoleName: string }) {

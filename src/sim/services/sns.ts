@@ -84,7 +84,10 @@ const handlers: SimService['handlers'] = {
     const start = input.NextToken ? Number(input.NextToken) : 0;
     const topics = snsOf(ctx).topics;
     const page = topics.slice(start, start + 100);
-    return { Topics: page.map((t) => ({ TopicArn: topicArn(ctx, t.name) })), ...(start + 100 < topics.length ? { NextToken: String(start + 100) } : {}) };
+    return {
+      Topics: page.map((t) => ({ TopicArn: topicArn(ctx, t.name) })),
+      ...(start + 100 < topics.length ? { NextToken: String(start + 100) } : {}),
+    };
   },
 
   Publish(
@@ -112,7 +115,8 @@ const handlers: SimService['handlers'] = {
     const message = input.Message;
     if (message === undefined || message === '') invalid(ctx, 'Empty message');
     if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) invalid(ctx, 'Message too long');
-    if (input.Subject !== undefined && (input.Subject.length === 0 || input.Subject.length > 100 || /[\r\n]/.test(input.Subject))) invalid(ctx, 'Subject');
+    if (input.Subject !== undefined && (input.Subject.length === 0 || input.Subject.length > 100 || /[\r\n]/.test(input.Subject)))
+      invalid(ctx, 'Subject');
     if (input.MessageStructure !== undefined) {
       if (input.MessageStructure !== 'json') invalid(ctx, 'MessageStructure');
       let parsed: unknown;
@@ -129,7 +133,9 @@ const handlers: SimService['handlers'] = {
     const hex = ctx.newId('m', 32).slice(2);
     const messageId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
     const attributes = input.MessageAttributes
-      ? Object.fromEntries(Object.entries(input.MessageAttributes).map(([k, v]) => [k, { dataType: v.DataType ?? 'String', value: v.StringValue ?? '' }]))
+      ? Object.fromEntries(
+          Object.entries(input.MessageAttributes).map(([k, v]) => [k, { dataType: v.DataType ?? 'String', value: v.StringValue ?? '' }]),
+        )
       : undefined;
     snsOf(ctx).published.push({
       messageId,

@@ -17,11 +17,19 @@ export const schema = z.strictObject({}).default({});
 export type StsWorld = z.output<typeof schema>;
 
 function validation(ctx: SimContext, value: unknown, field: string, constraint: string): never {
-  ctx.fail('ValidationError', `1 validation error detected: Value ${value === undefined ? 'null' : `'${String(value)}'`} at '${field}' failed to satisfy constraint: ${constraint}`);
+  ctx.fail(
+    'ValidationError',
+    `1 validation error detected: Value ${value === undefined ? 'null' : `'${String(value)}'`} at '${field}' failed to satisfy constraint: ${constraint}`,
+  );
 }
 
 function secretFrom(seed: string, what: string, length: number): string {
-  return createHash('sha256').update(`${what}/${seed}`).digest('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(length, 'A').slice(0, length);
+  return createHash('sha256')
+    .update(`${what}/${seed}`)
+    .digest('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .padEnd(length, 'A')
+    .slice(0, length);
 }
 
 interface AssumeRoleInput {
@@ -33,15 +41,18 @@ interface AssumeRoleInput {
 
 async function assumeRole(ctx: SimContext<World>, input: AssumeRoleInput) {
   if (!input.RoleArn) validation(ctx, undefined, 'roleArn', 'Member must not be null');
-  if (input.RoleArn.length < 20 || input.RoleArn.length > 2048) validation(ctx, input.RoleArn, 'roleArn', 'Member must have length greater than or equal to 20');
+  if (input.RoleArn.length < 20 || input.RoleArn.length > 2048)
+    validation(ctx, input.RoleArn, 'roleArn', 'Member must have length greater than or equal to 20');
   if (!input.RoleSessionName) validation(ctx, undefined, 'roleSessionName', 'Member must not be null');
   if (!/^[\w+=,.@-]{2,64}$/.test(input.RoleSessionName)) {
     validation(ctx, input.RoleSessionName, 'roleSessionName', 'Member must satisfy regular expression pattern: [\\w+=,.@-]*');
   }
   const duration = input.DurationSeconds ?? 3600;
-  if (duration < 900 || duration > 43200) validation(ctx, duration, 'durationSeconds', 'Member must have value less than or equal to 43200');
+  if (duration < 900 || duration > 43200)
+    validation(ctx, duration, 'durationSeconds', 'Member must have value less than or equal to 43200');
   const now = ctx.clock.now();
-  const denied: () => never = () => ctx.fail('AccessDenied', `User: ${ctx.caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`, 403);
+  const denied: () => never = () =>
+    ctx.fail('AccessDenied', `User: ${ctx.caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`, 403);
   const arnMatch = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:.*\/)?[\w+=,.@-]+$/.exec(input.RoleArn);
   // Other accounts are not simulated: AWS answers a role it cannot assume with AccessDenied.
   if (!arnMatch || arnMatch[1] !== ctx.accountId) denied();
@@ -56,9 +67,15 @@ async function assumeRole(ctx: SimContext<World>, input: AssumeRoleInput) {
   if (facts.Arn !== input.RoleArn) denied();
 
   const seed = ctx.newId('sts-session');
-  const accessKeyId = 'ASIA' + awsStyleId('', seed).slice(1);
+  const accessKeyId = `ASIA${awsStyleId('', seed).slice(1)}`;
   const expiration = new Date(now.getTime() + duration * 1000);
-  recordRoleSession(ctx.world, { roleArn: facts.Arn, accessKeyId, issuedAt: now, expiresAt: expiration, sessionName: input.RoleSessionName });
+  recordRoleSession(ctx.world, {
+    roleArn: facts.Arn,
+    accessKeyId,
+    issuedAt: now,
+    expiresAt: expiration,
+    sessionName: input.RoleSessionName,
+  });
   ctx.changed();
   const assumedId = `${facts.RoleId}:${input.RoleSessionName}`;
   return {

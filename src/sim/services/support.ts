@@ -31,9 +31,30 @@ export const SEVERITY_LEVELS = [
 
 /** The services DescribeServices lists: the few an incident case is filed against. */
 const SERVICES = [
-  { code: 'amazon-elastic-compute-cloud-linux', name: 'Elastic Compute Cloud (EC2 - Linux)', categories: [{ code: 'instance-issue', name: 'Instance Issue' }, { code: 'other', name: 'Other' }] },
-  { code: 'aws-identity-and-access-management', name: 'Identity and Access Management', categories: [{ code: 'security-issue', name: 'Security Issue' }, { code: 'other', name: 'Other' }] },
-  { code: 'general-info', name: 'General Info and Getting Started', categories: [{ code: 'security', name: 'Security' }, { code: 'other', name: 'Other' }] },
+  {
+    code: 'amazon-elastic-compute-cloud-linux',
+    name: 'Elastic Compute Cloud (EC2 - Linux)',
+    categories: [
+      { code: 'instance-issue', name: 'Instance Issue' },
+      { code: 'other', name: 'Other' },
+    ],
+  },
+  {
+    code: 'aws-identity-and-access-management',
+    name: 'Identity and Access Management',
+    categories: [
+      { code: 'security-issue', name: 'Security Issue' },
+      { code: 'other', name: 'Other' },
+    ],
+  },
+  {
+    code: 'general-info',
+    name: 'General Info and Getting Started',
+    categories: [
+      { code: 'security', name: 'Security' },
+      { code: 'other', name: 'Other' },
+    ],
+  },
 ] as const;
 
 const CASE_STATUSES = ['opened', 'pending-customer-action', 'reopened', 'resolved', 'unassigned', 'work-in-progress'] as const;
@@ -88,7 +109,11 @@ function subscribed(ctx: SimContext): SupportWorld {
 function required<T>(ctx: SimContext, input: Record<string, unknown>, field: string): T {
   const v = input[field];
   if (v === undefined || v === null || v === '') {
-    ctx.fail('ValidationException', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`, 400);
+    ctx.fail(
+      'ValidationException',
+      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+      400,
+    );
   }
   return v as T;
 }
@@ -116,7 +141,14 @@ function caseOut(c: SupportCase, withCommunications: boolean) {
     // The Support API reports times as ISO strings, not timestamps.
     timeCreated: c.timeCreated,
     ...(withCommunications
-      ? { recentCommunications: { communications: c.communications.slice(-5).reverse().map((m) => communicationOut(c, m)) } }
+      ? {
+          recentCommunications: {
+            communications: c.communications
+              .slice(-5)
+              .reverse()
+              .map((m) => communicationOut(c, m)),
+          },
+        }
       : {}),
     ccEmailAddresses: [...c.ccEmailAddresses],
     language: c.language,
@@ -126,15 +158,26 @@ function caseOut(c: SupportCase, withCommunications: boolean) {
 const handlers: SimService['handlers'] = {
   CreateCase(
     ctx: SimContext,
-    input: { subject?: string; communicationBody?: string; serviceCode?: string; severityCode?: string; categoryCode?: string; ccEmailAddresses?: string[]; language?: string; issueType?: string },
+    input: {
+      subject?: string;
+      communicationBody?: string;
+      serviceCode?: string;
+      severityCode?: string;
+      categoryCode?: string;
+      ccEmailAddresses?: string[];
+      language?: string;
+      issueType?: string;
+    },
   ) {
     const s = subscribed(ctx);
     const subject = required<string>(ctx, input, 'subject');
     const body = required<string>(ctx, input, 'communicationBody');
     const severity = input.severityCode ?? 'low';
-    if (!SEVERITY_LEVELS.some((l) => l.code === severity)) ctx.fail('ValidationException', `Invalid value for severityCode: ${severity}`, 400);
+    if (!SEVERITY_LEVELS.some((l) => l.code === severity))
+      ctx.fail('ValidationException', `Invalid value for severityCode: ${severity}`, 400);
     const issueType = input.issueType ?? 'technical';
-    if (issueType !== 'technical' && issueType !== 'customer-service') ctx.fail('ValidationException', `Invalid value for issueType: ${issueType}`, 400);
+    if (issueType !== 'technical' && issueType !== 'customer-service')
+      ctx.fail('ValidationException', `Invalid value for issueType: ${issueType}`, 400);
     const now = ctx.clock.now();
     const hex = ctx.newId('c', 16).slice(2);
     const c: SupportCase = {
@@ -159,7 +202,16 @@ const handlers: SimService['handlers'] = {
 
   DescribeCases(
     ctx: SimContext,
-    input: { caseIdList?: string[]; displayId?: string; afterTime?: string; beforeTime?: string; includeResolvedCases?: boolean; includeCommunications?: boolean; maxResults?: number; nextToken?: string },
+    input: {
+      caseIdList?: string[];
+      displayId?: string;
+      afterTime?: string;
+      beforeTime?: string;
+      includeResolvedCases?: boolean;
+      includeCommunications?: boolean;
+      maxResults?: number;
+      nextToken?: string;
+    },
   ) {
     const s = subscribed(ctx);
     for (const id of input.caseIdList ?? []) caseOrFail(ctx, s, id);
@@ -179,7 +231,10 @@ const handlers: SimService['handlers'] = {
     const size = input.maxResults ?? 100;
     const page = matching.slice(start, start + size);
     const withCommunications = input.includeCommunications ?? true;
-    return { cases: page.map((c) => caseOut(c, withCommunications)), ...(start + size < matching.length ? { nextToken: String(start + size) } : {}) };
+    return {
+      cases: page.map((c) => caseOut(c, withCommunications)),
+      ...(start + size < matching.length ? { nextToken: String(start + size) } : {}),
+    };
   },
 
   AddCommunicationToCase(ctx: SimContext, input: { caseId?: string; communicationBody?: string; ccEmailAddresses?: string[] }) {
@@ -195,7 +250,13 @@ const handlers: SimService['handlers'] = {
   DescribeCommunications(ctx: SimContext, input: { caseId?: string; maxResults?: number }) {
     const s = subscribed(ctx);
     const c = caseOrFail(ctx, s, required(ctx, input, 'caseId'));
-    return { communications: c.communications.slice().reverse().slice(0, input.maxResults ?? 100).map((m) => communicationOut(c, m)) };
+    return {
+      communications: c.communications
+        .slice()
+        .reverse()
+        .slice(0, input.maxResults ?? 100)
+        .map((m) => communicationOut(c, m)),
+    };
   },
 
   ResolveCase(ctx: SimContext, input: { caseId?: string }) {

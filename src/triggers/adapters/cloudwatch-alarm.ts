@@ -27,20 +27,29 @@ const DIMENSIONS: Record<string, keyof AlertResources> = {
   RemoteIp: 'remoteIps',
 };
 
-export function parseAlarm(message: Json, opts: { deliveryId: string; raw: unknown; prefix: string; topicArn?: string; file?: string }): Alert {
+export function parseAlarm(
+  message: Json,
+  opts: { deliveryId: string; raw: unknown; prefix: string; topicArn?: string; file?: string },
+): Alert {
   const m = new FieldReader(WHAT, message, opts.prefix, opts.file);
   const name = m.string('AlarmName');
   const state = m.string('NewStateValue');
-  if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(state)) m.fail('NewStateValue', `expected ALARM, OK or INSUFFICIENT_DATA, got '${state}'`);
+  if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(state))
+    m.fail('NewStateValue', `expected ALARM, OK or INSUFFICIENT_DATA, got '${state}'`);
   const changed = m.string('StateChangeTime');
   const arn = m.optString('AlarmArn');
   const account = m.optString('AWSAccountId') ?? (arn ? /^arn:aws[\w-]*:cloudwatch:[^:]*:(\d{12}):/.exec(arn)?.[1] : undefined);
   // `Region` in the message is a display name ("US East (N. Virginia)"); the ARNs carry the code.
-  const region = (arn ? /^arn:aws[\w-]*:cloudwatch:([a-z0-9-]+):/.exec(arn)?.[1] : undefined) ?? (opts.topicArn ? /^arn:aws[\w-]*:sns:([a-z0-9-]+):/.exec(opts.topicArn)?.[1] : undefined);
+  const region =
+    (arn ? /^arn:aws[\w-]*:cloudwatch:([a-z0-9-]+):/.exec(arn)?.[1] : undefined) ??
+    (opts.topicArn ? /^arn:aws[\w-]*:sns:([a-z0-9-]+):/.exec(opts.topicArn)?.[1] : undefined);
 
   const resources = emptyResources();
   const trigger = m.optObj('Trigger');
-  const dimensionLists = [trigger?.objects('Dimensions') ?? [], ...(trigger?.objects('Metrics') ?? []).map((x) => x.optObj('MetricStat')?.optObj('Metric')?.objects('Dimensions') ?? [])];
+  const dimensionLists = [
+    trigger?.objects('Dimensions') ?? [],
+    ...(trigger?.objects('Metrics') ?? []).map((x) => x.optObj('MetricStat')?.optObj('Metric')?.objects('Dimensions') ?? []),
+  ];
   for (const dims of dimensionLists) {
     for (const d of dims) {
       // The alarm message spells dimension keys in lower case (name/value); accept both.

@@ -22,8 +22,14 @@ export const GenericAlert = z.strictObject({
   type: z.string().min(1).max(256),
   severity: z.union([z.number().min(0).max(10), z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'])]),
   title: z.string().optional(),
-  account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1').optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')
+    .optional(),
   time: z.string().optional(),
   count: z.number().int().min(1).optional(),
   active: z.boolean().default(true),
@@ -53,18 +59,25 @@ export function parseGeneric(value: unknown, opts: { deliveryId: string; raw: un
   const parsed = GenericAlert.safeParse(value);
   if (!parsed.success) {
     const [first, ...rest] = parsed.error.issues.map((i) => {
-      const field = dottedPath([...(opts.prefix ? [opts.prefix] : []), ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))]) || '(top level)';
+      const field =
+        dottedPath([...(opts.prefix ? [opts.prefix] : []), ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))]) || '(top level)';
       const missing = i.code === 'invalid_type' && i.path.length > 0 && valueAt(value, i.path) === undefined;
-      const msg = i.code === 'unrecognized_keys'
-        ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
-        : missing ? `missing required field '${String(i.path.at(-1))}'` : i.message;
+      const msg =
+        i.code === 'unrecognized_keys'
+          ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${k}'`).join(', ')}`
+          : missing
+            ? `missing required field '${String(i.path.at(-1))}'`
+            : i.message;
       return new InputError(`failed to read generic alert: ${msg}`, { field, hint: 'see README, "Alerts": the generic alert shape' });
     });
     throw new InputError(first!.message, { field: first!.field!, ...(first!.hint ? { hint: first!.hint } : {}), more: rest });
   }
   const a = parsed.data;
   if (resourceCount(a.resources) === 0) {
-    throw new InputError('failed to read generic alert: resources names no instance, access key, user, role or remote IP', { field: 'resources', hint: `give at least one of ${RESOURCE_KINDS.join(', ')}` });
+    throw new InputError('failed to read generic alert: resources names no instance, access key, user, role or remote IP', {
+      field: 'resources',
+      hint: `give at least one of ${RESOURCE_KINDS.join(', ')}`,
+    });
   }
   const severity = typeof a.severity === 'number' ? a.severity : LABEL_SEVERITY[a.severity as SeverityLabel];
   const remoteIps: string[] = [];

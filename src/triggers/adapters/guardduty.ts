@@ -40,7 +40,8 @@ export function parseGuardDuty(finding: unknown, opts: { deliveryId: string; raw
   const tags: Alert['tags'] = {};
   const instance = resource.optObj('instanceDetails');
   const resourceType = resource.optString('resourceType');
-  if (resourceType === 'Instance' && !instance) resource.fail('instanceDetails', `missing required field 'instanceDetails' (resourceType is Instance)`);
+  if (resourceType === 'Instance' && !instance)
+    resource.fail('instanceDetails', `missing required field 'instanceDetails' (resourceType is Instance)`);
   if (instance) {
     // An Instance finding must name its instance; other findings may carry instance details too.
     const instanceId = resourceType === 'Instance' ? instance.string('instanceId') : instance.optString('instanceId');
@@ -55,7 +56,8 @@ export function parseGuardDuty(finding: unknown, opts: { deliveryId: string; raw
     }
   }
   const key = resource.optObj('accessKeyDetails');
-  if (resourceType === 'AccessKey' && !key) resource.fail('accessKeyDetails', `missing required field 'accessKeyDetails' (resourceType is AccessKey)`);
+  if (resourceType === 'AccessKey' && !key)
+    resource.fail('accessKeyDetails', `missing required field 'accessKeyDetails' (resourceType is AccessKey)`);
   if (key) {
     addUnique(resources.accessKeyIds, key.optString('accessKeyId'));
     const userType = key.optString('userType');

@@ -15,7 +15,10 @@ const LABELS = Object.keys(LABEL_SEVERITY) as SeverityLabel[];
 const GUARDDUTY_ID = /^arn:aws[\w-]*:guardduty:([a-z0-9-]+):(\d{12}):detector\/[^/]+\/finding\/([^/]+)$/;
 const ACCESS_KEY_IN_ID = /\b((?:AKIA|ASIA)[A-Z0-9]{16})\b/;
 
-export function parseAsff(finding: Json, opts: { deliveryId: string; raw: unknown; prefix: string; file?: string; envelopeRegion?: string }): Alert {
+export function parseAsff(
+  finding: Json,
+  opts: { deliveryId: string; raw: unknown; prefix: string; file?: string; envelopeRegion?: string },
+): Alert {
   const f = new FieldReader(WHAT, finding, opts.prefix, opts.file);
   const id = f.string('Id');
   const account = f.string('AwsAccountId');
@@ -27,7 +30,8 @@ export function parseAsff(finding: Json, opts: { deliveryId: string; raw: unknow
   const sev = f.obj('Severity');
   const normalized = sev.optNumber('Normalized');
   const label = sev.optString('Label');
-  if (label !== undefined && !LABELS.includes(label as SeverityLabel)) sev.fail('Label', `expected one of ${LABELS.join(', ')}, got '${label}'`);
+  if (label !== undefined && !LABELS.includes(label as SeverityLabel))
+    sev.fail('Label', `expected one of ${LABELS.join(', ')}, got '${label}'`);
   if (normalized === undefined && label === undefined) sev.fail('Label', `missing required field 'Label' (or 'Normalized')`);
   // Label is authoritative since ASFF deprecated Normalized; Normalized (0–100) refines it when both agree.
   const fromLabel = label !== undefined ? LABEL_SEVERITY[label as SeverityLabel] : undefined;
@@ -70,22 +74,31 @@ export function parseAsff(finding: Json, opts: { deliveryId: string; raw: unknow
         break;
     }
     const t = r.optObj('Tags');
-    if (key && t) tags[key] = Object.fromEntries(Object.entries(t.value).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    if (key && t)
+      tags[key] = Object.fromEntries(Object.entries(t.value).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
   }
 
   const network = f.optObj('Network');
-  if (network) addIp(resources.remoteIps, network.optString('Direction') === 'OUT' ? network.optString('DestinationIpV4') : network.optString('SourceIpV4'));
+  if (network)
+    addIp(
+      resources.remoteIps,
+      network.optString('Direction') === 'OUT' ? network.optString('DestinationIpV4') : network.optString('SourceIpV4'),
+    );
   const action = f.optObj('Action');
   if (action) {
-    for (const kind of ['NetworkConnectionAction', 'AwsApiCallAction']) addIp(resources.remoteIps, action.optObj(kind)?.optObj('RemoteIpDetails')?.value.IpAddressV4);
-    for (const p of action.optObj('PortProbeAction')?.objects('PortProbeDetails') ?? []) addIp(resources.remoteIps, p.optObj('RemoteIpDetails')?.value.IpAddressV4);
+    for (const kind of ['NetworkConnectionAction', 'AwsApiCallAction'])
+      addIp(resources.remoteIps, action.optObj(kind)?.optObj('RemoteIpDetails')?.value.IpAddressV4);
+    for (const p of action.optObj('PortProbeAction')?.objects('PortProbeDetails') ?? [])
+      addIp(resources.remoteIps, p.optObj('RemoteIpDetails')?.value.IpAddressV4);
   }
 
   const record = f.optString('RecordState');
   const workflow = f.optObj('Workflow')?.optString('Status');
   const inactiveReason =
-    record === 'ARCHIVED' ? 'the finding is archived (RecordState ARCHIVED)'
-      : workflow === 'RESOLVED' || workflow === 'SUPPRESSED' ? `the finding's workflow status is ${workflow}`
+    record === 'ARCHIVED'
+      ? 'the finding is archived (RecordState ARCHIVED)'
+      : workflow === 'RESOLVED' || workflow === 'SUPPRESSED'
+        ? `the finding's workflow status is ${workflow}`
         : undefined;
   const productFields = f.optObj('ProductFields');
   const countField = productFields?.value['aws/guardduty/service/count'];
