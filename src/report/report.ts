@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../audit/journal.js';
 import { verifyJournal } from '../audit/verify.js';
-import * as md from '../docs/markdown.js';
-import { renderTemplate } from '../docs/templates.js';
-import { tidy } from '../docs/runbook.js';
+import * as md from '../render/markdown.js';
+import { renderTemplate } from '../render/templates.js';
 import { existingRunDir, runDir, type HomeOptions } from '../engine/home.js';
 import { buildReport, type ReportModel } from './model.js';
 
@@ -67,5 +66,5 @@ export const helpers = {
 export function renderReport(model: ReportModel, format: ReportFormat): string {
   const data = { ...model, md, h: helpers, generator: 'firebreak report' };
   if (format === 'html') return renderTemplate('report.html.eta', data);
-  return tidy(renderTemplate('report.md.eta', data));
+  return md.tidy(renderTemplate('report.md.eta', data));
 }

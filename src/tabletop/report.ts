@@ -5,8 +5,8 @@
  * and dates are left for the organization to fill in. Rendered from `templates/after-action.md.eta`
  * and `templates/after-action.html.eta` (a self-contained page). Only simulated times appear.
  */
-import * as md from '../docs/markdown.js';
-import { renderTemplate } from '../docs/templates.js';
+import * as md from '../render/markdown.js';
+import { renderTemplate } from '../render/templates.js';
 import type { LoadedScenario } from './load.js';
 import { elapsed, type EntryKind } from './log.js';
 import type { ObjectiveKind } from './scenario.js';
