@@ -2,9 +2,9 @@
 import * as z from 'zod';
 import type { ActionDef } from '../actions/define.js';
 import { controlInfo, type ControlInfo } from './controls.js';
-import * as md from './markdown.js';
-import { actionDoc, DOCS_MARKER, tidy, type ActionDoc } from './runbook.js';
-import { renderTemplate } from './templates.js';
+import * as md from '../render/markdown.js';
+import { renderTemplate } from '../render/templates.js';
+import { actionDoc, DOCS_MARKER, type ActionDoc } from './runbook.js';
 
 export interface ActionInputField {
   name: string;
@@ -66,5 +66,5 @@ export function actionsModel(actions: Iterable<ActionDef>, usedBy: (id: string) 
 }
 
 export function renderActions(model: ActionsModel): string {
-  return tidy(renderTemplate('runbook.actions.md.eta', model));
+  return md.tidy(renderTemplate('runbook.actions.md.eta', model));
 }

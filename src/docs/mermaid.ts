@@ -40,7 +40,14 @@ function onErrorOf(step: StepT): OnErrorT | undefined {
   return (step as { onError?: OnErrorT }).onError;
 }
 
-function describeStep(id: string, step: StepT): string[] {
+interface Place {
+  /** Inside a parallel branch, where `end` ends the branch, not the run. */
+  inBranch: boolean;
+  /** Reached by an `onError` edge, so the reader sees why the path stops. */
+  afterError: boolean;
+}
+
+function describeStep(id: string, step: StepT, where: Place): string[] {
   switch (step.type ?? 'action') {
     case 'action': {
       const s = step as Extract<StepT, { action: string; type?: 'action' }>;
@@ -56,8 +63,11 @@ function describeStep(id: string, step: StepT): string[] {
       const d = (step as Extract<StepT, { type: 'wait' }>).duration;
       return [step.title ?? id, `wait ${typeof d === 'number' ? `${d}s` : d}`];
     }
-    case 'end':
-      return [`end: ${(step as Extract<StepT, { type: 'end' }>).outcome ?? 'success'}`];
+    case 'end': {
+      const outcome = (step as Extract<StepT, { type: 'end' }>).outcome;
+      const ends = where.inBranch ? (outcome && outcome !== 'success' ? `branch ends: ${outcome}` : 'branch ends') : `run ends: ${outcome ?? 'success'}`;
+      return [...(step.title ? [step.title] : []), where.afterError ? `after the error, ${ends}` : ends];
+    }
     default:
       return [step.title ?? id];
   }
@@ -78,15 +88,25 @@ export function playbookDiagram(pb: PlaybookT): string {
     return m;
   };
   const lines: string[] = ['stateDiagram-v2'];
+  const errorTargets = new Set<string>();
+  const collect = (steps: Record<string, StepT>) => {
+    for (const step of Object.values(steps)) {
+      const onError = onErrorOf(step);
+      if (onError !== undefined) errorTargets.add(typeof onError === 'string' ? onError : onError.next);
+      if ((step.type ?? 'action') === 'parallel') for (const b of (step as Extract<StepT, { type: 'parallel' }>).branches) collect(b.steps);
+    }
+  };
+  collect(pb.steps);
   const emit = (steps: Record<string, StepT>, start: string, depth: number) => {
     const pad = '    '.repeat(depth);
+    // Mermaid fixes a state's shape where it first sees it: a choice used before its declaration is drawn as a box.
+    for (const [id, step] of Object.entries(steps)) if (step.type === 'choice') lines.push(`${pad}state ${mid(id)} <<choice>>`);
     lines.push(`${pad}[*] --> ${mid(start)}`);
     for (const [id, step] of Object.entries(steps)) {
       const m = mid(id);
       const type = step.type ?? 'action';
       if (type === 'choice') {
         const s = step as Extract<StepT, { type: 'choice' }>;
-        lines.push(`${pad}state ${m} <<choice>>`);
         for (const c of s.choices) lines.push(`${pad}${m} --> ${mid(c.next)}: ${mermaidText(c.when)}`);
         lines.push(`${pad}${m} --> ${mid(s.default)}: otherwise`);
         continue;
@@ -100,7 +120,7 @@ export function playbookDiagram(pb: PlaybookT): string {
         });
         lines.push(`${pad}}`);
       } else {
-        for (const d of describeStep(id, step)) lines.push(`${pad}${m}: ${mermaidText(d)}`);
+        for (const d of describeStep(id, step, { inBranch: depth > 1, afterError: errorTargets.has(id) })) lines.push(`${pad}${m}: ${mermaidText(d)}`);
       }
       if (type === 'end') {
         lines.push(`${pad}${m} --> [*]`);

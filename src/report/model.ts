@@ -5,8 +5,14 @@
  * hash chain is checked first; the report says whether it is intact rather than refusing, since
  * a damaged journal is exactly when a responder needs to read it.
  */
+import { isAbsolute, relative, sep } from 'node:path';
 import type { VerifyResult } from '../audit/verify.js';
 import type { Change, Check } from '../engine/events.js';
+import type { PlaybookT } from '../playbook/schema.js';
+import type { FlowNode, Lane } from '../render/svg.js';
+import { alertOf, type AlertView } from './alert.js';
+import { callOutcomes, callsByStep, type StepCalls } from './calls.js';
+import { flowRows, stepStates, timelineLanes } from './picture.js';
 
 type Event = { seq: number; ts: string; type: string; [k: string]: any };
 
@@ -29,6 +35,8 @@ export interface ReportModel {
     error?: { code: string; message: string };
     trigger?: unknown;
     events: number;
+    /** Alert-started runs: the alert, its raw event folded away. */
+    alert?: AlertView;
   };
   chain: VerifyResult;
   who: {
@@ -53,7 +61,33 @@ export interface ReportModel {
   approvals: Array<{ ts: string; step: string; decision: string; by: string; via?: string; note?: string; policy?: string }>;
   failures: Array<{ ts: string; step?: string; kind: string; code: string; message: string; detail?: string }>;
   undo: Array<{ step: string; action: string; undoAction: string; input: unknown; state: string; undoRun?: string }>;
-  aws: { calls: number; failed: number; operations: Array<{ operation: string; count: number; failed: number }> };
+  aws: {
+    calls: number;
+    failed: number;
+    /** Errors an action names as expected answers (a lookup that finds nothing), not failures. */
+    expected: number;
+    operations: Array<{ operation: string; count: number; failed: number; expected: number }>;
+    byStep: StepCalls[];
+  };
+  picture: { start: number; end: number; lanes: Lane[]; flow: FlowNode[][] };
+}
+
+export interface BuildOptions {
+  readRun?: RunReader;
+  /** The playbook the run used, when its file still has the recorded sha256: draws its steps. */
+  playbook?: PlaybookT;
+}
+
+/**
+ * The playbook as the report names it: id and sha256 identify it; its file is shown relative to
+ * the project when it lies under it, and never as a path of the machine that ran it.
+ */
+function shownPlaybook(p: { id?: string; title?: string; file?: string; sha256?: string } | undefined): ReportModel['run']['playbook'] {
+  if (!p) return { id: '?' };
+  const { file, ...rest } = p;
+  const rel = file && isAbsolute(file) ? relative(process.cwd(), file) : file;
+  const inside = rel && !rel.startsWith('..') && !isAbsolute(rel);
+  return { id: String(rest.id ?? '?'), ...rest, ...(inside ? { file: rel.split(sep).join('/') } : {}) };
 }
 
 /** Another run's journal (an undo run), when it exists. */
@@ -219,7 +253,9 @@ function undoStates(events: Event[], readRun: RunReader): ReportModel['undo'] {
     });
 }
 
-export function buildReport(runId: string, events: Event[], chain: VerifyResult, readRun: RunReader = () => undefined): ReportModel {
+export function buildReport(runId: string, events: Event[], chain: VerifyResult, opts: BuildOptions = {}): ReportModel {
+  const readRun = opts.readRun ?? (() => undefined);
+  const outcomes = callOutcomes(events);
   const started = events.find((e) => e.type === 'run.started');
   const identity = events.filter((e) => e.type === 'run.identity').at(-1);
   const last = [...events]
@@ -247,10 +283,11 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
   const approvals: ReportModel['approvals'] = [];
   const policies = new Map<string, string>();
   const failures: ReportModel['failures'] = [];
-  const ops = new Map<string, { operation: string; count: number; failed: number }>();
+  const ops = new Map<string, { operation: string; count: number; failed: number; expected: number }>();
   let calls = 0;
   let failedCalls = 0;
-  for (const e of events) {
+  let expectedCalls = 0;
+  for (const [index, e] of events.entries()) {
     const step = e.step as string | undefined;
     switch (e.type) {
       case 'step.planned':
@@ -320,11 +357,15 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
       case 'aws.call': {
         calls++;
         const op = `${e.service}:${e.operation}`;
-        const o = ops.get(op) ?? { operation: op, count: 0, failed: 0 };
+        const o = ops.get(op) ?? { operation: op, count: 0, failed: 0, expected: 0 };
         o.count++;
-        if (e.error) {
+        const outcome = outcomes.get(index);
+        if (outcome === 'failed') {
           o.failed++;
           failedCalls++;
+        } else if (outcome === 'expected') {
+          o.expected++;
+          expectedCalls++;
         }
         ops.set(op, o);
         break;
@@ -336,7 +377,7 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
   return {
     run: {
       id: String(started?.runId ?? runId),
-      playbook: started?.playbook ?? { id: '?' },
+      playbook: shownPlaybook(started?.playbook),
       ...(started?.incident ? { incident: String(started.incident) } : {}),
       ...(started?.mode ? { mode: String(started.mode) } : {}),
       ...(started?.backend ? { backend: String(started.backend) } : {}),
@@ -352,6 +393,7 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
       ...(ended?.error ? { error: ended.error } : {}),
       ...(started?.trigger ? { trigger: started.trigger } : {}),
       events: events.length,
+      ...(alertOf(started?.trigger) ? { alert: alertOf(started?.trigger)! } : {}),
     },
     chain,
     who: {
@@ -370,6 +412,8 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
     },
     inputs: Object.entries((started?.inputs ?? {}) as Record<string, unknown>).map(([name, value]) => ({ name, value })),
     timeline: events.flatMap((e) => {
+      // Calls are listed under their step (aws.byStep); the timeline keeps the run's decisions and steps.
+      if (e.type === 'aws.call') return [];
       const d = describe(e);
       return d ? [{ ts: e.ts, ...(e.step ? { step: String(e.step) } : {}), ...d }] : [];
     }),
@@ -380,7 +424,17 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
     aws: {
       calls,
       failed: failedCalls,
+      expected: expectedCalls,
+      byStep: callsByStep(events, outcomes),
       operations: [...ops.values()].sort((a, b) => b.count - a.count || a.operation.localeCompare(b.operation)),
+    },
+    picture: {
+      start: first ? Date.parse(first) : 0,
+      end: lastTs ? Date.parse(ended?.ts ?? lastTs) : 0,
+      lanes: timelineLanes(events, outcomes, lastTs ? Date.parse(lastTs) : 0),
+      flow: flowRows(opts.playbook, stepStates(events, waiting), [
+        ...new Set(events.filter((e) => e.type === 'step.started').map((e) => String(e.step).split('#')[0]!)),
+      ]),
     },
   };
 }

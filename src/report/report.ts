@@ -1,11 +1,15 @@
 /** `firebreak report`: load a run's journal, check its chain, and render the report from templates/. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { actions } from '../actions/registry.js';
 import { Journal } from '../audit/journal.js';
 import { verifyJournal } from '../audit/verify.js';
-import * as md from '../docs/markdown.js';
-import { renderTemplate } from '../docs/templates.js';
-import { tidy } from '../docs/runbook.js';
+import { InputError } from '../core/errors.js';
+import { loadPlaybook } from '../playbook/load.js';
+import type { PlaybookT } from '../playbook/schema.js';
+import * as md from '../render/markdown.js';
+import { flowSvg, SVG_CSS, timelineSvg } from '../render/svg.js';
+import { renderTemplate } from '../render/templates.js';
 import { existingRunDir, runDir, type HomeOptions } from '../engine/home.js';
 import { buildReport, type ReportModel } from './model.js';
 
@@ -21,7 +25,25 @@ export function loadReport(runId: string, home: HomeOptions = {}): ReportModel {
     const f = join(runDir(id, home), 'journal.jsonl');
     return existsSync(f) ? Journal.read(f) : undefined;
   };
-  return buildReport(runId, events, chain, readRun);
+  const playbook = recordedPlaybook(events[0]);
+  return buildReport(runId, events, chain, { readRun, ...(playbook ? { playbook } : {}) });
+}
+
+/**
+ * The playbook the run used, to draw its steps: only from its recorded file, and only while that
+ * file still has the recorded sha256 (an edited playbook would draw steps the run never had).
+ */
+function recordedPlaybook(started: { type: string; playbook?: { file?: string; sha256?: string } } | undefined): PlaybookT | undefined {
+  const file = started?.type === 'run.started' ? started.playbook?.file : undefined;
+  if (!file || !existsSync(file)) return undefined;
+  try {
+    const loaded = loadPlaybook(file, { actionIds: new Set(actions.keys()) });
+    return loaded.sha256 === started?.playbook?.sha256 ? loaded.playbook : undefined;
+  } catch (err) {
+    // A report is still wanted when the playbook no longer loads; its steps are then drawn from the journal.
+    if (err instanceof InputError) return undefined;
+    throw err;
+  }
 }
 
 /** Display helpers the templates share. */
@@ -66,6 +88,14 @@ export const helpers = {
 
 export function renderReport(model: ReportModel, format: ReportFormat): string {
   const data = { ...model, md, h: helpers, generator: 'firebreak report' };
-  if (format === 'html') return renderTemplate('report.html.eta', data);
-  return tidy(renderTemplate('report.md.eta', data));
+  if (format === 'html') {
+    const p = model.picture;
+    const svg = {
+      css: SVG_CSS,
+      timeline: p.lanes.length ? timelineSvg(p.lanes, { start: p.start, end: p.end, label: `timeline of run ${model.run.id}` }) : '',
+      flow: p.flow.length ? flowSvg(p.flow, { label: `steps of ${model.run.playbook.id}, the ones this run went through highlighted` }) : '',
+    };
+    return renderTemplate('report.html.eta', { ...data, svg });
+  }
+  return md.tidy(renderTemplate('report.md.eta', data));
 }

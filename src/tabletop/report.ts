@@ -5,8 +5,9 @@
  * and dates are left for the organization to fill in. Rendered from `templates/after-action.md.eta`
  * and `templates/after-action.html.eta` (a self-contained page). Only simulated times appear.
  */
-import * as md from '../docs/markdown.js';
-import { renderTemplate } from '../docs/templates.js';
+import * as md from '../render/markdown.js';
+import { type Lane, SVG_CSS, timelineSvg } from '../render/svg.js';
+import { renderTemplate } from '../render/templates.js';
 import type { LoadedScenario } from './load.js';
 import { elapsed, type EntryKind } from './log.js';
 import type { ObjectiveKind } from './scenario.js';
@@ -86,7 +87,7 @@ export interface AfterAction {
   improvements: Array<{ capability: string; issue: string; action: string }>;
   timeline: Array<{ when: string; at: string; kind: string; text: string; ok?: boolean; lesson?: string; detail?: string }>;
   discussion: Array<{ when: string; kind: string; text: string }>;
-  runs: ExerciseResult['runs'];
+  runs: Array<ExerciseResult['runs'][number] & { alertText: string }>;
   notReached: Array<{ when: string; label: string }>;
   expectation?: ExerciseResult['expectation'];
 }
@@ -164,10 +165,48 @@ export function afterAction(result: ExerciseResult, scenario: LoadedScenario): A
     discussion: result.timeline
       .filter((e) => e.kind === 'note' || e.kind === 'question')
       .map((e) => ({ when: elapsed(e.t), kind: KIND_LABEL[e.kind], text: e.text })),
-    runs: result.runs,
+    runs: result.runs.map((r) => ({ ...r, alertText: alertText(result, r.alert) })),
     notReached: result.notReached.map((n) => ({ when: elapsed(n.t), label: n.label })),
     ...(result.expectation ? { expectation: result.expectation } : {}),
   };
+}
+
+/** What the alert that started a run said (`GuardDuty finding: … on i-…`), with its inject id. */
+function alertText(result: ExerciseResult, inject: string): string {
+  const e = result.timeline.find((x) => x.kind === 'alert' && x.ref === inject);
+  return e ? `${e.text.split(' → ')[0]} (inject ${inject})` : inject;
+}
+
+/**
+ * The exercise on one time axis: injects and alerts, the attacker's moves (filled when they worked),
+ * each run's steps as it reached them, and the objectives as they were met or missed.
+ */
+export function exerciseLanes(result: ExerciseResult): Lane[] {
+  const injects: Lane = { label: 'injects and alerts', bars: [], marks: [] };
+  const attacker: Lane = { label: 'attacker', bars: [], marks: [] };
+  const objectives: Lane = { label: 'objectives', bars: [], marks: [] };
+  const runs = new Map<string, Lane & { from?: number; last?: number }>();
+  for (const e of result.timeline) {
+    const title = `${elapsed(e.t)} ${e.text}`;
+    if (e.kind === 'alert' || e.kind === 'duplicate') injects.marks.push({ at: e.t, kind: 'alert', title });
+    else if (e.kind === 'ops' || e.kind === 'note' || e.kind === 'question' || e.kind === 'player') injects.marks.push({ at: e.t, kind: 'inject', title });
+    else if (e.kind === 'attacker') attacker.marks.push({ at: e.t, kind: e.ok === false ? 'attack-failed' : 'attack', title });
+    else if (e.kind === 'objective') objectives.marks.push({ at: e.t, kind: e.ok === false ? 'missed' : 'objective', title });
+    else if ((e.kind === 'run' || e.kind === 'step') && e.ref) {
+      const id = e.ref.split('/')[0]!;
+      let lane = runs.get(id);
+      if (!lane) runs.set(id, (lane = { label: `run ${id}`, bars: [], marks: [], from: e.t }));
+      lane.last = e.t;
+      if (e.kind === 'step') lane.marks.push({ at: e.t, kind: e.ok === false ? 'failure' : /retries/.test(e.text) ? 'retry' : 'approval', title });
+    }
+  }
+  const runLanes = [...runs.values()].map(({ label, marks, from, last }) => {
+    const run = result.runs.find((r) => label === `run ${r.runId}`);
+    const open = run?.status === 'waiting' || run?.status === 'running';
+    const to = open ? result.durationMs : (last ?? from!);
+    return { label, marks, bars: [{ from: from!, to, tone: open ? ('wait' as const) : run?.status === 'succeeded' ? ('ok' as const) : ('bad' as const), title: `${label}: ${run?.status ?? '?'}` }] };
+  });
+  return [injects, attacker, ...runLanes, objectives].filter((l) => l.marks.length || l.bars.length);
 }
 
 /** `2026-03-03T02:40:00Z`: simulated times never carry meaningful milliseconds. */
@@ -185,6 +224,9 @@ export function renderAfterAction(result: ExerciseResult, scenario: LoadedScenar
   const it = afterAction(result, scenario);
   return {
     markdown: renderTemplate('after-action.md.eta', { ...it, md }),
-    html: renderTemplate('after-action.html.eta', it),
+    html: renderTemplate('after-action.html.eta', {
+      ...it,
+      svg: { css: SVG_CSS, timeline: timelineSvg(exerciseLanes(result), { start: 0, end: Math.max(result.durationMs, 1), label: `timeline of exercise ${it.scenarioId}` }) },
+    }),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Verifying an SNS HTTP(S) delivery, as AWS documents it
  * (https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html):
- *  - the signing certificate comes only from `https://sns.<region>.amazonaws.com/…pem`;
+ *  - the signing certificate comes only from `https://sns.<region>.amazonaws.com/…pem`, or, for a
+ *    topic in a China partition (`arn:aws-cn:`), only from `https://sns.<region>.amazonaws.com.cn/…pem`;
  *  - the signature is over the canonical string of the message type, "Key\nValue\n" for each
  *    signed key in byte order (Notification: Message, MessageId, Subject if present, Timestamp,
  *    TopicArn, Type; confirmations: Message, MessageId, SubscribeURL, Timestamp, Token, TopicArn,
@@ -62,13 +63,24 @@ const SIGNED_KEYS: Record<SnsMessageType, readonly string[]> = {
 };
 
 const SNS_HOST = /^sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com$/;
+// The China regions (Beijing, Ningxia) are served under their own domain, and only their topics sign from there.
+const SNS_HOST_CN = /^sns\.cn(-[a-z]+)+-\d\.amazonaws\.com\.cn$/;
 export const MAX_AGE_MS = 60 * 60 * 1000;
 /** Clock skew tolerated for a timestamp in the future. */
 const FUTURE_SKEW_MS = 5 * 60 * 1000;
 
-/** `https://sns.<region>.amazonaws.com/...` and nothing else: no port, no credentials, no other host. */
-export function isSnsHost(url: URL): boolean {
-  return url.protocol === 'https:' && SNS_HOST.test(url.hostname) && url.port === '' && url.username === '' && url.password === '';
+const isChinaTopic = (topicArn: unknown) => typeof topicArn === 'string' && topicArn.startsWith('arn:aws-cn:');
+
+/** The SNS host pattern a topic's messages come from, as the error messages say it. */
+const hostShape = (topicArn: unknown) => (isChinaTopic(topicArn) ? 'https://sns.<region>.amazonaws.com.cn/' : 'https://sns.<region>.amazonaws.com/');
+
+/**
+ * `https://sns.<region>.amazonaws.com/...` (`.amazonaws.com.cn` for a topic in a China partition) and
+ * nothing else: no port, no credentials, no other host.
+ */
+export function isSnsHost(url: URL, topicArn?: unknown): boolean {
+  const host = isChinaTopic(topicArn) ? SNS_HOST_CN : SNS_HOST;
+  return url.protocol === 'https:' && host.test(url.hostname) && url.port === '' && url.username === '' && url.password === '';
 }
 
 export function canonicalString(m: Json, type: SnsMessageType): string {
@@ -121,8 +133,8 @@ export async function verifySnsMessage(body: unknown, opts: SnsVerifyOptions): P
   } catch {
     throw new Rejected(400, 'SigningCertURL is not a URL');
   }
-  if (!isSnsHost(certUrl) || !certUrl.pathname.endsWith('.pem')) {
-    throw new Rejected(403, `SigningCertURL ${certUrl.href} is not an SNS certificate URL (https://sns.<region>.amazonaws.com/….pem)`);
+  if (!isSnsHost(certUrl, topic) || !certUrl.pathname.endsWith('.pem')) {
+    throw new Rejected(403, `SigningCertURL ${certUrl.href} is not an SNS certificate URL (${hostShape(topic)}….pem)`);
   }
   let pem: string;
   try {
@@ -159,7 +171,7 @@ export function subscribeUrlOf(m: SnsMessage): URL {
   } catch {
     throw new Rejected(400, 'SubscribeURL is not a URL');
   }
-  if (!isSnsHost(url)) throw new Rejected(403, `SubscribeURL ${url.href} is not on https://sns.<region>.amazonaws.com/`);
+  if (!isSnsHost(url, m.TopicArn)) throw new Rejected(403, `SubscribeURL ${url.href} is not on ${hostShape(m.TopicArn)}`);
   return url;
 }
 

@@ -1,7 +1,7 @@
 /** `firebreak show`: the runbook as readable terminal text; colour only when allowed. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderTerminal } from '../../src/docs/terminal-markdown.js';
+import { renderTerminal } from '../../src/render/terminal-markdown.js';
 import { cli, tempHome } from '../helpers/cli.js';
 
 const PROJECT = join(import.meta.dirname, 'fixtures/project');

@@ -15,9 +15,10 @@ import { exampleInputs, examplePlan, type ExamplePlan } from '../../src/docs/exa
 import { runbookFor } from '../../src/docs/generate.js';
 import { playbookDiagram } from '../../src/docs/mermaid.js';
 import { placeholder } from '../../src/docs/runbook.js';
-import { loadPlaybook } from '../../src/playbook/load.js';
+import { listPlaybooks, loadPlaybook } from '../../src/playbook/load.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
+const PLAYBOOKS = join(import.meta.dirname, '../../playbooks');
 const CLI_PROJECT = join(import.meta.dirname, '../cli/fixtures/project');
 
 const fake = (id: string, extra: Partial<ActionDef> = {}): ActionDef =>
@@ -62,6 +63,10 @@ function loadSample() {
     actionIds: new Set(ACTIONS.keys()),
     actionInputs: (id) => ACTIONS.get(id)?.input,
   });
+}
+
+function loadShipped(file: string) {
+  return loadPlaybook(join(PLAYBOOKS, file), { actionIds: new Set(registry.keys()), actionInputs: (id) => registry.get(id)?.input });
 }
 
 /** A fixed example plan, so the snapshot tests the rendering of one. */
@@ -149,10 +154,32 @@ describe('mermaid diagram', () => {
     expect(lines).toContain('state severe <<choice>>');
     expect(lines).toContain('severe --> end_: $inputs.severity >= 7');
     expect(lines).toContain('severe --> watch: otherwise');
-    expect(lines).toContain('end_: end: contained');
+    expect(lines).toContain('end_: run ends: contained');
     expect(lines).toContain('end_ --> [*]');
     expect(lines[0]).toBe('stateDiagram-v2');
     expect(diagram).not.toMatch(/\{%|%\}/);
+  });
+
+  it('declares each choice state before any line uses it (Mermaid fixes a shape where it first sees the state)', () => {
+    let seen = 0;
+    for (const pb of listPlaybooks([PLAYBOOKS]).map((n) => loadShipped(`${n}.yaml`))) {
+      const ls = playbookDiagram(pb.playbook).split('\n').map((l) => l.trim());
+      const choices = ls.flatMap((l) => l.match(/^state (\S+) <<choice>>$/)?.slice(1) ?? []);
+      seen += choices.length;
+      for (const c of choices) {
+        const firstUse = ls.findIndex((l) => new RegExp(`(^|\\s)${c}(\\s|:|$)`).test(l));
+        expect(ls[firstUse], `${pb.playbook.id}: ${c}`).toBe(`state ${c} <<choice>>`);
+      }
+    }
+    expect(seen).toBeGreaterThan(2);
+  });
+
+  it("labels an end reached by onError as what it is, not as the run's success", () => {
+    const pb = loadShipped('ec2-instance-compromise.yaml');
+    const ls = playbookDiagram(pb.playbook).split('\n').map((l) => l.trim());
+    expect(ls).toContain('detach --> detach_deferred: on error');
+    expect(ls).toContain('detach_deferred: after the error, branch ends');
+    expect(ls.filter((l) => l.startsWith('detach_deferred:'))).not.toContain('detach_deferred: end: success');
   });
 });
 

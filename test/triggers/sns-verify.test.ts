@@ -255,3 +255,46 @@ describe('webhook HMAC', () => {
     expect(() => new WebhookVerifier(undefined, () => now).verify(headersAt(ts), body)).toThrow(/FIREBREAK_WEBHOOK_SECRET is not set/);
   });
 });
+
+describe('SNS certificate hosts by partition', () => {
+  const CN_TOPIC = 'arn:aws-cn:sns:cn-north-1:111122223333:security-alerts';
+  const CN_CERT = 'https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem';
+
+  it('accepts a China-partition topic signed from sns.<region>.amazonaws.com.cn, and its SubscribeURL there', async () => {
+    const before = fetched.length;
+    const m = await verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: CN_TOPIC, SigningCertURL: CN_CERT }), { topics: [CN_TOPIC] });
+    expect(m.TopicArn).toBe(CN_TOPIC);
+    expect(fetched.slice(before)).toEqual([CN_CERT]);
+    const confirm = await verify(
+      snsMessage(cert.privateKey, {
+        Type: 'SubscriptionConfirmation',
+        Message: 'x',
+        TopicArn: CN_TOPIC,
+        SigningCertURL: 'https://sns.cn-northwest-1.amazonaws.com.cn/SimpleNotificationService-abc.pem',
+        SubscribeURL: `https://sns.cn-north-1.amazonaws.com.cn/?Action=ConfirmSubscription&TopicArn=${CN_TOPIC}&Token=t`,
+      }),
+      { topics: [CN_TOPIC] },
+    );
+    expect(subscribeUrlOf(confirm).hostname).toBe('sns.cn-north-1.amazonaws.com.cn');
+  });
+
+  it('refuses a China-partition topic signed from a commercial host, and a commercial topic signed from a .com.cn host', async () => {
+    const before = fetched.length;
+    const cnFromCom = await rejection(
+      verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: CN_TOPIC, SigningCertURL: CERT_URL }), { topics: [CN_TOPIC] }),
+    );
+    expect(cnFromCom.status).toBe(403);
+    expect(cnFromCom.reason).toMatch(/not an SNS certificate URL \(https:\/\/sns\.<region>\.amazonaws\.com\.cn\//);
+    const comFromCn = await rejection(verify(snsMessage(cert.privateKey, { Message: 'x', SigningCertURL: CN_CERT })));
+    expect(comFromCn.status).toBe(403);
+    expect(comFromCn.reason).toMatch(/not an SNS certificate URL \(https:\/\/sns\.<region>\.amazonaws\.com\/…/);
+    // A look-alike China host is refused even for a China topic.
+    const fake = await rejection(
+      verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: CN_TOPIC, SigningCertURL: 'https://sns.us-east-1.amazonaws.com.cn/c.pem' }), {
+        topics: [CN_TOPIC],
+      }),
+    );
+    expect(fake.status).toBe(403);
+    expect(fetched.length).toBe(before);
+  });
+});

@@ -6,7 +6,7 @@ import { relative } from 'node:path';
 import { actions, actionIds } from '../../actions/registry.js';
 import { InputError } from '../../core/errors.js';
 import { PLAYBOOKS_DIR, runbookFor } from '../../docs/generate.js';
-import { renderTerminal } from '../../docs/terminal-markdown.js';
+import { renderTerminal } from '../../render/terminal-markdown.js';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.js';
 import { c, colorEnabled, out, printJson } from '../output.js';
 

@@ -5,7 +5,10 @@
  * journal text reaches them.
  */
 import { Eta } from 'eta';
-import { templatesDir } from './paths.js';
+import { join } from 'node:path';
+import { projectRoot } from '../core/paths.js';
+
+const templatesDir = (): string => join(projectRoot(), 'templates');
 
 let md: Eta | undefined;
 let html: Eta | undefined;

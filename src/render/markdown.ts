@@ -61,3 +61,16 @@ export function fence(body: string, lang = ''): string {
   const f = '`'.repeat(longest + 1);
   return `${f}${lang}\n${body.replace(/\n$/, '')}\n${f}`;
 }
+
+/** At most one blank line in a row, one newline at the end: stable output whatever the template's whitespace. */
+export function tidy(text: string): string {
+  const lines = text.split('\n').map((l) => l.replace(/[ \t]+$/, ''));
+  const out: string[] = [];
+  let inFence = false;
+  for (const l of lines) {
+    if (/^(```|~~~)/.test(l)) inFence = !inFence;
+    if (!inFence && l === '' && out[out.length - 1] === '') continue;
+    out.push(l);
+  }
+  return out.join('\n').replace(/^\n+/, '').replace(/\n*$/, '\n');
+}
