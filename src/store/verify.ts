@@ -51,7 +51,7 @@ export interface StoreVerification extends SealedVerification {
   unsealed?: { from: number; to: number };
 }
 
-interface ObjectVersion { versionId: string; deleteMarker: boolean; lastModified: number }
+interface ObjectVersion { versionId: string; deleteMarker: boolean }
 
 export async function verifySealed(s3: S3Client, bucket: string, runId: string): Promise<SealedVerification> {
   const problems: VerifyProblem[] = [];
@@ -154,8 +154,8 @@ export async function verifyStore(store: RunStore, s3: S3Client, bucket: string,
   };
 }
 
-const firstVersion = (versions: ObjectVersion[]): ObjectVersion | undefined =>
-  versions.filter((v) => !v.deleteMarker).sort((a, b) => a.lastModified - b.lastModified)[0];
+/** The oldest object version: ListObjectVersions lists a key's versions newest first (timestamps can tie). */
+const firstVersion = (versions: ObjectVersion[]): ObjectVersion | undefined => versions.filter((v) => !v.deleteMarker).at(-1);
 
 async function listVersions(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, ObjectVersion[]>> {
   const byKey = new Map<string, ObjectVersion[]>();
@@ -172,8 +172,8 @@ async function listVersions(s3: S3Client, bucket: string, prefix: string): Promi
       const out = await s3.send(new S3.ListObjectVersionsCommand({
         Bucket: bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(versionMarker ? { VersionIdMarker: versionMarker } : {}),
       }));
-      for (const v of out.Versions ?? []) add(v.Key, { versionId: v.VersionId ?? 'null', deleteMarker: false, lastModified: v.LastModified?.getTime() ?? 0 });
-      for (const m of out.DeleteMarkers ?? []) add(m.Key, { versionId: m.VersionId ?? 'null', deleteMarker: true, lastModified: m.LastModified?.getTime() ?? 0 });
+      for (const v of out.Versions ?? []) add(v.Key, { versionId: v.VersionId ?? 'null', deleteMarker: false });
+      for (const m of out.DeleteMarkers ?? []) add(m.Key, { versionId: m.VersionId ?? 'null', deleteMarker: true });
       if (!out.IsTruncated) break;
       keyMarker = out.NextKeyMarker;
       versionMarker = out.NextVersionIdMarker;

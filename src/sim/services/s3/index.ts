@@ -110,12 +110,13 @@ const handlers: SimService['handlers'] = {
     if (hasMode && !b.objectLock) ctx.fail('InvalidRequest', 'Bucket is missing Object Lock Configuration', 400);
     const until = hasDate ? new Date(input.ObjectLockRetainUntilDate!) : undefined;
     if (until && until.getTime() <= now.getTime()) ctx.fail('InvalidArgument', 'The retain until date must be in the future!', 400);
+    // The body is read before the precondition is checked: check and write happen with no await between them.
+    const bytes = await bytesOf(input.Body);
     if (input.IfNoneMatch !== undefined) {
       if (input.IfNoneMatch !== '*') ctx.fail('NotImplemented', 'A header you provided implies functionality that is not implemented', 501);
       const cur = current(b.objects[key]);
       if (cur && !cur.deleteMarker) ctx.fail('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
     }
-    const bytes = await bytesOf(input.Body);
     const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
     const v: S3Version = {
       versionId: newVersionId(ctx, b),
