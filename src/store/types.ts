@@ -42,12 +42,12 @@
  * | append              | 1 PutItem (+1 GetItem only when the condition fails: conflict or a retried put)     |
  * | readEvents          | 1 Query per 1 MB page                                                               |
  * | putSummary          | 1 PutItem; readSummary 1 GetItem; listRuns 1 Query on the GSI per page               |
- * | seal                | 1 GetItem (SEAL) + Query pages (events) + 2 PutObject + 1 PutItem (SEAL, conditional) |
+ * | seal                | 1 GetItem (SEAL) + 1 Query per 1 MB of unsealed events + 2 PutObject + 1 PutItem (SEAL, conditional); a seal adopting a half-done one adds 1 GetObject per object found |
  * | acquireLease        | 1 PutItem (+1 GetItem when held by another)                                         |
  * | renewLease/release  | 1 UpdateItem / 1 DeleteItem                                                         |
  * | claimAlert          | 1 PutItem (a repeat: +1 UpdateItem that counts it and returns the claim)            |
  * | putApproval/answer  | 1 PutItem / 1 UpdateItem; readApprovals 1 Query                                     |
- * | verify (auditor)    | 2 ListObjectVersions (+pages) + 2 GetObject per seal (+1 Query to compare the table) |
+ * | verify (auditor)    | 1 ListObjectVersions per 1,000 versions + 2 GetObject per seal (+ Query pages to compare the table) |
  */
 import type { JournalEvent } from '../audit/journal.js';
 
