@@ -25,6 +25,9 @@ import type * as SupportModule from '@aws-sdk/client-support';
 import type * as SNSModule from '@aws-sdk/client-sns';
 import type * as CredentialProvidersModule from '@aws-sdk/credential-providers';
 import type * as SmithyRetryModule from '@smithy/core/retry';
+import type * as DynamoDBModule from '@aws-sdk/client-dynamodb';
+import type * as DynamoDBLibModule from '@aws-sdk/lib-dynamodb';
+import type * as S3Module from '@aws-sdk/client-s3';
 
 const require = createRequire(import.meta.url);
 
@@ -53,3 +56,6 @@ export const Support = onFirstUse<typeof SupportModule>('@aws-sdk/client-support
 export const SNS = onFirstUse<typeof SNSModule>('@aws-sdk/client-sns');
 export const CredentialProviders = onFirstUse<typeof CredentialProvidersModule>('@aws-sdk/credential-providers');
 export const SmithyRetry = onFirstUse<typeof SmithyRetryModule>('@smithy/core/retry');
+export const DynamoDB = onFirstUse<typeof DynamoDBModule>('@aws-sdk/client-dynamodb');
+export const DynamoDBLib = onFirstUse<typeof DynamoDBLibModule>('@aws-sdk/lib-dynamodb');
+export const S3 = onFirstUse<typeof S3Module>('@aws-sdk/client-s3');

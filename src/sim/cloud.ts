@@ -194,7 +194,8 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
         const handler = service.handlers[operation];
         if (!handler) throw new NotImplemented(`${prefix}:${operation}`);
         const result = await handler(ctx, input ?? {});
-        return { output: structuredClone((result ?? {}) as Record<string, unknown>), requestId };
+        const { Body, ...rest } = (result ?? {}) as Record<string, unknown>; // a streamed Body (S3 GetObject) is handed over, not cloned
+        return { output: { ...structuredClone(rest), ...(Body === undefined ? {} : { Body }) }, requestId };
       } finally {
         if (changed) notifyChange();
       }

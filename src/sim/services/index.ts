@@ -7,5 +7,6 @@ import { service as elbv2 } from './elbv2.js';
 import { service as dlm } from './dlm.js';
 import { service as support } from './support.js';
 import { service as sns } from './sns.js';
+import { service as s3 } from './s3/index.js';
 
-export const services = [ec2, sts, iam, autoscaling, elbv2, dlm, support, sns] as const;
+export const services = [ec2, sts, iam, autoscaling, elbv2, dlm, support, sns, s3] as const;
