@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     const config = AwsStoreSchema.parse({
-      kind: 'aws', table: 'firebreak-bench', bucket: 'firebreak-bench',
+      kind: 'aws',
+      table: 'firebreak-bench',
+      bucket: 'firebreak-bench',
       kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     });
     const dynamo = new DynamoDB.DynamoDBClient({ endpoint, region: 'us-east-1', credentials: CREDENTIALS, retryMode: 'standard' });

@@ -22,7 +22,17 @@ import { AppendConflict, isAwsError, LeaseLost } from './errors.js';
 import { alertPk, approvalSk, CLAIM_SK, eventSk, LEASE_SK, lockPk, runPk, RUNS_GSI_PK, SUMMARY_SK } from './keys.js';
 import { sealRun } from './seal.js';
 import type {
-  AcquireResult, ApprovalAnswer, ApprovalRecord, ClaimResult, Lease, LeaseOwner, RunStore, RunSummary, SealResult, StoredEvent, StoredLine,
+  AcquireResult,
+  ApprovalAnswer,
+  ApprovalRecord,
+  ClaimResult,
+  Lease,
+  LeaseOwner,
+  RunStore,
+  RunSummary,
+  SealResult,
+  StoredEvent,
+  StoredLine,
 } from './types.js';
 
 type Item = Record<string, any>;
@@ -71,11 +81,13 @@ export class AwsRunStore implements RunStore {
   async append(runId: string, event: StoredLine): Promise<StoredEvent> {
     const stored = storedOf(runId, event);
     try {
-      await this.doc.send(new DynamoDBLib.PutCommand({
-        TableName: this.table,
-        Item: { pk: runPk(runId), sk: eventSk(event.seq), ...stored },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.doc.send(
+        new DynamoDBLib.PutCommand({
+          TableName: this.table,
+          Item: { pk: runPk(runId), sk: eventSk(event.seq), ...stored },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
       return stored;
     } catch (err) {
       if (!isAwsError(err, 'ConditionalCheckFailedException')) throw failed(`append event ${event.seq} to run ${runId}`, err);
@@ -97,14 +109,16 @@ export class AwsRunStore implements RunStore {
 
   async lastEvent(runId: string): Promise<StoredEvent | undefined> {
     try {
-      const out = await this.doc.send(new DynamoDBLib.QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': runPk(runId), ':from': EVENTS_FROM(1), ':to': EVENTS_TO },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }));
+      const out = await this.doc.send(
+        new DynamoDBLib.QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': runPk(runId), ':from': EVENTS_FROM(1), ':to': EVENTS_TO },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      );
       const item = out.Items?.[0];
       return item ? eventOfItem(item) : undefined;
     } catch (err) {
@@ -116,10 +130,12 @@ export class AwsRunStore implements RunStore {
 
   async putSummary(s: RunSummary): Promise<void> {
     try {
-      await this.doc.send(new DynamoDBLib.PutCommand({
-        TableName: this.table,
-        Item: { pk: runPk(s.runId), sk: SUMMARY_SK, gsi1pk: RUNS_GSI_PK, gsi1sk: `${s.startedAt}#${s.runId}`, ...s },
-      }));
+      await this.doc.send(
+        new DynamoDBLib.PutCommand({
+          TableName: this.table,
+          Item: { pk: runPk(s.runId), sk: SUMMARY_SK, gsi1pk: RUNS_GSI_PK, gsi1sk: `${s.startedAt}#${s.runId}`, ...s },
+        }),
+      );
     } catch (err) {
       throw failed(`write the summary of run ${s.runId}`, err);
     }
@@ -154,14 +170,16 @@ export class AwsRunStore implements RunStore {
         expiresAt: new Date(now + this.config.leaseSeconds * 1000).toISOString(),
       };
       try {
-        const out = await this.doc.send(new DynamoDBLib.PutCommand({
-          TableName: this.table,
-          Item: leaseItem(lease),
-          // Taken over only once expired by the store's clock; TTL cleanup is far too late to decide.
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs <= :now',
-          ExpressionAttributeValues: { ':now': now },
-          ReturnValues: 'ALL_OLD',
-        }));
+        const out = await this.doc.send(
+          new DynamoDBLib.PutCommand({
+            TableName: this.table,
+            Item: leaseItem(lease),
+            // Taken over only once expired by the store's clock; TTL cleanup is far too late to decide.
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs <= :now',
+            ExpressionAttributeValues: { ':now': now },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
         const old = out.Attributes;
         return old && old.token !== lease.token ? { ok: true, lease, tookOverFrom: leaseOf(old) } : { ok: true, lease };
       } catch (err) {
@@ -170,21 +188,30 @@ export class AwsRunStore implements RunStore {
       const holder = await this.readLease(resource);
       if (holder && Date.parse(holder.expiresAt) > this.clock.now().getTime()) return { ok: false, holder };
     }
-    throw new FirebreakError(`failed to lock ${resource}: its lease kept changing hands`, { hint: 'try again; if it persists, look at who renews the lease' });
+    throw new FirebreakError(`failed to lock ${resource}: its lease kept changing hands`, {
+      hint: 'try again; if it persists, look at who renews the lease',
+    });
   }
 
   async renewLease(lease: Lease): Promise<Lease> {
     const expires = this.clock.now().getTime() + this.config.leaseSeconds * 1000;
     try {
       // The token alone decides: an expired lease nobody took over is still this holder's.
-      await this.doc.send(new DynamoDBLib.UpdateCommand({
-        TableName: this.table,
-        Key: { pk: lockPk(lease.resource), sk: LEASE_SK },
-        UpdateExpression: 'SET expiresAtMs = :exp, expiresAt = :expIso, #ttl = :ttl',
-        ConditionExpression: '#token = :token',
-        ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
-        ExpressionAttributeValues: { ':exp': expires, ':expIso': new Date(expires).toISOString(), ':ttl': ttlOf(expires), ':token': lease.token },
-      }));
+      await this.doc.send(
+        new DynamoDBLib.UpdateCommand({
+          TableName: this.table,
+          Key: { pk: lockPk(lease.resource), sk: LEASE_SK },
+          UpdateExpression: 'SET expiresAtMs = :exp, expiresAt = :expIso, #ttl = :ttl',
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': 'token', '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':exp': expires,
+            ':expIso': new Date(expires).toISOString(),
+            ':ttl': ttlOf(expires),
+            ':token': lease.token,
+          },
+        }),
+      );
     } catch (err) {
       if (isAwsError(err, 'ConditionalCheckFailedException')) throw new LeaseLost(lease.resource, await this.lostWhy(lease));
       throw failed(`renew the lock on ${lease.resource}`, err);
@@ -194,13 +221,15 @@ export class AwsRunStore implements RunStore {
 
   async releaseLease(lease: Lease): Promise<void> {
     try {
-      await this.doc.send(new DynamoDBLib.DeleteCommand({
-        TableName: this.table,
-        Key: { pk: lockPk(lease.resource), sk: LEASE_SK },
-        ConditionExpression: '#token = :token',
-        ExpressionAttributeNames: { '#token': 'token' },
-        ExpressionAttributeValues: { ':token': lease.token },
-      }));
+      await this.doc.send(
+        new DynamoDBLib.DeleteCommand({
+          TableName: this.table,
+          Key: { pk: lockPk(lease.resource), sk: LEASE_SK },
+          ConditionExpression: '#token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ':token': lease.token },
+        }),
+      );
     } catch (err) {
       if (isAwsError(err, 'ConditionalCheckFailedException')) throw new LeaseLost(lease.resource, await this.lostWhy(lease));
       throw failed(`release the lock on ${lease.resource}`, err);
@@ -225,27 +254,31 @@ export class AwsRunStore implements RunStore {
       const nowS = Math.floor(now.getTime() / 1000);
       const ttl = this.config.dedupDays ? nowS + this.config.dedupDays * DAY_S : undefined;
       try {
-        await this.doc.send(new DynamoDBLib.PutCommand({
-          TableName: this.table,
-          Item: { pk: alertPk(key), sk: CLAIM_SK, key, runId, claimedAt: now.toISOString(), repeats: 0, ttl },
-          // A claim past its TTL is forgotten even before DynamoDB gets round to deleting it.
-          ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :nowS',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':nowS': nowS },
-        }));
+        await this.doc.send(
+          new DynamoDBLib.PutCommand({
+            TableName: this.table,
+            Item: { pk: alertPk(key), sk: CLAIM_SK, key, runId, claimedAt: now.toISOString(), repeats: 0, ttl },
+            // A claim past its TTL is forgotten even before DynamoDB gets round to deleting it.
+            ConditionExpression: 'attribute_not_exists(pk) OR #ttl <= :nowS',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':nowS': nowS },
+          }),
+        );
         return { claimed: true, runId };
       } catch (err) {
         if (!isAwsError(err, 'ConditionalCheckFailedException')) throw failed(`claim alert ${key}`, err);
       }
       try {
-        const out = await this.doc.send(new DynamoDBLib.UpdateCommand({
-          TableName: this.table,
-          Key: { pk: alertPk(key), sk: CLAIM_SK },
-          UpdateExpression: 'ADD repeats :one SET lastRepeatAt = :at',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':one': 1, ':at': now.toISOString() },
-          ReturnValues: 'ALL_NEW',
-        }));
+        const out = await this.doc.send(
+          new DynamoDBLib.UpdateCommand({
+            TableName: this.table,
+            Key: { pk: alertPk(key), sk: CLAIM_SK },
+            UpdateExpression: 'ADD repeats :one SET lastRepeatAt = :at',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':one': 1, ':at': now.toISOString() },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
         const claim = out.Attributes as Item;
         return { claimed: false, runId: String(claim.runId), repeats: Number(claim.repeats) };
       } catch (err) {
@@ -260,11 +293,21 @@ export class AwsRunStore implements RunStore {
 
   async requestApproval(runId: string, key: string, request: Record<string, unknown>): Promise<void> {
     try {
-      await this.doc.send(new DynamoDBLib.PutCommand({
-        TableName: this.table,
-        Item: { pk: runPk(runId), sk: approvalSk(key), runId, key, status: 'pending', request, requestedAt: this.clock.now().toISOString() },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.doc.send(
+        new DynamoDBLib.PutCommand({
+          TableName: this.table,
+          Item: {
+            pk: runPk(runId),
+            sk: approvalSk(key),
+            runId,
+            key,
+            status: 'pending',
+            request,
+            requestedAt: this.clock.now().toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
     } catch (err) {
       // Asked again after a resume: the first request (or its answer) stands.
       if (isAwsError(err, 'ConditionalCheckFailedException')) return;
@@ -274,15 +317,17 @@ export class AwsRunStore implements RunStore {
 
   async answerApproval(runId: string, key: string, answer: ApprovalAnswer): Promise<ApprovalRecord> {
     try {
-      const out = await this.doc.send(new DynamoDBLib.UpdateCommand({
-        TableName: this.table,
-        Key: { pk: runPk(runId), sk: approvalSk(key) },
-        UpdateExpression: 'SET #s = :answered, answer = :answer, runId = :runId, #k = :key',
-        ConditionExpression: 'attribute_not_exists(pk) OR #s = :pending',
-        ExpressionAttributeNames: { '#s': 'status', '#k': 'key' },
-        ExpressionAttributeValues: { ':answered': 'answered', ':pending': 'pending', ':answer': answer, ':runId': runId, ':key': key },
-        ReturnValues: 'ALL_NEW',
-      }));
+      const out = await this.doc.send(
+        new DynamoDBLib.UpdateCommand({
+          TableName: this.table,
+          Key: { pk: runPk(runId), sk: approvalSk(key) },
+          UpdateExpression: 'SET #s = :answered, answer = :answer, runId = :runId, #k = :key',
+          ConditionExpression: 'attribute_not_exists(pk) OR #s = :pending',
+          ExpressionAttributeNames: { '#s': 'status', '#k': 'key' },
+          ExpressionAttributeValues: { ':answered': 'answered', ':pending': 'pending', ':answer': answer, ':runId': runId, ':key': key },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return approvalOf(out.Attributes as Item);
     } catch (err) {
       if (!isAwsError(err, 'ConditionalCheckFailedException')) throw failed(`answer ${key} of run ${runId}`, err);
@@ -326,10 +371,14 @@ export class AwsRunStore implements RunStore {
   /** Put one item; false when `condition` failed (ConditionalCheckFailedException). */
   async putIf(item: Item, condition: string, values: Record<string, unknown>, what: string): Promise<boolean> {
     try {
-      await this.doc.send(new DynamoDBLib.PutCommand({
-        TableName: this.table, Item: item, ConditionExpression: condition,
-        ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-      }));
+      await this.doc.send(
+        new DynamoDBLib.PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: condition,
+          ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+        }),
+      );
       return true;
     } catch (err) {
       if (isAwsError(err, 'ConditionalCheckFailedException')) return false;
@@ -342,7 +391,9 @@ export class AwsRunStore implements RunStore {
     let start: Item | undefined;
     try {
       do {
-        const out = await this.doc.send(new DynamoDBLib.QueryCommand({ TableName: this.table, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        const out = await this.doc.send(
+          new DynamoDBLib.QueryCommand({ TableName: this.table, ...input, ...(start ? { ExclusiveStartKey: start } : {}) }),
+        );
         items.push(...(out.Items ?? []));
         start = out.LastEvaluatedKey;
       } while (start);
@@ -367,7 +418,9 @@ function storedOf(runId: string, e: StoredLine): StoredEvent {
     throw new FirebreakError(`failed to append event ${e.seq} to run ${runId}: its line is not JSON: ${(err as Error).message}`);
   }
   if (parsed.seq !== e.seq || typeof parsed.prev !== 'string') {
-    throw new FirebreakError(`failed to append event ${e.seq} to run ${runId}: the line's seq (${String(parsed.seq)}) or prev does not match`);
+    throw new FirebreakError(
+      `failed to append event ${e.seq} to run ${runId}: the line's seq (${String(parsed.seq)}) or prev does not match`,
+    );
   }
   return { seq: e.seq, line: e.line, hash: lineHash(e.line), prev: parsed.prev };
 }
@@ -378,8 +431,15 @@ const ttlOf = (expiresMs: number) => Math.floor(expiresMs / 1000) + DAY_S;
 
 function leaseItem(l: Lease): Item {
   return {
-    pk: lockPk(l.resource), sk: LEASE_SK, resource: l.resource, ...l.owner, token: l.token,
-    acquiredAt: l.acquiredAt, expiresAt: l.expiresAt, expiresAtMs: Date.parse(l.expiresAt), ttl: ttlOf(Date.parse(l.expiresAt)),
+    pk: lockPk(l.resource),
+    sk: LEASE_SK,
+    resource: l.resource,
+    ...l.owner,
+    token: l.token,
+    acquiredAt: l.acquiredAt,
+    expiresAt: l.expiresAt,
+    expiresAtMs: Date.parse(l.expiresAt),
+    ttl: ttlOf(Date.parse(l.expiresAt)),
   };
 }
 
@@ -392,7 +452,9 @@ function leaseOf(i: Item): Lease {
 
 function approvalOf(i: Item): ApprovalRecord {
   return {
-    runId: i.runId, key: i.key, status: i.status,
+    runId: i.runId,
+    key: i.key,
+    status: i.status,
     ...(i.request !== undefined ? { request: i.request } : {}),
     ...(i.answer !== undefined ? { answer: i.answer } : {}),
   };

@@ -15,15 +15,24 @@ export const AwsStoreSchema = z.strictObject({
   kind: z.literal('aws'),
   table: z.string().regex(TABLE_NAME, 'a DynamoDB table name: 3–255 letters, digits, _ . -'),
   bucket: z.string().regex(BUCKET_NAME, 'an S3 bucket name: 3–63 lowercase letters, digits, . and -'),
-  region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a region such as us-east-1').optional()
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a region such as us-east-1')
+    .optional()
     .describe("the table's and bucket's Region; default: the SDK's standard configuration"),
-  kmsKeyId: z.string().regex(KMS_KEY, 'a KMS key ARN or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)')
+  kmsKeyId: z
+    .string()
+    .regex(KMS_KEY, 'a KMS key ARN or alias ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)')
     .describe('SSE-KMS key for sealed segments and digests; an ARN, so the IAM policy can name it'),
-  objectLock: z.strictObject({
-    mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('COMPLIANCE')
-      .describe('COMPLIANCE: nobody can shorten retention, not even the account root; GOVERNANCE: s3:BypassGovernanceRetention can'),
-    days: z.number().int().min(1).max(36500).default(365),
-  }).prefault({}),
+  objectLock: z
+    .strictObject({
+      mode: z
+        .enum(['GOVERNANCE', 'COMPLIANCE'])
+        .default('COMPLIANCE')
+        .describe('COMPLIANCE: nobody can shorten retention, not even the account root; GOVERNANCE: s3:BypassGovernanceRetention can'),
+      days: z.number().int().min(1).max(36500).default(365),
+    })
+    .prefault({}),
   leaseSeconds: z.number().int().min(5).max(86_400).default(300).describe('how long a lock lasts unless its owner renews it'),
   dedupDays: z.number().int().min(1).optional().describe('forget an alert dedup claim after this many days (DynamoDB TTL); default: never'),
 });
@@ -58,7 +67,10 @@ export interface StoreArnScope {
  * What the responder (who runs playbooks) and the auditor (who only verifies) need. No delete,
  * no retention change, no governance bypass for either: the writer cannot rewrite sealed history.
  */
-export function storeIamStatements(cfg: AwsStoreConfig, scope: StoreArnScope = {}): { responder: StoreStatement[]; auditor: StoreStatement[] } {
+export function storeIamStatements(
+  cfg: AwsStoreConfig,
+  scope: StoreArnScope = {},
+): { responder: StoreStatement[]; auditor: StoreStatement[] } {
   const partition = scope.partition ?? 'aws';
   const region = cfg.region ?? keyRegion(cfg.kmsKeyId);
   const table = `arn:${partition}:dynamodb:${region}:${scope.accountId ?? '*'}:table/${cfg.table}`;
@@ -79,16 +91,48 @@ export function storeIamStatements(cfg: AwsStoreConfig, scope: StoreArnScope = {
   });
   return {
     responder: [
-      { Sid: 'FirebreakStoreTable', Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], Resource: [table, `${table}/index/${RUNS_INDEX}`] },
+      {
+        Sid: 'FirebreakStoreTable',
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: [table, `${table}/index/${RUNS_INDEX}`],
+      },
       // s3:PutObjectRetention is what a PUT carrying x-amz-object-lock-* headers needs besides s3:PutObject.
-      { Sid: 'FirebreakStoreSeal', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectRetention'], Resource: [objects] },
-      { Sid: 'FirebreakStoreList', Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: [bucket], Condition: listCondition },
+      {
+        Sid: 'FirebreakStoreSeal',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectRetention'],
+        Resource: [objects],
+      },
+      {
+        Sid: 'FirebreakStoreList',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket', 's3:ListBucketVersions'],
+        Resource: [bucket],
+        Condition: listCondition,
+      },
       kms(['kms:Decrypt', 'kms:GenerateDataKey'], 'FirebreakStoreKey'),
     ],
     auditor: [
-      { Sid: 'FirebreakAuditTable', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: [table, `${table}/index/${RUNS_INDEX}`] },
-      { Sid: 'FirebreakAuditSealed', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectVersion'], Resource: [objects] },
-      { Sid: 'FirebreakAuditList', Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: [bucket], Condition: listCondition },
+      {
+        Sid: 'FirebreakAuditTable',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: [table, `${table}/index/${RUNS_INDEX}`],
+      },
+      {
+        Sid: 'FirebreakAuditSealed',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:GetObjectRetention', 's3:GetObjectVersion'],
+        Resource: [objects],
+      },
+      {
+        Sid: 'FirebreakAuditList',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket', 's3:ListBucketVersions'],
+        Resource: [bucket],
+        Condition: listCondition,
+      },
       kms(['kms:Decrypt'], 'FirebreakAuditKey'),
     ],
   };

@@ -29,7 +29,12 @@ const DAY_MS = 86_400_000;
 export async function sealRun(store: AwsRunStore, runId: string, uptoSeq: number): Promise<SealResult> {
   const item = await store.get(runPk(runId), SEAL_SK, `read the seal state of run ${runId}`);
   const state: SealState = item
-    ? { digests: Number(item.digests), sealedSeq: Number(item.sealedSeq), lastEventHash: String(item.lastEventHash), lastDigestHash: item.lastDigestHash ?? null }
+    ? {
+        digests: Number(item.digests),
+        sealedSeq: Number(item.sealedSeq),
+        lastEventHash: String(item.lastEventHash),
+        lastDigestHash: item.lastDigestHash ?? null,
+      }
     : { digests: 0, sealedSeq: 0, lastEventHash: ZERO_HASH, lastDigestHash: null };
   if (uptoSeq <= state.sealedSeq) return { sealedSeq: state.sealedSeq };
 
@@ -37,7 +42,9 @@ export async function sealRun(store: AwsRunStore, runId: string, uptoSeq: number
   checkChain(runId, unsealed, state);
   let events = unsealed.filter((e) => e.seq <= uptoSeq);
   if (events.at(-1)?.seq !== uptoSeq) {
-    throw new FirebreakError(`failed to seal run ${runId} through event ${uptoSeq}: its journal ends at ${unsealed.at(-1)?.seq ?? state.sealedSeq}`);
+    throw new FirebreakError(
+      `failed to seal run ${runId} through event ${uptoSeq}: its journal ends at ${unsealed.at(-1)?.seq ?? state.sealedSeq}`,
+    );
   }
 
   const n = state.digests + 1;
@@ -49,7 +56,10 @@ export async function sealRun(store: AwsRunStore, runId: string, uptoSeq: number
     const existing = await getObject(store, segKey);
     const lines = existing.body.split('\n').slice(0, -1);
     const same = lines.length > 0 && lines.length <= unsealed.length && lines.every((l, i) => l === unsealed[i]!.line);
-    if (!same) throw new FirebreakError(`failed to seal run ${runId}: ${segKey} already holds lines that are not this run's journal`, { hint: `firebreak audit verify ${runId}` });
+    if (!same)
+      throw new FirebreakError(`failed to seal run ${runId}: ${segKey} already holds lines that are not this run's journal`, {
+        hint: `firebreak audit verify ${runId}`,
+      });
     events = unsealed.slice(0, lines.length);
     body = existing.body;
     seg = { written: false, ...(existing.versionId ? { versionId: existing.versionId } : {}) };
@@ -61,7 +71,12 @@ export async function sealRun(store: AwsRunStore, runId: string, uptoSeq: number
     runId,
     digest: n,
     previousDigestHash: state.lastDigestHash,
-    segment: { key: segKey, ...(seg.versionId ? { versionId: seg.versionId } : {}), sha256: sha256Hex(body), bytes: Buffer.byteLength(body) },
+    segment: {
+      key: segKey,
+      ...(seg.versionId ? { versionId: seg.versionId } : {}),
+      sha256: sha256Hex(body),
+      bytes: Buffer.byteLength(body),
+    },
     firstSeq: events[0]!.seq,
     lastSeq: last.seq,
     firstPrev: state.lastEventHash,
@@ -75,7 +90,9 @@ export async function sealRun(store: AwsRunStore, runId: string, uptoSeq: number
     const existing = await getObject(store, dKey);
     const theirs = JSON.parse(existing.body) as SealDigest;
     if (theirs.segment.sha256 !== digest.segment.sha256 || theirs.previousDigestHash !== digest.previousDigestHash) {
-      throw new FirebreakError(`failed to seal run ${runId}: ${dKey} already names another segment`, { hint: `firebreak audit verify ${runId}` });
+      throw new FirebreakError(`failed to seal run ${runId}: ${dKey} already names another segment`, {
+        hint: `firebreak audit verify ${runId}`,
+      });
     }
     dBody = existing.body;
   }
@@ -101,14 +118,21 @@ function checkChain(runId: string, events: readonly StoredEvent[], state: SealSt
   let prev = state.lastEventHash;
   for (const e of events) {
     if (e.seq !== seq + 1 || e.prev !== prev) {
-      throw new FirebreakError(`failed to seal run ${runId}: event ${e.seq} does not continue the chain after event ${seq}`, { hint: `firebreak audit verify ${runId}` });
+      throw new FirebreakError(`failed to seal run ${runId}: event ${e.seq} does not continue the chain after event ${seq}`, {
+        hint: `firebreak audit verify ${runId}`,
+      });
     }
     seq = e.seq;
     prev = e.hash;
   }
 }
 
-async function putLocked(store: AwsRunStore, key: string, body: string, contentType: string): Promise<{ written: boolean; versionId?: string }> {
+async function putLocked(
+  store: AwsRunStore,
+  key: string,
+  body: string,
+  contentType: string,
+): Promise<{ written: boolean; versionId?: string }> {
   const cfg = store.config;
   const input: PutObjectCommandInput = {
     Bucket: cfg.bucket,
@@ -133,12 +157,20 @@ async function putLocked(store: AwsRunStore, key: string, body: string, contentT
   }
 }
 
-export async function getObject(store: { s3: AwsRunStore['s3']; config: { bucket: string } }, key: string, versionId?: string): Promise<{ body: string; versionId?: string }> {
+export async function getObject(
+  store: { s3: AwsRunStore['s3']; config: { bucket: string } },
+  key: string,
+  versionId?: string,
+): Promise<{ body: string; versionId?: string }> {
   try {
-    const out = await store.s3.send(new S3.GetObjectCommand({ Bucket: store.config.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }));
+    const out = await store.s3.send(
+      new S3.GetObjectCommand({ Bucket: store.config.bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+    );
     const body = await out.Body!.transformToString('utf8');
     return { body, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
   } catch (err) {
-    throw new FirebreakError(`failed to read s3://${store.config.bucket}/${key}: ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
+    throw new FirebreakError(`failed to read s3://${store.config.bucket}/${key}: ${(err as Error).name}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

@@ -94,7 +94,11 @@ export interface Lease {
 }
 
 export type AcquireResult =
-  | { ok: true; lease: Lease; /** The expired lease this acquisition replaced, to journal whose lock was inherited. */ tookOverFrom?: Lease }
+  | {
+      ok: true;
+      lease: Lease /** The expired lease this acquisition replaced, to journal whose lock was inherited. */;
+      tookOverFrom?: Lease;
+    }
   | { ok: false; holder: Lease };
 
 export type ClaimResult =

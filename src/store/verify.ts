@@ -23,8 +23,16 @@ import { digestPrefix, runPrefix } from './keys.js';
 import type { RunStore } from './types.js';
 
 export type ProblemKind =
-  | 'replaced-object' | 'deleted-object' | 'not-locked' | 'digest-missing' | 'digest-chain' | 'segment-hash' | 'event-chain'
-  | 'store-rewritten' | 'store-tail-deleted' | 'store-chain';
+  | 'replaced-object'
+  | 'deleted-object'
+  | 'not-locked'
+  | 'digest-missing'
+  | 'digest-chain'
+  | 'segment-hash'
+  | 'event-chain'
+  | 'store-rewritten'
+  | 'store-tail-deleted'
+  | 'store-chain';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -51,16 +59,21 @@ export interface StoreVerification extends SealedVerification {
   unsealed?: { from: number; to: number };
 }
 
-interface ObjectVersion { versionId: string; deleteMarker: boolean }
+interface ObjectVersion {
+  versionId: string;
+  deleteMarker: boolean;
+}
 
 export async function verifySealed(s3: S3Client, bucket: string, runId: string): Promise<SealedVerification> {
   const problems: VerifyProblem[] = [];
   const byKey = await listVersions(s3, bucket, runPrefix(runId));
   for (const [key, versions] of byKey) {
     const markers = versions.filter((v) => v.deleteMarker).length;
-    if (markers) problems.push({ kind: 'deleted-object', key, message: `${key} has ${markers} delete marker(s) on top of its sealed version` });
+    if (markers)
+      problems.push({ kind: 'deleted-object', key, message: `${key} has ${markers} delete marker(s) on top of its sealed version` });
     const objects = versions.filter((v) => !v.deleteMarker).length;
-    if (objects > 1) problems.push({ kind: 'replaced-object', key, message: `${key} has ${objects} versions: something was put beside the sealed one` });
+    if (objects > 1)
+      problems.push({ kind: 'replaced-object', key, message: `${key} has ${objects} versions: something was put beside the sealed one` });
   }
 
   const digestKeys = [...byKey.keys()].filter((k) => k.startsWith(digestPrefix(runId))).sort();
@@ -87,27 +100,47 @@ export async function verifySealed(s3: S3Client, bucket: string, runId: string):
       problems.push({ kind: 'digest-chain', key, message: `${key} is not a digest (not JSON)` });
       break;
     }
-    if (digest.runId !== runId || digest.digest !== n || digest.previousDigestHash !== prevDigestHash || digest.firstPrev !== lastHash || digest.firstSeq !== seq + 1) {
+    if (
+      digest.runId !== runId ||
+      digest.digest !== n ||
+      digest.previousDigestHash !== prevDigestHash ||
+      digest.firstPrev !== lastHash ||
+      digest.firstSeq !== seq + 1
+    ) {
       problems.push({ kind: 'digest-chain', key, message: `${key} does not continue the digest chain after digest ${n - 1} (seq ${seq})` });
       break;
     }
     const segVersions = byKey.get(digest.segment.key) ?? [];
     const segVersion = digest.segment.versionId ?? firstVersion(segVersions)?.versionId;
     if (!segVersion || !segVersions.some((v) => v.versionId === segVersion && !v.deleteMarker)) {
-      problems.push({ kind: 'segment-hash', key: digest.segment.key, message: `${digest.segment.key} (version ${segVersion ?? '?'}) named by ${key} is missing` });
+      problems.push({
+        kind: 'segment-hash',
+        key: digest.segment.key,
+        message: `${digest.segment.key} (version ${segVersion ?? '?'}) named by ${key} is missing`,
+      });
       break;
     }
     const seg = await getVersion(s3, bucket, digest.segment.key, segVersion);
-    if (!seg.locked) problems.push({ kind: 'not-locked', key: digest.segment.key, message: `${digest.segment.key} carries no Object Lock retention` });
+    if (!seg.locked)
+      problems.push({ kind: 'not-locked', key: digest.segment.key, message: `${digest.segment.key} carries no Object Lock retention` });
     if (sha256Hex(seg.body) !== digest.segment.sha256) {
-      problems.push({ kind: 'segment-hash', key: digest.segment.key, message: `${digest.segment.key} does not match the SHA-256 in ${key}` });
+      problems.push({
+        kind: 'segment-hash',
+        key: digest.segment.key,
+        message: `${digest.segment.key} does not match the SHA-256 in ${key}`,
+      });
       break;
     }
     const segLines = seg.body.split('\n').slice(0, -1);
     for (const line of segLines) {
       const e = JSON.parse(line) as { seq?: unknown; prev?: unknown };
       if (e.seq !== seq + 1 || e.prev !== lastHash) {
-        problems.push({ kind: 'event-chain', key: digest.segment.key, seq: seq + 1, message: `sealed event ${seq + 1} does not continue the chain` });
+        problems.push({
+          kind: 'event-chain',
+          key: digest.segment.key,
+          seq: seq + 1,
+          message: `sealed event ${seq + 1} does not continue the chain`,
+        });
         break;
       }
       seq += 1;
@@ -115,7 +148,11 @@ export async function verifySealed(s3: S3Client, bucket: string, runId: string):
       lines.push(line);
     }
     if (seq !== digest.lastSeq || lastHash !== digest.lastEventHash) {
-      problems.push({ kind: 'event-chain', key: digest.segment.key, message: `${digest.segment.key} ends at event ${seq}, its digest says ${digest.lastSeq}` });
+      problems.push({
+        kind: 'event-chain',
+        key: digest.segment.key,
+        message: `${digest.segment.key} ends at event ${seq}, its digest says ${digest.lastSeq}`,
+      });
       break;
     }
     prevDigestHash = sha256Hex(d.body);
@@ -143,7 +180,11 @@ export async function verifyStore(store: RunStore, s3: S3Client, bucket: string,
     }
   }
   if (storeThrough < sealed.sealedThrough) {
-    problems.push({ kind: 'store-tail-deleted', seq: storeThrough + 1, message: `the table's journal ends at event ${storeThrough}, but events through ${sealed.sealedThrough} were sealed` });
+    problems.push({
+      kind: 'store-tail-deleted',
+      seq: storeThrough + 1,
+      message: `the table's journal ends at event ${storeThrough}, but events through ${sealed.sealedThrough} were sealed`,
+    });
   }
   return {
     ...sealed,
@@ -169,9 +210,14 @@ async function listVersions(s3: S3Client, bucket: string, prefix: string): Promi
   let versionMarker: string | undefined;
   try {
     for (;;) {
-      const out = await s3.send(new S3.ListObjectVersionsCommand({
-        Bucket: bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker } : {}), ...(versionMarker ? { VersionIdMarker: versionMarker } : {}),
-      }));
+      const out = await s3.send(
+        new S3.ListObjectVersionsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+          ...(versionMarker ? { VersionIdMarker: versionMarker } : {}),
+        }),
+      );
       for (const v of out.Versions ?? []) add(v.Key, { versionId: v.VersionId ?? 'null', deleteMarker: false });
       for (const m of out.DeleteMarkers ?? []) add(m.Key, { versionId: m.VersionId ?? 'null', deleteMarker: true });
       if (!out.IsTruncated) break;
@@ -190,8 +236,14 @@ async function listVersions(s3: S3Client, bucket: string, prefix: string): Promi
 async function getVersion(s3: S3Client, bucket: string, key: string, versionId: string): Promise<{ body: string; locked: boolean }> {
   try {
     const out = await s3.send(new S3.GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
-    return { body: await out.Body!.transformToString('utf8'), locked: out.ObjectLockMode !== undefined && out.ObjectLockRetainUntilDate !== undefined };
+    return {
+      body: await out.Body!.transformToString('utf8'),
+      locked: out.ObjectLockMode !== undefined && out.ObjectLockRetainUntilDate !== undefined,
+    };
   } catch (err) {
-    throw new FirebreakError(`failed to read s3://${bucket}/${key} (version ${versionId}): ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
+    throw new FirebreakError(
+      `failed to read s3://${bucket}/${key} (version ${versionId}): ${(err as Error).name}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }

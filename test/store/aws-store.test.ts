@@ -13,8 +13,12 @@ import { eventSk, runPk } from '../../src/store/keys.js';
 import { journalLines, startDynalite, storeWorld } from './harness.js';
 
 let dyn: Awaited<ReturnType<typeof startDynalite>>;
-beforeAll(async () => { dyn = await startDynalite(); });
-afterAll(async () => { await dyn.close(); });
+beforeAll(async () => {
+  dyn = await startDynalite();
+});
+afterAll(async () => {
+  await dyn.close();
+});
 
 type Fault = 'throttle' | 'lose-response' | undefined;
 
@@ -23,16 +27,21 @@ function faults(plan: (command: string, attempt: number) => Fault) {
   const attempts: string[] = [];
   const plugin: Pluggable<any, any> = {
     applyToStack(stack) {
-      stack.add((next: any, context: any) => async (args: any) => {
-        const command = String(context.commandName);
-        attempts.push(command);
-        const fault = plan(command, attempts.filter((c) => c === command).length);
-        if (fault === 'throttle') throw new ProvisionedThroughputExceededException({ message: 'injected throttling', $metadata: { httpStatusCode: 400 } });
-        const out = await next(args);
-        // The write reached DynamoDB; its answer is lost on the way back.
-        if (fault === 'lose-response') throw Object.assign(new Error('socket hang up (injected after the request was sent)'), { code: 'ECONNRESET' });
-        return out;
-      }, { step: 'deserialize', name: 'injectFault', priority: 'low' });
+      stack.add(
+        (next: any, context: any) => async (args: any) => {
+          const command = String(context.commandName);
+          attempts.push(command);
+          const fault = plan(command, attempts.filter((c) => c === command).length);
+          if (fault === 'throttle')
+            throw new ProvisionedThroughputExceededException({ message: 'injected throttling', $metadata: { httpStatusCode: 400 } });
+          const out = await next(args);
+          // The write reached DynamoDB; its answer is lost on the way back.
+          if (fault === 'lose-response')
+            throw Object.assign(new Error('socket hang up (injected after the request was sent)'), { code: 'ECONNRESET' });
+          return out;
+        },
+        { step: 'deserialize', name: 'injectFault', priority: 'low' },
+      );
     },
   };
   return { plugin, attempts };
@@ -44,10 +53,12 @@ describe('journal appends', () => {
     const [a, b] = [w.store(), w.store()];
     const la = journalLines(20, { tag: 'a' });
     const lb = journalLines(20, { tag: 'b' });
-    const outcomes = await Promise.all(la.map(async (_, i) => {
-      const [ra, rb] = await Promise.allSettled([a.append('r1', la[i]!), b.append('r1', lb[i]!)]);
-      return [ra, rb];
-    }));
+    const outcomes = await Promise.all(
+      la.map(async (_, i) => {
+        const [ra, rb] = await Promise.allSettled([a.append('r1', la[i]!), b.append('r1', lb[i]!)]);
+        return [ra, rb];
+      }),
+    );
     for (const [i, pair] of outcomes.entries()) {
       const won = pair.filter((r) => r.status === 'fulfilled');
       expect(won, `seq ${i + 1}`).toHaveLength(1);
@@ -89,9 +100,14 @@ describe('journal appends', () => {
     expect(f.attempts.filter((c) => c.startsWith('Put'))).toHaveLength(putAttempts);
     for (const l of lines.slice(3)) await writer.append('r1', l);
     // Read with a plain client: one item per seq, the exact lines, a whole chain.
-    const raw = await w.dynamo().send(new QueryCommand({
-      TableName: w.config.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: runPk('r1') } }, ConsistentRead: true,
-    }));
+    const raw = await w.dynamo().send(
+      new QueryCommand({
+        TableName: w.config.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: runPk('r1') } },
+        ConsistentRead: true,
+      }),
+    );
     expect(raw.Items?.map((i) => i.line?.S)).toEqual(lines.map((l) => l.line));
   });
 
@@ -117,7 +133,10 @@ describe('leases (locks on target resources)', () => {
 
     w.cloud.clock.advance(59_000);
     const refused = await b.acquireLease(resource, { runId: 'run-b', host: 'host-b' });
-    expect(refused).toMatchObject({ ok: false, holder: { owner: { runId: 'run-a', execution: 'exec-1', host: 'host-a', purpose: 'isolate' } } });
+    expect(refused).toMatchObject({
+      ok: false,
+      holder: { owner: { runId: 'run-a', execution: 'exec-1', host: 'host-a', purpose: 'isolate' } },
+    });
 
     const renewed = await a.renewLease(got.lease);
     w.cloud.clock.advance(59_000); // 118 s after acquiring: alive only because it was renewed
@@ -125,7 +144,11 @@ describe('leases (locks on target resources)', () => {
 
     w.cloud.clock.advance(2_000);
     const taken = await b.acquireLease(resource, { runId: 'run-b', host: 'host-b' });
-    expect(taken).toMatchObject({ ok: true, lease: { owner: { runId: 'run-b' } }, tookOverFrom: { owner: { runId: 'run-a' }, token: renewed.token } });
+    expect(taken).toMatchObject({
+      ok: true,
+      lease: { owner: { runId: 'run-b' } },
+      tookOverFrom: { owner: { runId: 'run-a' }, token: renewed.token },
+    });
     await expect(a.renewLease(renewed)).rejects.toBeInstanceOf(LeaseLost);
     await expect(a.releaseLease(renewed)).rejects.toBeInstanceOf(LeaseLost);
     expect((await a.readLease(resource))?.owner.runId).toBe('run-b');
@@ -138,7 +161,9 @@ describe('leases (locks on target resources)', () => {
 
   it('10 contenders for one free resource: exactly one gets it', async () => {
     const w = await storeWorld(dyn.endpoint);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => w.store().acquireLease('iam:user/alice', { runId: `run-${i}`, host: 'h' })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => w.store().acquireLease('iam:user/alice', { runId: `run-${i}`, host: 'h' })),
+    );
     const winners = results.filter((r) => r.ok);
     expect(winners).toHaveLength(1);
     const holder = await w.store().readLease('iam:user/alice');
@@ -151,7 +176,9 @@ describe('alert dedup', () => {
     const w = await storeWorld(dyn.endpoint);
     const claimers = Array.from({ length: 20 }, () => w.store());
     const keys = Array.from({ length: 100 }, (_, i) => `guardduty:finding-${i}`);
-    const results = await Promise.all(claimers.flatMap((s, c) => keys.map(async (key) => ({ key, claimer: c, result: await s.claimAlert(key, `run-${c}-${key}`) }))));
+    const results = await Promise.all(
+      claimers.flatMap((s, c) => keys.map(async (key) => ({ key, claimer: c, result: await s.claimAlert(key, `run-${c}-${key}`) }))),
+    );
     const claimed = results.filter((r) => r.result.claimed);
     expect(claimed).toHaveLength(100);
     expect(new Set(claimed.map((r) => r.key)).size).toBe(100);
@@ -160,7 +187,11 @@ describe('alert dedup', () => {
       const repeats = results.filter((r) => r.key === key && !r.result.claimed);
       expect(repeats).toHaveLength(19);
       for (const r of repeats) expect(r.result.runId).toBe(`run-${winner.claimer}-${key}`);
-      const item = await w.dynamo().send(new GetItemCommand({ TableName: w.config.table, Key: { pk: { S: `ALERT#${key}` }, sk: { S: 'CLAIM' } }, ConsistentRead: true }));
+      const item = await w
+        .dynamo()
+        .send(
+          new GetItemCommand({ TableName: w.config.table, Key: { pk: { S: `ALERT#${key}` }, sk: { S: 'CLAIM' } }, ConsistentRead: true }),
+        );
       expect([item.Item?.runId?.S, item.Item?.repeats?.N]).toEqual([`run-${winner.claimer}-${key}`, '19']);
     }
   }, 60_000);
@@ -186,19 +217,34 @@ describe('approvals and summaries', () => {
     const second = await other.answerApproval('r1', 'isolate', { decision: 'reject', by: 'bob', at: '2026-03-01T00:02:00.000Z' });
     expect(first.answer?.by).toBe('alice');
     expect(second).toEqual(first);
-    expect((await runner.listApprovals('r1')).map((a) => [a.key, a.status, a.answer?.decision])).toEqual([['isolate', 'answered', 'approve']]);
+    expect((await runner.listApprovals('r1')).map((a) => [a.key, a.status, a.answer?.decision])).toEqual([
+      ['isolate', 'answered', 'approve'],
+    ]);
     expect(await runner.listApprovals('r2')).toEqual([]);
   });
 
   it('listRuns lists every run newest first with its summary', async () => {
     const w = await storeWorld(dyn.endpoint);
     const s = w.store();
-    for (const [runId, startedAt] of [['r-old', '2026-03-01T00:00:00.000Z'], ['r-new', '2026-03-02T00:00:00.000Z'], ['r-mid', '2026-03-01T12:00:00.000Z']] as const) {
+    for (const [runId, startedAt] of [
+      ['r-old', '2026-03-01T00:00:00.000Z'],
+      ['r-new', '2026-03-02T00:00:00.000Z'],
+      ['r-mid', '2026-03-01T12:00:00.000Z'],
+    ] as const) {
       await s.putSummary({ runId, startedAt, updatedAt: startedAt, fields: { playbook: 'isolate-instance', status: 'running' } });
     }
-    await s.putSummary({ runId: 'r-mid', startedAt: '2026-03-01T12:00:00.000Z', updatedAt: '2026-03-01T13:00:00.000Z', fields: { playbook: 'isolate-instance', status: 'completed' } });
+    await s.putSummary({
+      runId: 'r-mid',
+      startedAt: '2026-03-01T12:00:00.000Z',
+      updatedAt: '2026-03-01T13:00:00.000Z',
+      fields: { playbook: 'isolate-instance', status: 'completed' },
+    });
     const runs = await w.store().listRuns();
-    expect(runs.map((r) => [r.runId, r.fields.status])).toEqual([['r-new', 'running'], ['r-mid', 'completed'], ['r-old', 'running']]);
+    expect(runs.map((r) => [r.runId, r.fields.status])).toEqual([
+      ['r-new', 'running'],
+      ['r-mid', 'completed'],
+      ['r-old', 'running'],
+    ]);
     expect(await s.readSummary('nope')).toBeUndefined();
   });
 });

@@ -41,13 +41,15 @@ describe('IAM statements of the AWS store', () => {
 
   it('name only the configured table, its runs index, the bucket, its runs/ prefix and the key: no * action or resource', () => {
     const resources = [...responder, ...auditor].flatMap((s) => s.Resource);
-    expect(new Set(resources)).toEqual(new Set([
-      'arn:aws:dynamodb:eu-west-1:111122223333:table/firebreak-runs',
-      'arn:aws:dynamodb:eu-west-1:111122223333:table/firebreak-runs/index/runs',
-      'arn:aws:s3:::acme-firebreak-audit',
-      'arn:aws:s3:::acme-firebreak-audit/runs/*',
-      cfg.kmsKeyId,
-    ]));
+    expect(new Set(resources)).toEqual(
+      new Set([
+        'arn:aws:dynamodb:eu-west-1:111122223333:table/firebreak-runs',
+        'arn:aws:dynamodb:eu-west-1:111122223333:table/firebreak-runs/index/runs',
+        'arn:aws:s3:::acme-firebreak-audit',
+        'arn:aws:s3:::acme-firebreak-audit/runs/*',
+        cfg.kmsKeyId,
+      ]),
+    );
     for (const s of [...responder, ...auditor]) for (const a of s.Action) expect(a).not.toContain('*');
   });
 
@@ -58,14 +60,22 @@ describe('IAM statements of the AWS store', () => {
       if (a.startsWith('dynamodb:')) expect(Object.keys(DynamoDBSdk), a).toContain(`${a.slice('dynamodb:'.length)}Command`);
       else expect(isKnownAction(a), a).toBe(true);
     }
-    for (const forbidden of ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention', 's3:PutObjectLegalHold', 's3:PutBucketObjectLockConfiguration']) {
+    for (const forbidden of [
+      's3:DeleteObject',
+      's3:DeleteObjectVersion',
+      's3:BypassGovernanceRetention',
+      's3:PutObjectLegalHold',
+      's3:PutBucketObjectLockConfiguration',
+    ]) {
       expect(actions).not.toContain(forbidden);
     }
     expect(auditor.flatMap((s) => s.Action).filter((a) => /Put|Update|Delete/.test(a))).toEqual([]);
   });
 
-  it('an alias ARN is authorized on the account\'s keys through kms:ResourceAliases', () => {
-    const alias = storeIamStatements({ ...cfg, kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:alias/firebreak' }).responder.find((s) => s.Sid === 'FirebreakStoreKey')!;
+  it("an alias ARN is authorized on the account's keys through kms:ResourceAliases", () => {
+    const alias = storeIamStatements({ ...cfg, kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:alias/firebreak' }).responder.find(
+      (s) => s.Sid === 'FirebreakStoreKey',
+    )!;
     expect(alias.Resource).toEqual(['arn:aws:kms:eu-west-1:111122223333:key/*']);
     expect(alias.Condition).toMatchObject({ 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/firebreak' } });
   });

@@ -15,8 +15,12 @@ import { clientFor, errorOf } from '../sim/services-harness.js';
 import { dynamoClient, journalLines, startDynalite, storeWorld, type StoreWorld } from './harness.js';
 
 let dyn: Awaited<ReturnType<typeof startDynalite>>;
-beforeAll(async () => { dyn = await startDynalite(); });
-afterAll(async () => { await dyn.close(); });
+beforeAll(async () => {
+  dyn = await startDynalite();
+});
+afterAll(async () => {
+  await dyn.close();
+});
 
 /** A run of `count` events, sealed at the given seqs. */
 async function sealedRun(count: number, sealAt: number[]): Promise<StoreWorld & { lines: ReturnType<typeof journalLines> }> {
@@ -36,11 +40,24 @@ describe('sealing', () => {
     const v = await verifyStore(w.store(), w.s3, w.config.bucket, 'r1');
     expect(v).toMatchObject({ ok: true, digests: 2, sealedThrough: 7, storeThrough: 10, unsealed: { from: 8, to: 10 }, problems: [] });
     const seg = await w.s3.send(new GetObjectCommand({ Bucket: w.config.bucket, Key: segmentKey('r1', 2) }));
-    expect(await seg.Body!.transformToString()).toBe(w.lines.slice(4, 7).map((l) => l.line + '\n').join(''));
+    expect(await seg.Body!.transformToString()).toBe(
+      w.lines
+        .slice(4, 7)
+        .map((l) => l.line + '\n')
+        .join(''),
+    );
     expect([seg.ObjectLockMode, seg.ServerSideEncryption, seg.SSEKMSKeyId]).toEqual(['COMPLIANCE', 'aws:kms', w.config.kmsKeyId]);
     expect(seg.ObjectLockRetainUntilDate?.toISOString()).toBe(new Date(w.cloud.clock.now().getTime() + 30 * 86_400_000).toISOString());
-    const digest = JSON.parse(await (await w.s3.send(new GetObjectCommand({ Bucket: w.config.bucket, Key: digestKey('r1', 2) }))).Body!.transformToString());
-    expect(digest).toMatchObject({ digest: 2, firstSeq: 5, lastSeq: 7, firstPrev: lineHash(w.lines[3]!.line), lastEventHash: lineHash(w.lines[6]!.line) });
+    const digest = JSON.parse(
+      await (await w.s3.send(new GetObjectCommand({ Bucket: w.config.bucket, Key: digestKey('r1', 2) }))).Body!.transformToString(),
+    );
+    expect(digest).toMatchObject({
+      digest: 2,
+      firstSeq: 5,
+      lastSeq: 7,
+      firstPrev: lineHash(w.lines[3]!.line),
+      lastEventHash: lineHash(w.lines[6]!.line),
+    });
 
     expect(await w.store().seal('r1', 7)).toEqual({ sealedSeq: 7 }); // nothing new: no third digest
     expect(await w.store().seal('r1', 10)).toEqual({ digest: 3, firstSeq: 8, sealedSeq: 10 });
@@ -69,10 +86,13 @@ describe('sealing', () => {
     const s3 = clientFor(w.cloud, S3Client);
     const dieAtDigest: Pluggable<any, any> = {
       applyToStack(stack) {
-        stack.add((next: any) => async (args: any) => {
-          if (String(args.input?.Key).includes('/digests/')) throw new Error('process killed (injected)');
-          return next(args);
-        }, { step: 'initialize', name: 'dieAtDigest' });
+        stack.add(
+          (next: any) => async (args: any) => {
+            if (String(args.input?.Key).includes('/digests/')) throw new Error('process killed (injected)');
+            return next(args);
+          },
+          { step: 'initialize', name: 'dieAtDigest' },
+        );
       },
     };
     s3.middlewareStack.use(dieAtDigest);
@@ -92,13 +112,19 @@ describe('tampering is reported by verify', () => {
     const forged = journalLines(8, { from: 3, prev: lineHash(w.lines[1]!.line), tag: 'forger' });
     const raw = dynamoClient(dyn.endpoint);
     for (const f of forged) {
-      await raw.send(new PutItemCommand({
-        TableName: w.config.table,
-        Item: {
-          pk: { S: runPk('r1') }, sk: { S: eventSk(f.seq) }, seq: { N: String(f.seq) }, line: { S: f.line },
-          hash: { S: lineHash(f.line) }, prev: { S: JSON.parse(f.line).prev },
-        },
-      }));
+      await raw.send(
+        new PutItemCommand({
+          TableName: w.config.table,
+          Item: {
+            pk: { S: runPk('r1') },
+            sk: { S: eventSk(f.seq) },
+            seq: { N: String(f.seq) },
+            line: { S: f.line },
+            hash: { S: lineHash(f.line) },
+            prev: { S: JSON.parse(f.line).prev },
+          },
+        }),
+      );
     }
     const v = await verifyStore(w.store(), w.s3, w.config.bucket, 'r1');
     expect(v.ok).toBe(false);
@@ -108,7 +134,8 @@ describe('tampering is reported by verify', () => {
   it('the tail deleted from the table: the sealed digests still say how far the journal went', async () => {
     const w = await sealedRun(10, [10]);
     const raw = dynamoClient(dyn.endpoint);
-    for (const seq of [8, 9, 10]) await raw.send(new DeleteItemCommand({ TableName: w.config.table, Key: { pk: { S: runPk('r1') }, sk: { S: eventSk(seq) } } }));
+    for (const seq of [8, 9, 10])
+      await raw.send(new DeleteItemCommand({ TableName: w.config.table, Key: { pk: { S: runPk('r1') }, sk: { S: eventSk(seq) } } }));
     const v = await verifyStore(w.store(), w.s3, w.config.bucket, 'r1');
     expect(v.problems.map((p) => [p.kind, p.seq])).toEqual([['store-tail-deleted', 8]]);
     expect([v.sealedThrough, v.storeThrough]).toEqual([10, 7]);
@@ -118,10 +145,14 @@ describe('tampering is reported by verify', () => {
     const w = await sealedRun(6, [3, 6]);
     const bucket = w.config.bucket;
     const versions = await w.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: segmentKey('r1', 1) }));
-    const denied = await errorOf(w.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: segmentKey('r1', 1), VersionId: versions.Versions![0]!.VersionId! })));
+    const denied = await errorOf(
+      w.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: segmentKey('r1', 1), VersionId: versions.Versions![0]!.VersionId! })),
+    );
     expect(denied.name).toBe('AccessDenied');
 
-    const forged = journalLines(3, { tag: 'forger' }).map((l) => l.line + '\n').join('');
+    const forged = journalLines(3, { tag: 'forger' })
+      .map((l) => l.line + '\n')
+      .join('');
     await w.s3.send(new PutObjectCommand({ Bucket: bucket, Key: segmentKey('r1', 1), Body: forged }));
     await w.s3.send(new PutObjectCommand({ Bucket: bucket, Key: digestKey('r1', 2), Body: '{}' }));
     await w.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: segmentKey('r1', 2) }));

@@ -4,8 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, GetObjectRetentionCommand, HeadObjectCommand, ListObjectVersionsCommand,
-  PutBucketVersioningCommand, PutObjectCommand, S3Client,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { clientFor, createTestCloud, errorOf } from '../sim/services-harness.js';
 
@@ -15,8 +22,12 @@ async function lockedBucket() {
   const cloud = createTestCloud({}, { start: '2026-03-01T00:00:00Z' });
   const s3 = clientFor(cloud, S3Client);
   await s3.send(new CreateBucketCommand({ Bucket: 'audit-bucket', ObjectLockEnabledForBucket: true }));
-  const put = (Body: string, extra: Record<string, unknown> = {}) => s3.send(new PutObjectCommand({ Bucket: 'audit-bucket', Key: 'runs/r1/a.json', Body, ...extra }));
-  const lock = (mode: 'GOVERNANCE' | 'COMPLIANCE', days = 10) => ({ ObjectLockMode: mode, ObjectLockRetainUntilDate: new Date(cloud.clock.now().getTime() + days * DAY) });
+  const put = (Body: string, extra: Record<string, unknown> = {}) =>
+    s3.send(new PutObjectCommand({ Bucket: 'audit-bucket', Key: 'runs/r1/a.json', Body, ...extra }));
+  const lock = (mode: 'GOVERNANCE' | 'COMPLIANCE', days = 10) => ({
+    ObjectLockMode: mode,
+    ObjectLockRetainUntilDate: new Date(cloud.clock.now().getTime() + days * DAY),
+  });
   return { cloud, s3, put, lock };
 }
 
@@ -33,7 +44,10 @@ describe('simulated S3 with Object Lock', () => {
     expect(await old.Body!.transformToString()).toBe('original');
     expect(old.ObjectLockMode).toBe('COMPLIANCE');
     const list = await s3.send(new ListObjectVersionsCommand({ Bucket: 'audit-bucket', Prefix: 'runs/r1/' }));
-    expect(list.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([[second.VersionId, true], [first.VersionId, false]]);
+    expect(list.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([
+      [second.VersionId, true],
+      [first.VersionId, false],
+    ]);
   });
 
   it.each([
@@ -44,7 +58,14 @@ describe('simulated S3 with Object Lock', () => {
   ] as const)('deleting a %s-locked version (bypass governance: %s) → %s', async (mode, bypass, code) => {
     const { s3, put, lock } = await lockedBucket();
     const v = await put('sealed', lock(mode));
-    const del = s3.send(new DeleteObjectCommand({ Bucket: 'audit-bucket', Key: 'runs/r1/a.json', VersionId: v.VersionId!, BypassGovernanceRetention: bypass }));
+    const del = s3.send(
+      new DeleteObjectCommand({
+        Bucket: 'audit-bucket',
+        Key: 'runs/r1/a.json',
+        VersionId: v.VersionId!,
+        BypassGovernanceRetention: bypass,
+      }),
+    );
     if (code) {
       const err = await errorOf(del);
       expect([err.name, err.$metadata?.httpStatusCode]).toEqual([code, 403]);
@@ -78,9 +99,19 @@ describe('simulated S3 with Object Lock', () => {
   });
 
   it.each([
-    ['lock headers on a bucket without Object Lock', 'plain-bucket', { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date('2027-01-01T00:00:00Z') }, 'InvalidRequest'],
+    [
+      'lock headers on a bucket without Object Lock',
+      'plain-bucket',
+      { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date('2027-01-01T00:00:00Z') },
+      'InvalidRequest',
+    ],
     ['a mode without a retain-until date', 'audit-bucket', { ObjectLockMode: 'COMPLIANCE' }, 'InvalidArgument'],
-    ['a retain-until date in the past', 'audit-bucket', { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date('2025-01-01T00:00:00Z') }, 'InvalidArgument'],
+    [
+      'a retain-until date in the past',
+      'audit-bucket',
+      { ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date('2025-01-01T00:00:00Z') },
+      'InvalidArgument',
+    ],
     ['an unknown bucket', 'no-such-bucket', {}, 'NoSuchBucket'],
   ] as const)('PutObject with %s → %s', async (_what, bucket, extra, code) => {
     const { s3 } = await lockedBucket();
@@ -94,8 +125,13 @@ describe('simulated S3 with Object Lock', () => {
     const l = lock('GOVERNANCE', 3);
     await put('x', l);
     const r = await s3.send(new GetObjectRetentionCommand({ Bucket: 'audit-bucket', Key: 'runs/r1/a.json' }));
-    expect([r.Retention?.Mode, r.Retention?.RetainUntilDate?.toISOString()]).toEqual(['GOVERNANCE', l.ObjectLockRetainUntilDate.toISOString()]);
-    const err = await errorOf(s3.send(new PutBucketVersioningCommand({ Bucket: 'audit-bucket', VersioningConfiguration: { Status: 'Suspended' } })));
+    expect([r.Retention?.Mode, r.Retention?.RetainUntilDate?.toISOString()]).toEqual([
+      'GOVERNANCE',
+      l.ObjectLockRetainUntilDate.toISOString(),
+    ]);
+    const err = await errorOf(
+      s3.send(new PutBucketVersioningCommand({ Bucket: 'audit-bucket', VersioningConfiguration: { Status: 'Suspended' } })),
+    );
     expect(err.name).toBe('InvalidBucketState');
   });
 });

@@ -37,7 +37,8 @@ function versionOf(ctx: SimContext, b: S3Bucket, key: string, versionId: string 
     return v;
   }
   const v = current(versions);
-  if (!v || v.deleteMarker) return head ? ctx.fail('NotFound', 'Not Found', 404) : ctx.fail('NoSuchKey', 'The specified key does not exist.', 404);
+  if (!v || v.deleteMarker)
+    return head ? ctx.fail('NotFound', 'Not Found', 404) : ctx.fail('NoSuchKey', 'The specified key does not exist.', 404);
   return v;
 }
 
@@ -80,7 +81,8 @@ const handlers: SimService['handlers'] = {
   CreateBucket(ctx, input: { Bucket?: string; ObjectLockEnabledForBucket?: boolean }) {
     const name = input.Bucket ?? '';
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name)) ctx.fail('InvalidBucketName', 'The specified bucket is not valid.', 400);
-    if (s3Of(ctx).buckets.some((b) => b.name === name)) ctx.fail('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409);
+    if (s3Of(ctx).buckets.some((b) => b.name === name))
+      ctx.fail('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409);
     const lock = input.ObjectLockEnabledForBucket === true;
     s3Of(ctx).buckets.push({ name, versioning: lock ? 'Enabled' : 'Unversioned', objectLock: lock, objects: {} });
     ctx.changed();
@@ -90,23 +92,40 @@ const handlers: SimService['handlers'] = {
   PutBucketVersioning(ctx, input: { Bucket?: string; VersioningConfiguration?: { Status?: 'Enabled' | 'Suspended' } }) {
     const b = bucketOf(ctx, input.Bucket);
     const status = input.VersioningConfiguration?.Status;
-    if (status !== 'Enabled' && status !== 'Suspended') ctx.fail('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', 400);
-    if (b.objectLock && status === 'Suspended') ctx.fail('InvalidBucketState', 'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.', 409);
+    if (status !== 'Enabled' && status !== 'Suspended')
+      ctx.fail('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', 400);
+    if (b.objectLock && status === 'Suspended')
+      ctx.fail(
+        'InvalidBucketState',
+        'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
+        409,
+      );
     b.versioning = status!;
     ctx.changed();
     return {};
   },
 
-  async PutObject(ctx, input: {
-    Bucket?: string; Key?: string; Body?: unknown; ContentType?: string; IfNoneMatch?: string;
-    ObjectLockMode?: 'GOVERNANCE' | 'COMPLIANCE'; ObjectLockRetainUntilDate?: Date | string; ServerSideEncryption?: string; SSEKMSKeyId?: string;
-  }) {
+  async PutObject(
+    ctx,
+    input: {
+      Bucket?: string;
+      Key?: string;
+      Body?: unknown;
+      ContentType?: string;
+      IfNoneMatch?: string;
+      ObjectLockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+      ObjectLockRetainUntilDate?: Date | string;
+      ServerSideEncryption?: string;
+      SSEKMSKeyId?: string;
+    },
+  ) {
     const b = bucketOf(ctx, input.Bucket);
     const key = input.Key ?? '';
     const now = ctx.clock.now();
     const hasMode = input.ObjectLockMode !== undefined;
     const hasDate = input.ObjectLockRetainUntilDate !== undefined;
-    if (hasMode !== hasDate) ctx.fail('InvalidArgument', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied', 400);
+    if (hasMode !== hasDate)
+      ctx.fail('InvalidArgument', 'x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied', 400);
     if (hasMode && !b.objectLock) ctx.fail('InvalidRequest', 'Bucket is missing Object Lock Configuration', 400);
     const until = hasDate ? new Date(input.ObjectLockRetainUntilDate!) : undefined;
     if (until && until.getTime() <= now.getTime()) ctx.fail('InvalidArgument', 'The retain until date must be in the future!', 400);
@@ -181,7 +200,12 @@ const handlers: SimService['handlers'] = {
     const versions = b.objects[key] ?? [];
     if (input.VersionId === undefined && b.versioning === 'Enabled') {
       // No version named: a delete marker goes on top; every version, locked or not, stays.
-      const marker: S3Version = { versionId: newVersionId(ctx, b), deleteMarker: true, size: 0, lastModified: ctx.clock.now().toISOString() };
+      const marker: S3Version = {
+        versionId: newVersionId(ctx, b),
+        deleteMarker: true,
+        size: 0,
+        lastModified: ctx.clock.now().toISOString(),
+      };
       addVersion(b, key, marker);
       ctx.changed();
       return { DeleteMarker: true, VersionId: marker.versionId };
@@ -203,17 +227,22 @@ const handlers: SimService['handlers'] = {
   ListObjectVersions(ctx, input: { Bucket?: string; Prefix?: string }) {
     const b = bucketOf(ctx, input.Bucket);
     const prefix = input.Prefix ?? '';
-    const keys = Object.keys(b.objects).filter((k) => k.startsWith(prefix)).sort();
+    const keys = Object.keys(b.objects)
+      .filter((k) => k.startsWith(prefix))
+      .sort();
     const Versions: unknown[] = [];
     const DeleteMarkers: unknown[] = [];
     for (const key of keys) {
       const versions = b.objects[key]!;
       // Newest first, as S3 lists them.
-      versions.slice().reverse().forEach((v, i) => {
-        const common = { Key: key, VersionId: v.versionId, IsLatest: i === 0, LastModified: new Date(v.lastModified) };
-        if (v.deleteMarker) DeleteMarkers.push(common);
-        else Versions.push({ ...common, ETag: v.etag, Size: v.size, StorageClass: 'STANDARD' });
-      });
+      versions
+        .slice()
+        .reverse()
+        .forEach((v, i) => {
+          const common = { Key: key, VersionId: v.versionId, IsLatest: i === 0, LastModified: new Date(v.lastModified) };
+          if (v.deleteMarker) DeleteMarkers.push(common);
+          else Versions.push({ ...common, ETag: v.etag, Size: v.size, StorageClass: 'STANDARD' });
+        });
     }
     return { Name: b.name, Prefix: prefix, IsTruncated: false, MaxKeys: 1000, Versions, DeleteMarkers };
   },

@@ -32,7 +32,8 @@ export const schema = z
     s3.buckets.forEach((b, i) => {
       if (names.has(b.name)) check.addIssue({ code: 'custom', path: ['buckets', i, 'name'], message: `duplicate bucket name '${b.name}'` });
       names.add(b.name);
-      if (b.objectLock && b.versioning !== 'Enabled') check.addIssue({ code: 'custom', path: ['buckets', i, 'versioning'], message: 'a bucket with Object Lock has versioning Enabled' });
+      if (b.objectLock && b.versioning !== 'Enabled')
+        check.addIssue({ code: 'custom', path: ['buckets', i, 'versioning'], message: 'a bucket with Object Lock has versioning Enabled' });
     });
   })
   .prefault({});
