@@ -167,6 +167,15 @@ export function buildProgram(): Command {
     .argument('<playbook>', 'playbook name or path')
     .action(async (playbook, opts, cmd) => (await import('./commands/show.js')).show(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
+  program
+    .command('sfn')
+    .description('print a playbook as an Amazon States Language definition (Step Functions, JSONata)')
+    .argument('<playbook>', 'playbook name or path')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (the task token timeout; default 24h)')
+    .option('--worker-arn <arn>', 'the worker Lambda (default: a ${WorkerFunctionArn} placeholder)')
+    .action(async (playbook, opts, cmd) => (await import('./commands/sfn.js')).sfn(playbook, { ...cmd.optsWithGlobals(), ...opts }));
+
   homeOptions(program.command('report'))
     .description('the incident timeline of a run, from its journal, as Markdown or self-contained HTML')
     .argument('<run>', 'run id')
