@@ -176,6 +176,14 @@ export function buildProgram(): Command {
     .option('--worker-arn <arn>', 'the worker Lambda (default: a ${WorkerFunctionArn} placeholder)')
     .action(async (playbook, opts, cmd) => (await import('./commands/sfn.js')).sfn(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
+  program
+    .command('deploy-template')
+    .description('write the CloudFormation template that deploys Firebreak on Step Functions for a routing table')
+    .option('--routes <file>', 'routing table (default: ./routes.yaml)')
+    .option('--out <dir>', 'write <dir>/template.yaml instead of printing it')
+    .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (default 24h)')
+    .action(async (opts, cmd) => (await import('./commands/deploy-template.js')).deployTemplate({ ...cmd.optsWithGlobals(), ...opts }));
+
   homeOptions(program.command('report'))
     .description('the incident timeline of a run, from its journal, as Markdown or self-contained HTML')
     .argument('<run>', 'run id')

@@ -103,6 +103,7 @@ function ordered(states: Record<string, State>): Record<string, State> {
 
 class Compiler {
   needsSucceeded = false;
+  private branchDone = new Set<string>();
   private readonly worker: string;
   private readonly approvalTimeout: number;
   private readonly perRun: ReadonlySet<string>;
@@ -120,7 +121,11 @@ class Compiler {
 
   steps(steps: Record<string, StepT>, scope: Scope): Record<string, State> {
     const out: Record<string, State> = {};
+    const outer = this.branchDone;
+    this.branchDone = new Set();
     for (const [id, step] of Object.entries(steps)) Object.assign(out, this.step(id, step, scope));
+    for (const id of this.branchDone) out[`${id}.done`] = { Type: 'Succeed' };
+    this.branchDone = outer;
     // A halt taken out of an onError path fails the execution here, with the error it had.
     const halts = Object.values(out).some((st) => ((st.Catch as Array<{ Next?: string }> | undefined) ?? []).some((c) => c.Next === HALTED));
     if (halts) out[HALTED] = { Type: 'Fail', Error: '{% $states.input.Error %}', Cause: '{% $states.input.Cause %}' };
@@ -153,6 +158,20 @@ class Compiler {
     if (scope === 'branch') return { End: true };
     this.needsSucceeded = true;
     return { Next: SUCCEEDED };
+  }
+
+  /**
+   * Where a catcher goes when the step has no `next`: a Catch needs a `Next`, so a branch gets a
+   * Succeed state of its own (`<id>.done`) to end on.
+   */
+  private catchNext(id: string, next: string | undefined, scope: Scope): { Next: string } {
+    if (next) return { Next: next };
+    if (scope === 'top') {
+      this.needsSucceeded = true;
+      return { Next: SUCCEEDED };
+    }
+    this.branchDone.add(id);
+    return { Next: `${id}.done` };
   }
 
   /** The expression of `$steps` as seen from a scope (see the header). */
@@ -224,7 +243,7 @@ class Compiler {
   private catchers(id: string, onError: OnErrorT | undefined, scope: Scope, denied?: { next: string | undefined }): { Catch?: unknown[] } {
     const list: unknown[] = [];
     const failedRec = `{"status": "failed", "error": {"code": $states.errorOutput.Error, "message": $states.errorOutput.Cause}}`;
-    if (denied) list.push({ ErrorEquals: [TASK_ERRORS.denied], ...this.record(id, '{"status": "denied"}', scope), ...this.next(denied.next, scope) });
+    if (denied) list.push({ ErrorEquals: [TASK_ERRORS.denied], ...this.record(id, '{"status": "denied"}', scope), ...this.catchNext(id, denied.next, scope) });
     if (onError !== undefined) {
       const target = typeof onError === 'string' ? onError : onError.next;
       const codes = typeof onError === 'string' ? undefined : onError.codes;
@@ -286,7 +305,7 @@ class Compiler {
         Comment: `Manual task: ${step.title}`,
         ...this.retry(undefined),
         ...this.record(id, '{"status": $states.result.status ? $states.result.status : "manual", "output": $states.result.output}', scope),
-        Catch: [{ ErrorEquals: [TASK_ERRORS.denied], ...this.record(id, '{"status": "skipped"}', scope), ...this.next(step.next, scope) }],
+        Catch: [{ ErrorEquals: [TASK_ERRORS.denied], ...this.record(id, '{"status": "skipped"}', scope), ...this.catchNext(id, step.next, scope) }],
         ...this.next(step.next, scope),
       },
     };

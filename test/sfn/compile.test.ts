@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { getAction } from '../../src/actions/registry.js';
+import { allSteps } from '../../src/playbook/compile.js';
 import { listPlaybooks } from '../../src/playbook/load.js';
 import { allStates, compileToAsl } from '../../src/sfn/compile.js';
 import { aslText, compileLoaded, loadForSfn } from '../../src/sfn/playbooks.js';
@@ -22,7 +23,7 @@ describe('firebreak sfn: shipped playbooks', () => {
 
   it.each(SHIPPED)('%s: asl-validator accepts it (paths and ARNs checked), also with every approval chosen per run', (name) => {
     const loaded = loadForSfn(name);
-    const steps = Object.keys(loaded.playbook.steps);
+    const steps = allSteps(loaded.playbook).map((s) => s.id);
     for (const asl of [compileLoaded(loaded), compileLoaded(loaded, { approvalPerRun: steps, workerFunction: 'arn:aws:lambda:us-east-1:111122223333:function:firebreak-worker' })]) {
       // The validator writes a default QueryLanguage into each state: give it a copy.
       const result = validate(structuredClone(asl), { checkPaths: true, checkArn: true });

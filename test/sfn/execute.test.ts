@@ -211,4 +211,20 @@ describe('compiled playbooks, executed', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(worker.calls.filter((t) => t.stepId === 'isolate').map((t) => `${t.phase}:${t.stepKey}`)).toEqual(expected);
   });
+
+  it('a step inside a parallel branch that a person denies ends its branch; the run goes on after the parallel step', async () => {
+    const pb = load('ec2-instance-compromise');
+    const asl = compileToAsl(pb, { permissionsOf: (a) => getAction(a).permissions, approvalPerRun: ['preserve'] });
+    let exec!: AslExecution;
+    const worker = workerDouble({ outputs: eicOutputs, decide: { preserve: 'deny' } }, () => exec);
+    exec = new AslExecution(asl, worker.handler);
+    const result = await exec.run({ inputs: runInputs(pb, { instanceId: INSTANCE }), run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval: { preserve: 'required' } } });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.entered).toContain('preserve.done');
+    const steps = (result.output as { steps: Record<string, { status: string }> }).steps;
+    expect(steps.preserve).toEqual({ status: 'denied' });
+    expect(steps.detach!.status).toBe('applied');
+    expect(worker.calls.filter((t) => t.stepId === 'preserve').map((t) => t.phase)).toEqual(['plan']);
+    expect(worker.calls.map((t) => t.stepId)).toContain('snapshot');
+  });
 });
