@@ -184,6 +184,12 @@ export function buildProgram(): Command {
     .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (default 24h)')
     .action(async (opts, cmd) => (await import('./commands/deploy-template.js')).deployTemplate({ ...cmd.optsWithGlobals(), ...opts }));
 
+  program
+    .command('package')
+    .description('build the Lambda zip (router and worker bundled with esbuild, playbooks, templates, routes) for firebreak deploy-template')
+    .option('--out <dir>', 'where to write the zip (default: dist/lambda)')
+    .action(async (opts, cmd) => (await import('./commands/package.js')).packageLambdas({ ...cmd.optsWithGlobals(), ...opts }));
+
   homeOptions(program.command('report'))
     .description('the incident timeline of a run, from its journal, as Markdown or self-contained HTML')
     .argument('<run>', 'run id')
