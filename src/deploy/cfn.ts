@@ -27,6 +27,10 @@ const SHORT: Array<{ key: string; tag: string; toScalar: (v: unknown) => string 
 export function toYaml(template: Cfn): string {
   const doc = new Document(template, { aliasDuplicateObjects: false });
   visit(doc, {
+    // YAML 1.1 readers (CloudFormation's among them) take an unquoted 2012-10-17 for a date; IAM wants the string.
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
     Map(_, node) {
       if (node.items.length !== 1) return undefined;
       const pair = node.items[0]!;

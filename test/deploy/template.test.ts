@@ -154,6 +154,8 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
     expect(text).toContain('!GetAtt WorkerFunction.Arn');
     expect(text).toContain('!Sub ');
     expect(text).not.toContain('Fn::GetAtt');
+    expect(text).toContain('AWSTemplateFormatVersion: "2010-09-09"');
+    expect(text).not.toMatch(/Version: 2012-10-17/);
     expect(parseTemplate(text)).toEqual(template);
     expect(toYaml(deploymentTemplate(loadRoutes('routes.yaml').routes))).toBe(text);
   });
