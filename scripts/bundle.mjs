@@ -29,7 +29,8 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'bundle',
-  external: ['@aws-sdk/*', '@smithy/*'],
+  // esbuild itself (firebreak package) is a native binary loaded from node_modules when that command runs.
+  external: ['@aws-sdk/*', '@smithy/*', 'esbuild'],
   sourcemap: 'linked', // chains tsc's maps: `node --enable-source-maps` points stacks at src/*.ts
   // CommonJS dependencies (commander, jsonata) call `require` for Node's built-ins; an ES module has
   // no `require`, so each chunk gets one made by `createRequire` (esbuild otherwise throws

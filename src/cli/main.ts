@@ -177,6 +177,29 @@ export function buildProgram(): Command {
     .argument('<playbook>', 'playbook name or path')
     .action(async (playbook, opts, cmd) => (await import('./commands/show.js')).show(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
+  program
+    .command('sfn')
+    .description('print a playbook as an Amazon States Language definition (Step Functions, JSONata)')
+    .argument('<playbook>', 'playbook name or path')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (the task token timeout; default 24h)')
+    .option('--worker-arn <arn>', 'the worker Lambda (default: a ${WorkerFunctionArn} placeholder)')
+    .action(async (playbook, opts, cmd) => (await import('./commands/sfn.js')).sfn(playbook, { ...cmd.optsWithGlobals(), ...opts }));
+
+  program
+    .command('deploy-template')
+    .description('write the CloudFormation template that deploys Firebreak on Step Functions for a routing table')
+    .option('--routes <file>', 'routing table (default: ./routes.yaml)')
+    .option('--out <dir>', 'write <dir>/template.yaml instead of printing it')
+    .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (default 24h)')
+    .action(async (opts, cmd) => (await import('./commands/deploy-template.js')).deployTemplate({ ...cmd.optsWithGlobals(), ...opts }));
+
+  program
+    .command('package')
+    .description('build the Lambda zip (router and worker bundled with esbuild, playbooks, templates, routes) for firebreak deploy-template')
+    .option('--out <dir>', 'where to write the zip (default: dist/lambda)')
+    .action(async (opts, cmd) => (await import('./commands/package.js')).packageLambdas({ ...cmd.optsWithGlobals(), ...opts }));
+
   homeOptions(program.command('report'))
     .description('the incident timeline of a run, from its journal, as Markdown or self-contained HTML')
     .argument('<run>', 'run id')

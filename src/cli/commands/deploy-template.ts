@@ -1,0 +1,41 @@
+/** `firebreak deploy-template`: the CloudFormation template of a deployment, from the routing table. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDuration } from '../../core/clock.js';
+import { InputError } from '../../core/errors.js';
+import { toYaml } from '../../deploy/cfn.js';
+import { deploymentTemplate } from '../../deploy/template.js';
+import { DEFAULT_ROUTES_FILE, loadRoutes } from '../../triggers/routes.js';
+import { c, err } from '../output.js';
+
+export interface DeployTemplateOptions {
+  routes?: string;
+  out?: string;
+  waitForApproval?: string;
+}
+
+export async function deployTemplate(opts: DeployTemplateOptions): Promise<void> {
+  const table = loadRoutes(opts.routes ?? DEFAULT_ROUTES_FILE);
+  let approvalTimeoutSeconds: number | undefined;
+  if (opts.waitForApproval !== undefined) {
+    let ms: number;
+    try {
+      ms = parseDuration(opts.waitForApproval);
+    } catch (e) {
+      throw new InputError(`failed to read --wait-for-approval: ${(e as Error).message}`, { field: '--wait-for-approval' });
+    }
+    if (ms < 1000 || ms > 365 * 86_400_000) throw new InputError(`failed to read --wait-for-approval: ${opts.waitForApproval} is not between 1s and 365d`, { field: '--wait-for-approval' });
+    approvalTimeoutSeconds = Math.ceil(ms / 1000);
+  }
+  const text = toYaml(deploymentTemplate(table.routes, approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {}));
+  if (!opts.out) {
+    process.stdout.write(text);
+    return;
+  }
+  mkdirSync(opts.out, { recursive: true });
+  const file = join(opts.out, 'template.yaml');
+  writeFileSync(file, text);
+  err(c.dim(`wrote ${file} (${Buffer.byteLength(text)} bytes) from ${table.file}`));
+  // CloudFormation takes a template body of at most 51,200 bytes inline; larger ones go through S3.
+  err(c.dim(`deploy: aws cloudformation deploy --template-file ${file} --stack-name firebreak --s3-bucket <code bucket> --capabilities CAPABILITY_IAM --parameter-overrides CodeBucket=<code bucket> CodeKey=<key from firebreak package>`));
+}

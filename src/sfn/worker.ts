@@ -1,0 +1,106 @@
+/**
+ * The worker Lambda's contract: what a Task state of a compiled playbook sends it (the payload the
+ * compiler writes into `Arguments.Payload`) and what it answers.
+ *
+ * One invocation does one phase of one step with Firebreak's own engine code, journaled to the run
+ * store: `run` (plan → policy → apply → verify of an unattended step), `plan` (plan, journal
+ * `approval.requested`, keep the task token with the waiting step, notify; Step Functions then waits
+ * until `firebreak approve` answers the token), `apply` (apply → verify after the approval),
+ * `item` (one item of a map step: the whole lifecycle, or apply → verify when the step was approved
+ * as a whole), `manual` (record a person's task, keep the token).
+ *
+ * Failure is an error, not a result: Step Functions' Retry and Catch match on the error *name*, which
+ * for a Lambda function is the `errorType` it threw. So the handler throws `StepFailed` named by the
+ * error's AWS or Firebreak code (`GroupAtMinimumSize`, `AccessDenied`), or `Firebreak.Transient` for an
+ * error the engine judges worth retrying (throttling, 5xx, timeouts) — the name the compiled `Retry`
+ * lists. An approver's answer is `SendTaskSuccess` (approve) or `SendTaskFailure` with one of
+ * `TASK_ERRORS.denied` / `TASK_ERRORS.aborted`.
+ */
+import * as z from 'zod';
+
+export const TASK_ERRORS = {
+  /** An error the engine would retry (throttling, 5xx, network): what a step's `retry` without codes retries. */
+  transient: 'Firebreak.Transient',
+  /** `firebreak approve RUN STEP --deny`: the step is recorded as denied and the run goes on. */
+  denied: 'Firebreak.Denied',
+  /** `firebreak approve RUN STEP --abort`: the run stops; nothing catches it. */
+  aborted: 'Firebreak.Aborted',
+} as const;
+
+/** Errors of the Lambda service itself, retried on every task as AWS recommends for `lambda:invoke`. */
+export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+export const WorkerPhase = z.enum(['run', 'plan', 'apply', 'item', 'manual']);
+
+/** What the run carries from start to end (the `run` variable of the state machine). */
+export const RunContext = z.looseObject({
+  id: z.string().min(1),
+  incident: z.string().min(1),
+  playbook: z.string().min(1),
+  /** Per-step approval policy chosen by the alert's route (steps compiled with a policy per run). */
+  approval: z.record(z.string(), z.enum(['auto', 'required'])).default({}),
+});
+
+/** A step's record as the engine keeps it and `$steps.<id>` expressions read it. */
+export const StepRecord = z.looseObject({
+  status: z.string(),
+  output: z.unknown().optional(),
+  error: z.object({ code: z.string(), message: z.string().optional() }).optional(),
+});
+
+export const WorkerTask = z.strictObject({
+  phase: WorkerPhase,
+  run: RunContext,
+  /** The step's id in the playbook. */
+  stepId: z.string().min(1),
+  /** The journal's key for this visit of the step: the id, or `id#n` on the n-th visit of a loop. */
+  stepKey: z.string().min(1),
+  inputs: z.record(z.string(), z.unknown()),
+  steps: z.record(z.string(), StepRecord),
+  /** Map items only. */
+  item: z.unknown().optional(),
+  index: z.number().int().nonnegative().optional(),
+  /** `.waitForTaskToken` tasks only: what `firebreak approve` answers with SendTaskSuccess/SendTaskFailure. */
+  taskToken: z.string().min(1).optional(),
+});
+export type WorkerTaskT = z.infer<typeof WorkerTask>;
+
+/** A phase that finished: the step's status as the journal records it, and its output. */
+export const WorkerResult = z.strictObject({
+  status: z.enum(['applied', 'already-done', 'planned', 'skipped', 'denied', 'manual', 'condition-false', 'waiting']),
+  output: z.unknown().optional(),
+});
+export type WorkerResultT = z.infer<typeof WorkerResult>;
+
+/** A step that failed, as the handler throws it: `name` is what Retry/Catch match. */
+export class StepFailed extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly transient = false,
+  ) {
+    super(message);
+    this.name = transient ? TASK_ERRORS.transient : code;
+  }
+}
+
+/**
+ * The engine side of the worker: run one phase of one step of a run in the store, and return its
+ * record or throw `StepFailed`. Firebreak's run API provides it; `workerHandler` checks both ends.
+ */
+export type RunWorkerPhase = (task: WorkerTaskT) => Promise<WorkerResultT>;
+
+/**
+ * The Lambda handler around a `RunWorkerPhase`: a malformed payload is refused before anything runs
+ * (it means the state machine and the worker come from different Firebreak versions), and a result
+ * that breaks the contract is an error rather than a record Step Functions would carry on with.
+ */
+export function workerHandler(runPhase: RunWorkerPhase): (event: unknown) => Promise<WorkerResultT> {
+  return async (event) => {
+    const parsed = WorkerTask.safeParse(event);
+    if (!parsed.success) throw new StepFailed('Firebreak.InvalidTask', `failed to read the worker task: ${z.prettifyError(parsed.error)}`);
+    const result = WorkerResult.safeParse(await runPhase(parsed.data));
+    if (!result.success) throw new StepFailed('Firebreak.InvalidResult', `failed to check the worker result of ${parsed.data.stepKey}: ${z.prettifyError(result.error)}`);
+    return result.data;
+  };
+}

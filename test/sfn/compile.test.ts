@@ -1,0 +1,93 @@
+/**
+ * The ASL of every shipped playbook: valid for an independent validator (asl-validator), deterministic,
+ * and shaped as the worker contract and Step Functions' limits need.
+ */
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { getAction } from '../../src/actions/registry.js';
+import { allSteps } from '../../src/playbook/compile.js';
+import { listPlaybooks } from '../../src/playbook/load.js';
+import { allStates, compileToAsl } from '../../src/sfn/compile.js';
+import { aslText, compileLoaded, loadForSfn } from '../../src/sfn/playbooks.js';
+import { maxConcurrency } from '../../src/sfn/rate-budget.js';
+
+// asl-validator is CommonJS with no types: (definition, options) → { isValid, errors }.
+const validate = createRequire(import.meta.url)('asl-validator') as (d: unknown, o: object) => { isValid: boolean; errors: unknown[] };
+
+const SHIPPED = listPlaybooks(['playbooks']);
+
+describe('firebreak sfn: shipped playbooks', () => {
+  it('ships the playbooks this test expects to cover', () => {
+    expect(SHIPPED).toEqual(['block-attack-source', 'ec2-fleet-compromise', 'ec2-instance-compromise', 'iam-credential-compromise', 'release-instance']);
+  });
+
+  it.each(SHIPPED)('%s: asl-validator accepts it (paths and ARNs checked), also with every approval chosen per run', (name) => {
+    const loaded = loadForSfn(name);
+    const steps = allSteps(loaded.playbook).map((s) => s.id);
+    for (const asl of [compileLoaded(loaded), compileLoaded(loaded, { approvalPerRun: steps, workerFunction: 'arn:aws:lambda:us-east-1:111122223333:function:firebreak-worker' })]) {
+      // The validator writes a default QueryLanguage into each state: give it a copy.
+      const result = validate(structuredClone(asl), { checkPaths: true, checkArn: true });
+      expect(result.errors).toEqual([]);
+      expect(result.isValid).toBe(true);
+    }
+  });
+
+  it.each(SHIPPED)('%s: the same playbook gives the same bytes', (name) => {
+    expect(aslText(compileLoaded(loadForSfn(name)))).toBe(aslText(compileLoaded(loadForSfn(name))));
+  });
+
+  it.each(SHIPPED)('%s: every Task invokes the worker; exactly the waiting tasks carry a token and a timeout', (name) => {
+    const asl = compileLoaded(loadForSfn(name), { approvalTimeoutSeconds: 1800 });
+    for (const [state, st] of allStates(asl)) {
+      expect(state.length).toBeLessThanOrEqual(80);
+      if (st.Type !== 'Task') continue;
+      const waits = st.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+      if (!waits) expect(st.Resource).toBe('arn:aws:states:::lambda:invoke');
+      const payload = (st.Arguments as { Payload: Record<string, unknown> }).Payload;
+      expect('taskToken' in payload).toBe(waits);
+      expect(st.TimeoutSeconds).toBe(waits ? 1800 : undefined);
+      expect(st.HeartbeatSeconds).toBeUndefined();
+    }
+  });
+});
+
+describe('firebreak sfn: how steps map', () => {
+  const fleet = compileLoaded(loadForSfn('ec2-fleet-compromise'));
+  const states = Object.fromEntries(allStates(fleet));
+
+  it('a map step runs at most as many items at once as the rate budget of the services its action calls allows', () => {
+    expect(states['detach.apply.inline']!.MaxConcurrency).toBe(maxConcurrency(5, getAction('ec2.remove-from-service').permissions));
+    expect(states['detach.apply.inline']!.MaxConcurrency).toBe(2); // Auto Scaling's budget, under the step's 5
+    expect(states['isolate.apply.inline']!.MaxConcurrency).toBe(5); // EC2's budget, under the step's 10
+  });
+
+  it('above the threshold the same items run as a Distributed Map of Standard child executions', () => {
+    expect(states['isolate.apply']).toMatchObject({ Type: 'Choice', Choices: [{ Condition: '{% $count($steps.find.output.instanceIds) > 200 %}', Next: 'isolate.apply.distributed' }], Default: 'isolate.apply.inline' });
+    expect((states['isolate.apply.distributed']!.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+  });
+
+  it("a playbook's expressions reach Step Functions verbatim", () => {
+    expect(states.any!.Choices).toEqual([{ Condition: '{% $count($steps.find.output.instanceIds) > 0 %}', Next: 'isolate' }]);
+    const eic = Object.fromEntries(allStates(compileLoaded(loadForSfn('ec2-instance-compromise'))));
+    expect(eic.pause!.Seconds).toBe('{% $inputs.snapshotEveryMinutes * 60 %}');
+  });
+
+  it("retry → Retry (the playbook counts attempts, Step Functions retries), onError → Catch, end outcomes → Succeed/Fail", () => {
+    expect(states['detach.apply.inline']!.Catch).toEqual([
+      { ErrorEquals: ['Firebreak.Aborted', 'States.Timeout'], Output: '{% $states.errorOutput %}', Next: 'Halted' },
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'snapshot' }),
+    ]);
+    const item = (states['snapshot.apply.inline']!.ItemProcessor as { States: Record<string, { Retry: unknown[] }> }).States['snapshot.apply.inline.item']!;
+    expect(item.Retry[1]).toEqual({ ErrorEquals: ['Firebreak.Transient'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2, MaxDelaySeconds: 60 });
+    expect(states['none-found']).toEqual({ Type: 'Succeed', Output: { outcome: 'no-targets', steps: '{% $steps %}' } });
+    const iam = Object.fromEntries(allStates(compileLoaded(loadForSfn('iam-credential-compromise'))));
+    expect(iam.noCredential).toMatchObject({ Type: 'Fail', Error: 'Firebreak.Failure' });
+  });
+
+  it('a parallel step without the unsupported nesting compiles; a map inside a branch is refused by name', () => {
+    const pb = loadForSfn('ec2-instance-compromise').playbook;
+    const bad = structuredClone(pb);
+    (bad.steps.contain as any).branches[0].steps.preserve = { type: 'map', items: '{% [] %}', action: 'ec2.preserve-instance', with: {}, concurrency: 1, approval: 'auto' };
+    expect(() => compileToAsl(bad, { permissionsOf: () => [] })).toThrow(/map step preserve inside a parallel branch is not supported/);
+  });
+});
