@@ -57,4 +57,3 @@ export const CFN_TAGS: ScalarTag[] = SHORT.map((s) => ({
 export function parseTemplate(text: string): Cfn {
   return parse(text, { customTags: CFN_TAGS });
 }
-

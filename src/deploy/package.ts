@@ -46,7 +46,10 @@ export async function buildLambdaPackage(o: { root: string; outDir: string; vers
   try {
     esbuild = await import('esbuild');
   } catch (err) {
-    throw new FirebreakError(`failed to package the Lambdas: esbuild is not installed (${(err as Error).message})`, { hint: 'run npm ci in a Firebreak checkout, then firebreak package', cause: err });
+    throw new FirebreakError(`failed to package the Lambdas: esbuild is not installed (${(err as Error).message})`, {
+      hint: 'run npm ci in a Firebreak checkout, then firebreak package',
+      cause: err,
+    });
   }
   const built = await esbuild.build({
     absWorkingDir: o.root,
@@ -65,15 +68,21 @@ export async function buildLambdaPackage(o: { root: string; outDir: string; vers
     write: false,
     // CommonJS dependencies call `require` for Node's built-ins; an ES module has none (see scripts/bundle.mjs).
     external: ['@aws-sdk/*', '@smithy/*'],
-    banner: { js: "import { createRequire as __firebreakCreateRequire } from 'node:module'; const require = __firebreakCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __firebreakCreateRequire } from 'node:module'; const require = __firebreakCreateRequire(import.meta.url);",
+    },
     logLevel: 'silent',
   });
   const files = new Map<string, Buffer>();
   for (const f of built.outputFiles) files.set(relative(join(o.root, 'out'), f.path).split(sep).join('/'), Buffer.from(f.contents));
-  for (const path of RUNTIME_FILES) for (const file of walk(join(o.root, path))) files.set(relative(o.root, file).split(sep).join('/'), readFileSync(file));
+  for (const path of RUNTIME_FILES)
+    for (const file of walk(join(o.root, path))) files.set(relative(o.root, file).split(sep).join('/'), readFileSync(file));
   for (const file of sdkFiles(o.root)) files.set(relative(o.root, file).split(sep).join('/'), readFileSync(file));
   // projectRoot() finds Firebreak's own files next to a package.json; "type": "module" for the chunks.
-  files.set('package.json', Buffer.from(JSON.stringify({ name: 'firebreak-lambda', version: o.version, private: true, type: 'module' }, null, 2) + '\n'));
+  files.set(
+    'package.json',
+    Buffer.from(JSON.stringify({ name: 'firebreak-lambda', version: o.version, private: true, type: 'module' }, null, 2) + '\n'),
+  );
 
   const zip = new yazl.ZipFile();
   const entries = [...files.keys()].sort();
@@ -124,7 +133,9 @@ export function sdkFiles(root: string): string[] {
   const files: string[] = [];
   for (const dir of [...new Set(seen.values())].sort()) {
     const cjs = join(dir, 'dist-cjs');
-    const keep = existsSync(cjs) ? [join(dir, 'package.json'), ...walk(cjs)] : walk(dir).filter((f) => !/(^|[/\\])(dist-types|dist-es|node_modules)([/\\]|$)/.test(relative(dir, f)));
+    const keep = existsSync(cjs)
+      ? [join(dir, 'package.json'), ...walk(cjs)]
+      : walk(dir).filter((f) => !/(^|[/\\])(dist-types|dist-es|node_modules)([/\\]|$)/.test(relative(dir, f)));
     files.push(...keep.filter((f) => !/\.(d\.ts|map|md)$/.test(f)));
   }
   return files.sort();
@@ -137,5 +148,7 @@ function resolvePackageDir(name: string, from: string, root: string): string {
     if (existsSync(join(candidate, 'package.json'))) return candidate;
     if (dir === root || dirname(dir) === dir) break;
   }
-  throw new FirebreakError(`failed to package the AWS SDK: ${name} (needed by ${relative(root, from) || 'Firebreak'}) is not installed`, { hint: 'run npm ci, then firebreak package' });
+  throw new FirebreakError(`failed to package the AWS SDK: ${name} (needed by ${relative(root, from) || 'Firebreak'}) is not installed`, {
+    hint: 'run npm ci, then firebreak package',
+  });
 }

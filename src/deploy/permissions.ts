@@ -4,7 +4,14 @@
  */
 
 /** The run store: journal order, locks, dedup claims and approval records, with conditional writes. */
-export const STORE_TABLE_ACTIONS = ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+export const STORE_TABLE_ACTIONS = [
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
 
 /** The sealed journal and evidence in S3 (Object Lock's default retention applies on write; no one deletes). */
 export const STORE_BUCKET_OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject'];

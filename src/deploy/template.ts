@@ -32,7 +32,12 @@ const EVENT_SOURCES: Record<string, { source: string; detailType: string }> = {
   securityhub: { source: 'aws.securityhub', detailType: 'Security Hub Findings - Imported' },
 };
 
-export const pascal = (s: string) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+export const pascal = (s: string) =>
+  s
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 export const stateMachineId = (playbook: string) => `StateMachine${pascal(playbook)}`;
 
 export function deploymentTemplate(routes: readonly LoadedRoute[], opts: TemplateOptions = {}): Record<string, Cfn> {
@@ -50,7 +55,11 @@ export function deploymentTemplate(routes: readonly LoadedRoute[], opts: Templat
     ...keyAndStore(),
     ...topics(sources.has('cloudwatch')),
     ...logGroups(ids),
-    ...roles(ids, [...playbooks.values()], routes.some((r) => r.match.tags !== undefined)),
+    ...roles(
+      ids,
+      [...playbooks.values()],
+      routes.some((r) => r.match.tags !== undefined),
+    ),
     ...functions(ids),
   };
   for (const id of ids) {
@@ -73,9 +82,24 @@ const PARAMETERS = {
   CodeBucket: { Type: 'String', Description: 'S3 bucket holding the Lambda package (firebreak package)' },
   CodeKey: { Type: 'String', Description: 'S3 key of the Lambda package zip (firebreak package prints it)' },
   ApprovalEmail: { Type: 'String', Default: '', Description: 'Who is told a step waits for firebreak approve (empty: subscribe later)' },
-  ObjectLockMode: { Type: 'String', Default: 'GOVERNANCE', AllowedValues: ['GOVERNANCE', 'COMPLIANCE'], Description: 'COMPLIANCE: not even the account root can shorten the retention' },
-  ObjectLockRetentionDays: { Type: 'Number', Default: 365, MinValue: 1, Description: 'How long journals and evidence cannot be deleted or overwritten' },
-  RunRetentionDays: { Type: 'Number', Default: 400, MinValue: 1, Description: 'DynamoDB time to live of a finished run\'s records (the sealed journal stays in S3)' },
+  ObjectLockMode: {
+    Type: 'String',
+    Default: 'GOVERNANCE',
+    AllowedValues: ['GOVERNANCE', 'COMPLIANCE'],
+    Description: 'COMPLIANCE: not even the account root can shorten the retention',
+  },
+  ObjectLockRetentionDays: {
+    Type: 'Number',
+    Default: 365,
+    MinValue: 1,
+    Description: 'How long journals and evidence cannot be deleted or overwritten',
+  },
+  RunRetentionDays: {
+    Type: 'Number',
+    Default: 400,
+    MinValue: 1,
+    Description: "DynamoDB time to live of a finished run's records (the sealed journal stays in S3)",
+  },
   LogRetentionDays: {
     Type: 'Number',
     Default: 365,
@@ -95,7 +119,13 @@ function alertSources(routes: readonly LoadedRoute[]): Set<string> {
   return out;
 }
 
-const globLike = (pattern: string, s: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(s);
+const globLike = (pattern: string, s: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(s);
 
 function keyAndStore(): Resources {
   return {
@@ -107,7 +137,13 @@ function keyAndStore(): Resources {
         KeyPolicy: {
           Version: '2012-10-17',
           Statement: [
-            { Sid: 'AccountAdministersTheKey', Effect: 'Allow', Principal: { AWS: Sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root') }, Action: P.KEY_ADMIN_ACTIONS, Resource: '*' },
+            {
+              Sid: 'AccountAdministersTheKey',
+              Effect: 'Allow',
+              Principal: { AWS: Sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root') },
+              Action: P.KEY_ADMIN_ACTIONS,
+              Resource: '*',
+            },
             {
               Sid: 'CloudWatchAlarmsPublishToTheEncryptedTopic',
               Effect: 'Allow',
@@ -147,10 +183,22 @@ function keyAndStore(): Resources {
       UpdateReplacePolicy: 'Retain',
       Properties: {
         ObjectLockEnabled: true,
-        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: Ref('ObjectLockMode'), Days: Ref('ObjectLockRetentionDays') } } },
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: Ref('ObjectLockMode'), Days: Ref('ObjectLockRetentionDays') } },
+        },
         VersioningConfiguration: { Status: 'Enabled' },
-        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: GetAtt('Key', 'Arn') }, BucketKeyEnabled: true }] },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: GetAtt('Key', 'Arn') }, BucketKeyEnabled: true },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       },
     },
@@ -180,7 +228,11 @@ function keyAndStore(): Resources {
 function topics(alarms: boolean): Resources {
   const out: Resources = {
     ApprovalTopic: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'Firebreak approvals', KmsMasterKeyId: Ref('Key') } },
-    ApprovalEmailSubscription: { Type: 'AWS::SNS::Subscription', Condition: 'HasApprovalEmail', Properties: { TopicArn: Ref('ApprovalTopic'), Protocol: 'email', Endpoint: Ref('ApprovalEmail') } },
+    ApprovalEmailSubscription: {
+      Type: 'AWS::SNS::Subscription',
+      Condition: 'HasApprovalEmail',
+      Properties: { TopicArn: Ref('ApprovalTopic'), Protocol: 'email', Endpoint: Ref('ApprovalEmail') },
+    },
   };
   if (!alarms) return out;
   return {
@@ -205,16 +257,29 @@ function topics(alarms: boolean): Resources {
         },
       },
     },
-    AlarmTopicSubscription: { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: Ref('AlarmTopic'), Protocol: 'lambda', Endpoint: GetAtt('RouterFunction', 'Arn') } },
+    AlarmTopicSubscription: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: Ref('AlarmTopic'), Protocol: 'lambda', Endpoint: GetAtt('RouterFunction', 'Arn') },
+    },
     AlarmTopicInvokesRouter: {
       Type: 'AWS::Lambda::Permission',
-      Properties: { Action: 'lambda:InvokeFunction', FunctionName: Ref('RouterFunction'), Principal: 'sns.amazonaws.com', SourceArn: Ref('AlarmTopic') },
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: Ref('RouterFunction'),
+        Principal: 'sns.amazonaws.com',
+        SourceArn: Ref('AlarmTopic'),
+      },
     },
   };
 }
 
 function logGroups(ids: string[]): Resources {
-  const group = (name: Cfn) => ({ Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { LogGroupName: name, RetentionInDays: Ref('LogRetentionDays') } });
+  const group = (name: Cfn) => ({
+    Type: 'AWS::Logs::LogGroup',
+    DeletionPolicy: 'Retain',
+    UpdateReplacePolicy: 'Retain',
+    Properties: { LogGroupName: name, RetentionInDays: Ref('LogRetentionDays') },
+  });
   const out: Resources = {
     RouterLogGroup: group(Sub('/firebreak/${AWS::StackName}/router')),
     WorkerLogGroup: group(Sub('/firebreak/${AWS::StackName}/worker')),
@@ -225,12 +290,26 @@ function logGroups(ids: string[]): Resources {
 }
 
 const stateMachineName = (id: string) => `\${AWS::StackName}-${id}`;
-const stateMachineArn = (id: string) => Sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stateMachineName(id)}`);
-const executionArns = (id: string) => Sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName(id)}/*`);
+const stateMachineArn = (id: string) =>
+  Sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stateMachineName(id)}`);
+const executionArns = (id: string) =>
+  Sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName(id)}/*`);
 
-const assume = (service: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
-const allow = (Sid: string, Action: string[], Resource: Cfn, Condition?: Cfn) => ({ Sid, Effect: 'Allow', Action, Resource, ...(Condition ? { Condition } : {}) });
-const policy = (name: string, statements: Cfn[]) => ({ PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: statements } });
+const assume = (service: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+});
+const allow = (Sid: string, Action: string[], Resource: Cfn, Condition?: Cfn) => ({
+  Sid,
+  Effect: 'Allow',
+  Action,
+  Resource,
+  ...(Condition ? { Condition } : {}),
+});
+const policy = (name: string, statements: Cfn[]) => ({
+  PolicyName: name,
+  PolicyDocument: { Version: '2012-10-17', Statement: statements },
+});
 
 function storeStatements(): Cfn[] {
   return [
@@ -247,7 +326,10 @@ function playbookStatements(entries: Array<{ loaded: LoadedRoute['loaded'] }>): 
   for (const { loaded } of entries) {
     for (const st of policyForPlaybook(loaded, getAction, { withUndo: true }).Statement) {
       const prev = bySid.get(st.Sid);
-      bySid.set(st.Sid, prev ? { ...prev, Action: [...new Set([...prev.Action, ...st.Action])].sort() } : { ...st, Action: [...st.Action] });
+      bySid.set(
+        st.Sid,
+        prev ? { ...prev, Action: [...new Set([...prev.Action, ...st.Action])].sort() } : { ...st, Action: [...st.Action] },
+      );
     }
   }
   return [...bySid.values()].sort((a, b) => a.Sid.localeCompare(b.Sid));
@@ -361,7 +443,11 @@ function stateMachine(pb: PlaybookT, perRun: string[], opts: TemplateOptions): R
       RoleArn: GetAtt('StateMachineRole', 'Arn'),
       DefinitionString: JSON.stringify(asl),
       DefinitionSubstitutions: { WorkerFunctionArn: GetAtt('WorkerFunction', 'Arn') },
-      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: GetAtt(`${id}LogGroup`, 'Arn') } }] },
+      LoggingConfiguration: {
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: GetAtt(`${id}LogGroup`, 'Arn') } }],
+      },
     },
   };
 }
@@ -378,17 +464,29 @@ function eventRules(routes: readonly LoadedRoute[], sources: Set<string>): Resou
     const pattern: Record<string, Cfn> = { source: [ev.source], 'detail-type': [ev.detailType] };
     // GuardDuty's severity is already 0–10: send nothing below the lowest minimum any matching route sets.
     if (name === 'guardduty') {
-      const mins = routes.filter((r) => r.match.source === undefined || [r.match.source].flat().some((g) => globLike(g, name))).map((r) => r.match.minSeverity);
+      const mins = routes
+        .filter((r) => r.match.source === undefined || [r.match.source].flat().some((g) => globLike(g, name)))
+        .map((r) => r.match.minSeverity);
       if (mins.every((m) => m !== undefined)) pattern.detail = { severity: [{ numeric: ['>=', Math.min(...(mins as number[]))] }] };
     }
     const rule = `Rule${pascal(name)}`;
     out[rule] = {
       Type: 'AWS::Events::Rule',
-      Properties: { Description: `Firebreak: ${ev.detailType} events to the router`, State: 'ENABLED', EventPattern: pattern, Targets: [{ Id: 'router', Arn: GetAtt('RouterFunction', 'Arn') }] },
+      Properties: {
+        Description: `Firebreak: ${ev.detailType} events to the router`,
+        State: 'ENABLED',
+        EventPattern: pattern,
+        Targets: [{ Id: 'router', Arn: GetAtt('RouterFunction', 'Arn') }],
+      },
     };
     out[`${rule}InvokesRouter`] = {
       Type: 'AWS::Lambda::Permission',
-      Properties: { Action: 'lambda:InvokeFunction', FunctionName: Ref('RouterFunction'), Principal: 'events.amazonaws.com', SourceArn: GetAtt(rule, 'Arn') },
+      Properties: {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: Ref('RouterFunction'),
+        Principal: 'events.amazonaws.com',
+        SourceArn: GetAtt(rule, 'Arn'),
+      },
     };
   }
   return out;
@@ -401,7 +499,11 @@ function outputs(ids: string[], alarms: boolean): Record<string, Cfn> {
     EvidenceBucketName: { Value: Ref('EvidenceBucket') },
     RouterFunctionArn: { Value: GetAtt('RouterFunction', 'Arn') },
   };
-  if (alarms) out.AlarmTopicArn = { Description: 'Name this topic as the ALARM action of the CloudWatch alarms the routes match', Value: Ref('AlarmTopic') };
+  if (alarms)
+    out.AlarmTopicArn = {
+      Description: 'Name this topic as the ALARM action of the CloudWatch alarms the routes match',
+      Value: Ref('AlarmTopic'),
+    };
   for (const id of ids) out[`${stateMachineId(id)}Arn`] = { Value: Ref(stateMachineId(id)) };
   return out;
 }

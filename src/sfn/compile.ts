@@ -27,7 +27,20 @@
  */
 import { parseDuration } from '../core/clock.js';
 import { expressionBody, isExpression } from '../playbook/expr.js';
-import type { ActionStepT, BranchT, ChoiceStepT, EndStepT, ManualStepT, MapStepT, OnErrorT, ParallelStepT, PlaybookT, RetryPolicyT, StepT, WaitStepT } from '../playbook/schema.js';
+import type {
+  ActionStepT,
+  BranchT,
+  ChoiceStepT,
+  EndStepT,
+  ManualStepT,
+  MapStepT,
+  OnErrorT,
+  ParallelStepT,
+  PlaybookT,
+  RetryPolicyT,
+  StepT,
+  WaitStepT,
+} from '../playbook/schema.js';
 import { maxConcurrency } from './rate-budget.js';
 import { LAMBDA_SERVICE_ERRORS, TASK_ERRORS } from './worker.js';
 
@@ -85,7 +98,31 @@ export function compileToAsl(pb: PlaybookT, opts: CompileOptions): Asl {
 }
 
 /** The order a reader expects a state's fields in (Type first, transitions last); the rest keep theirs. */
-const FIELD_ORDER = ['Type', 'Comment', 'Resource', 'Arguments', 'TimeoutSeconds', 'HeartbeatSeconds', 'Seconds', 'Items', 'ItemSelector', 'ItemProcessor', 'MaxConcurrency', 'Label', 'Branches', 'Choices', 'Default', 'Retry', 'Output', 'Assign', 'Catch', 'Error', 'Cause', 'Next', 'End'];
+const FIELD_ORDER = [
+  'Type',
+  'Comment',
+  'Resource',
+  'Arguments',
+  'TimeoutSeconds',
+  'HeartbeatSeconds',
+  'Seconds',
+  'Items',
+  'ItemSelector',
+  'ItemProcessor',
+  'MaxConcurrency',
+  'Label',
+  'Branches',
+  'Choices',
+  'Default',
+  'Retry',
+  'Output',
+  'Assign',
+  'Catch',
+  'Error',
+  'Cause',
+  'Next',
+  'End',
+];
 
 function ordered(states: Record<string, State>): Record<string, State> {
   const rank = (k: string) => (FIELD_ORDER.includes(k) ? FIELD_ORDER.indexOf(k) : FIELD_ORDER.length);
@@ -93,7 +130,11 @@ function ordered(states: Record<string, State>): Record<string, State> {
   for (const [name, st] of Object.entries(states)) {
     const sorted: State = {};
     for (const k of Object.keys(st).sort((a, b) => rank(a) - rank(b))) sorted[k] = st[k];
-    if (Array.isArray(sorted.Branches)) sorted.Branches = (sorted.Branches as Array<{ StartAt: string; States: Record<string, State> }>).map((b) => ({ StartAt: b.StartAt, States: ordered(b.States) }));
+    if (Array.isArray(sorted.Branches))
+      sorted.Branches = (sorted.Branches as Array<{ StartAt: string; States: Record<string, State> }>).map((b) => ({
+        StartAt: b.StartAt,
+        States: ordered(b.States),
+      }));
     const proc = sorted.ItemProcessor as { ProcessorConfig: unknown; StartAt: string; States: Record<string, State> } | undefined;
     if (proc) sorted.ItemProcessor = { ProcessorConfig: proc.ProcessorConfig, StartAt: proc.StartAt, States: ordered(proc.States) };
     out[name] = sorted;
@@ -127,7 +168,9 @@ class Compiler {
     for (const id of this.branchDone) out[`${id}.done`] = { Type: 'Succeed' };
     this.branchDone = outer;
     // A halt taken out of an onError path fails the execution here, with the error it had.
-    const halts = Object.values(out).some((st) => ((st.Catch as Array<{ Next?: string }> | undefined) ?? []).some((c) => c.Next === HALTED));
+    const halts = Object.values(out).some((st) =>
+      ((st.Catch as Array<{ Next?: string }> | undefined) ?? []).some((c) => c.Next === HALTED),
+    );
     if (halts) out[HALTED] = { Type: 'Fail', Error: '{% $states.input.Error %}', Cause: '{% $states.input.Cause %}' };
     return out;
   }
@@ -220,12 +263,19 @@ class Compiler {
       Type: 'Task',
       Resource: token ? LAMBDA_INVOKE_TOKEN : LAMBDA_INVOKE,
       Arguments: { FunctionName: this.worker, Payload: payload },
-      ...(token ? { TimeoutSeconds: this.approvalTimeout, ...(this.opts.approvalHeartbeatSeconds ? { HeartbeatSeconds: this.opts.approvalHeartbeatSeconds } : {}) } : {}),
+      ...(token
+        ? {
+            TimeoutSeconds: this.approvalTimeout,
+            ...(this.opts.approvalHeartbeatSeconds ? { HeartbeatSeconds: this.opts.approvalHeartbeatSeconds } : {}),
+          }
+        : {}),
     };
   }
 
   private retry(policy: RetryPolicyT | undefined): { Retry: unknown[] } {
-    const list: unknown[] = [{ ErrorEquals: LAMBDA_SERVICE_ERRORS, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }];
+    const list: unknown[] = [
+      { ErrorEquals: LAMBDA_SERVICE_ERRORS, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+    ];
     // The playbook counts attempts (the first one included); Step Functions counts retries.
     if (policy && policy.attempts > 1) {
       list.push({
@@ -243,7 +293,12 @@ class Compiler {
   private catchers(id: string, onError: OnErrorT | undefined, scope: Scope, denied?: { next: string | undefined }): { Catch?: unknown[] } {
     const list: unknown[] = [];
     const failedRec = `{"status": "failed", "error": {"code": $states.errorOutput.Error, "message": $states.errorOutput.Cause}}`;
-    if (denied) list.push({ ErrorEquals: [TASK_ERRORS.denied], ...this.record(id, '{"status": "denied"}', scope), ...this.catchNext(id, denied.next, scope) });
+    if (denied)
+      list.push({
+        ErrorEquals: [TASK_ERRORS.denied],
+        ...this.record(id, '{"status": "denied"}', scope),
+        ...this.catchNext(id, denied.next, scope),
+      });
     if (onError !== undefined) {
       const target = typeof onError === 'string' ? onError : onError.next;
       const codes = typeof onError === 'string' ? undefined : onError.codes;
@@ -305,7 +360,13 @@ class Compiler {
         Comment: `Manual task: ${step.title}`,
         ...this.retry(undefined),
         ...this.record(id, '{"status": $states.result.status ? $states.result.status : "manual", "output": $states.result.output}', scope),
-        Catch: [{ ErrorEquals: [TASK_ERRORS.denied], ...this.record(id, '{"status": "skipped"}', scope), ...this.catchNext(id, step.next, scope) }],
+        Catch: [
+          {
+            ErrorEquals: [TASK_ERRORS.denied],
+            ...this.record(id, '{"status": "skipped"}', scope),
+            ...this.catchNext(id, step.next, scope),
+          },
+        ],
         ...this.next(step.next, scope),
       },
     };
@@ -328,14 +389,16 @@ class Compiler {
 
   private end(step: EndStepT, scope: Scope): State {
     if (scope === 'branch') return { Type: 'Succeed', ...(step.description ? { Comment: step.description } : {}) };
-    if (step.outcome === 'failure') return { Type: 'Fail', Error: 'Firebreak.Failure', Cause: step.description ?? 'the playbook ended with outcome failure' };
+    if (step.outcome === 'failure')
+      return { Type: 'Fail', Error: 'Firebreak.Failure', Cause: step.description ?? 'the playbook ended with outcome failure' };
     return { Type: 'Succeed', Output: { outcome: step.outcome, steps: '{% $steps %}' } };
   }
 
   private parallel(id: string, step: ParallelStepT, scope: Scope): State {
-    const rec = (scope === 'top' ? '$merge([$steps] ~> $append($states.result))' : '$merge([$states.input] ~> $append($states.result))');
+    const rec = scope === 'top' ? '$merge([$steps] ~> $append($states.result))' : '$merge([$states.input] ~> $append($states.result))';
     const merged = scope === 'top' ? { Assign: { steps: `{% ${rec} %}` } } : { Output: `{% ${rec} %}` };
-    if (scope === 'branch') throw new Error(`failed to compile ${this.pb.id}: parallel step ${id} inside a parallel branch is not supported`);
+    if (scope === 'branch')
+      throw new Error(`failed to compile ${this.pb.id}: parallel step ${id} inside a parallel branch is not supported`);
     return {
       Type: 'Parallel',
       ...(step.title ? { Comment: step.title } : {}),
@@ -397,7 +460,9 @@ class Compiler {
       [prefix]: {
         Type: 'Choice',
         Comment: `More than ${this.distributedAbove} items run as a Distributed Map`,
-        Choices: [{ Condition: `{% $count(${expressionBody(items)!.trim()}) > ${this.distributedAbove} %}`, Next: `${prefix}.distributed` }],
+        Choices: [
+          { Condition: `{% $count(${expressionBody(items)!.trim()}) > ${this.distributedAbove} %}`, Next: `${prefix}.distributed` },
+        ],
         Default: `${prefix}.inline`,
       },
       [`${prefix}.inline`]: mapState(`${prefix}.inline`, 'INLINE', phase),

@@ -38,7 +38,9 @@ export interface ExecutionInput {
   run: { id: string; incident: string; playbook: string; approval: Record<string, 'auto' | 'required'> };
 }
 
-export type StartOutcome = { kind: 'started'; executionArn: string; startDate?: Date } | { kind: 'repeat'; name: string; executionArn?: string };
+export type StartOutcome =
+  | { kind: 'started'; executionArn: string; startDate?: Date }
+  | { kind: 'repeat'; name: string; executionArn?: string };
 
 /** An execution that started this much before we asked is an earlier one (clocks of AWS and the router differ a little). */
 const REPEAT_SKEW_MS = 5_000;
@@ -51,11 +53,13 @@ export async function startRunExecution(
   const asked = (o.now ?? (() => new Date()))();
   try {
     const out = await client.send(new StartExecutionCommand({ stateMachineArn: o.stateMachineArn, name, input: JSON.stringify(o.input) }));
-    if (out.startDate && out.startDate.getTime() < asked.getTime() - REPEAT_SKEW_MS) return { kind: 'repeat', name, executionArn: out.executionArn! };
+    if (out.startDate && out.startDate.getTime() < asked.getTime() - REPEAT_SKEW_MS)
+      return { kind: 'repeat', name, executionArn: out.executionArn! };
     return { kind: 'started', executionArn: out.executionArn!, ...(out.startDate ? { startDate: out.startDate } : {}) };
   } catch (err) {
     // Only this named error is a repeat; anything else (AccessDenied, a deleted state machine) fails the invocation.
-    if (err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists') return { kind: 'repeat', name };
+    if (err instanceof ExecutionAlreadyExists || (err as { name?: string }).name === 'ExecutionAlreadyExists')
+      return { kind: 'repeat', name };
     throw err;
   }
 }

@@ -12,7 +12,9 @@ import { FirebreakError } from '../core/errors.js';
 import { workerHandler, type RunWorkerPhase } from './worker.js';
 
 export const runWorkerPhaseInEngine: RunWorkerPhase = async (task) => {
-  throw new FirebreakError(`failed to run ${task.stepKey} of run ${task.run.id}: the Step Functions worker is not wired to Firebreak's engine in this version`);
+  throw new FirebreakError(
+    `failed to run ${task.stepKey} of run ${task.run.id}: the Step Functions worker is not wired to Firebreak's engine in this version`,
+  );
 };
 
 export const handler = workerHandler(runWorkerPhaseInEngine);

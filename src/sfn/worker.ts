@@ -28,7 +28,12 @@ export const TASK_ERRORS = {
 } as const;
 
 /** Errors of the Lambda service itself, retried on every task as AWS recommends for `lambda:invoke`. */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 
 export const WorkerPhase = z.enum(['run', 'plan', 'apply', 'item', 'manual']);
 
@@ -100,7 +105,11 @@ export function workerHandler(runPhase: RunWorkerPhase): (event: unknown) => Pro
     const parsed = WorkerTask.safeParse(event);
     if (!parsed.success) throw new StepFailed('Firebreak.InvalidTask', `failed to read the worker task: ${z.prettifyError(parsed.error)}`);
     const result = WorkerResult.safeParse(await runPhase(parsed.data));
-    if (!result.success) throw new StepFailed('Firebreak.InvalidResult', `failed to check the worker result of ${parsed.data.stepKey}: ${z.prettifyError(result.error)}`);
+    if (!result.success)
+      throw new StepFailed(
+        'Firebreak.InvalidResult',
+        `failed to check the worker result of ${parsed.data.stepKey}: ${z.prettifyError(result.error)}`,
+      );
     return result.data;
   };
 }

@@ -48,7 +48,11 @@ beforeAll(async () => {
 
 /** Run a snippet as the Lambda runtime would load the handler: an ES module import from the task root. */
 const inLambda = (code: string) =>
-  execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: extracted, env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FIREBREAK_HOME: join(extracted, 'home') }, encoding: 'utf8' });
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: extracted,
+    env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FIREBREAK_HOME: join(extracted, 'home') },
+    encoding: 'utf8',
+  });
 
 describe('firebreak package', () => {
   it('holds the two entries, every shipped playbook, the templates, the routes and a package.json of type module', () => {
@@ -62,7 +66,9 @@ describe('firebreak package', () => {
   });
 
   it('carries the AWS SDK packages at the versions installed here, as CommonJS builds only, and no development tool', () => {
-    const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies).filter((d) => d.startsWith('@aws-sdk/') || d.startsWith('@smithy/'));
+    const deps = Object.keys(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies,
+    ).filter((d) => d.startsWith('@aws-sdk/') || d.startsWith('@smithy/'));
     for (const d of deps) {
       const installed = JSON.parse(readFileSync(join(ROOT, 'node_modules', d, 'package.json'), 'utf8')).version;
       expect(JSON.parse(files.get(`node_modules/${d}/package.json`)!.toString()).version, d).toBe(installed);
@@ -83,7 +89,9 @@ describe('firebreak package', () => {
   });
 
   it('the worker runs from the extracted zip alone and checks the task contract', () => {
-    const out = inLambda("const { handler } = await import('./worker.mjs'); try { await handler({ phase: 'run' }); } catch (e) { console.log(e.name); }");
+    const out = inLambda(
+      "const { handler } = await import('./worker.mjs'); try { await handler({ phase: 'run' }); } catch (e) { console.log(e.name); }",
+    );
     expect(out.trim()).toBe('Firebreak.InvalidTask');
   });
 

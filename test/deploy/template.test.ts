@@ -16,7 +16,10 @@ import { loadRoutes, parseRoutes } from '../../src/triggers/routes.js';
 const validate = createRequire(import.meta.url)('asl-validator') as (d: unknown, o: object) => { isValid: boolean; errors: unknown[] };
 
 const table = loadRoutes('routes.yaml');
-const template = deploymentTemplate(table.routes) as { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>; Parameters: Record<string, unknown> };
+const template = deploymentTemplate(table.routes) as {
+  Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
+  Parameters: Record<string, unknown>;
+};
 const resources = template.Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const one = (type: string) => {
@@ -77,17 +80,34 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Code).toEqual({ S3Bucket: { Ref: 'CodeBucket' }, S3Key: { Ref: 'CodeKey' } });
     }
-    expect(ofType('AWS::Lambda::Function').map(([, f]) => f.Properties.Handler).sort()).toEqual(['router.handler', 'worker.handler']);
+    expect(
+      ofType('AWS::Lambda::Function')
+        .map(([, f]) => f.Properties.Handler)
+        .sort(),
+    ).toEqual(['router.handler', 'worker.handler']);
   });
 
   it('keeps the evidence bucket locked, versioned, encrypted with the key, private, and reachable over TLS only', () => {
     const b = one('AWS::S3::Bucket');
     expect(b.ObjectLockEnabled).toBe(true);
-    expect(b.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: { Ref: 'ObjectLockMode' }, Days: { Ref: 'ObjectLockRetentionDays' } } } });
+    expect(b.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: { Ref: 'ObjectLockMode' }, Days: { Ref: 'ObjectLockRetentionDays' } } },
+    });
     expect(b.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(b.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['Key', 'Arn'] } });
-    expect(b.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    expect(one('AWS::S3::BucketPolicy').PolicyDocument.Statement).toEqual([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]);
+    expect(b.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: { 'Fn::GetAtt': ['Key', 'Arn'] },
+    });
+    expect(b.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(one('AWS::S3::BucketPolicy').PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
     expect(resources.EvidenceBucket!.DeletionPolicy).toBe('Retain');
   });
 
@@ -109,7 +129,11 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
       if (st.Effect === 'Deny') continue;
       for (const a of actionsOf(st)) expect(a, `${where} ${st.Sid ?? ''}`).not.toMatch(/\*/);
     }
-    expect(statements().filter(({ st }) => actionsOf(st).some((a) => a.includes('*'))).map(({ st }) => st.Sid)).toEqual(['DenyWithoutTls']);
+    expect(
+      statements()
+        .filter(({ st }) => actionsOf(st).some((a) => a.includes('*')))
+        .map(({ st }) => st.Sid),
+    ).toEqual(['DenyWithoutTls']);
   });
 
   it("allows each action a playbook declares or Firebreak's own use names, and only those, each a real IAM action", () => {
@@ -164,13 +188,24 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
 describe('firebreak deploy-template: what the routes decide', () => {
   it('a GuardDuty-only table gets no Security Hub rule and no alarm topic', () => {
     const only = parseRoutes(
-      ['routes:', '  - name: mining', '    match: { source: guardduty, type: "CryptoCurrency:EC2/*", minSeverity: 7 }', '    playbook: ec2-instance-compromise', '    inputs: { instanceId: "{% resources.instanceIds[0] %}" }', ''].join('\n'),
+      [
+        'routes:',
+        '  - name: mining',
+        '    match: { source: guardduty, type: "CryptoCurrency:EC2/*", minSeverity: 7 }',
+        '    playbook: ec2-instance-compromise',
+        '    inputs: { instanceId: "{% resources.instanceIds[0] %}" }',
+        '',
+      ].join('\n'),
       'routes.yaml',
     );
     const t = deploymentTemplate(only.routes) as { Resources: Record<string, { Type: string; Properties: any }> };
     const rules = Object.values(t.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
-    expect(rules.map((r) => r.Properties.EventPattern)).toEqual([{ source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['>=', 7] }] } }]);
+    expect(rules.map((r) => r.Properties.EventPattern)).toEqual([
+      { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['>=', 7] }] } },
+    ]);
     expect(t.Resources.AlarmTopic).toBeUndefined();
-    expect(t.Resources.RouterRole!.Properties.Policies[0].PolicyDocument.Statement.map((s: any) => s.Sid)).not.toContain('RoutingReadsTags');
+    expect(t.Resources.RouterRole!.Properties.Policies[0].PolicyDocument.Statement.map((s: any) => s.Sid)).not.toContain(
+      'RoutingReadsTags',
+    );
   });
 });

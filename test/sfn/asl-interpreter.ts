@@ -122,14 +122,16 @@ export class AslExecution {
         throw new StatesError(String(await this.value(st.Error, ctx, scope)), String(await this.value(st.Cause ?? '', ctx, scope)));
       case 'Wait': {
         const seconds = await this.value(st.Seconds, ctx, scope);
-        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) throw new StatesError('States.QueryEvaluationError', `${name}: Seconds is ${JSON.stringify(seconds)}`);
+        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0)
+          throw new StatesError('States.QueryEvaluationError', `${name}: Seconds is ${JSON.stringify(seconds)}`);
         this.waits.push({ state: name, seconds });
         return this.finish(st, ctx, scope, input);
       }
       case 'Choice': {
         for (const rule of st.Choices) {
           const ok = await this.value(rule.Condition, ctx, scope);
-          if (typeof ok !== 'boolean') throw new StatesError('States.QueryEvaluationError', `${name}: condition gave ${JSON.stringify(ok)}`);
+          if (typeof ok !== 'boolean')
+            throw new StatesError('States.QueryEvaluationError', `${name}: condition gave ${JSON.stringify(ok)}`);
           if (ok) return { output: input, next: rule.Next };
         }
         if (!st.Default) throw new StatesError('States.NoChoiceMatched', name);
@@ -193,7 +195,10 @@ export class AslExecution {
     const distributed = st.ItemProcessor.ProcessorConfig?.Mode === 'DISTRIBUTED';
     const results: Json[] = [];
     for (const [index, value] of items.entries()) {
-      const itemInput = st.ItemSelector === undefined ? value : await this.value(st.ItemSelector, { ...ctx, context: { Map: { Item: { Value: value, Index: index } } } }, scope);
+      const itemInput =
+        st.ItemSelector === undefined
+          ? value
+          : await this.value(st.ItemSelector, { ...ctx, context: { Map: { Item: { Value: value, Index: index } } } }, scope);
       // A Distributed Map's child executions are executions of their own: no access to the parent's variables.
       results.push(await this.runStates(st.ItemProcessor, itemInput, distributed ? new Scope() : new Scope(scope)));
     }
@@ -241,7 +246,11 @@ export class AslExecution {
 const normalize = (v: Json): Json => JSON.parse(JSON.stringify(v));
 
 function matches(list: string[], error: string): boolean {
-  return list.includes(error) || (list.includes('States.ALL') && error !== 'States.Runtime') || (list.includes('States.TaskFailed') && error !== 'States.Timeout');
+  return (
+    list.includes(error) ||
+    (list.includes('States.ALL') && error !== 'States.Runtime') ||
+    (list.includes('States.TaskFailed') && error !== 'States.Timeout')
+  );
 }
 
 function toStatesError(e: unknown): StatesError {

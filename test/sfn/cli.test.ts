@@ -14,10 +14,25 @@ describe('firebreak sfn / deploy-template / package', () => {
     const asl = JSON.parse(printed.stdout);
     expect(asl).toMatchObject({ QueryLanguage: 'JSONata', StartAt: 'Start' });
     const file = join(mkdtempSync(join(tmpdir(), 'fb-sfn-')), 'block.asl.json');
-    const written = await cli(['sfn', 'block-attack-source', '--out', file, '--wait-for-approval', '2h', '--worker-arn', 'arn:aws:lambda:us-east-1:111122223333:function:w'], { home });
+    const written = await cli(
+      [
+        'sfn',
+        'block-attack-source',
+        '--out',
+        file,
+        '--wait-for-approval',
+        '2h',
+        '--worker-arn',
+        'arn:aws:lambda:us-east-1:111122223333:function:w',
+      ],
+      { home },
+    );
     expect(written.code).toBe(0);
     const again = JSON.parse(readFileSync(file, 'utf8'));
-    expect(again.States.block).toMatchObject({ TimeoutSeconds: 7200, Arguments: { FunctionName: 'arn:aws:lambda:us-east-1:111122223333:function:w' } });
+    expect(again.States.block).toMatchObject({
+      TimeoutSeconds: 7200,
+      Arguments: { FunctionName: 'arn:aws:lambda:us-east-1:111122223333:function:w' },
+    });
   });
 
   it.each([
@@ -36,7 +51,10 @@ describe('firebreak sfn / deploy-template / package', () => {
     const r = await cli(['deploy-template', '--out', dir], { home: tempHome() });
     expect(r.code).toBe(0);
     expect(readdirSync(dir)).toEqual(['template.yaml']);
-    const t = parseTemplate(readFileSync(join(dir, 'template.yaml'), 'utf8')) as { AWSTemplateFormatVersion: string; Resources: Record<string, unknown> };
+    const t = parseTemplate(readFileSync(join(dir, 'template.yaml'), 'utf8')) as {
+      AWSTemplateFormatVersion: string;
+      Resources: Record<string, unknown>;
+    };
     expect(t.AWSTemplateFormatVersion).toBe('2010-09-09');
     expect(Object.keys(t.Resources)).toContain('StateMachineEc2InstanceCompromise');
   });

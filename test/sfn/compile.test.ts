@@ -18,13 +18,22 @@ const SHIPPED = listPlaybooks(['playbooks']);
 
 describe('firebreak sfn: shipped playbooks', () => {
   it('ships the playbooks this test expects to cover', () => {
-    expect(SHIPPED).toEqual(['block-attack-source', 'ec2-fleet-compromise', 'ec2-instance-compromise', 'iam-credential-compromise', 'release-instance']);
+    expect(SHIPPED).toEqual([
+      'block-attack-source',
+      'ec2-fleet-compromise',
+      'ec2-instance-compromise',
+      'iam-credential-compromise',
+      'release-instance',
+    ]);
   });
 
   it.each(SHIPPED)('%s: asl-validator accepts it (paths and ARNs checked), also with every approval chosen per run', (name) => {
     const loaded = loadForSfn(name);
     const steps = allSteps(loaded.playbook).map((s) => s.id);
-    for (const asl of [compileLoaded(loaded), compileLoaded(loaded, { approvalPerRun: steps, workerFunction: 'arn:aws:lambda:us-east-1:111122223333:function:firebreak-worker' })]) {
+    for (const asl of [
+      compileLoaded(loaded),
+      compileLoaded(loaded, { approvalPerRun: steps, workerFunction: 'arn:aws:lambda:us-east-1:111122223333:function:firebreak-worker' }),
+    ]) {
       // The validator writes a default QueryLanguage into each state: give it a copy.
       const result = validate(structuredClone(asl), { checkPaths: true, checkArn: true });
       expect(result.errors).toEqual([]);
@@ -62,8 +71,15 @@ describe('firebreak sfn: how steps map', () => {
   });
 
   it('above the threshold the same items run as a Distributed Map of Standard child executions', () => {
-    expect(states['isolate.apply']).toMatchObject({ Type: 'Choice', Choices: [{ Condition: '{% $count($steps.find.output.instanceIds) > 200 %}', Next: 'isolate.apply.distributed' }], Default: 'isolate.apply.inline' });
-    expect((states['isolate.apply.distributed']!.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    expect(states['isolate.apply']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Condition: '{% $count($steps.find.output.instanceIds) > 200 %}', Next: 'isolate.apply.distributed' }],
+      Default: 'isolate.apply.inline',
+    });
+    expect((states['isolate.apply.distributed']!.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({
+      Mode: 'DISTRIBUTED',
+      ExecutionType: 'STANDARD',
+    });
   });
 
   it("a playbook's expressions reach Step Functions verbatim", () => {
@@ -72,13 +88,21 @@ describe('firebreak sfn: how steps map', () => {
     expect(eic.pause!.Seconds).toBe('{% $inputs.snapshotEveryMinutes * 60 %}');
   });
 
-  it("retry → Retry (the playbook counts attempts, Step Functions retries), onError → Catch, end outcomes → Succeed/Fail", () => {
+  it('retry → Retry (the playbook counts attempts, Step Functions retries), onError → Catch, end outcomes → Succeed/Fail', () => {
     expect(states['detach.apply.inline']!.Catch).toEqual([
       { ErrorEquals: ['Firebreak.Aborted', 'States.Timeout'], Output: '{% $states.errorOutput %}', Next: 'Halted' },
       expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'snapshot' }),
     ]);
-    const item = (states['snapshot.apply.inline']!.ItemProcessor as { States: Record<string, { Retry: unknown[] }> }).States['snapshot.apply.inline.item']!;
-    expect(item.Retry[1]).toEqual({ ErrorEquals: ['Firebreak.Transient'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2, MaxDelaySeconds: 60 });
+    const item = (states['snapshot.apply.inline']!.ItemProcessor as { States: Record<string, { Retry: unknown[] }> }).States[
+      'snapshot.apply.inline.item'
+    ]!;
+    expect(item.Retry[1]).toEqual({
+      ErrorEquals: ['Firebreak.Transient'],
+      IntervalSeconds: 5,
+      MaxAttempts: 2,
+      BackoffRate: 2,
+      MaxDelaySeconds: 60,
+    });
     expect(states['none-found']).toEqual({ Type: 'Succeed', Output: { outcome: 'no-targets', steps: '{% $steps %}' } });
     const iam = Object.fromEntries(allStates(compileLoaded(loadForSfn('iam-credential-compromise'))));
     expect(iam.noCredential).toMatchObject({ Type: 'Fail', Error: 'Firebreak.Failure' });
@@ -87,7 +111,14 @@ describe('firebreak sfn: how steps map', () => {
   it('a parallel step without the unsupported nesting compiles; a map inside a branch is refused by name', () => {
     const pb = loadForSfn('ec2-instance-compromise').playbook;
     const bad = structuredClone(pb);
-    (bad.steps.contain as any).branches[0].steps.preserve = { type: 'map', items: '{% [] %}', action: 'ec2.preserve-instance', with: {}, concurrency: 1, approval: 'auto' };
+    (bad.steps.contain as any).branches[0].steps.preserve = {
+      type: 'map',
+      items: '{% [] %}',
+      action: 'ec2.preserve-instance',
+      with: {},
+      concurrency: 1,
+      approval: 'auto',
+    };
     expect(() => compileToAsl(bad, { permissionsOf: () => [] })).toThrow(/map step preserve inside a parallel branch is not supported/);
   });
 });

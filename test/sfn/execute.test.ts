@@ -25,7 +25,11 @@ async function execute(pb: PlaybookT, given: Record<string, unknown>, script: Sc
   const worker = workerDouble(script, () => exec);
   exec = new AslExecution(asl, worker.handler);
   const result = await exec.run({ inputs, run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval: {} } });
-  const ends = new Set(Object.entries(pb.steps).filter(([, s]) => s.type === 'end').map(([id]) => id));
+  const ends = new Set(
+    Object.entries(pb.steps)
+      .filter(([, s]) => s.type === 'end')
+      .map(([id]) => id),
+  );
   const stepIds = new Set<string>();
   const walk = (steps: PlaybookT['steps']) => {
     for (const [id, s] of Object.entries(steps)) {
@@ -40,7 +44,12 @@ async function execute(pb: PlaybookT, given: Record<string, unknown>, script: Sc
   return { result, visited, reference, calls: worker.calls, asl };
 }
 
-const statuses = (steps: Record<string, { status: string }>) => Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, v.status]).sort());
+const statuses = (steps: Record<string, { status: string }>) =>
+  Object.fromEntries(
+    Object.entries(steps)
+      .map(([k, v]) => [k, v.status])
+      .sort(),
+  );
 
 interface Case {
   name: string;
@@ -58,15 +67,45 @@ const eicOutputs: Script['outputs'] = {
 };
 
 const CASES: Case[] = [
-  { name: 'block-attack-source, approved', playbook: 'block-attack-source', inputs: { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] }, script: {}, outcome: 'success', path: ['block'] },
-  { name: 'block-attack-source, denied', playbook: 'block-attack-source', inputs: { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] }, script: { decide: { block: 'deny' } }, outcome: 'success', path: ['block'] },
+  {
+    name: 'block-attack-source, approved',
+    playbook: 'block-attack-source',
+    inputs: { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] },
+    script: {},
+    outcome: 'success',
+    path: ['block'],
+  },
+  {
+    name: 'block-attack-source, denied',
+    playbook: 'block-attack-source',
+    inputs: { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] },
+    script: { decide: { block: 'deny' } },
+    outcome: 'success',
+    path: ['block'],
+  },
   {
     name: 'ec2-instance-compromise, DLM cadence, detach refused at minimum size',
     playbook: 'ec2-instance-compromise',
     inputs: { instanceId: INSTANCE, attackerCidrs: ['203.0.113.0/24'] },
     script: { outputs: eicOutputs, fail: { detach: { code: 'GroupAtMinimumSize' } } },
     outcome: 'success',
-    path: ['isolate', 'contain', 'preserve', 'detach', 'snapshot', 'cadence', 'raise-frequency', 'block', 'take-role', 'revoke-role-sessions', 'open-case', 'scaling', 'scale-in', 'forensics', 'watch'],
+    path: [
+      'isolate',
+      'contain',
+      'preserve',
+      'detach',
+      'snapshot',
+      'cadence',
+      'raise-frequency',
+      'block',
+      'take-role',
+      'revoke-role-sessions',
+      'open-case',
+      'scaling',
+      'scale-in',
+      'forensics',
+      'watch',
+    ],
   },
   {
     name: 'ec2-instance-compromise, 15-minute loop of 3 sets',
@@ -74,7 +113,27 @@ const CASES: Case[] = [
     inputs: { instanceId: INSTANCE, snapshotEveryMinutes: 15, snapshotCount: 3 },
     script: { outputs: eicOutputs },
     outcome: 'success',
-    path: ['isolate', 'contain', 'preserve', 'detach', 'snapshot', 'cadence', 'block', 'take-role', 'revoke-role-sessions', 'open-case', 'scaling', 'forensics', 'watch', 'pause', 'resnapshot', 'rounds', 'pause', 'resnapshot', 'rounds'],
+    path: [
+      'isolate',
+      'contain',
+      'preserve',
+      'detach',
+      'snapshot',
+      'cadence',
+      'block',
+      'take-role',
+      'revoke-role-sessions',
+      'open-case',
+      'scaling',
+      'forensics',
+      'watch',
+      'pause',
+      'resnapshot',
+      'rounds',
+      'pause',
+      'resnapshot',
+      'rounds',
+    ],
   },
   {
     name: 'ec2-fleet-compromise, 50 instances',
@@ -117,7 +176,14 @@ const CASES: Case[] = [
     outcome: 'success',
     path: ['classify', 'revokeSessions', 'openCase', 'reviewCloudTrail', 'rotateSecrets'],
   },
-  { name: 'iam-credential-compromise, nothing given', playbook: 'iam-credential-compromise', inputs: {}, script: {}, outcome: 'failure', path: ['classify'] },
+  {
+    name: 'iam-credential-compromise, nothing given',
+    playbook: 'iam-credential-compromise',
+    inputs: {},
+    script: {},
+    outcome: 'failure',
+    path: ['classify'],
+  },
   {
     name: 'release-instance, everything recorded',
     playbook: 'release-instance',
@@ -134,7 +200,11 @@ describe('compiled playbooks, executed', () => {
     const { result, visited, reference } = await execute(pb, c.inputs, c.script, c.opts);
     expect(visited).toEqual(c.path);
     // The XState machine enters a parallel step's regions without invoking anything for the step itself.
-    const parallels = new Set(Object.entries(pb.steps).filter(([, s]) => s.type === 'parallel').map(([id]) => id));
+    const parallels = new Set(
+      Object.entries(pb.steps)
+        .filter(([, s]) => s.type === 'parallel')
+        .map(([id]) => id),
+    );
     expect(reference.visited).toEqual(c.path.filter((id) => !parallels.has(id)));
     if (c.outcome === 'failure') {
       expect(result).toMatchObject({ status: 'FAILED', error: 'Firebreak.Failure' });
@@ -149,7 +219,11 @@ describe('compiled playbooks, executed', () => {
 
   it('a 50-instance fleet: every map step asks the worker once per instance, and approval once per step', async () => {
     const ids = fleet(50);
-    const { calls, result } = await execute(load('ec2-fleet-compromise'), { imageIds: ['ami-0c55b159cbfafe1f0'] }, { outputs: { find: () => ({ instanceIds: ids }), isolate: ({ item }) => ({ isolated: item }) } });
+    const { calls, result } = await execute(
+      load('ec2-fleet-compromise'),
+      { imageIds: ['ami-0c55b159cbfafe1f0'] },
+      { outputs: { find: () => ({ instanceIds: ids }), isolate: ({ item }) => ({ isolated: item }) } },
+    );
     for (const step of ['isolate', 'preserve', 'detach', 'snapshot']) {
       expect(calls.filter((t) => t.stepId === step && t.phase === 'plan')).toHaveLength(1);
       const items = calls.filter((t) => t.stepId === step && t.phase === 'item');
@@ -161,7 +235,11 @@ describe('compiled playbooks, executed', () => {
   });
 
   it('the loop gives each visit its own journal key and waits the cadence', async () => {
-    const { calls, result } = await execute(load('ec2-instance-compromise'), { instanceId: INSTANCE, snapshotEveryMinutes: 15, snapshotCount: 3 }, { outputs: eicOutputs });
+    const { calls, result } = await execute(
+      load('ec2-instance-compromise'),
+      { instanceId: INSTANCE, snapshotEveryMinutes: 15, snapshotCount: 3 },
+      { outputs: eicOutputs },
+    );
     expect(calls.filter((t) => t.stepId === 'resnapshot').map((t) => t.stepKey)).toEqual(['resnapshot', 'resnapshot#2']);
     expect(result.waits).toEqual([
       { state: 'pause', seconds: 900 },
@@ -170,30 +248,54 @@ describe('compiled playbooks, executed', () => {
   });
 
   it('a transient failure is retried under the same journal key; the step is not run again after it succeeded', async () => {
-    const { calls } = await execute(load('iam-credential-compromise'), { roleName: 'web-role' }, { fail: { revokeSessions: { code: 'Throttling', times: 2, transient: true } } });
-    expect(calls.filter((t) => t.stepId === 'revokeSessions').map((t) => `${t.phase}:${t.stepKey}`)).toEqual(['run:revokeSessions', 'run:revokeSessions', 'run:revokeSessions']);
+    const { calls } = await execute(
+      load('iam-credential-compromise'),
+      { roleName: 'web-role' },
+      { fail: { revokeSessions: { code: 'Throttling', times: 2, transient: true } } },
+    );
+    expect(calls.filter((t) => t.stepId === 'revokeSessions').map((t) => `${t.phase}:${t.stepKey}`)).toEqual([
+      'run:revokeSessions',
+      'run:revokeSessions',
+      'run:revokeSessions',
+    ]);
   });
 
   it('a failure the step does not catch fails the execution with its code', async () => {
-    const { result, reference } = await execute(load('block-attack-source'), { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] }, { fail: { block: { code: 'NetworkAclEntryLimitExceeded' } } });
+    const { result, reference } = await execute(
+      load('block-attack-source'),
+      { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] },
+      { fail: { block: { code: 'NetworkAclEntryLimitExceeded' } } },
+    );
     expect(result).toMatchObject({ status: 'FAILED', error: 'NetworkAclEntryLimitExceeded' });
     expect(reference.final).toBe('__failed');
   });
 
   it('an approval answered with --abort stops the run: the step after it never runs', async () => {
-    const { result, calls } = await execute(load('iam-credential-compromise'), { accessKeyId: 'AKIAIOSFODNN7EXAMPLE' }, { outputs: { lookupKey: () => ({ userName: 'ci-bot' }) }, decide: { quarantineUser: 'abort' } });
+    const { result, calls } = await execute(
+      load('iam-credential-compromise'),
+      { accessKeyId: 'AKIAIOSFODNN7EXAMPLE' },
+      { outputs: { lookupKey: () => ({ userName: 'ci-bot' }) }, decide: { quarantineUser: 'abort' } },
+    );
     expect(result).toMatchObject({ status: 'FAILED', error: 'Firebreak.Aborted' });
     expect(calls.map((t) => t.stepId)).not.toContain('openCase');
     expect(calls.filter((t) => t.stepId === 'quarantineUser').map((t) => t.phase)).toEqual(['plan']);
   });
 
   it('an approved step is planned (with a task token) before it is applied, and applied once', async () => {
-    const { calls } = await execute(load('block-attack-source'), { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] }, {});
+    const { calls } = await execute(
+      load('block-attack-source'),
+      { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] },
+      {},
+    );
     expect(calls.map((t) => `${t.phase}:${t.stepKey}:${t.taskToken ? 'token' : '-'}`)).toEqual(['plan:block:token', 'apply:block:-']);
   });
 
   it('a denied step is recorded as denied and never applied; the run goes on', async () => {
-    const { calls, result } = await execute(load('block-attack-source'), { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] }, { decide: { block: 'deny' } });
+    const { calls, result } = await execute(
+      load('block-attack-source'),
+      { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] },
+      { decide: { block: 'deny' } },
+    );
     expect(calls.map((t) => t.phase)).toEqual(['plan']);
     expect((result.output as { steps: Record<string, unknown> }).steps.block).toEqual({ status: 'denied' });
   });
@@ -201,13 +303,16 @@ describe('compiled playbooks, executed', () => {
   it.each([
     ['auto', ['run:isolate']],
     ['required', ['plan:isolate', 'apply:isolate']],
-  ])("a step whose approval the route chooses (%s) takes that path", async (policy, expected) => {
+  ])('a step whose approval the route chooses (%s) takes that path', async (policy, expected) => {
     const pb = load('ec2-instance-compromise');
     const asl = compileToAsl(pb, { permissionsOf: (a) => getAction(a).permissions, approvalPerRun: ['isolate'] });
     let exec!: AslExecution;
     const worker = workerDouble({ outputs: eicOutputs }, () => exec);
     exec = new AslExecution(asl, worker.handler);
-    const result = await exec.run({ inputs: runInputs(pb, { instanceId: INSTANCE }), run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval: { isolate: policy } } });
+    const result = await exec.run({
+      inputs: runInputs(pb, { instanceId: INSTANCE }),
+      run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval: { isolate: policy } },
+    });
     expect(result.status).toBe('SUCCEEDED');
     expect(worker.calls.filter((t) => t.stepId === 'isolate').map((t) => `${t.phase}:${t.stepKey}`)).toEqual(expected);
   });
@@ -218,7 +323,10 @@ describe('compiled playbooks, executed', () => {
     let exec!: AslExecution;
     const worker = workerDouble({ outputs: eicOutputs, decide: { preserve: 'deny' } }, () => exec);
     exec = new AslExecution(asl, worker.handler);
-    const result = await exec.run({ inputs: runInputs(pb, { instanceId: INSTANCE }), run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval: { preserve: 'required' } } });
+    const result = await exec.run({
+      inputs: runInputs(pb, { instanceId: INSTANCE }),
+      run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval: { preserve: 'required' } },
+    });
     expect(result.status).toBe('SUCCEEDED');
     expect(result.entered).toContain('preserve.done');
     const steps = (result.output as { steps: Record<string, { status: string }> }).steps;

@@ -47,7 +47,10 @@ function sfnClient(answer: (input: Record<string, unknown>) => unknown) {
   return { client, sent };
 }
 
-const INPUT: ExecutionInput = { inputs: { instanceId: 'i-0123456789abcdef0' }, run: { id: 'gd-6ec2b1f0a9d8', incident: 'gd-6ec2b1f0a9d8', playbook: 'ec2-instance-compromise', approval: { isolate: 'auto' } } };
+const INPUT: ExecutionInput = {
+  inputs: { instanceId: 'i-0123456789abcdef0' },
+  run: { id: 'gd-6ec2b1f0a9d8', incident: 'gd-6ec2b1f0a9d8', playbook: 'ec2-instance-compromise', approval: { isolate: 'auto' } },
+};
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:firebreak-ec2-instance-compromise';
 const NOW = new Date('2026-05-01T12:00:00Z');
 
@@ -63,12 +66,19 @@ describe('startRunExecution', () => {
     const { client } = sfnClient(() => {
       throw new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
     });
-    expect(await startRunExecution(client, { stateMachineArn: ARN, dedupKey: 'gd-1', input: INPUT, now: () => NOW })).toEqual({ kind: 'repeat', name: 'gd-1' });
+    expect(await startRunExecution(client, { stateMachineArn: ARN, dedupKey: 'gd-1', input: INPUT, now: () => NOW })).toEqual({
+      kind: 'repeat',
+      name: 'gd-1',
+    });
   });
 
   it('an idempotent answer with the earlier execution (same name and input, still running) is a repeat too', async () => {
     const { client } = sfnClient(() => ({ executionArn: `${ARN}:gd-1`, startDate: new Date(NOW.getTime() - 60_000) }));
-    expect(await startRunExecution(client, { stateMachineArn: ARN, dedupKey: 'gd-1', input: INPUT, now: () => NOW })).toEqual({ kind: 'repeat', name: 'gd-1', executionArn: `${ARN}:gd-1` });
+    expect(await startRunExecution(client, { stateMachineArn: ARN, dedupKey: 'gd-1', input: INPUT, now: () => NOW })).toEqual({
+      kind: 'repeat',
+      name: 'gd-1',
+      executionArn: `${ARN}:gd-1`,
+    });
   });
 
   it('any other error fails the start', async () => {
@@ -77,5 +87,4 @@ describe('startRunExecution', () => {
     });
     await expect(startRunExecution(client, { stateMachineArn: ARN, dedupKey: 'gd-1', input: INPUT })).rejects.toThrow(/StartExecution/);
   });
-
 });

@@ -37,7 +37,9 @@ export function workerDouble(script: Script, exec: () => AslExecution) {
     if (task.phase === 'plan') {
       const d = script.decide?.[task.stepId] ?? 'approve';
       answer(() =>
-        d === 'approve' ? exec().sendTaskSuccess(call.token!, { decision: 'approve' }) : exec().sendTaskFailure(call.token!, d === 'deny' ? TASK_ERRORS.denied : TASK_ERRORS.aborted, `${d} by tester`),
+        d === 'approve'
+          ? exec().sendTaskSuccess(call.token!, { decision: 'approve' })
+          : exec().sendTaskFailure(call.token!, d === 'deny' ? TASK_ERRORS.denied : TASK_ERRORS.aborted, `${d} by tester`),
       );
       return WorkerResult.parse({ status: 'waiting' });
     }

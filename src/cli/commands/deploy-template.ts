@@ -24,7 +24,10 @@ export async function deployTemplate(opts: DeployTemplateOptions): Promise<void>
     } catch (e) {
       throw new InputError(`failed to read --wait-for-approval: ${(e as Error).message}`, { field: '--wait-for-approval' });
     }
-    if (ms < 1000 || ms > 365 * 86_400_000) throw new InputError(`failed to read --wait-for-approval: ${opts.waitForApproval} is not between 1s and 365d`, { field: '--wait-for-approval' });
+    if (ms < 1000 || ms > 365 * 86_400_000)
+      throw new InputError(`failed to read --wait-for-approval: ${opts.waitForApproval} is not between 1s and 365d`, {
+        field: '--wait-for-approval',
+      });
     approvalTimeoutSeconds = Math.ceil(ms / 1000);
   }
   const text = toYaml(deploymentTemplate(table.routes, approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {}));
@@ -37,5 +40,9 @@ export async function deployTemplate(opts: DeployTemplateOptions): Promise<void>
   writeFileSync(file, text);
   err(c.dim(`wrote ${file} (${Buffer.byteLength(text)} bytes) from ${table.file}`));
   // CloudFormation takes a template body of at most 51,200 bytes inline; larger ones go through S3.
-  err(c.dim(`deploy: aws cloudformation deploy --template-file ${file} --stack-name firebreak --s3-bucket <code bucket> --capabilities CAPABILITY_IAM --parameter-overrides CodeBucket=<code bucket> CodeKey=<key from firebreak package>`));
+  err(
+    c.dim(
+      `deploy: aws cloudformation deploy --template-file ${file} --stack-name firebreak --s3-bucket <code bucket> --capabilities CAPABILITY_IAM --parameter-overrides CodeBucket=<code bucket> CodeKey=<key from firebreak package>`,
+    ),
+  );
 }

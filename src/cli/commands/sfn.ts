@@ -23,7 +23,10 @@ export async function sfn(playbook: string, opts: SfnOptions): Promise<void> {
       throw new InputError(`failed to read --wait-for-approval: ${(e as Error).message}`, { field: '--wait-for-approval' });
     }
     // A task token waits at most a year, as long as a Standard execution lives.
-    if (ms < 1000 || ms > 365 * 86_400_000) throw new InputError(`failed to read --wait-for-approval: ${opts.waitForApproval} is not between 1s and 365d`, { field: '--wait-for-approval' });
+    if (ms < 1000 || ms > 365 * 86_400_000)
+      throw new InputError(`failed to read --wait-for-approval: ${opts.waitForApproval} is not between 1s and 365d`, {
+        field: '--wait-for-approval',
+      });
     approvalTimeoutSeconds = Math.ceil(ms / 1000);
   }
   const asl = compileLoaded(loaded, {
@@ -37,5 +40,10 @@ export async function sfn(playbook: string, opts: SfnOptions): Promise<void> {
   } else {
     process.stdout.write(text);
   }
-  if (!opts.workerArn) err(c.dim(`# the worker Lambda is ${WORKER_PLACEHOLDER}: give --worker-arn, or deploy with firebreak deploy-template (DefinitionSubstitutions)`));
+  if (!opts.workerArn)
+    err(
+      c.dim(
+        `# the worker Lambda is ${WORKER_PLACEHOLDER}: give --worker-arn, or deploy with firebreak deploy-template (DefinitionSubstitutions)`,
+      ),
+    );
 }
