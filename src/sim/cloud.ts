@@ -15,7 +15,7 @@ import { RateLimiter } from './ratelimit.js';
 import { buildAwsError, serviceErrorCode } from './aws-error.js';
 import { sequenceId } from './ids.js';
 import { isConnectionOpen, openConnection, type OpenConnectionSpec } from './connections.js';
-import type { ConnectionT } from './ec2-schema.js';
+import type { ConnectionT } from './services/ec2/schema.js';
 import { identify, recordKeyUse } from './identity.js';
 import { ChangeLog, type Change, type ChangeEffect } from './change-log.js';
 

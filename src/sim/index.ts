@@ -7,4 +7,4 @@ export type { Fault, FaultHandle } from './faults.js';
 export type { RateLimits } from './ratelimit.js';
 export { openConnection, isConnectionOpen } from './connections.js';
 export type { OpenConnectionSpec } from './connections.js';
-export type { Ec2World, ConnectionT as Connection } from './ec2-schema.js';
+export type { Ec2World, ConnectionT as Connection } from './services/ec2/schema.js';

@@ -14,14 +14,14 @@ import { awsStyleId } from './ids.js';
 import { services } from './services/index.js';
 import { readChangeLog } from './change-log.js';
 import { replayChanges } from './cloud.js';
-import type { schema as ec2Schema } from './services/ec2.js';
-import type { schema as stsSchema } from './services/sts.js';
-import type { schema as iamSchema } from './services/iam.js';
-import type { schema as autoscalingSchema } from './services/autoscaling.js';
-import type { schema as elbv2Schema } from './services/elbv2.js';
-import type { schema as dlmSchema } from './services/dlm.js';
-import type { schema as supportSchema } from './services/support.js';
-import type { schema as snsSchema } from './services/sns.js';
+import type { schema as ec2Schema } from './services/ec2/index.js';
+import type { schema as stsSchema } from './services/sts/index.js';
+import type { schema as iamSchema } from './services/iam/index.js';
+import type { schema as autoscalingSchema } from './services/autoscaling/index.js';
+import type { schema as elbv2Schema } from './services/elbv2/index.js';
+import type { schema as dlmSchema } from './services/dlm/index.js';
+import type { schema as supportSchema } from './services/support/index.js';
+import type { schema as snsSchema } from './services/sns/index.js';
 
 const base = {
   account: z.strictObject({

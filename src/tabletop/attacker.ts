@@ -12,7 +12,7 @@ import { createClients, type AwsClients } from '../cloud/clients.js';
 import { awsErrorCode } from '../core/errors.js';
 import type { Connection, SimCloud } from '../sim/index.js';
 import { awsStyleId, sequenceId } from '../sim/ids.js';
-import { isKeyUsable, recordRoleSession, findRole } from '../sim/services/iam.js';
+import { isKeyUsable, recordRoleSession, findRole } from '../sim/services/iam/index.js';
 import { cidrContains, parseCidr } from '../core/net.js';
 import type { Rng } from './rng.js';
 import { ATTACKER_KINDS, kindOf, type AttackerActionT, type AttackerStepT, type AttackerT } from './scenario.js';

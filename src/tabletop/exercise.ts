@@ -16,7 +16,7 @@ import { guardrails } from '../engine/guardrails.js';
 import { startRun } from '../engine/session.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
 import { createSimCloud, type SimCloud } from '../sim/index.js';
-import { runDlmSchedules } from '../sim/services/dlm.js';
+import { runDlmSchedules } from '../sim/services/dlm/index.js';
 import { Attacker } from './attacker.js';
 import { NO_DECISIONS, type LoadedDecisions } from './decisions.js';
 import { buildAlertEvent, type AlertEvent } from './findings.js';

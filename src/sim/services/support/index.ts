@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import { Support } from '../../cloud/sdk.js';
+import type { SimContext, SimService } from '../../service.js';
+import { Support } from '../../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 

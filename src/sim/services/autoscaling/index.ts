@@ -16,10 +16,10 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import type { Ec2World } from '../ec2-schema.js';
-import { deregisterTarget, registerTarget, type WithElbv2 } from './elbv2.js';
-import { AutoScaling } from '../../cloud/sdk.js';
+import type { SimContext, SimService } from '../../service.js';
+import type { Ec2World } from '../ec2/schema.js';
+import { deregisterTarget, registerTarget, type WithElbv2 } from '../elbv2/index.js';
+import { AutoScaling } from '../../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 const WORLD_EPOCH = '2025-01-01T00:00:00Z';

@@ -10,9 +10,9 @@
  * an access key still works, and whether a role session survived AWS's "revoke active sessions".
  */
 import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import { awsStyleId } from '../ids.js';
-import { IAM } from '../../cloud/sdk.js';
+import type { SimContext, SimService } from '../../service.js';
+import { awsStyleId } from '../../ids.js';
+import { IAM } from '../../../cloud/sdk.js';
 
 // ---------------------------------------------------------------------------------------------
 // Slice schema

@@ -6,8 +6,8 @@
  * `NotFound` arrives as `NotFoundException`, `InvalidParameter` as `InvalidParameterException`).
  */
 import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import { SNS } from '../../cloud/sdk.js';
+import type { SimContext, SimService } from '../../service.js';
+import { SNS } from '../../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');

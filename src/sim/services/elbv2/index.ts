@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import { ELBv2 } from '../../cloud/sdk.js';
+import type { SimContext, SimService } from '../../service.js';
+import { ELBv2 } from '../../../cloud/sdk.js';
 
 const Timestamp = z.iso.datetime({ offset: true });
 const WORLD_EPOCH = '2025-01-01T00:00:00Z';

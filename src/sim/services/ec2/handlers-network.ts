@@ -1,6 +1,6 @@
 /** Simulated EC2: VPCs, subnets, network ACLs and Regions. */
-import type { SimHandler } from './service.js';
-import type { NaclEntryT, NetworkAclT } from './ec2-schema.js';
+import type { SimHandler } from '../../service.js';
+import type { NaclEntryT, NetworkAclT } from './schema.js';
 import {
   applyFilters,
   derivedId,
@@ -14,9 +14,9 @@ import {
   tagList,
   type Ctx,
   type Filter,
-} from './ec2-common.js';
-import { enforceConnections, trackingSnapshot } from './connections.js';
-import { isCidr4, isCidr6 } from '../core/net.js';
+} from './common.js';
+import { enforceConnections, trackingSnapshot } from '../../connections.js';
+import { isCidr4, isCidr6 } from '../../../core/net.js';
 
 const describeVpcs: SimHandler = (ctx: Ctx, input: { VpcIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
   const w = ec2Of(ctx);

@@ -4,7 +4,7 @@
  * a world may omit the slice or any list in it.
  */
 import * as z from 'zod';
-import { isCidr4, isCidr6 } from '../core/net.js';
+import { isCidr4, isCidr6 } from '../../../core/net.js';
 
 const START = '2025-12-01T00:00:00Z';
 

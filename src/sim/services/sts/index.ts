@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import type { World } from '../world.js';
-import { awsStyleId } from '../ids.js';
-import { findRole, recordRoleSession, trustPolicyAllows } from './iam.js';
-import { roleFacts } from '../iam-lookup.js';
-import { STS } from '../../cloud/sdk.js';
+import type { SimContext, SimService } from '../../service.js';
+import type { World } from '../../world.js';
+import { awsStyleId } from '../../ids.js';
+import { findRole, recordRoleSession, trustPolicyAllows } from '../iam/index.js';
+import { roleFacts } from '../iam/facts.js';
+import { STS } from '../../../cloud/sdk.js';
 
 /** STS keeps no state of its own: sessions are recorded in the IAM slice. */
 export const schema = z.strictObject({}).default({});
