@@ -2,15 +2,7 @@
 import type * as z from 'zod';
 import type { SimContext } from '../../service.js';
 import { awsStyleId } from '../../ids.js';
-import type {
-  ManagedPolicy,
-  IamAccessKey,
-  IamInstanceProfile,
-  IamRole,
-  IamUser,
-  RoleSession,
-  WithIam,
-} from './schema.js';
+import type { ManagedPolicy, IamAccessKey, IamInstanceProfile, IamRole, IamUser, RoleSession, WithIam } from './schema.js';
 
 /** A new IAM unique id (AIDA…, AROA…, AKIA…) from the context's deterministic id source. */
 export function newIamId(ctx: SimContext, prefix: string, length: number): string {
