@@ -4,6 +4,7 @@ import type { SimContext, SimService } from '../../service.js';
 import type { Ec2World } from '../ec2/schema.js';
 import { deregisterTarget, registerTarget, type WithElbv2 } from '../elbv2/index.js';
 import type { ActivityT, AnyWorld, AsgGroup, AsgInstance, WithAsg } from './schema.js';
+import { required } from '../../kit.js';
 
 export const uuidFrom = (hex: string) =>
   `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
@@ -30,19 +31,6 @@ export function groupOfInstance(world: WithAsg, instanceId: string): { group: As
 // ---------------------------------------------------------------------------------------------
 
 export const worldOf = (ctx: SimContext): AnyWorld => ctx.world as AnyWorld;
-
-export function required<T>(ctx: SimContext, input: Record<string, unknown>, field: string): T {
-  const v = input[field];
-  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) {
-    const member = field[0]!.toLowerCase() + field.slice(1);
-    ctx.fail(
-      'ValidationError',
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-      400,
-    );
-  }
-  return v as T;
-}
 
 export function groupOrFail(ctx: SimContext, name: string): AsgGroup {
   const g = worldOf(ctx).autoscaling.groups.find((x) => x.name === name);

@@ -2,10 +2,7 @@
 import * as z from 'zod';
 import type { Ec2World } from '../ec2/schema.js';
 import type { WithElbv2 } from '../elbv2/index.js';
-
-export const Timestamp = z.iso.datetime({ offset: true });
-export const WORLD_EPOCH = '2025-01-01T00:00:00Z';
-export const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
+import { Timestamp, WORLD_EPOCH, Tags } from '../../kit.js';
 
 export const LIFECYCLE_STATES = [
   'Pending',

@@ -1,9 +1,7 @@
 /** The Data Lifecycle Manager slice of the world: snapshot lifecycle policies and the checks AWS applies to their details. */
 import * as z from 'zod';
+import { Timestamp, WORLD_EPOCH, Tags } from '../../kit.js';
 
-export const Timestamp = z.iso.datetime({ offset: true });
-export const WORLD_EPOCH = '2025-01-01T00:00:00Z';
-export const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
 export const AwsTag = z.strictObject({ Key: z.string().min(1).max(128), Value: z.string().max(256) });
 
 /** CreateRule.Interval values DLM accepts, all in HOURS. */

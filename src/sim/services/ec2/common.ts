@@ -158,8 +158,6 @@ export function applyFilters<T>(
   return items.filter((item) => tests.every((t) => t(item)));
 }
 
-export const tagList = (tags: Tags): Array<{ Key: string; Value: string }> => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-
 /** Tags from `TagSpecifications` for one resource type; other types are an error, as in AWS. */
 export function tagsFromSpecs(
   ctx: Ctx,

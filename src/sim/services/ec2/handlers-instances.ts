@@ -15,10 +15,10 @@ import {
   invalidValue,
   missing,
   paginate,
-  tagList,
   type Ctx,
   type Filter,
 } from './common.js';
+import { tagList } from '../../kit.js';
 import { enforceConnections, trackingSnapshot } from '../../connections.js';
 
 const STATE_CODES = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 } as const;

@@ -1,20 +1,8 @@
 /** Simulated EC2: VPCs, subnets, network ACLs and Regions. */
 import type { SimHandler } from '../../service.js';
 import type { NaclEntryT, NetworkAclT } from './schema.js';
-import {
-  applyFilters,
-  derivedId,
-  dryRun,
-  ec2Of,
-  find,
-  findAll,
-  invalidValue,
-  missing,
-  paginate,
-  tagList,
-  type Ctx,
-  type Filter,
-} from './common.js';
+import { applyFilters, derivedId, dryRun, ec2Of, find, findAll, invalidValue, missing, paginate, type Ctx, type Filter } from './common.js';
+import { tagList } from '../../kit.js';
 import { enforceConnections, trackingSnapshot } from '../../connections.js';
 import { isCidr4, isCidr6 } from '../../../core/net.js';
 

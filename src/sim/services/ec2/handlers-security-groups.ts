@@ -11,11 +11,11 @@ import {
   invalidValue,
   missing,
   paginate,
-  tagList,
   tagsFromSpecs,
   type Ctx,
   type Filter,
 } from './common.js';
+import { tagList } from '../../kit.js';
 import { enforceConnections, normalizeSgProtocol, trackingSnapshot } from '../../connections.js';
 import { isCidr4, isCidr6 } from '../../../core/net.js';
 

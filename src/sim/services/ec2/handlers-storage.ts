@@ -10,12 +10,12 @@ import {
   findAll,
   invalidValue,
   paginate,
-  tagList,
   tagsFromSpecs,
   type Ctx,
   type Filter,
   type Tags,
 } from './common.js';
+import { tagList } from '../../kit.js';
 
 /** Which instance a volume is attached to, and how. */
 function attachmentOf(ctx: Ctx, volumeId: string) {

@@ -1,25 +1,13 @@
 import type { SimContext, SimService } from '../../service.js';
 import type { Elbv2World, LoadBalancerT, TargetGroupT, WithElbv2 } from './schema.js';
 import { forgetDrained, isDraining, loadBalancerArn, portOf, sameTarget, suffix, targetGroupArn, targetHealth } from './targets.js';
+import { required } from '../../kit.js';
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
 // ---------------------------------------------------------------------------------------------
 
 export const elbOf = (ctx: SimContext): Elbv2World => (ctx.world as WithElbv2).elbv2;
-
-export function required<T>(ctx: SimContext, input: Record<string, unknown>, field: string): T {
-  const v = input[field];
-  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) {
-    const member = field[0]!.toLowerCase() + field.slice(1);
-    ctx.fail(
-      'ValidationError',
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-      400,
-    );
-  }
-  return v as T;
-}
 
 export function groupOrFail(ctx: SimContext, arn: string): TargetGroupT {
   if (!/^arn:aws[\w-]*:elasticloadbalancing:[\w-]+:\d{12}:targetgroup\/[\w-]+\/[0-9a-f]+$/.test(arn)) {

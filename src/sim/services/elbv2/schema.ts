@@ -1,9 +1,7 @@
 /** The Elastic Load Balancing v2 slice of the world: target groups, their targets, load balancers. */
 import * as z from 'zod';
+import { Timestamp, WORLD_EPOCH, Tags } from '../../kit.js';
 
-export const Timestamp = z.iso.datetime({ offset: true });
-export const WORLD_EPOCH = '2025-01-01T00:00:00Z';
-export const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
 // Target group and load balancer names: 1–32 letters, digits and hyphens, no hyphen at either end.
 export const ElbName = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/, 'up to 32 letters, digits and hyphens');
 

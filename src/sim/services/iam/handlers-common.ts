@@ -24,23 +24,10 @@ import {
   type IamWorld,
   type WithIam,
 } from './schema.js';
+import { tagList } from '../../kit.js';
 
 export const iamOf = (ctx: SimContext): IamWorld => (ctx.world as WithIam).iam;
 export const w = (ctx: SimContext): WithIam => ctx.world as WithIam;
-
-/** AWS's message for a missing required member (the SDK does not check them client-side). */
-export function required<T>(ctx: SimContext, input: Record<string, unknown>, field: string): T {
-  const v = input[field];
-  if (v === undefined || v === null || v === '') {
-    const member = field[0]!.toLowerCase() + field.slice(1);
-    ctx.fail(
-      'ValidationError',
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-      400,
-    );
-  }
-  return v as T;
-}
 
 export function userOrFail(ctx: SimContext, name: string): IamUser {
   const user = findUser(w(ctx), name);
@@ -138,8 +125,6 @@ export function detach(ctx: SimContext, attached: string[], arn: string): void {
   attached.splice(i, 1);
   ctx.changed();
 }
-
-export const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 export const attachedOut = (ctx: SimContext, arns: string[]) =>
   arns.map((arn) => ({ PolicyName: policyArnKnown(ctx, arn) ?? nameFromArn(arn), PolicyArn: arn }));

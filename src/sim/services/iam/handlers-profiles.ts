@@ -1,6 +1,7 @@
 /** IAM instance profiles. */
 import type { SimContext, SimService } from '../../service.js';
-import { iamOf, page, profileOut, required, roleOrFail } from './handlers-common.js';
+import { iamOf, page, profileOut, roleOrFail } from './handlers-common.js';
+import { required } from '../../kit.js';
 
 export const instanceProfileHandlers: SimService['handlers'] = {
   GetInstanceProfile(ctx: SimContext, input: { InstanceProfileName: string }) {

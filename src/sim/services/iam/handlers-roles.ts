@@ -1,16 +1,7 @@
 /** IAM roles: role policies and trust policies. */
 import type { SimContext, SimService } from '../../service.js';
-import {
-  attach,
-  attachedOut,
-  checkPolicyPut,
-  detach,
-  modifiableRoleOrFail,
-  page,
-  required,
-  roleOrFail,
-  roleOut,
-} from './handlers-common.js';
+import { attach, attachedOut, checkPolicyPut, detach, modifiableRoleOrFail, page, roleOrFail, roleOut } from './handlers-common.js';
+import { required } from '../../kit.js';
 import { encodePolicy, policyProblem } from './policy-eval.js';
 
 export const roleHandlers: SimService['handlers'] = {

@@ -8,12 +8,12 @@ import {
   detach,
   keyOrFail,
   page,
-  required,
   userNameOrCaller,
   userOrFail,
   userOut,
   w,
 } from './handlers-common.js';
+import { required } from '../../kit.js';
 import { encodePolicy } from './policy-eval.js';
 import type { IamAccessKey } from './schema.js';
 

@@ -1,15 +1,12 @@
 /** The IAM slice of the world: users and their access keys, roles, instance profiles, managed policies, role sessions. */
 import * as z from 'zod';
+import { Timestamp, WORLD_EPOCH, Tags } from '../../kit.js';
 
-export const Timestamp = z.iso.datetime({ offset: true });
-/** createDate of entities a world file declares without one. */
-export const WORLD_EPOCH = '2025-01-01T00:00:00Z';
 export const Name = z.string().regex(/^[\w+=,.@-]{1,128}$/, 'letters, digits and _+=,.@- only');
 export const Path = z
   .string()
   .regex(/^\/([\x21-\x7e]*\/)?$/, "must begin and end with '/'")
   .default('/');
-export const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
 /** A policy document: the JSON text as AWS stores it, or the same document written as YAML. */
 export const PolicyDocument = z.union([z.string(), z.record(z.string(), z.unknown())]);
 

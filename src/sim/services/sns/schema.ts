@@ -1,8 +1,7 @@
 /** The SNS slice of the world: topics and the messages published to them. */
 import * as z from 'zod';
+import { Timestamp, Tags } from '../../kit.js';
 
-export const Timestamp = z.iso.datetime({ offset: true });
-export const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
 // Topic names: 1–256 letters, digits, hyphens and underscores; FIFO topics end in .fifo.
 export const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$|^[A-Za-z0-9_-]{1,251}\.fifo$/;
 

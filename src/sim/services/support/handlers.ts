@@ -11,6 +11,7 @@ import {
   type SupportWorld,
   type WithSupport,
 } from './schema.js';
+import { required } from '../../kit.js';
 
 export const supportOf = (ctx: SimContext): SupportWorld => (ctx.world as WithSupport).support;
 
@@ -21,18 +22,6 @@ export function subscribed(ctx: SimContext): SupportWorld {
     ctx.fail('SubscriptionRequiredException', 'Amazon Web Services Premium Support Subscription is required to use this service.', 400);
   }
   return s;
-}
-
-export function required<T>(ctx: SimContext, input: Record<string, unknown>, field: string): T {
-  const v = input[field];
-  if (v === undefined || v === null || v === '') {
-    ctx.fail(
-      'ValidationException',
-      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
-      400,
-    );
-  }
-  return v as T;
 }
 
 export function caseOrFail(ctx: SimContext, s: SupportWorld, caseId: string): SupportCase {
@@ -87,8 +76,8 @@ export const handlers: SimService['handlers'] = {
     },
   ) {
     const s = subscribed(ctx);
-    const subject = required<string>(ctx, input, 'subject');
-    const body = required<string>(ctx, input, 'communicationBody');
+    const subject = required<string>(ctx, input, 'subject', 'json');
+    const body = required<string>(ctx, input, 'communicationBody', 'json');
     const severity = input.severityCode ?? 'low';
     if (!SEVERITY_LEVELS.some((l) => l.code === severity))
       ctx.fail('ValidationException', `Invalid value for severityCode: ${severity}`, 400);
@@ -156,8 +145,8 @@ export const handlers: SimService['handlers'] = {
 
   AddCommunicationToCase(ctx: SimContext, input: { caseId?: string; communicationBody?: string; ccEmailAddresses?: string[] }) {
     const s = subscribed(ctx);
-    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId'));
-    const body = required<string>(ctx, input, 'communicationBody');
+    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId', 'json'));
+    const body = required<string>(ctx, input, 'communicationBody', 'json');
     c.communications.push({ body, submittedBy: ctx.caller.arn, timeCreated: ctx.clock.now().toISOString() });
     for (const cc of input.ccEmailAddresses ?? []) if (!c.ccEmailAddresses.includes(cc)) c.ccEmailAddresses.push(cc);
     ctx.changed();
@@ -166,7 +155,7 @@ export const handlers: SimService['handlers'] = {
 
   DescribeCommunications(ctx: SimContext, input: { caseId?: string; maxResults?: number }) {
     const s = subscribed(ctx);
-    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId'));
+    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId', 'json'));
     return {
       communications: c.communications
         .slice()
@@ -178,7 +167,7 @@ export const handlers: SimService['handlers'] = {
 
   ResolveCase(ctx: SimContext, input: { caseId?: string }) {
     const s = subscribed(ctx);
-    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId'));
+    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId', 'json'));
     const initialCaseStatus = c.status;
     if (c.status !== 'resolved') {
       c.status = 'resolved';

@@ -1,7 +1,6 @@
 /** The AWS Support slice of the world: the support plan and the cases opened. */
 import * as z from 'zod';
-
-export const Timestamp = z.iso.datetime({ offset: true });
+import { Timestamp } from '../../kit.js';
 
 export const SUPPORT_PLANS = ['basic', 'developer', 'business', 'enterprise-on-ramp', 'enterprise'] as const;
 /** Plans that include the AWS Support API. */
