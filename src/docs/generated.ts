@@ -2,7 +2,8 @@
  * Generated files (runbooks, JSON Schemas) are written by a command and checked for staleness in
  * CI: `--check` compares what the command would write with what is on disk and changes nothing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileDurablySync } from '../core/durable-write.js';
 import { dirname, join } from 'node:path';
 
 export interface GeneratedFile {
@@ -39,10 +40,8 @@ export function syncGenerated(projectDir: string, files: readonly GeneratedFile[
       results.push({ path: f.path, status: current === undefined ? 'missing' : 'stale' });
     } else {
       mkdirSync(dirname(abs), { recursive: true });
-      // Write beside and rename: a reader (an editor, a concurrent check) never sees half a file.
-      const tmp = `${abs}.${process.pid}.tmp`;
-      writeFileSync(tmp, f.content);
-      renameSync(tmp, abs);
+      // A reader (an editor, a concurrent check) never sees half a file.
+      writeFileDurablySync(abs, f.content);
       results.push({ path: f.path, status: 'written' });
     }
   }

@@ -4,7 +4,8 @@
  * (written atomically) and the run journals it when it reads it. When no process holds the
  * run, `firebreak approve` journals the answer itself instead (see cli/approve.ts).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, fsyncSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileDurablySync } from '../core/durable-write.js';
 import { join } from 'node:path';
 import type { Approval } from './events.js';
 
@@ -13,12 +14,7 @@ const fileOf = (runDir: string, key: string) => join(runDir, 'inbox', `${encodeU
 export function postApproval(runDir: string, key: string, approval: Approval & { at: string }): void {
   mkdirSync(join(runDir, 'inbox'), { recursive: true });
   const file = fileOf(runDir, key);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(approval)}\n`);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
+  writeFileDurablySync(file, `${JSON.stringify(approval)}\n`);
 }
 
 export function readApproval(runDir: string, key: string): (Approval & { at: string }) | undefined {

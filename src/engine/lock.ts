@@ -26,12 +26,13 @@
  * judged stale, since its pid cannot be checked from here; a dead holder whose pid was reused
  * looks alive until that process ends. Either way the holder message names the file to remove.
  */
-import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { FirebreakError } from '../core/errors.js';
+import { renameDurablySync } from '../core/durable-write.js';
 
 export interface LockOwner {
   runId: string;
@@ -210,7 +211,7 @@ function takeOver(path: string, stale: Held, tmp: string, info: LockInfo, depth:
   try {
     const now = inspect(path);
     if (!now || now.ino !== stale.ino || now.raw !== stale.raw) return 'changed';
-    renameSync(tmp, path);
+    renameDurablySync(tmp, path);
     return 'taken';
   } finally {
     const now = inspect(claimPath);

@@ -4,7 +4,7 @@
  * the SDK clients (real AWS or the simulated cloud behind the same clients), records who is
  * acting, runs the engine, and leaves a summary.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { actionIds, actions, getAction } from '../actions/registry.js';
@@ -13,6 +13,7 @@ import { auditRecorder, permissionGuard } from '../cloud/middleware.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { projectRoot } from '../core/paths.js';
+import { writeFileDurablySync } from '../core/durable-write.js';
 import { FirebreakError, InputError } from '../core/errors.js';
 import { Journal } from '../audit/journal.js';
 import { findPlaybook, loadPlaybook } from '../playbook/load.js';
@@ -408,9 +409,7 @@ function buildClients(runId: string, journal: Journal, o: BackendOptions, sim: S
 /** A small summary for `firebreak runs`, derived from the journal (the journal stays the truth). */
 export function writeSummary(dir: string, journal: { events(): ReadonlyArray<{ type: string; [k: string]: unknown }> }): void {
   const s = summarize(journal.events() as never);
-  const tmp = join(dir, `run.json.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
-  renameSync(tmp, join(dir, 'run.json'));
+  writeFileDurablySync(join(dir, 'run.json'), `${JSON.stringify(s, null, 2)}\n`);
 }
 
 export function summarize(events: Array<{ type: string; ts: string; [k: string]: any }>) {

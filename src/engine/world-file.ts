@@ -5,16 +5,8 @@
  * the last decision may be lost with the process, as if the calls had not been made: the step
  * they belong to is not recorded as applied, so the resumed run plans and applies it again.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { writeFileDurablySync } from '../core/durable-write.js';
 
 export function saveWorldSync(world: unknown, file: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, `${JSON.stringify(world, null, 1)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
+  writeFileDurablySync(file, `${JSON.stringify(world, null, 1)}\n`);
 }

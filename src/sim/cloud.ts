@@ -15,8 +15,9 @@ import { RateLimiter } from './ratelimit.js';
 import { buildAwsError, serviceErrorCode } from './aws-error.js';
 import { sequenceId } from './ids.js';
 import { isConnectionOpen, openConnection, type OpenConnectionSpec } from './connections.js';
-import type { ConnectionT } from './ec2-schema.js';
+import type { ConnectionT } from './services/ec2/schema.js';
 import { identify, recordKeyUse } from './identity.js';
+import { ChangeLog, type Change, type ChangeEffect } from './change-log.js';
 
 /** One command the simulated cloud answered (or refused). */
 export interface SimCall {
@@ -42,6 +43,14 @@ export interface SimCloudOptions {
   onChange?: (world: World) => void;
   /** Wall time in ms for rate limits (default performance.now); injectable for tests. */
   wallClock?: () => number;
+  /**
+   * Keep the world in this JSON file as durably as AWS keeps its state: the file is written now,
+   * and every change a call makes is on disk (change-log.ts) before the call answers. `loadWorld`
+   * on the same file returns the world with every answered change. Call `close()` when done.
+   */
+  persistTo?: string;
+  /** With `persistTo`: fold the change log into the world file after this many changes (default 1000). */
+  compactEvery?: number;
 }
 
 export interface SimFaults {
@@ -66,6 +75,8 @@ export interface SimCloud {
   /** A flow to or from an instance (tabletop inject); see connections.ts. */
   openConnection(spec: OpenConnectionSpec): ConnectionT;
   isConnectionOpen(id: string): boolean;
+  /** With `persistTo`: write the whole world to its file and empty the change log. Call when no call is running. */
+  close(): Promise<void>;
 }
 
 /**
@@ -123,6 +134,25 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
   const calls: SimCall[] = [];
   let seq = 0;
 
+  const log = opts.persistTo ? new ChangeLog(opts.persistTo, worldText(world)) : undefined;
+  const compactEvery = opts.compactEvery ?? 1000;
+  // Persisted, calls change the world one at a time, so the log's order is the order changes were made in.
+  const exclusive = log ? serializer() : <T>(fn: () => Promise<T>) => fn();
+  let running = 0;
+  let unsynced: Promise<void>[] = [];
+  const record = (change: ChangeEffect) => {
+    if (!log) return;
+    const p = log.append({ ...change, time: world.time, idCounter: world.idCounter });
+    p.catch(() => {}); // awaited by the call that made the change (or the next one): see `durable`
+    unsynced.push(p);
+  };
+  const durable = async () => {
+    const waiting = unsynced;
+    unsynced = [];
+    await Promise.all(waiting);
+    if (log && running === 0 && unsynced.length === 0 && log.entries >= compactEvery && log.idle) log.compact(worldText(world));
+  };
+
   const notifyChange = () => {
     world.time = clock.now().toISOString();
     opts.onChange?.(world);
@@ -176,11 +206,16 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
       },
     };
 
+    running += 1;
     try {
       try {
-        await authenticate(ctx, clientName, prefix, operation, scope.accessKeyId, () => {
-          changed = true;
-        });
+        await exclusive(() =>
+          authenticate(ctx, clientName, prefix, operation, scope.accessKeyId, (key) => {
+            changed = true;
+            notifyChange();
+            record({ kind: 'key-use', key, service: prefix, at: ctx.clock.now().toISOString() });
+          }),
+        );
         const hit = injector.check([prefix, service.key], operation);
         const delay = (world.latencyMs ?? 0) + hit.latencyMs;
         if (delay > 0) await sleep(delay);
@@ -193,11 +228,37 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
         }
         const handler = service.handlers[operation];
         if (!handler) throw new NotImplemented(`${prefix}:${operation}`);
-        const result = await handler(ctx, input ?? {});
+        const result = await exclusive(async () => {
+          const handlerAt = clock.now();
+          changed = false;
+          if (log) ctx.clock = pinnedClock(handlerAt);
+          let error: string | undefined;
+          try {
+            return await handler(ctx, input ?? {});
+          } catch (err) {
+            error = (err as Error).name;
+            throw err;
+          } finally {
+            if (changed) {
+              notifyChange();
+              record({
+                kind: 'call',
+                client: clientName,
+                operation,
+                input: input ?? {},
+                caller: ctx.caller,
+                requestId,
+                at: handlerAt.toISOString(),
+                ...(error ? { error } : {}),
+              });
+            }
+          }
+        });
         const { Body, ...rest } = (result ?? {}) as Record<string, unknown>; // a streamed Body (S3 GetObject) is handed over, not cloned
         return { output: { ...structuredClone(rest), ...(Body === undefined ? {} : { Body }) }, requestId };
       } finally {
-        if (changed) notifyChange();
+        running -= 1;
+        await durable();
       }
     } catch (err) {
       call.error = err instanceof NotImplemented ? 'NotImplemented' : (err as Error).name;
@@ -238,12 +299,103 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
       list: () => injector.list(),
     },
     openConnection(spec) {
-      const c = openConnection(world, spec, clock.now());
+      const now = clock.now();
+      const c = openConnection(world, spec, now);
       notifyChange();
+      // Durable once the next call answers or `close()` returns (the tabletop's injects are synchronous).
+      record({ kind: 'connection', spec, at: now.toISOString() });
       return c;
     },
     isConnectionOpen: (id) => isConnectionOpen(world, id),
+    async close() {
+      await durable();
+      if (!log) return;
+      if (running > 0) throw new Error(`failed to close the simulated cloud: ${running} call(s) still running`);
+      log.close(worldText(world));
+    },
   };
+}
+
+/** The text of a persisted world file. */
+function worldText(world: World): string {
+  return `${JSON.stringify(world, null, 1)}\n`;
+}
+
+/** A clock stopped at one instant: a call's handler sees one time, live and when replayed. */
+function pinnedClock(at: Date): Clock {
+  return { now: () => new Date(at.getTime()), sleep: async () => {} };
+}
+
+/** Run async sections one after another, in the order they asked. */
+function serializer() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+/**
+ * Apply a persisted world's logged changes (change-log.ts) to the world read from its file: each
+ * call's handler runs again on the same input, as the same caller, at the same simulated time.
+ * The simulation is deterministic, so this rebuilds the world exactly; a change that comes out
+ * differently (another error, another id count) means the log does not belong to this world.
+ */
+export async function replayChanges(world: World, changes: readonly Change[], file: string): Promise<void> {
+  const byClient = new Map<string, SimService<any>>(services.map((s) => [s.clientName, s as SimService<any>]));
+  for (const [i, change] of changes.entries()) {
+    const where = `failed to replay change ${i + 1} of ${file}`;
+    const at = new Date(change.at);
+    if (change.kind === 'key-use') {
+      recordKeyUse(world, change.key, { at, service: change.service, region: world.region });
+    } else if (change.kind === 'connection') {
+      openConnection(world, change.spec, at);
+    } else {
+      const service = byClient.get(change.client);
+      const handler = service?.handlers[change.operation];
+      if (!service || !handler) throw new Error(`${where}: the simulated cloud has no ${change.client} ${change.operation}`);
+      const ctx: SimContext<World> = {
+        world,
+        clock: pinnedClock(at),
+        region: world.region,
+        accountId: world.account.id,
+        caller: change.caller,
+        requestId: change.requestId,
+        fail: (code, message, httpStatus) => {
+          const e = serviceErrorCode(change.client, code, httpStatus);
+          throw buildAwsError({
+            clientName: change.client,
+            exception: service.exception,
+            code: e.code,
+            message,
+            status: e.status,
+            requestId: change.requestId,
+          });
+        },
+        newId: (p, hexLength) => {
+          world.idCounter += 1;
+          return sequenceId(world.account.id, p, world.idCounter, hexLength);
+        },
+        changed: () => {},
+      };
+      let error: string | undefined;
+      try {
+        await handler(ctx, change.input);
+      } catch (err) {
+        error = (err as Error).name;
+      }
+      if (error !== change.error) {
+        throw new Error(
+          `${where}: ${change.operation} ${error ? `failed with ${error}` : 'succeeded'}, but ${change.error ? `failed with ${change.error}` : 'succeeded'} when it was made`,
+        );
+      }
+    }
+    if (world.idCounter !== change.idCounter) {
+      throw new Error(`${where}: ${world.idCounter} ids handed out, but ${change.idCounter} when it was made`);
+    }
+    world.time = change.time;
+  }
 }
 
 /**
@@ -257,14 +409,14 @@ async function authenticate(
   prefix: string,
   operation: string,
   accessKeyId: string | undefined,
-  changed: () => void,
+  changed: (longTermKey: string) => void,
 ): Promise<void> {
   const id = await identify(ctx.world, accessKeyId, RESPONDER_KEY_ID, ctx, ctx.clock.now());
   if (id.ok) {
     ctx.caller = id.caller;
     if (id.longTermKey) {
       recordKeyUse(ctx.world, id.longTermKey, { at: ctx.clock.now(), service: prefix, region: ctx.region });
-      changed();
+      changed(id.longTermKey);
     }
     return;
   }

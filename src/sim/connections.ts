@@ -15,7 +15,7 @@
  *    subnet's associated ACL breaks existing connections immediately.
  */
 import type { World } from './world.js';
-import type { ConnectionT, NetworkAclT, NetworkInterfaceT, SgRuleT } from './ec2-schema.js';
+import type { ConnectionT, NetworkAclT, NetworkInterfaceT, SgRuleT } from './services/ec2/schema.js';
 import { cidrContains, ipFamily } from '../core/net.js';
 
 const PROTOCOL_NUMBER = { tcp: '6', udp: '17', icmp: '1' } as const;

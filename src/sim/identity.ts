@@ -7,8 +7,8 @@
  */
 import type { SimCaller, SimContext } from './service.js';
 import type { World } from './world.js';
-import { findAccessKey, findRoleSession, isKeyUsable, recordKeyUse, sessionStatus } from './services/iam.js';
-import { roleFacts, userFacts } from './iam-lookup.js';
+import { findAccessKey, findRoleSession, isKeyUsable, recordKeyUse, sessionStatus } from './services/iam/index.js';
+import { roleFacts, userFacts } from './services/iam/facts.js';
 
 export type Identity =
   | { ok: true; caller: SimCaller; longTermKey?: string }

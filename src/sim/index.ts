@@ -7,4 +7,9 @@ export type { Fault, FaultHandle } from './faults.js';
 export type { RateLimits } from './ratelimit.js';
 export { openConnection, isConnectionOpen } from './connections.js';
 export type { OpenConnectionSpec } from './connections.js';
-export type { Ec2World, ConnectionT as Connection } from './ec2-schema.js';
+export type { Ec2World, ConnectionT as Connection } from './services/ec2/schema.js';
+export { FaultSchema } from './faults.js';
+
+/** For tabletop exercises: moves outside the AWS API and inspection of the world (see tabletop.ts). */
+export { issueRoleSession, findRole, isKeyUsable, interfaceOf, aclAllows, runDlmSchedules } from './tabletop.js';
+export type { IamRole, DlmRunResult } from './tabletop.js';

@@ -1,5 +1,5 @@
 /**
- * How one AWS service is simulated. Each service module (src/sim/services/<svc>.ts) owns one
+ * How one AWS service is simulated. Each service (src/sim/services/<svc>/: schema.ts, handlers, index.ts) owns one
  * slice of the world (its zod schema, with defaults so world files stay short) and the handlers
  * for the commands Firebreak sends, keyed by operation name (the SDK command name without
  * "Command").

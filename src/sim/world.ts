@@ -4,23 +4,24 @@
  * problem is reported with file:line:col and the dotted path of the field.
  */
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, stringify, type Document } from 'yaml';
 import { InputError } from '../core/errors.js';
+import { writeFileDurably } from '../core/durable-write.js';
 import { FaultSchema } from './faults.js';
 import { RateLimitsSchema } from './ratelimit.js';
 import { awsStyleId } from './ids.js';
 import { services } from './services/index.js';
-import type { schema as ec2Schema } from './services/ec2.js';
-import type { schema as stsSchema } from './services/sts.js';
-import type { schema as iamSchema } from './services/iam.js';
-import type { schema as autoscalingSchema } from './services/autoscaling.js';
-import type { schema as elbv2Schema } from './services/elbv2.js';
-import type { schema as dlmSchema } from './services/dlm.js';
-import type { schema as supportSchema } from './services/support.js';
-import type { schema as snsSchema } from './services/sns.js';
+import { readChangeLog } from './change-log.js';
+import { replayChanges } from './cloud.js';
+import type { schema as ec2Schema } from './services/ec2/index.js';
+import type { schema as stsSchema } from './services/sts/index.js';
+import type { schema as iamSchema } from './services/iam/index.js';
+import type { schema as autoscalingSchema } from './services/autoscaling/index.js';
+import type { schema as elbv2Schema } from './services/elbv2/index.js';
+import type { schema as dlmSchema } from './services/dlm/index.js';
+import type { schema as supportSchema } from './services/support/index.js';
+import type { schema as snsSchema } from './services/sns/index.js';
 
 const base = {
   account: z.strictObject({
@@ -160,7 +161,10 @@ export function parseWorld(text: string, file: string): World {
   throw new InputError(first.message, { pos: first.pos!, ...(first.field ? { field: first.field } : {}), more: errs.slice(1) });
 }
 
-/** Read and validate a world file (YAML or JSON). */
+/**
+ * Read and validate a world file (YAML or JSON). A world kept with `persistTo` comes back with
+ * every change its calls answered: those still in its change log are applied (change-log.ts).
+ */
 export async function loadWorld(file: string): Promise<World> {
   let text: string;
   try {
@@ -168,18 +172,20 @@ export async function loadWorld(file: string): Promise<World> {
   } catch (err) {
     throw new InputError(`failed to read world ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return parseWorld(text, file);
+  const world = parseWorld(text, file);
+  const changes = readChangeLog(file, text);
+  if (changes.length > 0) await replayChanges(world, changes, file);
+  return world;
 }
 
 const HEADER = /^# yaml-language-server:.*\n/;
 
 /**
- * Write the world atomically: a temporary file in the same folder, fsynced, then renamed over
- * the target, so a crash leaves either the old world or the new one, never half of each.
+ * Write the world atomically and durably (see core/durable-write.ts): a crash leaves either the
+ * old world or the new one, never half of each.
  * JSON for `.json` files, YAML otherwise (keeping an existing schema comment line).
  */
 export async function saveWorld(world: World, file: string): Promise<void> {
-  const dir = path.dirname(file);
   const isJson = file.toLowerCase().endsWith('.json');
   let text: string;
   if (isJson) {
@@ -194,25 +200,9 @@ export async function saveWorld(world: World, file: string): Promise<void> {
     }
     text = header + stringify(world, { lineWidth: 0 });
   }
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'wx');
   try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
+    await writeFileDurably(file, text);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
     throw new Error(`failed to save world ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  // The rename is durable only once the folder itself is synced.
-  const dirHandle = await fs.open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
   }
 }

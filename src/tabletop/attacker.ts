@@ -10,9 +10,7 @@
  */
 import { createClients, type AwsClients } from '../cloud/clients.js';
 import { awsErrorCode } from '../core/errors.js';
-import type { Connection, SimCloud } from '../sim/index.js';
-import { awsStyleId, sequenceId } from '../sim/ids.js';
-import { isKeyUsable, recordRoleSession, findRole } from '../sim/services/iam.js';
+import { findRole, isKeyUsable, issueRoleSession, type Connection, type SimCloud } from '../sim/index.js';
 import { cidrContains, parseCidr } from '../core/net.js';
 import type { Rng } from './rng.js';
 import { ATTACKER_KINDS, kindOf, type AttackerActionT, type AttackerStepT, type AttackerT } from './scenario.js';
@@ -426,12 +424,8 @@ export class Attacker {
     const role = roleName ? findRole(world, roleName) : undefined;
     if (!role) return { ok: false, text: `${what}: failed — instance profile ${profileName} holds no role` };
     const now = this.sim.clock.now();
-    world.idCounter += 1;
-    const seed = sequenceId(world.account.id, 'sts-session', world.idCounter);
-    const accessKeyId = `ASIA${awsStyleId('', seed).slice(1)}`;
-    recordRoleSession(world, {
+    const { accessKeyId } = issueRoleSession(world, {
       roleArn: `arn:aws:iam::${world.account.id}:role${role.path}${role.name}`,
-      accessKeyId,
       issuedAt: now,
       // EC2 rotates instance credentials and keeps each valid for at least several hours.
       expiresAt: new Date(now.getTime() + 6 * 3_600_000),

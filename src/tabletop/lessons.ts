@@ -2,8 +2,7 @@
  * What an outcome teaches: one sentence the facilitator reads out when the attacker's move shows
  * the consequence of a decision ("tracked connections survive a security-group change").
  */
-import { interfaceOf } from '../sim/connections.js';
-import type { Connection, World } from '../sim/index.js';
+import { interfaceOf, type Connection, type World } from '../sim/index.js';
 
 /** Why an attacker connection is still open, in the players' terms. */
 export function explainOpenConnection(world: World, conn: Connection): string | undefined {

@@ -7,9 +7,7 @@
  * outside the incident isolated): a violation is a miss that nothing undoes.
  */
 import { parseDuration, type Clock } from '../core/clock.js';
-import { aclAllows, interfaceOf } from '../sim/connections.js';
-import type { Connection, World } from '../sim/index.js';
-import { isKeyUsable } from '../sim/services/iam.js';
+import { aclAllows, interfaceOf, isKeyUsable, type Connection, type World } from '../sim/index.js';
 import { parseCidr } from '../core/net.js';
 import type { Attacker } from './attacker.js';
 import { kindOf, OBJECTIVE_KINDS, type ObjectiveKind, type ObjectiveT } from './scenario.js';

@@ -8,7 +8,7 @@
  * the kind is reported with a suggestion instead of being read as another kind.
  */
 import * as z from 'zod';
-import { FaultSchema } from '../sim/faults.js';
+import { FaultSchema } from '../sim/index.js';
 import { isCidr4, isCidr6, parseIp } from '../core/net.js';
 
 const Duration = z

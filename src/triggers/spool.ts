@@ -4,7 +4,8 @@
  * started (or its repeat was recorded). SNS and webhook senders do not resend what got a 2xx, so
  * a server stopped (SIGTERM, crash) with alerts still queued handles them when it starts again.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { writeFileDurablySync } from '../core/durable-write.js';
 import { join } from 'node:path';
 import type { Alert } from './alert.js';
 import type { Via } from './dispatch.js';
@@ -27,15 +28,7 @@ export class Spool {
     // Sortable by arrival, unique within this process and across restarts (time first).
     const name = `${receivedAt.getTime().toString().padStart(14, '0')}-${process.pid}-${String(++this.seq).padStart(6, '0')}-${alert.runId}.json`;
     const file = join(this.dir, name);
-    const tmp = `${file}.tmp`;
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify({ via, receivedAt: receivedAt.toISOString(), alert })}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+    writeFileDurablySync(file, `${JSON.stringify({ via, receivedAt: receivedAt.toISOString(), alert })}\n`, { mode: 0o600 });
     return { file, alert, via, receivedAt: receivedAt.toISOString() };
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import raise from '../../src/actions/dlm/raise-snapshot-frequency.js';
 import forensic from '../../src/actions/ec2/forensic-snapshots.js';
-import { runDlmSchedules } from '../../src/sim/services/dlm.js';
+import { runDlmSchedules } from '../../src/sim/services/dlm/index.js';
 import { allOk, clone, fixtureWorld, harness, mutating, WEB1, WEB1_VOLUMES, WEB2 } from './ec2-harness.js';
 
 const volumeTags = (h: ReturnType<typeof harness>) => clone(h.world.ec2.volumes.map((v) => ({ id: v.id, tags: v.tags })));

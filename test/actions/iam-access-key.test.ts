@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import disableAccessKey from '../../src/actions/iam/disable-access-key.js';
 import enableAccessKey from '../../src/actions/iam/enable-access-key.js';
-import { isKeyUsable } from '../../src/sim/services/iam.js';
+import { isKeyUsable } from '../../src/sim/services/iam/index.js';
 import { bench, LEAKED_KEY, OTHER_KEY, rejection, testWorld, user } from './iam-harness.js';
 
 const keyStatus = (w: any, userName: string, id: string) => user(w, userName).accessKeys.find((k: any) => k.id === id)?.status;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import replaceInstanceProfile from '../../src/actions/iam/replace-instance-profile.js';
 import restoreInstanceProfile from '../../src/actions/iam/restore-instance-profile.js';
-import { sessionStatus } from '../../src/sim/services/iam.js';
+import { sessionStatus } from '../../src/sim/services/iam/index.js';
 import { bench, INSTANCE, QUARANTINE_PROFILE_ARN, rejection, role, testWorld, WEB_PROFILE_ARN } from './iam-harness.js';
 
 const association = (w: any) => w.ec2.iamInstanceProfileAssociations.find((a: any) => a.instanceId === INSTANCE);

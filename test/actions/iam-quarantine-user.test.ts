@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import quarantineUser from '../../src/actions/iam/quarantine-user.js';
 import releaseUser from '../../src/actions/iam/release-user.js';
-import { isKeyUsable } from '../../src/sim/services/iam.js';
+import { isKeyUsable } from '../../src/sim/services/iam/index.js';
 import { bench, LEAKED_KEY, rejection, testWorld, user } from './iam-harness.js';
 
 const DENY_ALL = 'arn:aws:iam::aws:policy/AWSDenyAll';

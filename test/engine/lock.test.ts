@@ -19,7 +19,7 @@ const held: Lock[] = [];
 /** Children run the real lock code: compile lock.ts and its imports to plain ESM once. */
 beforeAll(() => {
   build = mkdtempSync(join(tmpdir(), 'fb-lock-build-'));
-  for (const f of ['src/engine/lock.ts', 'src/core/clock.ts', 'src/core/errors.ts']) {
+  for (const f of ['src/engine/lock.ts', 'src/core/clock.ts', 'src/core/errors.ts', 'src/core/durable-write.ts']) {
     const out = ts.transpileModule(readFileSync(join(repo, f), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;

@@ -10,7 +10,7 @@ import {
   ExitStandbyCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { schema } from '../../src/sim/services/autoscaling.js';
+import { schema } from '../../src/sim/services/autoscaling/index.js';
 import { worldSchema } from '../../src/sim/index.js';
 import { ACCOUNT, clientFor, createTestCloud, errorOf } from './services-harness.js';
 

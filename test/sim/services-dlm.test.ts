@@ -11,7 +11,7 @@ import {
   UpdateLifecyclePolicyCommand,
   type PolicyDetails,
 } from '@aws-sdk/client-dlm';
-import { DLM_INTERVALS, runDlmSchedules, schema } from '../../src/sim/services/dlm.js';
+import { DLM_INTERVALS, runDlmSchedules, schema } from '../../src/sim/services/dlm/index.js';
 import { worldSchema } from '../../src/sim/index.js';
 import { ACCOUNT, clientFor, createTestCloud, errorOf } from './services-harness.js';
 

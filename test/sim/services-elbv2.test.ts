@@ -7,7 +7,7 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { schema } from '../../src/sim/services/elbv2.js';
+import { schema } from '../../src/sim/services/elbv2/index.js';
 import { ACCOUNT, clientFor, createTestCloud, errorOf } from './services-harness.js';
 
 const TG_ARN = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/web-tg/0123456789abcdef`;

@@ -36,7 +36,7 @@ import {
   schema,
   sessionStatus,
   trustPolicyAllows,
-} from '../../src/sim/services/iam.js';
+} from '../../src/sim/services/iam/index.js';
 import { ACCOUNT, clientFor, createTestCloud, errorOf } from './services-harness.js';
 
 const EC2_TRUST = {

@@ -3,7 +3,7 @@
  * shows them why, through what the attacker can still do in the simulated cloud.
  */
 import { describe, expect, it } from 'vitest';
-import { isKeyUsable } from '../../src/sim/services/iam.js';
+import { isKeyUsable } from '../../src/sim/services/iam/index.js';
 import { play } from './helpers.js';
 
 describe('classic mistakes, scripted', () => {

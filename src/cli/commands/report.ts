@@ -2,7 +2,7 @@
  * `firebreak report RUN [--format md|html] [--out FILE]`: the incident timeline of a run from its
  * journal. The journal's hash chain is verified first and the report says whether it is intact.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileDurablySync } from '../../core/durable-write.js';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { loadReport, renderReport, type ReportFormat } from '../../report/report.js';
@@ -25,10 +25,8 @@ export async function report(runId: string, opts: { format?: string; out?: strin
     return;
   }
   const file = resolve(opts.out);
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeFileDurablySync(file, text);
   } catch (e) {
     throw new InputError(`failed to write report ${opts.out}: ${(e as Error).message}`, { field: '--out' });
   }

@@ -1,6 +1,6 @@
 /** Simulated EC2: EBS volumes and snapshots. */
-import type { SimHandler } from './service.js';
-import type { SnapshotT, VolumeT } from './ec2-schema.js';
+import type { SimHandler } from '../../service.js';
+import type { SnapshotT, VolumeT } from './schema.js';
 import {
   applyFilters,
   date,
@@ -10,12 +10,12 @@ import {
   findAll,
   invalidValue,
   paginate,
-  tagList,
   tagsFromSpecs,
   type Ctx,
   type Filter,
   type Tags,
-} from './ec2-common.js';
+} from './common.js';
+import { tagList } from '../../kit.js';
 
 /** Which instance a volume is attached to, and how. */
 function attachmentOf(ctx: Ctx, volumeId: string) {

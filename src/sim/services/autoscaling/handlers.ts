@@ -1,147 +1,14 @@
-/**
- * Simulated EC2 Auto Scaling: groups, their instances' lifecycle states and scaling activities,
- * and the calls a responder uses to pull a suspicious instance out of a group — EnterStandby and
- * DetachInstances — with the consequences AWS gives them:
- *   - an instance in Standby or detached is deregistered from the group's target groups (it
- *     drains on the ELBv2 side);
- *   - when the desired capacity is not decremented, the group launches a replacement instance
- *     (recorded in the EC2 slice too, when the world has one, modelled on the instance it
- *     replaces but launched afresh: its own volume and interface, the group's tags only);
- *   - decrementing below the group's minimum size is refused.
- * Transitional states (EnteringStandby, Detaching, Pending) complete at once in the simulation;
- * the activities returned are AWS's at call time (InProgress) and are recorded as Successful.
- *
- * Error names given to `ctx.fail` are what the SDK surfaces as `err.name`; Auto Scaling reports
- * bad requests as `ValidationError`, which the SDK does not model, so the name is the code.
- */
+/** The Auto Scaling operations Firebreak sends, with the group lookups and activity records they share. */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import type { Ec2World } from '../ec2-schema.js';
-import { deregisterTarget, registerTarget, type WithElbv2 } from './elbv2.js';
-import { AutoScaling } from '../../cloud/sdk.js';
+import type { SimContext, SimService } from '../../service.js';
+import type { Ec2World } from '../ec2/schema.js';
+import { deregisterTarget, registerTarget, type WithElbv2 } from '../elbv2/index.js';
+import type { ActivityT, AnyWorld, AsgGroup, AsgInstance, WithAsg } from './schema.js';
+import { required } from '../../kit.js';
 
-const Timestamp = z.iso.datetime({ offset: true });
-const WORLD_EPOCH = '2025-01-01T00:00:00Z';
-const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
-
-export const LIFECYCLE_STATES = [
-  'Pending',
-  'Pending:Wait',
-  'Pending:Proceed',
-  'Quarantined',
-  'InService',
-  'Terminating',
-  'Terminating:Wait',
-  'Terminating:Proceed',
-  'Terminated',
-  'Detaching',
-  'Detached',
-  'EnteringStandby',
-  'Standby',
-] as const;
-
-const GroupInstance = z.strictObject({
-  id: z.string().regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'an id such as i-0123456789abcdef0'),
-  lifecycleState: z.enum(LIFECYCLE_STATES).default('InService'),
-  healthStatus: z.enum(['Healthy', 'Unhealthy']).default('Healthy'),
-  /** Default: the instance's subnet's zone in the EC2 slice, else the region's first zone. */
-  availabilityZone: z.string().optional(),
-  /** Default: the instance's type in the EC2 slice, else t3.micro. */
-  instanceType: z.string().optional(),
-  protectedFromScaleIn: z.boolean().default(false),
-});
-
-const Group = z
-  .strictObject({
-    name: z.string().min(1).max(255),
-    /** Defaults to an ARN derived from the name in the world's region and account. */
-    arn: z.string().optional(),
-    minSize: z.number().int().min(0),
-    maxSize: z.number().int().min(0),
-    /** How many instances the group keeps in service (Standby instances do not count). */
-    desiredCapacity: z.number().int().min(0),
-    launchTemplate: z.strictObject({ name: z.string(), id: z.string().optional(), version: z.string().default('$Default') }).optional(),
-    /** Names or ARNs of the ELBv2 target groups the group registers its instances with. */
-    targetGroups: z.array(z.string()).default([]),
-    availabilityZones: z.array(z.string()).default([]),
-    /** Comma-separated subnet ids, as AWS reports them. */
-    vpcZoneIdentifier: z.string().optional(),
-    healthCheckType: z.enum(['EC2', 'ELB']).default('EC2'),
-    healthCheckGracePeriod: z.number().int().min(0).default(300),
-    createdTime: Timestamp.default(WORLD_EPOCH),
-    instances: z.array(GroupInstance).default([]),
-    /** Group tags; each is propagated to the instances the group launches. */
-    tags: Tags,
-  })
-  .refine((g) => g.minSize <= g.desiredCapacity && g.desiredCapacity <= g.maxSize, {
-    message: 'desiredCapacity must lie between minSize and maxSize',
-    path: ['desiredCapacity'],
-  });
-
-const Activity = z.strictObject({
-  id: z.string(),
-  group: z.string(),
-  description: z.string(),
-  cause: z.string(),
-  startTime: Timestamp,
-  endTime: Timestamp.optional(),
-  statusCode: z.enum([
-    'PendingSpotBidPlacement',
-    'WaitingForSpotInstanceRequestId',
-    'WaitingForSpotInstanceId',
-    'WaitingForInstanceId',
-    'PreInService',
-    'InProgress',
-    'WaitingForELBConnectionDraining',
-    'MidLifecycleAction',
-    'WaitingForInstanceWarmup',
-    'Successful',
-    'Failed',
-    'Cancelled',
-    'WaitingForConnectionDraining',
-  ]),
-  progress: z.number().int().min(0).max(100),
-  details: z.string().default('{}'),
-});
-
-export const schema = z
-  .strictObject({
-    groups: z.array(Group).default([]),
-    /** Scaling activities, newest last (DescribeScalingActivities lists them newest first). */
-    activities: z.array(Activity).default([]),
-  })
-  .superRefine((asg, check) => {
-    const names = new Set<string>();
-    const owner = new Map<string, string>();
-    asg.groups.forEach((g, i) => {
-      if (names.has(g.name)) check.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `duplicate group name '${g.name}'` });
-      names.add(g.name);
-      g.instances.forEach((inst, j) => {
-        // An instance belongs to one Auto Scaling group at most.
-        if (owner.has(inst.id))
-          check.addIssue({
-            code: 'custom',
-            path: ['groups', i, 'instances', j, 'id'],
-            message: `instance ${inst.id} is already in group ${owner.get(inst.id)}`,
-          });
-        owner.set(inst.id, g.name);
-      });
-    });
-  })
-  .prefault({});
-
-export type AutoscalingWorld = z.infer<typeof schema>;
-export type AsgGroup = z.infer<typeof Group>;
-export type AsgInstance = z.infer<typeof GroupInstance>;
-type ActivityT = z.infer<typeof Activity>;
-interface WithAsg {
-  autoscaling: AutoscalingWorld;
-}
-type AnyWorld = WithAsg & Partial<WithElbv2> & { ec2?: Partial<Ec2World> };
-
-const uuidFrom = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-const hash = (seed: string) => createHash('sha256').update(seed).digest('hex');
+export const uuidFrom = (hex: string) =>
+  `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+export const hash = (seed: string) => createHash('sha256').update(seed).digest('hex');
 
 export function groupArn(g: AsgGroup, at: { region: string; accountId: string }): string {
   return (
@@ -163,29 +30,16 @@ export function groupOfInstance(world: WithAsg, instanceId: string): { group: As
 // Handler plumbing
 // ---------------------------------------------------------------------------------------------
 
-const worldOf = (ctx: SimContext): AnyWorld => ctx.world as AnyWorld;
+export const worldOf = (ctx: SimContext): AnyWorld => ctx.world as AnyWorld;
 
-function required<T>(ctx: SimContext, input: Record<string, unknown>, field: string): T {
-  const v = input[field];
-  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) {
-    const member = field[0]!.toLowerCase() + field.slice(1);
-    ctx.fail(
-      'ValidationError',
-      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
-      400,
-    );
-  }
-  return v as T;
-}
-
-function groupOrFail(ctx: SimContext, name: string): AsgGroup {
+export function groupOrFail(ctx: SimContext, name: string): AsgGroup {
   const g = worldOf(ctx).autoscaling.groups.find((x) => x.name === name);
   if (!g) ctx.fail('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup: ${name} not found`, 400);
   return g;
 }
 
 /** Each id must be one of the group's instances, in one of `states`. */
-function membersOrFail(ctx: SimContext, g: AsgGroup, ids: string[], states: string[], stateText: string): AsgInstance[] {
+export function membersOrFail(ctx: SimContext, g: AsgGroup, ids: string[], states: string[], stateText: string): AsgInstance[] {
   return ids.map((id) => {
     const inst = g.instances.find((i) => i.id === id);
     if (!inst) ctx.fail('ValidationError', `The instance ${id} is not part of Auto Scaling group ${g.name}.`, 400);
@@ -194,9 +48,9 @@ function membersOrFail(ctx: SimContext, g: AsgGroup, ids: string[], states: stri
   });
 }
 
-const plural = (n: number) => `${n} instance${n === 1 ? '' : 's'}`;
+export const plural = (n: number) => `${n} instance${n === 1 ? '' : 's'}`;
 
-function sizeError(ctx: SimContext, g: AsgGroup, what: string, n: number): never {
+export function sizeError(ctx: SimContext, g: AsgGroup, what: string, n: number): never {
   return ctx.fail(
     'ValidationError',
     `AutoScalingGroup ${g.name} has min-size=${g.minSize}, max-size=${g.maxSize}, and desired-size=${g.desiredCapacity}. To ${what} ${plural(n)}, please update the AutoScalingGroup sizes appropriately.`,
@@ -204,24 +58,24 @@ function sizeError(ctx: SimContext, g: AsgGroup, what: string, n: number): never
   );
 }
 
-function ec2Instance(ctx: SimContext, id: string) {
+export function ec2Instance(ctx: SimContext, id: string) {
   return worldOf(ctx).ec2?.instances?.find((i) => i.id === id);
 }
 
-function zoneOf(ctx: SimContext, inst: AsgInstance): string {
+export function zoneOf(ctx: SimContext, inst: AsgInstance): string {
   if (inst.availabilityZone) return inst.availabilityZone;
   const subnetId = ec2Instance(ctx, inst.id)?.subnetId;
   const subnet = worldOf(ctx).ec2?.subnets?.find((s) => s.id === subnetId);
   return subnet?.availabilityZone ?? `${ctx.region}a`;
 }
 
-function details(ctx: SimContext, inst: AsgInstance): string {
+export function details(ctx: SimContext, inst: AsgInstance): string {
   const subnetId = ec2Instance(ctx, inst.id)?.subnetId;
   return JSON.stringify({ ...(subnetId ? { 'Subnet ID': subnetId } : {}), 'Availability Zone': zoneOf(ctx, inst) });
 }
 
 /** Record an activity as finished and return it as AWS reports it at call time. */
-function activity(
+export function activity(
   ctx: SimContext,
   g: AsgGroup,
   a: { description: string; cause: string; details: string },
@@ -242,7 +96,7 @@ function activity(
   return { ...out, StatusCode: atCall.statusCode, Progress: atCall.progress };
 }
 
-function activityOut(a: ActivityT) {
+export function activityOut(a: ActivityT) {
   return {
     ActivityId: a.id,
     AutoScalingGroupName: a.group,
@@ -256,13 +110,13 @@ function activityOut(a: ActivityT) {
   };
 }
 
-const stamp = (ctx: SimContext) =>
+export const stamp = (ctx: SimContext) =>
   ctx.clock
     .now()
     .toISOString()
     .replace(/\.\d{3}Z$/, 'Z');
 
-function setTargetRegistration(ctx: SimContext, g: AsgGroup, instanceId: string, registered: boolean): void {
+export function setTargetRegistration(ctx: SimContext, g: AsgGroup, instanceId: string, registered: boolean): void {
   const world = worldOf(ctx);
   if (!world.elbv2) return;
   const now = ctx.clock.now();
@@ -279,7 +133,7 @@ function setTargetRegistration(ctx: SimContext, g: AsgGroup, instanceId: string,
  * instance profile association, tagged only with the group's tags (never the tags responders put
  * on the instance it replaces).
  */
-function launchReplacement(ctx: SimContext, g: AsgGroup, model: AsgInstance): AsgInstance {
+export function launchReplacement(ctx: SimContext, g: AsgGroup, model: AsgInstance): AsgInstance {
   const id = ctx.newId('i');
   const entry: AsgInstance = {
     id,
@@ -338,7 +192,7 @@ function launchReplacement(ctx: SimContext, g: AsgGroup, model: AsgInstance): As
   return entry;
 }
 
-function launchTemplateOut(_ctx: SimContext, g: AsgGroup) {
+export function launchTemplateOut(_ctx: SimContext, g: AsgGroup) {
   if (!g.launchTemplate) return {};
   const lt = g.launchTemplate;
   return {
@@ -350,11 +204,11 @@ function launchTemplateOut(_ctx: SimContext, g: AsgGroup) {
   };
 }
 
-function instanceTypeOf(ctx: SimContext, inst: AsgInstance): string {
+export function instanceTypeOf(ctx: SimContext, inst: AsgInstance): string {
   return inst.instanceType ?? ec2Instance(ctx, inst.id)?.instanceType ?? 't3.micro';
 }
 
-function groupOut(ctx: SimContext, g: AsgGroup) {
+export function groupOut(ctx: SimContext, g: AsgGroup) {
   const arn = groupArn(g, ctx);
   return {
     AutoScalingGroupName: g.name,
@@ -396,7 +250,7 @@ function groupOut(ctx: SimContext, g: AsgGroup) {
   };
 }
 
-function resolveTargetGroupArn(ctx: SimContext, ref: string): string {
+export function resolveTargetGroupArn(ctx: SimContext, ref: string): string {
   if (ref.startsWith('arn:')) return ref;
   const elb = worldOf(ctx).elbv2;
   const tg = elb?.targetGroups.find((t) => t.name === ref);
@@ -406,7 +260,7 @@ function resolveTargetGroupArn(ctx: SimContext, ref: string): string {
   );
 }
 
-function matchesFilters(g: AsgGroup, filters: { Name?: string; Values?: string[] }[] | undefined): boolean {
+export function matchesFilters(g: AsgGroup, filters: { Name?: string; Values?: string[] }[] | undefined): boolean {
   return (filters ?? []).every((f) => {
     const values = f.Values ?? [];
     if (f.Name === 'tag-key') return values.some((v) => v in g.tags);
@@ -423,7 +277,7 @@ function matchesFilters(g: AsgGroup, filters: { Name?: string; Values?: string[]
 // Handlers
 // ---------------------------------------------------------------------------------------------
 
-const handlers: SimService['handlers'] = {
+export const handlers: SimService['handlers'] = {
   /**
    * Bounds and desired capacity. As in AWS, a desired capacity left out is moved into the new
    * [min, max] range; when that means more instances, the group launches them (modelled on an
@@ -615,16 +469,5 @@ const handlers: SimService['handlers'] = {
       .reverse()
       .slice(0, input.MaxRecords ?? 100);
     return { Activities: list.map(activityOut) };
-  },
-};
-
-export const service: SimService<AutoscalingWorld> = {
-  clientName: 'AutoScalingClient',
-  key: 'autoscaling',
-  schema,
-  handlers,
-  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
-  get exception() {
-    return AutoScaling.AutoScalingServiceException;
   },
 };

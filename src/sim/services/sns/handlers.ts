@@ -1,67 +1,18 @@
-/**
- * Simulated Amazon SNS: topics, and a log of every message published to them — what a playbook
- * sends to notify people, and what a tabletop facilitator reads back.
- *
- * Error names given to `ctx.fail` are what the SDK surfaces as `err.name` (the wire code
- * `NotFound` arrives as `NotFoundException`, `InvalidParameter` as `InvalidParameterException`).
- */
-import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import { SNS } from '../../cloud/sdk.js';
+/** The SNS operations Firebreak sends. */
+import type { SimContext, SimService } from '../../service.js';
+import { TOPIC_NAME, type SnsWorld, type WithSns } from './schema.js';
 
-const Timestamp = z.iso.datetime({ offset: true });
-const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
-// Topic names: 1–256 letters, digits, hyphens and underscores; FIFO topics end in .fifo.
-const TOPIC_NAME = /^[A-Za-z0-9_-]{1,256}$|^[A-Za-z0-9_-]{1,251}\.fifo$/;
-
-const Topic = z.strictObject({
-  name: z.string().regex(TOPIC_NAME, 'letters, digits, hyphens and underscores (and .fifo for FIFO topics)'),
-  displayName: z.string().optional(),
-  tags: Tags,
-});
-
-const Published = z.strictObject({
-  messageId: z.string(),
-  topicArn: z.string(),
-  subject: z.string().optional(),
-  message: z.string(),
-  messageAttributes: z.record(z.string(), z.strictObject({ dataType: z.string(), value: z.string() })).optional(),
-  messageGroupId: z.string().optional(),
-  at: Timestamp,
-});
-
-export const schema = z
-  .strictObject({
-    topics: z.array(Topic).default([]),
-    /** Every message published, oldest first. */
-    published: z.array(Published).default([]),
-  })
-  .superRefine((sns, check) => {
-    const names = new Set<string>();
-    sns.topics.forEach((t, i) => {
-      if (names.has(t.name)) check.addIssue({ code: 'custom', path: ['topics', i, 'name'], message: `duplicate topic name '${t.name}'` });
-      names.add(t.name);
-    });
-  })
-  .prefault({});
-
-export type SnsWorld = z.infer<typeof schema>;
-export type PublishedMessage = z.infer<typeof Published>;
-interface WithSns {
-  sns: SnsWorld;
-}
-
-const snsOf = (ctx: SimContext): SnsWorld => (ctx.world as WithSns).sns;
-const topicArn = (ctx: SimContext, name: string) => `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}`;
+export const snsOf = (ctx: SimContext): SnsWorld => (ctx.world as WithSns).sns;
+export const topicArn = (ctx: SimContext, name: string) => `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}`;
 
 /** SNS's limits on a message: 256 KiB in all, a 100-character single-line subject. */
-const MAX_MESSAGE_BYTES = 262_144;
+export const MAX_MESSAGE_BYTES = 262_144;
 
-function invalid(ctx: SimContext, what: string): never {
+export function invalid(ctx: SimContext, what: string): never {
   return ctx.fail('InvalidParameterException', `Invalid parameter: ${what}`, 400);
 }
 
-const handlers: SimService['handlers'] = {
+export const handlers: SimService['handlers'] = {
   CreateTopic(ctx: SimContext, input: { Name?: string; Attributes?: Record<string, string>; Tags?: { Key: string; Value: string }[] }) {
     const name = input.Name;
     if (!name || !TOPIC_NAME.test(name)) invalid(ctx, 'Topic Name');
@@ -148,16 +99,5 @@ const handlers: SimService['handlers'] = {
     });
     ctx.changed();
     return { MessageId: messageId };
-  },
-};
-
-export const service: SimService<SnsWorld> = {
-  clientName: 'SNSClient',
-  key: 'sns',
-  schema,
-  handlers,
-  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
-  get exception() {
-    return SNS.SNSServiceException;
   },
 };

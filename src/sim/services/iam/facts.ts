@@ -2,8 +2,8 @@
  * Facts other services need from the IAM slice (unique ids, ARNs), read through the simulated
  * IAM service's own handlers so every service reports the same RoleId/UserId IAM itself reports.
  */
-import type { SimContext } from './service.js';
-import { service as iam } from './services/iam.js';
+import type { SimContext } from '../../service.js';
+import { service as iam } from './index.js';
 
 async function call<T>(ctx: SimContext, operation: string, input: unknown): Promise<T> {
   const handler = iam.handlers[operation];

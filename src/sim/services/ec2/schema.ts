@@ -4,7 +4,8 @@
  * a world may omit the slice or any list in it.
  */
 import * as z from 'zod';
-import { isCidr4, isCidr6 } from '../core/net.js';
+import { isCidr4, isCidr6 } from '../../../core/net.js';
+import { Tags } from '../../kit.js';
 
 const START = '2025-12-01T00:00:00Z';
 
@@ -12,7 +13,6 @@ export const resourceId = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8}([0-9a-f]{9})?$`), `an id such as ${prefix}-0123456789abcdef0`);
 
 const IsoTime = z.iso.datetime({ offset: true });
-const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).default({}).describe('tag key → value');
 const Cidr4 = z.string().refine(isCidr4, 'an IPv4 CIDR block such as 10.0.0.0/16');
 const Cidr6 = z.string().refine(isCidr6, 'an IPv6 CIDR block such as ::/0');
 const Port = z.number().int().min(-1).max(65535);

@@ -1,104 +1,22 @@
-/**
- * Simulated AWS Support API: the account's support plan and its cases. The API answers only
- * accounts on a Business, Enterprise On-Ramp or Enterprise plan; every other account gets
- * SubscriptionRequiredException — which is what an incident-response runbook meets when it
- * tries to open a case from a Basic or Developer account, so the default plan here is 'basic'.
- *
- * The Support API has one endpoint, in us-east-1: the SDK sends every commercial region's calls
- * there, so the simulation answers whatever region the client names. AWS does not document the
- * HTTP status of SubscriptionRequiredException; it is a client fault of a JSON-protocol service,
- * answered here with 400. Error names given to `ctx.fail` are the SDK's (JSON protocol: codes and
- * names coincide; SubscriptionRequiredException is not modelled, so its name is the code).
- */
+/** The AWS Support operations Firebreak sends. */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import { Support } from '../../cloud/sdk.js';
+import type * as z from 'zod';
+import type { SimContext, SimService } from '../../service.js';
+import {
+  API_PLANS,
+  type Communication,
+  SERVICES,
+  SEVERITY_LEVELS,
+  type SupportCase,
+  type SupportWorld,
+  type WithSupport,
+} from './schema.js';
+import { required } from '../../kit.js';
 
-const Timestamp = z.iso.datetime({ offset: true });
-
-export const SUPPORT_PLANS = ['basic', 'developer', 'business', 'enterprise-on-ramp', 'enterprise'] as const;
-/** Plans that include the AWS Support API. */
-const API_PLANS: ReadonlySet<string> = new Set(['business', 'enterprise-on-ramp', 'enterprise']);
-
-export const SEVERITY_LEVELS = [
-  { code: 'low', name: 'Low' },
-  { code: 'normal', name: 'Normal' },
-  { code: 'high', name: 'High' },
-  { code: 'urgent', name: 'Urgent' },
-  { code: 'critical', name: 'Critical' },
-] as const;
-
-/** The services DescribeServices lists: the few an incident case is filed against. */
-const SERVICES = [
-  {
-    code: 'amazon-elastic-compute-cloud-linux',
-    name: 'Elastic Compute Cloud (EC2 - Linux)',
-    categories: [
-      { code: 'instance-issue', name: 'Instance Issue' },
-      { code: 'other', name: 'Other' },
-    ],
-  },
-  {
-    code: 'aws-identity-and-access-management',
-    name: 'Identity and Access Management',
-    categories: [
-      { code: 'security-issue', name: 'Security Issue' },
-      { code: 'other', name: 'Other' },
-    ],
-  },
-  {
-    code: 'general-info',
-    name: 'General Info and Getting Started',
-    categories: [
-      { code: 'security', name: 'Security' },
-      { code: 'other', name: 'Other' },
-    ],
-  },
-] as const;
-
-const CASE_STATUSES = ['opened', 'pending-customer-action', 'reopened', 'resolved', 'unassigned', 'work-in-progress'] as const;
-
-const Communication = z.strictObject({
-  body: z.string(),
-  submittedBy: z.string(),
-  timeCreated: Timestamp,
-});
-
-const Case = z.strictObject({
-  id: z.string().regex(/^case-/, 'a case id such as case-123456789012-2026-0123456789abcdef'),
-  displayId: z.string(),
-  subject: z.string(),
-  status: z.enum(CASE_STATUSES).default('opened'),
-  serviceCode: z.string().default('general-info'),
-  categoryCode: z.string().default('other'),
-  severityCode: z.enum(SEVERITY_LEVELS.map((s) => s.code) as [string, ...string[]]).default('low'),
-  issueType: z.enum(['customer-service', 'technical']).default('technical'),
-  submittedBy: z.string(),
-  timeCreated: Timestamp,
-  language: z.string().default('en'),
-  ccEmailAddresses: z.array(z.string()).default([]),
-  /** Oldest first. */
-  communications: z.array(Communication).default([]),
-});
-
-export const schema = z
-  .strictObject({
-    plan: z.enum(SUPPORT_PLANS).default('basic').describe('the Support API needs business, enterprise-on-ramp or enterprise'),
-    cases: z.array(Case).default([]),
-  })
-  .prefault({});
-
-export type SupportWorld = z.infer<typeof schema>;
-export type SupportCase = z.infer<typeof Case>;
-interface WithSupport {
-  support: SupportWorld;
-}
-
-const supportOf = (ctx: SimContext): SupportWorld => (ctx.world as WithSupport).support;
+export const supportOf = (ctx: SimContext): SupportWorld => (ctx.world as WithSupport).support;
 
 /** Every Support API call starts here: no suitable plan, no API. */
-function subscribed(ctx: SimContext): SupportWorld {
+export function subscribed(ctx: SimContext): SupportWorld {
   const s = supportOf(ctx);
   if (!API_PLANS.has(s.plan)) {
     ctx.fail('SubscriptionRequiredException', 'Amazon Web Services Premium Support Subscription is required to use this service.', 400);
@@ -106,29 +24,17 @@ function subscribed(ctx: SimContext): SupportWorld {
   return s;
 }
 
-function required<T>(ctx: SimContext, input: Record<string, unknown>, field: string): T {
-  const v = input[field];
-  if (v === undefined || v === null || v === '') {
-    ctx.fail(
-      'ValidationException',
-      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
-      400,
-    );
-  }
-  return v as T;
-}
-
-function caseOrFail(ctx: SimContext, s: SupportWorld, caseId: string): SupportCase {
+export function caseOrFail(ctx: SimContext, s: SupportWorld, caseId: string): SupportCase {
   const c = s.cases.find((x) => x.id === caseId);
   if (!c) ctx.fail('CaseIdNotFound', `Invalid case ID: ${caseId}`, 400);
   return c;
 }
 
-function communicationOut(c: SupportCase, m: z.infer<typeof Communication>) {
+export function communicationOut(c: SupportCase, m: z.infer<typeof Communication>) {
   return { caseId: c.id, body: m.body, submittedBy: m.submittedBy, timeCreated: m.timeCreated, attachmentSet: [] };
 }
 
-function caseOut(c: SupportCase, withCommunications: boolean) {
+export function caseOut(c: SupportCase, withCommunications: boolean) {
   return {
     caseId: c.id,
     displayId: c.displayId,
@@ -155,7 +61,7 @@ function caseOut(c: SupportCase, withCommunications: boolean) {
   };
 }
 
-const handlers: SimService['handlers'] = {
+export const handlers: SimService['handlers'] = {
   CreateCase(
     ctx: SimContext,
     input: {
@@ -170,8 +76,8 @@ const handlers: SimService['handlers'] = {
     },
   ) {
     const s = subscribed(ctx);
-    const subject = required<string>(ctx, input, 'subject');
-    const body = required<string>(ctx, input, 'communicationBody');
+    const subject = required<string>(ctx, input, 'subject', 'json');
+    const body = required<string>(ctx, input, 'communicationBody', 'json');
     const severity = input.severityCode ?? 'low';
     if (!SEVERITY_LEVELS.some((l) => l.code === severity))
       ctx.fail('ValidationException', `Invalid value for severityCode: ${severity}`, 400);
@@ -239,8 +145,8 @@ const handlers: SimService['handlers'] = {
 
   AddCommunicationToCase(ctx: SimContext, input: { caseId?: string; communicationBody?: string; ccEmailAddresses?: string[] }) {
     const s = subscribed(ctx);
-    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId'));
-    const body = required<string>(ctx, input, 'communicationBody');
+    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId', 'json'));
+    const body = required<string>(ctx, input, 'communicationBody', 'json');
     c.communications.push({ body, submittedBy: ctx.caller.arn, timeCreated: ctx.clock.now().toISOString() });
     for (const cc of input.ccEmailAddresses ?? []) if (!c.ccEmailAddresses.includes(cc)) c.ccEmailAddresses.push(cc);
     ctx.changed();
@@ -249,7 +155,7 @@ const handlers: SimService['handlers'] = {
 
   DescribeCommunications(ctx: SimContext, input: { caseId?: string; maxResults?: number }) {
     const s = subscribed(ctx);
-    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId'));
+    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId', 'json'));
     return {
       communications: c.communications
         .slice()
@@ -261,7 +167,7 @@ const handlers: SimService['handlers'] = {
 
   ResolveCase(ctx: SimContext, input: { caseId?: string }) {
     const s = subscribed(ctx);
-    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId'));
+    const c = caseOrFail(ctx, s, required(ctx, input, 'caseId', 'json'));
     const initialCaseStatus = c.status;
     if (c.status !== 'resolved') {
       c.status = 'resolved';
@@ -285,16 +191,5 @@ const handlers: SimService['handlers'] = {
   DescribeSeverityLevels(ctx: SimContext) {
     subscribed(ctx);
     return { severityLevels: SEVERITY_LEVELS.map((l) => ({ ...l })) };
-  },
-};
-
-export const service: SimService<SupportWorld> = {
-  clientName: 'SupportClient',
-  key: 'support',
-  schema,
-  handlers,
-  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
-  get exception() {
-    return Support.SupportServiceException;
   },
 };

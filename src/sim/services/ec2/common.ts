@@ -2,10 +2,10 @@
  * What every simulated EC2 handler shares: id checks and "not found" errors with AWS's codes and
  * wording, DryRun, filters (with AWS's `*` and `?` wildcards), tags, pagination.
  */
-import type { SimContext } from './service.js';
-export { awsStyleId, derivedId } from './ids.js';
-import type { World } from './world.js';
-import type { Ec2World } from './ec2-schema.js';
+import type { SimContext } from '../../service.js';
+export { awsStyleId, derivedId } from '../../ids.js';
+import type { World } from '../../world.js';
+import type { Ec2World } from './schema.js';
 
 export type Ctx = SimContext<World>;
 export type Tags = Record<string, string>;
@@ -157,8 +157,6 @@ export function applyFilters<T>(
   });
   return items.filter((item) => tests.every((t) => t(item)));
 }
-
-export const tagList = (tags: Tags): Array<{ Key: string; Value: string }> => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 /** Tags from `TagSpecifications` for one resource type; other types are an error, as in AWS. */
 export function tagsFromSpecs(

@@ -1,17 +1,17 @@
 /**
- * The simulated Amazon EC2 service: its world slice (ec2-schema.ts) and the handlers for the
+ * The simulated Amazon EC2 service: its world slice (schema.ts) and the handlers for the
  * commands Firebreak sends, with AWS's shapes, error codes and DryRun behaviour.
  */
-import type { SimHandler, SimService } from '../service.js';
-import { ec2Schema, type Ec2World } from '../ec2-schema.js';
-import type { Ctx } from '../ec2-common.js';
-import { instanceHandlers } from '../ec2-instances.js';
-import { securityGroupHandlers } from '../ec2-security-groups.js';
-import { networkHandlers } from '../ec2-network.js';
-import { settleSnapshots, storageHandlers } from '../ec2-storage.js';
-import { tagHandlers } from '../ec2-tags.js';
-import { profileHandlers } from '../ec2-profiles.js';
-import { EC2 } from '../../cloud/sdk.js';
+import type { SimHandler, SimService } from '../../service.js';
+import { ec2Schema, type Ec2World } from './schema.js';
+import type { Ctx } from './common.js';
+import { instanceHandlers } from './handlers-instances.js';
+import { securityGroupHandlers } from './handlers-security-groups.js';
+import { networkHandlers } from './handlers-network.js';
+import { settleSnapshots, storageHandlers } from './handlers-storage.js';
+import { tagHandlers } from './handlers-tags.js';
+import { profileHandlers } from './handlers-profiles.js';
+import { EC2 } from '../../../cloud/sdk.js';
 
 export const schema = ec2Schema;
 export type { Ec2World };

@@ -1,6 +1,6 @@
 /** Simulated EC2: tags on every taggable resource of the slice. */
-import type { SimHandler } from './service.js';
-import type { Ec2World } from './ec2-schema.js';
+import type { SimHandler } from '../../service.js';
+import type { Ec2World } from './schema.js';
 import {
   applyFilters,
   checkTags,
@@ -15,7 +15,7 @@ import {
   type Filter,
   type Kind,
   type Tags,
-} from './ec2-common.js';
+} from './common.js';
 
 interface Taggable {
   kind: Kind;

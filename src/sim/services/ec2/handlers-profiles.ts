@@ -1,8 +1,8 @@
 /** Simulated EC2: IAM instance profile associations (which role an instance's credentials come from). */
-import type { SimHandler } from './service.js';
-import type { AssociationT } from './ec2-schema.js';
-import { instanceProfileFacts } from './iam-lookup.js';
-import { applyFilters, awsStyleId, date, ec2Of, find, findAll, missing, paginate, type Ctx, type Filter } from './ec2-common.js';
+import type { SimHandler } from '../../service.js';
+import type { AssociationT } from './schema.js';
+import { instanceProfileFacts } from '../iam/facts.js';
+import { applyFilters, awsStyleId, date, ec2Of, find, findAll, missing, paginate, type Ctx, type Filter } from './common.js';
 
 interface ProfileRef {
   Arn?: string;

@@ -1,29 +1,19 @@
-/**
- * The simulated AWS STS service: who is calling (GetCallerIdentity) and temporary credentials
- * for a role (AssumeRole). Roles, their trust policies and the sessions issued live in the IAM
- * slice, so revoking a role's sessions in IAM stops the credentials handed out here.
- */
+/** The STS operations Firebreak sends: GetCallerIdentity and AssumeRole. */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
-import type { SimContext, SimService } from '../service.js';
-import type { World } from '../world.js';
-import { awsStyleId } from '../ids.js';
-import { findRole, recordRoleSession, trustPolicyAllows } from './iam.js';
-import { roleFacts } from '../iam-lookup.js';
-import { STS } from '../../cloud/sdk.js';
+import type { SimContext } from '../../service.js';
+import type { World } from '../../world.js';
+import { awsStyleId } from '../../ids.js';
+import { findRole, recordRoleSession, trustPolicyAllows } from '../iam/index.js';
+import { roleFacts } from '../iam/facts.js';
 
-/** STS keeps no state of its own: sessions are recorded in the IAM slice. */
-export const schema = z.strictObject({}).default({});
-export type StsWorld = z.output<typeof schema>;
-
-function validation(ctx: SimContext, value: unknown, field: string, constraint: string): never {
+export function validation(ctx: SimContext, value: unknown, field: string, constraint: string): never {
   ctx.fail(
     'ValidationError',
     `1 validation error detected: Value ${value === undefined ? 'null' : `'${String(value)}'`} at '${field}' failed to satisfy constraint: ${constraint}`,
   );
 }
 
-function secretFrom(seed: string, what: string, length: number): string {
+export function secretFrom(seed: string, what: string, length: number): string {
   return createHash('sha256')
     .update(`${what}/${seed}`)
     .digest('base64')
@@ -32,14 +22,14 @@ function secretFrom(seed: string, what: string, length: number): string {
     .slice(0, length);
 }
 
-interface AssumeRoleInput {
+export interface AssumeRoleInput {
   RoleArn?: string;
   RoleSessionName?: string;
   DurationSeconds?: number;
   ExternalId?: string;
 }
 
-async function assumeRole(ctx: SimContext<World>, input: AssumeRoleInput) {
+export async function assumeRole(ctx: SimContext<World>, input: AssumeRoleInput) {
   if (!input.RoleArn) validation(ctx, undefined, 'roleArn', 'Member must not be null');
   if (input.RoleArn.length < 20 || input.RoleArn.length > 2048)
     validation(ctx, input.RoleArn, 'roleArn', 'Member must have length greater than or equal to 20');
@@ -89,17 +79,3 @@ async function assumeRole(ctx: SimContext<World>, input: AssumeRoleInput) {
     PackedPolicySize: 0,
   };
 }
-
-export const service: SimService<StsWorld> = {
-  clientName: 'STSClient',
-  key: 'sts',
-  schema: schema as unknown as SimService<StsWorld>['schema'],
-  // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
-  get exception() {
-    return STS.STSServiceException;
-  },
-  handlers: {
-    GetCallerIdentity: (ctx: SimContext) => ({ UserId: ctx.caller.userId, Account: ctx.caller.account, Arn: ctx.caller.arn }),
-    AssumeRole: (ctx: SimContext, input: AssumeRoleInput) => assumeRole(ctx as SimContext<World>, input),
-  },
-};

@@ -1,22 +1,10 @@
 /** Simulated EC2: VPCs, subnets, network ACLs and Regions. */
-import type { SimHandler } from './service.js';
-import type { NaclEntryT, NetworkAclT } from './ec2-schema.js';
-import {
-  applyFilters,
-  derivedId,
-  dryRun,
-  ec2Of,
-  find,
-  findAll,
-  invalidValue,
-  missing,
-  paginate,
-  tagList,
-  type Ctx,
-  type Filter,
-} from './ec2-common.js';
-import { enforceConnections, trackingSnapshot } from './connections.js';
-import { isCidr4, isCidr6 } from '../core/net.js';
+import type { SimHandler } from '../../service.js';
+import type { NaclEntryT, NetworkAclT } from './schema.js';
+import { applyFilters, derivedId, dryRun, ec2Of, find, findAll, invalidValue, missing, paginate, type Ctx, type Filter } from './common.js';
+import { tagList } from '../../kit.js';
+import { enforceConnections, trackingSnapshot } from '../../connections.js';
+import { isCidr4, isCidr6 } from '../../../core/net.js';
 
 const describeVpcs: SimHandler = (ctx: Ctx, input: { VpcIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }) => {
   const w = ec2Of(ctx);

@@ -1,6 +1,6 @@
 /** Simulated EC2: security groups and their rules. */
-import type { SimHandler } from './service.js';
-import type { SecurityGroupT, SgRuleT } from './ec2-schema.js';
+import type { SimHandler } from '../../service.js';
+import type { SecurityGroupT, SgRuleT } from './schema.js';
 import {
   applyFilters,
   derivedId,
@@ -11,13 +11,13 @@ import {
   invalidValue,
   missing,
   paginate,
-  tagList,
   tagsFromSpecs,
   type Ctx,
   type Filter,
-} from './ec2-common.js';
-import { enforceConnections, normalizeSgProtocol, trackingSnapshot } from './connections.js';
-import { isCidr4, isCidr6 } from '../core/net.js';
+} from './common.js';
+import { tagList } from '../../kit.js';
+import { enforceConnections, normalizeSgProtocol, trackingSnapshot } from '../../connections.js';
+import { isCidr4, isCidr6 } from '../../../core/net.js';
 
 type Dir = 'ingress' | 'egress';
 

@@ -1,6 +1,6 @@
 /** Simulated EC2: instances, their attributes and their network interfaces. */
-import type { SimHandler } from './service.js';
-import type { InstanceT, NetworkInterfaceT } from './ec2-schema.js';
+import type { SimHandler } from '../../service.js';
+import type { InstanceT, NetworkInterfaceT } from './schema.js';
 import {
   applyFilters,
   awsStyleId,
@@ -15,11 +15,11 @@ import {
   invalidValue,
   missing,
   paginate,
-  tagList,
   type Ctx,
   type Filter,
-} from './ec2-common.js';
-import { enforceConnections, trackingSnapshot } from './connections.js';
+} from './common.js';
+import { tagList } from '../../kit.js';
+import { enforceConnections, trackingSnapshot } from '../../connections.js';
 
 const STATE_CODES = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 } as const;
 
