@@ -8,6 +8,7 @@
 import { InputError, type SourcePos } from '../core/errors.js';
 import { combine, suggestion } from '../core/yaml-source.js';
 import type { InputDeclT } from './schema.js';
+import { unsafePattern } from './patterns.js';
 
 export type InputDecls = Readonly<Record<string, InputDeclT>>;
 
@@ -177,11 +178,14 @@ export function checkValue(value: unknown, decl: InputDeclT, pattern?: RegExp): 
 /** The declaration's pattern as a RegExp (as written, no implicit anchors). */
 export function compilePattern(pattern: string | undefined): { value?: RegExp } | { error: string } {
   if (pattern === undefined) return { value: undefined };
+  let value: RegExp;
   try {
-    return { value: new RegExp(pattern) };
+    value = new RegExp(pattern);
   } catch (err) {
     return { error: (err as Error).message };
   }
+  const unsafe = unsafePattern(pattern);
+  return unsafe ? { error: unsafe } : { value };
 }
 
 function unknownInput(name: string, names: string[], file?: string): InputError {

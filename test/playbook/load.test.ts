@@ -394,6 +394,11 @@ describe('rejecting a bad playbook with file:line:col and field', () => {
       "pb.yaml:5:14: inputs.x.pattern: invalid pattern for input 'x': Invalid regular expression: /[a-/: Unterminated character class",
     ],
     [
+      'input pattern that can backtrack catastrophically (nested quantifiers)',
+      lines('inputs:', '  x:', '    pattern: "^(a+)+$"', 'start: a', 'steps:', '  a: {type: end}'),
+      "pb.yaml:5:14: inputs.x.pattern: invalid pattern for input 'x': it nests quantifiers (like (a+)+), which can take exponential time on a long value; write it without a repeated group that itself repeats",
+    ],
+    [
       'choice condition that is not an expression',
       lines(
         'start: a',
