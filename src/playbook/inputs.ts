@@ -39,7 +39,8 @@ export function parseInputArgs(args: readonly string[], decls: InputDecls, opts:
     }
     const name = arg.slice(0, eq);
     const raw = arg.slice(eq + 1);
-    const decl = decls[name];
+    // Own names only: `__proto__` or `constructor` would otherwise find Object.prototype's members.
+    const decl = Object.hasOwn(decls, name) ? decls[name] : undefined;
     const field = `inputs.${name}`;
     if (!decl) {
       errors.push(unknownInput(name, names, opts.file));
