@@ -182,6 +182,7 @@ export function buildProgram(): Command {
     .argument('<run>', 'run id')
     .option('--format <format>', 'md or html', 'md')
     .option('--out <file>', 'write to a file instead of stdout')
+    .option('--allow-broken', 'report a run whose journal fails verification (marked NOT intact) instead of exiting 1')
     .action(async (runId, opts, cmd) => (await import('./commands/report.js')).report(runId, { ...cmd.optsWithGlobals(), ...opts }));
 
   return program;
