@@ -32,7 +32,7 @@ function startServe(home: string): Promise<{ child: ChildProcess; url: string; o
 
 const generic = readFileSync(join(F, 'alert-generic.json'), 'utf8');
 const HOSTILE: Array<[string, string]> = [
-  ['nested 3,000 levels', `{"source":"x","type":"t","details":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`],
+  ['nested 3,000 levels', `{"source":"edr","id":"d-1","type":"T","severity":"HIGH","time":"2026-01-01T04:00:00Z","resources":{"instanceIds":["i-0abc123def4567890"]},"details":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`],
   ['not JSON', 'root:x:0:0:root:/root:/bin/bash'],
   ['a route input mapping that recurses without end', generic],
   ['a route input mapping that recurses, again', generic.replace('det-hostile-1', 'det-hostile-2')],
