@@ -148,7 +148,12 @@ export class Journal {
     if (head && head.seq < count) {
       // Lines past the head were written but the head update did not survive (a crash between
       // fdatasync and the head write, or an OS crash): recorded, since verify reports them.
-      repairs.push({ reason: 'head-behind', line: head.seq + 1, note: `${basename(headFile)} recorded ${head.seq} of ${count} lines` });
+      const k = count - head.seq;
+      repairs.push({
+        reason: 'head-behind',
+        line: head.seq + 1,
+        note: `recovered: ${k} line${k === 1 ? '' : 's'} written after the last head update, chain intact (${basename(headFile)} recorded ${head.seq} of ${count})`,
+      });
     }
     if (!head && count > 0)
       repairs.push({ reason: 'head-missing', line: count, note: `${basename(headFile)} was rebuilt from the journal` });

@@ -23,7 +23,9 @@ export const ZERO_HASH = '0'.repeat(64);
  * lines are missing (one past the end for a cut tail); 0 when the head file itself is damaged.
  * `reason` starts with "line N:".
  */
-export type VerifyResult = { ok: true; events: number; head: string } | { ok: false; line: number; reason: string };
+export type VerifyResult =
+  | { ok: true; events: number; head: string; recovered?: number; note?: string }
+  | { ok: false; line: number; reason: string };
 
 export interface HeadRecord {
   seq: number;
@@ -161,6 +163,9 @@ class ChainChecker {
   private last: LineInfo | undefined;
   private hashAtHead: string | undefined;
   private failure: Break | undefined;
+  /** Timestamps from the head's line on stay in order (what a writer killed before its head update leaves). */
+  private tsInOrderAfterHead = true;
+  private lastTs = '';
 
   constructor(private readonly headSeq: number) {}
 
@@ -181,6 +186,11 @@ class ChainChecker {
       return;
     }
     if (n === this.headSeq) this.hashAtHead = info.hash;
+    if (n >= this.headSeq) {
+      const ts = tsOf(bytes);
+      if (n > this.headSeq && !(ts >= this.lastTs)) this.tsInOrderAfterHead = false;
+      this.lastTs = ts;
+    }
     this.last = info;
   }
 
@@ -211,9 +221,21 @@ class ChainChecker {
         };
       } else if (head.seq > 0 && this.hashAtHead !== head.sha256) {
         return { ok: false, line: head.seq, reason: `line ${head.seq}: changed after it was written: its hash does not match ${headFile}` };
+      } else if (head.seq < count && (head.seq === 0 || this.hashAtHead === head.sha256) && this.tsInOrderAfterHead) {
+        // The writer moves the head after each line is durable, so a kill between the two leaves
+        // complete, correctly chained lines past the head: a crash, not an edit. (Anyone able to
+        // append a chained line could rewrite the head as well, so refusing them protects nothing.)
+        // Reopening the run records the repair.
+        const k = count - head.seq;
+        return {
+          ok: true,
+          events: count,
+          head: this.last?.hash ?? ZERO_HASH,
+          recovered: k,
+          note: `recovered: ${k} line${k === 1 ? '' : 's'} written after the last head update, chain intact`,
+        };
       } else if (head.seq < count) {
-        // The writer updates the head after every line, so lines past it were added by something
-        // else, or the head update was lost to an OS crash (reopening the run records that).
+        // Lines past the head whose timestamps go backwards were not written by the journal's writer.
         return {
           ok: false,
           line: head.seq + 1,
@@ -223,6 +245,15 @@ class ChainChecker {
     }
     return { ok: true, events: count, head: this.last?.hash ?? ZERO_HASH };
   }
+}
+
+/** The `ts` of a line in the writer's layout (`{"seq":n,"ts":"…"`), or '' when absent. */
+function tsOf(bytes: Buffer): string {
+  const at = bytes.indexOf(TS_KEY);
+  if (at < 0 || at > PREFIX.length + 16) return '';
+  const start = at + TS_KEY.length;
+  const end = bytes.indexOf(34, start);
+  return end < 0 ? '' : bytes.toString('latin1', start, end);
 }
 
 /** The seq of a line past the first break, where only reordering detection needs it. */

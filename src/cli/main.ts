@@ -4,6 +4,7 @@
  * One catch at the top maps Firebreak's error classes to exit codes and one clear line.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { parseDuration } from '../core/clock.js';
 import { EXIT, FirebreakError, InputError } from '../core/errors.js';
 import { exitQuietlyOnClosedPipe } from './output.js';
 
@@ -13,6 +14,16 @@ export const VERSION = '0.1.0';
 export const GUIDED_FLAG = '--guided';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** A duration option is checked when it is parsed, so a typo is exit 2 before anything starts. */
+const duration = (flag: string) => (v: string) => {
+  try {
+    parseDuration(v);
+  } catch {
+    throw new InputError(`invalid duration '${v}': use e.g. 30s, 15m, 2h`, { field: flag });
+  }
+  return v;
+};
 
 function backendOptions(cmd: Command): Command {
   return cmd
@@ -50,7 +61,7 @@ export function buildProgram(): Command {
     .option('--interactive', 'ask at prompts even when stdin is not a terminal (answers are read from stdin)')
     .option('--dry-run', 'plan every step and change nothing')
     .option('--incident <id>', 'incident id tagged on resources (default: the run id)')
-    .option('--wait-for-approval <duration>', 'with --auto: stay alive this long (e.g. 30m) for firebreak approve')
+    .option('--wait-for-approval <duration>', 'with --auto: stay alive this long (e.g. 30m) for firebreak approve', duration('--wait-for-approval'))
     .option('-v, --verbose', 'show every AWS call')
     .action(async (playbook, opts, cmd) => (await import('./commands/run.js')).run(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
@@ -59,7 +70,7 @@ export function buildProgram(): Command {
     .argument('<run>', 'run id')
     .option('--auto', 'continue unattended')
     .option('--interactive', 'ask at prompts even when stdin is not a terminal')
-    .option('--wait-for-approval <duration>', 'with --auto: stay alive this long for firebreak approve')
+    .option('--wait-for-approval <duration>', 'with --auto: stay alive this long for firebreak approve', duration('--wait-for-approval'))
     .option('-v, --verbose', 'show every AWS call')
     .action(async (runId, opts, cmd) => (await import('./commands/run.js')).resume(runId, { ...cmd.optsWithGlobals(), ...opts }));
 
@@ -125,7 +136,7 @@ export function buildProgram(): Command {
     .description('start (or join) the run for one alert: GuardDuty, Security Hub, CloudWatch alarm via SNS, or generic JSON')
     .requiredOption('--event <file>', "the alert JSON ('-' for stdin)")
     .option('--routes <file>', 'routing table (default: ./routes.yaml)')
-    .option('--wait-for-approval <duration>', 'stay alive this long for firebreak approve')
+    .option('--wait-for-approval <duration>', 'stay alive this long for firebreak approve', duration('--wait-for-approval'))
     .action(async (opts, cmd) => (await import('./commands/trigger.js')).trigger({ ...cmd.optsWithGlobals(), ...opts }));
 
   homeOptions(backendOptions(program.command('serve')))
@@ -135,7 +146,7 @@ export function buildProgram(): Command {
     .option('--routes <file>', 'routing table (default: ./routes.yaml)')
     .option('--sns-topic <arn>', 'accept SNS deliveries from this topic (repeatable; * wildcards)', collect, [])
     .option('--max-runs <n>', 'runs in flight at once (others queue)', '4')
-    .option('--wait-for-approval <duration>', 'keep a waiting run alive this long for firebreak approve (holds a slot)')
+    .option('--wait-for-approval <duration>', 'keep a waiting run alive this long for firebreak approve (holds a slot)', duration('--wait-for-approval'))
     .action(async (opts, cmd) => (await import('./commands/serve.js')).serve({ ...cmd.optsWithGlobals(), ...opts }));
 
   homeOptions(program.command('tabletop'))
@@ -205,6 +216,7 @@ export function buildProgram(): Command {
     .argument('<run>', 'run id')
     .option('--format <format>', 'md or html', 'md')
     .option('--out <file>', 'write to a file instead of stdout')
+    .option('--allow-broken', 'report a run whose journal fails verification (marked NOT intact) instead of exiting 1')
     .action(async (runId, opts, cmd) => (await import('./commands/report.js')).report(runId, { ...cmd.optsWithGlobals(), ...opts }));
 
   return program;

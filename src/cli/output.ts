@@ -53,4 +53,11 @@ export function exitQuietlyOnClosedPipe(): void {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  // stderr carries progress and warnings, never the result: when its reader is gone
+  // (`2>&1 >/dev/null | head -1`), the run must still finish, journal its end and release its
+  // locks. Later writes go nowhere.
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
 }

@@ -16,6 +16,7 @@ import type { SupportClient } from '@aws-sdk/client-support';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
 import type { Clock } from '../core/clock.js';
+import { endpointErrors } from './endpoint-errors.js';
 import { clockedRetryStrategy } from './retry.js';
 import { AutoScaling, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
 
@@ -72,6 +73,8 @@ export interface CloudOptions {
   plugins?: Pluggable<any, any>[];
   /** Act through this role (cross-account response): every client signs with its STS AssumeRole credentials. */
   assumeRole?: AssumeRoleOptions;
+  /** An endpoint for every client (default: the SDK's own chain, AWS_ENDPOINT_URL included). */
+  endpoint?: string;
 }
 
 export interface AssumeRoleOptions {
@@ -139,6 +142,7 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     ...(opts.profile ? { profile: opts.profile } : {}),
     ...(credentials ? { credentials } : {}),
     ...(opts.userAgent ? { customUserAgent: opts.userAgent } : {}),
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
     maxAttempts: opts.maxAttempts ?? 5,
     ...(opts.clock
       ? {
@@ -154,6 +158,7 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     let c = cache.get(key) as T | undefined;
     if (!c) {
       c = ctor();
+      c.middlewareStack.use(endpointErrors());
       for (const p of opts.plugins ?? []) c.middlewareStack.use(p);
       cache.set(key, c);
     }

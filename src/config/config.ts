@@ -2,11 +2,12 @@
  * `firebreak.config.yaml`: guardrails and notifications. Looked up in the working directory
  * (or `--config`); every field has a safe default, so no file is needed to start.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { InputError } from '../core/errors.js';
 import { parseYamlSource, validateWith } from '../core/yaml-source.js';
+import { readInputFile } from '../core/read-input.js';
 
 export const ConfigSchema = z.strictObject({
   guardrails: z
@@ -48,6 +49,6 @@ export function loadConfig(file?: string): { config: Config; file?: string } {
     if (file) throw new InputError(`config file ${file} does not exist`, { field: '--config' });
     return { config: ConfigSchema.parse({}) };
   }
-  const source = parseYamlSource(readFileSync(path, 'utf8'), path);
+  const source = parseYamlSource(readInputFile(path, 'config', '--config'), path);
   return { config: validateWith(ConfigSchema, source, path) as Config, file: path };
 }

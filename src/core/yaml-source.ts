@@ -240,7 +240,13 @@ export function issuesToErrors(
     }
     return { found: true, value: v };
   };
-  const push = (path: SourcePath, message: string, atKey = false) => {
+  const push = (path: SourcePath, rawMessage: string, atKey = false) => {
+    // A whole file that is not a map is most likely another kind of file (a path typo): name the
+    // file, never echo its content, which may be anything (a key, /etc/passwd).
+    const whole = path.length === 0 && source.value !== null && source.value !== undefined && typeof source.value !== 'object';
+    const message = whole
+      ? `expected a map, got ${describeKind(source.value)}: ${file ?? source.file ?? 'the file'} is not a file of this kind`
+      : rawMessage;
     const pos = atKey ? source.keyPosOf(path) : source.posOf(path);
     out.push(new InputError(message, { ...(pos ? { pos: file ? { ...pos, file } : pos } : {}), field: dottedPath(path) || '(top level)' }));
   };
@@ -397,6 +403,10 @@ function describeExpected(issue: Issue | undefined): string {
   if (issue.code === 'invalid_format' && !isDefaultMessage(issue.message)) return issue.message;
   if (issue.code === 'invalid_value') return `one of ${issue.values.map(String).join(', ')}`;
   return 'a valid value';
+}
+
+function describeKind(value: unknown): string {
+  return typeof value === 'string' ? 'plain text' : `a ${typeof value}`;
 }
 
 function describeValue(value: unknown): string {

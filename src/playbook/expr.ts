@@ -12,6 +12,7 @@
  */
 import jsonata from 'jsonata';
 import { InputError, type SourcePos } from '../core/errors.js';
+import { SafeRegExp } from './patterns.js';
 
 const WHOLE = /^\s*\{%([\s\S]*)%\}\s*$/;
 
@@ -80,14 +81,38 @@ export function isJsonataError(err: unknown): err is JsonataError {
   return typeof err === 'object' && err !== null && 'code' in err && 'message' in err;
 }
 
+/** A JSONata error's message, in Firebreak's words when the evaluation budget ran out. */
+export function jsonataMessage(err: JsonataError): string {
+  return (err.code && BUDGET_MESSAGES[err.code]) ?? err.message;
+}
+
+/**
+ * Every evaluation's budget. Expressions come from playbooks and routing tables and read alert
+ * data, so one that recurses or loops without end must fail its step or route instead of hanging
+ * the CLI or wedging `serve`. Real expressions take well under a millisecond and nest a few
+ * dozen levels; the limits leave two orders of magnitude of room.
+ */
+export const EXPR_LIMITS = { timeoutMs: 1000, depth: 500, sequence: 100_000 } as const;
+
+const BUDGET_MESSAGES: Record<string, string> = {
+  D1011: `the expression nested too deep (over ${EXPR_LIMITS.depth} levels: a recursion without end?)`,
+  D1012: `the expression ran longer than ${EXPR_LIMITS.timeoutMs} ms (a loop without end?)`,
+  D2015: `the expression built too many items (over ${EXPR_LIMITS.sequence})`,
+};
+
 const cache = new Map<string, jsonata.Expression>();
 const CACHE_LIMIT = 2000;
 
-/** Compile JSONata text (without the braces), cached. Throws the JSONata error as is. */
+/** Compile JSONata text (without the braces), cached, with the evaluation budget. Throws the JSONata error as is. */
 export function compileExpression(body: string): jsonata.Expression {
   let compiled = cache.get(body);
   if (!compiled) {
-    compiled = jsonata(body);
+    compiled = jsonata(body, {
+      timeout: EXPR_LIMITS.timeoutMs,
+      stack: EXPR_LIMITS.depth,
+      sequence: EXPR_LIMITS.sequence,
+      RegexEngine: SafeRegExp as unknown as RegExpConstructor,
+    });
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(body, compiled);
   }
@@ -106,7 +131,7 @@ export async function evaluate(expr: string, scope: ExprScope, where?: string | 
   const fail = (err: unknown): never => {
     const j = isJsonataError(err) ? err : undefined;
     const detail = j
-      ? `${j.message}${j.code ? ` (JSONata ${j.code}${j.position !== undefined ? ` at character ${j.position}` : ''})` : ''}`
+      ? `${jsonataMessage(j)}${j.code ? ` (JSONata ${j.code}${j.position !== undefined ? ` at character ${j.position}` : ''})` : ''}`
       : ((err as Error).message ?? String(err));
     throw new ExpressionError(`failed to evaluate ${label?.field ?? `expression {% ${body.trim()} %}`}: ${detail}`, body, j?.code, {
       ...(label?.pos ? { pos: label.pos } : {}),

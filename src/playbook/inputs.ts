@@ -8,6 +8,7 @@
 import { InputError, type SourcePos } from '../core/errors.js';
 import { combine, suggestion } from '../core/yaml-source.js';
 import type { InputDeclT } from './schema.js';
+import { unsafePattern } from './patterns.js';
 
 export type InputDecls = Readonly<Record<string, InputDeclT>>;
 
@@ -38,7 +39,8 @@ export function parseInputArgs(args: readonly string[], decls: InputDecls, opts:
     }
     const name = arg.slice(0, eq);
     const raw = arg.slice(eq + 1);
-    const decl = decls[name];
+    // Own names only: `__proto__` or `constructor` would otherwise find Object.prototype's members.
+    const decl = Object.hasOwn(decls, name) ? decls[name] : undefined;
     const field = `inputs.${name}`;
     if (!decl) {
       errors.push(unknownInput(name, names, opts.file));
@@ -177,11 +179,14 @@ export function checkValue(value: unknown, decl: InputDeclT, pattern?: RegExp): 
 /** The declaration's pattern as a RegExp (as written, no implicit anchors). */
 export function compilePattern(pattern: string | undefined): { value?: RegExp } | { error: string } {
   if (pattern === undefined) return { value: undefined };
+  let value: RegExp;
   try {
-    return { value: new RegExp(pattern) };
+    value = new RegExp(pattern);
   } catch (err) {
     return { error: (err as Error).message };
   }
+  const unsafe = unsafePattern(pattern);
+  return unsafe ? { error: unsafe } : { value };
 }
 
 function unknownInput(name: string, names: string[], file?: string): InputError {

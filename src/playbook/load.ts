@@ -5,12 +5,13 @@
  * with every further problem in `.more`, before any AWS call is made.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, sep } from 'node:path';
 import { FirebreakError, InputError } from '../core/errors.js';
 import { combine, parseYamlSource, suggestion, validateWith, type YamlSource } from '../core/yaml-source.js';
 import { checkPlaybook, type CheckOptions, type CheckablePlaybook } from './rules.js';
 import { Playbook, type LoadedPlaybook } from './schema.js';
+import { readInputBytes } from '../core/read-input.js';
 
 export type LoadOptions = CheckOptions;
 
@@ -19,12 +20,7 @@ export type LoadedPlaybookWithSource = LoadedPlaybook & { source: YamlSource };
 
 /** Read, parse, validate and check a playbook file. `sha256` is the hash of the file's bytes. */
 export function loadPlaybook(file: string, opts: LoadOptions): LoadedPlaybookWithSource {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw readError(file, err);
-  }
+  const bytes = readInputBytes(file, 'playbook');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -50,13 +46,6 @@ function loadFromText(text: string, file: string, opts: LoadOptions, hash: strin
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function readError(file: string, err: unknown): FirebreakError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new InputError(`failed to read playbook ${file}: no such file`, { cause: err });
-  if (code === 'EISDIR') return new InputError(`failed to read playbook ${file}: it is a directory`, { cause: err });
-  return new FirebreakError(`failed to read playbook ${file}: ${(err as Error).message}`, { cause: err });
 }
 
 const EXTENSIONS = ['.yaml', '.yml'];

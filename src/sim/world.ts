@@ -22,6 +22,7 @@ import type { schema as elbv2Schema } from './services/elbv2/index.js';
 import type { schema as dlmSchema } from './services/dlm/index.js';
 import type { schema as supportSchema } from './services/support/index.js';
 import type { schema as snsSchema } from './services/sns/index.js';
+import { readInputFile } from '../core/read-input.js';
 
 const base = {
   account: z.strictObject({
@@ -127,7 +128,13 @@ export function parseWorld(text: string, file: string): World {
     });
     throw new InputError(errs[0]!.message, { pos: errs[0]!.pos!, more: errs.slice(1) });
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // The yaml library refuses an alias bomb ("billion laughs") with a ReferenceError and no position.
+    throw new InputError(`failed to parse world: ${(err as Error).message}`, { pos: { file, line: 1, col: 1 }, cause: err });
+  }
   if (data === null || data === undefined) {
     throw new InputError('failed to load world: the file is empty', { pos: { file, line: 1, col: 1 } });
   }
@@ -166,12 +173,7 @@ export function parseWorld(text: string, file: string): World {
  * every change its calls answered: those still in its change log are applied (change-log.ts).
  */
 export async function loadWorld(file: string): Promise<World> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`failed to read world ${file}: ${(err as Error).message}`, { cause: err });
-  }
+  const text = readInputFile(file, 'world');
   const world = parseWorld(text, file);
   const changes = readChangeLog(file, text);
   if (changes.length > 0) await replayChanges(world, changes, file);

@@ -8,7 +8,6 @@
  * A step key is the playbook's step id (`isolate`), its n-th visit (`isolate#2`), or either
  * prefixed with the playbook id (`ec2-instance-compromise:isolate`) when several playbooks run.
  */
-import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { actions } from '../actions/registry.js';
 import { parseDuration } from '../core/clock.js';
@@ -18,6 +17,7 @@ import { allSteps } from '../playbook/compile.js';
 import type { LoadedScenario } from './load.js';
 import { commandFor } from './sdk-commands.js';
 import { ExpectSchema, Name } from './scenario.js';
+import { readInputFile } from '../core/read-input.js';
 
 const Duration = z.union([z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, 'a duration such as 30s, 15m or 2h'), z.number().nonnegative()]);
 const Service = z.enum(['ec2', 'iam', 'sts', 'autoscaling', 'elbv2', 'dlm', 'support', 'sns']);
@@ -94,15 +94,7 @@ export interface LoadedDecisions {
 export const NO_DECISIONS: LoadedDecisions = { file: '(none)', steps: new Map(), actions: [], forStep: () => undefined };
 
 export async function loadDecisions(file: string, scenario: LoadedScenario): Promise<LoadedDecisions> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      `failed to read decisions ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      { cause: err },
-    );
-  }
+  const text = readInputFile(file, 'decisions', '--decisions');
   const source = parseYamlSource(text, file);
   const d = validateWith(decisionsSchema, source, file);
   const problems: InputError[] = [];

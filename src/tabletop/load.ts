@@ -5,7 +5,7 @@
  * wrong throws one InputError with every further problem in `.more`, before anything runs.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { actionIds, actions } from '../actions/registry.js';
 import { parseDuration } from '../core/clock.js';
@@ -20,6 +20,7 @@ import { commandFor } from './sdk-commands.js';
 import { ATTACKER_KINDS, kindOf, scenarioSchema, type AttackerStepT, type ScenarioT } from './scenario.js';
 import { buildAlertEvent } from './findings.js';
 import { resolveAlertRoute } from './routing.js';
+import { readInputFile } from '../core/read-input.js';
 export { findScenario, playbookFile, SCENARIO_DIRS } from './load-paths.js';
 
 export interface LoadedScenario {
@@ -38,16 +39,7 @@ export interface LoadedScenario {
 }
 
 export async function loadScenario(file: string): Promise<LoadedScenario> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(
-      `failed to read scenario ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-      { cause: err },
-    );
-  }
-  return loadScenarioText(text, file);
+  return loadScenarioText(readInputFile(file, 'scenario'), file);
 }
 
 export async function loadScenarioText(text: string, file: string): Promise<LoadedScenario> {

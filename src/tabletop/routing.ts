@@ -14,9 +14,9 @@ import type { World } from '../sim/index.js';
 import { describeAlert, type Alert } from '../triggers/alert.js';
 import { parseAlertValue } from '../triggers/parse.js';
 import { evaluateOverAlert, mapRouteInputs } from '../triggers/route-inputs.js';
-import { chooseRoute, DEFAULT_ROUTES_FILE, loadRoutes, type RoutingTable, type TagLookup } from '../triggers/routes.js';
+import { chooseRoute, loadRoutes, type RoutingTable, type TagLookup } from '../triggers/routes.js';
 import type { AlertEvent } from './findings.js';
-import { playbookFile } from './load-paths.js';
+import { defaultRoutesFile, playbookFile } from './load-paths.js';
 import type { AlertT } from './scenario.js';
 
 export interface AlertRoute {
@@ -41,7 +41,7 @@ export type RouteResult = { route: AlertRoute; alert: Alert } | { ignored: strin
 const tables = new Map<string, RoutingTable>();
 
 function table(ctx: RoutingContext): RoutingTable {
-  const file = ctx.routesFile ? resolve(dirname(ctx.scenarioFile), ctx.routesFile) : resolve(DEFAULT_ROUTES_FILE);
+  const file = ctx.routesFile ? resolve(dirname(ctx.scenarioFile), ctx.routesFile) : defaultRoutesFile();
   let t = tables.get(file);
   if (!t) {
     t = loadRoutes(file);

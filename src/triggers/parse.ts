@@ -9,6 +9,7 @@
  * Anything else is refused with the list of shapes, before any AWS call.
  */
 import { InputError } from '../core/errors.js';
+import { checkJsonDepth } from '../core/read-input.js';
 import { sha256, type Alert } from './alert.js';
 import { isAlarmMessage, parseAlarm } from './adapters/cloudwatch-alarm.js';
 import { looksGeneric, parseGeneric } from './adapters/generic.js';
@@ -35,8 +36,9 @@ export interface ParseOptions {
 export function parseJsonText(text: string, file = 'alert'): unknown {
   if (text.trim() === '')
     throw new InputError(`failed to read ${file}: it is empty`, { hint: 'give an alert as JSON (a file, or - for stdin)' });
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     const msg = (err as Error).message;
     const pos = /position (\d+)/.exec(msg);
@@ -50,8 +52,11 @@ export function parseJsonText(text: string, file = 'alert'): unknown {
         { pos: { file, line, col } },
       );
     }
-    throw new InputError(`failed to parse JSON in ${file}: ${msg}`);
+    // V8 quotes the start of the text ("Unexpected token 'r', \"root:x:0:0\"... is not valid JSON"): name the file, not its content.
+    throw new InputError(`failed to parse JSON in ${file}: ${msg.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '')}: it is not JSON`);
   }
+  checkJsonDepth(value, file);
+  return value;
 }
 
 export function parseAlertText(text: string, opts: ParseOptions = {}): Alert[] {

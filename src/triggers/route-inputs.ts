@@ -5,7 +5,7 @@
  * a resumed run never evaluates them again.
  */
 import { InputError, type SourcePos } from '../core/errors.js';
-import { compileExpression, ExpressionError, expressionBody, isExpression, isJsonataError } from '../playbook/expr.js';
+import { compileExpression, ExpressionError, expressionBody, isExpression, isJsonataError, jsonataMessage } from '../playbook/expr.js';
 import { validateInputs } from '../playbook/inputs.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
 import { alertSummary, type Alert } from './alert.js';
@@ -19,7 +19,7 @@ export async function evaluateOverAlert(expr: string, alert: Alert, where: { fie
     return result === undefined ? undefined : JSON.parse(JSON.stringify(result));
   } catch (err) {
     const j = isJsonataError(err) ? err : undefined;
-    throw new ExpressionError(`failed to evaluate ${where.field}: ${j?.message ?? (err as Error).message}`, body, j?.code, {
+    throw new ExpressionError(`failed to evaluate ${where.field}: ${j ? jsonataMessage(j) : (err as Error).message}`, body, j?.code, {
       ...(where.pos ? { pos: where.pos } : {}),
       field: where.field,
       cause: err,

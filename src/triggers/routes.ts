@@ -8,7 +8,7 @@
  * cheapest first; the resource-tag criterion, the only one that may need an AWS call, is checked
  * last and only for a route whose other criteria all matched.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { actionIds, actions } from '../actions/registry.js';
 import { parseDuration } from '../core/clock.js';
@@ -22,6 +22,7 @@ import type { LoadedPlaybook } from '../playbook/schema.js';
 import type { Alert } from './alert.js';
 import { globMatch } from './glob.js';
 import { RoutesFile, type RouteMatchT, type RouteT } from './routes-schema.js';
+import { readInputFile } from '../core/read-input.js';
 
 export const DEFAULT_ROUTES_FILE = 'routes.yaml';
 
@@ -45,13 +46,7 @@ export function loadRoutes(file: string = DEFAULT_ROUTES_FILE): RoutingTable {
       hint: 'create routes.yaml (see the example in the repository root) or pass --routes FILE',
     });
   }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`failed to read routing table ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  return parseRoutes(text, file);
+  return parseRoutes(readInputFile(path, 'routes', '--routes'), file);
 }
 
 export function parseRoutes(text: string, file: string): RoutingTable {

@@ -334,7 +334,11 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
   });
 
   // Alerts a previous server accepted but did not finish.
-  const leftovers = spool.pending();
+  const { entries: leftovers, quarantined } = spool.pending();
+  for (const q of quarantined) {
+    await o.log.append('spool.quarantined', { file: q.file, movedTo: q.movedTo, reason: q.reason });
+    o.print(`warning: spool entry ${q.file} cannot be read (${q.reason}); moved to ${q.movedTo}`);
+  }
   for (const entry of leftovers) submit(entry, undefined);
   if (leftovers.length) o.print(`handling ${leftovers.length} alert(s) left in the spool by an earlier server`);
 
@@ -355,7 +359,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
       stop.abort(new Error(reason));
       await Promise.allSettled([...chains.values()]);
       await closed;
-      const left = spool.pending().length;
+      const left = spool.pending().entries.length;
       await o.log.append('serve.stopped', { reason, leftInSpool: left, ...stats });
       o.log.close();
       o.print(`stopped (${reason}); ${left} alert(s) left in the spool for the next start`);

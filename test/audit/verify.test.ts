@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimClock } from '../../src/core/clock.js';
 import { Journal } from '../../src/audit/journal.js';
-import { verifyJournal } from '../../src/audit/verify.js';
+import { encodeHead, verifyJournal } from '../../src/audit/verify.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -48,6 +48,23 @@ const forge = (n: number, seq: number, prev: string) =>
 describe('verifyJournal', () => {
   it('accepts an untouched journal and returns its head hash', () => {
     expect(verifyJournal(file)).toEqual({ ok: true, events: 10, head: sha256(L(10)) });
+  });
+
+  it('recognises a line written completely after the last head update (a kill before the head moved) as a crash, not tampering', () => {
+    writeFileSync(join(dir, 'journal.head'), encodeHead({ seq: 9, sha256: sha256(L(9)) }));
+    expect(verifyJournal(file)).toEqual({
+      ok: true,
+      events: 10,
+      head: sha256(L(10)),
+      recovered: 1,
+      note: 'recovered: 1 line written after the last head update, chain intact',
+    });
+  });
+
+  it('still refuses lines past the head that go back in time (a copy appended by hand)', () => {
+    writeFileSync(join(dir, 'journal.head'), encodeHead({ seq: 9, sha256: sha256(L(9)) }));
+    write([...range(1, 9), forge(2, 10, sha256(L(9)))]);
+    expect(verifyJournal(file)).toMatchObject({ ok: false, line: 10, reason: expect.stringMatching(/^line 10: not confirmed by/) });
   });
 
   it.each<[string, () => string[], number, RegExp]>([
@@ -125,8 +142,10 @@ describe('verifyJournal', () => {
       /^line 5: inserted: line 6 has the same seq and prev/,
     ],
     [
+      // A chained line past the head is what a kill before the head update leaves (accepted above,
+      // as a crash); one whose time goes backwards was not written by the journal's writer.
       'a forged line appended after the last',
-      () => [...lines, forge(9, 11, sha256(L(10)))],
+      () => [...lines, forge(2, 11, sha256(L(10)))],
       11,
       /^line 11: not confirmed by .*journal\.head, which records 10 lines/,
     ],

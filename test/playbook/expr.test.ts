@@ -151,3 +151,27 @@ describe('resolveValue', () => {
     );
   });
 });
+
+describe('evaluation budget', () => {
+  it('stops an expression that recurses forever, naming the field', async () => {
+    const err = await evaluate('{% ($f := function($n) { 1 + $f($n + 1) }; $f(0)) %}', scope(), 'steps.a.when').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExpressionError);
+    expect((err as ExpressionError).line).toMatch(/^steps\.a\.when: failed to evaluate steps\.a\.when: .*(too deep|nested)/);
+  });
+
+  it('stops an expression that loops past its time budget', async () => {
+    // A tail-recursive loop evaluated step by step: deep enough to hit no stack limit, long enough to pass the time budget.
+    const err = await evaluate('{% $count([1..9999999].($string($) & "x")) %}', scope(), 'steps.a.when').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExpressionError);
+    expect((err as ExpressionError).message).toMatch(/failed to evaluate steps\.a\.when: .*(longer than|too many)/);
+  }, 20_000);
+
+  it('still evaluates ordinary recursion', async () => {
+    expect(await evaluate('{% ($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(20)) %}', scope())).toBe(20);
+  });
+
+  it('refuses a regular expression that can backtrack catastrophically', async () => {
+    const err = await evaluate('{% $contains($inputs.instanceId, /(a+)+$/) %}', scope(), 'steps.a.when').catch((e: unknown) => e);
+    expect((err as ExpressionError).message).toMatch(/nests quantifiers/);
+  });
+});

@@ -45,6 +45,8 @@ describe('parseInputArgs', () => {
     [['openCase=yes'], "failed to read input 'openCase': expected true or false, got 'yes'", 'inputs.openCase'],
     [['cidrs=["a",'], /^failed to read input 'cidrs': expected a JSON array of strings: /, 'inputs.cidrs'],
     [['note=a', 'note=b'], "input 'note' is given more than once", 'inputs.note'],
+    [['__proto__=x'], "unknown input '__proto__'", 'inputs.__proto__'],
+    [['constructor=x'], "unknown input 'constructor'", 'inputs.constructor'],
   ])('rejects %j', (args, message, field) => {
     const err = thrown(() => parseInputArgs(args, DECLS, { file: 'pb.yaml' }));
     if (typeof message === 'string') expect(err.message).toBe(message);
@@ -104,6 +106,11 @@ describe('validateInputs', () => {
     expect(err.message).toBe(message);
     expect(err.field).toBe(field);
     expect(err.pos).toBeUndefined();
+  });
+
+  it('refuses an input named like an Object property', () => {
+    const err = thrown(() => validateInputs(JSON.parse('{"__proto__": "x", "instanceId": "i-0123456789abcdef0"}'), DECLS, 'pb.yaml'));
+    expect(err.message).toBe("unknown input '__proto__'");
   });
 
   it('reports every bad input at once', () => {

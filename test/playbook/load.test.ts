@@ -119,6 +119,11 @@ describe('rejecting a bad playbook with file:line:col and field', () => {
     ],
     ['empty file', '', 'pb.yaml:1:1: (top level): expected a map, got nothing'],
     [
+      'a file of another kind (its content is never echoed)',
+      'root:x:0:0:secret-looking-line:/root:/bin/bash\n',
+      'pb.yaml:1:1: (top level): expected a map, got plain text: pb.yaml is not a file of this kind',
+    ],
+    [
       'unknown action',
       lines('start: a', 'steps:', '  a:', '    action: ec2.isolate-instanse', '    with: {instanceId: i-0123456789abcdef0}'),
       "pb.yaml:6:13: steps.a.action: unknown action 'ec2.isolate-instanse' (did you mean 'ec2.isolate-instance'?)",
@@ -392,6 +397,11 @@ describe('rejecting a bad playbook with file:line:col and field', () => {
       'input with an invalid pattern',
       lines('inputs:', '  x:', '    pattern: "[a-"', 'start: a', 'steps:', '  a: {type: end}'),
       "pb.yaml:5:14: inputs.x.pattern: invalid pattern for input 'x': Invalid regular expression: /[a-/: Unterminated character class",
+    ],
+    [
+      'input pattern that can backtrack catastrophically (nested quantifiers)',
+      lines('inputs:', '  x:', '    pattern: "^(a+)+$"', 'start: a', 'steps:', '  a: {type: end}'),
+      "pb.yaml:5:14: inputs.x.pattern: invalid pattern for input 'x': it nests quantifiers (like (a+)+), which can take exponential time on a long value; write it without a repeated group that itself repeats",
     ],
     [
       'choice condition that is not an expression',

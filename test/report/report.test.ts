@@ -103,7 +103,7 @@ describe('firebreak report (CLI)', () => {
     expect(readFileSync(out, 'utf8')).toBe(renderReport(loadReport(CONTAINED, { runsDir: RUNS }), 'html'));
   });
 
-  it('says in the report, and on stderr, when the journal is not intact', async () => {
+  it('refuses a journal that is not intact (exit 1) unless --allow-broken, and then says so in the report and on stderr', async () => {
     const home = tempHome();
     const runs = mkdtempSync(join(tmpdir(), 'fb-runs-'));
     cpSync(join(RUNS, CONTAINED), join(runs, CONTAINED), { recursive: true });
@@ -111,7 +111,12 @@ describe('firebreak report (CLI)', () => {
     const lines = readFileSync(file, 'utf8').split('\n');
     lines[52] = lines[52]!.replace('alice@soc-laptop', 'mallory@elsewhere'); // who approved, rewritten
     writeFileSync(file, lines.join('\n'));
-    const r = await cli(['report', CONTAINED, '--runs-dir', runs], { home });
+    const refused = await cli(['report', CONTAINED, '--runs-dir', runs], { home });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`error: failed to report run ${CONTAINED}: its journal is not intact: line 53: changed after it was written`);
+    expect(refused.stderr).toContain(`--allow-broken`);
+    const r = await cli(['report', CONTAINED, '--runs-dir', runs, '--allow-broken'], { home });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\*\*WARNING — journal NOT intact:\*\* line 53: changed after it was written/);
     expect(r.stderr).toContain(`warning: the journal of run ${CONTAINED} is not intact`);

@@ -1,14 +1,15 @@
 /**
  * `firebreak report RUN [--format md|html] [--out FILE]`: the incident timeline of a run from its
- * journal. The journal's hash chain is verified first and the report says whether it is intact.
+ * journal. The journal's hash chain is verified first: a report of a journal that is not intact
+ * fails as `audit verify` does (exit 1) unless `--allow-broken` asks for it, and then says so.
  */
 import { writeFileDurablySync } from '../../core/durable-write.js';
 import { resolve } from 'node:path';
-import { InputError } from '../../core/errors.js';
+import { FirebreakError, InputError } from '../../core/errors.js';
 import { loadReport, renderReport, type ReportFormat } from '../../report/report.js';
 import { c, err, printJson } from '../output.js';
 
-export async function report(runId: string, opts: { format?: string; out?: string; runsDir?: string; json?: boolean }): Promise<void> {
+export async function report(runId: string, opts: { format?: string; out?: string; runsDir?: string; json?: boolean; allowBroken?: boolean }): Promise<void> {
   const format = (opts.format ?? 'md').toLowerCase();
   if (format !== 'md' && format !== 'html')
     throw new InputError(`unknown report format '${opts.format}': use md or html`, {
@@ -16,6 +17,10 @@ export async function report(runId: string, opts: { format?: string; out?: strin
       hint: `firebreak report ${runId} --format html`,
     });
   const model = loadReport(runId, opts.runsDir ? { runsDir: opts.runsDir } : {});
+  if (!model.chain.ok && !opts.allowBroken)
+    throw new FirebreakError(`failed to report run ${runId}: its journal is not intact: ${model.chain.reason}`, {
+      hint: `firebreak audit verify ${runId}   (to see why), or firebreak report ${runId} --allow-broken   (a report marked NOT intact)`,
+    });
   if (!model.chain.ok)
     err(c.red(`warning: the journal of run ${runId} is not intact: ${model.chain.reason} (firebreak audit verify ${runId})`));
   if (opts.json && !opts.out) return printJson(model);

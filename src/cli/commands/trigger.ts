@@ -3,7 +3,6 @@
  * (or join) its run. Everything is validated first — the alert, the routing table, the playbook
  * inputs the route maps — so bad input exits 2 having started nothing and called no AWS API.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
@@ -26,6 +25,7 @@ import { alertSummary } from '../../triggers/alert.js';
 import { formatEvent } from '../display.js';
 import { err, out, printJson } from '../output.js';
 import { finish } from './run.js';
+import { readInputFile } from '../../core/read-input.js';
 
 export interface TriggerCliOptions {
   event: string;
@@ -102,14 +102,7 @@ export async function trigger(opts: TriggerCliOptions): Promise<void> {
 }
 
 function readEvent(path: string): string {
-  try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (e) {
-    throw new InputError(`failed to read alert ${path === '-' ? 'from stdin' : path}: ${(e as Error).message}`, {
-      field: '--event',
-      cause: e,
-    });
-  }
+  return readInputFile(path, 'alert', '--event');
 }
 
 const SEVERITY: Record<number, number> = { [EXIT.ok]: 0, [EXIT.waiting]: 1, [EXIT.interrupted]: 2, [EXIT.failed]: 3 };
