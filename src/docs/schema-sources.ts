@@ -4,6 +4,7 @@
  * check them. To add a file format: add one entry here; `firebreak schemas` and the first-line
  * test pick it up.
  */
+import { actions } from '../actions/registry.js';
 import { playbookJsonSchema } from '../playbook/json-schema.js';
 import { worldJsonSchema } from '../sim/index.js';
 import { scenarioJsonSchema } from '../tabletop/scenario.js';
@@ -26,7 +27,7 @@ export const SCHEMA_SOURCES: readonly SchemaSource[] = [
     title: 'Firebreak playbook',
     description: 'An incident-response playbook.',
     yaml: { dir: 'playbooks' },
-    build: playbookJsonSchema,
+    build: () => playbookJsonSchema([...actions.values()]),
   },
   {
     name: 'world',
