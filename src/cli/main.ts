@@ -91,8 +91,8 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('check playbook files (schema and rules) without touching AWS')
-    .argument('<files...>', 'playbook files')
+    .description('check playbook, routes, scenario, world, config and decisions files, each by its kind, without touching AWS')
+    .argument('<files...>', 'YAML files (the kind is read from the schema line or the shape)')
     .action(async (files, opts, cmd) => (await import('./commands/validate.js')).validate(files, { ...cmd.optsWithGlobals(), ...opts }));
 
   homeOptions(program.command('demo'))
@@ -161,7 +161,7 @@ export function buildProgram(): Command {
 
   program
     .command('schemas')
-    .description('write the JSON Schemas of playbooks, routes, scenarios and worlds to schemas/')
+    .description('write the JSON Schemas of playbooks, routes, scenarios, worlds, config and decisions to schemas/')
     .option('--check', 'exit 1 if a schema file is stale (CI)')
     .action(async (opts, cmd) => (await import('./commands/schemas.js')).schemas({ ...cmd.optsWithGlobals(), ...opts }));
 

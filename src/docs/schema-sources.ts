@@ -5,8 +5,10 @@
  * test pick it up.
  */
 import { actions } from '../actions/registry.js';
-import { playbookJsonSchema } from '../playbook/json-schema.js';
+import { ConfigSchema } from '../config/config.js';
+import { playbookJsonSchema, toJsonSchema } from '../playbook/json-schema.js';
 import { worldJsonSchema } from '../sim/index.js';
+import { decisionsSchema } from '../tabletop/decisions.js';
 import { scenarioJsonSchema } from '../tabletop/scenario.js';
 import { routesJsonSchema } from '../triggers/routes-schema.js';
 
@@ -16,8 +18,11 @@ export interface SchemaSource {
   /** Used when the generated schema has no title or description of its own. */
   title: string;
   description: string;
-  /** The YAML files that must reference this schema: every .yaml/.yml in `dir`, or one `file`. */
-  yaml: { dir: string } | { file: string };
+  /**
+   * The YAML files that must reference this schema: every .yaml/.yml in `dir`, or one `file`, or
+   * none where such files have no fixed place (decisions are passed with `--decisions`).
+   */
+  yaml: { dir: string } | { file: string } | { none: true };
   build(): Record<string, unknown>;
 }
 
@@ -49,6 +54,20 @@ export const SCHEMA_SOURCES: readonly SchemaSource[] = [
     description: 'A tabletop exercise: a world, injects on a simulated clock, and how it is scored.',
     yaml: { dir: 'scenarios' },
     build: scenarioJsonSchema,
+  },
+  {
+    name: 'config',
+    title: 'Firebreak configuration',
+    description: 'firebreak.config.yaml: guardrails (allowed accounts, protected tag, most targets), notifications, the responder role.',
+    yaml: { file: 'firebreak.config.yaml' },
+    build: () => toJsonSchema(ConfigSchema, { id: schemaId('config'), title: 'Firebreak configuration' }),
+  },
+  {
+    name: 'decisions',
+    title: 'Firebreak tabletop decisions',
+    description: 'Scripted player decisions for `firebreak tabletop --decisions`: per step approve, skip, abort or done; player actions by hand.',
+    yaml: { none: true },
+    build: () => toJsonSchema(decisionsSchema, { id: schemaId('decisions'), title: 'Firebreak tabletop decisions' }),
   },
 ];
 

@@ -112,3 +112,22 @@ describe('playbook JSON Schema in Ajv', () => {
     expect(action.allOf.map((b: { if: { properties: { action: { const: string } } } }) => b.if.properties.action.const)).toEqual([...actionIds].sort());
   });
 });
+
+describe('config and decisions JSON Schemas in Ajv', () => {
+  const config = compile('schemas/config.schema.json');
+  const decisions = compile('schemas/decisions.schema.json');
+
+  it('accepts a config and refuses a short account id and an unknown key', () => {
+    expect(config({ guardrails: { allowedAccounts: ['123456789012'] }, notifications: { snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:t' } })).toBe(true);
+    expect(config({ guardrails: { allowedAccounts: ['1234'] } })).toBe(false);
+    expect(config({ guardrail: {} })).toBe(false);
+  });
+
+  it.each(yamlFiles('test/fixtures/scenarios'))('accepts the decisions fixture %s', (file) => {
+    expect(decisions(parse(readFileSync(file, 'utf8'))), JSON.stringify(decisions.errors)).toBe(true);
+  });
+
+  it('refuses a decision that is not a decision word', () => {
+    expect(decisions({ steps: { isolate: 'approved' } })).toBe(false);
+  });
+});
