@@ -114,11 +114,13 @@ export function buildProgram(): Command {
 
   program
     .command('iam-policy')
-    .description('print the least-privilege IAM policy a playbook needs')
-    .argument('<playbook>', 'playbook name or path')
+    .description('print the least-privilege IAM policy playbooks need (with --routes: every playbook the routes start, and the notification topic)')
+    .argument('[playbooks...]', 'playbook names or paths')
+    .option('--routes <file>', 'also every playbook this routing table starts, plus sns:Publish on notifications.snsTopicArn of the config')
+    .option('--config <file>', 'with --routes: where the notification topic is read (default: ./firebreak.config.yaml)')
     .option('--with-undo', "also allow the steps' undo actions (what firebreak undo needs)")
-    .action(async (playbook, opts, cmd) =>
-      (await import('./commands/iam-policy.js')).iamPolicy(playbook, { ...cmd.optsWithGlobals(), ...opts }),
+    .action(async (playbooks, opts, cmd) =>
+      (await import('./commands/iam-policy.js')).iamPolicy(playbooks, { ...cmd.optsWithGlobals(), ...opts }),
     );
 
   homeOptions(roleOptions(backendOptions(program.command('trigger'))))
