@@ -102,8 +102,8 @@ export function buildProgram(): Command {
 
   program
     .command('validate')
-    .description('check playbook files (schema and rules) without touching AWS')
-    .argument('<files...>', 'playbook files')
+    .description('check playbook, routes, scenario, world, config and decisions files, each by its kind, without touching AWS')
+    .argument('<files...>', 'YAML files (the kind is read from the schema line or the shape)')
     .action(async (files, opts, cmd) => (await import('./commands/validate.js')).validate(files, { ...cmd.optsWithGlobals(), ...opts }));
 
   homeOptions(program.command('demo'))
@@ -125,11 +125,13 @@ export function buildProgram(): Command {
 
   program
     .command('iam-policy')
-    .description('print the least-privilege IAM policy a playbook needs')
-    .argument('<playbook>', 'playbook name or path')
+    .description('print the least-privilege IAM policy playbooks need (with --routes: every playbook the routes start, and the notification topic)')
+    .argument('[playbooks...]', 'playbook names or paths')
+    .option('--routes <file>', 'also every playbook this routing table starts, plus sns:Publish on notifications.snsTopicArn of the config')
+    .option('--config <file>', 'with --routes: where the notification topic is read (default: ./firebreak.config.yaml)')
     .option('--with-undo', "also allow the steps' undo actions (what firebreak undo needs)")
-    .action(async (playbook, opts, cmd) =>
-      (await import('./commands/iam-policy.js')).iamPolicy(playbook, { ...cmd.optsWithGlobals(), ...opts }),
+    .action(async (playbooks, opts, cmd) =>
+      (await import('./commands/iam-policy.js')).iamPolicy(playbooks, { ...cmd.optsWithGlobals(), ...opts }),
     );
 
   homeOptions(roleOptions(backendOptions(program.command('trigger'))))
@@ -172,7 +174,7 @@ export function buildProgram(): Command {
 
   program
     .command('schemas')
-    .description('write the JSON Schemas of playbooks, routes, scenarios and worlds to schemas/')
+    .description('write the JSON Schemas of playbooks, routes, scenarios, worlds, config and decisions to schemas/')
     .option('--check', 'exit 1 if a schema file is stale (CI)')
     .action(async (opts, cmd) => (await import('./commands/schemas.js')).schemas({ ...cmd.optsWithGlobals(), ...opts }));
 

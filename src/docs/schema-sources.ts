@@ -4,8 +4,11 @@
  * check them. To add a file format: add one entry here; `firebreak schemas` and the first-line
  * test pick it up.
  */
-import { playbookJsonSchema } from '../playbook/json-schema.js';
+import { actions } from '../actions/registry.js';
+import { ConfigSchema } from '../config/config.js';
+import { playbookJsonSchema, toJsonSchema } from '../playbook/json-schema.js';
 import { worldJsonSchema } from '../sim/index.js';
+import { decisionsSchema } from '../tabletop/decisions.js';
 import { scenarioJsonSchema } from '../tabletop/scenario.js';
 import { routesJsonSchema } from '../triggers/routes-schema.js';
 
@@ -15,8 +18,11 @@ export interface SchemaSource {
   /** Used when the generated schema has no title or description of its own. */
   title: string;
   description: string;
-  /** The YAML files that must reference this schema: every .yaml/.yml in `dir`, or one `file`. */
-  yaml: { dir: string } | { file: string };
+  /**
+   * The YAML files that must reference this schema: every .yaml/.yml in `dir`, or one `file`, or
+   * none where such files have no fixed place (decisions are passed with `--decisions`).
+   */
+  yaml: { dir: string } | { file: string } | { none: true };
   build(): Record<string, unknown>;
 }
 
@@ -26,7 +32,7 @@ export const SCHEMA_SOURCES: readonly SchemaSource[] = [
     title: 'Firebreak playbook',
     description: 'An incident-response playbook.',
     yaml: { dir: 'playbooks' },
-    build: playbookJsonSchema,
+    build: () => playbookJsonSchema([...actions.values()]),
   },
   {
     name: 'world',
@@ -48,6 +54,20 @@ export const SCHEMA_SOURCES: readonly SchemaSource[] = [
     description: 'A tabletop exercise: a world, injects on a simulated clock, and how it is scored.',
     yaml: { dir: 'scenarios' },
     build: scenarioJsonSchema,
+  },
+  {
+    name: 'config',
+    title: 'Firebreak configuration',
+    description: 'firebreak.config.yaml: guardrails (allowed accounts, protected tag, most targets), notifications, the responder role.',
+    yaml: { file: 'firebreak.config.yaml' },
+    build: () => toJsonSchema(ConfigSchema, { id: schemaId('config'), title: 'Firebreak configuration' }),
+  },
+  {
+    name: 'decisions',
+    title: 'Firebreak tabletop decisions',
+    description: 'Scripted player decisions for `firebreak tabletop --decisions`: per step approve, skip, abort or done; player actions by hand.',
+    yaml: { none: true },
+    build: () => toJsonSchema(decisionsSchema, { id: schemaId('decisions'), title: 'Firebreak tabletop decisions' }),
   },
 ];
 

@@ -38,6 +38,7 @@ export function schemaLineFor(relPath: string, name: string): string {
 
 /** Every YAML file of the project that must name `src`'s schema (project-relative paths). */
 export function yamlFilesFor(projectDir: string, src: SchemaSource): string[] {
+  if ('none' in src.yaml) return [];
   if ('file' in src.yaml) return existsSync(join(projectDir, src.yaml.file)) ? [src.yaml.file] : [];
   const dir = join(projectDir, src.yaml.dir);
   if (!existsSync(dir)) return [];

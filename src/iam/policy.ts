@@ -15,7 +15,7 @@ export interface PolicyStatement {
   Sid: string;
   Effect: 'Allow';
   Action: string[];
-  Resource: '*';
+  Resource: '*' | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 export interface PolicyDocument {
@@ -44,11 +44,37 @@ export function actionsOfPlaybook(loaded: LoadedPlaybook, getAction: Lookup, opt
   return uses;
 }
 
-/** The IAM actions the playbook needs, sorted, without duplicates. */
-export function permissionsOfPlaybook(loaded: LoadedPlaybook, getAction: Lookup, opts: { withUndo?: boolean } = {}): string[] {
+/** The IAM actions the playbooks need, sorted, without duplicates. */
+export function permissionsOfPlaybook(
+  loaded: LoadedPlaybook | readonly LoadedPlaybook[],
+  getAction: Lookup,
+  opts: { withUndo?: boolean } = {},
+): string[] {
   const all = new Set<string>(RUN_PERMISSIONS);
-  for (const use of actionsOfPlaybook(loaded, getAction, opts)) for (const p of getAction(use.action).permissions) all.add(p);
+  for (const one of [loaded].flat()) for (const use of actionsOfPlaybook(one, getAction, opts)) for (const p of getAction(use.action).permissions) all.add(p);
   return [...all].sort();
+}
+
+/** What an automatic run needs beyond its playbooks' actions. */
+export interface ExtraPermissions {
+  /** SNS topics the "waiting for approval" notice is published to (`notifications.snsTopicArn`). */
+  notificationTopics?: readonly string[];
+  /** A route matches on tags: instance tags are read when the alert carries none. */
+  tagLookup?: boolean;
+}
+
+/**
+ * Why an IAM action keeps `Resource: "*"`. Per the Service Authorization Reference, EC2, Auto
+ * Scaling and ELB Describe* calls, DLM's GetLifecyclePolicies, every AWS Support call and
+ * sts:GetCallerIdentity name no resource type: IAM accepts only "*" for them. Every other action
+ * Firebreak sends acts on the instance, user, role or ACL a step's inputs name, and those come from
+ * `{% … %}` over the run's inputs or the alert: known only at run time.
+ */
+export function whyWildcard(permission: string): 'no resource-level permission' | 'resource known only at run time' {
+  const [service, action = ''] = permission.split(':');
+  if (service === 'support' || permission === 'sts:GetCallerIdentity' || permission === 'dlm:GetLifecyclePolicies') return 'no resource-level permission';
+  if (['ec2', 'autoscaling', 'elasticloadbalancing'].includes(service!) && action.startsWith('Describe')) return 'no resource-level permission';
+  return 'resource known only at run time';
 }
 
 const sidOf = (service: string) =>
@@ -63,8 +89,14 @@ const sidOf = (service: string) =>
  * (instance profiles are its only use here), so the policy cannot hand a role to Lambda or any
  * other service.
  */
-export function policyForPlaybook(loaded: LoadedPlaybook, getAction: Lookup, opts: { withUndo?: boolean } = {}): PolicyDocument {
+export function policyForPlaybook(
+  loaded: LoadedPlaybook | readonly LoadedPlaybook[],
+  getAction: Lookup,
+  opts: { withUndo?: boolean; extra?: ExtraPermissions } = {},
+): PolicyDocument {
   const perms = permissionsOfPlaybook(loaded, getAction, opts);
+  if (opts.extra?.tagLookup && !perms.includes('ec2:DescribeInstances')) perms.push('ec2:DescribeInstances');
+  perms.sort();
   const byService = new Map<string, string[]>();
   for (const p of perms) {
     if (p === 'iam:PassRole') continue;
@@ -83,5 +115,8 @@ export function policyForPlaybook(loaded: LoadedPlaybook, getAction: Lookup, opt
       Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     });
   }
+  const topics = [...new Set(opts.extra?.notificationTopics ?? [])].sort();
+  // sns:Publish supports the topic as its resource, and the topic is in the config: scoped to it.
+  if (topics.length > 0) statements.push({ Sid: 'FirebreakNotify', Effect: 'Allow', Action: ['sns:Publish'], Resource: topics });
   return { Version: '2012-10-17', Statement: statements };
 }

@@ -14,7 +14,7 @@ export function escapeXml(value: unknown): string {
 }
 
 export type Tone = 'ok' | 'bad' | 'warn' | 'info' | 'wait' | 'muted';
-export type MarkKind = 'approval' | 'retry' | 'failure' | 'expected' | 'manual' | 'alert' | 'inject' | 'attack' | 'attack-failed' | 'objective' | 'missed';
+export type MarkKind = 'approval' | 'done' | 'retry' | 'failure' | 'expected' | 'manual' | 'alert' | 'inject' | 'attack' | 'attack-failed' | 'objective' | 'missed';
 
 export interface Lane {
   label: string;
@@ -24,6 +24,7 @@ export interface Lane {
 
 const MARK_LEGEND: Record<MarkKind, string> = {
   approval: 'approval',
+  done: 'step done',
   retry: 'retry',
   failure: 'failure',
   expected: 'expected error answer',
@@ -36,7 +37,14 @@ const MARK_LEGEND: Record<MarkKind, string> = {
   missed: 'objective missed',
 };
 
-const BAR_LEGEND: Partial<Record<Tone, string>> = { ok: 'step done', bad: 'step failed', warn: 'skipped / manual', wait: 'waiting', info: 'running' };
+const BAR_LEGEND: Partial<Record<Tone, string>> = {
+  ok: 'step done',
+  bad: 'step failed',
+  warn: 'skipped / manual',
+  muted: 'not needed (condition false)',
+  wait: 'waiting',
+  info: 'running',
+};
 
 function markShape(kind: MarkKind, x: number, y: number): string {
   const c = `mark ${kind}`;
@@ -45,6 +53,8 @@ function markShape(kind: MarkKind, x: number, y: number): string {
     case 'objective':
     case 'missed':
       return `<path class="${c}" d="M${x} ${y - 6}L${x + 6} ${y}L${x} ${y + 6}L${x - 6} ${y}Z"/>`;
+    case 'done':
+      return `<path class="${c}" d="M${x - 5} ${y}L${x - 1} ${y + 4}L${x + 6} ${y - 5}"/>`;
     case 'retry':
     case 'expected':
       return `<circle class="${c}" cx="${x}" cy="${y}" r="5"/>`;
@@ -52,9 +62,12 @@ function markShape(kind: MarkKind, x: number, y: number): string {
       return `<path class="${c}" d="M${x - 5} ${y - 5}L${x + 5} ${y + 5}M${x + 5} ${y - 5}L${x - 5} ${y + 5}"/>`;
     case 'manual':
       return `<rect class="${c}" x="${x - 5}" y="${y - 5}" width="10" height="10"/>`;
+    // Alerts point down from the lane's top half, injects up from its bottom half: at the same
+    // moment both stay visible.
     case 'alert':
+      return `<path class="${c}" d="M${x - 6} ${y - 10}L${x + 6} ${y - 10}L${x} ${y}Z"/>`;
     case 'inject':
-      return `<path class="${c}" d="M${x} ${y - 7}L${x + 6} ${y + 5}L${x - 6} ${y + 5}Z"/>`;
+      return `<path class="${c}" d="M${x} ${y}L${x + 6} ${y + 10}L${x - 6} ${y + 10}Z"/>`;
     case 'attack':
     case 'attack-failed':
       return `<path class="${c}" d="M${x - 6} ${y - 6}L${x + 6} ${y}L${x - 6} ${y + 6}Z"/>`;
@@ -94,7 +107,9 @@ export function timelineSvg(lanes: readonly Lane[], opts: { start: number; end: 
       const w = Math.round(Math.max(x(b.to) - x0, 3) * 10) / 10;
       out.push(`<rect class="bar ${b.tone}" x="${x0}" y="${y + 5}" width="${w}" height="${laneH - 10}" rx="3"><title>${escapeXml(b.title)}</title></rect>`);
     }
-    for (const m of lane.marks) out.push(`<g>${markShape(m.kind, x(m.at), mid)}<title>${escapeXml(m.title)}</title></g>`);
+    // Alerts last, so nothing is drawn over them.
+    const marks = [...lane.marks].sort((a, b) => Number(a.kind === 'alert') - Number(b.kind === 'alert'));
+    for (const m of marks) out.push(`<g>${markShape(m.kind, x(m.at), mid)}<title>${escapeXml(m.title)}</title></g>`);
     out.push('</g>');
   });
   const step = STEPS.find((s) => span / s <= 8) ?? STEPS.at(-1)!;
@@ -192,7 +207,7 @@ svg .mark { stroke: #1b1f24; stroke-width: 1; }
 svg .mark.approval, svg .mark.objective { fill: #2da44e; } svg .mark.missed { fill: #cf222e; }
 svg .mark.retry { fill: #bf8700; } svg .mark.expected { fill: #fff; stroke: #59636e; }
 svg .mark.failure { stroke: #cf222e; stroke-width: 2.5; fill: none; } svg .mark.manual { fill: #8250df; }
-svg .mark.alert { fill: #fb8500; } svg .mark.inject { fill: #0969da; }
+svg .mark.done { fill: none; stroke: #1a7f37; stroke-width: 2.5; } svg .mark.alert { fill: #fb8500; } svg .mark.inject { fill: #0969da; }
 svg .mark.attack { fill: #cf222e; } svg .mark.attack-failed { fill: #fff; stroke: #cf222e; }
 svg .node rect { stroke: #8c959f; fill: #fff; stroke-dasharray: 3 3; } svg .node text { fill: #8c959f; font-size: 12px; }
 svg .node.done rect { fill: #dafbe1; stroke: #1a7f37; stroke-dasharray: none; stroke-width: 1.5; } svg .node.done text { fill: #1b1f24; }

@@ -3,21 +3,22 @@
  * per step: a bar from start to end, approvals, retries, failures, expected error answers and
  * manual tasks marked) and the playbook's steps with the ones the run went through highlighted.
  */
+import type { StepRecord } from '../engine/events.js';
 import type { PlaybookT, StepT } from '../playbook/schema.js';
 import type { FlowNode, Lane, NodeState, Tone } from '../render/svg.js';
 import type { CallOutcome } from './calls.js';
 
 type Event = { seq: number; ts: string; type: string; [k: string]: any };
 
-const TONE: Record<string, Tone> = {
+/** Every status a step can complete with has its colour (typed, so a new status cannot go uncoloured). */
+export const COMPLETION_TONE: Record<StepRecord['status'], Tone> = {
   applied: 'ok',
   'already-done': 'ok',
-  succeeded: 'ok',
-  done: 'ok',
   planned: 'ok',
   manual: 'warn',
   skipped: 'warn',
   denied: 'warn',
+  'condition-false': 'muted',
   failed: 'bad',
 };
 
@@ -48,7 +49,7 @@ export function timelineLanes(events: readonly Event[], outcomes: Map<number, Ca
           l.waitFrom = undefined;
         } else if (l.started !== undefined) {
           const status = e.type === 'step.failed' ? 'failed' : String(e.status);
-          l.bars.push({ from: l.started, to: t, tone: TONE[status] ?? 'info', title: `${step}: ${status} (${Math.max(t - l.started, 0)} ms)` });
+          l.bars.push({ from: l.started, to: t, tone: COMPLETION_TONE[status as StepRecord['status']] ?? 'muted', title: `${step}: ${status} (${Math.max(t - l.started, 0)} ms)` });
         }
         l.started = undefined;
         break;
@@ -92,7 +93,7 @@ export function stepStates(events: readonly Event[], waitingStep?: string): Map<
     if (e.type === 'step.started' || e.type === 'choice.taken') s.set(id, { state: 'taken', detail: e.type === 'choice.taken' ? `chose ${e.next}` : 'started' });
     if (e.type === 'step.completed') {
       const st = String(e.status);
-      s.set(id, { state: st === 'failed' ? 'failed' : st === 'manual' ? 'manual' : st === 'skipped' || st === 'denied' ? 'skipped' : 'done', detail: st });
+      s.set(id, { state: st === 'failed' ? 'failed' : st === 'manual' ? 'manual' : st === 'skipped' || st === 'denied' || st === 'condition-false' ? 'skipped' : 'done', detail: st });
     }
     if (e.type === 'step.failed') s.set(id, { state: 'failed', detail: `failed: ${e.error?.code}${e.handled ? ' (onError path taken)' : ''}` });
   }

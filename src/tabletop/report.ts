@@ -197,7 +197,7 @@ export function exerciseLanes(result: ExerciseResult): Lane[] {
       let lane = runs.get(id);
       if (!lane) runs.set(id, (lane = { label: `run ${id}`, bars: [], marks: [], from: e.t }));
       lane.last = e.t;
-      if (e.kind === 'step') lane.marks.push({ at: e.t, kind: e.ok === false ? 'failure' : /retries/.test(e.text) ? 'retry' : 'approval', title });
+      if (e.kind === 'step') lane.marks.push({ at: e.t, kind: e.ok === false ? 'failure' : /retries/.test(e.text) ? 'retry' : 'done', title });
     }
   }
   const runLanes = [...runs.values()].map(({ label, marks, from, last }) => {

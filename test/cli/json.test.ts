@@ -86,7 +86,7 @@ describe('--json on the other commands', () => {
   it('validate', async () => {
     const r = await cli(['validate', 'playbooks/contain-instance.yaml', '--json'], { home, cwd: PROJECT });
     expect(r.code).toBe(0);
-    expect(json(r)).toEqual([{ file: 'playbooks/contain-instance.yaml', ok: true, errors: [] }]);
+    expect(json(r)).toEqual([{ file: 'playbooks/contain-instance.yaml', kind: 'playbook', ok: true, errors: [] }]);
   });
 
   it('list and list --actions', async () => {

@@ -1,21 +1,90 @@
-/** `firebreak validate FILE…`: schema and rule checks; exit 2 naming file:line:col on the first bad file. */
-import { actions, actionIds } from '../../actions/registry.js';
+/**
+ * `firebreak validate FILE…`: check each file by its kind — playbook, routes, scenario, world,
+ * config or decisions, told by its schema line or its shape — with the same loader a run uses;
+ * exit 2 naming file:line:col when a file is bad or of no known kind. Loaders are imported per
+ * kind, so validating playbooks never loads the AWS SDK.
+ */
+import { readFileSync } from 'node:fs';
 import { EXIT, InputError } from '../../core/errors.js';
-import { loadPlaybook } from '../../playbook/load.js';
+import { parseYamlSource, validateWith } from '../../core/yaml-source.js';
+import { FILE_KINDS, kindOf, type FileKind } from '../../docs/file-kind.js';
 import { c, err, out, printJson } from '../output.js';
 
+interface Result {
+  file: string;
+  kind: FileKind | null;
+  ok: boolean;
+  errors: string[];
+  hint?: string;
+}
+
 export async function validate(files: string[], opts: { json?: boolean }): Promise<void> {
-  const results: Array<{ file: string; ok: boolean; errors: string[] }> = [];
+  const results: Result[] = [];
   for (const file of files) {
+    let kind: FileKind | null = null;
     try {
-      loadPlaybook(file, { actionIds, actionInputs: (id) => actions.get(id)?.input });
-      results.push({ file, ok: true, errors: [] });
+      const text = readText(file);
+      const found = kindOf(text);
+      if (!found) {
+        // A file that does not parse has no shape: its YAML error is the one to report.
+        parseYamlSource(text, file);
+        throw new InputError(`failed to validate ${file}: not a Firebreak file of a known kind (${FILE_KINDS.join(', ')})`, {
+          hint: `add a first line naming its schema, e.g. '# yaml-language-server: $schema=schemas/playbook.schema.json'`,
+        });
+      }
+      kind = found.kind;
+      await check(kind, file, text);
+      results.push({ file, kind, ok: true, errors: [] });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
-      results.push({ file, ok: false, errors: [e, ...e.more].map((x) => x.line) });
+      results.push({ file, kind, ok: false, errors: [e, ...e.more].map((x) => x.line), ...(e.hint && kind === null ? { hint: e.hint } : {}) });
     }
   }
   if (opts.json) printJson(results);
-  else for (const r of results) r.ok ? out(`${c.green('ok')}  ${r.file}`) : r.errors.forEach((l) => err(`error: ${l}`));
+  else {
+    for (const r of results) {
+      if (r.ok) out(`${c.green('ok')}  ${r.file} ${c.dim(`(${r.kind})`)}`);
+      r.errors.forEach((l) => err(`error: ${l}`));
+      if (r.hint) err(`  fix: ${r.hint}`);
+    }
+  }
   process.exitCode = results.every((r) => r.ok) ? EXIT.ok : EXIT.invalid;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const cause = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new InputError(`failed to read ${file}: ${cause}`, { cause: e });
+  }
+}
+
+async function check(kind: FileKind, file: string, text: string): Promise<void> {
+  switch (kind) {
+    case 'playbook': {
+      const [{ actions, actionIds }, { loadPlaybook }] = await Promise.all([import('../../actions/registry.js'), import('../../playbook/load.js')]);
+      loadPlaybook(file, { actionIds, actionInputs: (id) => actions.get(id)?.input });
+      return;
+    }
+    case 'routes':
+      (await import('../../triggers/routes.js')).parseRoutes(text, file);
+      return;
+    case 'scenario':
+      await (await import('../../tabletop/load.js')).loadScenarioText(text, file);
+      return;
+    case 'world':
+      (await import('../../sim/world.js')).parseWorld(text, file);
+      return;
+    case 'config':
+      validateWith((await import('../../config/config.js')).ConfigSchema, parseYamlSource(text, file), file);
+      return;
+    case 'decisions': {
+      // Without its scenario a decisions file is checked against its schema; `tabletop --decisions`
+      // also checks its step keys against the scenario's playbooks.
+      const { decisionsSchema } = await import('../../tabletop/decisions.js');
+      validateWith(decisionsSchema, parseYamlSource(text, file), file);
+      return;
+    }
+  }
 }
