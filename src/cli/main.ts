@@ -5,9 +5,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, FirebreakError, InputError } from '../core/errors.js';
-import { exitQuietlyOnClosedPipe } from './output.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../core/version.js';
 
 /** Hidden: start the guided flow even when stdin is not a terminal. */
 export const GUIDED_FLAG = '--guided';
@@ -187,6 +186,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * The one place Firebreak ends the process: after the top-level catch, or at once on a second
+ * Ctrl-C (the user insists) and when stdout's reader has gone.
+ */
+export function exitNow(code: number): never {
+  process.exit(code);
+}
+
+/**
+ * `firebreak show … | head` closes the pipe early: stop writing and exit 0, as `cat` does,
+ * instead of dying with an EPIPE stack trace. Any other stream error is still raised.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') exitNow(0);
+    throw e;
+  });
+}
+
 /** Runs the CLI; returns the exit code (the launcher exits with it). */
 export async function main(argv: string[]): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -213,7 +231,7 @@ export async function main(argv: string[]): Promise<number> {
     code = report(e, argv.includes('--json'));
   }
   await new Promise<void>((r) => process.stdout.write('', () => r()));
-  process.exit(code);
+  exitNow(code);
 }
 
 function report(e: unknown, json: boolean): number {

@@ -44,13 +44,3 @@ export function short(v: unknown, max = 80): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-/**
- * `firebreak show … | head` closes the pipe early: stop writing and exit 0, as `cat` does,
- * instead of dying with an EPIPE stack trace. Any other stream error is still raised.
- */
-export function exitQuietlyOnClosedPipe(): void {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-}

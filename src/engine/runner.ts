@@ -27,11 +27,10 @@ import { allSteps, compilePlaybook, FINAL, type RunStepOutput } from '../playboo
 import { evaluate, resolveValue } from '../playbook/expr.js';
 import type { ActionStepT, ChoiceStepT, LoadedPlaybook, ManualStepT, MapStepT, StepT, WaitStepT } from '../playbook/schema.js';
 import type { Approval, PlanRecord, ReplayState, RunStatus, StepRecord } from './events.js';
-import type { RunHost, StepView } from './host.js';
+import type { HostRun, RunHost, StepView } from './host.js';
+import type { RunEventWriter } from '../audit/events.js';
+import { errorInfo, ReplayedFailure } from '../core/error-info.js';
 
-export interface JournalSink {
-  append(type: string, fields: Record<string, unknown>): unknown;
-}
 
 export interface EngineOptions {
   runId: string;
@@ -40,8 +39,10 @@ export interface EngineOptions {
   incident: string;
   dryRun: boolean;
   host: RunHost;
+  /** What the host is handed with each question (run folder, journal, clients). */
+  hostRun: HostRun;
   aws: AwsClients;
-  journal: JournalSink;
+  journal: RunEventWriter;
   clock: Clock;
   guard: Guardrails;
   actions: (id: string) => ActionDef;
@@ -67,16 +68,6 @@ export interface RunResult {
   error?: { code: string; message: string; hint?: string };
 }
 
-/** A failure replayed from the journal, so the machine takes the same onError path again. */
-class ReplayedFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Without a list of codes, the engine retries what is worth retrying: AWS server faults, and a
  * verification that failed (describe calls are eventually consistent right after a change).
@@ -91,25 +82,13 @@ function isTransient(err: unknown, code: string): boolean {
 
 const isHalt = (e: unknown) => e instanceof WaitingForApproval || e instanceof Aborted || e instanceof Interrupted;
 
-export function errorInfo(err: unknown): { code: string; message: string; hint?: string } {
-  const aws = awsErrorCode(err);
-  if (aws) return { code: aws, message: (err as Error).message };
-  if (err instanceof ReplayedFailure) return { code: err.code, message: err.message };
-  if (err instanceof ActionFailed)
-    return { code: err.code ?? 'ActionFailed', message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  if (err instanceof InputError) return { code: 'InvalidInput', message: err.line };
-  if (err instanceof FirebreakError) return { code: err.name, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  if (err instanceof Error) return { code: err.name || 'Error', message: err.message };
-  return { code: 'Error', message: String(err) };
-}
-
 export async function executeRun(o: EngineOptions): Promise<RunResult> {
   const pb = o.loaded.playbook;
   const stepsById = new Map(allSteps(pb).map((s) => [s.id, s.step] as const));
   const visits = new Map<string, number>();
   const stepData: Record<string, StepRecord> = {};
   const inflight = new Set<Promise<unknown>>();
-  const append = (type: string, fields: Record<string, unknown>) => o.journal.append(type, fields);
+  const append: RunEventWriter['append'] = (type, fields) => o.journal.append(type, fields);
 
   const nextKey = (stepId: string) => {
     const n = (visits.get(stepId) ?? 0) + 1;
@@ -161,7 +140,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     });
     let answer: Approval;
     try {
-      answer = await o.host.approve(view, o.signal);
+      answer = await o.host.approve(view, o.signal, o.hostRun);
     } catch (err) {
       if (err instanceof WaitingForApproval) append('run.waiting', { step: key, kind: 'approval' });
       throw err;
@@ -268,7 +247,7 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     append('manual.requested', { step: key, title, instructions });
     let answer: Approval;
     try {
-      answer = await o.host.manual({ runId: o.runId, key, stepId, title, instructions }, o.signal);
+      answer = await o.host.manual({ runId: o.runId, key, stepId, title, instructions }, o.signal, o.hostRun);
     } catch (err) {
       if (err instanceof WaitingForApproval) append('run.waiting', { step: key, kind: 'manual' });
       throw err;

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { PLAYBOOK_DIRS } from '../engine/session.js';
+import { PLAYBOOK_DIRS } from '../core/paths.js';
 import { findPlaybook } from '../playbook/load.js';
 
 export const SCENARIO_DIRS = ['scenarios'];

@@ -1,7 +1,7 @@
 /** `firebreak iam-policy PLAYBOOK`: the least-privilege IAM policy a playbook's steps need. */
 import { actions, actionIds, getAction } from '../../actions/registry.js';
 import { actionsOfPlaybook, policyForPlaybook } from '../../iam/policy.js';
-import { PLAYBOOK_DIRS } from '../../engine/session.js';
+import { PLAYBOOK_DIRS } from '../../core/paths.js';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.js';
 import { c, err, printJson } from '../output.js';
 

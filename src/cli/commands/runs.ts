@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Journal } from '../../audit/journal.js';
 import { runsDir } from '../../engine/home.js';
 import { readLock } from '../../engine/lock.js';
-import { readSummary, summarize } from '../../engine/session.js';
+import { readSummary, summarize } from '../../engine/run-summary.js';
 import { out, printJson } from '../output.js';
 
 export async function runs(opts: { runsDir?: string; json?: boolean }): Promise<void> {
