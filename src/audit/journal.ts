@@ -20,8 +20,10 @@
  * such a record, so the engine never waits for its disk flush; a fleet run of 500 instances
  * writes about 4,500 call records and 1,000 decisions. The head moves past a record only once
  * the record is durable, so the rule above holds: the head never points past the durable journal.
- * `beforeSync` hooks run before each decision is written — the simulated world is saved there,
- * so a decision never reaches the journal ahead of the cloud state it depends on.
+ * `beforeSync` hooks run before each decision is written, for state a decision must not overtake.
+ *
+ * Which events may be appended is declared in events.ts (the run journal's by default; the
+ * trigger log names its own set).
  */
 import {
   closeSync,

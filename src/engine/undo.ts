@@ -24,7 +24,7 @@ export interface UndoPlanEntry {
 
 /** The undo records of a run, newest first, optionally only for the named steps. */
 export function undoEntries(events: ReturnType<typeof Journal.read>, steps: string[] = []): UndoPlanEntry[] {
-  const st = replay(events as never);
+  const st = replay(events);
   const wanted = new Set(steps);
   const known = new Set(st.applied.map((a) => a.step));
   const unknown = steps.filter((s) => !known.has(s));
