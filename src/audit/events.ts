@@ -50,7 +50,12 @@ export const runStartedSchema = z.object({
 export const runEventSchemas = {
   'run.started': runStartedSchema,
   'run.resumed': z.object({ by: operator }),
-  'run.identity': z.object({ arn: z.string().optional(), account: z.string().optional(), userId: z.string().optional(), error: errorInfo.optional() }),
+  'run.identity': z.object({
+    arn: z.string().optional(),
+    account: z.string().optional(),
+    userId: z.string().optional(),
+    error: errorInfo.optional(),
+  }),
   'run.waiting': z.object({ step, kind: z.enum(['approval', 'manual']) }),
   'run.interrupted': z.object({ error: errorInfo.optional() }),
   'run.ended': z.object({ status: runStatus, outcome: z.string().optional(), error: errorInfo.optional() }),
@@ -64,12 +69,24 @@ export const runEventSchemas = {
     items: z.number().optional(),
     pipelined: z.boolean().optional(),
   }),
-  'approval.requested': z.object({ step, policy, changes: z.number().optional(), pipelined: z.boolean().optional(), items: z.number().optional() }),
+  'approval.requested': z.object({
+    step,
+    policy,
+    changes: z.number().optional(),
+    pipelined: z.boolean().optional(),
+    items: z.number().optional(),
+  }),
   'approval.answered': z.object({ step, decision, by: z.string(), note: z.string().optional(), via: z.string().optional() }),
   'manual.requested': z.object({ step, title: z.string(), instructions: z.string() }),
   'step.manual': z.object({ step, reason: z.string(), task: z.object({ title: z.string(), instructions: z.string() }) }),
   'step.applying': z.object({ step }),
-  'step.applied': z.object({ step, item: z.number().optional(), action: z.string(), output: z.unknown().optional(), undo: undo.optional() }),
+  'step.applied': z.object({
+    step,
+    item: z.number().optional(),
+    action: z.string(),
+    output: z.unknown().optional(),
+    undo: undo.optional(),
+  }),
   'step.verified': z.object({ step, ok: z.boolean(), checks: z.array(check) }),
   'step.completed': z.object({ step, status: stepStatus, output: z.unknown().optional() }),
   'step.failed': z.object({ step, action: z.string().optional(), error: errorInfo, handled: z.boolean() }),
@@ -149,7 +166,9 @@ const base = z.looseObject({ seq: z.number(), ts: z.string(), type: z.string() }
 export function parseRunEvent(raw: unknown, where: { file?: string; line?: number } = {}): RunEvent {
   const at = `${where.file ? `${where.file}:` : ''}${where.line ?? (raw as { seq?: unknown })?.seq ?? '?'}`;
   const fail = (why: string) =>
-    new FirebreakError(`failed to read journal event at line ${at}: ${why}`, { hint: 'firebreak audit verify <run-id>   (checks the whole journal)' });
+    new FirebreakError(`failed to read journal event at line ${at}: ${why}`, {
+      hint: 'firebreak audit verify <run-id>   (checks the whole journal)',
+    });
   const head = base.safeParse(raw);
   if (!head.success) throw fail(describe(head.error));
   const schema = lenient[head.data.type];

@@ -55,7 +55,12 @@ export function chooseBackend(spec: BackendSpec = {}): Backend {
     async start(runDir, defaults) {
       if (!simulated) return awsBackend(spec, defaults, awsRecord(spec, defaults));
       const w = await loadStartWorld();
-      const record: BackendRecord = { backend: 'sim', ...(worldFile ? { world: worldFile } : {}), region: w.region, ...roleRecord(spec, defaults) };
+      const record: BackendRecord = {
+        backend: 'sim',
+        ...(worldFile ? { world: worldFile } : {}),
+        region: w.region,
+        ...roleRecord(spec, defaults),
+      };
       return simBackend(spec, defaults, record, spec.simCloud ?? undefined, w, join(runDir, 'world.json'));
     },
     async resume(runDir, recorded, defaults) {

@@ -57,7 +57,10 @@ function playbookChoices(): Array<{ loaded: LoadedPlaybook; name: string }> {
   const found: Array<{ loaded: LoadedPlaybook; name: string }> = [];
   for (const name of listPlaybooks([dir])) {
     try {
-      found.push({ name, loaded: loadPlaybook(resolve(findPlaybook(name, [dir])), { actionIds, actionInputs: (id) => actions.get(id)?.input }) });
+      found.push({
+        name,
+        loaded: loadPlaybook(resolve(findPlaybook(name, [dir])), { actionIds, actionInputs: (id) => actions.get(id)?.input }),
+      });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       err(c.yellow(`skipping ${join(dir, name)}: ${e.line}`));

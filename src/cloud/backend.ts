@@ -3,8 +3,9 @@
  * one place (src/backend); the engine only asks a backend for the run's SDK clients and for what
  * run.started records about it, so it never knows which one it has.
  */
-import type { Pluggable } from '@smithy/types';
-import type { AwsClients } from './clients.js';
+import type { AwsClients, CloudOptions } from './clients.js';
+
+type Plugins = NonNullable<CloudOptions['plugins']>;
 
 /** What run.started records about where the run acts (resume reads it back). */
 export interface BackendRecord {
@@ -26,9 +27,9 @@ export interface ClientRequest {
   runId: string;
   userAgent: string;
   /** The run's middleware: audit journal, permission guard. */
-  plugins: Pluggable<any, any>[];
+  plugins: Plugins;
   /** Middleware for the STS client that assumes the run's role (audit only). */
-  rolePlugins: Pluggable<any, any>[];
+  rolePlugins: Plugins;
 }
 
 /** A backend bound to one run folder. */

@@ -24,7 +24,8 @@ export function errorInfo(err: unknown): ErrorInfo {
   const aws = awsErrorCode(err);
   if (aws) return { code: aws, message: (err as Error).message };
   if (err instanceof ReplayedFailure) return { code: err.code, message: err.message };
-  if (err instanceof ActionFailed) return { code: err.code ?? 'ActionFailed', message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  if (err instanceof ActionFailed)
+    return { code: err.code ?? 'ActionFailed', message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   if (err instanceof InputError) return { code: 'InvalidInput', message: err.line };
   if (err instanceof FirebreakError) return { code: err.name, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   if (err instanceof Error) return { code: err.name || 'Error', message: err.message };

@@ -8,9 +8,7 @@ import type { Approval } from './events.js';
 import type { ManualView, StepView } from './host.js';
 import type { RunContext } from './run-context.js';
 
-type Question =
-  | { kind: 'approval'; view: StepView; pipelined?: boolean }
-  | { kind: 'manual'; view: ManualView };
+type Question = { kind: 'approval'; view: StepView; pipelined?: boolean } | { kind: 'manual'; view: ManualView };
 
 export async function decide(r: RunContext, q: Question): Promise<Approval> {
   const { o, append } = r;
@@ -20,7 +18,11 @@ export async function decide(r: RunContext, q: Question): Promise<Approval> {
   if (q.kind === 'approval') {
     const v = q.view;
     // Pipelined: approved before any target is planned, so there is no count of changes yet.
-    append('approval.requested', { step: key, policy: v.policy, ...(q.pipelined ? { pipelined: true, items: v.items } : { changes: v.plan.changes.length }) });
+    append('approval.requested', {
+      step: key,
+      policy: v.policy,
+      ...(q.pipelined ? { pipelined: true, items: v.items } : { changes: v.plan.changes.length }),
+    });
   } else {
     append('manual.requested', { step: key, title: q.view.title, instructions: q.view.instructions });
   }

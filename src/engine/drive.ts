@@ -58,12 +58,20 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
   const journal = record.openJournal(a.clock);
   try {
     const watchers = [...(a.host.onEvent ? [a.host.onEvent.bind(a.host)] : []), ...(a.observers ?? [])];
-    if (watchers.length) journal.onAppend((e) => watchers.forEach((w) => w(e)));
+    if (watchers.length)
+      journal.onAppend((e) => {
+        for (const w of watchers) w(e);
+      });
     const startedAt = a.started ? journal.append('run.started', a.started).ts : a.replayed.started?.ts;
     if (a.resumedBy) journal.append('run.resumed', { by: a.resumedBy });
     // A call's record is written at once and flushed with the next decision (see audit/journal.ts).
     const audit = auditRecorder((call) => journal.append('aws.call', call, { sync: 'later' }));
-    const aws = a.where.clients({ runId, userAgent: `firebreak/${VERSION} run/${runId}`, plugins: [audit, permissionGuard()], rolePlugins: [audit] });
+    const aws = a.where.clients({
+      runId,
+      userAgent: `firebreak/${VERSION} run/${runId}`,
+      plugins: [audit, permissionGuard()],
+      rolePlugins: [audit],
+    });
     const hostRun: HostRun = { runId, runDir: record.dir, journal, aws, postedApproval: (step) => record.postedApproval(step) };
 
     // Who is acting is asked at once but awaited only before the first write, so the first

@@ -107,13 +107,19 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
         s.waits.set(e.step, e.until);
         break;
       case 'item.completed': {
-        let m = s.items.get(e.step);
-        if (!m) s.items.set(e.step, (m = new Map()));
+        const m = s.items.get(e.step) ?? new Map<number, unknown>();
+        s.items.set(e.step, m);
         m.set(e.index, e.output);
         break;
       }
       case 'step.applied':
-        s.applied.push({ step: e.step, action: e.action, output: e.output, ...(e.undo ? { undo: { action: e.undo.action, input: e.undo.input } } : {}), seq: e.seq });
+        s.applied.push({
+          step: e.step,
+          action: e.action,
+          output: e.output,
+          ...(e.undo ? { undo: { action: e.undo.action, input: e.undo.input } } : {}),
+          seq: e.seq,
+        });
         break;
       case 'step.completed':
         s.completed.set(e.step, { status: e.status, output: e.output });

@@ -20,7 +20,10 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
   r.append('step.started', { step: key, action: step.action });
   const items = await evaluate(step.items, r.scope(), `steps.${stepId}.items`);
   if (!Array.isArray(items))
-    throw new InputError(`items must be a list, got ${JSON.stringify(items)}`, { field: `steps.${stepId}.items`, ...posOpt(o.loaded, ['steps', stepId, 'items']) });
+    throw new InputError(`items must be a list, got ${JSON.stringify(items)}`, {
+      field: `steps.${stepId}.items`,
+      ...posOpt(o.loaded, ['steps', stepId, 'items']),
+    });
   if (o.maxTargets !== undefined && items.length > o.maxTargets) {
     throw new GuardrailRefusal(`step '${stepId}' would act on ${items.length} targets; the guardrail allows ${o.maxTargets} per run`, {
       hint: 'raise guardrails.maxTargets in firebreak.config.yaml if this is intended',
@@ -69,7 +72,11 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
     );
   };
   const approve = async (planRec: PlanRecord, pipelined?: boolean) =>
-    goOn(r, stepId, await decide(r, { kind: 'approval', view: stepView(r, { key, stepId, step }, action, inputs, planRec, items.length), pipelined }));
+    goOn(
+      r,
+      stepId,
+      await decide(r, { kind: 'approval', view: stepView(r, { key, stepId, step }, action, inputs, planRec, items.length), pipelined }),
+    );
 
   if (!o.dryRun && action.mutating && o.host.approvesUnseen?.(r.policyOf(stepId, step))) {
     // Nobody reads this plan before it is applied (the policy approves it), so each target is
@@ -78,7 +85,9 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
     const planRec: PlanRecord = {
       changes: [],
       alreadyDone: false,
-      notes: [`${items.length} targets, ${done.size} already done; approved by policy before planning: each target is planned, applied and verified in turn`],
+      notes: [
+        `${items.length} targets, ${done.size} already done; approved by policy before planning: each target is planned, applied and verified in turn`,
+      ],
     };
     r.append('step.planned', { step: key, action: action.id, items: items.length, pipelined: true, plan: planRec });
     if (!(await approve(planRec, true))) return r.complete(key, stepId, { status: 'skipped' });
@@ -98,7 +107,11 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
   } else {
     const plans = await Promise.all(inputs.map((input, i) => limit(async () => (done.has(i) ? undefined : planItem(i, input)))));
     const changes = plans.flatMap((p) => p?.plan.changes ?? []);
-    const planRec: PlanRecord = { changes, alreadyDone: changes.length === 0, notes: [`${items.length} targets, ${done.size} already done`] };
+    const planRec: PlanRecord = {
+      changes,
+      alreadyDone: changes.length === 0,
+      notes: [`${items.length} targets, ${done.size} already done`],
+    };
     r.append('step.planned', { step: key, action: action.id, items: items.length, plan: planRec });
     if (o.dryRun && action.mutating) {
       // A target whose plan failed fails the dry run's step too, as it would the real run's.
@@ -113,4 +126,3 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
   throwIfFailed();
   r.complete(key, stepId, { status: 'applied', output: outputs });
 }
-

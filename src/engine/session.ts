@@ -97,7 +97,10 @@ export async function prepareRun(what: RunRequest, backend: Backend, s: RunSetti
   const file = loaded.file;
   const raw = what.inputs ?? parseInputArgs(what.inputArgs ?? [], loaded.playbook.inputs, { file });
   const inputs = validateInputs(raw, loaded.playbook.inputs, { file, posOf: loaded.posOf });
-  await backend.prepare({ ...(config.roleArn ? { roleArn: config.roleArn } : {}), ...(config.externalId ? { externalId: config.externalId } : {}) });
+  await backend.prepare({
+    ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+    ...(config.externalId ? { externalId: config.externalId } : {}),
+  });
   return { config, loaded, inputs };
 }
 
@@ -148,7 +151,8 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
   const record = store.open(o.runId);
   const state = replay(record.readJournal(), { file: `${o.runId}/journal.jsonl` });
   const s = state.started;
-  if (!s) throw new InputError(`run ${o.runId} has no run.started event; its journal is damaged`, { hint: `firebreak audit verify ${o.runId}` });
+  if (!s)
+    throw new InputError(`run ${o.runId} has no run.started event; its journal is damaged`, { hint: `firebreak audit verify ${o.runId}` });
   if (FINISHED.includes(state.status))
     throw new InputError(`run ${o.runId} already ${state.status}; there is nothing to resume`, {
       field: 'RUN',

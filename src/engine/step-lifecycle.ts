@@ -39,7 +39,13 @@ export async function applyTarget(r: RunContext, t: TargetRef, action: ActionDef
     throw err;
   }
   const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, input as never) } : undefined;
-  r.append('step.applied', { step: t.key, ...(t.item === undefined ? {} : { item: t.item }), action: action.id, output, ...(undo ? { undo } : {}) });
+  r.append('step.applied', {
+    step: t.key,
+    ...(t.item === undefined ? {} : { item: t.item }),
+    action: action.id,
+    output,
+    ...(undo ? { undo } : {}),
+  });
   const checks = await r.inCall(k, action, () => action.verify(ctx, input, output));
   const ok = checks.every((c) => c.ok);
   // A map item's checks are journaled with its item.completed.

@@ -17,7 +17,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HostRun } from '../engine/host.js';
 import { withCallContext } from '../cloud/call-context.js';
-import type { AwsClients } from '../cloud/clients.js';
 import type { Config } from '../config/config.js';
 import { FirebreakError } from '../core/errors.js';
 import { errorInfo } from '../core/error-info.js';

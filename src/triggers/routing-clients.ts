@@ -21,7 +21,11 @@ export function routingTagLookup(b: RoutingBackend, calls: AwsCallRecord[]): Tag
   let clients: Promise<AwsClients> | undefined;
   const build = (): Promise<AwsClients> =>
     utilityClientsFor(
-      { ...(b.sim !== undefined ? { sim: b.sim } : {}), ...(b.region ? { region: b.region } : {}), ...(b.profile ? { profile: b.profile } : {}) },
+      {
+        ...(b.sim !== undefined ? { sim: b.sim } : {}),
+        ...(b.region ? { region: b.region } : {}),
+        ...(b.profile ? { profile: b.profile } : {}),
+      },
       { userAgent: 'firebreak routing', plugins: [auditRecorder((c) => void calls.push(c)), permissionGuard()] },
     );
   return async (alert: Alert) => {

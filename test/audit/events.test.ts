@@ -14,7 +14,11 @@ import { SimClock } from '../../src/core/clock.js';
 import { replay } from '../../src/engine/events.js';
 
 const operator = { osUser: 'alice', host: 'oncall-01', pid: 4242 };
-const plan = { changes: [{ resource: 'i-1', field: 'security groups', before: ['sg-1'], after: ['sg-2'] }], alreadyDone: false, notes: ['n'] };
+const plan = {
+  changes: [{ resource: 'i-1', field: 'security groups', before: ['sg-1'], after: ['sg-2'] }],
+  alreadyDone: false,
+  notes: ['n'],
+};
 const error = { code: 'AccessDenied', message: 'no' };
 
 /** One example of every event type the run journal declares. */
@@ -44,9 +48,25 @@ const EXAMPLES: RunEventInput[] = [
   { type: 'run.resumed', by: operator },
   { type: 'approval.answered', step: 'isolate', decision: 'approve', by: 'bob', note: 'ok', via: 'approve-command' },
   { type: 'step.applying', step: 'isolate' },
-  { type: 'aws.call', step: 'isolate', service: 'ec2', operation: 'ModifyNetworkInterfaceAttribute', input: {}, requestId: 'req', status: 200, durationMs: 3, attempts: 1 },
+  {
+    type: 'aws.call',
+    step: 'isolate',
+    service: 'ec2',
+    operation: 'ModifyNetworkInterfaceAttribute',
+    input: {},
+    requestId: 'req',
+    status: 200,
+    durationMs: 3,
+    attempts: 1,
+  },
   { type: 'note', step: 'isolate', message: 'moved eni-1', eni: 'eni-1' },
-  { type: 'step.applied', step: 'isolate', action: 'ec2.isolate-instance', output: { groups: ['sg-1'] }, undo: { action: 'ec2.restore-security-groups', input: { groups: ['sg-1'] } } },
+  {
+    type: 'step.applied',
+    step: 'isolate',
+    action: 'ec2.isolate-instance',
+    output: { groups: ['sg-1'] },
+    undo: { action: 'ec2.restore-security-groups', input: { groups: ['sg-1'] } },
+  },
   { type: 'step.verified', step: 'isolate', ok: true, checks: [{ name: 'isolated', ok: true }] },
   { type: 'step.completed', step: 'isolate', status: 'applied', output: { groups: ['sg-1'] } },
   { type: 'step.retrying', step: 'snap', attempt: 1, of: 3, delayMs: 1000, error },
@@ -81,7 +101,7 @@ describe('journal events', () => {
     j.close();
     const read = Journal.read(file);
     expect(read.map((e) => e.type)).toEqual(EXAMPLES.map((e) => e.type));
-    read.forEach((e, i) => expect(parseRunEvent(e)).toMatchObject(EXAMPLES[i]!));
+    for (const [i, e] of read.entries()) expect(parseRunEvent(e)).toMatchObject(EXAMPLES[i]!);
     const s = replay(read);
     expect(s).toMatchObject({ runId: 'r-1', status: 'succeeded' });
     expect(s.approvals.get('isolate')).toEqual({ decision: 'approve', by: 'bob', note: 'ok', via: 'approve-command' });

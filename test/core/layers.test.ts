@@ -8,7 +8,8 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/core/version.js';
 
-const IMPORT = /^\s*(?:import|export)\b[^'"]*?from\s+['"](\.[^'"]+)['"]|^\s*import\s+['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/gm;
+const IMPORT =
+  /^\s*(?:import|export)\b[^'"]*?from\s+['"](\.[^'"]+)['"]|^\s*import\s+['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/gm;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
@@ -22,7 +23,10 @@ function fileGraph(): Map<string, string[]> {
   for (const f of sourceFiles('src')) {
     const text = readFileSync(f, 'utf8');
     const targets = [...text.matchAll(IMPORT)].map((m) => normalize(join(dirname(f), (m[1] ?? m[2] ?? m[3])!)).replace(/\.js$/, '.ts'));
-    g.set(f, targets.filter((t) => t.startsWith(`src/`) || t.startsWith('src\\')));
+    g.set(
+      f,
+      targets.filter((t) => t.startsWith(`src/`) || t.startsWith('src\\')),
+    );
   }
   return g;
 }
@@ -64,18 +68,21 @@ describe('layers', () => {
     expect(cycles).toEqual([]);
   });
 
-  it.each(['sim', 'cli', 'backend', 'triggers', 'tabletop'])('the engine does not reach src/%s, directly or through other modules', (folder) => {
-    const seen = new Set<string>();
-    const stack = [...files.keys()].filter((f) => folderOf(f) === 'engine');
-    expect(stack.length).toBeGreaterThan(5);
-    while (stack.length) {
-      const f = stack.pop()!;
-      if (seen.has(f)) continue;
-      seen.add(f);
-      stack.push(...(files.get(f) ?? []));
-    }
-    expect([...seen].filter((f) => folderOf(f) === folder)).toEqual([]);
-  });
+  it.each(['sim', 'cli', 'backend', 'triggers', 'tabletop'])(
+    'the engine does not reach src/%s, directly or through other modules',
+    (folder) => {
+      const seen = new Set<string>();
+      const stack = [...files.keys()].filter((f) => folderOf(f) === 'engine');
+      expect(stack.length).toBeGreaterThan(5);
+      while (stack.length) {
+        const f = stack.pop()!;
+        if (seen.has(f)) continue;
+        seen.add(f);
+        stack.push(...(files.get(f) ?? []));
+      }
+      expect([...seen].filter((f) => folderOf(f) === folder)).toEqual([]);
+    },
+  );
 
   it('VERSION is the version in package.json', () => {
     expect(VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);

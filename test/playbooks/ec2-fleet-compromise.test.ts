@@ -43,11 +43,11 @@ const run = (o: { inputs: Record<string, unknown>; unseen?: boolean; auto?: bool
   })
     .then((h) => h.result)
     .then((out) => ({
-    out,
-    home,
-    events: journal(home, out.runId),
-    world: () => JSON.parse(readFileSync(join(home, 'runs', out.runId, 'world.json'), 'utf8')),
-  }));
+      out,
+      home,
+      events: journal(home, out.runId),
+      world: () => JSON.parse(readFileSync(join(home, 'runs', out.runId, 'world.json'), 'utf8')),
+    }));
 };
 
 describe('ec2-fleet-compromise', () => {

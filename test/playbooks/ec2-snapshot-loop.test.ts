@@ -34,7 +34,11 @@ describe('snapshots more often than DLM can: the loop', () => {
     const clock = new SimClock('2026-03-01T12:00:00Z');
     const out = await (
       await startRun({
-        run: { playbook: 'ec2-instance-compromise', inputs: { instanceId: WEB2, snapshotEveryMinutes: 15, snapshotCount: 3 }, incident: 'IR-11' },
+        run: {
+          playbook: 'ec2-instance-compromise',
+          inputs: { instanceId: WEB2, snapshotEveryMinutes: 15, snapshotCount: 3 },
+          incident: 'IR-11',
+        },
         backend: chooseBackend({ sim: FIXTURE, clock }),
         host,
         clock,
@@ -61,7 +65,11 @@ describe('snapshots more often than DLM can: the loop', () => {
     const stop = new AbortController();
     const first = await (
       await startRun({
-        run: { playbook: 'ec2-instance-compromise', inputs: { instanceId: WEB2, snapshotEveryMinutes: 20, snapshotCount: 3 }, incident: 'IR-12' },
+        run: {
+          playbook: 'ec2-instance-compromise',
+          inputs: { instanceId: WEB2, snapshotEveryMinutes: 20, snapshotCount: 3 },
+          incident: 'IR-12',
+        },
         backend: chooseBackend({ sim: FIXTURE, clock }),
         host,
         clock,
