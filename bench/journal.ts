@@ -2,6 +2,7 @@
  * Journal throughput: durable appends per second through the `Journal` class (each append is
  * written and fdatasynced before it returns), and `audit verify` over a 100,000-event journal.
  */
+import type { AwsCallRecord } from '../src/cloud/middleware.js';
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../src/audit/journal.js';
@@ -10,7 +11,7 @@ import { runCli, tempDir } from './lib/child.js';
 import { median, quantile, round } from './lib/stats.js';
 
 /** A typical event: an AWS call as the audit middleware records it. */
-function awsCallFields(i: number): Record<string, unknown> {
+function awsCallFields(i: number): AwsCallRecord {
   return {
     step: `isolate[${i % 500}]`,
     service: 'ec2',

@@ -20,8 +20,10 @@
  * such a record, so the engine never waits for its disk flush; a fleet run of 500 instances
  * writes about 4,500 call records and 1,000 decisions. The head moves past a record only once
  * the record is durable, so the rule above holds: the head never points past the durable journal.
- * `beforeSync` hooks run before each decision is written — the simulated world is saved there,
- * so a decision never reaches the journal ahead of the cloud state it depends on.
+ * `beforeSync` hooks run before each decision is written, for state a decision must not overtake.
+ *
+ * Which events may be appended is declared in events.ts (the run journal's by default; the
+ * trigger log names its own set).
  */
 import {
   closeSync,
@@ -40,6 +42,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import { FirebreakError } from '../core/errors.js';
 import { redact } from './redact.js';
+import type { EventSchemas, FieldsOf, runEventSchemas } from './events.js';
 import { encodeHead, headPathFor, HEAD_SIZE, lineHash, readHead, verifyJournal, ZERO_HASH, type HeadRecord } from './verify.js';
 
 export interface JournalEvent {
@@ -60,7 +63,8 @@ const VERIFY_HINT = 'firebreak audit verify <run-id>   (names the line that was 
 /** Files open for writing in this process: a second writer would fork the chain. */
 const openFiles = new Set<string>();
 
-export class Journal {
+/** The run journal's events unless another set is named (the trigger log's). */
+export class Journal<S extends EventSchemas = typeof runEventSchemas> {
   private readonly listeners = new Set<JournalListener>();
   private closed = false;
   /** Set when a write failed part-way: the file may end in a torn line, so no more appends. */
@@ -91,7 +95,7 @@ export class Journal {
    * checked: a journal that was tampered with is refused rather than extended, because resume
    * trusts it to say what already ran.
    */
-  static open(file: string, opts: { clock?: Clock } = {}): Journal {
+  static open<S extends EventSchemas = typeof runEventSchemas>(file: string, opts: { clock?: Clock } = {}): Journal<S> {
     const path = resolve(file);
     const failOpen = (why: string, cause?: unknown) =>
       new FirebreakError(`failed to open journal ${file}: ${why}`, { hint: VERIFY_HINT, ...(cause === undefined ? {} : { cause }) });
@@ -182,9 +186,10 @@ export class Journal {
       throw failOpen((err as Error).message, err);
     }
     openFiles.add(path);
-    const journal = new Journal(path, fd, headFd, opts.clock ?? systemClock, read.events, count, read.lastHash);
+    const journal = new Journal<S>(path, fd, headFd, opts.clock ?? systemClock, read.events, count, read.lastHash);
     try {
-      for (const r of repairs) journal.append('journal.repaired', r);
+      // Both declared sets name journal.repaired; a free-form set (tests) takes any type.
+      for (const r of repairs) (journal as unknown as Journal).append('journal.repaired', r);
     } catch (err) {
       journal.close();
       throw err;
@@ -211,7 +216,7 @@ export class Journal {
    * `sync: 'later'` is for records nothing acts on (AWS calls): written now, flushed in the
    * background with the records around it.
    */
-  append(type: string, fields: Record<string, unknown> = {}, opts: { sync?: 'now' | 'later' } = {}): JournalEvent {
+  append<T extends keyof S & string>(type: T, fields: FieldsOf<S, T>, opts: { sync?: 'now' | 'later' } = {}): JournalEvent {
     const failAppend = (why: string, cause?: unknown) =>
       new FirebreakError(`failed to append ${type} to journal ${this.file}: ${why}`, cause === undefined ? {} : { cause });
     if (this.closed) throw failAppend('the journal is closed');
@@ -220,7 +225,7 @@ export class Journal {
       throw failAppend(`an earlier write failed (${this.broken.message}); reopen the run to repair the journal`);
     }
     if (!EVENT_TYPE.test(type)) throw failAppend(`'${type}' is not an event type (e.g. step.planned)`);
-    for (const k of Object.keys(fields)) if (RESERVED.has(k)) throw failAppend(`field '${k}' is reserved for the journal itself`);
+    for (const k of Object.keys(fields as object)) if (RESERVED.has(k)) throw failAppend(`field '${k}' is reserved for the journal itself`);
 
     const seq = this.seq + 1;
     const body = JSON.stringify(redact(fields));

@@ -5,7 +5,7 @@
  * whole plan from a dry run, then confirm — "no" is the default — and run it interactively, where
  * every step that changes AWS asks once more.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { actions, actionIds } from '../actions/registry.js';
 import { createClients } from '../cloud/clients.js';
 import { InputError } from '../core/errors.js';
@@ -14,6 +14,7 @@ import { PLAYBOOKS_DIR } from '../docs/generate.js';
 import { demoWorldFile } from '../docs/paths.js';
 import { autoHost } from '../engine/auto-host.js';
 import { startRun } from '../engine/session.js';
+import { chooseBackend } from '../backend/backend.js';
 import { checkValue, compilePattern, parseInputArgs } from '../playbook/inputs.js';
 import { findPlaybook, listPlaybooks, loadPlaybook } from '../playbook/load.js';
 import type { InputDeclT, LoadedPlaybook } from '../playbook/schema.js';
@@ -56,7 +57,10 @@ function playbookChoices(): Array<{ loaded: LoadedPlaybook; name: string }> {
   const found: Array<{ loaded: LoadedPlaybook; name: string }> = [];
   for (const name of listPlaybooks([dir])) {
     try {
-      found.push({ name, loaded: loadPlaybook(findPlaybook(name, [dir]), { actionIds, actionInputs: (id) => actions.get(id)?.input }) });
+      found.push({
+        name,
+        loaded: loadPlaybook(resolve(findPlaybook(name, [dir])), { actionIds, actionInputs: (id) => actions.get(id)?.input }),
+      });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       err(c.yellow(`skipping ${join(dir, name)}: ${e.line}`));
@@ -138,7 +142,7 @@ export async function guided(opts: GuidedOptions = {}): Promise<void> {
     });
     region = region.trim();
   }
-  const backend =
+  const flags =
     where === 'sim'
       ? { sim: demoWorldFile() }
       : { ...(region ? { region } : {}), ...(process.env.AWS_PROFILE ? { profile: process.env.AWS_PROFILE } : {}) };
@@ -147,21 +151,15 @@ export async function guided(opts: GuidedOptions = {}): Promise<void> {
   err('');
   err(c.bold('The whole plan') + c.dim(' (a dry run: reads only, changes nothing)'));
   const progress = progressPrinter();
-  let planDir = '';
-  const plan = await startRun({
-    playbook: loaded.file,
-    inputs,
-    dryRun: true,
-    host: autoHost({
-      get runDir() {
-        return planDir;
-      },
-    } as never),
-    ...backend,
-    ...home,
-    onJournal: (j) => j.onAppend((e: { type: string; [k: string]: unknown }) => progress.onEvent(e)),
-  });
-  planDir = plan.runDir;
+  const plan = await (
+    await startRun({
+      run: { playbook: loaded, inputs, dryRun: true },
+      backend: chooseBackend(flags),
+      host: autoHost(),
+      observers: [(e) => progress.onEvent(e)],
+      ...home,
+    })
+  ).result;
   progress.dispose();
   if (plan.status !== 'planned') {
     err('');
@@ -193,5 +191,5 @@ export async function guided(opts: GuidedOptions = {}): Promise<void> {
     return;
   }
   out(c.dim(`(the same as: ${command})`));
-  await run(loaded.file, { input: args, interactive: true, ...backend, ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) });
+  await run(loaded.file, { input: args, interactive: true, ...flags, ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) });
 }

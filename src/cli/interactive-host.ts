@@ -80,7 +80,7 @@ export function interactiveHost(opts: { verbose?: boolean } = {}): RunHost {
   };
   return {
     ...host,
-    approve: (view, signal) => oneAtATime(() => host.approve(view, signal)),
-    manual: (view, signal) => oneAtATime(() => host.manual(view, signal)),
+    approve: (view, signal, run) => oneAtATime(() => host.approve(view, signal, run)),
+    manual: (view, signal, run) => oneAtATime(() => host.manual(view, signal, run)),
   };
 }

@@ -6,9 +6,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { parseDuration } from '../core/clock.js';
 import { EXIT, FirebreakError, InputError } from '../core/errors.js';
-import { exitQuietlyOnClosedPipe } from './output.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from '../core/version.js';
 
 /** Hidden: start the guided flow even when stdin is not a terminal. */
 export const GUIDED_FLAG = '--guided';
@@ -61,7 +60,11 @@ export function buildProgram(): Command {
     .option('--interactive', 'ask at prompts even when stdin is not a terminal (answers are read from stdin)')
     .option('--dry-run', 'plan every step and change nothing')
     .option('--incident <id>', 'incident id tagged on resources (default: the run id)')
-    .option('--wait-for-approval <duration>', 'with --auto: stay alive this long (e.g. 30m) for firebreak approve', duration('--wait-for-approval'))
+    .option(
+      '--wait-for-approval <duration>',
+      'with --auto: stay alive this long (e.g. 30m) for firebreak approve',
+      duration('--wait-for-approval'),
+    )
     .option('-v, --verbose', 'show every AWS call')
     .action(async (playbook, opts, cmd) => (await import('./commands/run.js')).run(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
@@ -125,7 +128,9 @@ export function buildProgram(): Command {
 
   program
     .command('iam-policy')
-    .description('print the least-privilege IAM policy playbooks need (with --routes: every playbook the routes start, and the notification topic)')
+    .description(
+      'print the least-privilege IAM policy playbooks need (with --routes: every playbook the routes start, and the notification topic)',
+    )
     .argument('[playbooks...]', 'playbook names or paths')
     .option('--routes <file>', 'also every playbook this routing table starts, plus sns:Publish on notifications.snsTopicArn of the config')
     .option('--config <file>', 'with --routes: where the notification topic is read (default: ./firebreak.config.yaml)')
@@ -148,7 +153,11 @@ export function buildProgram(): Command {
     .option('--routes <file>', 'routing table (default: ./routes.yaml)')
     .option('--sns-topic <arn>', 'accept SNS deliveries from this topic (repeatable; * wildcards)', collect, [])
     .option('--max-runs <n>', 'runs in flight at once (others queue)', '4')
-    .option('--wait-for-approval <duration>', 'keep a waiting run alive this long for firebreak approve (holds a slot)', duration('--wait-for-approval'))
+    .option(
+      '--wait-for-approval <duration>',
+      'keep a waiting run alive this long for firebreak approve (holds a slot)',
+      duration('--wait-for-approval'),
+    )
     .action(async (opts, cmd) => (await import('./commands/serve.js')).serve({ ...cmd.optsWithGlobals(), ...opts }));
 
   homeOptions(program.command('tabletop'))
@@ -209,7 +218,9 @@ export function buildProgram(): Command {
 
   program
     .command('package')
-    .description('build the Lambda zip (router and worker bundled with esbuild, playbooks, templates, routes) for firebreak deploy-template')
+    .description(
+      'build the Lambda zip (router and worker bundled with esbuild, playbooks, templates, routes) for firebreak deploy-template',
+    )
     .option('--out <dir>', 'where to write the zip (default: dist/lambda)')
     .action(async (opts, cmd) => (await import('./commands/package.js')).packageLambdas({ ...cmd.optsWithGlobals(), ...opts }));
 
@@ -222,6 +233,32 @@ export function buildProgram(): Command {
     .action(async (runId, opts, cmd) => (await import('./commands/report.js')).report(runId, { ...cmd.optsWithGlobals(), ...opts }));
 
   return program;
+}
+
+/**
+ * The one place Firebreak ends the process: after the top-level catch, or at once on a second
+ * Ctrl-C (the user insists) and when stdout's reader has gone.
+ */
+export function exitNow(code: number): never {
+  process.exit(code);
+}
+
+/**
+ * `firebreak show … | head` closes the pipe early: stop writing and exit 0, as `cat` does,
+ * instead of dying with an EPIPE stack trace. Any other stream error is still raised.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') exitNow(0);
+    throw e;
+  });
+  // stderr carries progress and warnings, never the result: when its reader is gone
+  // (`2>&1 >/dev/null | head -1`), the run must still finish, journal its end and release its
+  // locks. Later writes go nowhere.
+  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
 }
 
 /** Runs the CLI; returns the exit code (the launcher exits with it). */
@@ -250,7 +287,7 @@ export async function main(argv: string[]): Promise<number> {
     code = report(e, argv.includes('--json'));
   }
   await new Promise<void>((r) => process.stdout.write('', () => r()));
-  process.exit(code);
+  exitNow(code);
 }
 
 function report(e: unknown, json: boolean): number {

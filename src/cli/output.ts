@@ -43,21 +43,3 @@ export function short(v: unknown, max = 80): string {
   const s = typeof v === 'string' ? v : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.join(', ') : JSON.stringify(v);
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
-
-/**
- * `firebreak show … | head` closes the pipe early: stop writing and exit 0, as `cat` does,
- * instead of dying with an EPIPE stack trace. Any other stream error is still raised.
- */
-export function exitQuietlyOnClosedPipe(): void {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-  // stderr carries progress and warnings, never the result: when its reader is gone
-  // (`2>&1 >/dev/null | head -1`), the run must still finish, journal its end and release its
-  // locks. Later writes go nowhere.
-  process.stderr.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
-    throw e;
-  });
-}

@@ -50,14 +50,20 @@ export function endpointErrors(): Pluggable<any, any> {
 /** Why the call failed when the cause is the endpoint rather than AWS's answer; undefined for an AWS error. */
 function describeFailure(err: unknown): string | undefined {
   if (!err || typeof err !== 'object') return undefined;
-  const e = err as { code?: string; name?: string; $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number; headers?: Record<string, string> } };
+  const e = err as {
+    code?: string;
+    name?: string;
+    $metadata?: { httpStatusCode?: number };
+    $response?: { statusCode?: number; headers?: Record<string, string> };
+  };
   if (e.code && NETWORK[e.code]) return NETWORK[e.code];
   const response = e.$response;
   if (!response) return undefined;
   const type = response.headers?.['content-type'] ?? response.headers?.['Content-Type'];
   const status = response.statusCode ?? e.$metadata?.httpStatusCode;
   // AWS answers in XML or JSON; an HTML page or a body the SDK could not parse came from something else.
-  const notAws = (type !== undefined && /html/i.test(type)) || e.name === 'SyntaxError' || e.name === 'Unknown' || e.name === 'UnknownError';
+  const notAws =
+    (type !== undefined && /html/i.test(type)) || e.name === 'SyntaxError' || e.name === 'Unknown' || e.name === 'UnknownError';
   if (!notAws) return undefined;
   return `the endpoint answered HTTP ${status ?? '?'}${type ? ` (${type.split(';')[0]})` : ''}, which is not an AWS response`;
 }

@@ -11,3 +11,9 @@ export function projectRoot(): string {
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return (root = dir);
 }
+
+/** The working directory's playbooks first (a team's own), then the ones shipped with Firebreak. */
+export const PLAYBOOK_DIRS = ['playbooks', join(projectRoot(), 'playbooks')];
+
+/** The simulated world `--sim` uses when no world file is named. */
+export const DEMO_WORLD = join(projectRoot(), 'worlds/demo.yaml');

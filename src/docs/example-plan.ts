@@ -15,6 +15,7 @@ import { InputError } from '../core/errors.js';
 import { autoHost } from '../engine/auto-host.js';
 import type { Change } from '../engine/events.js';
 import { startRun } from '../engine/session.js';
+import { chooseBackend } from '../backend/backend.js';
 import { allSteps } from '../playbook/compile.js';
 import { checkValue, compilePattern } from '../playbook/inputs.js';
 import type { InputDeclT, LoadedPlaybook } from '../playbook/schema.js';
@@ -87,19 +88,16 @@ export async function examplePlan(loaded: LoadedPlaybook, opts: { worldFile?: st
     const runsDir = join(home, 'runs');
     let outcome;
     try {
-      outcome = await startRun({
-        playbook: loaded.file,
-        inputs,
-        dryRun: true,
-        host: autoHost({ runDir: join(runsDir, EXAMPLE_RUN_ID) }),
-        sim: worldFile,
+      const handle = await startRun({
+        run: { playbook: loaded.file, inputs, dryRun: true, runId: EXAMPLE_RUN_ID, incident: EXAMPLE_INCIDENT },
+        backend: chooseBackend({ sim: worldFile, clock }),
+        host: autoHost(),
         home,
         runsDir,
-        runId: EXAMPLE_RUN_ID,
-        incident: EXAMPLE_INCIDENT,
         clock,
         config: ConfigSchema.parse({}),
       });
+      outcome = await handle.result;
     } catch (err) {
       if (err instanceof InputError) return { available: false, world, reason: `the dry run refused the example inputs: ${err.line}` };
       throw err;

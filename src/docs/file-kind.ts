@@ -41,7 +41,8 @@ export function kindFromShape(keys: readonly string[]): FileKind | undefined {
   if (has('world') && has('timeline', 'objectives', 'attacker')) return 'scenario';
   if (has('steps') && has('start', 'id', 'title', 'inputs')) return 'playbook';
   if (has('routes') && keys.every((k) => k === 'routes')) return 'routes';
-  if (has('account') && has('ec2', 'iam', 'sts', 'autoscaling', 'elbv2', 'dlm', 'support', 'sns', 'region', 'caller', 'faults')) return 'world';
+  if (has('account') && has('ec2', 'iam', 'sts', 'autoscaling', 'elbv2', 'dlm', 'support', 'sns', 'region', 'caller', 'faults'))
+    return 'world';
   const config = ['guardrails', 'notifications', 'roleArn', 'externalId', 'region'];
   if (has('guardrails', 'notifications', 'roleArn', 'externalId') && keys.every((k) => config.includes(k))) return 'config';
   const decisions = ['scenario', 'steps', 'actions', 'expect'];

@@ -65,7 +65,11 @@ function describeStep(id: string, step: StepT, where: Place): string[] {
     }
     case 'end': {
       const outcome = (step as Extract<StepT, { type: 'end' }>).outcome;
-      const ends = where.inBranch ? (outcome && outcome !== 'success' ? `branch ends: ${outcome}` : 'branch ends') : `run ends: ${outcome ?? 'success'}`;
+      const ends = where.inBranch
+        ? outcome && outcome !== 'success'
+          ? `branch ends: ${outcome}`
+          : 'branch ends'
+        : `run ends: ${outcome ?? 'success'}`;
       return [...(step.title ? [step.title] : []), where.afterError ? `after the error, ${ends}` : ends];
     }
     default:
@@ -120,7 +124,8 @@ export function playbookDiagram(pb: PlaybookT): string {
         });
         lines.push(`${pad}}`);
       } else {
-        for (const d of describeStep(id, step, { inBranch: depth > 1, afterError: errorTargets.has(id) })) lines.push(`${pad}${m}: ${mermaidText(d)}`);
+        for (const d of describeStep(id, step, { inBranch: depth > 1, afterError: errorTargets.has(id) }))
+          lines.push(`${pad}${m}: ${mermaidText(d)}`);
       }
       if (type === 'end') {
         lines.push(`${pad}${m} --> [*]`);

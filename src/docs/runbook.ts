@@ -241,4 +241,3 @@ export function runbookModel(loaded: LoadedPlaybook, actions: ActionLookup, exam
 export function renderRunbook(model: RunbookModel): string {
   return md.tidy(renderTemplate('runbook.md.eta', model));
 }
-

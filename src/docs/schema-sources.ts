@@ -65,7 +65,8 @@ export const SCHEMA_SOURCES: readonly SchemaSource[] = [
   {
     name: 'decisions',
     title: 'Firebreak tabletop decisions',
-    description: 'Scripted player decisions for `firebreak tabletop --decisions`: per step approve, skip, abort or done; player actions by hand.',
+    description:
+      'Scripted player decisions for `firebreak tabletop --decisions`: per step approve, skip, abort or done; player actions by hand.',
     yaml: { none: true },
     build: () => toJsonSchema(decisionsSchema, { id: schemaId('decisions'), title: 'Firebreak tabletop decisions' }),
   },

@@ -7,28 +7,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WaitingForApproval, Interrupted } from '../core/errors.js';
 import type { Approval } from './events.js';
-import type { ManualView, RunHost, StepView } from './host.js';
-import { readApproval } from './inbox.js';
+import type { HostRun, ManualView, RunHost, StepView } from './host.js';
 
 export interface AutoHostOptions {
-  runDir: string;
   /** How long to stay alive waiting for `firebreak approve` (ms). 0: exit at once with code 3. */
   waitMs?: number;
   pollMs?: number;
   /** Called once when a step starts waiting for a person (notifications). */
-  onWaiting?: (what: { runId: string; step: string; kind: 'approval' | 'manual'; title: string }) => void | Promise<void>;
+  onWaiting?: (what: { runId: string; step: string; kind: 'approval' | 'manual'; title: string }, run: HostRun) => void | Promise<void>;
 }
 
-export function autoHost(opts: AutoHostOptions): RunHost {
-  const answer = async (runId: string, key: string, kind: 'approval' | 'manual', title: string, signal: AbortSignal): Promise<Approval> => {
-    const posted = readApproval(opts.runDir, key);
+export function autoHost(opts: AutoHostOptions = {}): RunHost {
+  const answer = async (run: HostRun, key: string, kind: 'approval' | 'manual', title: string, signal: AbortSignal): Promise<Approval> => {
+    const runId = run.runId;
+    const posted = run.postedApproval(key);
     if (posted) return { decision: posted.decision, by: posted.by, ...(posted.note ? { note: posted.note } : {}), via: 'approve-command' };
-    await opts.onWaiting?.({ runId, step: key, kind, title });
+    await opts.onWaiting?.({ runId, step: key, kind, title }, run);
     const deadline = Date.now() + (opts.waitMs ?? 0);
     while (Date.now() < deadline) {
       if (signal.aborted) throw new Interrupted(runId);
       await sleep(Math.min(opts.pollMs ?? 250, Math.max(1, deadline - Date.now())));
-      const p = readApproval(opts.runDir, key);
+      const p = run.postedApproval(key);
       if (p) return { decision: p.decision, by: p.by, ...(p.note ? { note: p.note } : {}), via: 'approve-command' };
     }
     throw new WaitingForApproval(runId, key, kind);
@@ -36,12 +35,12 @@ export function autoHost(opts: AutoHostOptions): RunHost {
   return {
     kind: 'auto',
     approvesUnseen: (policy) => policy === 'auto',
-    async approve(view: StepView, signal) {
+    async approve(view: StepView, signal, run) {
       if (view.policy === 'auto') return { decision: 'approve', by: 'policy', via: 'policy' };
-      return answer(view.runId, view.key, 'approval', view.title, signal);
+      return answer(run, view.key, 'approval', view.title, signal);
     },
-    async manual(view: ManualView, signal) {
-      return answer(view.runId, view.key, 'manual', view.title, signal);
+    async manual(view: ManualView, signal, run) {
+      return answer(run, view.key, 'manual', view.title, signal);
     },
   };
 }

@@ -3,6 +3,7 @@
  * the source of truth: `replay` reads it to decide, on resume, what already ran.
  */
 import type { Change, Check } from '../actions/define.js';
+import { parseRunEvent, type RunStarted } from '../audit/events.js';
 
 export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'aborted' | 'interrupted' | 'planned';
 
@@ -34,6 +35,7 @@ export interface UndoRecord {
 
 export type { Change, Check };
 
+/** A journal event as read (Journal.read, Journal.events()): parsed by `replay` with its type's schema. */
 export interface JournalLike {
   seq: number;
   ts: string;
@@ -44,7 +46,7 @@ export interface JournalLike {
 /** What the journal says happened, step key by step key. */
 export interface ReplayState {
   runId?: string;
-  started?: JournalLike;
+  started?: RunStarted;
   status: RunStatus;
   waitingStep?: string;
   completed: Map<string, StepRecord>;
@@ -57,7 +59,12 @@ export interface ReplayState {
   applied: Array<{ step: string; action: string; output: unknown; undo?: UndoRecord; seq: number }>;
 }
 
-export function replay(events: readonly JournalLike[]): ReplayState {
+/**
+ * The run state a journal records. Every event is parsed with its declared schema first
+ * (audit/events.ts): an event that does not match fails here, naming its line and field, rather
+ * than resuming a run on a field that silently read as undefined.
+ */
+export function replay(events: readonly JournalLike[], where: { file?: string } = {}): ReplayState {
   const s: ReplayState = {
     status: 'running',
     completed: new Map(),
@@ -68,12 +75,12 @@ export function replay(events: readonly JournalLike[]): ReplayState {
     items: new Map(),
     applied: [],
   };
-  for (const e of events) {
-    const step = e.step as string;
+  for (const raw of events) {
+    const e = parseRunEvent(raw, { ...where, line: raw.seq });
     switch (e.type) {
       case 'run.started':
         s.started = e;
-        s.runId = e.runId as string;
+        s.runId = e.runId;
         s.status = 'running';
         break;
       case 'run.resumed':
@@ -82,42 +89,43 @@ export function replay(events: readonly JournalLike[]): ReplayState {
         break;
       case 'run.waiting':
         s.status = 'waiting';
-        s.waitingStep = step;
+        s.waitingStep = e.step;
         break;
       case 'run.interrupted':
         s.status = 'interrupted';
         break;
       case 'run.ended':
-        s.status = e.status as RunStatus;
+        s.status = e.status;
         break;
       case 'approval.answered':
-        s.approvals.set(step, {
-          decision: e.decision as Decision,
-          by: e.by as string,
-          note: e.note as string | undefined,
-          via: e.via as string | undefined,
-        });
+        s.approvals.set(e.step, { decision: e.decision, by: e.by, note: e.note, via: e.via });
         break;
       case 'choice.taken':
-        s.choices.set(step, e.next as string);
+        s.choices.set(e.step, e.next);
         break;
       case 'wait.started':
-        s.waits.set(step, e.until as string);
+        s.waits.set(e.step, e.until);
         break;
       case 'item.completed': {
-        let m = s.items.get(step);
-        if (!m) s.items.set(step, (m = new Map()));
-        m.set(e.index as number, e.output);
+        const m = s.items.get(e.step) ?? new Map<number, unknown>();
+        s.items.set(e.step, m);
+        m.set(e.index, e.output);
         break;
       }
       case 'step.applied':
-        s.applied.push({ step, action: e.action as string, output: e.output, undo: e.undo as UndoRecord | undefined, seq: e.seq });
+        s.applied.push({
+          step: e.step,
+          action: e.action,
+          output: e.output,
+          ...(e.undo ? { undo: { action: e.undo.action, input: e.undo.input } } : {}),
+          seq: e.seq,
+        });
         break;
       case 'step.completed':
-        s.completed.set(step, { status: e.status as StepRecord['status'], output: e.output });
+        s.completed.set(e.step, { status: e.status, output: e.output });
         break;
       case 'step.failed':
-        if (e.handled) s.handledFailures.set(step, e.error as { code: string; message: string });
+        if (e.handled) s.handledFailures.set(e.step, { code: e.error.code, message: e.error.message });
         break;
     }
   }

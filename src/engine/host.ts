@@ -4,8 +4,9 @@
  * that arrive from `firebreak approve`), and tabletop (players' scripted or prompted decisions).
  * A host that cannot get an answer throws WaitingForApproval; destructive choices default to "no".
  */
-import type { Approval } from './events.js';
-import type { PlanRecord } from './events.js';
+import type { RunEventWriter } from '../audit/events.js';
+import type { AwsClients } from '../cloud/clients.js';
+import type { Approval, JournalLike, PlanRecord } from './events.js';
 
 export interface StepView {
   runId: string;
@@ -30,10 +31,24 @@ export interface ManualView {
   instructions: string;
 }
 
+/**
+ * The run a host is deciding for, handed to it with each question: where the run's files are
+ * (the automatic host's inbox), its journal (a notification reads the plan and records that it
+ * was sent) and its audited clients (a notification is published on the run's behalf).
+ */
+export interface HostRun {
+  runId: string;
+  runDir: string;
+  journal: RunEventWriter & { events(): readonly JournalLike[] };
+  aws: AwsClients;
+  /** An answer `firebreak approve` posted for a step while the run was alive (the run store's inbox). */
+  postedApproval(step: string): (Approval & { at: string }) | undefined;
+}
+
 export interface RunHost {
   readonly kind: 'interactive' | 'auto' | 'tabletop';
   /** Decide a step whose plan changes the cloud. */
-  approve(view: StepView, signal: AbortSignal): Promise<Approval>;
+  approve(view: StepView, signal: AbortSignal, run: HostRun): Promise<Approval>;
   /**
    * True when this host approves a step of `policy` without anyone reading its plan (the
    * automatic host, policy `auto`). A map step then plans, applies and verifies each target in
@@ -43,7 +58,7 @@ export interface RunHost {
    */
   approvesUnseen?(policy: 'auto' | 'required'): boolean;
   /** A task a person must do and confirm ('approve' = done). */
-  manual(view: ManualView, signal: AbortSignal): Promise<Approval>;
-  /** Progress: every journal event as it is written (display only; must not throw). */
+  manual(view: ManualView, signal: AbortSignal, run: HostRun): Promise<Approval>;
+  /** Progress: every journal event as it is written, called by the engine (display only; must not throw). */
   onEvent?(event: { type: string; [k: string]: unknown }): void;
 }

@@ -5,6 +5,7 @@
  * goes through the same plan → approve → apply → verify lifecycle, journal, resume and locks.
  * The source run's journal gets `undo.requested` / `undo.finished` events pointing at it.
  */
+import type { RunEventFields } from '../audit/events.js';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -23,7 +24,7 @@ export interface UndoPlanEntry {
 
 /** The undo records of a run, newest first, optionally only for the named steps. */
 export function undoEntries(events: ReturnType<typeof Journal.read>, steps: string[] = []): UndoPlanEntry[] {
-  const st = replay(events as never);
+  const st = replay(events);
   const wanted = new Set(steps);
   const known = new Set(st.applied.map((a) => a.step));
   const unknown = steps.filter((s) => !known.has(s));
@@ -126,10 +127,10 @@ function latestWorld(sourceRunId: string, dir: string, home: HomeOptions): strin
 }
 
 /** Append a pointer event to the source run's journal (it must not be running). */
-export async function noteOnSource(
+export async function noteOnSource<T extends 'undo.requested' | 'undo.finished'>(
   sourceRunId: string,
-  type: 'undo.requested' | 'undo.finished',
-  fields: Record<string, unknown>,
+  type: T,
+  fields: RunEventFields<T>,
   home: HomeOptions,
 ): Promise<void> {
   const dir = existingRunDir(sourceRunId, home);

@@ -51,7 +51,8 @@ export function permissionsOfPlaybook(
   opts: { withUndo?: boolean } = {},
 ): string[] {
   const all = new Set<string>(RUN_PERMISSIONS);
-  for (const one of [loaded].flat()) for (const use of actionsOfPlaybook(one, getAction, opts)) for (const p of getAction(use.action).permissions) all.add(p);
+  for (const one of [loaded].flat())
+    for (const use of actionsOfPlaybook(one, getAction, opts)) for (const p of getAction(use.action).permissions) all.add(p);
   return [...all].sort();
 }
 
@@ -72,8 +73,10 @@ export interface ExtraPermissions {
  */
 export function whyWildcard(permission: string): 'no resource-level permission' | 'resource known only at run time' {
   const [service, action = ''] = permission.split(':');
-  if (service === 'support' || permission === 'sts:GetCallerIdentity' || permission === 'dlm:GetLifecyclePolicies') return 'no resource-level permission';
-  if (['ec2', 'autoscaling', 'elasticloadbalancing'].includes(service!) && action.startsWith('Describe')) return 'no resource-level permission';
+  if (service === 'support' || permission === 'sts:GetCallerIdentity' || permission === 'dlm:GetLifecyclePolicies')
+    return 'no resource-level permission';
+  if (['ec2', 'autoscaling', 'elasticloadbalancing'].includes(service!) && action.startsWith('Describe'))
+    return 'no resource-level permission';
   return 'resource known only at run time';
 }
 

@@ -108,8 +108,25 @@ const inputDefName = (id: string) => `with:${id}`;
 
 /** JSON Schema 2020-12's own formats; zod also writes names of its checks (`starts_with`) that validators reject. */
 const STANDARD_FORMATS = new Set([
-  'date-time', 'date', 'time', 'duration', 'email', 'idn-email', 'hostname', 'idn-hostname', 'ipv4', 'ipv6',
-  'uri', 'uri-reference', 'iri', 'iri-reference', 'uuid', 'uri-template', 'json-pointer', 'relative-json-pointer', 'regex',
+  'date-time',
+  'date',
+  'time',
+  'duration',
+  'email',
+  'idn-email',
+  'hostname',
+  'idn-hostname',
+  'ipv4',
+  'ipv6',
+  'uri',
+  'uri-reference',
+  'iri',
+  'iri-reference',
+  'uuid',
+  'uri-template',
+  'json-pointer',
+  'relative-json-pointer',
+  'regex',
 ]);
 
 /**
@@ -118,7 +135,13 @@ const STANDARD_FORMATS = new Set([
  * (the action checks the resolved value at run time).
  */
 function actionInputSchema(a: ActionSchemaInfo): Json {
-  const generated = z.toJSONSchema(a.input, { io: 'input', target: 'draft-2020-12', cycles: 'ref', reused: 'inline', unrepresentable: 'throw' }) as Json;
+  const generated = z.toJSONSchema(a.input, {
+    io: 'input',
+    target: 'draft-2020-12',
+    cycles: 'ref',
+    reused: 'inline',
+    unrepresentable: 'throw',
+  }) as Json;
   const { $schema: _dialect, ...rest } = generated;
   const body = walk(rest, false);
   return { description: `inputs of ${a.id}: ${a.summary}`, ...body };

@@ -7,14 +7,23 @@
 
 /** Text for SVG or HTML, element content or attribute. */
 export function escapeXml(value: unknown): string {
-  return String(value ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 export type Tone = 'ok' | 'bad' | 'warn' | 'info' | 'wait' | 'muted';
-export type MarkKind = 'approval' | 'done' | 'retry' | 'failure' | 'expected' | 'manual' | 'alert' | 'inject' | 'attack' | 'attack-failed' | 'objective' | 'missed';
+export type MarkKind =
+  | 'approval'
+  | 'done'
+  | 'retry'
+  | 'failure'
+  | 'expected'
+  | 'manual'
+  | 'alert'
+  | 'inject'
+  | 'attack'
+  | 'attack-failed'
+  | 'objective'
+  | 'missed';
 
 export interface Lane {
   label: string;
@@ -75,7 +84,9 @@ function markShape(kind: MarkKind, x: number, y: number): string {
 }
 
 /** Round tick steps, in milliseconds. */
-const STEPS = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000];
+const STEPS = [
+  100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000,
+];
 
 export function tickLabel(ms: number, span: number): string {
   if (span < 10_000) return `+${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;
@@ -101,11 +112,15 @@ export function timelineSvg(lanes: readonly Lane[], opts: { start: number; end: 
     const y = top + i * laneH;
     const mid = y + laneH / 2;
     out.push(`<g class="lane"><rect class="lane-bg${i % 2 ? ' odd' : ''}" x="0" y="${y}" width="${W}" height="${laneH}"/>`);
-    out.push(`<text class="lane-label" x="6" y="${mid + 4}">${escapeXml(lane.label.length > 28 ? `${lane.label.slice(0, 27)}…` : lane.label)}<title>${escapeXml(lane.label)}</title></text>`);
+    out.push(
+      `<text class="lane-label" x="6" y="${mid + 4}">${escapeXml(lane.label.length > 28 ? `${lane.label.slice(0, 27)}…` : lane.label)}<title>${escapeXml(lane.label)}</title></text>`,
+    );
     for (const b of lane.bars) {
       const x0 = x(b.from);
       const w = Math.round(Math.max(x(b.to) - x0, 3) * 10) / 10;
-      out.push(`<rect class="bar ${b.tone}" x="${x0}" y="${y + 5}" width="${w}" height="${laneH - 10}" rx="3"><title>${escapeXml(b.title)}</title></rect>`);
+      out.push(
+        `<rect class="bar ${b.tone}" x="${x0}" y="${y + 5}" width="${w}" height="${laneH - 10}" rx="3"><title>${escapeXml(b.title)}</title></rect>`,
+      );
     }
     // Alerts last, so nothing is drawn over them.
     const marks = [...lane.marks].sort((a, b) => Number(a.kind === 'alert') - Number(b.kind === 'alert'));
@@ -125,7 +140,9 @@ export function timelineSvg(lanes: readonly Lane[], opts: { start: number; end: 
   let lx = labelW;
   const ly = axisY + 36;
   for (const t of tones) {
-    out.push(`<rect class="bar ${t}" x="${lx}" y="${ly - 9}" width="16" height="10" rx="2"/><text class="legend" x="${lx + 20}" y="${ly}">${BAR_LEGEND[t]}</text>`);
+    out.push(
+      `<rect class="bar ${t}" x="${lx}" y="${ly - 9}" width="16" height="10" rx="2"/><text class="legend" x="${lx + 20}" y="${ly}">${BAR_LEGEND[t]}</text>`,
+    );
     lx += 30 + BAR_LEGEND[t]!.length * 6.2;
   }
   for (const k of kinds) {

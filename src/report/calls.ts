@@ -30,7 +30,15 @@ export interface StepCalls {
 }
 
 const STEP_FAILED = new Set(['step.failed', 'item.failed', 'step.retrying']);
-const STEP_WENT_ON = new Set(['step.planned', 'item.planned', 'step.applied', 'step.verified', 'step.completed', 'item.completed', 'step.manual']);
+const STEP_WENT_ON = new Set([
+  'step.planned',
+  'item.planned',
+  'step.applied',
+  'step.verified',
+  'step.completed',
+  'item.completed',
+  'step.manual',
+]);
 
 const base = (step: unknown) => String(step ?? '').split('#')[0];
 

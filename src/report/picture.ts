@@ -43,13 +43,19 @@ export function timelineLanes(events: readonly Event[], outcomes: Map<number, Ca
       case 'step.completed':
       case 'step.failed': {
         const l = lane(step);
-        if (e.type === 'step.failed') l.marks.push({ at: t, kind: 'failure', title: `${step} failed: ${e.error?.code}${e.handled ? ' (onError path taken)' : ''}` });
+        if (e.type === 'step.failed')
+          l.marks.push({ at: t, kind: 'failure', title: `${step} failed: ${e.error?.code}${e.handled ? ' (onError path taken)' : ''}` });
         if (l.waitFrom !== undefined) {
           l.bars.push({ from: l.waitFrom, to: t, tone: 'wait', title: `${step}: waited until ${new Date(t).toISOString()}` });
           l.waitFrom = undefined;
         } else if (l.started !== undefined) {
           const status = e.type === 'step.failed' ? 'failed' : String(e.status);
-          l.bars.push({ from: l.started, to: t, tone: COMPLETION_TONE[status as StepRecord['status']] ?? 'muted', title: `${step}: ${status} (${Math.max(t - l.started, 0)} ms)` });
+          l.bars.push({
+            from: l.started,
+            to: t,
+            tone: COMPLETION_TONE[status as StepRecord['status']] ?? 'muted',
+            title: `${step}: ${status} (${Math.max(t - l.started, 0)} ms)`,
+          });
         }
         l.started = undefined;
         break;
@@ -68,7 +74,8 @@ export function timelineLanes(events: readonly Event[], outcomes: Map<number, Ca
         break;
       case 'aws.call': {
         const o = outcomes.get(i);
-        if (o === 'expected') lane(step).marks.push({ at: t, kind: 'expected', title: `${e.service}:${e.operation} → ${e.error?.code} (expected answer)` });
+        if (o === 'expected')
+          lane(step).marks.push({ at: t, kind: 'expected', title: `${e.service}:${e.operation} → ${e.error?.code} (expected answer)` });
         if (o === 'failed') lane(step).marks.push({ at: t, kind: 'failure', title: `${e.service}:${e.operation} → ${e.error?.code}` });
         break;
       }
@@ -79,9 +86,7 @@ export function timelineLanes(events: readonly Event[], outcomes: Map<number, Ca
     if (l.waitFrom !== undefined) l.bars.push({ from: l.waitFrom, to: end, tone: 'wait', title: `${step}: waiting` });
     else if (l.started !== undefined) l.bars.push({ from: l.started, to: end, tone: 'info', title: `${step}: not finished` });
   }
-  return [...lanes.values()]
-    .filter((l) => l.bars.length || l.marks.length)
-    .map(({ label, bars, marks }) => ({ label, bars, marks }));
+  return [...lanes.values()].filter((l) => l.bars.length || l.marks.length).map(({ label, bars, marks }) => ({ label, bars, marks }));
 }
 
 /** What the journal says each step (by id, map items folded) came to. */
@@ -90,12 +95,24 @@ export function stepStates(events: readonly Event[], waitingStep?: string): Map<
   for (const e of events) {
     if (e.step === undefined) continue;
     const id = String(e.step).split('#')[0]!;
-    if (e.type === 'step.started' || e.type === 'choice.taken') s.set(id, { state: 'taken', detail: e.type === 'choice.taken' ? `chose ${e.next}` : 'started' });
+    if (e.type === 'step.started' || e.type === 'choice.taken')
+      s.set(id, { state: 'taken', detail: e.type === 'choice.taken' ? `chose ${e.next}` : 'started' });
     if (e.type === 'step.completed') {
       const st = String(e.status);
-      s.set(id, { state: st === 'failed' ? 'failed' : st === 'manual' ? 'manual' : st === 'skipped' || st === 'denied' || st === 'condition-false' ? 'skipped' : 'done', detail: st });
+      s.set(id, {
+        state:
+          st === 'failed'
+            ? 'failed'
+            : st === 'manual'
+              ? 'manual'
+              : st === 'skipped' || st === 'denied' || st === 'condition-false'
+                ? 'skipped'
+                : 'done',
+        detail: st,
+      });
     }
-    if (e.type === 'step.failed') s.set(id, { state: 'failed', detail: `failed: ${e.error?.code}${e.handled ? ' (onError path taken)' : ''}` });
+    if (e.type === 'step.failed')
+      s.set(id, { state: 'failed', detail: `failed: ${e.error?.code}${e.handled ? ' (onError path taken)' : ''}` });
   }
   if (waitingStep) s.set(waitingStep.split('#')[0]!, { state: 'waiting', detail: 'waiting' });
   return s;
@@ -110,7 +127,11 @@ function label(id: string, step: StepT): string {
 }
 
 /** Rows of the flow picture: the playbook's top-level steps in order, a parallel step's branch steps side by side. */
-export function flowRows(pb: PlaybookT | undefined, states: Map<string, { state: NodeState; detail: string }>, seen: readonly string[]): FlowNode[][] {
+export function flowRows(
+  pb: PlaybookT | undefined,
+  states: Map<string, { state: NodeState; detail: string }>,
+  seen: readonly string[],
+): FlowNode[][] {
   const node = (id: string, l: string): FlowNode => {
     const st = states.get(id);
     return { id, label: l, state: st?.state ?? 'not-taken', detail: st?.detail ?? 'not reached' };

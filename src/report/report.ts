@@ -93,7 +93,9 @@ export function renderReport(model: ReportModel, format: ReportFormat): string {
     const svg = {
       css: SVG_CSS,
       timeline: p.lanes.length ? timelineSvg(p.lanes, { start: p.start, end: p.end, label: `timeline of run ${model.run.id}` }) : '',
-      flow: p.flow.length ? flowSvg(p.flow, { label: `steps of ${model.run.playbook.id}, the ones this run went through highlighted` }) : '',
+      flow: p.flow.length
+        ? flowSvg(p.flow, { label: `steps of ${model.run.playbook.id}, the ones this run went through highlighted` })
+        : '',
     };
     return renderTemplate('report.html.eta', { ...data, svg });
   }

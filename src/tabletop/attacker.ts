@@ -8,7 +8,8 @@
  * channel: an open attacker connection on the instance, or the implant calling home to the C2
  * address — which an isolated instance can no longer do.
  */
-import { createClients, type AwsClients } from '../cloud/clients.js';
+import type { AwsClients } from '../cloud/clients.js';
+import { utilityClients } from '../backend/backend.js';
 import { awsErrorCode } from '../core/errors.js';
 import { findRole, isKeyUsable, issueRoleSession, type Connection, type SimCloud } from '../sim/index.js';
 import { cidrContains, parseCidr } from '../core/net.js';
@@ -322,17 +323,18 @@ export class Attacker {
     let clients = this.clients.get(c.accessKeyId);
     if (!clients) {
       // One attempt per call: the attacker's request either works or shows AWS's answer.
-      clients = createClients({
-        region: this.sim.region,
-        credentials: {
-          accessKeyId: c.accessKeyId,
-          secretAccessKey: c.secretAccessKey,
-          ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+      clients = utilityClients(
+        { simCloud: this.sim },
+        {
+          credentials: {
+            accessKeyId: c.accessKeyId,
+            secretAccessKey: c.secretAccessKey,
+            ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+          },
+          userAgent: 'attacker',
+          maxAttempts: 1,
         },
-        userAgent: 'attacker',
-        plugins: [this.sim.plugin],
-        maxAttempts: 1,
-      });
+      );
       this.clients.set(c.accessKeyId, clients);
     }
     return clients;

@@ -14,6 +14,7 @@ import { parseDuration, SimClock } from '../core/clock.js';
 import { Interrupted } from '../core/errors.js';
 import { guardrails } from '../engine/guardrails.js';
 import { startRun } from '../engine/session.js';
+import { chooseBackend } from '../backend/backend.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
 import { createSimCloud, runDlmSchedules, type SimCloud } from '../sim/index.js';
 import { Attacker } from './attacker.js';
@@ -231,34 +232,38 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
       approver,
       players,
     });
-    const outcome = await startRun({
-      playbook: q.route.playbookFile,
-      inputs: q.route.inputs,
-      host,
-      simCloud: sim,
-      clock: scheduler.engineClock(),
-      random: () => rng.next(),
-      home: o.dir,
-      runId,
-      config,
-      ...(q.route.approvals ? { approvalOverrides: q.route.approvals } : {}),
-      ...(q.route.incident ? { incident: q.route.incident } : {}),
-      trigger: {
-        source: q.event.source,
-        dedupKey: q.dedupKey,
-        inject: q.key,
-        ...(q.route.route ? { route: q.route.route } : {}),
-        event: q.event.event,
+    const toTimeline = runTimeline(runId, pb.playbook.id, facts, log, () => scheduler.elapsed());
+    const engineClock = scheduler.engineClock();
+    const handle = await startRun({
+      run: {
+        playbook: q.route.playbookFile,
+        inputs: q.route.inputs,
+        runId,
+        ...(q.route.approvals ? { approvalOverrides: q.route.approvals } : {}),
+        ...(q.route.incident ? { incident: q.route.incident } : {}),
+        trigger: {
+          source: q.event.source,
+          dedupKey: q.dedupKey,
+          inject: q.key,
+          ...(q.route.route ? { route: q.route.route } : {}),
+          event: q.event.event,
+        },
       },
-      ...(o.signal ? { signal: o.signal } : {}),
-      onJournal: (j) => {
-        const toTimeline = runTimeline(runId, pb.playbook.id, facts, log, () => scheduler.elapsed());
-        j.onAppend((e) => {
+      // The run acts on the exercise's own simulated cloud, where the attacker and the scenario clock act too.
+      backend: chooseBackend({ simCloud: sim, clock: engineClock, random: () => rng.next() }),
+      host,
+      observers: [
+        (e) => {
           toTimeline(e);
           evaluate();
-        });
-      },
+        },
+      ],
+      clock: engineClock,
+      home: o.dir,
+      config,
+      ...(o.signal ? { signal: o.signal } : {}),
     });
+    const outcome = await handle.result;
     runs.push({
       runId,
       playbook: pb.playbook.id,

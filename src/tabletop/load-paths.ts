@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { projectRoot } from '../core/paths.js';
-import { PLAYBOOK_DIRS } from '../engine/session.js';
+import { PLAYBOOK_DIRS } from '../core/paths.js';
 import { findPlaybook } from '../playbook/load.js';
 
 /** The working folder's scenarios first, then the shipped ones (as for playbooks). */

@@ -7,7 +7,8 @@
 import { getAction } from '../actions/registry.js';
 import { ManualTaskRequired, type ActionContext, type Guardrails } from '../actions/define.js';
 import { withCallContext } from '../cloud/call-context.js';
-import { createClients, type AwsClients, type ServiceName } from '../cloud/clients.js';
+import type { AwsClients, ServiceName } from '../cloud/clients.js';
+import { utilityClients } from '../backend/backend.js';
 import { permissionGuard } from '../cloud/middleware.js';
 import { awsErrorCode, FirebreakError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
@@ -32,14 +33,7 @@ export class Players {
     random: () => number,
   ) {
     // Retries wait on the exercise's clock, as the runs' do.
-    this.aws = createClients({
-      region: sim.region,
-      credentials: sim.credentials,
-      userAgent: 'firebreak-tabletop players',
-      plugins: [permissionGuard(), sim.plugin],
-      clock,
-      random,
-    });
+    this.aws = utilityClients({ simCloud: sim, clock, random }, { userAgent: 'firebreak-tabletop players', plugins: [permissionGuard()] });
   }
 
   async perform(a: PlayerActionT, key: string): Promise<PlayerOutcome> {

@@ -189,7 +189,8 @@ export function exerciseLanes(result: ExerciseResult): Lane[] {
   for (const e of result.timeline) {
     const title = `${elapsed(e.t)} ${e.text}`;
     if (e.kind === 'alert' || e.kind === 'duplicate') injects.marks.push({ at: e.t, kind: 'alert', title });
-    else if (e.kind === 'ops' || e.kind === 'note' || e.kind === 'question' || e.kind === 'player') injects.marks.push({ at: e.t, kind: 'inject', title });
+    else if (e.kind === 'ops' || e.kind === 'note' || e.kind === 'question' || e.kind === 'player')
+      injects.marks.push({ at: e.t, kind: 'inject', title });
     else if (e.kind === 'attacker') attacker.marks.push({ at: e.t, kind: e.ok === false ? 'attack-failed' : 'attack', title });
     else if (e.kind === 'objective') objectives.marks.push({ at: e.t, kind: e.ok === false ? 'missed' : 'objective', title });
     else if ((e.kind === 'run' || e.kind === 'step') && e.ref) {
@@ -197,14 +198,26 @@ export function exerciseLanes(result: ExerciseResult): Lane[] {
       let lane = runs.get(id);
       if (!lane) runs.set(id, (lane = { label: `run ${id}`, bars: [], marks: [], from: e.t }));
       lane.last = e.t;
-      if (e.kind === 'step') lane.marks.push({ at: e.t, kind: e.ok === false ? 'failure' : /retries/.test(e.text) ? 'retry' : 'done', title });
+      if (e.kind === 'step')
+        lane.marks.push({ at: e.t, kind: e.ok === false ? 'failure' : /retries/.test(e.text) ? 'retry' : 'done', title });
     }
   }
   const runLanes = [...runs.values()].map(({ label, marks, from, last }) => {
     const run = result.runs.find((r) => label === `run ${r.runId}`);
     const open = run?.status === 'waiting' || run?.status === 'running';
     const to = open ? result.durationMs : (last ?? from!);
-    return { label, marks, bars: [{ from: from!, to, tone: open ? ('wait' as const) : run?.status === 'succeeded' ? ('ok' as const) : ('bad' as const), title: `${label}: ${run?.status ?? '?'}` }] };
+    return {
+      label,
+      marks,
+      bars: [
+        {
+          from: from!,
+          to,
+          tone: open ? ('wait' as const) : run?.status === 'succeeded' ? ('ok' as const) : ('bad' as const),
+          title: `${label}: ${run?.status ?? '?'}`,
+        },
+      ],
+    };
   });
   return [injects, attacker, ...runLanes, objectives].filter((l) => l.marks.length || l.bars.length);
 }
@@ -226,7 +239,14 @@ export function renderAfterAction(result: ExerciseResult, scenario: LoadedScenar
     markdown: renderTemplate('after-action.md.eta', { ...it, md }),
     html: renderTemplate('after-action.html.eta', {
       ...it,
-      svg: { css: SVG_CSS, timeline: timelineSvg(exerciseLanes(result), { start: 0, end: Math.max(result.durationMs, 1), label: `timeline of exercise ${it.scenarioId}` }) },
+      svg: {
+        css: SVG_CSS,
+        timeline: timelineSvg(exerciseLanes(result), {
+          start: 0,
+          end: Math.max(result.durationMs, 1),
+          label: `timeline of exercise ${it.scenarioId}`,
+        }),
+      },
     }),
   };
 }

@@ -17,15 +17,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, type JournalEvent } from '../audit/journal.js';
-import type { AwsClients } from '../cloud/clients.js';
+import { chooseBackend, type BackendSpec } from '../backend/backend.js';
+import type { Backend } from '../cloud/backend.js';
 import type { Config } from '../config/config.js';
 import { FirebreakError } from '../core/errors.js';
 import { autoHost } from '../engine/auto-host.js';
 import { replay, type RunStatus } from '../engine/events.js';
 import { runDir, type HomeOptions } from '../engine/home.js';
-import type { RunHost } from '../engine/host.js';
 import { acquireLock, readLock, type LockInfo } from '../engine/lock.js';
-import { prepareRun, resumeRun, startRun, writeSummary, type BackendOptions, type RunOutcome } from '../engine/session.js';
+import { writeSummary } from '../engine/run-summary.js';
+import { prepareRun, resumeRun, startRun, type RunOutcome, type RunSettings } from '../engine/session.js';
 import { alertSummary, describeAlert, type Alert } from './alert.js';
 import { waitingNotifier } from './notify.js';
 import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
@@ -34,7 +35,7 @@ import type { TriggerLog } from './trigger-log.js';
 
 export type Via = 'cli' | 'serve' | 'lambda';
 
-export interface TriggerContext extends BackendOptions, HomeOptions {
+export interface TriggerContext extends BackendSpec, HomeOptions {
   table: RoutingTable;
   log: TriggerLog;
   via: Via;
@@ -71,6 +72,8 @@ export interface Prepared {
   inputs: Record<string, unknown>;
   incident?: string;
   config: Config;
+  /** Where the run acts (chosen once, from the trigger's flags). */
+  backend: Backend;
 }
 
 export function journalFile(runId: string, home: HomeOptions): string {
@@ -115,31 +118,19 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
     const v = await evaluateOverAlert(route.incident, alert, { field: `routes[${route.index}].incident` });
     if (v !== undefined && v !== null) incident = String(v);
   }
-  const prep = await prepareRun({
-    ...backend(ctx),
-    playbook: route.loaded.file,
-    inputs,
-    host: placeholderHost,
-    ...(ctx.configFile ? { configFile: ctx.configFile } : {}),
-  });
-  return { alert, route, inputs, ...(incident ? { incident } : {}), config: prep.config };
+  // The route loaded the playbook: it is checked here and run as loaded, never read again.
+  const backend = chooseBackend(ctx);
+  const prep = await prepareRun({ playbook: route.loaded, inputs }, backend, settings(ctx));
+  return { alert, route, inputs, ...(incident ? { incident } : {}), config: prep.config, backend };
 }
 
-const placeholderHost: RunHost = {
-  kind: 'auto',
-  approve: () => Promise.reject(new Error('not a run')),
-  manual: () => Promise.reject(new Error('not a run')),
-};
-
-function backend(ctx: TriggerContext) {
+function settings(ctx: TriggerContext): RunSettings {
   return {
-    ...(ctx.sim !== undefined ? { sim: ctx.sim } : {}),
-    ...(ctx.region ? { region: ctx.region } : {}),
-    ...(ctx.profile ? { profile: ctx.profile } : {}),
-    ...(ctx.plugins ? { plugins: ctx.plugins } : {}),
+    ...(ctx.configFile ? { configFile: ctx.configFile } : {}),
     ...(ctx.clock ? { clock: ctx.clock } : {}),
     ...(ctx.runsDir ? { runsDir: ctx.runsDir } : {}),
     ...(ctx.home ? { home: ctx.home } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
   };
 }
 
@@ -172,8 +163,6 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
     });
     return { kind: 'repeated', alert, runId: alert.runId, journaled: false, status: 'starting', ...(heldBy ? { heldBy } : {}) };
   }
-  let journal: Journal | undefined;
-  let clients: AwsClients | undefined;
   try {
     const prior = priorRun(alert, ctx);
     if (prior === 'repeat') return await recordRepeat(alert, ctx);
@@ -186,61 +175,40 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
       alert: alertSummary(alert),
     });
     const waitMs = ctx.waitMs ?? 0;
-    const host = autoHost({
-      runDir: dir,
-      waitMs,
-      onWaiting: waitingNotifier({
-        alert,
-        route,
-        config: p.config,
-        alive: waitMs > 0,
-        print: ctx.print,
-        warn: ctx.warn,
-        journal: () => journal,
-        clients: () => clients,
+    const host = {
+      ...autoHost({
+        waitMs,
+        onWaiting: waitingNotifier({ alert, route, config: p.config, alive: waitMs > 0, print: ctx.print, warn: ctx.warn }),
       }),
-    });
-    const onJournal = (j: Journal) => {
-      journal = j;
-      if (ctx.onEvent) j.onAppend((e) => ctx.onEvent!(e));
-    };
-    const onClients = (aws: AwsClients) => {
-      clients = aws;
+      ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
     };
     if (resume) {
-      const run = await resumeRun({
-        ...backend(ctx),
-        runId: alert.runId,
-        host: ctx.onEvent ? { ...host, onEvent: ctx.onEvent } : host,
-        ...(ctx.configFile ? { configFile: ctx.configFile } : {}),
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onJournal,
-        onClients,
-      });
-      return { kind: 'started', alert, route: route.name, runId: alert.runId, run, resumed: true };
+      const handle = await resumeRun({ ...settings(ctx), runId: alert.runId, backend: p.backend, host });
+      return { kind: 'started', alert, route: route.name, runId: alert.runId, run: await handle.result, resumed: true };
     }
-    const run = await startRun({
-      ...backend(ctx),
-      playbook: route.loaded.file,
-      inputs: p.inputs,
-      host: ctx.onEvent ? { ...host, onEvent: ctx.onEvent } : host,
-      runId: alert.runId,
+    const handle = await startRun({
+      ...settings(ctx),
       config: p.config,
-      ...(p.incident ? { incident: p.incident } : {}),
-      ...(Object.keys(route.approval).length ? { approvalOverrides: route.approval } : {}),
       lockWaitMs: route.lockWaitMs,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      trigger: {
-        via: ctx.via,
-        route: route.name,
-        routes: ctx.table.file,
-        deliveryId: alert.deliveryId,
-        alert: alertSummary(alert),
-        event: alert.raw,
+      run: {
+        playbook: route.loaded,
+        inputs: p.inputs,
+        runId: alert.runId,
+        ...(p.incident ? { incident: p.incident } : {}),
+        ...(Object.keys(route.approval).length ? { approvalOverrides: route.approval } : {}),
+        trigger: {
+          via: ctx.via,
+          route: route.name,
+          routes: ctx.table.file,
+          deliveryId: alert.deliveryId,
+          alert: alertSummary(alert),
+          event: alert.raw,
+        },
       },
-      onJournal,
-      onClients,
+      backend: p.backend,
+      host,
     });
+    const run = await handle.result;
     return { kind: 'started', alert, route: route.name, runId: alert.runId, run };
   } finally {
     claim.release();
@@ -305,7 +273,7 @@ export async function recordRepeat(alert: Alert, ctx: TriggerContext): Promise<T
       }
       repeat = events.filter((e) => e.type === 'alert.repeated').length + 1;
       journal.append('alert.repeated', { repeat, via: ctx.via, ...repeatFields(alert), resources: alert.resources });
-      writeSummary(dir, journal);
+      writeSummary(dir, journal.events());
     } finally {
       journal.close();
     }

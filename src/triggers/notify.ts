@@ -15,12 +15,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Journal } from '../audit/journal.js';
+import type { HostRun } from '../engine/host.js';
 import { withCallContext } from '../cloud/call-context.js';
-import type { AwsClients } from '../cloud/clients.js';
 import type { Config } from '../config/config.js';
 import { FirebreakError } from '../core/errors.js';
-import { errorInfo } from '../engine/runner.js';
+import { errorInfo } from '../core/error-info.js';
 import { RESOURCE_KINDS, type Alert } from './alert.js';
 import type { LoadedRoute } from './routes.js';
 import { SNS } from '../cloud/sdk.js';
@@ -60,7 +59,7 @@ export function waitingVars(
   w: WaitingInfo,
   alert: Alert,
   route: LoadedRoute,
-  journal: Journal | undefined,
+  journal: HostRun['journal'] | undefined,
   alive: boolean,
 ): Record<string, string> {
   const planned = journal
@@ -128,20 +127,17 @@ export interface NotifierOptions {
   /** Where the text goes on this host: stdout for the CLI, the server log for serve. */
   print: (text: string) => void;
   warn: (line: string) => void;
-  journal: () => Journal | undefined;
-  clients: () => AwsClients | undefined;
 }
 
-export function waitingNotifier(o: NotifierOptions): (w: WaitingInfo) => Promise<void> {
-  return async (w) => {
+export function waitingNotifier(o: NotifierOptions): (w: WaitingInfo, run: HostRun) => Promise<void> {
+  return async (w, run) => {
     const dir = templatesDir();
-    const vars = waitingVars(w, o.alert, o.route, o.journal(), o.alive);
+    const vars = waitingVars(w, o.alert, o.route, run.journal, o.alive);
     const text = renderTemplate(readFileSync(join(dir, 'notification-waiting.txt'), 'utf8'), vars, 'notification-waiting.txt');
     o.print(text);
     const topicArn = o.config.notifications.snsTopicArn;
-    const aws = o.clients();
-    const journal = o.journal();
-    if (!topicArn || !aws || !journal) return;
+    const { aws, journal } = run;
+    if (!topicArn) return;
     const markdown = renderTemplate(readFileSync(join(dir, 'notification-waiting.md'), 'utf8'), vars, 'notification-waiting.md');
     // SNS subjects: one line, at most 100 characters.
     const subject = `Firebreak: run ${w.runId} waits on ${w.step}`.slice(0, 100);

@@ -14,7 +14,7 @@ import { actionIds, actions } from '../actions/registry.js';
 import { parseDuration } from '../core/clock.js';
 import { InputError, type SourcePos } from '../core/errors.js';
 import { combine, parseYamlSource, suggestion, validateWith, type YamlSource } from '../core/yaml-source.js';
-import { PLAYBOOK_DIRS } from '../engine/session.js';
+import { PLAYBOOK_DIRS } from '../core/paths.js';
 import { allSteps } from '../playbook/compile.js';
 import { compileExpression, expressionBody, isExpression, isJsonataError } from '../playbook/expr.js';
 import { findPlaybook, loadPlaybook } from '../playbook/load.js';
@@ -74,7 +74,10 @@ export function parseRoutes(text: string, file: string): RoutingTable {
     names.add(route.name);
     let loaded: LoadedPlaybook;
     try {
-      loaded = loadPlaybook(findPlaybook(route.playbook, PLAYBOOK_DIRS), { actionIds, actionInputs: (id) => actions.get(id)?.input });
+      loaded = loadPlaybook(resolve(findPlaybook(route.playbook, PLAYBOOK_DIRS)), {
+        actionIds,
+        actionInputs: (id) => actions.get(id)?.input,
+      });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       err(`route '${route.name}': ${e.line}`, ['playbook'], e.hint);

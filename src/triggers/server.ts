@@ -24,8 +24,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
 import { homeDir, runsDir } from '../engine/home.js';
 import { readLock } from '../engine/lock.js';
-import { readSummary } from '../engine/session.js';
-import { errorInfo } from '../engine/runner.js';
+import { readSummary, type RunSummary } from '../engine/run-summary.js';
+import { errorInfo } from '../core/error-info.js';
 import { alertSummary, sha256, type Alert } from './alert.js';
 import {
   describeOutcome,
@@ -264,7 +264,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
           .sort()
       : [];
     return ids.map((id) => {
-      const s = readSummary(join(root, id)) ?? {};
+      const s = readSummary(join(root, id)) ?? ({} as Partial<RunSummary>);
       const live = readLock(join(root, id, 'run.lock'));
       return {
         id,

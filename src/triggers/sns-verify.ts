@@ -72,7 +72,8 @@ const FUTURE_SKEW_MS = 5 * 60 * 1000;
 const isChinaTopic = (topicArn: unknown) => typeof topicArn === 'string' && topicArn.startsWith('arn:aws-cn:');
 
 /** The SNS host pattern a topic's messages come from, as the error messages say it. */
-const hostShape = (topicArn: unknown) => (isChinaTopic(topicArn) ? 'https://sns.<region>.amazonaws.com.cn/' : 'https://sns.<region>.amazonaws.com/');
+const hostShape = (topicArn: unknown) =>
+  isChinaTopic(topicArn) ? 'https://sns.<region>.amazonaws.com.cn/' : 'https://sns.<region>.amazonaws.com/';
 
 /**
  * `https://sns.<region>.amazonaws.com/...` (`.amazonaws.com.cn` for a topic in a China partition) and

@@ -8,14 +8,17 @@
  * logs continuously, holds its own log open for its lifetime instead (`hold`).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { triggerEventSchemas, TriggerEventType } from '../audit/events.js';
 import { Journal, type JournalEvent } from '../audit/journal.js';
+
+type TriggerJournal = Journal<typeof triggerEventSchemas>;
 import { FirebreakError } from '../core/errors.js';
 import { acquireLock, describeHolder, readLock, type Lock } from '../engine/lock.js';
 
 const LOCK_WAIT_MS = 30_000;
 
 export class TriggerLog {
-  private held: { lock: Lock; journal: Journal } | undefined;
+  private held: { lock: Lock; journal: TriggerJournal } | undefined;
 
   constructor(readonly file: string) {}
 
@@ -32,18 +35,18 @@ export class TriggerLog {
       );
     }
     try {
-      this.held = { lock, journal: Journal.open(this.file) };
+      this.held = { lock, journal: Journal.open<typeof triggerEventSchemas>(this.file) };
     } catch (err) {
       lock.release();
       throw err;
     }
   }
 
-  async append(type: string, fields: Record<string, unknown>): Promise<JournalEvent> {
+  async append(type: TriggerEventType, fields: Record<string, unknown>): Promise<JournalEvent> {
     if (this.held) return this.held.journal.append(type, fields);
     const lock = await this.waitForLock();
     try {
-      const journal = Journal.open(this.file);
+      const journal = Journal.open<typeof triggerEventSchemas>(this.file);
       try {
         return journal.append(type, fields);
       } finally {

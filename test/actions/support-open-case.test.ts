@@ -1,4 +1,5 @@
 /** support.open-case and support.prepare-abuse-report: the case text, the Support API, and the manual path without it. */
+import { chooseBackend } from '../../src/backend/backend.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,15 +111,14 @@ describe('support.open-case', () => {
     );
     const runId = 'support-manual-run';
     const events: Array<{ type: string; [k: string]: any }> = [];
-    const outcome = await startRun({
-      playbook,
-      inputs: {},
-      runId,
+    const handle = await startRun({
+      run: { playbook, inputs: {}, runId },
+      backend: chooseBackend({ sim: worldFile }),
+      host: autoHost(),
+      observers: [(e) => events.push(e)],
       home,
-      sim: worldFile,
-      host: autoHost({ runDir: runDir(runId, { home }) }),
-      onJournal: (j: Journal) => j.onAppend((e: any) => events.push(e)),
     });
+    const outcome = await handle.result;
     expect(outcome.status).toBe('waiting');
     expect(outcome.waitingStep).toBe('openCase');
     const manual = events.find((e) => e.type === 'step.manual');

@@ -31,7 +31,8 @@ describe('closed output streams', () => {
     const runsDir = join(home, 'runs');
     const [runId] = readdirSync(runsDir);
     const journal = join(runsDir, runId!, 'journal.jsonl');
-    for (let i = 0; i < 100 && !/"type":"run\.(waiting|ended)"/.test(readFileSync(journal, 'utf8')); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !/"type":"run\.(waiting|ended)"/.test(readFileSync(journal, 'utf8')); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const last = readFileSync(journal, 'utf8').trimEnd().split('\n').at(-1)!;
     expect(JSON.parse(last)).toMatchObject({ type: 'run.waiting', step: 'revoke-role-sessions' });
     for (let i = 0; i < 50 && existsSync(join(runsDir, runId!, 'run.lock')); i++) await new Promise((r) => setTimeout(r, 100));

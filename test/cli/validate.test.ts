@@ -50,13 +50,22 @@ describe('file kinds', () => {
 
   it('tells a file that does not parse by its schema line only', () => {
     expect(kindOf('steps: [\n')).toBeUndefined();
-    expect(kindOf('# yaml-language-server: $schema=../schemas/playbook.schema.json\nsteps: [\n')).toEqual({ kind: 'playbook', by: 'schema line' });
+    expect(kindOf('# yaml-language-server: $schema=../schemas/playbook.schema.json\nsteps: [\n')).toEqual({
+      kind: 'playbook',
+      by: 'schema line',
+    });
   });
 });
 
 describe('firebreak validate', () => {
   it('passes the repository routes, scenarios, playbooks and world, each by its kind', async () => {
-    const args = ['routes.yaml', 'scenarios/crypto-mining.yaml', 'scenarios/ssh-brute-force.yaml', 'playbooks/ec2-instance-compromise.yaml', 'worlds/demo.yaml'];
+    const args = [
+      'routes.yaml',
+      'scenarios/crypto-mining.yaml',
+      'scenarios/ssh-brute-force.yaml',
+      'playbooks/ec2-instance-compromise.yaml',
+      'worlds/demo.yaml',
+    ];
     const r = await cli(['validate', ...args, '--json'], { home });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
@@ -70,7 +79,8 @@ describe('firebreak validate', () => {
 
   it('checks a config and a decisions file, and names file, line and field of a bad one', async () => {
     const dir = files({
-      'firebreak.config.yaml': 'guardrails:\n  allowedAccounts: ["123456789012"]\nnotifications:\n  snsTopicArn: arn:aws:sns:us-east-1:123456789012:firebreak\n',
+      'firebreak.config.yaml':
+        'guardrails:\n  allowedAccounts: ["123456789012"]\nnotifications:\n  snsTopicArn: arn:aws:sns:us-east-1:123456789012:firebreak\n',
       'decisions.yaml': 'steps:\n  isolate: approve\n  support: { decision: skip, minutes: 5 }\n',
       'bad-config.yaml': '# yaml-language-server: $schema=../schemas/config.schema.json\nguardrails:\n  allowedAccounts: ["1234"]\n',
       'bad-decisions.yaml': 'scenario: crypto-mining\nsteps:\n  isolate: approved\n',
@@ -86,7 +96,9 @@ describe('firebreak validate', () => {
   });
 
   it('follows the schema line over the shape', async () => {
-    const dir = files({ 'pb.yaml': '# yaml-language-server: $schema=schemas/routes.schema.json\nid: x\ntitle: X\nstart: a\nsteps: { a: { type: end } }\n' });
+    const dir = files({
+      'pb.yaml': '# yaml-language-server: $schema=schemas/routes.schema.json\nid: x\ntitle: X\nstart: a\nsteps: { a: { type: end } }\n',
+    });
     const r = await cli(['validate', 'pb.yaml'], { home, cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("error: pb.yaml:2:1: routes: missing required field 'routes' (a list)");
@@ -97,8 +109,12 @@ describe('firebreak validate', () => {
     const r = await cli(['validate', 'notes.yaml', 'broken.yaml'], { home, cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('error: failed to validate notes.yaml: not a Firebreak file of a known kind (playbook, routes, scenario, world, config, decisions)');
-    expect(r.stderr).toContain("  fix: add a first line naming its schema, e.g. '# yaml-language-server: $schema=schemas/playbook.schema.json'");
+    expect(r.stderr).toContain(
+      'error: failed to validate notes.yaml: not a Firebreak file of a known kind (playbook, routes, scenario, world, config, decisions)',
+    );
+    expect(r.stderr).toContain(
+      "  fix: add a first line naming its schema, e.g. '# yaml-language-server: $schema=schemas/playbook.schema.json'",
+    );
     expect(r.stderr).toMatch(/^error: broken\.yaml:2:1: failed to parse YAML/m);
     expect(r.stderr).not.toContain('hunter2');
   });

@@ -27,7 +27,9 @@ describe('endpoint errors', () => {
   it('names the operation, the HTTP status and the endpoint when the answer is not an AWS response', async () => {
     const clients = createClients({ region: 'us-east-1', credentials: creds, endpoint: url, maxAttempts: 1 });
     const err = (await clients.ec2.send(new DescribeInstancesCommand({})).catch((e: unknown) => e)) as Error & { hint?: string };
-    expect(err.message).toBe(`failed to call ec2:DescribeInstances at ${url}/: the endpoint answered HTTP 502 (text/html), which is not an AWS response`);
+    expect(err.message).toBe(
+      `failed to call ec2:DescribeInstances at ${url}/: the endpoint answered HTTP 502 (text/html), which is not an AWS response`,
+    );
     expect(err.hint).toMatch(/AWS_ENDPOINT_URL/);
   });
 

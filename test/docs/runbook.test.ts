@@ -163,7 +163,9 @@ describe('mermaid diagram', () => {
   it('declares each choice state before any line uses it (Mermaid fixes a shape where it first sees the state)', () => {
     let seen = 0;
     for (const pb of listPlaybooks([PLAYBOOKS]).map((n) => loadShipped(`${n}.yaml`))) {
-      const ls = playbookDiagram(pb.playbook).split('\n').map((l) => l.trim());
+      const ls = playbookDiagram(pb.playbook)
+        .split('\n')
+        .map((l) => l.trim());
       const choices = ls.flatMap((l) => l.match(/^state (\S+) <<choice>>$/)?.slice(1) ?? []);
       seen += choices.length;
       for (const c of choices) {
@@ -176,7 +178,9 @@ describe('mermaid diagram', () => {
 
   it("labels an end reached by onError as what it is, not as the run's success", () => {
     const pb = loadShipped('ec2-instance-compromise.yaml');
-    const ls = playbookDiagram(pb.playbook).split('\n').map((l) => l.trim());
+    const ls = playbookDiagram(pb.playbook)
+      .split('\n')
+      .map((l) => l.trim());
     expect(ls).toContain('detach --> detach_deferred: on error');
     expect(ls).toContain('detach_deferred: after the error, branch ends');
     expect(ls.filter((l) => l.startsWith('detach_deferred:'))).not.toContain('detach_deferred: end: success');

@@ -14,6 +14,7 @@ import type { AwsClients } from '../../src/cloud/clients.js';
 import { SimClock } from '../../src/core/clock.js';
 import { ActionFailed } from '../../src/core/errors.js';
 import { autoHost } from '../../src/engine/auto-host.js';
+import { readApproval } from '../../src/engine/inbox.js';
 import { replay } from '../../src/engine/events.js';
 import type { RunHost } from '../../src/engine/host.js';
 import { executeRun, type EngineOptions } from '../../src/engine/runner.js';
@@ -96,7 +97,8 @@ function setup(
         inputs: opts.inputs ?? {},
         incident: 'INC-1',
         dryRun: !!opts.dryRun,
-        host: opts.host?.(dir) ?? autoHost({ runDir: dir }),
+        host: opts.host?.(dir) ?? autoHost(),
+        hostRun: { runId: 'r-test', runDir: dir, journal, aws: {} as AwsClients, postedApproval: (key) => readApproval(dir, key) },
         aws: {} as AwsClients,
         journal,
         clock,

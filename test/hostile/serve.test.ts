@@ -32,7 +32,10 @@ function startServe(home: string): Promise<{ child: ChildProcess; url: string; o
 
 const generic = readFileSync(join(F, 'alert-generic.json'), 'utf8');
 const HOSTILE: Array<[string, string]> = [
-  ['nested 3,000 levels', `{"source":"edr","id":"d-1","type":"T","severity":"HIGH","time":"2026-01-01T04:00:00Z","resources":{"instanceIds":["i-0abc123def4567890"]},"details":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`],
+  [
+    'nested 3,000 levels',
+    `{"source":"edr","id":"d-1","type":"T","severity":"HIGH","time":"2026-01-01T04:00:00Z","resources":{"instanceIds":["i-0abc123def4567890"]},"details":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`,
+  ],
   ['not JSON', 'root:x:0:0:root:/root:/bin/bash'],
   ['a route input mapping that recurses without end', generic],
   ['a route input mapping that recurses, again', generic.replace('det-hostile-1', 'det-hostile-2')],
@@ -57,14 +60,22 @@ describe('serve under hostile alerts', () => {
       })();
       const statuses: number[] = [];
       for (const [, body] of HOSTILE) {
-        const r = await fetch(`${url}/alerts`, { method: 'POST', body, headers: webhookHeaders(SECRET, body), signal: AbortSignal.timeout(4000) });
+        const r = await fetch(`${url}/alerts`, {
+          method: 'POST',
+          body,
+          headers: webhookHeaders(SECRET, body),
+          signal: AbortSignal.timeout(4000),
+        });
         statuses.push(r.status);
         const h = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(3000) });
         expect(h.status).toBe(200);
       }
       polling = false;
       await poll;
-      expect(statuses.every((s) => s >= 400 && s < 500), JSON.stringify(statuses)).toBe(true);
+      expect(
+        statuses.every((s) => s >= 400 && s < 500),
+        JSON.stringify(statuses),
+      ).toBe(true);
       expect(healthy).toBeGreaterThan(0);
       expect(readdirSync(join(home, 'spool', 'quarantine'))).toEqual(['00000000000001-1-000001-torn.json']);
       expect(output()).toMatch(/spool entry .*torn\.json cannot be read/);

@@ -154,8 +154,15 @@ describe('firebreak iam-policy', () => {
     const r = await cli(['iam-policy', '--routes', 'routes.yaml', '--config', join(dir, 'firebreak.config.yaml')], { home: tempHome() });
     expect(r.code, r.stderr).toBe(0);
     const policy = JSON.parse(r.stdout) as ReturnType<typeof policyForPlaybook>;
-    expect(policy).toEqual(policyForPlaybook([load('ec2-instance-compromise')], getAction, { extra: { notificationTopics: [topic], tagLookup: true } }));
-    expect(statement(policy, 'FirebreakNotify')).toEqual({ Sid: 'FirebreakNotify', Effect: 'Allow', Action: ['sns:Publish'], Resource: [topic] });
+    expect(policy).toEqual(
+      policyForPlaybook([load('ec2-instance-compromise')], getAction, { extra: { notificationTopics: [topic], tagLookup: true } }),
+    );
+    expect(statement(policy, 'FirebreakNotify')).toEqual({
+      Sid: 'FirebreakNotify',
+      Effect: 'Allow',
+      Action: ['sns:Publish'],
+      Resource: [topic],
+    });
     expect(policy.Statement.filter((st) => st.Action.includes('sns:Publish'))).toHaveLength(1);
     expect(r.stderr).toContain(`# sns:Publish on ${topic} only (notifications.snsTopicArn in `);
     expect(r.stderr).toMatch(/^# Resource "\*" — no resource-level permission: .*ec2:DescribeInstances.*sts:GetCallerIdentity/m);

@@ -97,9 +97,21 @@ describe('playbook JSON Schema in Ajv', () => {
 
   it.each([
     ['a whole input', { action: 'ec2.isolate-instance', with: { instanceId: '{% $inputs.instanceId %}' } }],
-    ['a number input', { action: 'ec2.forensic-snapshots', with: { instanceId: 'i-0123456789abcdef0', round: '{% $steps.x.output.round + 1 %}' } }],
-    ['an item of a list', { action: 'ec2.deny-nacl-entries', with: { cidrs: ['198.51.100.7/32', '{% $inputs.cidr %}'], instanceId: 'i-0123456789abcdef0' } }],
-    ['a field of an object in a list', { action: 'ec2.restore-security-groups', with: { instanceId: 'i-0123456789abcdef0', interfaces: [{ networkInterfaceId: '{% $x %}', groups: ['sg-0123456789abcdef0'] }] } }],
+    [
+      'a number input',
+      { action: 'ec2.forensic-snapshots', with: { instanceId: 'i-0123456789abcdef0', round: '{% $steps.x.output.round + 1 %}' } },
+    ],
+    [
+      'an item of a list',
+      { action: 'ec2.deny-nacl-entries', with: { cidrs: ['198.51.100.7/32', '{% $inputs.cidr %}'], instanceId: 'i-0123456789abcdef0' } },
+    ],
+    [
+      'a field of an object in a list',
+      {
+        action: 'ec2.restore-security-groups',
+        with: { instanceId: 'i-0123456789abcdef0', interfaces: [{ networkInterfaceId: '{% $x %}', groups: ['sg-0123456789abcdef0'] }] },
+      },
+    ],
     ['a multi-line block', { action: 'core.manual-task', with: { title: 'T', instructions: '{% "a" &\n "b" %}\n' } }],
   ])('allows an expression as %s', (_, step) => {
     expect(errorsOf(base(step))).toEqual([]);
@@ -109,7 +121,9 @@ describe('playbook JSON Schema in Ajv', () => {
     const schema = JSON.parse(readFileSync('schemas/playbook.schema.json', 'utf8'));
     const action = schema.$defs.step.anyOf.find((b: { properties: { type: { const: string } } }) => b.properties.type.const === 'action');
     expect(action.properties.action.enum).toEqual([...actionIds].sort());
-    expect(action.allOf.map((b: { if: { properties: { action: { const: string } } } }) => b.if.properties.action.const)).toEqual([...actionIds].sort());
+    expect(action.allOf.map((b: { if: { properties: { action: { const: string } } } }) => b.if.properties.action.const)).toEqual(
+      [...actionIds].sort(),
+    );
   });
 });
 
@@ -118,7 +132,9 @@ describe('config and decisions JSON Schemas in Ajv', () => {
   const decisions = compile('schemas/decisions.schema.json');
 
   it('accepts a config and refuses a short account id and an unknown key', () => {
-    expect(config({ guardrails: { allowedAccounts: ['123456789012'] }, notifications: { snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:t' } })).toBe(true);
+    expect(
+      config({ guardrails: { allowedAccounts: ['123456789012'] }, notifications: { snsTopicArn: 'arn:aws:sns:us-east-1:123456789012:t' } }),
+    ).toBe(true);
     expect(config({ guardrails: { allowedAccounts: ['1234'] } })).toBe(false);
     expect(config({ guardrail: {} })).toBe(false);
   });

@@ -2,6 +2,7 @@
  * Paths of ec2-instance-compromise that the CLI tests do not reach, run in-process on a simulated
  * clock with a host that approves every step and confirms every manual task.
  */
+import { chooseBackend } from '../../src/backend/backend.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,15 +27,16 @@ describe('ec2-instance-compromise when Auto Scaling refuses', () => {
       worldFile,
       `${readFileSync(FIXTURE, 'utf8')}\nfaults:\n  - { operation: 'autoscaling:DetachInstances', error: AccessDenied }\n`,
     );
-    const out = await startRun({
-      playbook: 'ec2-instance-compromise',
-      inputs: { instanceId: WEB1 },
-      host,
-      sim: worldFile,
-      clock: new SimClock('2026-03-01T12:00:00Z'),
-      home,
-      incident: 'IR-13',
-    });
+    const clock = new SimClock('2026-03-01T12:00:00Z');
+    const out = await (
+      await startRun({
+        run: { playbook: 'ec2-instance-compromise', inputs: { instanceId: WEB1 }, incident: 'IR-13' },
+        backend: chooseBackend({ sim: worldFile, clock }),
+        host,
+        clock,
+        home,
+      })
+    ).result;
     expect(out.status).toBe('succeeded');
     const events = journal(home, out.runId);
     expect(events.find((e) => e.type === 'step.failed' && e.step === 'detach')).toMatchObject({

@@ -2,6 +2,7 @@
  * ec2-fleet-compromise on the simulated cloud, in-process on a simulated clock: the fleet found by
  * tag or AMI, each instance isolated, preserved, out of its Auto Scaling group and snapshotted.
  */
+import { chooseBackend } from '../../src/backend/backend.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,22 +27,27 @@ function host(unseen: boolean): RunHost {
 
 const run = (o: { inputs: Record<string, unknown>; unseen?: boolean; auto?: boolean; dryRun?: boolean }) => {
   const home = tempHome();
+  const clock = new SimClock('2026-03-01T12:00:00Z');
   return startRun({
-    playbook: 'ec2-fleet-compromise',
-    inputs: o.inputs,
+    run: {
+      playbook: 'ec2-fleet-compromise',
+      inputs: o.inputs,
+      incident: 'IR-21',
+      ...(o.auto ? { approvalOverrides: Object.fromEntries(FLEET_STEPS.map((s) => [s, 'auto' as const])) } : {}),
+      ...(o.dryRun ? { dryRun: true } : {}),
+    },
+    backend: chooseBackend({ sim: WORLD, clock }),
     host: host(!!o.unseen),
-    sim: WORLD,
-    clock: new SimClock('2026-03-01T12:00:00Z'),
+    clock,
     home,
-    incident: 'IR-21',
-    ...(o.auto ? { approvalOverrides: Object.fromEntries(FLEET_STEPS.map((s) => [s, 'auto' as const])) } : {}),
-    ...(o.dryRun ? { dryRun: true } : {}),
-  }).then((out) => ({
-    out,
-    home,
-    events: journal(home, out.runId),
-    world: () => JSON.parse(readFileSync(join(home, 'runs', out.runId, 'world.json'), 'utf8')),
-  }));
+  })
+    .then((h) => h.result)
+    .then((out) => ({
+      out,
+      home,
+      events: journal(home, out.runId),
+      world: () => JSON.parse(readFileSync(join(home, 'runs', out.runId, 'world.json'), 'utf8')),
+    }));
 };
 
 describe('ec2-fleet-compromise', () => {

@@ -3,6 +3,7 @@
  * simulated clock shared with the simulated cloud (waits take no real time), with a host that
  * approves every step and confirms every manual task.
  */
+import { chooseBackend } from '../../src/backend/backend.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,15 +32,19 @@ describe('snapshots more often than DLM can: the loop', () => {
   it('takes snapshotCount crash-consistent sets, snapshotEveryMinutes apart, and no lifecycle policy', async () => {
     const home = tempHome();
     const clock = new SimClock('2026-03-01T12:00:00Z');
-    const out = await startRun({
-      playbook: 'ec2-instance-compromise',
-      inputs: { instanceId: WEB2, snapshotEveryMinutes: 15, snapshotCount: 3 },
-      host,
-      sim: FIXTURE,
-      clock,
-      home,
-      incident: 'IR-11',
-    });
+    const out = await (
+      await startRun({
+        run: {
+          playbook: 'ec2-instance-compromise',
+          inputs: { instanceId: WEB2, snapshotEveryMinutes: 15, snapshotCount: 3 },
+          incident: 'IR-11',
+        },
+        backend: chooseBackend({ sim: FIXTURE, clock }),
+        host,
+        clock,
+        home,
+      })
+    ).result;
     expect(out.status).toBe('succeeded');
     const sets = forensicSets(home, out.runId);
     expect(sets.map((s: string[]) => s[0])).toEqual(['1', '2', '3']);
@@ -58,24 +63,29 @@ describe('snapshots more often than DLM can: the loop', () => {
     const home = tempHome();
     const clock = new SimClock('2026-03-01T12:00:00Z');
     const stop = new AbortController();
-    const first = await startRun({
-      playbook: 'ec2-instance-compromise',
-      inputs: { instanceId: WEB2, snapshotEveryMinutes: 20, snapshotCount: 3 },
-      host,
-      sim: FIXTURE,
-      clock,
-      home,
-      incident: 'IR-12',
-      signal: stop.signal,
-      onJournal: (j) =>
-        j.onAppend((e: { type: string; step?: unknown }) => {
-          if (e.type === 'wait.started' && e.step === 'pause#2') stop.abort(new Error('SIGTERM'));
-        }),
-    });
+    const first = await (
+      await startRun({
+        run: {
+          playbook: 'ec2-instance-compromise',
+          inputs: { instanceId: WEB2, snapshotEveryMinutes: 20, snapshotCount: 3 },
+          incident: 'IR-12',
+        },
+        backend: chooseBackend({ sim: FIXTURE, clock }),
+        host,
+        clock,
+        home,
+        signal: stop.signal,
+        observers: [
+          (e) => {
+            if (e.type === 'wait.started' && e.step === 'pause#2') stop.abort(new Error('SIGTERM'));
+          },
+        ],
+      })
+    ).result;
     expect(first.status).toBe('interrupted');
     expect(forensicSets(home, first.runId).map((s: string[]) => s[0])).toEqual(['1', '2']);
 
-    const resumed = await resumeRun({ runId: first.runId, host, clock, home });
+    const resumed = await (await resumeRun({ runId: first.runId, backend: chooseBackend({ clock }), host, clock, home })).result;
     expect(resumed.status).toBe('succeeded');
     expect(forensicSets(home, first.runId).map((s: string[]) => s[0])).toEqual(['1', '2', '3']);
     const events = journal(home, first.runId);

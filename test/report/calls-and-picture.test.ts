@@ -13,24 +13,66 @@ const ev = (type: string, step: string | undefined, more: Record<string, unknown
   ...more,
 });
 const call = (step: string, operation: string, code?: string) =>
-  ev('aws.call', step, { service: operation.split(':')[0], operation: operation.split(':')[1], ...(code ? { error: { code, message: code } } : {}) });
+  ev('aws.call', step, {
+    service: operation.split(':')[0],
+    operation: operation.split(':')[1],
+    ...(code ? { error: { code, message: code } } : {}),
+  });
 
 describe('callOutcomes', () => {
   it.each([
-    ['a lookup answered NoSuchEntity, then the step went on: expected', [call('take', 'iam:GetRolePolicy', 'NoSuchEntity'), ev('step.planned', 'take')], 'expected'],
-    ['SubscriptionRequired, then the step completed: expected', [call('case', 'support:DescribeCases', 'SubscriptionRequired'), ev('step.completed', 'case', { status: 'manual' })], 'expected'],
-    ['the step failed with the same code: failed', [call('iso', 'ec2:ModifyNetworkInterfaceAttribute', 'UnauthorizedOperation'), ev('step.failed', 'iso', { error: { code: 'UnauthorizedOperation' } })], 'failed'],
-    ['the step retried with that code: failed', [call('iso', 'ec2:DescribeInstances', 'RequestLimitExceeded'), ev('step.retrying', 'iso', { error: { code: 'RequestLimitExceeded' } })], 'failed'],
-    ['the step failed with another code: expected', [call('iso', 'iam:GetRole', 'NoSuchEntity'), ev('step.failed', 'iso', { error: { code: 'AccessDenied' } })], 'expected'],
-    ['the run ended before the step went on: failed', [call('iso', 'ec2:DescribeInstances', 'InternalError'), ev('run.ended', undefined)], 'failed'],
-    ['another step going on says nothing about this one', [call('a', 'ec2:DescribeInstances', 'InternalError'), ev('step.completed', 'b', { status: 'applied' })], 'failed'],
+    [
+      'a lookup answered NoSuchEntity, then the step went on: expected',
+      [call('take', 'iam:GetRolePolicy', 'NoSuchEntity'), ev('step.planned', 'take')],
+      'expected',
+    ],
+    [
+      'SubscriptionRequired, then the step completed: expected',
+      [call('case', 'support:DescribeCases', 'SubscriptionRequired'), ev('step.completed', 'case', { status: 'manual' })],
+      'expected',
+    ],
+    [
+      'the step failed with the same code: failed',
+      [
+        call('iso', 'ec2:ModifyNetworkInterfaceAttribute', 'UnauthorizedOperation'),
+        ev('step.failed', 'iso', { error: { code: 'UnauthorizedOperation' } }),
+      ],
+      'failed',
+    ],
+    [
+      'the step retried with that code: failed',
+      [
+        call('iso', 'ec2:DescribeInstances', 'RequestLimitExceeded'),
+        ev('step.retrying', 'iso', { error: { code: 'RequestLimitExceeded' } }),
+      ],
+      'failed',
+    ],
+    [
+      'the step failed with another code: expected',
+      [call('iso', 'iam:GetRole', 'NoSuchEntity'), ev('step.failed', 'iso', { error: { code: 'AccessDenied' } })],
+      'expected',
+    ],
+    [
+      'the run ended before the step went on: failed',
+      [call('iso', 'ec2:DescribeInstances', 'InternalError'), ev('run.ended', undefined)],
+      'failed',
+    ],
+    [
+      'another step going on says nothing about this one',
+      [call('a', 'ec2:DescribeInstances', 'InternalError'), ev('step.completed', 'b', { status: 'applied' })],
+      'failed',
+    ],
     ['a call without an error: ok', [call('iso', 'ec2:DescribeInstances')], 'ok'],
   ])('%s', (_, events, outcome) => {
     expect(callOutcomes(events).get(0)).toBe(outcome);
   });
 
   it('of repeated calls with the failing code, only the last is the failure', () => {
-    const events = [call('iso', 'ec2:DescribeInstances', 'Throttling'), call('iso', 'ec2:DescribeInstances', 'Throttling'), ev('step.failed', 'iso', { error: { code: 'Throttling' } })];
+    const events = [
+      call('iso', 'ec2:DescribeInstances', 'Throttling'),
+      call('iso', 'ec2:DescribeInstances', 'Throttling'),
+      ev('step.failed', 'iso', { error: { code: 'Throttling' } }),
+    ];
     const o = callOutcomes(events);
     expect([o.get(0), o.get(1)]).toEqual(['expected', 'failed']);
     expect(callsByStep(events, o)).toMatchObject([{ step: 'iso', failed: 1, expected: 1 }]);
@@ -48,7 +90,11 @@ describe('the incident timeline gives every completion status a colour', () => {
 
   it('a step whose condition was false is drawn muted and named so in the legend', () => {
     const events = [ev('step.started', 'block'), ev('step.completed', 'block', { status: 'condition-false' })];
-    const svg = timelineSvg(timelineLanes(events, new Map(), Date.parse(events[1]!.ts)), { start: Date.parse(events[0]!.ts), end: Date.parse(events[1]!.ts), label: 't' });
+    const svg = timelineSvg(timelineLanes(events, new Map(), Date.parse(events[1]!.ts)), {
+      start: Date.parse(events[0]!.ts),
+      end: Date.parse(events[1]!.ts),
+      label: 't',
+    });
     expect(svg).toContain('class="bar muted"');
     expect(svg).toContain('not needed (condition false)');
     expect(svg).not.toContain('running');
@@ -59,8 +105,22 @@ describe('timeline marks', () => {
   const at = 5_000;
   const svg = timelineSvg(
     [
-      { label: 'injects and alerts', bars: [], marks: [{ at, kind: 'alert', title: 'the alert' }, { at, kind: 'inject', title: 'an inject' }] },
-      { label: 'run', bars: [], marks: [{ at, kind: 'done', title: 'step done' }, { at: at + 1000, kind: 'approval', title: 'approved' }] },
+      {
+        label: 'injects and alerts',
+        bars: [],
+        marks: [
+          { at, kind: 'alert', title: 'the alert' },
+          { at, kind: 'inject', title: 'an inject' },
+        ],
+      },
+      {
+        label: 'run',
+        bars: [],
+        marks: [
+          { at, kind: 'done', title: 'step done' },
+          { at: at + 1000, kind: 'approval', title: 'approved' },
+        ],
+      },
     ],
     { start: 0, end: 10_000, label: 'exercise' },
   );
@@ -76,7 +136,8 @@ describe('timeline marks', () => {
 
   it('an alert and an inject at the same moment both stay visible, the alert drawn last', () => {
     const lane = svg.slice(0, svg.indexOf('</g>', svg.indexOf('the alert')));
-    const ys = (kind: string) => [...new RegExp(`<path class="mark ${kind}" d="([^"]+)"`).exec(lane)![1]!.matchAll(/L?M?[\d.]+ ([\d.]+)/g)].map((m) => Number(m[1]));
+    const ys = (kind: string) =>
+      [...new RegExp(`<path class="mark ${kind}" d="([^"]+)"`).exec(lane)![1]!.matchAll(/L?M?[\d.]+ ([\d.]+)/g)].map((m) => Number(m[1]));
     expect(Math.max(...ys('alert'))).toBeLessThanOrEqual(Math.min(...ys('inject')));
     expect(lane.indexOf('mark alert')).toBeGreaterThan(lane.indexOf('mark inject'));
   });

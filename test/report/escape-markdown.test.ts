@@ -16,14 +16,26 @@ describe('Markdown report escaping', () => {
         type: 'run.started',
         playbook: { id: 'p', sha256: 'abc' },
         inputs: {},
-        trigger: { alert: { source: 'guardduty', type: 'Recon', title: `title ${HTML}`, account: '123456789012', resources: { instanceIds: [`i-${HTML}`] } }, event: {} },
+        trigger: {
+          alert: {
+            source: 'guardduty',
+            type: 'Recon',
+            title: `title ${HTML}`,
+            account: '123456789012',
+            resources: { instanceIds: [`i-${HTML}`] },
+          },
+          event: {},
+        },
       },
       { seq: 2, ts: ts(1), type: 'step.started', step: 'iso' },
       { seq: 3, ts: ts(2), type: 'approval.answered', step: 'iso', decision: 'approve', by: 'alice', note: `ok ${HTML}` },
       { seq: 4, ts: ts(3), type: 'step.completed', step: 'iso', status: 'applied' },
       { seq: 5, ts: ts(4), type: 'run.ended', status: 'succeeded' },
     ];
-    const md = renderReport(buildReport('r1', events, { ok: true, events: events.length, head: 'f'.repeat(64) } satisfies VerifyResult), 'md');
+    const md = renderReport(
+      buildReport('r1', events, { ok: true, events: events.length, head: 'f'.repeat(64) } satisfies VerifyResult),
+      'md',
+    );
     expect(md).toContain('title');
     expect(md).toContain('alice');
     // Markdown renders a code span literally, and a backslash-escaped `<` as text: nothing else may hold a tag.

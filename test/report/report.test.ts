@@ -114,7 +114,9 @@ describe('firebreak report (CLI)', () => {
     const refused = await cli(['report', CONTAINED, '--runs-dir', runs], { home });
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain(`error: failed to report run ${CONTAINED}: its journal is not intact: line 53: changed after it was written`);
+    expect(refused.stderr).toContain(
+      `error: failed to report run ${CONTAINED}: its journal is not intact: line 53: changed after it was written`,
+    );
     expect(refused.stderr).toContain(`--allow-broken`);
     const r = await cli(['report', CONTAINED, '--runs-dir', runs, '--allow-broken'], { home });
     expect(r.code).toBe(0);

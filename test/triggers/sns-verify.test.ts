@@ -262,7 +262,9 @@ describe('SNS certificate hosts by partition', () => {
 
   it('accepts a China-partition topic signed from sns.<region>.amazonaws.com.cn, and its SubscribeURL there', async () => {
     const before = fetched.length;
-    const m = await verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: CN_TOPIC, SigningCertURL: CN_CERT }), { topics: [CN_TOPIC] });
+    const m = await verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: CN_TOPIC, SigningCertURL: CN_CERT }), {
+      topics: [CN_TOPIC],
+    });
     expect(m.TopicArn).toBe(CN_TOPIC);
     expect(fetched.slice(before)).toEqual([CN_CERT]);
     const confirm = await verify(
@@ -290,9 +292,12 @@ describe('SNS certificate hosts by partition', () => {
     expect(comFromCn.reason).toMatch(/not an SNS certificate URL \(https:\/\/sns\.<region>\.amazonaws\.com\/…/);
     // A look-alike China host is refused even for a China topic.
     const fake = await rejection(
-      verify(snsMessage(cert.privateKey, { Message: 'x', TopicArn: CN_TOPIC, SigningCertURL: 'https://sns.us-east-1.amazonaws.com.cn/c.pem' }), {
-        topics: [CN_TOPIC],
-      }),
+      verify(
+        snsMessage(cert.privateKey, { Message: 'x', TopicArn: CN_TOPIC, SigningCertURL: 'https://sns.us-east-1.amazonaws.com.cn/c.pem' }),
+        {
+          topics: [CN_TOPIC],
+        },
+      ),
     );
     expect(fake.status).toBe(403);
     expect(fetched.length).toBe(before);

@@ -39,9 +39,15 @@ describe('Spool', () => {
     writeFileSync(join(dir, '00000000000002-1-000002-shape.json'), '{"via": "webhook"}\n');
     const { entries, quarantined } = spool.pending();
     expect(entries.map((e) => e.file)).toEqual([good.file]);
-    expect(quarantined.map((q) => q.file.split('/').pop())).toEqual(['00000000000001-1-000001-torn.json', '00000000000002-1-000002-shape.json']);
+    expect(quarantined.map((q) => q.file.split('/').pop())).toEqual([
+      '00000000000001-1-000001-torn.json',
+      '00000000000002-1-000002-shape.json',
+    ]);
     expect(quarantined[0]!.reason).toMatch(/JSON/);
-    expect(readdirSync(join(dir, 'quarantine')).sort()).toEqual(['00000000000001-1-000001-torn.json', '00000000000002-1-000002-shape.json']);
+    expect(readdirSync(join(dir, 'quarantine')).sort()).toEqual([
+      '00000000000001-1-000001-torn.json',
+      '00000000000002-1-000002-shape.json',
+    ]);
     expect(spool.pending().quarantined).toEqual([]);
   });
 });

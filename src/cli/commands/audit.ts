@@ -35,7 +35,9 @@ export async function verify(runId: string, opts: { runsDir?: string; json?: boo
   const r = verifyJournal(file);
   if (opts.json) printJson({ file, ...r });
   else if (r.ok)
-    out(`${c.green('ok')}: ${r.events} events, hash chain intact (head ${r.head.slice(0, 16)}…)${r.note ? `; ${r.note} after a crash` : ''}`);
+    out(
+      `${c.green('ok')}: ${r.events} events, hash chain intact (head ${r.head.slice(0, 16)}…)${r.note ? `; ${r.note} after a crash` : ''}`,
+    );
   else out(`${c.red('TAMPERED')}: ${file}: line ${r.line}: ${r.reason}`);
   process.exitCode = r.ok ? EXIT.ok : EXIT.failed;
 }

@@ -4,13 +4,15 @@
  * verifies the journal and shows what happened to the attacker's open connection.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { verifyJournal } from '../../audit/verify.js';
 import { autoHost } from '../../engine/auto-host.js';
 import type { RunHost } from '../../engine/host.js';
-import { PLAYBOOK_DIRS, startRun } from '../../engine/session.js';
+import { startRun } from '../../engine/session.js';
+import { chooseBackend } from '../../backend/backend.js';
+import { PLAYBOOK_DIRS } from '../../core/paths.js';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.js';
-import { actionIds } from '../../actions/registry.js';
+import { actionIds, actions } from '../../actions/registry.js';
 import { allSteps } from '../../playbook/compile.js';
 import { progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
@@ -23,22 +25,17 @@ export const DEMO_INSTANCE = 'i-0abc123def4567890';
 export async function demo(opts: { interactive?: boolean; runsDir?: string; json?: boolean }): Promise<void> {
   const progress = progressPrinter();
   const print = (e: { type: string }) => progress.onEvent(e);
-  let runDir = '';
   // Without --interactive the demo plays the responder too: it approves every step and confirms
   // each manual task (printing what a person would do). A real --auto run follows the playbook.
   const host: RunHost = opts.interactive
     ? interactiveHost()
     : {
-        ...autoHost({
-          get runDir() {
-            return runDir;
-          },
-        } as never),
+        ...autoHost(),
         manual: async () => ({ decision: 'approve', by: 'demo (simulated responder)', via: 'demo' }),
         onEvent: print,
       };
   // The demo approves every step itself (it is the simulated cloud); a real --auto run follows the playbook's policies.
-  const pb = loadPlaybook(findPlaybook(DEMO_PLAYBOOK, PLAYBOOK_DIRS), { actionIds });
+  const pb = loadPlaybook(resolve(findPlaybook(DEMO_PLAYBOOK, PLAYBOOK_DIRS)), { actionIds, actionInputs: (id) => actions.get(id)?.input });
   const overrides = opts.interactive ? undefined : Object.fromEntries(allSteps(pb.playbook).map((s) => [s.id, 'auto' as const]));
   // Commentary goes to stderr: with --json, stdout holds the result document alone.
   if (!opts.interactive)
@@ -47,20 +44,13 @@ export async function demo(opts: { interactive?: boolean; runsDir?: string; json
         'demo: simulated cloud (worlds/demo.yaml); every step is approved and every manual task confirmed automatically — add --interactive to decide yourself',
       ),
     );
-  const outcome = await startRun({
-    playbook: DEMO_PLAYBOOK,
-    inputs: { instanceId: DEMO_INSTANCE },
+  const handle = await startRun({
+    run: { playbook: pb, inputs: { instanceId: DEMO_INSTANCE }, ...(overrides ? { approvalOverrides: overrides } : {}) },
+    backend: chooseBackend({ sim: true }),
     host,
-    sim: true,
-    ...(overrides ? { approvalOverrides: overrides } : {}),
     ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
-    onJournal: (j) =>
-      j.onAppend((e: { type: string; [k: string]: unknown }) => {
-        if (e.type === 'run.started') runDir = '';
-        host.onEvent?.(e);
-      }),
   });
-  runDir = outcome.runDir;
+  const outcome = await handle.result;
   finish(outcome, opts);
   if (opts.json) return;
   const v = verifyJournal(join(outcome.runDir, 'journal.jsonl'));

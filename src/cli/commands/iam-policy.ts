@@ -8,7 +8,7 @@
 import { actions, actionIds, getAction } from '../../actions/registry.js';
 import { InputError } from '../../core/errors.js';
 import { actionsOfPlaybook, policyForPlaybook, whyWildcard, type ExtraPermissions } from '../../iam/policy.js';
-import { PLAYBOOK_DIRS } from '../../engine/session.js';
+import { PLAYBOOK_DIRS } from '../../core/paths.js';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.js';
 import type { LoadedPlaybook } from '../../playbook/schema.js';
 import { c, err, printJson } from '../output.js';
@@ -18,7 +18,9 @@ export async function iamPolicy(
   opts: { withUndo?: boolean; json?: boolean; routes?: string; config?: string },
 ): Promise<void> {
   if (playbooks.length === 0 && !opts.routes) {
-    throw new InputError('failed to derive a policy: name at least one playbook or --routes FILE', { hint: 'firebreak iam-policy ec2-instance-compromise' });
+    throw new InputError('failed to derive a policy: name at least one playbook or --routes FILE', {
+      hint: 'firebreak iam-policy ec2-instance-compromise',
+    });
   }
   const loaded = new Map<string, LoadedPlaybook>();
   for (const name of playbooks) {
@@ -43,7 +45,9 @@ export async function iamPolicy(
   const all = [...loaded.values()];
   const policy = policyForPlaybook(all, getAction, { withUndo, extra });
   const uses = all.map((l) => ({ playbook: l.playbook.id, file: l.file, actions: actionsOfPlaybook(l, getAction, { withUndo }) }));
-  const wildcards = policy.Statement.filter((s) => s.Resource === '*').flatMap((s) => s.Action.map((a) => ({ action: a, why: whyWildcard(a) })));
+  const wildcards = policy.Statement.filter((s) => s.Resource === '*').flatMap((s) =>
+    s.Action.map((a) => ({ action: a, why: whyWildcard(a) })),
+  );
   if (opts.json) {
     printJson({ playbooks: uses, withUndo, ...(opts.routes ? { routes: opts.routes } : {}), wildcards, policy });
     return;

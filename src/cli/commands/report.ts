@@ -9,7 +9,10 @@ import { FirebreakError, InputError } from '../../core/errors.js';
 import { loadReport, renderReport, type ReportFormat } from '../../report/report.js';
 import { c, err, printJson } from '../output.js';
 
-export async function report(runId: string, opts: { format?: string; out?: string; runsDir?: string; json?: boolean; allowBroken?: boolean }): Promise<void> {
+export async function report(
+  runId: string,
+  opts: { format?: string; out?: string; runsDir?: string; json?: boolean; allowBroken?: boolean },
+): Promise<void> {
   const format = (opts.format ?? 'md').toLowerCase();
   if (format !== 'md' && format !== 'html')
     throw new InputError(`unknown report format '${opts.format}': use md or html`, {

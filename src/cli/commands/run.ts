@@ -1,9 +1,11 @@
 /** `firebreak run` and `firebreak resume`. */
+import { exitNow } from '../main.js';
 import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
 import { autoHost } from '../../engine/auto-host.js';
 import type { RunHost } from '../../engine/host.js';
-import { existingRunDir, runDir } from '../../engine/home.js';
+import { chooseBackend } from '../../backend/backend.js';
+import { existingRunDir } from '../../engine/home.js';
 import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
 import { progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
@@ -26,22 +28,19 @@ export interface RunCliOptions extends RoleCliOptions {
   json?: boolean;
 }
 
-export function chooseHost(opts: RunCliOptions, dir: () => string): RunHost {
+export function chooseHost(opts: RunCliOptions): RunHost {
   const progress = progressPrinter({ verbose: !!opts.verbose });
   const print = (e: { type: string }) => progress.onEvent(e);
   if (opts.auto || opts.dryRun) {
     const waitMs = opts.waitForApproval ? parseDuration(opts.waitForApproval) : 0;
     const host = autoHost({
-      get runDir() {
-        return dir();
-      },
       waitMs,
       onWaiting: ({ runId, step, kind }: { runId: string; step: string; kind: string }) => {
         err(c.yellow(`⏸ run ${runId} needs a person: ${kind === 'manual' ? 'confirm the manual task' : 'approve'} step ${step}`));
         err(`  firebreak approve ${runId} ${step}${kind === 'manual' ? ' --note "done"' : '   (or --deny / --abort)'}`);
         if (waitMs > 0) err(c.dim(`  waiting up to ${opts.waitForApproval} for an answer…`));
       },
-    } as never);
+    });
     return { ...host, onEvent: print };
   }
   if (!process.stdin.isTTY && !opts.interactive) {
@@ -59,7 +58,7 @@ function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
   let count = 0;
   const on = (sig: NodeJS.Signals) => {
     count++;
-    if (count > 1) process.exit(EXIT.interrupted);
+    if (count > 1) exitNow(EXIT.interrupted);
     err(c.yellow(`\n${sig}: stopping after the current AWS call; the run stays resumable (press Ctrl-C again to exit now)`));
     ac.abort(new Error(sig));
   };
@@ -74,55 +73,52 @@ function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
+/** Where `run`, `resume` and `undo` act, from the command line's flags. */
+export function cliBackend(opts: RunCliOptions) {
+  return chooseBackend({
+    ...(opts.sim !== undefined ? { sim: opts.sim } : {}),
+    ...(opts.region ? { region: opts.region } : {}),
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    ...roleOptions(opts),
+  });
+}
+
+export const cliSettings = (opts: RunCliOptions) => ({
+  ...(opts.config ? { configFile: opts.config } : {}),
+  ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
+});
+
 export async function run(playbook: string, opts: RunCliOptions): Promise<void> {
-  let runId: string | undefined;
-  const host = chooseHost(opts, () => runDir(runId!, { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }));
+  const backend = cliBackend(opts);
+  const host = chooseHost(opts);
   const intr = interruptOnSignals();
   try {
-    const outcome = await startRun({
-      playbook,
-      inputArgs: opts.input ?? [],
-      dryRun: !!opts.dryRun,
-      host,
-      ...(opts.sim !== undefined ? { sim: opts.sim } : {}),
-      ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.profile ? { profile: opts.profile } : {}),
-      ...roleOptions(opts),
-      ...(opts.config ? { configFile: opts.config } : {}),
-      ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
-      ...(opts.incident ? { incident: opts.incident } : {}),
-      signal: intr.signal,
-      onJournal: (j) => {
-        runId = (j as unknown as { runId?: string }).runId ?? runId;
-        j.onAppend((e: { type: string; [k: string]: unknown }) => {
-          if (e.type === 'run.started') runId = e.runId as string;
-          host.onEvent?.(e);
-        });
+    const handle = await startRun({
+      run: {
+        playbook,
+        inputArgs: opts.input ?? [],
+        dryRun: !!opts.dryRun,
+        ...(opts.incident ? { incident: opts.incident } : {}),
       },
+      backend,
+      host,
+      ...cliSettings(opts),
+      signal: intr.signal,
     });
-    finish(outcome, opts);
+    finish(await handle.result, opts);
   } finally {
     intr.dispose();
   }
 }
 
 export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
-  existingRunDir(runId, { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }); // unknown run: exit 2 before anything else
-  const host = chooseHost(opts, () => runDir(runId, { ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }));
+  existingRunDir(runId, cliSettings(opts)); // unknown run: exit 2 before anything else
+  const backend = cliBackend({ ...opts, sim: undefined });
+  const host = chooseHost(opts);
   const intr = interruptOnSignals();
   try {
-    const outcome = await resumeRun({
-      runId,
-      host,
-      ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.profile ? { profile: opts.profile } : {}),
-      ...roleOptions(opts),
-      ...(opts.config ? { configFile: opts.config } : {}),
-      ...(opts.runsDir ? { runsDir: opts.runsDir } : {}),
-      signal: intr.signal,
-      onJournal: (j) => j.onAppend((e: { type: string; [k: string]: unknown }) => host.onEvent?.(e)),
-    });
-    finish(outcome, opts);
+    const handle = await resumeRun({ runId, backend, host, ...cliSettings(opts), signal: intr.signal });
+    finish(await handle.result, opts);
   } finally {
     intr.dispose();
   }

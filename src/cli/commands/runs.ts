@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Journal } from '../../audit/journal.js';
 import { runsDir } from '../../engine/home.js';
 import { readLock } from '../../engine/lock.js';
-import { readSummary, summarize } from '../../engine/session.js';
+import { readSummary, summarize } from '../../engine/run-summary.js';
 import { out, printJson } from '../output.js';
 
 export async function runs(opts: { runsDir?: string; json?: boolean }): Promise<void> {
@@ -14,7 +14,7 @@ export async function runs(opts: { runsDir?: string; json?: boolean }): Promise<
     const dir = join(root, id);
     // run.json is a cache; when it is missing or older than the journal (a crash), derive again.
     const cached = readSummary(dir);
-    const s = cached ?? summarize(Journal.read(join(dir, 'journal.jsonl')) as never);
+    const s = cached ?? summarize(Journal.read(join(dir, 'journal.jsonl')));
     const holder = readLock(join(dir, 'run.lock'));
     const status = s.status === 'running' && !holder ? 'stopped' : s.status;
     return { id, playbook: s.playbook, status, waitingStep: s.waitingStep ?? null, started: s.started, actor: s.actor };

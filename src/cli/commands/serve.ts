@@ -3,6 +3,7 @@
  * and `listening on URL` once ready; SIGTERM or SIGINT stop it cleanly (runs in flight are
  * interrupted at a safe point and stay resumable), a second signal exits at once.
  */
+import { exitNow } from '../main.js';
 import { join } from 'node:path';
 import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
@@ -93,7 +94,7 @@ export async function serve(opts: ServeCliOptions): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let signals = 0;
     const on = (sig: NodeJS.Signals) => {
-      if (++signals > 1) process.exit(EXIT.interrupted);
+      if (++signals > 1) exitNow(EXIT.interrupted);
       err(`${sig}: no longer accepting; runs in flight stop at their next safe point and stay resumable`);
       server!
         .shutdown(sig)

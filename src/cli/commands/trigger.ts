@@ -3,6 +3,7 @@
  * (or join) its run. Everything is validated first — the alert, the routing table, the playbook
  * inputs the route maps — so bad input exits 2 having started nothing and called no AWS API.
  */
+import { exitNow } from '../main.js';
 import { join } from 'node:path';
 import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
@@ -144,7 +145,7 @@ function report(outcomes: TriggerOutcome[], opts: TriggerCliOptions): void {
 function interruptOnSignals(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const on = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(EXIT.interrupted);
+    if (ac.signal.aborted) exitNow(EXIT.interrupted);
     err(`\n${sig}: stopping after the current AWS call; the run stays resumable`);
     ac.abort(new Error(sig));
   };

@@ -2,33 +2,39 @@
 import { startRun } from '../../engine/session.js';
 import { noteOnSource, prepareUndo } from '../../engine/undo.js';
 import { out } from '../output.js';
+import { chooseBackend } from '../../backend/backend.js';
 import { chooseHost, finish, type RunCliOptions } from './run.js';
-import { runDir } from '../../engine/home.js';
 
 export async function undo(runId: string, steps: string[], opts: RunCliOptions & { interactive?: boolean }): Promise<void> {
   const home = opts.runsDir ? { runsDir: opts.runsDir } : {};
   const prep = prepareUndo(runId, steps, opts.auto ? 'auto' : 'required', home);
-  const host = chooseHost(opts, () => runDir(prep.undoRunId, home));
+  const host = chooseHost(opts);
   if (!opts.json) {
     out(`undo of run ${runId} → run ${prep.undoRunId}, ${prep.entries.length} step${prep.entries.length === 1 ? '' : 's'}, newest first:`);
     for (const e of prep.entries) out(`  ${e.step}: ${e.action}`);
   }
   await noteOnSource(runId, 'undo.requested', { undoRun: prep.undoRunId, steps: prep.entries.map((e) => e.step) }, home);
-  const outcome = await startRun({
-    playbook: prep.playbookFile,
-    inputs: {},
-    host,
-    runId: prep.undoRunId,
-    incident: prep.incident,
-    dryRun: !!opts.dryRun,
+  // The undo acts where the run it reverses acted: the same simulated world (as the latest undo left it), or the same account.
+  const backend = chooseBackend({
     ...(prep.backend === 'sim' ? { sim: prep.worldFile! } : {}),
     ...((opts.region ?? prep.region) ? { region: (opts.region ?? prep.region)! } : {}),
     ...((opts.profile ?? prep.profile) ? { profile: (opts.profile ?? prep.profile)! } : {}),
+  });
+  const handle = await startRun({
+    run: {
+      playbook: prep.playbookFile,
+      inputs: {},
+      runId: prep.undoRunId,
+      incident: prep.incident,
+      dryRun: !!opts.dryRun,
+      trigger: { undoOf: runId },
+    },
+    backend,
+    host,
     ...(opts.config ? { configFile: opts.config } : {}),
     ...home,
-    trigger: { undoOf: runId },
-    onJournal: (j) => j.onAppend((e: { type: string; [k: string]: unknown }) => host.onEvent?.(e)),
   });
+  const outcome = await handle.result;
   await noteOnSource(runId, 'undo.finished', { undoRun: prep.undoRunId, status: outcome.status }, home);
   finish(outcome, opts);
 }

@@ -37,7 +37,13 @@ export async function validate(files: string[], opts: { json?: boolean }): Promi
       results.push({ file, kind, ok: true, errors: [] });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
-      results.push({ file, kind, ok: false, errors: [e, ...e.more].map((x) => x.line), ...(e.hint && kind === null ? { hint: e.hint } : {}) });
+      results.push({
+        file,
+        kind,
+        ok: false,
+        errors: [e, ...e.more].map((x) => x.line),
+        ...(e.hint && kind === null ? { hint: e.hint } : {}),
+      });
     }
   }
   if (opts.json) printJson(results);
@@ -63,7 +69,10 @@ function readText(file: string): string {
 async function check(kind: FileKind, file: string, text: string): Promise<void> {
   switch (kind) {
     case 'playbook': {
-      const [{ actions, actionIds }, { loadPlaybook }] = await Promise.all([import('../../actions/registry.js'), import('../../playbook/load.js')]);
+      const [{ actions, actionIds }, { loadPlaybook }] = await Promise.all([
+        import('../../actions/registry.js'),
+        import('../../playbook/load.js'),
+      ]);
       loadPlaybook(file, { actionIds, actionInputs: (id) => actions.get(id)?.input });
       return;
     }

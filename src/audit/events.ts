@@ -1,0 +1,195 @@
+/**
+ * Every event a journal holds, declared once: a zod schema per type. `Journal.append` accepts only
+ * these (a TypeScript union keyed by `type`), and readers parse with them, so a renamed field
+ * fails the typecheck where it is written and the replay where it is read, instead of silently
+ * turning into `undefined` on resume.
+ *
+ * They live in the audit layer, beside the journal that writes them: the journal, `audit verify`,
+ * reports and the engine's replay all read them, and the audit layer sits below all of those.
+ *
+ * A writer must give exactly the declared fields (plain objects: `note` alone takes extra data).
+ * A reader is lenient: fields a schema does not name are kept, not refused, so a journal written
+ * by an older or newer Firebreak still reads as long as the fields a reader relies on are there.
+ * Journals written before the schemas existed carry exactly these fields (test/fixtures/journals-v0).
+ */
+import { z } from 'zod';
+import { FirebreakError } from '../core/errors.js';
+
+const step = z.string();
+const errorInfo = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
+const change = z.object({ resource: z.string(), field: z.string(), before: z.unknown().optional(), after: z.unknown().optional() });
+const plan = z.object({ changes: z.array(change), alreadyDone: z.boolean(), notes: z.array(z.string()) });
+const check = z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() });
+const operator = z.object({ osUser: z.string(), host: z.string(), pid: z.number() });
+const decision = z.enum(['approve', 'skip', 'abort']);
+const policy = z.enum(['auto', 'required']);
+const runStatus = z.enum(['running', 'waiting', 'succeeded', 'failed', 'aborted', 'interrupted', 'planned']);
+const stepStatus = z.enum(['applied', 'already-done', 'skipped', 'denied', 'planned', 'manual', 'failed', 'condition-false']);
+const undo = z.object({ action: z.string(), input: z.unknown().optional() });
+const fields = z.looseObject({});
+
+export const runStartedSchema = z.object({
+  runId: z.string(),
+  playbook: z.object({ id: z.string(), title: z.string().optional(), file: z.string(), sha256: z.string() }),
+  inputs: z.record(z.string(), z.unknown()),
+  incident: z.string(),
+  mode: z.enum(['interactive', 'auto', 'tabletop']),
+  dryRun: z.boolean(),
+  backend: z.enum(['aws', 'sim']),
+  world: z.string().optional(),
+  region: z.string().nullable(),
+  profile: z.string().optional(),
+  roleArn: z.string().optional(),
+  approvalOverrides: z.record(z.string(), policy).optional(),
+  trigger: z.record(z.string(), z.unknown()).optional(),
+  operator,
+  version: z.string(),
+});
+
+/** The run journal's events (`runs/<id>/journal.jsonl`). */
+export const runEventSchemas = {
+  'run.started': runStartedSchema,
+  'run.resumed': z.object({ by: operator }),
+  'run.identity': z.object({
+    arn: z.string().optional(),
+    account: z.string().optional(),
+    userId: z.string().optional(),
+    error: errorInfo.optional(),
+  }),
+  'run.waiting': z.object({ step, kind: z.enum(['approval', 'manual']) }),
+  'run.interrupted': z.object({ error: errorInfo.optional() }),
+  'run.ended': z.object({ status: runStatus, outcome: z.string().optional(), error: errorInfo.optional() }),
+  'step.started': z.object({ step, action: z.string().optional() }),
+  'step.planned': z.object({
+    step,
+    action: z.string().optional(),
+    input: z.unknown().optional(),
+    plan,
+    facts: z.unknown().optional(),
+    items: z.number().optional(),
+    pipelined: z.boolean().optional(),
+  }),
+  'approval.requested': z.object({
+    step,
+    policy,
+    changes: z.number().optional(),
+    pipelined: z.boolean().optional(),
+    items: z.number().optional(),
+  }),
+  'approval.answered': z.object({ step, decision, by: z.string(), note: z.string().optional(), via: z.string().optional() }),
+  'manual.requested': z.object({ step, title: z.string(), instructions: z.string() }),
+  'step.manual': z.object({ step, reason: z.string(), task: z.object({ title: z.string(), instructions: z.string() }) }),
+  'step.applying': z.object({ step }),
+  'step.applied': z.object({
+    step,
+    item: z.number().optional(),
+    action: z.string(),
+    output: z.unknown().optional(),
+    undo: undo.optional(),
+  }),
+  'step.verified': z.object({ step, ok: z.boolean(), checks: z.array(check) }),
+  'step.completed': z.object({ step, status: stepStatus, output: z.unknown().optional() }),
+  'step.failed': z.object({ step, action: z.string().optional(), error: errorInfo, handled: z.boolean() }),
+  'step.retrying': z.object({ step, attempt: z.number(), of: z.number(), delayMs: z.number(), error: errorInfo }),
+  'item.planned': z.object({ step, index: z.number(), plan }),
+  'item.completed': z.object({ step, index: z.number(), output: z.unknown().optional(), checks: z.array(check) }),
+  'item.failed': z.object({ step, index: z.number(), phase: z.literal('plan').optional(), error: errorInfo }),
+  'choice.taken': z.object({ step, next: z.string() }),
+  'wait.started': z.object({ step, until: z.string() }),
+  note: z.looseObject({ step, message: z.string() }),
+  'lock.waiting': z.object({
+    kind: z.string(),
+    id: z.string(),
+    heldBy: z.string().optional(),
+    pid: z.number().optional(),
+    timeoutMs: z.number().optional(),
+  }),
+  'lock.acquired': z.object({ kind: z.string(), id: z.string() }),
+  'aws.call': z.object({
+    step: z.string().optional(),
+    service: z.string(),
+    operation: z.string(),
+    input: z.unknown().optional(),
+    requestId: z.string().optional(),
+    status: z.number().optional(),
+    durationMs: z.number(),
+    attempts: z.number().optional(),
+    error: errorInfo.optional(),
+  }),
+  'notification.sent': z.object({ step, channel: z.string(), topicArn: z.string(), messageId: z.string().optional() }),
+  'notification.failed': z.object({ step, channel: z.string(), topicArn: z.string(), error: errorInfo }),
+  'undo.requested': z.object({ undoRun: z.string(), steps: z.array(z.string()) }),
+  'undo.finished': z.object({ undoRun: z.string(), status: runStatus }),
+  'alert.repeated': fields,
+  'journal.repaired': fields,
+} as const;
+
+/** The trigger log's events (`<home>/triggers.jsonl`, `serve.jsonl`): one per alert or request outcome. */
+export const triggerEventSchemas = {
+  'alert.started': fields,
+  'alert.resumed': fields,
+  'alert.repeated': fields,
+  'alert.duplicate': fields,
+  'alert.ignored': fields,
+  'alert.failed': fields,
+  'request.failed': fields,
+  'request.rejected': fields,
+  'serve.started': fields,
+  'serve.stopped': fields,
+  'sns.subscription-confirmed': fields,
+  'sns.unsubscribed': fields,
+  'spool.quarantined': z.object({ file: z.string(), movedTo: z.string(), reason: z.string() }),
+  'journal.repaired': fields,
+} as const;
+
+type Schemas = Record<string, z.ZodType>;
+/** `{ type: 'step.planned', step: …, plan: … } | …`: what may be appended, keyed by type. */
+export type EventsOf<S extends Schemas> = { [T in keyof S & string]: { type: T } & z.input<S[T]> }[keyof S & string];
+export type RunEventInput = EventsOf<typeof runEventSchemas>;
+export type TriggerEventInput = EventsOf<typeof triggerEventSchemas>;
+export type RunEventType = RunEventInput['type'];
+export type TriggerEventType = TriggerEventInput['type'];
+
+/** An event as read back: the journal's own fields plus the type's fields. */
+export type Recorded<E> = E & { seq: number; ts: string; prev: string };
+export type RunEvent = { [T in RunEventType]: Recorded<{ type: T } & z.output<(typeof runEventSchemas)[T]>> }[RunEventType];
+export type RunStarted = Recorded<{ type: 'run.started' } & z.output<typeof runStartedSchema>>;
+
+const lenient: Record<string, z.ZodType> = Object.fromEntries(
+  Object.entries(runEventSchemas).map(([type, schema]) => [type, (schema as z.ZodObject).loose()]),
+);
+const base = z.looseObject({ seq: z.number(), ts: z.string(), type: z.string() });
+
+/**
+ * Parse one run-journal event with its type's schema. Throws, naming the line and the field, on
+ * an event of an unknown type or one whose fields do not match: resume must not guess.
+ */
+export function parseRunEvent(raw: unknown, where: { file?: string; line?: number } = {}): RunEvent {
+  const at = `${where.file ? `${where.file}:` : ''}${where.line ?? (raw as { seq?: unknown })?.seq ?? '?'}`;
+  const fail = (why: string) =>
+    new FirebreakError(`failed to read journal event at line ${at}: ${why}`, {
+      hint: 'firebreak audit verify <run-id>   (checks the whole journal)',
+    });
+  const head = base.safeParse(raw);
+  if (!head.success) throw fail(describe(head.error));
+  const schema = lenient[head.data.type];
+  if (!schema) throw fail(`unknown event type '${head.data.type}'`);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw fail(`${head.data.type}: ${describe(parsed.error)}`);
+  return parsed.data as RunEvent;
+}
+
+function describe(err: z.ZodError): string {
+  const issue = err.issues[0]!;
+  return `field ${issue.path.length ? issue.path.join('.') : '(event)'}: ${issue.message}`;
+}
+
+/** A set of declared event schemas: the run journal's, the trigger log's, or (tests) any. */
+export type EventSchemas = Record<string, z.ZodType>;
+export type FieldsOf<S extends EventSchemas, T extends keyof S> = z.input<S[T]>;
+export type RunEventFields<T extends RunEventType> = FieldsOf<typeof runEventSchemas, T>;
+
+/** Whatever appends run events: the journal, or a test's recorder. */
+export interface RunEventWriter {
+  append<T extends RunEventType>(type: T, fields: RunEventFields<T>, opts?: { sync?: 'now' | 'later' }): unknown;
+}

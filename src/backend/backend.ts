@@ -1,0 +1,177 @@
+/**
+ * The one place that chooses where a run acts: real AWS (the SDK's standard configuration, a
+ * profile, a region, a role to assume) or the simulated cloud (a world file, the demo world, or
+ * an already-created simulated cloud a tabletop exercise shares with its attacker). Every entry
+ * point builds its backend here; the engine receives it and never imports the simulator.
+ */
+import { resolve, join } from 'node:path';
+import type { Backend, BackendDefaults, BackendRecord, ClientRequest, RunBackend } from '../cloud/backend.js';
+import { createClients, type AwsClients } from '../cloud/clients.js';
+import type { Clock } from '../core/clock.js';
+import { DEMO_WORLD } from '../core/paths.js';
+import { createSimCloud, loadWorld, type SimCloud, type World } from '../sim/index.js';
+import { saveWorldSync } from './world-file.js';
+
+type Plugins = NonNullable<Parameters<typeof createClients>[0]>['plugins'];
+
+export interface AwsSpec {
+  region?: string;
+  profile?: string;
+  /** Cross-account response: act through this role (config `roleArn` when not given). */
+  roleArn?: string;
+  externalId?: string;
+  /** The MFA device the role's trust policy requires, and how to ask a person for its code. */
+  mfaSerial?: string;
+  mfaCode?: (serial: string) => Promise<string>;
+}
+
+export interface BackendSpec extends AwsSpec {
+  /** The simulated cloud: a world file, or true for the demo world. */
+  sim?: string | boolean;
+  /** An already-created simulated cloud (tabletop: the attacker and the scenario clock share its world). Takes the place of `sim`. */
+  simCloud?: SimCloud;
+  /** Extra client plugins (tests: fault injection, call capture). */
+  plugins?: Plugins;
+  /** The run's clock; when given, the SDK's retry backoff is slept on it too (cloud/retry.ts). */
+  clock?: Clock;
+  /** The run's source of chance (retry jitter on a given clock): a tabletop's seeded generator. */
+  random?: () => number;
+}
+
+/** The world file `--sim` names: true is the demo world. */
+export function worldFileOf(sim: string | boolean | undefined): string | undefined {
+  return sim === true ? DEMO_WORLD : typeof sim === 'string' ? resolve(sim) : undefined;
+}
+
+export function chooseBackend(spec: BackendSpec = {}): Backend {
+  const worldFile = spec.simCloud ? undefined : worldFileOf(spec.sim);
+  let world: Promise<World> | undefined;
+  const loadStartWorld = () => (world ??= worldFile ? loadWorld(worldFile) : Promise.resolve(spec.simCloud!.world));
+  const simulated = spec.simCloud !== undefined || worldFile !== undefined;
+  return {
+    async prepare() {
+      if (simulated) await loadStartWorld();
+    },
+    async start(runDir, defaults) {
+      if (!simulated) return awsBackend(spec, defaults, awsRecord(spec, defaults));
+      const w = await loadStartWorld();
+      const record: BackendRecord = {
+        backend: 'sim',
+        ...(worldFile ? { world: worldFile } : {}),
+        region: w.region,
+        ...roleRecord(spec, defaults),
+      };
+      return simBackend(spec, defaults, record, spec.simCloud ?? undefined, w, join(runDir, 'world.json'));
+    },
+    async resume(runDir, recorded, defaults) {
+      const merged: AwsSpec = {
+        ...spec,
+        region: spec.region ?? recorded.region ?? undefined,
+        profile: spec.profile ?? recorded.profile,
+        roleArn: spec.roleArn ?? recorded.roleArn,
+      };
+      if (recorded.backend !== 'sim') return awsBackend({ ...spec, ...merged }, defaults, recorded);
+      const file = join(runDir, 'world.json');
+      return simBackend({ ...spec, ...merged }, defaults, recorded, undefined, await loadWorld(file), file);
+    },
+  };
+}
+
+function awsRecord(spec: AwsSpec, defaults: BackendDefaults): BackendRecord {
+  return {
+    backend: 'aws',
+    region: spec.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null,
+    ...(spec.profile ? { profile: spec.profile } : {}),
+    ...roleRecord(spec, defaults),
+  };
+}
+
+function roleRecord(spec: AwsSpec, defaults: BackendDefaults) {
+  const roleArn = spec.roleArn ?? defaults.roleArn;
+  return roleArn ? { roleArn } : {};
+}
+
+function awsBackend(spec: BackendSpec, defaults: BackendDefaults, record: BackendRecord): RunBackend {
+  return { record, clients: (req) => runClients(spec, defaults, req, undefined), close: async () => {} };
+}
+
+/**
+ * The run's copy of the simulated world lives in the run folder and is saved (durably) after
+ * every change, so a run killed at any moment resumes on a world that has every change its
+ * journal's decisions depend on. A shared simulated cloud (tabletop) is saved once, at start:
+ * the exercise owns it.
+ */
+function simBackend(
+  spec: BackendSpec,
+  defaults: BackendDefaults,
+  record: BackendRecord,
+  shared: SimCloud | undefined,
+  world: World,
+  file: string,
+): RunBackend {
+  if (shared) {
+    saveWorldSync(shared.world, file);
+    return { record, clients: (req) => runClients(spec, defaults, req, shared), close: async () => {} };
+  }
+  // persistTo: every change is in the run folder's change log before its call answers, as a change
+  // AWS answered survives a crash of the caller; close() folds the log into the world file.
+  const sim = createSimCloud(world, { ...(spec.clock ? { clock: spec.clock } : {}), persistTo: file });
+  return { record, clients: (req) => runClients(spec, defaults, req, sim), close: () => sim.close() };
+}
+
+function runClients(spec: BackendSpec, defaults: BackendDefaults, req: ClientRequest, sim: SimCloud | undefined): AwsClients {
+  const roleArn = spec.roleArn ?? defaults.roleArn;
+  const externalId = spec.externalId ?? defaults.externalId;
+  const simPlugins = sim ? [sim.plugin] : [];
+  return createClients({
+    ...(sim
+      ? { region: sim.region, credentials: sim.credentials }
+      : { ...(spec.region ? { region: spec.region } : {}), ...(spec.profile ? { profile: spec.profile } : {}) }),
+    ...(roleArn
+      ? {
+          assumeRole: {
+            roleArn,
+            // RoleSessionName allows 64 characters; the run id makes the role's CloudTrail events traceable to the run.
+            sessionName: `firebreak-${req.runId}`.slice(0, 64),
+            ...(externalId ? { externalId } : {}),
+            ...(spec.mfaSerial ? { mfaSerial: spec.mfaSerial } : {}),
+            ...(spec.mfaCode ? { mfaCode: spec.mfaCode } : {}),
+            plugins: [...req.rolePlugins, ...simPlugins],
+          },
+        }
+      : {}),
+    userAgent: req.userAgent,
+    plugins: [...req.plugins, ...(spec.plugins ?? []), ...simPlugins],
+    ...(spec.clock ? { clock: spec.clock } : {}),
+    ...(spec.random ? { random: spec.random } : {}),
+  });
+}
+
+/**
+ * Clients that are not a run's (routing's tag lookups, tabletop players and attacker): the same
+ * choice, without a run folder.
+ */
+export function utilityClients(
+  spec: Omit<BackendSpec, 'sim'>,
+  o: { userAgent: string; plugins?: Plugins; maxAttempts?: number; credentials?: SimCloud['credentials'] },
+): AwsClients {
+  const sim = spec.simCloud;
+  return createClients({
+    ...(sim
+      ? { region: sim.region, credentials: o.credentials ?? sim.credentials }
+      : { ...(spec.region ? { region: spec.region } : {}), ...(spec.profile ? { profile: spec.profile } : {}) }),
+    userAgent: o.userAgent,
+    plugins: [...(o.plugins ?? []), ...(spec.plugins ?? []), ...(sim ? [sim.plugin] : [])],
+    ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    ...(spec.clock ? { clock: spec.clock } : {}),
+    ...(spec.random ? { random: spec.random } : {}),
+  });
+}
+
+/** As utilityClients, from a `--sim` flag: a world file is loaded as a private copy, and nothing these clients change is saved. */
+export async function utilityClientsFor(spec: BackendSpec, o: Parameters<typeof utilityClients>[1]): Promise<AwsClients> {
+  const worldFile = spec.simCloud ? undefined : worldFileOf(spec.sim);
+  const simCloud = spec.simCloud ?? (worldFile ? createSimCloud(await loadWorld(worldFile)) : undefined);
+  const { sim: _sim, ...rest } = spec;
+  return utilityClients({ ...rest, ...(simCloud ? { simCloud } : {}) }, o);
+}

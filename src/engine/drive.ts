@@ -1,0 +1,154 @@
+/**
+ * Everything around the engine for one run: the run lock, the journal and who watches it, the
+ * backend's audited clients, who is acting (STS), target locks, the run's end and its summary.
+ */
+import type { RunStarted } from '../audit/events.js';
+import type { JournalEvent } from '../audit/journal.js';
+import type { RunBackend } from '../cloud/backend.js';
+import { auditRecorder, permissionGuard } from '../cloud/middleware.js';
+import { STS } from '../cloud/sdk.js';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../core/clock.js';
+import { errorInfo } from '../core/error-info.js';
+import { FirebreakError } from '../core/errors.js';
+import { VERSION } from '../core/version.js';
+import type { LoadedPlaybook } from '../playbook/schema.js';
+import { getAction } from '../actions/registry.js';
+import type { ReplayState } from './events.js';
+import { assertAccountAllowed, guardrails } from './guardrails.js';
+import type { HostRun, RunHost } from './host.js';
+import type { RunRecord, RunStore } from './local-store.js';
+import type { Lock } from './lock.js';
+import { executeRun, type RunResult } from './runner.js';
+
+/** Someone who watches a run: called with every journal event once it is written (must not throw). */
+export type RunObserver = (event: JournalEvent) => void;
+
+export interface DriveArgs {
+  store: RunStore;
+  record: RunRecord;
+  where: RunBackend;
+  host: RunHost;
+  observers?: RunObserver[];
+  loaded: LoadedPlaybook;
+  inputs: Record<string, unknown>;
+  config: Config;
+  clock: Clock;
+  replayed: ReplayState;
+  dryRun: boolean;
+  incident: string;
+  approvalOverrides?: Record<string, 'auto' | 'required'>;
+  signal?: AbortSignal;
+  lockWaitMs?: number;
+  /** A new run: its run.started fields (without the journal's own). */
+  started?: Omit<RunStarted, 'type' | 'seq' | 'ts' | 'prev'>;
+  /** A resumed run: who resumed it. */
+  resumedBy?: { osUser: string; host: string; pid: number };
+}
+
+export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; runDir: string }> {
+  const { record } = a;
+  const runId = record.runId;
+  const runLock = await record.lock({ runId, purpose: a.started ? 'run' : 'resume' });
+  if (!runLock)
+    throw new FirebreakError(`run ${runId} is active in another process`, {
+      hint: `firebreak runs   (shows its status); wait for it, or stop that process`,
+    });
+  const held: Lock[] = [runLock];
+  const journal = record.openJournal(a.clock);
+  try {
+    const watchers = [...(a.host.onEvent ? [a.host.onEvent.bind(a.host)] : []), ...(a.observers ?? [])];
+    if (watchers.length)
+      journal.onAppend((e) => {
+        for (const w of watchers) w(e);
+      });
+    const startedAt = a.started ? journal.append('run.started', a.started).ts : a.replayed.started?.ts;
+    if (a.resumedBy) journal.append('run.resumed', { by: a.resumedBy });
+    // A call's record is written at once and flushed with the next decision (see audit/journal.ts).
+    const audit = auditRecorder((call) => journal.append('aws.call', call, { sync: 'later' }));
+    const aws = a.where.clients({
+      runId,
+      userAgent: `firebreak/${VERSION} run/${runId}`,
+      plugins: [audit, permissionGuard()],
+      rolePlugins: [audit],
+    });
+    const hostRun: HostRun = { runId, runDir: record.dir, journal, aws, postedApproval: (step) => record.postedApproval(step) };
+
+    // Who is acting is asked at once but awaited only before the first write, so the first
+    // plan's reads overlap with it; the allowed-account guardrail is checked there.
+    const identity = aws.sts.send(new STS.GetCallerIdentityCommand({}));
+    identity.catch(() => undefined);
+    let identified: Promise<void> | undefined;
+    const beforeWrite = () =>
+      (identified ??= identity.then((id) => {
+        journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId });
+        assertAccountAllowed(a.config, id.Account);
+      }));
+
+    const interrupt = new AbortController();
+    a.signal?.addEventListener('abort', () => interrupt.abort(a.signal?.reason), { once: true });
+    const result = await executeRun({
+      runId,
+      loaded: a.loaded,
+      inputs: a.inputs,
+      incident: a.incident,
+      dryRun: a.dryRun,
+      host: a.host,
+      hostRun,
+      aws,
+      journal,
+      clock: a.clock,
+      guard: guardrails(a.config),
+      actions: getAction,
+      replayed: a.replayed,
+      ...(a.approvalOverrides ? { approvalOverrides: a.approvalOverrides } : {}),
+      maxTargets: a.config.guardrails.maxTargets,
+      signal: interrupt.signal,
+      beforeWrite,
+      ...(startedAt ? { startedAt } : {}),
+      lockTarget: async (t) => {
+        let waited = false;
+        const lock = await a.store.lockTarget(
+          t.kind,
+          t.id,
+          { runId, purpose: 'target' },
+          {
+            ...(a.lockWaitMs ? { waitMs: a.lockWaitMs } : {}),
+            signal: interrupt.signal,
+            onWait: (holder) => {
+              waited = true;
+              journal.append('lock.waiting', {
+                kind: t.kind,
+                id: t.id,
+                ...(holder ? { heldBy: holder.runId, pid: holder.pid } : {}),
+                timeoutMs: a.lockWaitMs,
+              });
+            },
+          },
+        );
+        held.push(lock);
+        if (waited) journal.append('lock.acquired', { kind: t.kind, id: t.id });
+      },
+    }).catch((err): RunResult => ({ status: 'failed', error: errorInfo(err) }));
+    if (!identified) {
+      // Nothing was written (dry-run, or every step already done): still record who looked.
+      await identity.then(
+        (id) => journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId }),
+        (err) => journal.append('run.identity', { error: errorInfo(err) }),
+      );
+    }
+
+    if (result.status === 'interrupted') journal.append('run.interrupted', { ...(result.error ? { error: result.error } : {}) });
+    else if (result.status !== 'waiting')
+      journal.append('run.ended', { status: result.status, outcome: result.outcome, ...(result.error ? { error: result.error } : {}) });
+    record.writeSummary(journal.events());
+    return { ...result, runId, runDir: record.dir };
+  } finally {
+    try {
+      await a.where.close();
+    } finally {
+      journal.close();
+      for (const l of held.reverse()) l.release();
+    }
+  }
+}

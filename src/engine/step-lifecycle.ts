@@ -1,0 +1,82 @@
+/**
+ * One target's plan → apply → verify, the same for an action step and for each item of a map
+ * step: the plan is read-only; `step.applied` (with the undo) is journaled before verifying; a
+ * verification that fails throws the same VerificationFailed either way.
+ */
+import { ManualTaskRequired, type ActionDef, type Check, type Plan } from '../actions/define.js';
+import { ActionFailed } from '../core/errors.js';
+import type { ActionStepT, MapStepT } from '../playbook/schema.js';
+import type { PlanRecord } from './events.js';
+import type { StepView } from './host.js';
+import type { RunContext } from './run-context.js';
+
+/** Where a target's calls are recorded: the step key, and for a map item its index. */
+export interface TargetRef {
+  key: string;
+  item?: number;
+}
+
+const callKey = (t: TargetRef) => (t.item === undefined ? t.key : `${t.key}[${t.item}]`);
+
+export const planRecord = (plan: Plan): PlanRecord => ({ changes: plan.changes, alreadyDone: plan.alreadyDone, notes: plan.notes });
+
+export function planTarget(r: RunContext, t: TargetRef, action: ActionDef, input: unknown): Promise<Plan> {
+  const k = callKey(t);
+  return r.inCall(k, action, () => action.plan(r.actionCtx(k), input));
+}
+
+export type Applied = { output: unknown; checks: Check[] } | { manual: ManualTaskRequired };
+
+/** Apply a planned target and verify it. An action that hands the change to a person returns `manual` (single steps only). */
+export async function applyTarget(r: RunContext, t: TargetRef, action: ActionDef, input: unknown, plan: Plan): Promise<Applied> {
+  const k = callKey(t);
+  const ctx = r.actionCtx(k);
+  let output: unknown;
+  try {
+    output = await r.inCall(k, action, () => action.apply(ctx, input, plan));
+  } catch (err) {
+    if (err instanceof ManualTaskRequired && t.item === undefined) return { manual: err };
+    throw err;
+  }
+  const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, input as never) } : undefined;
+  r.append('step.applied', {
+    step: t.key,
+    ...(t.item === undefined ? {} : { item: t.item }),
+    action: action.id,
+    output,
+    ...(undo ? { undo } : {}),
+  });
+  const checks = await r.inCall(k, action, () => action.verify(ctx, input, output));
+  const ok = checks.every((c) => c.ok);
+  // A map item's checks are journaled with its item.completed.
+  if (t.item === undefined) r.append('step.verified', { step: t.key, ok, checks });
+  if (!ok) {
+    const bad = checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+    throw new ActionFailed(`verification failed: ${bad.join('; ')}`, 'VerificationFailed');
+  }
+  return { output, checks };
+}
+
+/** What a host is shown to decide a step. */
+export function stepView(
+  r: RunContext,
+  at: { key: string; stepId: string; step: ActionStepT | MapStepT },
+  action: ActionDef,
+  input: unknown,
+  plan: PlanRecord,
+  items?: number,
+): StepView {
+  return {
+    runId: r.o.runId,
+    key: at.key,
+    stepId: at.stepId,
+    title: at.step.title ?? action.summary,
+    ...(at.step.description ? { description: at.step.description } : {}),
+    action: action.id,
+    actionSummary: action.summary,
+    input,
+    plan,
+    policy: r.policyOf(at.stepId, at.step),
+    ...(items !== undefined ? { items } : {}),
+  };
+}
