@@ -27,7 +27,7 @@ await build({
   splitting: true, // each lazily imported command stays a chunk of its own, loaded only when run
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   packages: 'bundle',
   external: ['@aws-sdk/*', '@smithy/*'],
   sourcemap: 'linked', // chains tsc's maps: `node --enable-source-maps` points stacks at src/*.ts

@@ -25,6 +25,16 @@ import type * as SupportModule from '@aws-sdk/client-support';
 import type * as SNSModule from '@aws-sdk/client-sns';
 import type * as CredentialProvidersModule from '@aws-sdk/credential-providers';
 import type * as SmithyRetryModule from '@smithy/core/retry';
+import type { MiddlewareStack } from '@smithy/types';
+
+/**
+ * Middleware for every client (audit journal, permission guard, simulated cloud): generic in the
+ * command's input and output, which it passes through or answers in the command's own shape, so
+ * one plugin fits the EC2 client's stack and the STS client's alike.
+ */
+export interface ClientPlugin {
+  applyToStack<I extends object, O extends object>(stack: MiddlewareStack<I, O>): void;
+}
 
 const require = createRequire(import.meta.url);
 

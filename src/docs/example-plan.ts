@@ -85,7 +85,7 @@ export async function examplePlan(loaded: LoadedPlaybook, opts: { worldFile?: st
   try {
     const clock = new SimClock((await loadWorld(worldFile)).time ?? '2026-01-01T00:00:00Z');
     const runsDir = join(home, 'runs');
-    let outcome;
+    let outcome: Awaited<ReturnType<typeof startRun>>;
     try {
       outcome = await startRun({
         playbook: loaded.file,
@@ -122,7 +122,10 @@ function collectSteps(events: ReadonlyArray<{ type: string; [k: string]: unknown
   const steps = new Map<string, ExampleStep>();
   const get = (key: string): ExampleStep => {
     let s = steps.get(key);
-    if (!s) steps.set(key, (s = { key, stepId: key.replace(/#\d+$/, ''), kind: 'plan', changes: [], alreadyDone: false, notes: [] }));
+    if (!s) {
+      s = { key, stepId: key.replace(/#\d+$/, ''), kind: 'plan', changes: [], alreadyDone: false, notes: [] };
+      steps.set(key, s);
+    }
     return s;
   };
   for (const e of events) {

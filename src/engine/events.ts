@@ -106,7 +106,10 @@ export function replay(events: readonly JournalLike[]): ReplayState {
         break;
       case 'item.completed': {
         let m = s.items.get(step);
-        if (!m) s.items.set(step, (m = new Map()));
+        if (!m) {
+          m = new Map();
+          s.items.set(step, m);
+        }
         m.set(e.index as number, e.output);
         break;
       }

@@ -588,7 +588,7 @@ function posOpt(loaded: LoadedPlaybook, path: (string | number)[]) {
 }
 
 function pathGet(v: unknown, path: PropertyKey[]): unknown {
-  let cur: any = v;
-  for (const k of path) cur = cur?.[k as any];
+  let cur = v;
+  for (const k of path) cur = cur === null || cur === undefined ? undefined : (cur as Record<PropertyKey, unknown>)[k];
   return cur;
 }

@@ -413,7 +413,19 @@ export function writeSummary(dir: string, journal: { events(): ReadonlyArray<{ t
   renameSync(tmp, join(dir, 'run.json'));
 }
 
-export function summarize(events: Array<{ type: string; ts: string; [k: string]: any }>) {
+/** The fields of journal events a run's summary reads. */
+interface SummaryEvent {
+  type: string;
+  ts: string;
+  runId?: string;
+  playbook?: { id?: string };
+  arn?: string;
+  operator?: { osUser?: string; host?: string };
+  backend?: string;
+  incident?: string;
+}
+
+export function summarize(events: SummaryEvent[]) {
   const st = replay(events as never);
   const started = events.find((e) => e.type === 'run.started');
   const identity = events.find((e) => e.type === 'run.identity');

@@ -16,6 +16,10 @@ export async function validate(files: string[], opts: { json?: boolean }): Promi
     }
   }
   if (opts.json) printJson(results);
-  else for (const r of results) r.ok ? out(`${c.green('ok')}  ${r.file}`) : r.errors.forEach((l) => err(`error: ${l}`));
+  else
+    for (const r of results) {
+      if (r.ok) out(`${c.green('ok')}  ${r.file}`);
+      else for (const l of r.errors) err(`error: ${l}`);
+    }
   process.exitCode = results.every((r) => r.ok) ? EXIT.ok : EXIT.invalid;
 }
