@@ -8,6 +8,6 @@ export default defineConfig({
     pool: 'forks',
     // Console output of passing tests (rejection paths print on purpose) stays hidden; a failing test shows its own.
     silent: 'passed-only',
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' },
+    env: { NO_COLOR: '1' },
   },
 });

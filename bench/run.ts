@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, a table on stdout, and the figures as JSON in
  * bench/results/<date>.json (`--latest` also writes bench/results/latest.json).
  *
- *   node dist/bench/run.js [--only containment,warm,fleet,startup,journal] [--quick]
+ *   node dist/bench/run.js [--only containment,warm,fleet,startup,compile-cache,journal] [--quick]
  *     [--runs N] [--latency MS] [--latest] [--out FILE]
  *     [--sizes 10,100,500 --concurrency 10,50 --retry-modes adaptive,standard --time-scale 10]
  *
@@ -19,9 +19,9 @@ import { benchAppend, benchVerify } from './journal.js';
 import { ROOT } from './lib/child.js';
 import { load, machine } from './lib/machine.js';
 import { table } from './lib/table.js';
-import { benchStartup } from './startup.js';
+import { benchCompileCache, benchStartup } from './startup.js';
 
-const ALL = ['containment', 'warm', 'fleet', 'startup', 'journal'] as const;
+const ALL = ['containment', 'warm', 'fleet', 'startup', 'compile-cache', 'journal'] as const;
 type Bench = (typeof ALL)[number];
 
 export interface BenchOptions {
@@ -220,6 +220,18 @@ export async function runBenchmarks(o: BenchOptions, print: (s: string) => void 
       ),
     );
   }
+  if (o.only.includes('compile-cache')) {
+    const before = load();
+    const r = await benchCompileCache({ runs: o.quick ? 2 : Math.max(15, o.runs) });
+    results.compileCache = { measuredAt: new Date().toISOString(), loadAverage: { start: before, end: load() }, results: r };
+    print(
+      table(
+        'Start-up with the compile cache (whole process; off / first run fills the cache / warm cache)',
+        ['workload', 'cache', 'runs', 'median ms', 'min ms', 'max ms'],
+        r.map((x) => [x.workload, x.mode, x.runs, x.medianMs, x.minMs, x.maxMs]),
+      ),
+    );
+  }
   if (o.only.includes('journal')) {
     const before = load();
     const a = benchAppend({ events: o.appendEvents });
@@ -247,7 +259,6 @@ export async function runBenchmarks(o: BenchOptions, print: (s: string) => void 
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const o = parseOptions(process.argv.slice(2));
   const results = await runBenchmarks(o);
   const dir = join(ROOT, 'bench/results');

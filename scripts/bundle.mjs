@@ -27,7 +27,7 @@ await build({
   splitting: true, // each lazily imported command stays a chunk of its own, loaded only when run
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   packages: 'bundle',
   // esbuild itself (firebreak package) is a native binary loaded from node_modules when that command runs.
   external: ['@aws-sdk/*', '@smithy/*', 'esbuild'],

@@ -56,7 +56,6 @@ export function benchEnv(home: string, extra: Record<string, string> = {}): Node
     HOME: home,
     FIREBREAK_HOME: home,
     NO_COLOR: '1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ACCESS_KEY_ID: '',
     AWS_SECRET_ACCESS_KEY: '',
     AWS_PROFILE: '',

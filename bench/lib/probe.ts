@@ -17,7 +17,8 @@ if (out) {
   const mutable = fs as unknown as Record<string, (...a: unknown[]) => unknown>;
   for (const name of SYNC_IO) {
     const original = mutable[name]!;
-    const stat = (syncIo[name] = { calls: 0, ms: 0 });
+    const stat = { calls: 0, ms: 0 };
+    syncIo[name] = stat;
     mutable[name] = function timed(this: unknown, ...args: unknown[]) {
       const t = performance.now();
       try {

@@ -60,10 +60,10 @@ export interface ActionContext {
 
 export interface UndoSpec<I, O> {
   action: string;
-  input: (output: O, input: I) => unknown;
+  input(output: O, input: I): unknown;
 }
 
-export interface ActionDef<I = any, O = any, F = any> {
+export interface ActionDef<I = unknown, O = unknown, F = unknown> {
   id: string;
   summary: string;
   /** Why and how, for the generated runbook. Markdown. */
@@ -75,7 +75,7 @@ export interface ActionDef<I = any, O = any, F = any> {
   permissions: readonly string[];
   /** False for read-only actions (lookups): they need no approval and run in dry-run. */
   mutating: boolean;
-  targets?: (input: I) => Target[];
+  targets?(input: I): Target[];
   plan(ctx: ActionContext, input: I): Promise<Plan<F>>;
   apply(ctx: ActionContext, input: I, plan: Plan<F>): Promise<O>;
   verify(ctx: ActionContext, input: I, output: O): Promise<Check[]>;

@@ -13,6 +13,7 @@ export function formatPlan(plan: PlanRecord, indent = '    '): string[] {
 }
 
 /** One event → zero or more display lines (progress in auto mode, history in `audit show`). */
+// biome-ignore lint/suspicious/noExplicitAny: journal events are read back untyped until they are one typed union (issue 11, item 2).
 export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbose?: boolean } = {}): string[] {
   const step = e.step ? c.bold(String(e.step)) : '';
   switch (e.type) {

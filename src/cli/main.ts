@@ -263,7 +263,6 @@ function exitQuietlyOnClosedPipe(): void {
 
 /** Runs the CLI; returns the exit code (the launcher exits with it). */
 export async function main(argv: string[]): Promise<number> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const program = buildProgram();
   exitQuietlyOnClosedPipe();
   let code: number = EXIT.ok;

@@ -14,11 +14,11 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import type { DLMClient } from '@aws-sdk/client-dlm';
 import type { SupportClient } from '@aws-sdk/client-support';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Clock } from '../core/clock.js';
 import { endpointErrors } from './endpoint-errors.js';
 import { clockedRetryStrategy } from './retry.js';
-import { AutoScaling, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
+import { AutoScaling, type ClientPlugin, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -70,7 +70,7 @@ export interface CloudOptions {
   clock?: Clock;
   random?: () => number;
   /** Middleware added to every client (audit journal, permission check, simulated cloud). */
-  plugins?: Pluggable<any, any>[];
+  plugins?: ClientPlugin[];
   /** Act through this role (cross-account response): every client signs with its STS AssumeRole credentials. */
   assumeRole?: AssumeRoleOptions;
   /** An endpoint for every client (default: the SDK's own chain, AWS_ENDPOINT_URL included). */
@@ -89,11 +89,11 @@ export interface AssumeRoleOptions {
    * Middleware for the STS client that calls AssumeRole (audit journal, simulated cloud). Not the
    * permission guard: the role is assumed on behalf of the run, not of the step that first needs it.
    */
-  plugins?: Pluggable<any, any>[];
+  plugins?: ClientPlugin[];
 }
 
 /** A plugin applied once per middleware stack: the SDK's provider re-applies its plugins on every refresh. */
-function once(plugin: Pluggable<any, any>): Pluggable<any, any> {
+function once(plugin: ClientPlugin): ClientPlugin {
   const applied = new WeakSet<object>();
   return {
     applyToStack(stack) {
@@ -154,7 +154,7 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
         }
       : { retryMode: opts.retryMode ?? 'adaptive' }),
   });
-  function make<T extends { middlewareStack: { use(p: Pluggable<any, any>): void } }>(key: string, ctor: () => T): T {
+  function make<T extends { middlewareStack: { use(p: ClientPlugin): void } }>(key: string, ctor: () => T): T {
     let c = cache.get(key) as T | undefined;
     if (!c) {
       c = ctor();

@@ -7,9 +7,9 @@
  * Both sit at the `initialize` step, outside the SDK's retry loop: one record per logical call,
  * with the number of attempts the SDK made.
  */
-import type { Pluggable } from '@smithy/types';
 import { currentCallContext } from './call-context.js';
 import { iamActionOf } from './clients.js';
+import type { ClientPlugin } from './sdk.js';
 
 export interface AwsCallRecord {
   step?: string;
@@ -33,7 +33,7 @@ export class UndeclaredPermission extends Error {
   }
 }
 
-export function permissionGuard(): Pluggable<any, any> {
+export function permissionGuard(): ClientPlugin {
   return {
     applyToStack(stack) {
       stack.add(
@@ -51,7 +51,7 @@ export function permissionGuard(): Pluggable<any, any> {
   };
 }
 
-export function auditRecorder(record: (call: AwsCallRecord) => void, now: () => number = () => performance.now()): Pluggable<any, any> {
+export function auditRecorder(record: (call: AwsCallRecord) => void, now: () => number = () => performance.now()): ClientPlugin {
   return {
     applyToStack(stack) {
       stack.add(

@@ -28,6 +28,16 @@ import type * as SmithyRetryModule from '@smithy/core/retry';
 import type * as DynamoDBModule from '@aws-sdk/client-dynamodb';
 import type * as DynamoDBLibModule from '@aws-sdk/lib-dynamodb';
 import type * as S3Module from '@aws-sdk/client-s3';
+import type { MiddlewareStack } from '@smithy/types';
+
+/**
+ * Middleware for every client (audit journal, permission guard, simulated cloud): generic in the
+ * command's input and output, which it passes through or answers in the command's own shape, so
+ * one plugin fits the EC2 client's stack and the STS client's alike.
+ */
+export interface ClientPlugin {
+  applyToStack<I extends object, O extends object>(stack: MiddlewareStack<I, O>): void;
+}
 
 const require = createRequire(import.meta.url);
 

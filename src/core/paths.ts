@@ -9,7 +9,8 @@ export function projectRoot(): string {
   if (root) return root;
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return (root = dir);
+  root = dir;
+  return root;
 }
 
 /** The working directory's playbooks first (a team's own), then the ones shipped with Firebreak. */

@@ -259,7 +259,8 @@ export function issuesToErrors(
       switch (issue.code) {
         case 'invalid_union': {
           const union = schemaAt(at, rel, valueAt(prefix).value, false);
-          const options = union && defOf(union).type === 'union' ? (defOf(union).options as Schema[]) : [];
+          const def = union && defOf(union);
+          const options: readonly Schema[] = def && def.type === 'union' ? def.options : [];
           if (issue.errors.length === 0) {
             push(path, 'matches more than one allowed form; make it unambiguous');
             break;
@@ -435,8 +436,9 @@ function quote(value: unknown): string {
 
 // --- walking a zod schema along an issue path (issues no longer carry the schema that raised them)
 
-function defOf(schema: Schema): Record<string, any> {
-  return (schema as unknown as { _zod: { def: Record<string, any> } })._zod.def;
+/** The definition of a schema, narrowed by its `type` (zod's own union of first-party schema types). */
+function defOf(schema: Schema): z.core.$ZodTypes['_zod']['def'] {
+  return (schema as z.core.$ZodTypes)._zod.def;
 }
 
 /** Strip wrappers that do not change the shape: lazy, optional, default, pipe, … */
@@ -492,8 +494,10 @@ function schemaAt(schema: Schema, path: readonly (string | number)[], value: unk
 
 function resolveUnion(schema: Schema | undefined, value: unknown): Schema | undefined {
   let s = schema;
-  for (let depth = 0; s && defOf(s).type === 'union' && depth < 10; depth++) {
-    const options = defOf(s).options as Schema[];
+  for (let depth = 0; s && depth < 10; depth++) {
+    const def = defOf(s);
+    if (def.type !== 'union') break;
+    const options = def.options;
     const results = options.map((o) => z.safeParse(o, value));
     const ok = results.findIndex((r) => r.success);
     const index =

@@ -86,7 +86,7 @@ export async function examplePlan(loaded: LoadedPlaybook, opts: { worldFile?: st
   try {
     const clock = new SimClock((await loadWorld(worldFile)).time ?? '2026-01-01T00:00:00Z');
     const runsDir = join(home, 'runs');
-    let outcome;
+    let outcome: Awaited<Awaited<ReturnType<typeof startRun>>['result']>;
     try {
       const handle = await startRun({
         run: { playbook: loaded.file, inputs, dryRun: true, runId: EXAMPLE_RUN_ID, incident: EXAMPLE_INCIDENT },
@@ -120,7 +120,10 @@ function collectSteps(events: ReadonlyArray<{ type: string; [k: string]: unknown
   const steps = new Map<string, ExampleStep>();
   const get = (key: string): ExampleStep => {
     let s = steps.get(key);
-    if (!s) steps.set(key, (s = { key, stepId: key.replace(/#\d+$/, ''), kind: 'plan', changes: [], alreadyDone: false, notes: [] }));
+    if (!s) {
+      s = { key, stepId: key.replace(/#\d+$/, ''), kind: 'plan', changes: [], alreadyDone: false, notes: [] };
+      steps.set(key, s);
+    }
     return s;
   };
   for (const e of events) {

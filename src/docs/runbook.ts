@@ -189,7 +189,7 @@ function stepDocs(loaded: LoadedPlaybook, actions: ActionLookup): StepDoc[] {
   const walk = (steps: Record<string, StepT>, depth: number, where: string | undefined) => {
     for (const [id, step] of Object.entries(steps)) {
       out.push(stepDoc(id, step, depth, where, actions));
-      if (step.type === 'parallel') step.branches.forEach((b, i) => walk(b.steps, depth + 1, `branch ${i + 1} of \`${id}\``));
+      if (step.type === 'parallel') for (const [i, b] of step.branches.entries()) walk(b.steps, depth + 1, `branch ${i + 1} of \`${id}\``);
     }
   };
   walk(loaded.playbook.steps, 0, undefined);

@@ -52,7 +52,7 @@ export function compilePlaybook(pb: PlaybookT, isHalt: HaltPredicate) {
       {
         guard: ({ event }: { event: { error: unknown } }) => isHalt(event.error),
         target: `#${FINAL.halted}`,
-        actions: assign({ halted: ({ event }: any) => event.error }),
+        actions: assign({ halted: ({ event }: { event: { error: unknown } }) => event.error }),
       },
     ];
     if (onError !== undefined) {
@@ -61,10 +61,10 @@ export function compilePlaybook(pb: PlaybookT, isHalt: HaltPredicate) {
       list.push({
         guard: ({ event }: { event: { error: unknown } }) => !codes || codes.includes(errorCode(event.error)),
         target: `#${target}`,
-        actions: assign({ error: ({ event }: any) => event.error }),
+        actions: assign({ error: ({ event }: { event: { error: unknown } }) => event.error }),
       });
     }
-    list.push({ target: scopeErrorTarget, actions: assign({ error: ({ event }: any) => event.error }) });
+    list.push({ target: scopeErrorTarget, actions: assign({ error: ({ event }: { event: { error: unknown } }) => event.error }) });
     return list;
   };
 
@@ -139,11 +139,13 @@ export function compilePlaybook(pb: PlaybookT, isHalt: HaltPredicate) {
     [FINAL.halted]: { id: FINAL.halted, type: 'final' },
   };
 
+  // The states are generated from the playbook, so XState's per-literal config types cannot check them here.
+  type MachineConfig = Parameters<typeof base.createMachine>[0];
   return base.createMachine({
     id: pb.id,
     context: {},
     initial: pb.start,
-    states: states as any,
+    states: states as MachineConfig['states'],
     output: ({ context }) => context,
   });
 }
@@ -163,7 +165,7 @@ export function allSteps(pb: PlaybookT): Array<{ id: string; step: StepT; path: 
   const walk = (steps: Record<string, StepT>, path: (string | number)[]) => {
     for (const [id, step] of Object.entries(steps)) {
       out.push({ id, step, path: [...path, id] });
-      if (step.type === 'parallel') step.branches.forEach((b, i) => walk(b.steps, [...path, id, 'branches', i, 'steps']));
+      if (step.type === 'parallel') for (const [i, b] of step.branches.entries()) walk(b.steps, [...path, id, 'branches', i, 'steps']);
     }
   };
   walk(pb.steps, ['steps']);

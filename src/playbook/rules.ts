@@ -113,7 +113,7 @@ function collectScopes(start: string, steps: Record<string, StepT>, path: (strin
   const out: Scope[] = [{ path, start, steps, inBranch }];
   for (const [id, step] of Object.entries(steps)) {
     if (step.type !== 'parallel') continue;
-    step.branches.forEach((b, i) => out.push(...collectScopes(b.start, b.steps, [...path, 'steps', id, 'branches', i], true)));
+    for (const [i, b] of step.branches.entries()) out.push(...collectScopes(b.start, b.steps, [...path, 'steps', id, 'branches', i], true));
   }
   return out;
 }
@@ -122,7 +122,7 @@ function edgesOf(step: StepT): Edge[] {
   const out: Edge[] = [];
   switch (step.type) {
     case 'choice':
-      step.choices.forEach((c, i) => out.push({ field: ['choices', i, 'next'], target: c.next }));
+      for (const [i, c] of step.choices.entries()) out.push({ field: ['choices', i, 'next'], target: c.next });
       out.push({ field: ['default'], target: step.default });
       break;
     case 'end':
@@ -182,7 +182,12 @@ function checkGraph(scope: Scope, allIds: ReadonlySet<string>, report: Report): 
   if (!startOk) return;
   const reached = new Set<string>([scope.start]);
   const queue = [scope.start];
-  while (queue.length) for (const t of graph.get(queue.shift()!) ?? []) if (!reached.has(t)) reached.add(t), queue.push(t);
+  while (queue.length)
+    for (const t of graph.get(queue.shift()!) ?? []) {
+      if (reached.has(t)) continue;
+      reached.add(t);
+      queue.push(t);
+    }
   for (const id of ids) {
     if (!reached.has(id))
       report([...scope.path, 'steps', id], `unreachable step '${id}': no path from start '${scope.start}' leads to it`, { atKey: true });
@@ -193,7 +198,12 @@ function checkGraph(scope: Scope, allIds: ReadonlySet<string>, report: Report): 
   for (const [from, targets] of graph) for (const t of targets) reverse.get(t)!.push(from);
   const canEnd = new Set(ids.filter((id) => endsScope(scope.steps[id]!) || broken.has(id)));
   const back = [...canEnd];
-  while (back.length) for (const f of reverse.get(back.shift()!) ?? []) if (!canEnd.has(f)) canEnd.add(f), back.push(f);
+  while (back.length)
+    for (const f of reverse.get(back.shift()!) ?? []) {
+      if (canEnd.has(f)) continue;
+      canEnd.add(f);
+      back.push(f);
+    }
 
   const trapped = ids.filter((id) => reached.has(id) && !canEnd.has(id));
   const done = new Set<string>();
@@ -205,7 +215,9 @@ function checkGraph(scope: Scope, allIds: ReadonlySet<string>, report: Report): 
     while (stack.length) {
       const cur = stack.pop()!;
       for (const n of [...(graph.get(cur) ?? []), ...(reverse.get(cur) ?? [])]) {
-        if (trapped.includes(n) && !group.has(n)) group.add(n), stack.push(n);
+        if (!trapped.includes(n) || group.has(n)) continue;
+        group.add(n);
+        stack.push(n);
       }
     }
     for (const g of group) done.add(g);
@@ -243,7 +255,7 @@ function checkStep(
       break;
     }
     case 'choice':
-      step.choices.forEach((c, i) => checkExpression(c.when, [...path, 'choices', i, 'when'], ctx, 'required'));
+      for (const [i, c] of step.choices.entries()) checkExpression(c.when, [...path, 'choices', i, 'when'], ctx, 'required');
       break;
     case 'wait':
       if (typeof step.duration === 'string') {
@@ -337,7 +349,7 @@ function checkValueExpressions(value: unknown, path: (string | number)[], ctx: E
       ctx.report(path, 'this looks like an expression but is not one: an expression must be the whole string, {% … %}');
     }
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkValueExpressions(v, [...path, i], ctx));
+    for (const [i, v] of value.entries()) checkValueExpressions(v, [...path, i], ctx);
   } else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) checkValueExpressions(v, [...path, k], ctx);
   }

@@ -14,8 +14,12 @@ let md: Eta | undefined;
 let html: Eta | undefined;
 
 function engine(kind: 'md' | 'html'): Eta {
-  if (kind === 'md') return (md ??= new Eta({ views: templatesDir(), autoEscape: false, autoTrim: false, cache: true }));
-  return (html ??= new Eta({ views: templatesDir(), autoEscape: true, autoTrim: false, cache: true }));
+  if (kind === 'md') {
+    md ??= new Eta({ views: templatesDir(), autoEscape: false, autoTrim: false, cache: true });
+    return md;
+  }
+  html ??= new Eta({ views: templatesDir(), autoEscape: true, autoTrim: false, cache: true });
+  return html;
 }
 
 /** Render `templates/<name>` (e.g. `runbook.md.eta`) with `it` = data. */

@@ -3,6 +3,8 @@
  * (or one block per row when too wide), commands indented, the Mermaid diagram as a list of
  * transitions. Covers the Markdown the runbook templates produce, not Markdown in general.
  */
+import { stripVTControlCharacters } from 'node:util';
+
 export interface TerminalStyle {
   bold(t: string): string;
   dim(t: string): string;
@@ -29,12 +31,11 @@ export function inline(s: string, st: TerminalStyle): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL marks a code span's placeholder because it cannot occur in the text.
   return t.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => spans[Number(i)]!);
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;]*m/g;
-export const visibleLength = (s: string): number => [...s.replace(ANSI, '')].length;
+export const visibleLength = (s: string): number => [...stripVTControlCharacters(s)].length;
 
 function wrap(text: string, width: number, indent = ''): string[] {
   const words = text.split(/\s+/).filter(Boolean);

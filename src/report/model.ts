@@ -14,6 +14,7 @@ import { alertOf, type AlertView } from './alert.js';
 import { callOutcomes, callsByStep, type StepCalls } from './calls.js';
 import { flowRows, stepStates, timelineLanes } from './picture.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: journal events are read back untyped until they are one typed union (issue 11, item 2).
 type Event = { seq: number; ts: string; type: string; [k: string]: any };
 
 export interface ReportModel {
@@ -276,7 +277,10 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
   const changes = new Map<string, ReportModel['changes'][number]>();
   const stepOf = (key: string, action?: string) => {
     let c = changes.get(key);
-    if (!c) changes.set(key, (c = { step: key, action: action ?? '', changes: [], notes: [], status: 'planned' }));
+    if (!c) {
+      c = { step: key, action: action ?? '', changes: [], notes: [], status: 'planned' };
+      changes.set(key, c);
+    }
     if (action) c.action = action;
     return c;
   };

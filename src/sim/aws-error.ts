@@ -6,6 +6,8 @@
  * client's ServiceException with `name` = the AWS error code, plus the `Code`/`Type`/`Error`
  * fields the query protocols add.
  */
+import type { ServiceExceptionOptions } from '@smithy/core/client';
+import type { ResponseMetadata } from '@smithy/types';
 import {
   AutoScaling as autoscalingSdk,
   DLM as dlmSdk,
@@ -72,7 +74,8 @@ export function serviceErrorCode(clientName: string, code: string, status?: numb
   return { code, status: status ?? DEFAULT_STATUS[code] ?? 400 };
 }
 
-type ErrorCtor = new (opts: any) => Error;
+/** A modeled exception class: its own fields beside these are optional (`ExceptionOptionType` in @smithy/core). */
+type ErrorCtor = new (opts: { message: string; $metadata: ResponseMetadata }) => Error;
 interface Modeled {
   ctor: ErrorCtor;
   code: string;
@@ -104,7 +107,7 @@ export interface BuildErrorArgs {
   clientName: string;
   /** The client's ServiceException class: used when the code has no modeled class. */
   exception: new (
-    opts: any,
+    opts: ServiceExceptionOptions,
   ) => Error;
   code: string;
   message: string;

@@ -5,7 +5,8 @@
  * only the network and the response parsing are replaced.
  */
 import { createHash } from 'node:crypto';
-import type { AwsCredentialIdentity, Pluggable } from '@smithy/types';
+import type { AwsCredentialIdentity, MiddlewareStack } from '@smithy/types';
+import type { ClientPlugin } from '../cloud/sdk.js';
 import { SimClock, type Clock } from '../core/clock.js';
 import type { SimContext, SimService } from './service.js';
 import { services } from './services/index.js';
@@ -66,9 +67,9 @@ export interface SimCloud {
   /** Static fake credentials for the SDK to sign with. */
   readonly credentials: AwsCredentialIdentity;
   /** Add to a client with `client.middlewareStack.use(sim.plugin)`. */
-  readonly plugin: Pluggable<any, any>;
+  readonly plugin: ClientPlugin;
   /** The options `createClients` (src/cloud/clients.ts) needs to talk to this cloud. */
-  readonly clientOptions: { region: string; credentials: AwsCredentialIdentity; plugins: Pluggable<any, any>[] };
+  readonly clientOptions: { region: string; credentials: AwsCredentialIdentity; plugins: ClientPlugin[] };
   /** Every command answered, in order. */
   readonly calls: readonly SimCall[];
   readonly faults: SimFaults;
@@ -128,7 +129,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimCloud {
   const clock = opts.clock ?? new SimClock(world.time);
-  const byClient = new Map<string, SimService<any>>(services.map((s) => [s.clientName, s as SimService<any>]));
+  const byClient = new Map<string, SimService>(services.map((s) => [s.clientName, s]));
   const injector = new FaultInjector(world.faults);
   const limiter = world.rateLimits ? new RateLimiter(world.rateLimits, opts.wallClock) : undefined;
   const calls: SimCall[] = [];
@@ -266,13 +267,14 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     }
   };
 
-  const plugin: Pluggable<any, any> = {
-    applyToStack(stack) {
+  const plugin: ClientPlugin = {
+    applyToStack<I extends object, O extends object>(stack: MiddlewareStack<I, O>) {
       stack.add(
-        (_next: unknown, context: { clientName?: string; commandName?: string }) => async (args: { input: unknown; request?: unknown }) => {
+        (_next, context) => async (args) => {
           const { output, requestId } = await answer(context.clientName ?? '', context.commandName ?? '', args.input, args.request);
           return {
-            output: { ...output, $metadata: { httpStatusCode: 200, requestId } },
+            // The handler answered in the shape of this command's output (O): the SDK's own types end at the stack.
+            output: { ...output, $metadata: { httpStatusCode: 200, requestId } } as O,
             response: { statusCode: 200, headers: {} },
           };
         },

@@ -9,8 +9,10 @@
  * which builds the client's own ServiceException subclass (name = AWS error code, $fault,
  * $metadata.httpStatusCode), so calling code sees exactly what the SDK raises against AWS.
  */
+import type { ServiceExceptionOptions } from '@smithy/core/client';
 import type * as z from 'zod';
 import type { Clock } from '../core/clock.js';
+import type { World } from './world.js';
 
 export interface SimCaller {
   arn: string;
@@ -18,7 +20,7 @@ export interface SimCaller {
   account: string;
 }
 
-export interface SimContext<W = any> {
+export interface SimContext<W = World> {
   /** The whole world (handlers may read and change other services' slices). */
   world: W;
   clock: Clock;
@@ -34,7 +36,12 @@ export interface SimContext<W = any> {
   changed(): void;
 }
 
-export type SimHandler = (ctx: SimContext, input: any) => unknown | Promise<unknown>;
+/**
+ * Each handler declares the input of its own operation and receives the SDK's serialized command
+ * input. Declared as a method type so its parameter is bivariant: a `Record` of handlers of
+ * different inputs type-checks without `any`.
+ */
+export type SimHandler = { handle(ctx: SimContext, input: unknown): unknown | Promise<unknown> }['handle'];
 
 export interface SimService<S = unknown> {
   /** The SDK client's `clientName`, e.g. 'EC2Client'. */
@@ -46,6 +53,6 @@ export interface SimService<S = unknown> {
   handlers: Record<string, SimHandler>;
   /** The client's ServiceException class (from the SDK package), used by `fail`. */
   exception: new (
-    opts: any,
+    opts: ServiceExceptionOptions,
   ) => Error;
 }

@@ -22,6 +22,7 @@ import type { schema as elbv2Schema } from './services/elbv2/index.js';
 import type { schema as dlmSchema } from './services/dlm/index.js';
 import type { schema as supportSchema } from './services/support/index.js';
 import type { schema as snsSchema } from './services/sns/index.js';
+import type { schema as s3Schema } from './services/s3/schema.js';
 import { readInputFile } from '../core/read-input.js';
 
 const base = {
@@ -68,6 +69,7 @@ export interface WorldSlices {
   dlm: z.output<typeof dlmSchema>;
   support: z.output<typeof supportSchema>;
   sns: z.output<typeof snsSchema>;
+  s3: z.output<typeof s3Schema>;
 }
 
 export type World = BaseWorld & WorldSlices;

@@ -173,15 +173,15 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
       });
     } else if (inj.attacker) {
       const outcomes = await attacker!.perform(inj.attacker);
-      outcomes.forEach((out, i) =>
+      for (const [i, out] of outcomes.entries()) {
         log.add({
           kind: 'attacker',
           ref,
           ok: out.ok,
           text: `${i > 0 ? 'then tries: ' : title}${out.text}`,
           ...(out.lesson ? { lesson: out.lesson } : {}),
-        }),
-      );
+        });
+      }
       if (inj.id) facts.attacks.set(inj.id, [...(facts.attacks.get(inj.id) ?? []), { t: scheduler.elapsed(), ok: outcomes.at(-1)!.ok }]);
       evaluate();
     } else if (inj.ops) {

@@ -106,7 +106,8 @@ export function attackerSteps(scenario: ScenarioT): Array<{ step: AttackerStepT;
   scenario.timeline.forEach((inj, i) => {
     if (!inj.attacker) return;
     out.push({ step: inj.attacker, path: ['timeline', i, 'attacker'], inject: i });
-    inj.attacker.otherwise?.forEach((alt, j) => out.push({ step: alt, path: ['timeline', i, 'attacker', 'otherwise', j], inject: i }));
+    for (const [j, alt] of (inj.attacker.otherwise ?? []).entries())
+      out.push({ step: alt, path: ['timeline', i, 'attacker', 'otherwise', j], inject: i });
   });
   return out;
 }
@@ -139,7 +140,7 @@ function checkReferences(s: ScenarioT, world: World, at: At): void {
     if (typeof v.as === 'string') creds.add(v.as);
     if (k === 'connect' && typeof v.name === 'string') connections.add(v.name);
   }
-  s.attacker?.footholds.forEach((id, i) => instance(['attacker', 'footholds', i], id));
+  for (const [i, id] of (s.attacker?.footholds ?? []).entries()) instance(['attacker', 'footholds', i], id);
   for (const { step, path } of steps) {
     const k = kindOf(step, ATTACKER_KINDS);
     const v = step[k] as Record<string, unknown>;
@@ -174,7 +175,7 @@ function checkReferences(s: ScenarioT, world: World, at: At): void {
     ] as const) {
       instance(['objectives', i, k, 'instance'], (o[k] as { instance?: string } | undefined)?.instance);
     }
-    o['no-collateral']?.except.forEach((id, j) => instance(['objectives', i, 'no-collateral', 'except', j], id));
+    for (const [j, id] of (o['no-collateral']?.except ?? []).entries()) instance(['objectives', i, 'no-collateral', 'except', j], id);
     const stopped = o['attack-stopped']?.inject;
     if (stopped !== undefined) {
       const idx = injectIds.get(stopped);

@@ -42,7 +42,8 @@ describe('AWS SDK packages load on first use', () => {
         "const { readdirSync, writeSync } = await import('node:fs');",
         "const files = readdirSync('playbooks').filter((f) => f.endsWith('.yaml')).map((f) => 'playbooks/' + f);",
         'let printed = 0;',
-        'process.stdout.write = () => { printed += 1; return true; };',
+        // A stream that calls back as a real one does: main() waits for stdout to drain before it exits.
+        "process.stdout.write = (chunk, a, b) => { if (chunk !== '') printed += 1; const cb = typeof a === 'function' ? a : b; if (typeof cb === 'function') cb(); return true; };",
         // main() ends the process itself: report from its exit.
         "process.on('exit', (code) => writeSync(1, JSON.stringify({ files: files.length, printed, code, loaded: loaded() })));",
         "const { main } = await import('./dist/bundle/cli.js');",

@@ -96,7 +96,7 @@ describe('tryLock', () => {
       `instance i-0abc is locked by run run-a (pid ${process.pid} on ${hostname()}, run) since 2026-03-01T10:00:00.000Z`,
     );
 
-    held.splice(0).forEach((l) => l.release());
+    for (const l of held.splice(0)) l.release();
     expect(readLock(lockFile)).toBeUndefined();
     expect(take(lockFile, 'run-b')).not.toBeNull();
     expect(readLock(lockFile)?.runId).toBe('run-b');

@@ -22,7 +22,6 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
     ...process.env,
     FIREBREAK_HOME: home,
     NO_COLOR: '1',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // Real AWS must never be reached from tests: no credentials, an unroutable endpoint.
     AWS_ACCESS_KEY_ID: '',
     AWS_SECRET_ACCESS_KEY: '',

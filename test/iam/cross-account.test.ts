@@ -102,7 +102,10 @@ describe('createClients with assumeRole', () => {
         externalId: 'ir-7f3a',
         sessionName: 'firebreak-mfa',
         mfaSerial: `arn:aws:iam::${ACCOUNT}:mfa/oncall`,
-        mfaCode: async (serial) => (asked.push(serial), '123456'),
+        mfaCode: async (serial) => {
+          asked.push(serial);
+          return '123456';
+        },
         plugins: [sim.plugin],
       },
     });

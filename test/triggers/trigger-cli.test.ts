@@ -15,7 +15,7 @@ import { FIXTURES, gdEvent, PAUSING_PLAYBOOK, routeAllTo, scratch } from './help
  * A small playbook of this test's own (the shipped playbooks grow): preserve (auto), isolate
  * (policy set by the route), a manual forensic task.
  */
-export const TINY_PLAYBOOK = `id: tiny-contain
+const TINY_PLAYBOOK = `id: tiny-contain
 title: Contain an instance (test)
 inputs:
   instanceId: { type: string, pattern: '^i-[0-9a-f]{8,17}$', required: true }
@@ -40,7 +40,7 @@ steps:
     type: end
 `;
 
-export function tinyProject(): string {
+function tinyProject(): string {
   const dir = scratch({ 'tiny-contain.yaml': TINY_PLAYBOOK });
   writeFileSync(
     join(dir, 'routes.yaml'),

@@ -29,7 +29,10 @@ export async function list(opts: { actions?: boolean; json?: boolean }): Promise
     }
   });
   if (rows.some((r) => !r.valid)) process.exitCode = EXIT.invalid;
-  if (opts.json) return printJson(rows);
+  if (opts.json) {
+    printJson(rows);
+    return;
+  }
   if (rows.length === 0) return out(`no playbooks in ${dir}`);
   const w = Math.max(8, ...rows.map((r) => r.id.length));
   for (const r of rows) {
@@ -59,7 +62,10 @@ function listActions(opts: { json?: boolean }): void {
       permissions: [...a.permissions],
       undo: a.undo?.action ?? null,
     }));
-  if (opts.json) return printJson(rows);
+  if (opts.json) {
+    printJson(rows);
+    return;
+  }
   const w = Math.max(...rows.map((r) => r.id.length));
   const width = Math.max(60, process.stdout.columns ?? 100);
   for (const r of rows) {

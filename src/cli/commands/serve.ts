@@ -11,7 +11,7 @@ import type { AwsCallRecord } from '../../cloud/middleware.js';
 import { homeDir } from '../../engine/home.js';
 import { DEFAULT_ROUTES_FILE, loadRoutes } from '../../triggers/routes.js';
 import { routingTagLookup } from '../../triggers/routing-clients.js';
-import { startAlertServer } from '../../triggers/server.js';
+import { type AlertServer, startAlertServer } from '../../triggers/server.js';
 import { TriggerLog } from '../../triggers/trigger-log.js';
 import { MIN_SECRET_LENGTH } from '../../triggers/webhook-auth.js';
 import { err, out } from '../output.js';
@@ -64,7 +64,7 @@ export async function serve(opts: ServeCliOptions): Promise<void> {
   const log = new TriggerLog(join(homeDir(home), 'serve.jsonl'));
   await log.hold(`serve pid ${process.pid}`);
   const routingCalls: AwsCallRecord[] = [];
-  let server;
+  let server: AlertServer;
   try {
     server = await startAlertServer({
       host: opts.host ?? '127.0.0.1',

@@ -18,7 +18,7 @@ import type { SimContext, SimService } from '../../service.js';
 import { S3 } from '../../../cloud/sdk.js';
 import { schema, type S3Bucket, type S3Version, type S3World } from './schema.js';
 
-const s3Of = (ctx: SimContext): S3World => (ctx.world as { s3: S3World }).s3;
+const s3Of = (ctx: SimContext): S3World => ctx.world.s3;
 
 function bucketOf(ctx: SimContext, name: string | undefined): S3Bucket {
   const b = s3Of(ctx).buckets.find((x) => x.name === name);
