@@ -201,7 +201,7 @@ export function buildProgram(): Command {
 
   program
     .command('sfn')
-    .description('print a playbook as an Amazon States Language definition (Step Functions, JSONata)')
+    .description('print a playbook as an Amazon States Language definition (Step Functions)')
     .argument('<playbook>', 'playbook name or path')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (the task token timeout; default 24h)')

@@ -1,35 +1,44 @@
 /**
- * Playbook → Amazon States Language (JSONata query language). Control flow belongs to Step Functions;
- * the work of a step (plan, approval, apply, verify, journal) stays in Firebreak's engine, run by the
- * worker Lambda one task per step phase (see worker.ts for the payload and the error names).
+ * Playbook → Amazon States Language, in the JSONPath query language. Control flow belongs to Step
+ * Functions; the work of a step (plan, approval, apply, verify, journal) stays in Firebreak's engine,
+ * run by the worker Lambda one task per step phase (see worker.ts for the payload and the error names).
  *
- * How playbook expressions map (they are JSONata in `{% … %}`, Step Functions' own syntax, so they are
- * copied verbatim, never rewritten):
- *  - `$inputs`, `$run` are workflow variables assigned once by the first state (`Start`) from the
- *    execution input `{ inputs, run }`.
- *  - `$steps` is a workflow variable: every top-level step's state assigns
- *    `steps := $merge([$steps, { "<id>": { status, output | error } }])` from the worker's result
- *    (`$states.result.Payload`) or, in a Catch, from `$states.errorOutput`.
- *  - Inside a parallel branch a state may read the outer variables but not assign them, so a branch
- *    carries its own step records in its state input/output (`$states.input`); its expressions are
- *    wrapped as `($steps := $merge([$steps, $states.input]); <expression>)`, and the Parallel state
- *    merges every branch's records into `$steps` when all are done.
- *  - In a map step the worker gets `item` and `index` from the Map's ItemSelector
- *    (`$states.context.Map.Item.Value` / `.Index`) with `inputs`, `steps` and `run`: a Distributed Map's
- *    child executions cannot read the parent's variables, so everything travels in the item.
- *  - `visits` counts the visits of each step, so a loop's n-th visit has the journal key `<id>#<n>`.
- *  - `with` and `when` are evaluated by the worker (the engine's evaluator and its clock), not here:
- *    they are part of the step's work, and the worker receives `inputs` and `steps` to evaluate them.
+ * Why JSONPath and not JSONata, although playbook expressions are JSONata: the definition evaluates
+ * no playbook expression at all. The worker already evaluates `with` and `when` (the engine's
+ * evaluator, its clock and its limits); it also decides choice steps (`choose` answers the chosen
+ * step), lists a map step's items (`items`) and works out a computed wait (`wait` answers seconds),
+ * see decide.ts. So there is one code path for expression semantics — a choice cannot go one way on
+ * Step Functions and another in the CLI because two JSONata implementations or scopes differ — and the
+ * definition only moves data and compares the worker's answers (`StringEquals`, `IsPresent`), which
+ * every ASL interpreter runs alike: aws-local-stepfunctions, which the tests execute it with, runs
+ * JSONPath definitions only (no JSONata, no variables). One form, tested by an independent
+ * interpreter, rather than two. What it costs: one more task per choice step, per map step and per
+ * computed wait (a transition and a short invocation each), a Pass state per visit of a looped step,
+ * and the run's data travels in the state instead of variables (256 KiB per state at most).
+ *
+ * The state (every state's input and output): `{ inputs, run, steps, visits }` from the execution
+ * input `{ inputs, run }` (the `Start` state adds the rest).
+ *  - `steps.<id>` is the step's record `{ status, output | error }` as the engine keeps it: a task's
+ *    result goes there with `ResultPath`; a caught failure (`$.caught`, `{ Error, Cause }`) becomes
+ *    `{ status: failed, error: { code, message } }` in a Pass state `<id>.failed`, a denial
+ *    `{ status: denied }` in `<id>.denied` (a skipped manual task `<id>.skipped`).
+ *  - A parallel step's branches get the whole state and end with their own; the Parallel state merges
+ *    their `steps` (`States.JsonMerge`, shallow: each branch writes only its own steps' keys).
+ *  - A map step's worker answer `{ status: listed, items }` goes to `$.listed`; the Map state reads
+ *    `ItemsPath: $.listed.items` and hands each item `{ item, index, run, inputs, steps }` (ItemSelector
+ *    from the Map's input: a Distributed Map's child executions see only their item); with more than
+ *    `distributedAbove` items (`IsPresent` on that item number) it runs as a Distributed Map.
+ *  - `visits.<id>.count` counts the visits of a step a loop can come back to (a Pass state `<id>` adds
+ *    one with `States.MathAdd` before the step's own states), so the n-th visit gets the journal key `<id>#<n>`.
  *
  * State names: the state a step starts in is named by the step id; a step's other states add a
  * suffix after a dot (`isolate.apply`), which step ids cannot contain. Output is deterministic:
  * states are emitted in the playbook's order, keys in a fixed order.
  */
 import { parseDuration } from '../core/clock.js';
-import { expressionBody, isExpression } from '../playbook/expr.js';
+import { isExpression } from '../playbook/expr.js';
 import type {
   ActionStepT,
-  BranchT,
   ChoiceStepT,
   EndStepT,
   ManualStepT,
@@ -50,13 +59,13 @@ type State = Record<string, unknown>;
 export interface CompileOptions {
   /** The IAM actions each action id declares (for a map step's MaxConcurrency). */
   permissionsOf: (actionId: string) => readonly string[];
-  /** What `Arguments.FunctionName` holds: an ARN, or a `${…}` placeholder for DefinitionSubstitutions. */
+  /** The worker Lambda's ARN, or a `${…}` placeholder for DefinitionSubstitutions. */
   workerFunction?: string;
   /** How long a step waits for a person (`--wait-for-approval`): the token task's TimeoutSeconds. */
   approvalTimeoutSeconds?: number;
   /** Heartbeat of a waiting task; off by default because nothing heartbeats while a person decides. */
   approvalHeartbeatSeconds?: number;
-  /** Steps whose approval policy the alert's route chooses at run time (`$run.approval.<id>`). */
+  /** Steps whose approval policy the alert's route chooses at run time (`run.approval.<id>`). */
   approvalPerRun?: readonly string[];
   /** A map over more items than this runs as a Distributed Map (child executions, no history limit). */
   distributedAbove?: number;
@@ -70,28 +79,35 @@ export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
  */
 export const DEFAULT_DISTRIBUTED_ABOVE = 200;
 
-const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LAMBDA_INVOKE_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const SUCCEEDED = 'Succeeded';
 const HALTED = 'Halted';
 
 type Scope = 'top' | 'branch';
 
+/** A JSONPath reference to a member, in bracket notation when the name is not a plain identifier (step ids may hold `-`). */
+export function member(base: string, name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${base}.${name}` : `${base}['${name}']`;
+}
+
 export function compileToAsl(pb: PlaybookT, opts: CompileOptions): Asl {
   const c = new Compiler(pb, opts);
-  const states: Record<string, State> = {
-    Start: {
-      Type: 'Pass',
-      Comment: 'Run variables from the execution input { inputs, run }',
-      Assign: { inputs: '{% $states.input.inputs %}', run: '{% $states.input.run %}', steps: {}, visits: {} },
-      Next: pb.start,
+  const body = c.steps(pb.steps, 'top');
+  const start: State = {
+    Type: 'Pass',
+    Comment: 'The run state from the execution input { inputs, run }',
+    Parameters: {
+      'inputs.$': '$.inputs',
+      'run.$': '$.run',
+      steps: {},
+      ...(c.looped.size > 0 ? { visits: Object.fromEntries([...c.looped].map((id) => [id, { count: 0 }])) } : {}),
     },
-    ...c.steps(pb.steps, 'top'),
+    Next: pb.start,
   };
-  if (c.needsSucceeded) states[SUCCEEDED] = { Type: 'Succeed', Output: { outcome: 'success', steps: '{% $steps %}' } };
+  const states: Record<string, State> = { Start: start, ...body };
+  if (c.needsSucceeded) states[SUCCEEDED] = c.outcome('success');
   return {
     Comment: `Firebreak playbook ${pb.id}: ${pb.title}`,
-    QueryLanguage: 'JSONata',
     StartAt: 'Start',
     States: ordered(states),
   };
@@ -102,11 +118,13 @@ const FIELD_ORDER = [
   'Type',
   'Comment',
   'Resource',
-  'Arguments',
+  'Parameters',
+  'Result',
   'TimeoutSeconds',
   'HeartbeatSeconds',
   'Seconds',
-  'Items',
+  'SecondsPath',
+  'ItemsPath',
   'ItemSelector',
   'ItemProcessor',
   'MaxConcurrency',
@@ -114,12 +132,15 @@ const FIELD_ORDER = [
   'Branches',
   'Choices',
   'Default',
+  'ResultSelector',
+  'ResultPath',
+  'OutputPath',
   'Retry',
-  'Output',
-  'Assign',
   'Catch',
   'Error',
   'Cause',
+  'ErrorPath',
+  'CausePath',
   'Next',
   'End',
 ];
@@ -142,9 +163,40 @@ function ordered(states: Record<string, State>): Record<string, State> {
   return out;
 }
 
+/** Where a step can go next (its `next`, choices, default and onError). */
+function successors(step: StepT): string[] {
+  const out: string[] = [];
+  if ('next' in step && step.next) out.push(step.next);
+  if (step.type === 'choice') out.push(...step.choices.map((ch) => ch.next), step.default);
+  const onError = 'onError' in step ? step.onError : undefined;
+  if (onError) out.push(typeof onError === 'string' ? onError : onError.next);
+  return out;
+}
+
+/** The steps of one scope that a loop can come back to (reachable from their own successors). */
+function loopedSteps(steps: Record<string, StepT>): string[] {
+  const reach = (from: string): Set<string> => {
+    const seen = new Set<string>();
+    const todo = [...successors(steps[from]!)];
+    while (todo.length > 0) {
+      const id = todo.pop()!;
+      if (seen.has(id) || !steps[id]) continue;
+      seen.add(id);
+      todo.push(...successors(steps[id]!));
+    }
+    return seen;
+  };
+  return Object.keys(steps).filter((id) => reach(id).has(id));
+}
+
+const isComputed = (step: WaitStepT) => typeof step.duration === 'string' && isExpression(step.duration);
+/** Steps that call the worker (and so need a journal key per visit). */
+const callsWorker = (step: StepT) => step.type !== 'parallel' && step.type !== 'end' && !(step.type === 'wait' && !isComputed(step));
+
 class Compiler {
   needsSucceeded = false;
-  private branchDone = new Set<string>();
+  /** Steps (of any scope) whose visits are counted. */
+  readonly looped = new Set<string>();
   private readonly worker: string;
   private readonly approvalTimeout: number;
   private readonly perRun: ReadonlySet<string>;
@@ -162,39 +214,50 @@ class Compiler {
 
   steps(steps: Record<string, StepT>, scope: Scope): Record<string, State> {
     const out: Record<string, State> = {};
-    const outer = this.branchDone;
-    this.branchDone = new Set();
-    for (const [id, step] of Object.entries(steps)) Object.assign(out, this.step(id, step, scope));
-    for (const id of this.branchDone) out[`${id}.done`] = { Type: 'Succeed' };
-    this.branchDone = outer;
-    // A halt taken out of an onError path fails the execution here, with the error it had.
-    const halts = Object.values(out).some((st) =>
-      ((st.Catch as Array<{ Next?: string }> | undefined) ?? []).some((c) => c.Next === HALTED),
-    );
-    if (halts) out[HALTED] = { Type: 'Fail', Error: '{% $states.input.Error %}', Cause: '{% $states.input.Cause %}' };
+    const looped = new Set(loopedSteps(steps).filter((id) => callsWorker(steps[id]!)));
+    for (const id of looped) this.looped.add(id);
+    for (const [id, step] of Object.entries(steps)) {
+      if (!looped.has(id)) {
+        Object.assign(out, this.step(id, id, step, scope));
+        continue;
+      }
+      const entry = `${id}.visit`;
+      out[id] = {
+        Type: 'Pass',
+        Comment: `Count the visits of ${id} (a loop comes back to it): each has its own journal key`,
+        Parameters: { 'count.$': `States.MathAdd(${member('$.visits', id)}.count, 1)` },
+        ResultPath: member('$.visits', id),
+        Next: entry,
+      };
+      Object.assign(out, this.step(id, entry, step, scope));
+    }
+    // A halt taken out of an onError path fails the execution (or the branch, and so the execution) with its error.
+    const halts = Object.values(out).some((st) => ((st.Catch as Array<{ Next?: string }> | undefined) ?? []).some((c) => c.Next === HALTED));
+    if (halts) out[HALTED] = { Type: 'Fail', ErrorPath: '$.caught.Error', CausePath: '$.caught.Cause' };
     return out;
   }
 
-  private step(id: string, step: StepT, scope: Scope): Record<string, State> {
+  /** The states of one step; `entry` is the name of its first state. */
+  private step(id: string, entry: string, step: StepT, scope: Scope): Record<string, State> {
     switch (step.type) {
       case 'choice':
-        return { [id]: this.choice(step, scope) };
+        return this.choice(id, entry, step);
       case 'wait':
-        return { [id]: this.wait(step, scope) };
+        return this.wait(id, entry, step, scope);
       case 'end':
-        return { [id]: this.end(step, scope) };
+        return { [entry]: this.end(step, scope) };
       case 'parallel':
-        return { [id]: this.parallel(id, step, scope) };
+        return this.parallel(id, entry, step, scope);
       case 'manual':
-        return this.manual(id, step, scope);
+        return this.manual(id, entry, step, scope);
       case 'map':
-        return this.map(id, step, scope);
+        return this.map(id, entry, step, scope);
       default:
-        return this.action(id, step, scope);
+        return this.action(id, entry, step, scope);
     }
   }
 
-  // ── transitions ──
+  // ── transitions and records ──
 
   private next(next: string | undefined, scope: Scope): Record<string, unknown> {
     if (next) return { Next: next };
@@ -203,72 +266,41 @@ class Compiler {
     return { Next: SUCCEEDED };
   }
 
-  /**
-   * Where a catcher goes when the step has no `next`: a Catch needs a `Next`, so a branch gets a
-   * Succeed state of its own (`<id>.done`) to end on.
-   */
-  private catchNext(id: string, next: string | undefined, scope: Scope): { Next: string } {
-    if (next) return { Next: next };
-    if (scope === 'top') {
-      this.needsSucceeded = true;
-      return { Next: SUCCEEDED };
-    }
-    this.branchDone.add(id);
-    return { Next: `${id}.done` };
+  private stepPath(id: string): string {
+    return member('$.steps', id);
   }
 
-  /** The expression of `$steps` as seen from a scope (see the header). */
-  private stepsExpr(scope: Scope): string {
-    return scope === 'top' ? '$steps' : '$merge([$steps, $states.input])';
+  /** The end of a run: its outcome and every step's record. */
+  outcome(outcome: string): State {
+    return { Type: 'Pass', Parameters: { outcome, 'steps.$': '$.steps' }, End: true };
   }
 
-  /** A playbook expression, verbatim, bound to the scope's `$steps`. */
-  private expr(text: string, scope: Scope): string {
-    const body = (isExpression(text) ? expressionBody(text)! : text).trim();
-    return scope === 'top' ? `{% ${body} %}` : `{% ($steps := ${this.stepsExpr(scope)}; ${body}) %}`;
-  }
-
-  /** Record a step's result: a variable at the top, the state output in a branch. */
-  private record(id: string, rec: string, scope: Scope): Record<string, unknown> {
-    const entry = `{${JSON.stringify(id)}: ${rec}}`;
-    if (scope === 'branch') return { Output: `{% $merge([$states.input, ${entry}]) %}` };
-    const visits = `$merge([$visits, {${JSON.stringify(id)}: ${this.visitCount(id)}}])`;
-    return { Assign: { steps: `{% $merge([$steps, ${entry}]) %}`, visits: `{% ${visits} %}` } };
-  }
-
-  private visitCount(id: string): string {
-    const seen = `$lookup($visits, ${JSON.stringify(id)})`;
-    return `($exists(${seen}) ? ${seen} + 1 : 1)`;
-  }
-
-  private stepKey(id: string, scope: Scope): string {
-    if (scope === 'branch') return id;
-    return `{% ($n := ${this.visitCount(id)}; $n = 1 ? ${JSON.stringify(id)} : ${JSON.stringify(id + '#')} & $string($n)) %}`;
-  }
-
-  private payload(phase: string, id: string, scope: Scope, token: boolean): Record<string, unknown> {
+  /** What the worker gets: the phase and step, the run's data, the visit of a looped step, and a token when it waits. */
+  private payload(phase: string, id: string, token: boolean): Record<string, unknown> {
     return {
       phase,
-      run: '{% $run %}',
       stepId: id,
-      stepKey: this.stepKey(id, scope),
-      inputs: '{% $inputs %}',
-      steps: `{% ${this.stepsExpr(scope)} %}`,
-      ...(token ? { taskToken: '{% $states.context.Task.Token %}' } : {}),
+      'run.$': '$.run',
+      'inputs.$': '$.inputs',
+      'steps.$': '$.steps',
+      ...(this.looped.has(id) ? { 'visit.$': `${member('$.visits', id)}.count` } : {}),
+      ...(token ? { 'taskToken.$': '$$.Task.Token' } : {}),
     };
   }
 
-  private task(payload: Record<string, unknown>, token: boolean): State {
+  /**
+   * A worker task. Without a token the Lambda is the Resource itself, so its answer is the task's
+   * result as it is (the `lambda:invoke` integration would wrap it in `{ Payload, StatusCode, … }`);
+   * with a token the integration is needed, and the result is what `firebreak approve` sends.
+   */
+  private task(phase: string, id: string, token: boolean): State {
+    if (!token) return { Type: 'Task', Resource: this.worker, Parameters: this.payload(phase, id, false) };
     return {
       Type: 'Task',
-      Resource: token ? LAMBDA_INVOKE_TOKEN : LAMBDA_INVOKE,
-      Arguments: { FunctionName: this.worker, Payload: payload },
-      ...(token
-        ? {
-            TimeoutSeconds: this.approvalTimeout,
-            ...(this.opts.approvalHeartbeatSeconds ? { HeartbeatSeconds: this.opts.approvalHeartbeatSeconds } : {}),
-          }
-        : {}),
+      Resource: LAMBDA_INVOKE_TOKEN,
+      Parameters: { FunctionName: this.worker, Payload: this.payload(phase, id, true) },
+      TimeoutSeconds: this.approvalTimeout,
+      ...(this.opts.approvalHeartbeatSeconds ? { HeartbeatSeconds: this.opts.approvalHeartbeatSeconds } : {}),
     };
   }
 
@@ -289,53 +321,74 @@ class Compiler {
     return { Retry: list };
   }
 
-  /** Catchers for a step's `onError`; `denied` adds the approver's denial (a token task). */
-  private catchers(id: string, onError: OnErrorT | undefined, scope: Scope, denied?: { next: string | undefined }): { Catch?: unknown[] } {
+  /**
+   * Catchers for a step's `onError` (and, for a token task, the approver's denial), with the Pass
+   * states that turn the caught error into the step's record.
+   */
+  private catchers(
+    id: string,
+    onError: OnErrorT | undefined,
+    scope: Scope,
+    denied?: { next: string | undefined; status: 'denied' | 'skipped' },
+  ): { catch: { Catch?: unknown[] }; states: Record<string, State> } {
     const list: unknown[] = [];
-    const failedRec = `{"status": "failed", "error": {"code": $states.errorOutput.Error, "message": $states.errorOutput.Cause}}`;
-    if (denied)
-      list.push({
-        ErrorEquals: [TASK_ERRORS.denied],
-        ...this.record(id, '{"status": "denied"}', scope),
-        ...this.catchNext(id, denied.next, scope),
-      });
+    const states: Record<string, State> = {};
+    if (denied) {
+      list.push({ ErrorEquals: [TASK_ERRORS.denied], ResultPath: '$.caught', Next: `${id}.${denied.status}` });
+      states[`${id}.${denied.status}`] = {
+        Type: 'Pass',
+        Result: { status: denied.status },
+        ResultPath: this.stepPath(id),
+        ...this.next(denied.next, scope),
+      };
+    }
     if (onError !== undefined) {
       const target = typeof onError === 'string' ? onError : onError.next;
       const codes = typeof onError === 'string' ? undefined : onError.codes;
       // Like the engine, an onError without codes takes every failure except the run's own halts
       // (an abort, an approval that timed out): those fail the execution, which can be redriven.
-      if (!codes) list.push({ ErrorEquals: [TASK_ERRORS.aborted, 'States.Timeout'], Output: '{% $states.errorOutput %}', Next: HALTED });
-      list.push({ ErrorEquals: codes ?? ['States.ALL'], ...this.record(id, failedRec, scope), Next: target });
+      if (!codes) list.push({ ErrorEquals: [TASK_ERRORS.aborted, 'States.Timeout'], ResultPath: '$.caught', Next: HALTED });
+      list.push({ ErrorEquals: codes ?? ['States.ALL'], ResultPath: '$.caught', Next: `${id}.failed` });
+      states[`${id}.failed`] = {
+        Type: 'Pass',
+        Parameters: { status: 'failed', error: { 'code.$': '$.caught.Error', 'message.$': '$.caught.Cause' } },
+        ResultPath: this.stepPath(id),
+        Next: target,
+      };
     }
-    return list.length > 0 ? { Catch: list } : {};
+    return { catch: list.length > 0 ? { Catch: list } : {}, states };
   }
 
   // ── step kinds ──
 
-  private action(id: string, step: ActionStepT, scope: Scope): Record<string, State> {
+  private action(id: string, entry: string, step: ActionStepT, scope: Scope): Record<string, State> {
     const gated = this.policy(id, step.approval);
-    const done = (phase: string, token: boolean, extra: State = {}): State => ({
-      ...this.task(this.payload(phase, id, scope, token), token),
+    const failed = this.catchers(id, step.onError, scope);
+    const denied = this.catchers(id, step.onError, scope, { next: step.next, status: 'denied' });
+    const done = (phase: string, extra: State = {}): State => ({
+      ...this.task(phase, id, false),
       ...extra,
+      ResultPath: this.stepPath(id),
       ...this.retry(step.retry),
-      ...this.record(id, '{"status": $states.result.Payload.status, "output": $states.result.Payload.output}', scope),
-      ...this.catchers(id, step.onError, scope),
+      ...failed.catch,
       ...this.next(step.next, scope),
     });
     const plan = (): State => ({
-      ...this.task(this.payload('plan', id, scope, true), true),
+      ...this.task('plan', id, true),
       Comment: `Plan ${id} and wait for firebreak approve (task token)`,
+      ResultPath: null,
       ...this.retry(step.retry),
-      ...this.catchers(id, step.onError, scope, { next: step.next }),
+      ...denied.catch,
       Next: `${id}.apply`,
     });
-    if (gated === 'auto') return { [id]: done('run', false, { Comment: step.title ?? step.action }) };
-    if (gated === 'required') return { [id]: plan(), [`${id}.apply`]: done('apply', false) };
+    if (gated === 'auto') return { [entry]: done('run', { Comment: step.title ?? step.action }), ...failed.states };
+    if (gated === 'required') return { [entry]: plan(), [`${id}.apply`]: done('apply'), ...denied.states };
     return {
-      [id]: this.policyChoice(id),
-      [`${id}.run`]: done('run', false),
+      [entry]: this.policyChoice(id, `${id}.run`, `${id}.plan`),
+      [`${id}.run`]: done('run'),
       [`${id}.plan`]: plan(),
-      [`${id}.apply`]: done('apply', false),
+      [`${id}.apply`]: done('apply'),
+      ...denied.states,
     };
   }
 
@@ -344,140 +397,167 @@ class Compiler {
     return this.perRun.has(id) ? 'per-run' : policy;
   }
 
-  private policyChoice(id: string): State {
+  /** The route's choice of policy: `auto` runs unattended; anything else, or nothing, waits for a person. */
+  private policyChoice(id: string, auto: string, gated: string): State {
+    const v = member('$.run.approval', id);
     return {
       Type: 'Choice',
       Comment: `The route chooses ${id}'s approval policy`,
-      Choices: [{ Condition: `{% $lookup($run.approval, ${JSON.stringify(id)}) = "auto" %}`, Next: `${id}.run` }],
-      Default: `${id}.plan`,
+      Choices: [{ And: [{ Variable: v, IsPresent: true }, { Variable: v, StringEquals: 'auto' }], Next: auto }],
+      Default: gated,
     };
   }
 
-  private manual(id: string, step: ManualStepT, scope: Scope): Record<string, State> {
+  private manual(id: string, entry: string, step: ManualStepT, scope: Scope): Record<string, State> {
+    const skipped = this.catchers(id, undefined, scope, { next: step.next, status: 'skipped' });
     return {
-      [id]: {
-        ...this.task(this.payload('manual', id, scope, true), true),
+      [entry]: {
+        ...this.task('manual', id, true),
         Comment: `Manual task: ${step.title}`,
+        // The answer is the step's record ({ status: manual, output: { by, note } }), sent by firebreak approve.
+        ResultPath: this.stepPath(id),
         ...this.retry(undefined),
-        ...this.record(id, '{"status": $states.result.status ? $states.result.status : "manual", "output": $states.result.output}', scope),
-        Catch: [
-          {
-            ErrorEquals: [TASK_ERRORS.denied],
-            ...this.record(id, '{"status": "skipped"}', scope),
-            ...this.catchNext(id, step.next, scope),
-          },
-        ],
+        ...skipped.catch,
         ...this.next(step.next, scope),
+      },
+      ...skipped.states,
+    };
+  }
+
+  /** The worker evaluates the conditions (`choose`); the Choice state only follows its answer. */
+  private choice(id: string, entry: string, step: ChoiceStepT): Record<string, State> {
+    const targets = [...new Set([...step.choices.map((ch) => ch.next), step.default])];
+    return {
+      [entry]: {
+        ...this.task('choose', id, false),
+        Comment: step.title ?? `Choose after ${id}`,
+        ResultPath: '$.choice',
+        ...this.retry(undefined),
+        Next: `${id}.next`,
+      },
+      // No Default: an answer that names no target of this step breaks the contract and fails the run (States.NoChoiceMatched).
+      [`${id}.next`]: {
+        Type: 'Choice',
+        Choices: targets.map((t) => ({ Variable: '$.choice.next', StringEquals: t, Next: t })),
       },
     };
   }
 
-  private choice(step: ChoiceStepT, scope: Scope): State {
+  private wait(id: string, entry: string, step: WaitStepT, scope: Scope): Record<string, State> {
+    const comment = step.title ? { Comment: step.title } : {};
+    if (!isComputed(step)) {
+      const seconds = Math.max(1, Math.ceil(parseDuration(step.duration) / 1000));
+      return { [entry]: { Type: 'Wait', ...comment, Seconds: seconds, ...this.next(step.next, scope) } };
+    }
     return {
-      Type: 'Choice',
-      ...(step.title ? { Comment: step.title } : {}),
-      Choices: step.choices.map((ch) => ({ Condition: this.expr(ch.when, scope), Next: ch.next })),
-      Default: step.default,
+      [entry]: { ...this.task('wait', id, false), ...comment, ResultPath: '$.wait', ...this.retry(undefined), Next: `${id}.wait` },
+      [`${id}.wait`]: { Type: 'Wait', SecondsPath: '$.wait.seconds', ...this.next(step.next, scope) },
     };
-  }
-
-  private wait(step: WaitStepT, scope: Scope): State {
-    const d = step.duration;
-    const seconds = typeof d === 'string' && isExpression(d) ? this.expr(d, scope) : Math.max(1, Math.ceil(parseDuration(d) / 1000));
-    return { Type: 'Wait', ...(step.title ? { Comment: step.title } : {}), Seconds: seconds, ...this.next(step.next, scope) };
   }
 
   private end(step: EndStepT, scope: Scope): State {
     if (scope === 'branch') return { Type: 'Succeed', ...(step.description ? { Comment: step.description } : {}) };
     if (step.outcome === 'failure')
       return { Type: 'Fail', Error: 'Firebreak.Failure', Cause: step.description ?? 'the playbook ended with outcome failure' };
-    return { Type: 'Succeed', Output: { outcome: step.outcome, steps: '{% $steps %}' } };
+    return { ...this.outcome(step.outcome), ...(step.description ? { Comment: step.description } : {}) };
   }
 
-  private parallel(id: string, step: ParallelStepT, scope: Scope): State {
-    const rec = scope === 'top' ? '$merge([$steps] ~> $append($states.result))' : '$merge([$states.input] ~> $append($states.result))';
-    const merged = scope === 'top' ? { Assign: { steps: `{% ${rec} %}` } } : { Output: `{% ${rec} %}` };
+  private parallel(id: string, entry: string, step: ParallelStepT, scope: Scope): Record<string, State> {
     if (scope === 'branch')
       throw new Error(`failed to compile ${this.pb.id}: parallel step ${id} inside a parallel branch is not supported`);
-    return {
+    const failed = this.catchers(id, step.onError, scope);
+    const merge = (field: string) =>
+      step.branches.slice(1).reduce((acc, _, i) => `States.JsonMerge(${acc}, $[${i + 1}].${field}, false)`, `$[0].${field}`);
+    const parallel: State = {
       Type: 'Parallel',
       ...(step.title ? { Comment: step.title } : {}),
-      Arguments: {},
-      Branches: step.branches.map((b: BranchT) => ({ StartAt: b.start, States: this.steps(b.steps, 'branch') })),
-      ...merged,
-      ...this.catchers(id, step.onError, scope),
+      Branches: step.branches.map((b) => ({ StartAt: b.start, States: this.steps(b.steps, 'branch') })),
+      // Every branch ends with the whole state; each wrote only its own steps' records (and visits).
+      ResultSelector: {
+        'inputs.$': '$[0].inputs',
+        'run.$': '$[0].run',
+        'steps.$': merge('steps'),
+        ...(this.looped.size > 0 ? { 'visits.$': merge('visits') } : {}),
+      },
+      ...failed.catch,
       ...this.next(step.next, scope),
     };
+    return { [entry]: parallel, ...failed.states };
   }
 
-  private map(id: string, step: MapStepT, scope: Scope): Record<string, State> {
+  private map(id: string, entry: string, step: MapStepT, scope: Scope): Record<string, State> {
     if (scope === 'branch') throw new Error(`failed to compile ${this.pb.id}: map step ${id} inside a parallel branch is not supported`);
     const gated = this.policy(id, step.approval);
-    const items = this.expr(step.items, scope);
     const concurrency = maxConcurrency(step.concurrency, this.opts.permissionsOf(step.action));
-    const mapState = (name: string, mode: 'INLINE' | 'DISTRIBUTED', phase: string): State => ({
+    const failed = this.catchers(id, step.onError, scope);
+    const denied = this.catchers(id, step.onError, scope, { next: step.next, status: 'denied' });
+    const mapState = (name: string, mode: 'INLINE' | 'DISTRIBUTED'): State => ({
       Type: 'Map',
       Comment: `${step.title ?? step.action} (${mode.toLowerCase()}, at most ${concurrency} at once)`,
-      Items: items,
-      ItemSelector: {
-        item: '{% $states.context.Map.Item.Value %}',
-        index: '{% $states.context.Map.Item.Index %}',
-        run: '{% $run %}',
-        inputs: '{% $inputs %}',
-        steps: '{% $steps %}',
-      },
+      ItemsPath: '$.listed.items',
+      ItemSelector: { 'item.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index', 'run.$': '$.run', 'inputs.$': '$.inputs', 'steps.$': '$.steps' },
       ItemProcessor: {
         ProcessorConfig: mode === 'INLINE' ? { Mode: 'INLINE' } : { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
         StartAt: `${name}.item`,
         States: {
           [`${name}.item`]: {
-            ...this.task(
-              {
-                phase,
-                run: '{% $states.input.run %}',
-                stepId: id,
-                stepKey: `{% ${JSON.stringify(id + '[')} & $string($states.input.index) & "]" %}`,
-                inputs: '{% $states.input.inputs %}',
-                steps: '{% $states.input.steps %}',
-                item: '{% $states.input.item %}',
-                index: '{% $states.input.index %}',
-              },
-              false,
-            ),
+            Type: 'Task',
+            Resource: this.worker,
+            Parameters: { ...this.payload('item', id, false), 'item.$': '$.item', 'index.$': '$.index' },
+            // An item's outcome is its output: the step's record keeps the outputs in item order, as the engine does.
+            OutputPath: '$.output',
             ...this.retry(step.retry),
-            Output: '{% $states.result.Payload %}',
             End: true,
           },
         },
       },
       MaxConcurrency: concurrency,
       ...(mode === 'DISTRIBUTED' ? { Label: id.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40) } : {}),
-      ...this.record(id, '{"status": "applied", "output": [$states.result.output]}', scope),
-      ...this.catchers(id, step.onError, scope),
+      ResultSelector: { status: 'applied', 'output.$': '$' },
+      ResultPath: this.stepPath(id),
+      ...failed.catch,
       ...this.next(step.next, scope),
     });
-    const sized = (phase: string, prefix: string): Record<string, State> => ({
+    const sized = (prefix: string): Record<string, State> => ({
       [prefix]: {
         Type: 'Choice',
         Comment: `More than ${this.distributedAbove} items run as a Distributed Map`,
-        Choices: [
-          { Condition: `{% $count(${expressionBody(items)!.trim()}) > ${this.distributedAbove} %}`, Next: `${prefix}.distributed` },
-        ],
+        Choices: [{ Variable: `$.listed.items[${this.distributedAbove}]`, IsPresent: true, Next: `${prefix}.distributed` }],
         Default: `${prefix}.inline`,
       },
-      [`${prefix}.inline`]: mapState(`${prefix}.inline`, 'INLINE', phase),
-      [`${prefix}.distributed`]: mapState(`${prefix}.distributed`, 'DISTRIBUTED', phase),
+      [`${prefix}.inline`]: mapState(`${prefix}.inline`, 'INLINE'),
+      [`${prefix}.distributed`]: mapState(`${prefix}.distributed`, 'DISTRIBUTED'),
     });
     const plan: State = {
-      ...this.task(this.payload('plan', id, scope, true), true),
+      ...this.task('plan', id, true),
       Comment: `Plan every item of ${id} and wait for firebreak approve (task token)`,
+      ResultPath: null,
       ...this.retry(step.retry),
-      ...this.catchers(id, step.onError, scope, { next: step.next }),
+      ...denied.catch,
       Next: `${id}.apply`,
     };
-    if (gated === 'auto') return sized('item', id);
-    if (gated === 'required') return { [id]: plan, ...sized('item', `${id}.apply`) };
-    return { [id]: this.policyChoice(id), ...sized('item', `${id}.run`), [`${id}.plan`]: plan, ...sized('item', `${id}.apply`) };
+    const afterListing = gated === 'auto' ? `${id}.run` : gated === 'required' ? `${id}.plan` : `${id}.policy`;
+    const states: Record<string, State> = {
+      [entry]: {
+        ...this.task('items', id, false),
+        Comment: `List the items of ${id} (its items expression, evaluated by the worker)`,
+        ResultPath: '$.listed',
+        ...this.retry(step.retry),
+        ...failed.catch,
+        Next: afterListing,
+      },
+      ...failed.states,
+    };
+    if (gated === 'auto') return { ...states, ...sized(`${id}.run`) };
+    if (gated === 'required') return { ...states, [`${id}.plan`]: plan, ...sized(`${id}.apply`), ...denied.states };
+    return {
+      ...states,
+      [`${id}.policy`]: this.policyChoice(id, `${id}.run`, `${id}.plan`),
+      ...sized(`${id}.run`),
+      [`${id}.plan`]: plan,
+      ...sized(`${id}.apply`),
+      ...denied.states,
+    };
   }
 }
 

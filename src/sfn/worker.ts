@@ -9,6 +9,10 @@
  * `item` (one item of a map step: the whole lifecycle, or apply → verify when the step was approved
  * as a whole), `manual` (record a person's task, keep the token).
  *
+ * Every playbook expression is evaluated here, never by Step Functions (one evaluator, the engine's,
+ * with its limits): `choose` decides a choice step (`next`), `items` evaluates a map step's `items`, `wait` evaluates a wait step's duration (`seconds`). The definition only compares the
+ * worker's answers (see compile.ts).
+ *
  * Failure is an error, not a result: Step Functions' Retry and Catch match on the error *name*, which
  * for a Lambda function is the `errorType` it threw. So the handler throws `StepFailed` named by the
  * error's AWS or Firebreak code (`GroupAtMinimumSize`, `AccessDenied`), or `Firebreak.Transient` for an
@@ -35,7 +39,7 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
-export const WorkerPhase = z.enum(['run', 'plan', 'apply', 'item', 'manual']);
+export const WorkerPhase = z.enum(['run', 'plan', 'apply', 'item', 'manual', 'choose', 'items', 'wait']);
 
 /** What the run carries from start to end (the `run` variable of the state machine). */
 export const RunContext = z.looseObject({
@@ -53,13 +57,14 @@ export const StepRecord = z.looseObject({
   error: z.object({ code: z.string(), message: z.string().optional() }).optional(),
 });
 
-export const WorkerTask = z.strictObject({
+/** What a Task state sends (its `Parameters`, or `Parameters.Payload` of a token task). */
+export const WorkerPayload = z.strictObject({
   phase: WorkerPhase,
   run: RunContext,
   /** The step's id in the playbook. */
   stepId: z.string().min(1),
-  /** The journal's key for this visit of the step: the id, or `id#n` on the n-th visit of a loop. */
-  stepKey: z.string().min(1),
+  /** Which visit of the step this is, for a step a loop can come back to (counted by the definition); 1 when absent. */
+  visit: z.number().int().min(1).optional(),
   inputs: z.record(z.string(), z.unknown()),
   steps: z.record(z.string(), StepRecord),
   /** Map items only. */
@@ -68,14 +73,38 @@ export const WorkerTask = z.strictObject({
   /** `.waitForTaskToken` tasks only: what `firebreak approve` answers with SendTaskSuccess/SendTaskFailure. */
   taskToken: z.string().min(1).optional(),
 });
-export type WorkerTaskT = z.infer<typeof WorkerTask>;
 
-/** A phase that finished: the step's status as the journal records it, and its output. */
+/** The journal's key for a visit of a step: the id, `id#n` on the n-th visit of a loop, `id[i]` for item i of a map. */
+export function stepKeyOf(t: { stepId: string; visit?: number | undefined; index?: number | undefined; phase: string }): string {
+  const base = t.visit !== undefined && t.visit > 1 ? `${t.stepId}#${t.visit}` : t.stepId;
+  return t.phase === 'item' ? `${base}[${t.index ?? 0}]` : base;
+}
+
+/** The payload with its journal key, as the engine side gets it. */
+export const WorkerTask = WorkerPayload.transform((t) => ({ ...t, stepKey: stepKeyOf(t) }));
+export type WorkerTaskT = z.output<typeof WorkerTask>;
+
+/**
+ * A phase that finished: the step's status as the journal records it and its output — the record the
+ * definition keeps under `steps.<id>` — plus what the next state needs: the chosen step (`choose`), the
+ * items (`items`), the seconds to wait (`wait`).
+ */
 export const WorkerResult = z.strictObject({
-  status: z.enum(['applied', 'already-done', 'planned', 'skipped', 'denied', 'manual', 'condition-false', 'waiting']),
+  status: z.enum(['applied', 'already-done', 'planned', 'skipped', 'denied', 'manual', 'condition-false', 'waiting', 'chosen', 'listed']),
   output: z.unknown().optional(),
+  next: z.string().min(1).optional(),
+  items: z.array(z.unknown()).optional(),
+  seconds: z.number().int().nonnegative().optional(),
 });
 export type WorkerResultT = z.infer<typeof WorkerResult>;
+
+/** What each phase must answer besides a status, for the state after it to read (a JSONPath to nothing fails the execution). */
+function phaseBreach(phase: WorkerTaskT['phase'], r: WorkerResultT): string | undefined {
+  if (phase === 'choose' && (r.status !== 'chosen' || r.next === undefined)) return 'a choice answers status chosen and next';
+  if (phase === 'items' && (r.status !== 'listed' || r.items === undefined)) return 'a map step answers status listed and its items';
+  if (phase === 'wait' && r.seconds === undefined) return 'a wait answers its seconds';
+  return undefined;
+}
 
 /** A step that failed, as the handler throws it: `name` is what Retry/Catch match. */
 export class StepFailed extends Error {
@@ -105,11 +134,11 @@ export function workerHandler(runPhase: RunWorkerPhase): (event: unknown) => Pro
     const parsed = WorkerTask.safeParse(event);
     if (!parsed.success) throw new StepFailed('Firebreak.InvalidTask', `failed to read the worker task: ${z.prettifyError(parsed.error)}`);
     const result = WorkerResult.safeParse(await runPhase(parsed.data));
-    if (!result.success)
-      throw new StepFailed(
-        'Firebreak.InvalidResult',
-        `failed to check the worker result of ${parsed.data.stepKey}: ${z.prettifyError(result.error)}`,
-      );
+    const breach = result.success ? phaseBreach(parsed.data.phase, result.data) : z.prettifyError(result.error);
+    if (!result.success || breach)
+      throw new StepFailed('Firebreak.InvalidResult', `failed to check the worker result of ${parsed.data.stepKey}: ${breach}`);
+    // A map item's iteration output is its output (OutputPath $.output), which must exist even when the action has none.
+    if (parsed.data.phase === 'item' && result.data.output === undefined) return { ...result.data, output: null };
     return result.data;
   };
 }

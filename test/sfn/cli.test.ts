@@ -12,7 +12,8 @@ describe('firebreak sfn / deploy-template / package', () => {
     const printed = await cli(['sfn', 'block-attack-source'], { home });
     expect(printed.code).toBe(0);
     const asl = JSON.parse(printed.stdout);
-    expect(asl).toMatchObject({ QueryLanguage: 'JSONata', StartAt: 'Start' });
+    expect(asl).toMatchObject({ StartAt: 'Start' });
+    expect(asl.QueryLanguage).toBeUndefined();
     const file = join(mkdtempSync(join(tmpdir(), 'fb-sfn-')), 'block.asl.json');
     const written = await cli(
       [
@@ -31,7 +32,7 @@ describe('firebreak sfn / deploy-template / package', () => {
     const again = JSON.parse(readFileSync(file, 'utf8'));
     expect(again.States.block).toMatchObject({
       TimeoutSeconds: 7200,
-      Arguments: { FunctionName: 'arn:aws:lambda:us-east-1:111122223333:function:w' },
+      Parameters: { FunctionName: 'arn:aws:lambda:us-east-1:111122223333:function:w' },
     });
   });
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { getAction } from '../../src/actions/registry.js';
 import { allSteps } from '../../src/playbook/compile.js';
 import { listPlaybooks } from '../../src/playbook/load.js';
-import { allStates, compileToAsl } from '../../src/sfn/compile.js';
+import { allStates, compileToAsl, WORKER_PLACEHOLDER } from '../../src/sfn/compile.js';
 import { aslText, compileLoaded, loadForSfn } from '../../src/sfn/playbooks.js';
 import { maxConcurrency } from '../../src/sfn/rate-budget.js';
 
@@ -30,9 +30,12 @@ describe('firebreak sfn: shipped playbooks', () => {
   it.each(SHIPPED)('%s: asl-validator accepts it (paths and ARNs checked), also with every approval chosen per run', (name) => {
     const loaded = loadForSfn(name);
     const steps = allSteps(loaded.playbook).map((s) => s.id);
+    const worker = 'arn:aws:lambda:us-east-1:111122223333:function:firebreak-worker';
     for (const asl of [
-      compileLoaded(loaded),
-      compileLoaded(loaded, { approvalPerRun: steps, workerFunction: 'arn:aws:lambda:us-east-1:111122223333:function:firebreak-worker' }),
+      // The placeholder as CloudFormation's DefinitionSubstitutions replaces it.
+      JSON.parse(aslText(compileLoaded(loaded)).replaceAll(WORKER_PLACEHOLDER, worker)),
+      compileLoaded(loaded, { workerFunction: worker }),
+      compileLoaded(loaded, { approvalPerRun: steps, workerFunction: worker }),
     ]) {
       // The validator writes a default QueryLanguage into each state: give it a copy.
       const result = validate(structuredClone(asl), { checkPaths: true, checkArn: true });
@@ -47,16 +50,23 @@ describe('firebreak sfn: shipped playbooks', () => {
 
   it.each(SHIPPED)('%s: every Task invokes the worker; exactly the waiting tasks carry a token and a timeout', (name) => {
     const asl = compileLoaded(loadForSfn(name), { approvalTimeoutSeconds: 1800 });
+    expect(asl.QueryLanguage).toBeUndefined(); // JSONPath, the default
     for (const [state, st] of allStates(asl)) {
       expect(state.length).toBeLessThanOrEqual(80);
       if (st.Type !== 'Task') continue;
       const waits = st.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken';
-      if (!waits) expect(st.Resource).toBe('arn:aws:states:::lambda:invoke');
-      const payload = (st.Arguments as { Payload: Record<string, unknown> }).Payload;
-      expect('taskToken' in payload).toBe(waits);
+      if (!waits) expect(st.Resource).toBe(WORKER_PLACEHOLDER);
+      const params = st.Parameters as Record<string, unknown> & { FunctionName?: string; Payload?: Record<string, unknown> };
+      const payload = waits ? params.Payload! : params;
+      if (waits) expect(params.FunctionName).toBe(WORKER_PLACEHOLDER);
+      expect(payload['taskToken.$']).toBe(waits ? '$$.Task.Token' : undefined);
       expect(st.TimeoutSeconds).toBe(waits ? 1800 : undefined);
       expect(st.HeartbeatSeconds).toBeUndefined();
     }
+  });
+
+  it.each(SHIPPED)('%s: no state evaluates a playbook expression (the worker does)', (name) => {
+    expect(aslText(compileLoaded(loadForSfn(name)))).not.toMatch(/\{%|\$states|Condition|Arguments|Assign/);
   });
 });
 
@@ -70,10 +80,11 @@ describe('firebreak sfn: how steps map', () => {
     expect(states['isolate.apply.inline']!.MaxConcurrency).toBe(5); // EC2's budget, under the step's 10
   });
 
-  it('above the threshold the same items run as a Distributed Map of Standard child executions', () => {
+  it('the worker lists the items; above the threshold the same items run as a Distributed Map of Standard child executions', () => {
+    expect(states.isolate).toMatchObject({ Type: 'Task', Parameters: { phase: 'items', stepId: 'isolate' }, ResultPath: '$.listed', Next: 'isolate.plan' });
     expect(states['isolate.apply']).toMatchObject({
       Type: 'Choice',
-      Choices: [{ Condition: '{% $count($steps.find.output.instanceIds) > 200 %}', Next: 'isolate.apply.distributed' }],
+      Choices: [{ Variable: '$.listed.items[200]', IsPresent: true, Next: 'isolate.apply.distributed' }],
       Default: 'isolate.apply.inline',
     });
     expect((states['isolate.apply.distributed']!.ItemProcessor as { ProcessorConfig: unknown }).ProcessorConfig).toEqual({
@@ -82,17 +93,40 @@ describe('firebreak sfn: how steps map', () => {
     });
   });
 
-  it("a playbook's expressions reach Step Functions verbatim", () => {
-    expect(states.any!.Choices).toEqual([{ Condition: '{% $count($steps.find.output.instanceIds) > 0 %}', Next: 'isolate' }]);
+  it('a choice is the worker\'s answer followed: one rule per target, no Default', () => {
+    expect(states.any).toMatchObject({ Type: 'Task', Parameters: { phase: 'choose', stepId: 'any' }, ResultPath: '$.choice', Next: 'any.next' });
+    expect(states['any.next']).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.choice.next', StringEquals: 'isolate', Next: 'isolate' },
+        { Variable: '$.choice.next', StringEquals: 'none-found', Next: 'none-found' },
+      ],
+    });
+  });
+
+  it('a loop counts the visits of its steps, and a computed wait asks the worker for its seconds', () => {
     const eic = Object.fromEntries(allStates(compileLoaded(loadForSfn('ec2-instance-compromise'))));
-    expect(eic.pause!.Seconds).toBe('{% $inputs.snapshotEveryMinutes * 60 %}');
+    expect(eic.resnapshot).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'count.$': 'States.MathAdd($.visits.resnapshot.count, 1)' },
+      ResultPath: '$.visits.resnapshot',
+    });
+    expect(eic['resnapshot.visit']).toMatchObject({ Parameters: { 'visit.$': '$.visits.resnapshot.count' } });
+    expect(eic['pause.wait']).toMatchObject({ Type: 'Wait', SecondsPath: '$.wait.seconds', Next: 'resnapshot' });
+    expect(eic['take-role']).toMatchObject({ ResultPath: "$.steps['take-role']" });
   });
 
   it('retry → Retry (the playbook counts attempts, Step Functions retries), onError → Catch, end outcomes → Succeed/Fail', () => {
     expect(states['detach.apply.inline']!.Catch).toEqual([
-      { ErrorEquals: ['Firebreak.Aborted', 'States.Timeout'], Output: '{% $states.errorOutput %}', Next: 'Halted' },
-      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'snapshot' }),
+      { ErrorEquals: ['Firebreak.Aborted', 'States.Timeout'], ResultPath: '$.caught', Next: 'Halted' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'detach.failed' },
     ]);
+    expect(states['detach.failed']).toMatchObject({
+      Type: 'Pass',
+      Parameters: { status: 'failed', error: { 'code.$': '$.caught.Error', 'message.$': '$.caught.Cause' } },
+      ResultPath: '$.steps.detach',
+      Next: 'snapshot',
+    });
     const item = (states['snapshot.apply.inline']!.ItemProcessor as { States: Record<string, { Retry: unknown[] }> }).States[
       'snapshot.apply.inline.item'
     ]!;
@@ -103,7 +137,7 @@ describe('firebreak sfn: how steps map', () => {
       BackoffRate: 2,
       MaxDelaySeconds: 60,
     });
-    expect(states['none-found']).toEqual({ Type: 'Succeed', Output: { outcome: 'no-targets', steps: '{% $steps %}' } });
+    expect(states['none-found']).toMatchObject({ Type: 'Pass', Parameters: { outcome: 'no-targets', 'steps.$': '$.steps' }, End: true });
     const iam = Object.fromEntries(allStates(compileLoaded(loadForSfn('iam-credential-compromise'))));
     expect(iam.noCredential).toMatchObject({ Type: 'Fail', Error: 'Firebreak.Failure' });
   });

@@ -1,19 +1,23 @@
 /**
- * Test doubles for running a compiled playbook without the engine: a worker that keeps the worker
- * contract (every payload is parsed with `WorkerTask`, every answer with `WorkerResult`) and records
- * what ran, an approver that answers task tokens as `firebreak approve` will (SendTaskSuccess /
- * SendTaskFailure), and a reference run of the same playbook through its XState machine (the engine's
- * control flow) with the same scripted outcomes, to compare the paths.
+ * Test doubles for running a compiled playbook without the engine: a worker behind the real
+ * `workerHandler` (so every payload and answer is checked against the worker contract) that records
+ * what ran, decides choices, items and computed waits with `decide` (the worker's own code, the
+ * engine's evaluator), and answers task tokens as a person would with `firebreak approve` — through
+ * `answerTask`, SendTaskSuccess / SendTaskFailure on a Step Functions client; and a reference run of
+ * the same playbook through its XState machine (the engine's control flow) with the same scripted
+ * outcomes, to compare the paths.
  *
  * The real worker (the engine behind `RunWorkerPhase`) replaces the double once the run API is wired.
  */
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { createActor, fromPromise, toPromise } from 'xstate';
 import { evaluate } from '../../src/playbook/expr.js';
 import { compilePlaybook } from '../../src/playbook/compile.js';
 import { validateInputs } from '../../src/playbook/inputs.js';
 import type { PlaybookT, StepT } from '../../src/playbook/schema.js';
-import { StepFailed, TASK_ERRORS, WorkerResult, WorkerTask, type WorkerTaskT } from '../../src/sfn/worker.js';
-import type { AslExecution, TaskHandler } from './asl-interpreter.js';
+import { answerTask } from '../../src/sfn/answer.js';
+import { decide } from '../../src/sfn/decide.js';
+import { StepFailed, TASK_ERRORS, workerHandler, type WorkerResultT, type WorkerTaskT } from '../../src/sfn/worker.js';
 
 export type Decision = 'approve' | 'deny' | 'abort';
 
@@ -24,28 +28,28 @@ export interface Script {
   fail?: Record<string, { code: string; times?: number; transient?: boolean }>;
   /** The approver's answer for a gated step (default: approve). */
   decide?: Record<string, Decision>;
+  /** A person's answer to a manual task (default: done). */
+  manual?: Record<string, 'done' | 'skip'>;
 }
 
-export function workerDouble(script: Script, exec: () => AslExecution) {
+export function workerDouble(pb: PlaybookT, script: Script, sfn: Pick<SFNClient, 'send'>) {
   const calls: WorkerTaskT[] = [];
+  const answerErrors: unknown[] = [];
   const failures = new Map<string, number>();
-  const answer = (fn: () => void) => setImmediate(fn);
-  const handler: TaskHandler = async (call) => {
-    const task = WorkerTask.parse(call.payload);
-    if (call.token !== task.taskToken) throw new Error(`task ${task.stepKey}: the payload's token is not the task's`);
+  // The person answers after the worker has returned, from another process as far as the execution knows.
+  const later = (fn: () => Promise<void>) => setImmediate(() => fn().catch((e) => answerErrors.push(e)));
+  const runPhase = async (task: WorkerTaskT): Promise<WorkerResultT> => {
     calls.push(task);
+    if (task.phase === 'choose' || task.phase === 'items' || task.phase === 'wait') return decide(pb, task, new Date(0));
     if (task.phase === 'plan') {
-      const d = script.decide?.[task.stepId] ?? 'approve';
-      answer(() =>
-        d === 'approve'
-          ? exec().sendTaskSuccess(call.token!, { decision: 'approve' })
-          : exec().sendTaskFailure(call.token!, d === 'deny' ? TASK_ERRORS.denied : TASK_ERRORS.aborted, `${d} by tester`),
-      );
-      return WorkerResult.parse({ status: 'waiting' });
+      const decision = script.decide?.[task.stepId] ?? 'approve';
+      later(() => answerTask(sfn, task.taskToken!, { kind: 'approval', decision, by: 'tester' }));
+      return { status: 'waiting' };
     }
     if (task.phase === 'manual') {
-      answer(() => exec().sendTaskSuccess(call.token!, WorkerResult.parse({ status: 'manual', output: { by: 'tester' } })));
-      return WorkerResult.parse({ status: 'waiting' });
+      const decision = script.manual?.[task.stepId] ?? 'done';
+      later(() => answerTask(sfn, task.taskToken!, { kind: 'manual', decision, by: 'tester' }));
+      return { status: 'waiting' };
     }
     const f = script.fail?.[task.stepId];
     const seen = failures.get(task.stepKey) ?? 0;
@@ -54,9 +58,9 @@ export function workerDouble(script: Script, exec: () => AslExecution) {
       throw new StepFailed(f.code, `${task.stepKey} failed (scripted)`, f.transient);
     }
     const output = script.outputs?.[task.stepId]?.({ item: task.item, steps: task.steps, inputs: task.inputs });
-    return WorkerResult.parse({ status: 'applied', ...(output === undefined ? {} : { output }) });
+    return { status: 'applied', ...(output === undefined ? {} : { output }) };
   };
-  return { handler, calls };
+  return { handler: workerHandler(runPhase), calls, answerErrors };
 }
 
 /** Playbook inputs with their defaults, as the run would get them. */
@@ -95,7 +99,7 @@ export async function referenceRun(pb: PlaybookT, inputs: Record<string, unknown
         }
         if (st.type === 'wait') return {};
         if (st.type === 'manual') {
-          steps[id] = { status: 'manual', output: { by: 'tester' } };
+          steps[id] = script.manual?.[id] === 'skip' ? { status: 'skipped' } : { status: 'manual', output: { by: 'tester' } };
           return {};
         }
         const s = st as Extract<StepT, { type?: 'action' | 'map' }>;

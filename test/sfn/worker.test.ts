@@ -1,12 +1,11 @@
 /** The worker Lambda's contract, checked at both ends by `workerHandler`. */
 import { describe, expect, it } from 'vitest';
-import { StepFailed, TASK_ERRORS, workerHandler, type WorkerTaskT } from '../../src/sfn/worker.js';
+import { StepFailed, stepKeyOf, TASK_ERRORS, workerHandler, type WorkerTaskT } from '../../src/sfn/worker.js';
 
-const TASK: WorkerTaskT = {
-  phase: 'run',
+const TASK = {
+  phase: 'run' as const,
   run: { id: 'run-1', incident: 'inc-1', playbook: 'block-attack-source', approval: {} },
   stepId: 'block',
-  stepKey: 'block',
   inputs: { cidrs: ['203.0.113.0/24'] },
   steps: {},
 };
@@ -16,11 +15,33 @@ describe('workerHandler', () => {
     const seen: WorkerTaskT[] = [];
     const handler = workerHandler(async (t) => (seen.push(t), { status: 'applied', output: { entries: 2 } }));
     expect(await handler(TASK)).toEqual({ status: 'applied', output: { entries: 2 } });
-    expect(seen).toEqual([TASK]);
+    expect(seen).toEqual([{ ...TASK, stepKey: 'block' }]);
+  });
+
+  it('names the journal key of a visit: the id, id#n for the n-th visit of a loop, id[i] for item i of a map', () => {
+    expect(stepKeyOf({ phase: 'run', stepId: 'resnapshot' })).toBe('resnapshot');
+    expect(stepKeyOf({ phase: 'run', stepId: 'resnapshot', visit: 1 })).toBe('resnapshot');
+    expect(stepKeyOf({ phase: 'run', stepId: 'resnapshot', visit: 3 })).toBe('resnapshot#3');
+    expect(stepKeyOf({ phase: 'item', stepId: 'isolate', index: 7 })).toBe('isolate[7]');
   });
 
   it.each([
-    ['no step key', { ...TASK, stepKey: undefined }],
+    ['choose', { status: 'applied' }, /a choice answers status chosen and next/],
+    ['items', { status: 'listed' }, /a map step answers status listed and its items/],
+    ['wait', { status: 'waiting' }, /a wait answers its seconds/],
+  ] as const)('refuses a %s answer without what the next state reads', async (phase, answer, message) => {
+    const handler = workerHandler(async () => answer as never);
+    await expect(handler({ ...TASK, phase })).rejects.toMatchObject({ name: 'Firebreak.InvalidResult', message });
+  });
+
+  it("gives a map item without output a null one (the Map's OutputPath reads it)", async () => {
+    const handler = workerHandler(async () => ({ status: 'applied' }));
+    expect(await handler({ ...TASK, phase: 'item', item: 'i-1', index: 0 })).toEqual({ status: 'applied', output: null });
+  });
+
+  it.each([
+    ['a visit of 0', { ...TASK, visit: 0 }],
+    ['a step key of its own (the worker names it)', { ...TASK, stepKey: 'block' }],
     ['an unknown phase', { ...TASK, phase: 'undo' }],
     ['an unknown field', { ...TASK, extra: 1 }],
     ['not an object', 'block'],

@@ -1,4 +1,4 @@
-/** `firebreak sfn PLAYBOOK`: the playbook as an Amazon States Language definition (JSONata). */
+/** `firebreak sfn PLAYBOOK`: the playbook as an Amazon States Language definition (JSONPath; see src/sfn/compile.ts). */
 import { writeFileSync } from 'node:fs';
 import { parseDuration } from '../../core/clock.js';
 import { InputError } from '../../core/errors.js';
