@@ -2,17 +2,8 @@ import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { ActionFailed, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId, tagValue, TAG } from './common.js';
+import { describeInstance, FORENSIC_PURPOSE, FORENSIC_TAG, InstanceId, tagValue, TAG } from '../shared/ec2.js';
 import { EC2 } from '../../cloud/sdk.js';
-
-/** Tags of a forensic snapshot. DLM's own snapshots carry `aws:dlm:*` tags instead, never these. */
-export const FORENSIC_TAG = {
-  purpose: 'firebreak:purpose',
-  instance: 'firebreak:instance-id',
-  device: 'firebreak:device',
-  round: 'firebreak:round',
-} as const;
-export const FORENSIC_PURPOSE = 'forensic';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -54,14 +45,7 @@ function mine(ctx: ActionContext, input: Input) {
 
 async function findExisting(ec2: EC2Client, filters: ReturnType<typeof mine>): Promise<Snapshot[]> {
   const out: Snapshot[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new EC2.DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, ...(token ? { NextToken: token } : {}) }),
-    );
-    out.push(...(page.Snapshots ?? []));
-    token = page.NextToken;
-  } while (token);
+  for await (const page of EC2.paginateDescribeSnapshots({ client: ec2 }, { OwnerIds: ['self'], Filters: filters })) out.push(...(page.Snapshots ?? []));
   return out;
 }
 

@@ -2,7 +2,7 @@ import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2
 import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId, sameSet, TAG, tagValue } from './common.js';
+import { describeInstance, InstanceId, sameSet, TAG, tagValue } from '../shared/ec2.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

@@ -1,13 +1,13 @@
 import * as z from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
-import { InstanceId } from './common.js';
+import { InstanceId } from '../shared/ec2.js';
 import {
   formatPreservedFrom,
   parsePreservedFrom,
   PRESERVED_FROM_TAG,
   readEvidenceAttributes,
   type EvidenceAttributes,
-} from './instance-attributes.js';
+} from '../shared/instance-attributes.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });

@@ -1,4 +1,4 @@
-/** Shared EC2 reads and input types for the EC2 actions. */
+/** Shared EC2 reads, input types and tag keys for the EC2 actions. */
 import type { EC2Client, Instance, Tag } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
@@ -6,6 +6,7 @@ import { EC2 } from '../../cloud/sdk.js';
 
 export const InstanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'an EC2 instance id such as i-0abc123def4567890');
 export const SecurityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'a security group id such as sg-0123456789abcdef0');
+export const SubnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'a subnet id such as subnet-0123456789abcdef0');
 export const NetworkInterfaceId = z.string().regex(/^eni-[0-9a-f]{8,17}$/, 'a network interface id such as eni-0123456789abcdef0');
 
 /** Tag keys Firebreak writes. One place, so undo and docs agree with apply. */
@@ -16,6 +17,15 @@ export const TAG = {
   originalGroups: 'firebreak:original-groups',
   managed: 'firebreak:managed',
 } as const;
+
+/** Tags of a forensic snapshot. DLM's own snapshots carry `aws:dlm:*` tags instead, never these. */
+export const FORENSIC_TAG = {
+  purpose: 'firebreak:purpose',
+  instance: 'firebreak:instance-id',
+  device: 'firebreak:device',
+  round: 'firebreak:round',
+} as const;
+export const FORENSIC_PURPOSE = 'forensic';
 
 export async function describeInstance(ec2: EC2Client, instanceId: string): Promise<Instance> {
   // AWS answers an unknown id with InvalidInstanceID.NotFound; that error propagates as is.

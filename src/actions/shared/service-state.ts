@@ -9,7 +9,7 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { ElasticLoadBalancingV2Client, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Instance } from '@aws-sdk/client-ec2';
-import { tagValue } from '../ec2/common.js';
+import { tagValue } from './ec2.js';
 import { AutoScaling, ELBv2 } from '../../cloud/sdk.js';
 
 /** Instance tags that record what Firebreak changed, so a run that dies mid-way (or a later release) knows what to restore. */
@@ -60,12 +60,7 @@ export async function describeGroup(asg: AutoScalingClient, name: string, lifecy
 
 export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vpcId: string | undefined): Promise<TargetGroup[]> {
   const out: TargetGroup[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await elb.send(new ELBv2.DescribeTargetGroupsCommand({ PageSize: 400, ...(marker ? { Marker: marker } : {}) }));
-    out.push(...(page.TargetGroups ?? []));
-    marker = page.NextMarker;
-  } while (marker);
+  for await (const page of ELBv2.paginateDescribeTargetGroups({ client: elb }, { PageSize: 400 })) out.push(...(page.TargetGroups ?? []));
   // Instance targets must be in the group's VPC; other target types never name an instance id.
   return out.filter((g) => g.TargetType === 'instance' && (!vpcId || !g.VpcId || g.VpcId === vpcId));
 }
