@@ -53,6 +53,20 @@ class Coalescer<K, V> {
   }
 }
 
+const shared = new WeakMap<object, Map<string, Coalescer<any, any>>>();
+
+/**
+ * The coalescer named `name` of `owner` (a client: one per run): `get(key)` calls made in one turn
+ * go to `load` together, in chunks of `chunk` keys (the API's limit for one request).
+ */
+export function coalesced<K, V>(owner: object, name: string, chunk: number, load: (keys: K[]) => Promise<(key: K) => V>): (key: K) => Promise<V> {
+  let m = shared.get(owner);
+  if (!m) shared.set(owner, (m = new Map()));
+  let c = m.get(name) as Coalescer<K, V> | undefined;
+  if (!c) m.set(name, (c = new Coalescer(load, chunk)));
+  return (key) => c.get(key);
+}
+
 export interface Ec2Reads {
   /** The instance, or undefined when EC2 does not list it (filters, unlike InstanceIds, do not fail a batch on one unknown id). */
   instance(instanceId: string): Promise<Instance | undefined>;
@@ -75,7 +89,7 @@ export function ec2Reads(ec2: EC2Client): Ec2Reads {
   return reads;
 }
 
-function grouped<T>(items: T[], keyOf: (t: T) => string | undefined): (key: string) => T[] {
+export function grouped<T>(items: T[], keyOf: (t: T) => string | undefined): (key: string) => T[] {
   const m = new Map<string, T[]>();
   for (const t of items) {
     const k = keyOf(t);

@@ -333,6 +333,8 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
     }
     const action = o.actions(step.action);
     const limit = pLimit(step.concurrency);
+    // Batching hook: an action whose plan reads are batched is planned for all targets at once.
+    const planLimit = <T>(fn: () => Promise<T>): Promise<T> => (action.batchedPlan ? fn() : limit(fn));
     const inputs = await Promise.all(items.map((item, index) => resolveInput(action, stepId, step.with, { item, index })));
     const done = o.replayed.items.get(key) ?? new Map<number, unknown>();
     const failures: Array<{ index: number; error: { code: string; message: string } }> = [];
@@ -419,10 +421,12 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
       await o.beforeWrite?.();
       append('step.applying', { step: key });
       await Promise.all(
-        inputs.map((input, i) =>
-          limit(async () => {
-            if (done.has(i)) return;
-            const p = await planItem(i, input);
+        inputs.map((input, i) => {
+          if (done.has(i)) return;
+          const planned = planLimit(() => planItem(i, input));
+          planned.catch(() => undefined); // awaited below; a halt must not surface as unhandled first
+          return limit(async () => {
+            const p = await planned;
             if (!p) return;
             append('item.planned', {
               step: key,
@@ -430,11 +434,11 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
               plan: { changes: p.plan.changes, alreadyDone: p.plan.alreadyDone, notes: p.plan.notes },
             });
             await applyItem(i, p);
-          }),
-        ),
+          });
+        }),
       );
     } else {
-      const plans = await Promise.all(inputs.map((input, i) => limit(async () => (done.has(i) ? undefined : planItem(i, input)))));
+      const plans = await Promise.all(inputs.map((input, i) => planLimit(async () => (done.has(i) ? undefined : planItem(i, input)))));
       const changes = plans.flatMap((p) => p?.plan.changes ?? []);
       const planRec: PlanRecord = {
         changes,

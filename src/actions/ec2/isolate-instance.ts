@@ -140,6 +140,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
     'ec2:CreateTags',
   ],
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
+  batchedPlan: true,
 
   async plan(ctx, input) {
     const ec2 = ctx.aws.ec2;
