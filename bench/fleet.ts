@@ -5,10 +5,11 @@
  * RequestLimitExceeded when a bucket is empty.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { awsCalls, criticalPath, isNonMutating, readJournal, type AwsCall } from './lib/calls.js';
+import { awsCalls, criticalPath, isNonMutating, readJournal, type AwsCall, type JournalEntry } from './lib/calls.js';
 import { ROOT, runCli, tempDir } from './lib/child.js';
-import { round } from './lib/stats.js';
+import { median, round } from './lib/stats.js';
 import { fleetWorld } from './lib/worlds.js';
 
 /**
@@ -205,3 +206,157 @@ export async function benchFleet(cases: readonly FleetCase[], o: { latencyMs: nu
     results.push(await measureFleet(c.instances, c.concurrency, c.retryMode, { latencyMs: o.latencyMs, timeScale: c.timeScale }));
   return results;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The shipped playbook: `ec2-fleet-compromise` as an alert route runs it (every fleet step's
+// approval set to `auto`), in-process, on a fleet whose VPC has no isolation groups yet.
+
+export interface PlaybookFleetResult {
+  instances: number;
+  runs: number;
+  /** Per run: calls per instance (reads, writes), the same in every run of a size. */
+  readsPerInstance: number[];
+  writesPerInstance: number[];
+  /** The fewest writes the containment's changes need (see minimumWrites), and the run's writes over it. */
+  minimumWrites: number;
+  writesOverMinimum: number[];
+  /** Run start → the last instance isolated, and → run end, ms. */
+  isolatedMs: number[];
+  totalMs: number[];
+  /** The mutating bucket's floor for the minimum writes alone (isolation swaps; whole playbook), ms. */
+  isolationFloorMs: number;
+  playbookFloorMs: number;
+  failedTargets: number[];
+  errors: Record<string, number>;
+}
+
+/**
+ * The fewest writes `ec2-fleet-compromise` needs, from what its plans say changes (never from the
+ * calls made): 2 swaps per network interface; preserve, 1 ModifyInstanceAttribute per attribute it
+ * changes (all volumes' DeleteOnTermination in one); 1 CreateSnapshots per instance; Auto Scaling
+ * detach, 1 call per 20 instances of a group; tags, 1 CreateTags per 1,000 resources of one tag
+ * set; a VPC's isolation groups, 2 creations and the rules that make them (1 revoke, 3 authorizations).
+ */
+function minimumWrites(events: readonly JournalEntry[]): { isolation: number; all: number } {
+  const changes = (step: string) =>
+    events
+      .filter((e) => e.type === 'item.planned' && e.step === step)
+      .flatMap((e) => (e.plan as { changes?: Array<{ field: string; resource: string }> }).changes ?? []);
+  const iso = changes('isolate');
+  const swaps = 2 * iso.filter((c) => c.field === 'security groups').length;
+  const groupSetUp = iso.filter((c) => c.field.startsWith('security group ')).length > 0 ? 6 : 0;
+  const tagged = (n: number) => Math.ceil(n / 1000);
+  const isoTags = tagged(iso.filter((c) => c.field === 'tags').length) + tagged(iso.filter((c) => c.field === 'security groups').length);
+  const pres = changes('preserve');
+  const presInstances = new Set(pres.filter((c) => c.field === 'DeleteOnTermination').map((c) => c.resource.split(' ')[0]));
+  const preserve =
+    pres.filter((c) => c.field === 'DisableApiTermination' || c.field === 'InstanceInitiatedShutdownBehavior').length +
+    presInstances.size +
+    tagged(pres.filter((c) => c.field.startsWith('tag ')).length);
+  const detach = changes('detach').filter((c) => /auto scaling/i.test(c.field)).length;
+  const snaps = new Set(changes('snapshot').map((c) => c.resource.split(' ')[0])).size;
+  const isolation = swaps + groupSetUp + isoTags;
+  return { isolation, all: isolation + preserve + Math.ceil(detach / 20) + snaps * 1 + (snaps ? tagged(snaps) : 0) };
+}
+
+export async function benchFleetPlaybook(sizes: readonly number[], o: { runs: number; latencyMs: number; timeScale: number }) {
+  const { startRun } = await import('../src/engine/session.js');
+  const { chooseBackend } = await import('../src/backend/backend.js');
+  const { fleetWorldDoc } = await import('./lib/fleet-world.js');
+  const buckets = ec2Buckets(o.timeScale);
+  const host = {
+    kind: 'auto' as const,
+    approvesUnseen: (p: 'auto' | 'required') => p === 'auto',
+    approve: async () => ({ decision: 'approve' as const, by: 'policy', via: 'script' as const }),
+    manual: async () => ({ decision: 'approve' as const, by: 'bench', via: 'script' as const }),
+  };
+  const out: PlaybookFleetResult[] = [];
+  for (const n of sizes) {
+    const r: PlaybookFleetResult = {
+      instances: n,
+      runs: o.runs,
+      readsPerInstance: [],
+      writesPerInstance: [],
+      minimumWrites: 0,
+      writesOverMinimum: [],
+      isolatedMs: [],
+      totalMs: [],
+      isolationFloorMs: 0,
+      playbookFloorMs: 0,
+      failedTargets: [],
+      errors: {},
+    };
+    for (let k = 0; k < o.runs; k++) {
+      const home = tempDir('fb-bench-playbook-');
+      const world = join(home, 'world.json');
+      writeFileSync(world, JSON.stringify(fleetWorldDoc(n, { latencyMs: o.latencyMs, rateLimits: buckets })));
+      const handle = await startRun({
+        run: {
+          playbook: 'ec2-fleet-compromise',
+          inputs: { tags: ['role=web'] },
+          incident: 'IR-BENCH',
+          approvalOverrides: { isolate: 'auto', preserve: 'auto', detach: 'auto', snapshot: 'auto' },
+        },
+        backend: chooseBackend({ sim: world }),
+        host,
+        home,
+      });
+      const run = await handle.result;
+      const events = readJournal(join(home, 'runs', run.runId, 'journal.jsonl'));
+      const calls = awsCalls(events).filter((c) => c.service !== 'sts');
+      const ok = calls.filter((c) => !c.error);
+      for (const c of calls) if (c.error) r.errors[c.error] = (r.errors[c.error] ?? 0) + 1;
+      const reads = ok.filter((c) => isNonMutating(c.operation)).length;
+      const writes = ok.length - reads;
+      const start = Date.parse(events[0]!.ts);
+      const isolated = events.filter((e) => e.type === 'item.completed' && e.step === 'isolate');
+      const floor = minimumWrites(events);
+      r.minimumWrites = floor.all;
+      r.isolationFloorMs = round((Math.max(0, floor.isolation - buckets.mutating.capacity) / buckets.mutating.refillPerSecond) * 1000);
+      r.playbookFloorMs = round((Math.max(0, floor.all - buckets.mutating.capacity) / buckets.mutating.refillPerSecond) * 1000);
+      r.readsPerInstance.push(round(reads / n, 2));
+      r.writesPerInstance.push(round(writes / n, 2));
+      r.writesOverMinimum.push(round(writes / floor.all, 2));
+      r.isolatedMs.push(Math.max(...isolated.map((e) => Date.parse(e.ts))) - start);
+      r.totalMs.push(Date.parse(events.at(-1)!.ts) - start);
+      r.failedTargets.push(n - isolated.length);
+      if (run.status !== 'succeeded') throw new Error(`ec2-fleet-compromise on ${n} instances ended ${run.status} (${home})`);
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+const spread = (xs: readonly number[]) => `${round(median(xs), 2)} (${round(Math.min(...xs), 2)}–${round(Math.max(...xs), 2)})`;
+
+/** `node dist/bench/fleet.js [--sizes 10,50,200] [--runs 15] [--time-scale 10] [--latency 0]`: the shipped playbook's table. */
+async function main(argv: string[]) {
+  const arg = (name: string, def: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
+  };
+  if (argv.includes('--help')) {
+    process.stdout.write('usage: node dist/bench/fleet.js [--sizes 10,50,200] [--runs 15] [--time-scale 10] [--latency 0]\n');
+    return;
+  }
+  const sizes = arg('sizes', '10,50,200').split(',').map(Number);
+  const runs = Number(arg('runs', '15'));
+  const timeScale = Number(arg('time-scale', '10'));
+  const latencyMs = Number(arg('latency', '0'));
+  const results = await benchFleetPlaybook(sizes, { runs, latencyMs, timeScale });
+  const b = ec2Buckets(timeScale);
+  process.stdout.write(
+    `ec2-fleet-compromise, every fleet step auto (as a route sets it); VPC without isolation groups; ${runs} runs each; ` +
+      `EC2 buckets mutating ${b.mutating.capacity} at ${b.mutating.refillPerSecond}/s, non-mutating ${b.describe.capacity} at ${b.describe.refillPerSecond}/s (refill × ${timeScale}); latency ${latencyMs} ms\n\n`,
+  );
+  process.stdout.write(
+    '| N | reads/instance | writes/instance | minimum writes | writes ÷ minimum | last isolated, ms | isolation floor, ms | whole run, ms | playbook floor, ms | failed targets | failed calls |\n',
+  );
+  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|\n');
+  for (const r of results)
+    process.stdout.write(
+      `| ${r.instances} | ${spread(r.readsPerInstance)} | ${spread(r.writesPerInstance)} | ${r.minimumWrites} | ${spread(r.writesOverMinimum)} | ${spread(r.isolatedMs)} | ${r.isolationFloorMs} | ${spread(r.totalMs)} | ${r.playbookFloorMs} | ${Math.max(...r.failedTargets)} | ${JSON.stringify(r.errors)} |\n`,
+    );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));

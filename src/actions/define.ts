@@ -76,6 +76,12 @@ export interface ActionDef<I = unknown, O = unknown, F = unknown> {
   /** False for read-only actions (lookups): they need no approval and run in dry-run. */
   mutating: boolean;
   targets?(input: I): Target[];
+  /**
+   * Every read of `plan` goes through the run's read batcher (src/cloud/batch.ts), so a map step
+   * may plan all its targets at once: their reads coalesce into a few calls instead of one each,
+   * while applies still run `concurrency` at a time.
+   */
+  batchedPlan?: boolean;
   plan(ctx: ActionContext, input: I): Promise<Plan<F>>;
   apply(ctx: ActionContext, input: I, plan: Plan<F>): Promise<O>;
   verify(ctx: ActionContext, input: I, output: O): Promise<Check[]>;

@@ -31,6 +31,9 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
   }
   const action = o.actions(step.action);
   const limit = pLimit(step.concurrency);
+  // An action whose plan reads all go through the run's read batcher is planned for every target at
+  // once (their reads coalesce into a few calls); applies still run `concurrency` at a time.
+  const planLimit = <T>(fn: () => Promise<T>): Promise<T> => (action.batchedPlan ? fn() : limit(fn));
   const inputs = await Promise.all(items.map((item, index) => r.resolveInput(action, stepId, step.with, { item, index })));
   const done = o.replayed.items.get(key) ?? new Map<number, unknown>();
   const outputs: unknown[] = items.map((_, i) => done.get(i));
@@ -94,18 +97,20 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
     await o.beforeWrite?.();
     r.append('step.applying', { step: key });
     await Promise.all(
-      inputs.map((input, i) =>
-        limit(async () => {
-          if (done.has(i)) return;
-          const p = await planItem(i, input);
+      inputs.map((input, i) => {
+        if (done.has(i)) return;
+        const planned = planLimit(() => planItem(i, input));
+        planned.catch(() => undefined); // awaited below; a halt must not surface as unhandled first
+        return limit(async () => {
+          const p = await planned;
           if (!p) return;
           r.append('item.planned', { step: key, index: i, plan: planRecord(p.plan) });
           await applyItem(i, p);
-        }),
-      ),
+        });
+      }),
     );
   } else {
-    const plans = await Promise.all(inputs.map((input, i) => limit(async () => (done.has(i) ? undefined : planItem(i, input)))));
+    const plans = await Promise.all(inputs.map((input, i) => planLimit(async () => (done.has(i) ? undefined : planItem(i, input)))));
     const changes = plans.flatMap((p) => p?.plan.changes ?? []);
     const planRec: PlanRecord = {
       changes,

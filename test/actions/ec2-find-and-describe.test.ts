@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import remove from '../../src/actions/asg/remove-from-service.js';
-import raise from '../../src/actions/dlm/raise-snapshot-frequency.js';
+import remove from '../../src/actions/ec2/remove-from-service.js';
+import raise from '../../src/actions/ec2/raise-snapshot-frequency.js';
 import describeContainment from '../../src/actions/ec2/describe-containment.js';
 import findInstances from '../../src/actions/ec2/find-instances.js';
 import isolate from '../../src/actions/ec2/isolate-instance.js';

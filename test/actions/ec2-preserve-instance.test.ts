@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import preserve from '../../src/actions/ec2/preserve-instance.js';
-import { PRESERVED_FROM_TAG } from '../../src/actions/ec2/instance-attributes.js';
+import { PRESERVED_FROM_TAG } from '../../src/actions/shared/instance-attributes.js';
 import { GuardrailRefusal } from '../../src/core/errors.js';
 import { allOk, clone, fixtureWorld, harness, mutating, SOLO, VAULT, WEB1 } from './ec2-harness.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import remove from '../../src/actions/asg/remove-from-service.js';
-import { SERVICE_TAG } from '../../src/actions/asg/service-state.js';
+import remove from '../../src/actions/ec2/remove-from-service.js';
+import { SERVICE_TAG } from '../../src/actions/shared/service-state.js';
 import { ActionFailed } from '../../src/core/errors.js';
 import type { World } from '../../src/sim/index.js';
 import { allOk, clone, harness, mutating, SOLO, WEB1 } from './ec2-harness.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import raise from '../../src/actions/dlm/raise-snapshot-frequency.js';
+import raise from '../../src/actions/ec2/raise-snapshot-frequency.js';
 import forensic from '../../src/actions/ec2/forensic-snapshots.js';
 import { runDlmSchedules } from '../../src/sim/services/dlm/index.js';
 import { allOk, clone, fixtureWorld, harness, mutating, WEB1, WEB1_VOLUMES, WEB2 } from './ec2-harness.js';

@@ -1,7 +1,7 @@
 /** ec2.replace-instance-profile (which also revokes the old role's sessions) and its undo ec2.restore-instance-profile. */
 import { describe, expect, it } from 'vitest';
-import replaceInstanceProfile from '../../src/actions/iam/replace-instance-profile.js';
-import restoreInstanceProfile from '../../src/actions/iam/restore-instance-profile.js';
+import replaceInstanceProfile from '../../src/actions/ec2/replace-instance-profile.js';
+import restoreInstanceProfile from '../../src/actions/ec2/restore-instance-profile.js';
 import { sessionStatus } from '../../src/sim/services/iam/index.js';
 import { bench, INSTANCE, QUARANTINE_PROFILE_ARN, rejection, role, testWorld, WEB_PROFILE_ARN } from './iam-harness.js';
 

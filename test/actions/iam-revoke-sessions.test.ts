@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import revokeRoleSessions from '../../src/actions/iam/revoke-role-sessions.js';
 import removeSessionRevocation from '../../src/actions/iam/remove-session-revocation.js';
-import { revocationDocument, runStartedAt } from '../../src/actions/iam/session-revocation.js';
+import { revocationDocument, runStartedAt } from '../../src/actions/shared/session-revocation.js';
 import { recordRoleSession, sessionStatus } from '../../src/sim/services/iam/index.js';
 import { ACCOUNT, bench, rejection, role, testWorld } from './iam-harness.js';
 

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ManualTaskRequired } from '../../src/actions/define.js';
 import openCase from '../../src/actions/support/open-case.js';
-import prepareAbuseReport from '../../src/actions/support/abuse-report.js';
+import prepareAbuseReport from '../../src/actions/support/prepare-abuse-report.js';
 import type { Journal } from '../../src/audit/journal.js';
 import { autoHost } from '../../src/engine/auto-host.js';
 import { runDir } from '../../src/engine/home.js';

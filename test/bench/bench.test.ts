@@ -45,23 +45,25 @@ describe('critical path', () => {
 });
 
 describe('benchmarks at a tiny size', () => {
-  it('alert → isolated: the fast playbook in a VPC with its groups needs 4 round trips', async () => {
+  it('alert → isolated: the fast playbook in a VPC with its groups needs 3 round trips', async () => {
     const v = VARIANTS.find((x) => x.name === 'fast-containment, groups exist')!;
     // 50 ms a call, as the benchmark itself runs: round trips are counted from call times, and at
     // a few ms a call a busy machine can start two parallel reads a whole call apart.
     const r = await measureOnce(v, 50);
     expect(r.path.at(-1)).toBe('ec2:ModifyNetworkInterfaceAttribute');
-    expect(r.roundTrips).toBe(4);
+    // The plan's reads, the tags beside the transit swap, the isolation swap.
+    expect(r.roundTrips).toBe(3);
     expect(r.exitCode).toBe(3); // waits at the manual forensics step
     expect(r.maxRssMiB).toBeGreaterThan(0);
   }, 60_000);
 
   it('alert → isolated in a running process', async () => {
-    const [r] = await benchContainmentWarm({ runs: 1, latencyMs: 5 }, [
+    // 50 ms a call, as above: at a few ms a busy machine can start two parallel calls a whole call apart.
+    const [r] = await benchContainmentWarm({ runs: 1, latencyMs: 50 }, [
       VARIANTS.find((x) => x.name === 'ec2-instance-compromise, groups exist')!,
     ]);
     expect(r!.path.at(-1)).toBe('ec2:ModifyNetworkInterfaceAttribute');
-    expect(r!.roundTrips).toBe(4); // isolation is the playbook's first step
+    expect(r!.roundTrips).toBe(3); // isolation is the playbook's first step: reads, tags ∥ transit swap, isolation swap
   }, 60_000);
 
   it.each(['adaptive', 'standard'] as const)(
@@ -69,8 +71,13 @@ describe('benchmarks at a tiny size', () => {
     async (mode) => {
       const r = await measureFleet(3, 2, mode, { latencyMs: 5, timeScale: 10 });
       expect(r).toMatchObject({ status: 'succeeded', failedTargets: 0, retryModeSeen: [mode] });
-      expect(r.calls.mutating).toBe(3 * 4); // two CreateTags and two swaps per single-interface instance
-      expect(r.roundTripsPerTarget).toBe(5);
+      // Two swaps per single-interface instance; tags batched: one CreateTags per tag set (instance,
+      // interface) per wave of `concurrency` (2) targets, 2 waves.
+      expect(r.calls.mutating).toBe(3 * 2 + 2 * 2);
+      // Round trips per target are not pinned here: a batched call is journaled under the target
+      // that opened its batch, so one target's chain may carry others' calls. The single-instance
+      // chain is pinned above (3 to isolated).
+      expect(r.roundTripsPerTarget).toBeGreaterThanOrEqual(4);
     },
     60_000,
   );

@@ -81,7 +81,12 @@ describe('firebreak sfn: how steps map', () => {
   });
 
   it('the worker lists the items; above the threshold the same items run as a Distributed Map of Standard child executions', () => {
-    expect(states.isolate).toMatchObject({ Type: 'Task', Parameters: { phase: 'items', stepId: 'isolate' }, ResultPath: '$.listed', Next: 'isolate.plan' });
+    expect(states.isolate).toMatchObject({
+      Type: 'Task',
+      Parameters: { phase: 'items', stepId: 'isolate' },
+      ResultPath: '$.listed',
+      Next: 'isolate.plan',
+    });
     expect(states['isolate.apply']).toMatchObject({
       Type: 'Choice',
       Choices: [{ Variable: '$.listed.items[200]', IsPresent: true, Next: 'isolate.apply.distributed' }],
@@ -93,8 +98,13 @@ describe('firebreak sfn: how steps map', () => {
     });
   });
 
-  it('a choice is the worker\'s answer followed: one rule per target, no Default', () => {
-    expect(states.any).toMatchObject({ Type: 'Task', Parameters: { phase: 'choose', stepId: 'any' }, ResultPath: '$.choice', Next: 'any.next' });
+  it("a choice is the worker's answer followed: one rule per target, no Default", () => {
+    expect(states.any).toMatchObject({
+      Type: 'Task',
+      Parameters: { phase: 'choose', stepId: 'any' },
+      ResultPath: '$.choice',
+      Next: 'any.next',
+    });
     expect(states['any.next']).toEqual({
       Type: 'Choice',
       Choices: [

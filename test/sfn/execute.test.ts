@@ -46,7 +46,12 @@ async function execute(
   const inputs = runInputs(pb, given);
   const tokens = new TaskTokens();
   const worker = workerDouble(pb, script, tokens.client);
-  const result = await runLocal(asl, { inputs, run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval } }, worker.handler, tokens);
+  const result = await runLocal(
+    asl,
+    { inputs, run: { id: 'run-1', incident: 'inc-1', playbook: pb.id, approval } },
+    worker.handler,
+    tokens,
+  );
   expect(worker.answerErrors).toEqual([]);
   expect(tokens.waiting).toBe(0);
   const { ids, ends } = stepIdsOf(pb);
@@ -277,7 +282,10 @@ describe.skipIf(!LOCAL_SFN_RUNS)(
         'run:revokeSessions',
         'run:revokeSessions',
       ]);
-      expect(result.events.filter((e) => e.type === 'StateRetried').map((e) => (e as any).state.name)).toEqual(['revokeSessions', 'revokeSessions']);
+      expect(result.events.filter((e) => e.type === 'StateRetried').map((e) => (e as any).state.name)).toEqual([
+        'revokeSessions',
+        'revokeSessions',
+      ]);
       expect(result.output.steps.revokeSessions.status).toBe('applied');
     });
 
@@ -289,7 +297,10 @@ describe.skipIf(!LOCAL_SFN_RUNS)(
       );
       expect(calls.filter((t) => t.stepId === 'detach')).toHaveLength(3); // attempts: 3
       expect(result.status).toBe('SUCCEEDED');
-      expect(result.output.steps.detach).toEqual({ status: 'failed', error: { code: 'Firebreak.Transient', message: 'detach failed (scripted)' } });
+      expect(result.output.steps.detach).toEqual({
+        status: 'failed',
+        error: { code: 'Firebreak.Transient', message: 'detach failed (scripted)' },
+      });
       expect(result.entered).toContain('detach.failed');
       expect(result.entered).toContain('detach-by-hand');
     });
@@ -321,10 +332,15 @@ describe.skipIf(!LOCAL_SFN_RUNS)(
         { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] },
         {},
       );
-      expect(calls.map((t) => `${t.phase}:${t.stepKey}:${t.taskToken ?? '-'}`)).toEqual([`plan:block:${tokens.issued[0]}`, 'apply:block:-']);
+      expect(calls.map((t) => `${t.phase}:${t.stepKey}:${t.taskToken ?? '-'}`)).toEqual([
+        `plan:block:${tokens.issued[0]}`,
+        'apply:block:-',
+      ]);
       expect(result.output.steps.block.status).toBe('applied');
       // An answered token is gone: answering again is refused as Step Functions refuses it.
-      await expect(answerTask(tokens.client, tokens.issued[0]!, { kind: 'approval', decision: 'approve', by: 'late' })).rejects.toMatchObject({
+      await expect(
+        answerTask(tokens.client, tokens.issued[0]!, { kind: 'approval', decision: 'approve', by: 'late' }),
+      ).rejects.toMatchObject({
         name: 'TaskDoesNotExist',
       });
     });
@@ -365,7 +381,12 @@ describe.skipIf(!LOCAL_SFN_RUNS)(
     });
 
     it('a route that does not name the step waits for a person', async () => {
-      const { calls } = await execute(load('ec2-instance-compromise'), { instanceId: INSTANCE }, { outputs: eicOutputs }, { approvalPerRun: ['isolate'] });
+      const { calls } = await execute(
+        load('ec2-instance-compromise'),
+        { instanceId: INSTANCE },
+        { outputs: eicOutputs },
+        { approvalPerRun: ['isolate'] },
+      );
       expect(calls.filter((t) => t.stepId === 'isolate').map((t) => t.phase)).toEqual(['plan', 'apply']);
     });
 

@@ -72,7 +72,12 @@ export interface LocalRun {
   entered: string[];
 }
 
-export async function runLocal(asl: Asl, input: unknown, worker: (event: unknown) => Promise<unknown>, tokens: TaskTokens): Promise<LocalRun> {
+export async function runLocal(
+  asl: Asl,
+  input: unknown,
+  worker: (event: unknown) => Promise<unknown>,
+  tokens: TaskTokens,
+): Promise<LocalRun> {
   const { StateMachine } = await import('aws-local-stepfunctions');
   const handlers: Record<string, (input: any) => Promise<any>> = {};
   const zero: Record<string, number> = {};

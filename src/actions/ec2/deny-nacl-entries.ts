@@ -2,8 +2,8 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { ActionFailed, InputError, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
-import { DenyCidr, sameCidr } from './cidr.js';
-import { InstanceId } from './common.js';
+import { DenyCidr, sameCidr } from '../shared/cidr.js';
+import { InstanceId, SubnetId } from '../shared/ec2.js';
 import {
   aclsForSubnets,
   cidrField,
@@ -19,10 +19,8 @@ import {
   subnetsOfInstance,
   type AclView,
   type Direction,
-} from './nacl.js';
+} from '../shared/nacl.js';
 import { EC2 } from '../../cloud/sdk.js';
-
-export const SubnetId = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'a subnet id such as subnet-0123456789abcdef0');
 
 const Input = z
   .strictObject({

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { defineAction } from '../define.js';
-import { instanceTargetGroups, parseTargets, recordedService } from '../asg/service-state.js';
-import { findSchedulePolicy, scheduledVolumes, parseSchedule, PREVIOUS_SCHEDULE_TAG } from '../dlm/common.js';
-import { InstanceId, tagValue, TAG } from './common.js';
-import { parsePreservedFrom, readEvidenceAttributes } from './instance-attributes.js';
+import { instanceTargetGroups, parseTargets, recordedService } from '../shared/service-state.js';
+import { findSchedulePolicy, scheduledVolumes, parseSchedule, PREVIOUS_SCHEDULE_TAG } from '../shared/snapshot-schedule.js';
+import { InstanceId, tagValue, TAG } from '../shared/ec2.js';
+import { parsePreservedFrom, readEvidenceAttributes } from '../shared/instance-attributes.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

@@ -67,11 +67,7 @@ export default defineAction<Input, FindOutput, FindOutput>({
   async plan(ctx, input) {
     const ids: string[] = [];
     const skipped: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await ctx.aws.ec2.send(
-        new EC2.DescribeInstancesCommand({ Filters: filtersOf(input), MaxResults: 1000, ...(token ? { NextToken: token } : {}) }),
-      );
+    for await (const page of EC2.paginateDescribeInstances({ client: ctx.aws.ec2 }, { Filters: filtersOf(input), MaxResults: 1000 })) {
       for (const inst of page.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
         try {
           ctx.guard.assertNotProtected(inst.InstanceId!, inst.Tags);
@@ -81,8 +77,7 @@ export default defineAction<Input, FindOutput, FindOutput>({
           skipped.push(inst.InstanceId!);
         }
       }
-      token = page.NextToken;
-    } while (token);
+    }
     const notes = [`${ids.length} instance(s) found`];
     if (skipped.length) notes.push(`left out (protected tag): ${skipped.join(', ')}`);
     return { changes: [], alreadyDone: true, notes, facts: { instanceIds: ids.sort(), protected: skipped.sort() } };

@@ -2,17 +2,9 @@ import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { ActionFailed, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId, tagValue, TAG } from './common.js';
+import { describeInstance, FORENSIC_PURPOSE, FORENSIC_TAG, InstanceId, tagValue, TAG } from '../shared/ec2.js';
+import { coalesced, ec2Reads, grouped } from '../../cloud/batch.js';
 import { EC2 } from '../../cloud/sdk.js';
-
-/** Tags of a forensic snapshot. DLM's own snapshots carry `aws:dlm:*` tags instead, never these. */
-export const FORENSIC_TAG = {
-  purpose: 'firebreak:purpose',
-  instance: 'firebreak:instance-id',
-  device: 'firebreak:device',
-  round: 'firebreak:round',
-} as const;
-export const FORENSIC_PURPOSE = 'forensic';
 
 const Input = z.strictObject({
   instanceId: InstanceId,
@@ -43,26 +35,25 @@ export interface ForensicOutput {
 const FIRST_BACKOFF_MS = 15_000;
 const MAX_BACKOFF_MS = 120_000;
 
-function mine(ctx: ActionContext, input: Input) {
-  return [
-    { Name: `tag:${TAG.run}`, Values: [ctx.run.id] },
-    { Name: `tag:${FORENSIC_TAG.instance}`, Values: [input.instanceId] },
-    { Name: `tag:${FORENSIC_TAG.round}`, Values: [String(input.round)] },
-    { Name: `tag:${FORENSIC_TAG.purpose}`, Values: [FORENSIC_PURPOSE] },
-  ];
-}
-
-async function findExisting(ec2: EC2Client, filters: ReturnType<typeof mine>): Promise<Snapshot[]> {
-  const out: Snapshot[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new EC2.DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: filters, ...(token ? { NextToken: token } : {}) }),
-    );
-    out.push(...(page.Snapshots ?? []));
-    token = page.NextToken;
-  } while (token);
-  return out;
+/**
+ * This run's forensic snapshots of the instance for this round. The targets of a fleet step ask
+ * together: one DescribeSnapshots per round lists them all, with the instance ids as tag values.
+ */
+function findExisting(ctx: ActionContext, input: Input): Promise<Snapshot[]> {
+  const ec2 = ctx.aws.ec2;
+  const load = coalesced<string, Snapshot[]>(ec2, `DescribeSnapshots ${ctx.run.id} ${input.round}`, 200, async (ids) => {
+    const Filters = [
+      { Name: `tag:${TAG.run}`, Values: [ctx.run.id] },
+      { Name: `tag:${FORENSIC_TAG.instance}`, Values: ids },
+      { Name: `tag:${FORENSIC_TAG.round}`, Values: [String(input.round)] },
+      { Name: `tag:${FORENSIC_TAG.purpose}`, Values: [FORENSIC_PURPOSE] },
+    ];
+    const out: Snapshot[] = [];
+    for await (const page of EC2.paginateDescribeSnapshots({ client: ec2 }, { OwnerIds: ['self'], Filters }))
+      out.push(...(page.Snapshots ?? []));
+    return grouped(out, (snap) => tagValue(snap.Tags, FORENSIC_TAG.instance));
+  });
+  return load(input.instanceId);
 }
 
 /**
@@ -128,10 +119,11 @@ export default defineAction<Input, ForensicOutput, Facts>({
   input: Input,
   mutating: true,
   permissions: ['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:CreateSnapshots', 'ec2:CreateTags'],
+  batchedPlan: true,
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
 
   async plan(ctx, input) {
-    const [inst, snaps] = await Promise.all([describeInstance(ctx.aws.ec2, input.instanceId), findExisting(ctx.aws.ec2, mine(ctx, input))]);
+    const [inst, snaps] = await Promise.all([describeInstance(ctx.aws.ec2, input.instanceId), findExisting(ctx, input)]);
     ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
     const volumes: Volume[] = (inst.BlockDeviceMappings ?? [])
       .filter((b) => b.Ebs?.VolumeId && !(input.excludeBootVolume && b.DeviceName === inst.RootDeviceName))
@@ -195,20 +187,19 @@ export default defineAction<Input, ForensicOutput, Facts>({
     await Promise.all(
       made
         .filter((s) => !s.deviceTagged)
-        .map((s) =>
-          ec2.send(
-            new EC2.CreateTagsCommand({ Resources: [s.snapshotId], Tags: [{ Key: FORENSIC_TAG.device, Value: device(s.volumeId) }] }),
-          ),
-        ),
+        // Snapshots of the same device name across a fleet share one CreateTags.
+        .map((s) => ec2Reads(ec2).tag(s.snapshotId, [{ Key: FORENSIC_TAG.device, Value: device(s.volumeId) }])),
     );
     const snapshots = made.map((s) => ({ snapshotId: s.snapshotId, volumeId: s.volumeId, deviceName: device(s.volumeId) }));
     return { instanceId: input.instanceId, round: input.round, snapshotIds: snapshots.map((s) => s.snapshotId), snapshots };
   },
 
-  async verify(ctx, _input, output) {
-    const out = await ctx.aws.ec2.send(new EC2.DescribeSnapshotsCommand({ SnapshotIds: output.snapshotIds }));
+  async verify(ctx, input, output) {
+    // Read back through the same batched listing as plan: a snapshot that is not listed (gone, or
+    // stripped of the tags it was created with) fails its check.
+    const listed = await findExisting(ctx, input);
     const checks: Check[] = output.snapshots.map((want) => {
-      const s = out.Snapshots?.find((x) => x.SnapshotId === want.snapshotId);
+      const s = listed.find((x) => x.SnapshotId === want.snapshotId);
       // pending is fine: snapshots complete in the background and are usable as evidence once listed.
       const ok = s !== undefined && (s.State === 'pending' || s.State === 'completed');
       return {

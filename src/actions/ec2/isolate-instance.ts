@@ -2,7 +2,8 @@ import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2
 import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId, sameSet, TAG, tagValue } from './common.js';
+import { describeInstance, InstanceId, sameSet, TAG, tagValue } from '../shared/ec2.js';
+import { ec2Reads, once } from '../../cloud/batch.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
@@ -139,28 +140,28 @@ export default defineAction<Input, IsolateOutput, Facts>({
     'ec2:CreateTags',
   ],
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
+  batchedPlan: true,
 
   async plan(ctx, input) {
     const ec2 = ctx.aws.ec2;
-    // Three independent reads in one round trip: the instance, its interfaces (with their tags,
-    // which DescribeInstances omits) and any Firebreak groups that already exist.
-    const [inst, enis, groups] = await Promise.all([
+    // Independent reads in one round trip: the instance, its interfaces (with their tags, which
+    // DescribeInstances omits) and any Firebreak groups that already exist. Batched: the targets
+    // of a fleet step planned together share one call of each kind.
+    const reads = ec2Reads(ec2);
+    const [inst, enis, isoNamed, transitNamed] = await Promise.all([
       describeInstance(ec2, input.instanceId),
-      ec2.send(new EC2.DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [input.instanceId] }] })),
-      ec2.send(
-        new EC2.DescribeSecurityGroupsCommand({
-          Filters: [{ Name: 'group-name', Values: [input.isolationGroupName, input.transitGroupName] }],
-        }),
-      ),
+      reads.interfacesOf(input.instanceId),
+      reads.groupsNamed(input.isolationGroupName),
+      reads.groupsNamed(input.transitGroupName),
     ]);
     ctx.guard.assertNotProtected(input.instanceId, inst.Tags);
     const vpcId = inst.VpcId!;
-    const inVpc = (name: string) => groups.SecurityGroups?.find((g) => g.VpcId === vpcId && g.GroupName === name);
+    const inVpc = (name: string) => [...isoNamed, ...transitNamed].find((g) => g.VpcId === vpcId && g.GroupName === name);
     const iso = inVpc(input.isolationGroupName);
     const transit = inVpc(input.transitGroupName);
     const managed = new Set([iso?.GroupId, transit?.GroupId].filter(Boolean) as string[]);
 
-    const interfaces: Iface[] = (enis.NetworkInterfaces ?? [])
+    const interfaces: Iface[] = enis
       .map((n) => {
         const groupsNow = (n.Groups ?? []).map((g) => g.GroupId!);
         const tagged = tagValue(n.TagSet, TAG.originalGroups);
@@ -250,89 +251,95 @@ export default defineAction<Input, IsolateOutput, Facts>({
 
   async apply(ctx, input, plan) {
     const ec2 = ctx.aws.ec2;
+    const reads = ec2Reads(ec2);
     const f = plan.facts;
     const pending = f.interfaces.filter((i) => !(f.isolationGroupId && sameSet(i.groups, [f.isolationGroupId])));
+    // Tags go out at once, beside the group work and the transit swap: the original groups are in
+    // the journal (the plan's changes) before this first write, so the swap need not wait for the
+    // tag that records them on the interface. Targets tagged alike share one CreateTags.
+    const tags = Promise.all([
+      ...pending
+        .filter((i) => !i.taggedOriginal && i.originalGroups.length > 0)
+        .map((i) => reads.tag(i.networkInterfaceId, [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }])),
+      f.instanceTagged
+        ? undefined
+        : reads.tag(input.instanceId, [
+            { Key: TAG.incident, Value: ctx.run.incident },
+            { Key: TAG.run, Value: ctx.run.id },
+            { Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() },
+          ]),
+    ]);
+    // The groups of a VPC are made ready once per run, however many targets need them: the
+    // first target's flight creates (or fixes) them, the others wait for it (no duplicate errors).
     const [iso, transit] = await Promise.all([
       f.isolationGroupId
-        ? { id: f.isolationGroupId, created: false }
-        : ensureGroup(ec2, f.vpcId, input.isolationGroupName, 'Firebreak isolation: no inbound, no outbound', ctx.run.incident),
+        ? f.isolationGroupRules === 0
+          ? f.isolationGroupId
+          : once(ec2, `strip ${f.isolationGroupId}`, { remember: false }, async () => {
+              await stripRules(ec2, f.isolationGroupId!, f.isolationGroupRules);
+              return f.isolationGroupId!;
+            })
+        : once(ec2, `group ${f.vpcId} ${input.isolationGroupName}`, { remember: true }, async () => {
+            const g = await ensureGroup(
+              ec2,
+              f.vpcId,
+              input.isolationGroupName,
+              'Firebreak isolation: no inbound, no outbound',
+              ctx.run.incident,
+            );
+            await stripRules(ec2, g.id, g.created ? 'new' : 'unknown');
+            return g.id;
+          }),
       pending.length === 0
         ? undefined
         : f.transitGroupId
-          ? { id: f.transitGroupId, created: false }
-          : ensureGroup(
-              ec2,
-              f.vpcId,
-              input.transitGroupName,
-              'Firebreak isolation transit: allows all so tracked flows become untracked',
-              ctx.run.incident,
-            ),
+          ? (f.transitMissing ?? []).length === 0
+            ? f.transitGroupId
+            : once(ec2, `allow ${f.transitGroupId}`, { remember: false }, async () => {
+                await allowAll(ec2, f.transitGroupId!, f.transitMissing ?? []);
+                return f.transitGroupId!;
+              })
+          : once(ec2, `group ${f.vpcId} ${input.transitGroupName}`, { remember: true }, async () => {
+              const g = await ensureGroup(
+                ec2,
+                f.vpcId,
+                input.transitGroupName,
+                'Firebreak isolation transit: allows all so tracked flows become untracked',
+                ctx.run.incident,
+              );
+              // A transit group created now has AWS's default IPv4 egress rule and nothing else;
+              // one created meanwhile by someone else has rules unknown.
+              await allowAll(ec2, g.id, g.created ? ALLOW_ALL_BEYOND_DEFAULT : ALLOW_ALL_RULES);
+              return g.id;
+            }),
     ]);
     await Promise.all([
-      stripRules(ec2, iso.id, f.isolationGroupId ? f.isolationGroupRules : iso.created ? 'new' : 'unknown'),
-      // A transit group created now has AWS's default IPv4 egress rule and nothing else; one found
-      // at plan time lacks exactly transitMissing; one created meanwhile by someone else, unknown.
-      transit
-        ? allowAll(
-            ec2,
-            transit.id,
-            f.transitGroupId ? (f.transitMissing ?? []) : transit.created ? ALLOW_ALL_BEYOND_DEFAULT : ALLOW_ALL_RULES,
-          )
-        : undefined,
-      // Record the original groups on each interface before changing them: a later run (or a
-      // responder without Firebreak) can still see what to restore.
-      ...pending
-        .filter((i) => !i.taggedOriginal && i.originalGroups.length > 0)
-        .map((i) =>
-          ec2.send(
-            new EC2.CreateTagsCommand({
-              Resources: [i.networkInterfaceId],
-              Tags: [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }],
-            }),
-          ),
-        ),
-      f.instanceTagged
-        ? undefined
-        : ec2.send(
-            new EC2.CreateTagsCommand({
-              Resources: [input.instanceId],
-              Tags: [
-                { Key: TAG.incident, Value: ctx.run.incident },
-                { Key: TAG.run, Value: ctx.run.id },
-                { Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() },
-              ],
-            }),
-          ),
-    ]);
-    await Promise.all(
-      pending.map(async (i) => {
-        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [transit!.id] }));
-        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [iso.id] }));
+      tags,
+      ...pending.map(async (i) => {
+        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [transit!] }));
+        await ec2.send(new EC2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: i.networkInterfaceId, Groups: [iso] }));
       }),
-    );
+    ]);
     return {
       instanceId: input.instanceId,
       vpcId: f.vpcId,
-      isolationGroupId: iso.id,
+      isolationGroupId: iso,
       interfaces: f.interfaces.map((i) => ({ networkInterfaceId: i.networkInterfaceId, originalGroups: i.originalGroups })),
     };
   },
 
   async verify(ctx, _input, output) {
-    const ec2 = ctx.aws.ec2;
-    const [enis, groups] = await Promise.all([
-      ec2.send(new EC2.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: output.interfaces.map((i) => i.networkInterfaceId) })),
-      ec2.send(new EC2.DescribeSecurityGroupsCommand({ GroupIds: [output.isolationGroupId] })),
-    ]);
-    const checks: Check[] = (enis.NetworkInterfaces ?? []).map((n) => {
-      const g = (n.Groups ?? []).map((x) => x.GroupId!);
+    const reads = ec2Reads(ctx.aws.ec2);
+    const [enis, iso] = await Promise.all([reads.interfacesOf(output.instanceId), reads.group(output.isolationGroupId)]);
+    const checks: Check[] = output.interfaces.map((i) => {
+      const n = enis.find((e) => e.NetworkInterfaceId === i.networkInterfaceId);
+      const g = (n?.Groups ?? []).map((x) => x.GroupId!);
       return {
-        name: `${n.NetworkInterfaceId} only in ${output.isolationGroupId}`,
-        ok: sameSet(g, [output.isolationGroupId]),
-        detail: g.join(','),
+        name: `${i.networkInterfaceId} only in ${output.isolationGroupId}`,
+        ok: n !== undefined && sameSet(g, [output.isolationGroupId]),
+        detail: n ? g.join(',') : 'no longer attached',
       };
     });
-    const iso = groups.SecurityGroups?.[0];
     checks.push({ name: `${output.isolationGroupId} has no rules`, ok: ruleCount(iso) === 0, detail: `${ruleCount(iso)} rules` });
     return checks;
   },

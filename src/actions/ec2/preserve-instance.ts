@@ -1,13 +1,14 @@
 import * as z from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
-import { InstanceId } from './common.js';
+import { InstanceId } from '../shared/ec2.js';
 import {
   formatPreservedFrom,
   parsePreservedFrom,
   PRESERVED_FROM_TAG,
   readEvidenceAttributes,
   type EvidenceAttributes,
-} from './instance-attributes.js';
+} from '../shared/instance-attributes.js';
+import { ec2Reads } from '../../cloud/batch.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });
@@ -101,14 +102,8 @@ export default defineAction<Input, PreserveOutput, Facts>({
     const p = pending(current);
     const work = p.termination || p.shutdown || p.volumes.length > 0;
     // The record goes first: a run that dies between the calls still knows what to restore.
-    if (work && !tagged) {
-      await ec2.send(
-        new EC2.CreateTagsCommand({
-          Resources: [input.instanceId],
-          Tags: [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }],
-        }),
-      );
-    }
+    // Instances of a fleet with the same record (device names, not volume ids) share one CreateTags.
+    if (work && !tagged) await ec2Reads(ec2).tag(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }]);
     await Promise.all([
       p.termination
         ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: true } }))

@@ -2,9 +2,8 @@ import type { NetworkAcl } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
-import { DenyCidr } from './cidr.js';
-import { InstanceId } from './common.js';
-import { SubnetId } from './deny-nacl-entries.js';
+import { DenyCidr } from '../shared/cidr.js';
+import { InstanceId, SubnetId } from '../shared/ec2.js';
 import {
   aclsForSubnets,
   deniesAll,
@@ -14,7 +13,7 @@ import {
   subnetsOfInstance,
   type AclView,
   type RuleRecord,
-} from './nacl.js';
+} from '../shared/nacl.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const AclId = z.string().regex(/^acl-[0-9a-f]{8,17}$/, 'a network ACL id such as acl-0123456789abcdef0');

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineAction, type Change, type Check } from '../define.js';
-import { InstanceId } from './common.js';
-import { PRESERVED_FROM_TAG, readEvidenceAttributes, type EvidenceAttributes } from './instance-attributes.js';
+import { InstanceId } from '../shared/ec2.js';
+import { PRESERVED_FROM_TAG, readEvidenceAttributes, type EvidenceAttributes } from '../shared/instance-attributes.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const VolumeId = z.string().regex(/^vol-[0-9a-f]{8,17}$/, 'a volume id such as vol-0123456789abcdef0');

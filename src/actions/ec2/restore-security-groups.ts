@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineAction, type Change } from '../define.js';
-import { InstanceId, NetworkInterfaceId, sameSet, SecurityGroupId, TAG } from './common.js';
+import { InstanceId, NetworkInterfaceId, sameSet, SecurityGroupId, TAG } from '../shared/ec2.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

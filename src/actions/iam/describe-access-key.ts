@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction } from '../define.js';
-import { getUser, listKeys, LongTermKeyId } from './common.js';
+import { getUser, listKeys, LongTermKeyId } from '../shared/iam.js';
 import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ accessKeyId: LongTermKeyId });

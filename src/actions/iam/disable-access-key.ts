@@ -2,7 +2,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod';
 import { ActionFailed, GuardrailRefusal } from '../../core/errors.js';
 import { defineAction } from '../define.js';
-import { getUser, listKeys, LongTermKeyId, UserName } from './common.js';
+import { getUser, listKeys, LongTermKeyId, UserName } from '../shared/iam.js';
 import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ accessKeyId: LongTermKeyId, userName: UserName.optional() });

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction } from '../define.js';
-import { listKeys, LongTermKeyId, UserName } from './common.js';
+import { listKeys, LongTermKeyId, UserName } from '../shared/iam.js';
 import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ accessKeyId: LongTermKeyId, userName: UserName });

@@ -10,7 +10,7 @@ import {
   inlineUserPolicies,
   QUARANTINE_INLINE_POLICY,
   UserName,
-} from './common.js';
+} from '../shared/iam.js';
 import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ userName: UserName });

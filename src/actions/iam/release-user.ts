@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change } from '../define.js';
-import { attachedUserPolicies, denyAllPolicyArn, getUser, inlineUserPolicies, QUARANTINE_INLINE_POLICY, UserName } from './common.js';
+import { attachedUserPolicies, denyAllPolicyArn, getUser, inlineUserPolicies, QUARANTINE_INLINE_POLICY, UserName } from '../shared/iam.js';
 import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ userName: UserName });

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change } from '../define.js';
-import { nameOf, parsePolicyDocument, RoleRef } from './common.js';
-import { applyRevocation, REVOKE_POLICY_NAME, revokedBeforeOf } from './session-revocation.js';
+import { nameOf, parsePolicyDocument, RoleRef } from '../shared/iam.js';
+import { applyRevocation, REVOKE_POLICY_NAME, revokedBeforeOf } from '../shared/session-revocation.js';
 import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

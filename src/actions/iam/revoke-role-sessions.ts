@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineAction } from '../define.js';
-import { nameOf, RoleRef } from './common.js';
+import { nameOf, RoleRef } from '../shared/iam.js';
 import {
   applyRevocation,
   checkRevocation,
@@ -10,7 +10,7 @@ import {
   REVOKE_POLICY_NAME,
   runStartedAt,
   type RevocationState,
-} from './session-revocation.js';
+} from '../shared/session-revocation.js';
 
 const Input = z.strictObject({ roleName: RoleRef });
 type Input = z.infer<typeof Input>;

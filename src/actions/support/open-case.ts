@@ -2,7 +2,7 @@ import type { CaseDetails, SupportClient } from '@aws-sdk/client-support';
 import * as z from 'zod';
 import { ActionFailed, InputError, isAwsError } from '../../core/errors.js';
 import { defineAction, ManualTaskRequired } from '../define.js';
-import { renderTemplate, runFacts } from './templates.js';
+import { renderTemplate, runFacts } from '../shared/templates.js';
 import { Support } from '../../cloud/sdk.js';
 
 export const CONSOLE_CREATE_CASE = 'https://support.console.aws.amazon.com/support/home#/case/create';
@@ -36,20 +36,8 @@ export type OpenCaseOutput =
 /** Every case of the account (resolved ones too: a resolved case for this incident is still its case). */
 async function allCases(support: SupportClient, language: string): Promise<CaseDetails[]> {
   const cases: CaseDetails[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await support.send(
-      new Support.DescribeCasesCommand({
-        includeResolvedCases: true,
-        includeCommunications: false,
-        maxResults: 100,
-        language,
-        ...(nextToken ? { nextToken } : {}),
-      }),
-    );
-    cases.push(...(page.cases ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const input = { includeResolvedCases: true, includeCommunications: false, maxResults: 100, language };
+  for await (const page of Support.paginateDescribeCases({ client: support }, input)) cases.push(...(page.cases ?? []));
   return cases;
 }
 

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
-import { InstanceProfileRef, nameOf } from './common.js';
-import { currentAssociation, getInstanceProfile, ORIGINAL_PROFILE_TAG } from './instance-profile.js';
+import { describeInstance, InstanceId, tagValue } from '../shared/ec2.js';
+import { InstanceProfileRef, nameOf } from '../shared/iam.js';
+import { currentAssociation, getInstanceProfile, ORIGINAL_PROFILE_TAG } from '../shared/instance-profile.js';
 import {
   applyRevocation,
   checkRevocation,
@@ -13,7 +13,7 @@ import {
   REVOKE_POLICY_NAME,
   runStartedAt,
   type RevocationState,
-} from './session-revocation.js';
+} from '../shared/session-revocation.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

@@ -1,8 +1,7 @@
 import type { PolicyDetails } from '@aws-sdk/client-dlm';
 import * as z from 'zod';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId, tagValue, TAG } from '../ec2/common.js';
-import { FORENSIC_TAG } from '../ec2/forensic-snapshots.js';
+import { describeInstance, FORENSIC_TAG, InstanceId, tagValue, TAG } from '../shared/ec2.js';
 import {
   DLM_INTERVAL_HOURS,
   findSchedulePolicy,
@@ -14,7 +13,7 @@ import {
   SCHEDULE_TAG,
   scheduleOf,
   type Schedule,
-} from './common.js';
+} from '../shared/snapshot-schedule.js';
 import { DLM, EC2, STS } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

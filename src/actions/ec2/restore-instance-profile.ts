@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineAction, type Change } from '../define.js';
-import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
-import { currentAssociation, ORIGINAL_PROFILE_TAG } from './instance-profile.js';
+import { describeInstance, InstanceId, tagValue } from '../shared/ec2.js';
+import { currentAssociation, ORIGINAL_PROFILE_TAG } from '../shared/instance-profile.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const ProfileArn = z

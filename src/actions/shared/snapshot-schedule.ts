@@ -45,17 +45,8 @@ export async function findSchedulePolicy(dlm: DLMClient, incident: string): Prom
 /** Volumes carrying the schedule tag of this incident (any instance). */
 export async function scheduledVolumes(ec2: EC2Client, incident: string): Promise<Volume[]> {
   const out: Volume[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new EC2.DescribeVolumesCommand({
-        Filters: [{ Name: `tag:${SCHEDULE_TAG}`, Values: [incident] }],
-        ...(token ? { NextToken: token } : {}),
-      }),
-    );
-    out.push(...(page.Volumes ?? []));
-    token = page.NextToken;
-  } while (token);
+  const input = { Filters: [{ Name: `tag:${SCHEDULE_TAG}`, Values: [incident] }] };
+  for await (const page of EC2.paginateDescribeVolumes({ client: ec2 }, input)) out.push(...(page.Volumes ?? []));
   return out;
 }
 

@@ -9,7 +9,7 @@ import {
   scheduleOf,
   scheduledVolumes,
   type Schedule,
-} from './common.js';
+} from '../shared/snapshot-schedule.js';
 import { DLM, EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

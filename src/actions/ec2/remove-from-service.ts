@@ -2,7 +2,7 @@ import type { Tag } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId } from '../ec2/common.js';
+import { describeInstance, InstanceId } from '../shared/ec2.js';
 import {
   describeGroup,
   formatTargets,
@@ -14,7 +14,7 @@ import {
   registrationStates,
   SERVICE_TAG,
   type GroupState,
-} from './service-state.js';
+} from '../shared/service-state.js';
 import { AutoScaling, EC2, ELBv2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({

@@ -53,15 +53,11 @@ export function parsePolicyDocument(encoded: string | undefined): unknown {
   return JSON.parse(decodeURIComponent(encoded));
 }
 
-/** Every access key of a user (IAM pages with Marker/IsTruncated). */
+/** Every access key of a user. */
 export async function listKeys(iam: IAMClient, userName: string): Promise<AccessKeyMetadata[]> {
   const keys: AccessKeyMetadata[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new IAM.ListAccessKeysCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
+  for await (const page of IAM.paginateListAccessKeys({ client: iam }, { UserName: userName }))
     keys.push(...(page.AccessKeyMetadata ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
   return keys;
 }
 
@@ -82,22 +78,14 @@ export const DENY_ALL_DOCUMENT = JSON.stringify({
 
 export async function attachedUserPolicies(iam: IAMClient, userName: string): Promise<string[]> {
   const arns: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new IAM.ListAttachedUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
+  for await (const page of IAM.paginateListAttachedUserPolicies({ client: iam }, { UserName: userName })) {
     arns.push(...(page.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  }
   return arns;
 }
 
 export async function inlineUserPolicies(iam: IAMClient, userName: string): Promise<string[]> {
   const names: string[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await iam.send(new IAM.ListUserPoliciesCommand({ UserName: userName, ...(marker ? { Marker: marker } : {}) }));
-    names.push(...(page.PolicyNames ?? []));
-    marker = page.IsTruncated ? page.Marker : undefined;
-  } while (marker);
+  for await (const page of IAM.paginateListUserPolicies({ client: iam }, { UserName: userName })) names.push(...(page.PolicyNames ?? []));
   return names;
 }

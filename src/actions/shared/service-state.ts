@@ -6,10 +6,11 @@
  * instance's VPC are listed (DescribeTargetGroups, paged) and each one's targets read
  * (DescribeTargetHealth, in parallel). An instance can be registered on several ports of a group.
  */
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingClient, AutoScalingInstanceDetails } from '@aws-sdk/client-auto-scaling';
 import type { ElasticLoadBalancingV2Client, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Instance } from '@aws-sdk/client-ec2';
-import { tagValue } from '../ec2/common.js';
+import { tagValue } from './ec2.js';
+import { coalesced, grouped } from '../../cloud/batch.js';
 import { AutoScaling, ELBv2 } from '../../cloud/sdk.js';
 
 /** Instance tags that record what Firebreak changed, so a run that dies mid-way (or a later release) knows what to restore. */
@@ -37,9 +38,18 @@ export interface Registration {
   state: string;
 }
 
+/** The instance's Auto Scaling membership; a fleet step's targets share one call per 50 instances (the API's limit). */
+const membership = (asg: AutoScalingClient) =>
+  coalesced<string, AutoScalingInstanceDetails | undefined>(asg, 'DescribeAutoScalingInstances', 50, async (ids) => {
+    const found: AutoScalingInstanceDetails[] = [];
+    for await (const page of AutoScaling.paginateDescribeAutoScalingInstances({ client: asg }, { InstanceIds: ids, MaxRecords: 50 }))
+      found.push(...(page.AutoScalingInstances ?? []));
+    const of = grouped(found, (i) => i.InstanceId);
+    return (id) => of(id)[0];
+  });
+
 export async function groupOf(asg: AutoScalingClient, instanceId: string): Promise<GroupState | undefined> {
-  const out = await asg.send(new AutoScaling.DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
-  const member = out.AutoScalingInstances?.find((i) => i.InstanceId === instanceId);
+  const member = await membership(asg)(instanceId);
   if (!member?.AutoScalingGroupName) return undefined;
   return describeGroup(asg, member.AutoScalingGroupName, member.LifecycleState ?? 'unknown');
 }
@@ -58,14 +68,16 @@ export async function describeGroup(asg: AutoScalingClient, name: string, lifecy
   };
 }
 
+/** Every target group of the account: the targets of a fleet step asking at the same moment share one listing. */
+const allTargetGroups = (elb: ElasticLoadBalancingV2Client) =>
+  coalesced<'all', TargetGroup[]>(elb, 'DescribeTargetGroups', 1, async () => {
+    const out: TargetGroup[] = [];
+    for await (const page of ELBv2.paginateDescribeTargetGroups({ client: elb }, { PageSize: 400 })) out.push(...(page.TargetGroups ?? []));
+    return () => out;
+  });
+
 export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vpcId: string | undefined): Promise<TargetGroup[]> {
-  const out: TargetGroup[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await elb.send(new ELBv2.DescribeTargetGroupsCommand({ PageSize: 400, ...(marker ? { Marker: marker } : {}) }));
-    out.push(...(page.TargetGroups ?? []));
-    marker = page.NextMarker;
-  } while (marker);
+  const out = await allTargetGroups(elb)('all');
   // Instance targets must be in the group's VPC; other target types never name an instance id.
   return out.filter((g) => g.TargetType === 'instance' && (!vpcId || !g.VpcId || g.VpcId === vpcId));
 }

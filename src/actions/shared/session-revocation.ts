@@ -7,7 +7,7 @@
 import type { IAMClient, Role } from '@aws-sdk/client-iam';
 import type { ActionContext, Change, Check } from '../define.js';
 import { ActionFailed, isAwsError } from '../../core/errors.js';
-import { nameOf, parsePolicyDocument } from './common.js';
+import { nameOf, parsePolicyDocument } from './iam.js';
 import { IAM } from '../../cloud/sdk.js';
 
 export const REVOKE_POLICY_NAME = 'AWSRevokeOlderSessions';

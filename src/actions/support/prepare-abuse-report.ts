@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { defineAction, ManualTaskRequired } from '../define.js';
-import { renderTemplate, runFacts } from './templates.js';
+import { renderTemplate, runFacts } from '../shared/templates.js';
 
 export const AWS_ABUSE_FORM = 'https://support.aws.amazon.com/#/contacts/report-abuse';
 const AWS_IP_RANGES = 'https://ip-ranges.amazonaws.com/ip-ranges.json';

@@ -10,7 +10,7 @@
 import type { EC2Client, NetworkAclEntry, Tag } from '@aws-sdk/client-ec2';
 import { ActionFailed } from '../../core/errors.js';
 import { isIpv6Cidr, sameCidr } from './cidr.js';
-import { describeInstance } from './common.js';
+import { describeInstance } from './ec2.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 /** The `*` rule: implicit, last, not counted in the quota, never changed. */

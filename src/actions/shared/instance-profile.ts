@@ -1,7 +1,7 @@
 /** Instance profile associations, shared by ec2.replace-instance-profile and ec2.restore-instance-profile. */
 import type { EC2Client, IamInstanceProfileAssociation } from '@aws-sdk/client-ec2';
 import type { IAMClient, InstanceProfile } from '@aws-sdk/client-iam';
-import { nameOf } from './common.js';
+import { nameOf } from './iam.js';
 import { EC2, IAM } from '../../cloud/sdk.js';
 
 /** Where the profile an instance had before Firebreak replaced it is recorded (read by a re-plan and by people). */

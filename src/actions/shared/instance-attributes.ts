@@ -3,7 +3,7 @@
  * shutdown, read in one round trip and recorded in a tag before Firebreak changes them.
  */
 import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
-import { describeInstance, tagValue } from './common.js';
+import { describeInstance, tagValue } from './ec2.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 export interface EvidenceAttributes {

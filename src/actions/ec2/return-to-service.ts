@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { ActionFailed } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
-import { describeInstance, InstanceId, tagValue } from '../ec2/common.js';
-import { describeGroup, groupOf, registrationStates, SERVICE_TAG, type GroupState } from './service-state.js';
+import { describeInstance, InstanceId, tagValue } from '../shared/ec2.js';
+import { describeGroup, groupOf, registrationStates, SERVICE_TAG, type GroupState } from '../shared/service-state.js';
 import { AutoScaling, EC2, ELBv2 } from '../../cloud/sdk.js';
 
 const TargetGroupArn = z

@@ -1,0 +1,189 @@
+/**
+ * Reads batched across the targets of a fleet step. EC2's request-rate limits, not latency, set how
+ * fast a fleet is contained, so the reads that many targets' plans make at the same moment
+ * (DataLoader-style: the keys asked for in one turn of the event loop) go out as one paginated
+ * call with the ids as filter values, and each caller gets its own part of the answer.
+ *
+ * Nothing is cached beyond that turn: a plan must read current state before it writes, so a
+ * read may be batched with other targets' reads but never answered from an earlier one.
+ * The batched call runs in the async context of the first caller of its turn, so the journal
+ * records it under that caller's step (all callers of a turn share the step in a map step).
+ */
+import type { EC2Client, Instance, NetworkInterface, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
+import { EC2 } from './sdk.js';
+
+/** Values per filter in one request: EC2 documents no higher limit across its Describe calls. */
+const FILTER_VALUES = 200;
+
+type Waiter<V> = { resolve: (v: V) => void; reject: (e: unknown) => void };
+
+/** Collects keys for one turn of the event loop, then loads them in chunks of `chunk`. */
+class Coalescer<K, V> {
+  private queue = new Map<K, Array<Waiter<V>>>();
+
+  constructor(
+    private readonly load: (keys: K[]) => Promise<(key: K) => V>,
+    private readonly chunk: number,
+  ) {}
+
+  get(key: K): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      if (this.queue.size === 0) setImmediate(() => this.flush());
+      const waiting = this.queue.get(key);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.queue.set(key, [{ resolve, reject }]);
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queue;
+    this.queue = new Map();
+    const keys = [...batch.keys()];
+    for (let i = 0; i < keys.length; i += this.chunk) {
+      const part = keys.slice(i, i + this.chunk);
+      this.load(part).then(
+        (answer) => {
+          for (const k of part) for (const w of batch.get(k)!) w.resolve(answer(k));
+        },
+        (err: unknown) => {
+          for (const k of part) for (const w of batch.get(k)!) w.reject(err);
+        },
+      );
+    }
+  }
+}
+
+const shared = new WeakMap<object, Map<string, Coalescer<any, any>>>();
+
+/**
+ * The coalescer named `name` of `owner` (a client: one per run): `get(key)` calls made in one turn
+ * go to `load` together, in chunks of `chunk` keys (the API's limit for one request).
+ */
+export function coalesced<K, V>(
+  owner: object,
+  name: string,
+  chunk: number,
+  load: (keys: K[]) => Promise<(key: K) => V>,
+): (key: K) => Promise<V> {
+  let m = shared.get(owner);
+  if (!m) shared.set(owner, (m = new Map()));
+  let c = m.get(name) as Coalescer<K, V> | undefined;
+  if (!c) m.set(name, (c = new Coalescer(load, chunk)));
+  return (key) => c.get(key);
+}
+
+export interface Ec2Reads {
+  /** The instance, or undefined when EC2 does not list it (filters, unlike InstanceIds, do not fail a batch on one unknown id). */
+  instance(instanceId: string): Promise<Instance | undefined>;
+  /** The network interfaces attached to the instance (with their tags, which DescribeInstances omits). */
+  interfacesOf(instanceId: string): Promise<NetworkInterface[]>;
+  /** Security groups with this name, in every VPC. */
+  groupsNamed(name: string): Promise<SecurityGroup[]>;
+  /** The security group, or undefined when it does not exist. */
+  group(groupId: string): Promise<SecurityGroup | undefined>;
+  /** Adds tags to a resource; resources getting the same tags in one turn share one CreateTags (up to 1,000 ids). */
+  tag(resourceId: string, tags: Tag[]): Promise<void>;
+}
+
+const byClient = new WeakMap<EC2Client, Ec2Reads>();
+
+/** The batcher of this client (one per run: each run creates its clients). */
+export function ec2Reads(ec2: EC2Client): Ec2Reads {
+  let reads = byClient.get(ec2);
+  if (!reads) byClient.set(ec2, (reads = makeReads(ec2)));
+  return reads;
+}
+
+export function grouped<T>(items: T[], keyOf: (t: T) => string | undefined): (key: string) => T[] {
+  const m = new Map<string, T[]>();
+  for (const t of items) {
+    const k = keyOf(t);
+    if (k !== undefined) (m.get(k) ?? m.set(k, []).get(k)!).push(t);
+  }
+  return (key) => m.get(key) ?? [];
+}
+
+function makeReads(ec2: EC2Client): Ec2Reads {
+  const instances = new Coalescer<string, Instance | undefined>(async (ids) => {
+    const found: Instance[] = [];
+    for await (const page of EC2.paginateDescribeInstances(
+      { client: ec2 },
+      { Filters: [{ Name: 'instance-id', Values: ids }], MaxResults: 1000 },
+    ))
+      found.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
+    const of = grouped(found, (i) => i.InstanceId);
+    return (id) => of(id)[0];
+  }, FILTER_VALUES);
+
+  const interfaces = new Coalescer<string, NetworkInterface[]>(async (ids) => {
+    const found: NetworkInterface[] = [];
+    const input = { Filters: [{ Name: 'attachment.instance-id', Values: ids }], MaxResults: 1000 };
+    for await (const page of EC2.paginateDescribeNetworkInterfaces({ client: ec2 }, input)) found.push(...(page.NetworkInterfaces ?? []));
+    return grouped(found, (n) => n.Attachment?.InstanceId);
+  }, FILTER_VALUES);
+
+  const groupsByName = new Coalescer<string, SecurityGroup[]>(async (names) => {
+    const found: SecurityGroup[] = [];
+    const input = { Filters: [{ Name: 'group-name', Values: names }], MaxResults: 1000 };
+    for await (const page of EC2.paginateDescribeSecurityGroups({ client: ec2 }, input)) found.push(...(page.SecurityGroups ?? []));
+    return grouped(found, (g) => g.GroupName);
+  }, FILTER_VALUES);
+
+  const groupsById = new Coalescer<string, SecurityGroup | undefined>(async (ids) => {
+    const found: SecurityGroup[] = [];
+    const input = { Filters: [{ Name: 'group-id', Values: ids }], MaxResults: 1000 };
+    for await (const page of EC2.paginateDescribeSecurityGroups({ client: ec2 }, input)) found.push(...(page.SecurityGroups ?? []));
+    const of = grouped(found, (g) => g.GroupId);
+    return (id) => of(id)[0];
+  }, FILTER_VALUES);
+
+  // Keyed by resource and tag set; one CreateTags per tag set. CreateTags fails whole when one
+  // resource is gone: every caller of that call then sees the error (and its step's retry re-plans).
+  const tagWriters = new Map<string, Coalescer<string, void>>();
+  const tag = (resourceId: string, tags: Tag[]) => {
+    const key = JSON.stringify(tags.map((t) => [t.Key, t.Value]));
+    let w = tagWriters.get(key);
+    if (!w) {
+      w = new Coalescer<string, void>(async (resources) => {
+        await ec2.send(new EC2.CreateTagsCommand({ Resources: resources, Tags: tags }));
+        return () => undefined;
+      }, 1000);
+      tagWriters.set(key, w);
+    }
+    return w.get(resourceId);
+  };
+
+  return {
+    instance: (id) => instances.get(id),
+    interfacesOf: (id) => interfaces.get(id),
+    groupsNamed: (name) => groupsByName.get(name),
+    group: (id) => groupsById.get(id),
+    tag,
+  };
+}
+
+/**
+ * One flight per key: concurrent callers share the first caller's promise. With `remember`, later
+ * callers of the same run get its result too (a group this run created exists for its later
+ * targets, whose plans may predate it); without, the key is free again once the flight lands.
+ */
+const flights = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+export function once<T>(owner: object, key: string, o: { remember: boolean }, work: () => Promise<T>): Promise<T> {
+  let m = flights.get(owner);
+  if (!m) flights.set(owner, (m = new Map()));
+  let p = m.get(key) as Promise<T> | undefined;
+  if (!p) {
+    const flight = work();
+    m.set(key, flight);
+    // A failed flight is never remembered: the next caller (a retry) tries again.
+    flight.then(
+      () => {
+        if (!o.remember) m.delete(key);
+      },
+      () => m.delete(key),
+    );
+    p = flight;
+  }
+  return p;
+}

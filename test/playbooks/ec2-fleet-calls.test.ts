@@ -1,0 +1,60 @@
+/**
+ * Pins what `ec2-fleet-compromise` costs in AWS calls on a 50-instance fleet (one interface, one
+ * volume each) in a VPC without isolation groups, counted from the journal. EC2's request-rate
+ * limits decide how fast a fleet is contained, so a change that adds a call per target fails here.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempHome } from '../helpers/cli.js';
+import { FLEET_VPC, runFleet, type FleetCalls } from './fleet-calls.js';
+
+const N = 50;
+const sum = (ops: Record<string, number> | undefined, pick: (op: string) => boolean) =>
+  Object.entries(ops ?? {}).reduce((n, [op, c]) => n + (pick(op) ? c : 0), 0);
+const isRead = (op: string) => /^(Describe|Get|List)/.test(op);
+const reads = (r: FleetCalls, step: string) => sum(r.byStep[step], isRead);
+const writes = (r: FleetCalls, step: string) => sum(r.byStep[step], (op) => !isRead(op));
+
+describe('ec2-fleet-compromise on 50 instances, unattended (a route sets every fleet step to auto)', () => {
+  const home = tempHome();
+  const result = runFleet(home, N);
+
+  it('contains every instance, with no failed call', async () => {
+    const r = await result;
+    expect(r.status).toBe('succeeded');
+    expect(r.errors).toEqual({});
+    const world = JSON.parse(readFileSync(join(home, 'runs', r.events[0].runId, 'world.json'), 'utf8'));
+    const iso = world.ec2.securityGroups.filter((g: any) => g.name === 'firebreak-isolation' && g.vpcId === FLEET_VPC);
+    expect(iso).toHaveLength(1);
+    const enis = world.ec2.networkInterfaces;
+    expect(enis).toHaveLength(N);
+    for (const n of enis) expect(n.groups).toEqual([iso[0].id]);
+  });
+
+  it('creates the two isolation groups of the VPC once, not once per target', async () => {
+    const r = await result;
+    expect(r.byStep.isolate?.CreateSecurityGroup).toBe(2);
+  });
+
+  it.each([
+    // step, reads per instance at most, writes per instance at most (and why)
+    ['isolate', 0.3, 2.35], // 2 swaps per interface, 6 writes of group set-up per VPC, tags batched (1 call per wave of targets)
+    ['preserve', 4.35, 3], // DescribeInstanceAttribute has no batch form: 2 attributes read in plan and in verify
+    ['detach', 1.1, 0], // not in an Auto Scaling group: nothing to write
+    ['snapshot', 0.3, 1.25], // 1 CreateSnapshots per instance; device tags batched
+  ] as const)('%s: at most %s reads and %s writes per instance', async (step, r, w) => {
+    const res = await result;
+    expect(reads(res, step) / N).toBeLessThanOrEqual(r);
+    expect(writes(res, step) / N).toBeLessThanOrEqual(w);
+  });
+
+  it('the whole playbook: under 6 reads and 6.6 writes per instance (17.6 and 10.2 before reads were batched)', async () => {
+    const r = await result;
+    expect(r.reads / N).toBeLessThan(6);
+    expect(r.writes / N).toBeLessThan(6.6);
+    // Exactly the swaps the containment needs: two per interface.
+    expect(r.byStep.isolate?.ModifyNetworkInterfaceAttribute).toBe(2 * N);
+    expect(r.byStep.snapshot?.CreateSnapshots).toBe(N);
+  });
+});
