@@ -4,8 +4,8 @@
  * exit 2 naming file:line:col when a file is bad or of no known kind. Loaders are imported per
  * kind, so validating playbooks never loads the AWS SDK.
  */
-import { readFileSync } from 'node:fs';
 import { EXIT, InputError } from '../../core/errors.js';
+import { readInputFile, SIZE_LIMITS } from '../../core/read-input.js';
 import { parseYamlSource, validateWith } from '../../core/yaml-source.js';
 import { FILE_KINDS, kindOf, type FileKind } from '../../docs/file-kind.js';
 import { c, err, out, printJson } from '../output.js';
@@ -33,6 +33,7 @@ export async function validate(files: string[], opts: { json?: boolean }): Promi
         });
       }
       kind = found.kind;
+      checkSize(kind, file, text);
       await check(kind, file, text);
       results.push({ file, kind, ok: true, errors: [] });
     } catch (e) {
@@ -57,13 +58,19 @@ export async function validate(files: string[], opts: { json?: boolean }): Promi
   process.exitCode = results.every((r) => r.ok) ? EXIT.ok : EXIT.invalid;
 }
 
+/**
+ * The kind is known only once the file is read: read up to the largest kind's limit (a world),
+ * then hold the file to its own kind's limit before parsing it as that kind.
+ */
 function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const cause = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new InputError(`failed to read ${file}: ${cause}`, { cause: e });
-  }
+  return readInputFile(file, 'world');
+}
+
+function checkSize(kind: FileKind, file: string, text: string): void {
+  const limit = SIZE_LIMITS[kind];
+  const size = Buffer.byteLength(text);
+  if (size > limit)
+    throw new InputError(`failed to read ${kind} ${file}: it is ${size} bytes; the limit for a ${kind} file is ${limit} bytes`);
 }
 
 async function check(kind: FileKind, file: string, text: string): Promise<void> {
