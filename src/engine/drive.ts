@@ -2,7 +2,7 @@
  * Everything around the engine for one run: the run lock, the journal and who watches it, the
  * backend's audited clients, who is acting (STS), target locks, the run's end and its summary.
  */
-import type { Pluggable } from '@smithy/types';
+import type { ClientPlugin } from '../cloud/sdk.js';
 import type { RunStarted } from '../audit/events.js';
 import type { JournalEvent } from '../audit/journal.js';
 import type { RunBackend } from '../cloud/backend.js';
@@ -157,7 +157,7 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
 }
 
 /** A client plugin that waits, before each call, for the run store to hold every line written so far. */
-function settleFirst(record: RunRecord): Pluggable<any, any> {
+function settleFirst(record: RunRecord): ClientPlugin {
   return {
     applyToStack(stack) {
       stack.add(
