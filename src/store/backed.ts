@@ -29,6 +29,26 @@ const WAITS = new Set(['run.waiting', 'run.interrupted', 'run.ended']);
 
 export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOptions): RunStore {
   const owner = (runId: string, purpose: string): LeaseOwner => ({ runId, host: o.host, purpose });
+  const held = new Map<string, { runId: string; handle(): HeldLock }>();
+
+  function shared(resource: string, runId: string, lease: HeldLock): HeldLock {
+    let count = 0;
+    const handle = (): HeldLock => {
+      count++;
+      let released = false;
+      return {
+        async release() {
+          if (released) return;
+          released = true;
+          if (--count > 0) return;
+          held.delete(resource);
+          await lease.release();
+        },
+      };
+    };
+    held.set(resource, { runId, handle });
+    return handle();
+  }
 
   async function lease(
     resource: string,
@@ -39,8 +59,11 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
     const deadline = Date.now() + (opts.waitMs ?? 0);
     let told = false;
     for (;;) {
+      // A run may lock a target it already holds (several steps on one instance): one lease, counted handles.
+      const mine = held.get(resource);
+      if (mine && mine.runId === who.runId) return mine.handle();
       const got = await aws.acquireLease(resource, who);
-      if (got.ok) return renewing(aws, got.lease);
+      if (got.ok) return shared(resource, who.runId, renewing(aws, got.lease));
       if (Date.now() >= deadline || opts.signal?.aborted)
         throw new FirebreakError(
           `${describe} is locked by run ${got.holder.owner.runId} on ${got.holder.owner.host} until ${got.holder.expiresAt}`,
