@@ -55,6 +55,14 @@ export interface JournalEvent {
 
 export type JournalListener = (event: JournalEvent) => void;
 
+/** A line as written: its exact bytes (no newline), which the hash chain covers. */
+export interface WrittenLine {
+  seq: number;
+  type: string;
+  line: string;
+}
+export type LineSink = (written: WrittenLine) => void;
+
 const HEAD_SYNC_EVERY = 100;
 const RESERVED = new Set(['seq', 'ts', 'type', 'prev']);
 const EVENT_TYPE = /^[a-z][a-zA-Z0-9-]*(\.[a-z][a-zA-Z0-9-]*)*$/;
@@ -66,6 +74,7 @@ const openFiles = new Set<string>();
 /** The run journal's events unless another set is named (the trigger log's). */
 export class Journal<S extends EventSchemas = typeof runEventSchemas> {
   private readonly listeners = new Set<JournalListener>();
+  private readonly sinks = new Set<LineSink>();
   private closed = false;
   /** Set when a write failed part-way: the file may end in a torn line, so no more appends. */
   private broken: Error | undefined;
@@ -251,6 +260,8 @@ export class Journal<S extends EventSchemas = typeof runEventSchemas> {
     this.hash = hash;
     const event = Object.freeze(JSON.parse(line) as JournalEvent);
     this.all.push(event);
+    // Sinks (a run store's copy) see the exact line before anyone is told the event happened.
+    for (const sink of this.sinks) sink({ seq, type, line });
     if (now) {
       try {
         this.advanceHead({ seq, hash });
@@ -341,6 +352,12 @@ export class Journal<S extends EventSchemas = typeof runEventSchemas> {
       // Lines written while it ran, and not made durable by a decision meanwhile.
       if (this.durable.seq < this.seq) this.syncLater();
     });
+  }
+
+  /** Every line written from now on, byte for byte (a run store copies them). A sink must not throw. Returns the unsubscribe function. */
+  onLine(sink: LineSink): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
   }
 
   /** Live displays: called after each event is written (a decision: once durable). Returns the unsubscribe function. */

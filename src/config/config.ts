@@ -8,6 +8,7 @@ import * as z from 'zod';
 import { InputError } from '../core/errors.js';
 import { parseYamlSource, validateWith } from '../core/yaml-source.js';
 import { readInputFile } from '../core/read-input.js';
+import { StoreConfigSchema } from '../store/config.js';
 
 export const ConfigSchema = z.strictObject({
   guardrails: z
@@ -38,6 +39,8 @@ export const ConfigSchema = z.strictObject({
     .optional(),
   externalId: z.string().optional(),
   region: z.string().optional(),
+  /** Where runs persist: the local folder (default) or DynamoDB + S3 (store/config.ts). */
+  store: StoreConfigSchema,
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

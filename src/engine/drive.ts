@@ -2,6 +2,7 @@
  * Everything around the engine for one run: the run lock, the journal and who watches it, the
  * backend's audited clients, who is acting (STS), target locks, the run's end and its summary.
  */
+import type { ClientPlugin } from '../cloud/sdk.js';
 import type { RunStarted } from '../audit/events.js';
 import type { JournalEvent } from '../audit/journal.js';
 import type { RunBackend } from '../cloud/backend.js';
@@ -17,8 +18,7 @@ import { getAction } from '../actions/registry.js';
 import type { ReplayState } from './events.js';
 import { assertAccountAllowed, guardrails } from './guardrails.js';
 import type { HostRun, RunHost } from './host.js';
-import type { RunRecord, RunStore } from './local-store.js';
-import type { Lock } from './lock.js';
+import type { HeldLock, RunRecord, RunStore } from '../store/types.js';
 import { executeRun, type RunResult } from './runner.js';
 
 /** Someone who watches a run: called with every journal event once it is written (must not throw). */
@@ -54,7 +54,7 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     throw new FirebreakError(`run ${runId} is active in another process`, {
       hint: `firebreak runs   (shows its status); wait for it, or stop that process`,
     });
-  const held: Lock[] = [runLock];
+  const held: HeldLock[] = [runLock];
   const journal = record.openJournal(a.clock);
   try {
     const watchers = [...(a.host.onEvent ? [a.host.onEvent.bind(a.host)] : []), ...(a.observers ?? [])];
@@ -66,11 +66,13 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     if (a.resumedBy) journal.append('run.resumed', { by: a.resumedBy });
     // A call's record is written at once and flushed with the next decision (see audit/journal.ts).
     const audit = auditRecorder((call) => journal.append('aws.call', call, { sync: 'later' }));
+    // Nothing acts on the cloud before what the journal says so far is in the run store.
+    const settled = settleFirst(record);
     const aws = a.where.clients({
       runId,
       userAgent: `firebreak/${VERSION} run/${runId}`,
-      plugins: [audit, permissionGuard()],
-      rolePlugins: [audit],
+      plugins: [settled, audit, permissionGuard()],
+      rolePlugins: [settled, audit],
     });
     const hostRun: HostRun = { runId, runDir: record.dir, journal, aws, postedApproval: (step) => record.postedApproval(step) };
 
@@ -142,13 +144,29 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     else if (result.status !== 'waiting')
       journal.append('run.ended', { status: result.status, outcome: result.outcome, ...(result.error ? { error: result.error } : {}) });
     record.writeSummary(journal.events());
+    await record.seal();
     return { ...result, runId, runDir: record.dir };
   } finally {
     try {
       await a.where.close();
     } finally {
       journal.close();
-      for (const l of held.reverse()) l.release();
+      for (const l of held.reverse()) await l.release();
     }
   }
+}
+
+/** A client plugin that waits, before each call, for the run store to hold every line written so far. */
+function settleFirst(record: RunRecord): ClientPlugin {
+  return {
+    applyToStack(stack) {
+      stack.add(
+        (next) => async (args) => {
+          await record.settle();
+          return next(args);
+        },
+        { step: 'initialize', name: 'firebreakRunStoreSettle' },
+      );
+    },
+  };
 }

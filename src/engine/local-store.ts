@@ -1,53 +1,25 @@
 /**
- * Everything a run persists, behind one object: its folder, journal, head, run lock, target
- * locks, approval inbox and summary. `localRunStore` keeps them in `runs/<run-id>/` and
- * `<home>/locks`; the engine asks this object and never builds a run's paths itself, so another
- * store (DynamoDB and S3) can take its place.
+ * The run store's implementations as the engine builds them (the interface: store/types.ts).
+ * `localRunStore` keeps a run in `runs/<run-id>/` and its target locks in `<home>/locks`; with
+ * `store: aws` in the config, the same folder is the run's working copy and the AWS store
+ * (store/backed.ts) holds the truth: every journal line, the summary, leases and seals.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Journal, type JournalEvent } from '../audit/journal.js';
-import type { Clock } from '../core/clock.js';
+import { Journal } from '../audit/journal.js';
 import { FirebreakError, InputError } from '../core/errors.js';
-import { existingRunDir, homeDir, runDir as runDirOf, runsDir, type HomeOptions } from './home.js';
+import { awsBackedRunStore } from '../store/backed.js';
+import { createAwsStore, type AwsRunStore } from '../store/aws.js';
+import type { StoreConfig } from '../store/config.js';
+import type { RunRecord, RunStore } from '../store/types.js';
+import { existingRunDir, homeDir, runDir as runDirOf, type HomeOptions } from './home.js';
 import { readApproval } from './inbox.js';
-import { acquireLock, describeHolder, lockResource, readLock, resourceLockPath, type Lock, type LockInfo, type LockOwner } from './lock.js';
+import { acquireLock, describeHolder, lockResource, readLock, resourceLockPath } from './lock.js';
 import { waitForResourceLock } from './lock-wait.js';
-import { readSummary, writeSummary, type RunSummary } from './run-summary.js';
-import type { Approval } from './events.js';
+import { summarize, writeSummary } from './run-summary.js';
 
-export interface TargetLockOptions {
-  /** Wait this long for another run to release it (ms); 0 or absent: fail at once. */
-  waitMs?: number;
-  signal?: AbortSignal;
-  onWait?: (holder: LockInfo | undefined) => void;
-}
-
-/** One run's persistence. */
-export interface RunRecord {
-  readonly runId: string;
-  /** Where the run's files are (the simulated world's copy lives here too). */
-  readonly dir: string;
-  /** The run's one writer: undefined when another process holds it. */
-  lock(owner: LockOwner): Promise<Lock | undefined>;
-  openJournal(clock: Clock): Journal;
-  readJournal(): JournalEvent[];
-  /** An answer `firebreak approve` posted for a step while the run was alive. */
-  postedApproval(step: string): (Approval & { at: string }) | undefined;
-  writeSummary(events: readonly JournalEvent[]): void;
-  readSummary(): RunSummary | undefined;
-}
-
-export interface RunStore {
-  /** A new run: refuses a run id whose journal exists. */
-  create(runId: string): RunRecord;
-  /** An existing run, or an InputError (exit 2) naming the command that lists runs. */
-  open(runId: string): RunRecord;
-  /** Every run id, oldest first (ids sort by start time). */
-  list(): string[];
-  /** A target resource, held by one run at a time. */
-  lockTarget(kind: string, id: string, owner: LockOwner, opts?: TargetLockOptions): Promise<Lock>;
-}
+export type { RunRecord, RunStore, TargetLockOptions } from '../store/types.js';
 
 export function localRunStore(home: HomeOptions = {}): RunStore {
   const record = (runId: string, dir: string): RunRecord => ({
@@ -58,24 +30,20 @@ export function localRunStore(home: HomeOptions = {}): RunStore {
     readJournal: () => Journal.read(join(dir, 'journal.jsonl')),
     postedApproval: (step) => readApproval(dir, step),
     writeSummary: (events) => writeSummary(dir, events),
-    readSummary: () => readSummary(dir),
+    // Every append is already durable on disk when it returns; the head file is the local anchor.
+    settle: async () => undefined,
+    seal: async () => undefined,
   });
   return {
-    create(runId) {
+    kind: 'local',
+    async create(runId) {
       const dir = runDirOf(runId, home);
       if (existsSync(join(dir, 'journal.jsonl')))
         throw new InputError(`run ${runId} already exists`, { field: 'RUN', hint: `firebreak resume ${runId}` });
       mkdirSync(dir, { recursive: true });
       return record(runId, dir);
     },
-    open: (runId) => record(runId, existingRunDir(runId, home)),
-    list() {
-      const root = runsDir(home);
-      if (!existsSync(root)) return [];
-      return readdirSync(root)
-        .filter((id) => existsSync(join(root, id, 'journal.jsonl')))
-        .sort();
-    },
+    open: async (runId) => record(runId, existingRunDir(runId, home)),
     async lockTarget(kind, id, owner, opts = {}) {
       const base = homeDir(home);
       if (opts.waitMs) {
@@ -93,4 +61,15 @@ export function localRunStore(home: HomeOptions = {}): RunStore {
       });
     },
   };
+}
+
+/** The store `firebreak.config.yaml` names (`store:`), or the local folder. */
+export function runStoreFor(cfg: StoreConfig, home: HomeOptions = {}, aws?: AwsRunStore): RunStore {
+  const local = localRunStore(home);
+  if (cfg.kind === 'local') return local;
+  return awsBackedRunStore(local, aws ?? createAwsStore(cfg), {
+    host: hostname(),
+    workingDir: (runId) => runDirOf(runId, home),
+    summarize: (events) => summarize(events) as unknown as Record<string, unknown>,
+  });
 }

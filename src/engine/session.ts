@@ -21,7 +21,7 @@ import { drive, type RunObserver } from './drive.js';
 import { replay, type RunStatus } from './events.js';
 import { newRunId, type HomeOptions } from './home.js';
 import type { RunHost } from './host.js';
-import { localRunStore, type RunStore } from './local-store.js';
+import { runStoreFor, type RunStore } from './local-store.js';
 import type { RunResult } from './runner.js';
 
 export type { RunObserver } from './drive.js';
@@ -109,8 +109,8 @@ export async function startRun(o: StartOptions): Promise<RunHandle> {
   const prep = await prepareRun(what, o.backend, o);
   const clock = o.clock ?? systemClock;
   const runId = what.runId ?? newRunId(clock.now());
-  const store = o.store ?? localRunStore(o);
-  const record = store.create(runId);
+  const store = o.store ?? runStoreFor(prep.config.store, o);
+  const record = await store.create(runId);
   const defaults = backendDefaults(prep.config);
   const result = o.backend.start(record.dir, defaults).then((where) =>
     drive({
@@ -147,8 +147,9 @@ export async function startRun(o: StartOptions): Promise<RunHandle> {
 const FINISHED: RunStatus[] = ['succeeded', 'aborted', 'planned'];
 
 export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
-  const store = o.store ?? localRunStore(o);
-  const record = store.open(o.runId);
+  const { config } = o.config ? { config: o.config } : loadConfig(o.configFile);
+  const store = o.store ?? runStoreFor(config.store, o);
+  const record = await store.open(o.runId);
   const state = replay(record.readJournal(), { file: `${o.runId}/journal.jsonl` });
   const s = state.started;
   if (!s)
@@ -168,7 +169,6 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
       },
     );
   }
-  const { config } = o.config ? { config: o.config } : loadConfig(o.configFile);
   const result = o.backend.resume(record.dir, recordedBackend(s), backendDefaults(config)).then((where) =>
     drive({
       ...o,

@@ -28,7 +28,7 @@ import type {
   ClaimResult,
   Lease,
   LeaseOwner,
-  RunStore,
+  DurableRunStore,
   RunSummary,
   SealResult,
   StoredEvent,
@@ -60,7 +60,7 @@ const DAY_S = 86_400;
 const EVENTS_FROM = (seq: number) => eventSk(seq);
 const EVENTS_TO = 'EV#999999999999';
 
-export class AwsRunStore implements RunStore {
+export class AwsRunStore implements DurableRunStore {
   readonly kind = 'aws' as const;
   readonly config: AwsStoreConfig;
   readonly s3: S3Client;

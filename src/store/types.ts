@@ -49,7 +49,8 @@
  * | putApproval/answer  | 1 PutItem / 1 UpdateItem; readApprovals 1 Query                                     |
  * | verify (auditor)    | 1 ListObjectVersions per 1,000 versions + 2 GetObject per seal (+ Query pages to compare the table) |
  */
-import type { JournalEvent } from '../audit/journal.js';
+import type { Journal, JournalEvent } from '../audit/journal.js';
+import type { Clock } from '../core/clock.js';
 
 /** One journal line as the journal wrote it: its seq and the exact JSON text (no newline). */
 export interface StoredLine {
@@ -130,8 +131,9 @@ export interface SealResult {
   sealedSeq: number;
 }
 
-export interface RunStore {
-  readonly kind: 'local' | 'aws';
+/** What the AWS store keeps, item by item (aws.ts); the engine reaches it through `RunStore` below. */
+export interface DurableRunStore {
+  readonly kind: 'aws';
 
   /** Append line `seq` of a run's journal: durable when it resolves. Throws AppendConflict when `seq` holds another line. */
   append(runId: string, event: StoredLine): Promise<StoredEvent>;
@@ -169,3 +171,71 @@ export interface RunStore {
 
 /** Parse a stored line as a journal event (reports, resume). */
 export const eventOf = (e: StoredLine): JournalEvent => JSON.parse(e.line) as JournalEvent;
+
+// ---- the engine's seam: one interface, two implementations ----
+
+/** A lock the run holds (its own run lock or a target's); released once when the run ends. */
+export interface HeldLock {
+  release(): void | Promise<void>;
+}
+
+/** Who asks for a lock, as the engine names it. */
+export interface LockRequest {
+  runId: string;
+  purpose: string;
+}
+
+/** Who holds a lock another run waits for (shown and journaled in lock.waiting). */
+export interface LockHolder {
+  runId: string;
+  pid?: number;
+  host?: string;
+}
+
+export interface TargetLockOptions {
+  /** Wait this long for another run to release it (ms); 0 or absent: fail at once. */
+  waitMs?: number;
+  signal?: AbortSignal;
+  onWait?: (holder: LockHolder | undefined) => void;
+}
+
+/** An answer `firebreak approve` posted for a waiting step. */
+export interface PostedApproval {
+  decision: 'approve' | 'skip' | 'abort';
+  by: string;
+  note?: string;
+  via?: string;
+  at: string;
+}
+
+/** One run's persistence. */
+export interface RunRecord {
+  readonly runId: string;
+  /** The run's working folder (the journal's working copy; the simulated world's copy lives here too). */
+  readonly dir: string;
+  /** The run's one writer: undefined when another process holds it. */
+  lock(owner: LockRequest): Promise<HeldLock | undefined>;
+  openJournal(clock: Clock): Journal;
+  readJournal(): JournalEvent[];
+  postedApproval(step: string): PostedApproval | undefined;
+  /** Record the run's summary (`firebreak runs`) from its events. */
+  writeSummary(events: readonly JournalEvent[]): void;
+  /**
+   * Everything appended so far is in the store: the engine awaits this before each AWS call and at
+   * the end. Rejects with the store's error (an AppendConflict: another writer) — the run must stop.
+   */
+  settle(): Promise<void>;
+  /** Seal the journal written so far (AWS store: under Object Lock; local: nothing beyond the head file). */
+  seal(): Promise<void>;
+}
+
+/** Where runs persist, chosen by `firebreak.config.yaml` `store:` (local folder by default). */
+export interface RunStore {
+  readonly kind: 'local' | 'aws';
+  /** A new run: refuses a run id that exists. */
+  create(runId: string): Promise<RunRecord>;
+  /** An existing run, or an InputError (exit 2) naming the command that lists runs. */
+  open(runId: string): Promise<RunRecord>;
+  /** A target resource, held by one run at a time. */
+  lockTarget(kind: string, id: string, owner: LockRequest, opts?: TargetLockOptions): Promise<HeldLock>;
+}

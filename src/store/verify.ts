@@ -20,7 +20,7 @@ import { FirebreakError } from '../core/errors.js';
 import { lineHash } from '../audit/verify.js';
 import { sha256Hex, ZERO_HASH, type SealDigest } from './digest.js';
 import { digestPrefix, runPrefix } from './keys.js';
-import type { RunStore } from './types.js';
+import type { DurableRunStore } from './types.js';
 
 export type ProblemKind =
   | 'replaced-object'
@@ -161,7 +161,7 @@ export async function verifySealed(s3: S3Client, bucket: string, runId: string):
 }
 
 /** The sealed digests, then the table's journal against them. */
-export async function verifyStore(store: RunStore, s3: S3Client, bucket: string, runId: string): Promise<StoreVerification> {
+export async function verifyStore(store: DurableRunStore, s3: S3Client, bucket: string, runId: string): Promise<StoreVerification> {
   const sealed = await verifySealed(s3, bucket, runId);
   const problems = [...sealed.problems];
   const events = await store.readEvents(runId);

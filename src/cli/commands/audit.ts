@@ -7,14 +7,25 @@ import { EXIT } from '../../core/errors.js';
 import { existingRunDir } from '../../engine/home.js';
 import { formatEvent } from '../display.js';
 import { c, out, printJson } from '../output.js';
+import type { AwsRunStore } from '../../store/aws.js';
+import { verifyStore } from '../../store/verify.js';
+import { configuredAwsStore, materializeRun } from './run-store.js';
 
-function journalFile(runOrPath: string, opts: { runsDir?: string }): string {
-  if (runOrPath.endsWith('.jsonl') && existsSync(runOrPath)) return runOrPath;
-  return join(existingRunDir(runOrPath, opts), 'journal.jsonl');
+interface Where {
+  runsDir?: string;
+  config?: string;
 }
 
-export async function show(runId: string, opts: { runsDir?: string; json?: boolean; verbose?: boolean }): Promise<void> {
-  const events = Journal.read(journalFile(runId, opts));
+/** A journal file named on the command line, or the run's journal (from the AWS store when the config names one). */
+async function journalFile(runOrPath: string, opts: Where): Promise<{ file: string; aws?: AwsRunStore }> {
+  if (runOrPath.endsWith('.jsonl') && existsSync(runOrPath)) return { file: runOrPath };
+  const aws = opts.runsDir ? undefined : configuredAwsStore(opts.config);
+  if (aws) return { file: join(await materializeRun(aws, runOrPath), runOrPath, 'journal.jsonl'), aws };
+  return { file: join(existingRunDir(runOrPath, opts), 'journal.jsonl') };
+}
+
+export async function show(runId: string, opts: Where & { json?: boolean; verbose?: boolean }): Promise<void> {
+  const events = Journal.read((await journalFile(runId, opts)).file);
   if (opts.json) return printJson(events);
   for (const e of events) {
     const lines = formatEvent(e as never, { verbose: !!opts.verbose });
@@ -30,8 +41,9 @@ export async function show(runId: string, opts: { runsDir?: string; json?: boole
   }
 }
 
-export async function verify(runId: string, opts: { runsDir?: string; json?: boolean }): Promise<void> {
-  const file = journalFile(runId, opts);
+export async function verify(runId: string, opts: Where & { json?: boolean }): Promise<void> {
+  const { file, aws } = await journalFile(runId, opts);
+  if (aws) return verifyStored(aws, runId, opts);
   const r = verifyJournal(file);
   if (opts.json) printJson({ file, ...r });
   else if (r.ok)
@@ -40,4 +52,26 @@ export async function verify(runId: string, opts: { runsDir?: string; json?: boo
     );
   else out(`${c.red('TAMPERED')}: ${file}: line ${r.line}: ${r.reason}`);
   process.exitCode = r.ok ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The AWS store: the sealed digests in S3 vouch for the table's lines (verifyStore); lines after
+ * the last seal are checked for their chain only, and said to be not sealed yet.
+ */
+async function verifyStored(aws: AwsRunStore, runId: string, opts: { json?: boolean }): Promise<void> {
+  const v = await verifyStore(aws, aws.s3, aws.config.bucket, runId);
+  const { lines: _sealedLines, ...report } = v;
+  if (opts.json) printJson({ store: { table: aws.config.table, bucket: aws.config.bucket }, ...report });
+  else {
+    for (const p of v.problems)
+      out(`${c.red('TAMPERED')}: ${p.key ? `${p.key}: ` : ''}${p.seq !== undefined ? `event ${p.seq}: ` : ''}${p.message}`);
+    if (v.ok) {
+      const sealed = v.sealedThrough
+        ? `events 1–${v.sealedThrough} sealed in ${v.digests} digest${v.digests === 1 ? '' : 's'} under Object Lock`
+        : 'nothing sealed yet';
+      const unsealed = v.unsealed ? `; events ${v.unsealed.from}–${v.unsealed.to} not sealed yet (chain intact)` : '';
+      out(`${c.green('ok')}: ${v.storeThrough} events in table ${aws.config.table}, ${sealed} (bucket ${aws.config.bucket})${unsealed}`);
+    }
+  }
+  process.exitCode = v.ok ? EXIT.ok : EXIT.failed;
 }

@@ -11,6 +11,7 @@ import { actionsOfPlaybook, policyForPlaybook, whyWildcard, type ExtraPermission
 import { PLAYBOOK_DIRS } from '../../core/paths.js';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.js';
 import type { LoadedPlaybook } from '../../playbook/schema.js';
+import { storeIamStatements } from '../../store/config.js';
 import { c, err, printJson } from '../output.js';
 
 export async function iamPolicy(
@@ -43,7 +44,11 @@ export async function iamPolicy(
   }
   const withUndo = !!opts.withUndo;
   const all = [...loaded.values()];
-  const policy = policyForPlaybook(all, getAction, { withUndo, extra });
+  const derived = policyForPlaybook(all, getAction, { withUndo, extra });
+  // With store: aws, the run store's table, bucket and key, each named (store/config.ts).
+  const { config: cfg } = (await import('../../config/config.js')).loadConfig(opts.config);
+  const storeStatements = cfg.store.kind === 'aws' ? storeIamStatements(cfg.store).responder : [];
+  const policy = { ...derived, Statement: [...derived.Statement, ...storeStatements] };
   const uses = all.map((l) => ({ playbook: l.playbook.id, file: l.file, actions: actionsOfPlaybook(l, getAction, { withUndo }) }));
   const wildcards = policy.Statement.filter((s) => s.Resource === '*').flatMap((s) =>
     s.Action.map((a) => ({ action: a, why: whyWildcard(a) })),
@@ -59,6 +64,12 @@ export async function iamPolicy(
   }
   if (!withUndo) err(c.dim('# add --with-undo to allow firebreak undo'));
   if (topicNote) err(c.dim(`# ${topicNote}`));
+  if (cfg.store.kind === 'aws')
+    err(
+      c.dim(
+        `# run store: table ${cfg.store.table}, bucket ${cfg.store.bucket} (runs/*), key ${cfg.store.kmsKeyId}; no delete or retention change on sealed objects`,
+      ),
+    );
   if (extra.tagLookup) err(c.dim('# ec2:DescribeInstances: a route matches on tags, read from the instance when the alert carries none'));
   for (const why of ['no resource-level permission', 'resource known only at run time'] as const) {
     const names = wildcards.filter((w) => w.why === why).map((w) => w.action);

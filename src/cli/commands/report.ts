@@ -8,10 +8,11 @@ import { resolve } from 'node:path';
 import { FirebreakError, InputError } from '../../core/errors.js';
 import { loadReport, renderReport, type ReportFormat } from '../../report/report.js';
 import { c, err, printJson } from '../output.js';
+import { configuredAwsStore, materializeRun } from './run-store.js';
 
 export async function report(
   runId: string,
-  opts: { format?: string; out?: string; runsDir?: string; json?: boolean; allowBroken?: boolean },
+  opts: { format?: string; out?: string; runsDir?: string; json?: boolean; allowBroken?: boolean; config?: string },
 ): Promise<void> {
   const format = (opts.format ?? 'md').toLowerCase();
   if (format !== 'md' && format !== 'html')
@@ -19,7 +20,9 @@ export async function report(
       field: '--format',
       hint: `firebreak report ${runId} --format html`,
     });
-  const model = loadReport(runId, opts.runsDir ? { runsDir: opts.runsDir } : {});
+  const aws = opts.runsDir ? undefined : configuredAwsStore(opts.config);
+  const runsDir = aws ? await materializeRun(aws, runId) : opts.runsDir;
+  const model = loadReport(runId, runsDir ? { runsDir } : {});
   if (!model.chain.ok && !opts.allowBroken)
     throw new FirebreakError(`failed to report run ${runId}: its journal is not intact: ${model.chain.reason}`, {
       hint: `firebreak audit verify ${runId}   (to see why), or firebreak report ${runId} --allow-broken   (a report marked NOT intact)`,
