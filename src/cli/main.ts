@@ -205,7 +205,7 @@ export function buildProgram(): Command {
     .argument('<playbook>', 'playbook name or path')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (the task token timeout; default 24h)')
-    .option('--worker-arn <arn>', 'the worker Lambda (default: a ${WorkerFunctionArn} placeholder)')
+    .option('--worker-arn <arn>', 'the worker Lambda (default: a CloudFormation placeholder, WorkerFunctionArn)')
     .action(async (playbook, opts, cmd) => (await import('./commands/sfn.js')).sfn(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
   program

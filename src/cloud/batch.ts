@@ -53,6 +53,7 @@ class Coalescer<K, V> {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: coalescers of different key and value types share one map; each is typed again where `coalesced` hands it out
 const shared = new WeakMap<object, Map<string, Coalescer<any, any>>>();
 
 /**
@@ -66,9 +67,15 @@ export function coalesced<K, V>(
   load: (keys: K[]) => Promise<(key: K) => V>,
 ): (key: K) => Promise<V> {
   let m = shared.get(owner);
-  if (!m) shared.set(owner, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    shared.set(owner, m);
+  }
   let c = m.get(name) as Coalescer<K, V> | undefined;
-  if (!c) m.set(name, (c = new Coalescer(load, chunk)));
+  if (!c) {
+    c = new Coalescer(load, chunk);
+    m.set(name, c);
+  }
   return (key) => c.get(key);
 }
 
@@ -90,7 +97,10 @@ const byClient = new WeakMap<EC2Client, Ec2Reads>();
 /** The batcher of this client (one per run: each run creates its clients). */
 export function ec2Reads(ec2: EC2Client): Ec2Reads {
   let reads = byClient.get(ec2);
-  if (!reads) byClient.set(ec2, (reads = makeReads(ec2)));
+  if (!reads) {
+    reads = makeReads(ec2);
+    byClient.set(ec2, reads);
+  }
   return reads;
 }
 
@@ -171,7 +181,10 @@ const flights = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 export function once<T>(owner: object, key: string, o: { remember: boolean }, work: () => Promise<T>): Promise<T> {
   let m = flights.get(owner);
-  if (!m) flights.set(owner, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    flights.set(owner, m);
+  }
   let p = m.get(key) as Promise<T> | undefined;
   if (!p) {
     const flight = work();

@@ -5,7 +5,7 @@
  * the endpoint, or the setting (AWS_ENDPOINT_URL) that sent the request there.
  * Sits at `initialize`, outside the SDK's retry loop: it sees the final error once.
  */
-import type { Pluggable } from '@smithy/types';
+import type { ClientPlugin } from './sdk.js';
 import { FirebreakError } from '../core/errors.js';
 import { iamActionOf } from './clients.js';
 
@@ -20,7 +20,7 @@ const NETWORK: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
 };
 
-export function endpointErrors(): Pluggable<any, any> {
+export function endpointErrors(): ClientPlugin {
   return {
     applyToStack(stack) {
       stack.add(

@@ -81,7 +81,7 @@ export async function buildLambdaPackage(o: { root: string; outDir: string; vers
   // projectRoot() finds Firebreak's own files next to a package.json; "type": "module" for the chunks.
   files.set(
     'package.json',
-    Buffer.from(JSON.stringify({ name: 'firebreak-lambda', version: o.version, private: true, type: 'module' }, null, 2) + '\n'),
+    Buffer.from(`${JSON.stringify({ name: 'firebreak-lambda', version: o.version, private: true, type: 'module' }, null, 2)}\n`),
   );
 
   const zip = new yazl.ZipFile();
@@ -103,7 +103,7 @@ export async function buildLambdaPackage(o: { root: string; outDir: string; vers
 }
 
 function walk(path: string): string[] {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
   } catch (err) {

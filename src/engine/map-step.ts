@@ -98,7 +98,7 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
     r.append('step.applying', { step: key });
     await Promise.all(
       inputs.map((input, i) => {
-        if (done.has(i)) return;
+        if (done.has(i)) return undefined;
         const planned = planLimit(() => planItem(i, input));
         planned.catch(() => undefined); // awaited below; a halt must not surface as unhandled first
         return limit(async () => {

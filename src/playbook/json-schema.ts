@@ -95,6 +95,7 @@ export function playbookJsonSchema(actions: readonly ActionSchemaInfo[] = []): R
       const needsWith = Array.isArray(input.required) && input.required.length > 0;
       return {
         if: { properties: { action: { const: a.id } }, required: ['action'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
         then: { properties: { with: { $ref: `#/$defs/${inputDefName(a.id)}` } }, ...(needsWith ? { required: ['with'] } : {}) },
       };
     });

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, sep } from 'node:path';
-import { FirebreakError, InputError } from '../core/errors.js';
+import { InputError } from '../core/errors.js';
 import { combine, parseYamlSource, suggestion, validateWith, type YamlSource } from '../core/yaml-source.js';
 import { checkPlaybook, type CheckOptions, type CheckablePlaybook } from './rules.js';
 import { Playbook, type LoadedPlaybook } from './schema.js';

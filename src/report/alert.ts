@@ -20,7 +20,7 @@ export interface AlertView {
   raw?: string;
 }
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The first string value under any of `keys`, searched depth-first (GuardDuty nests under detail.service, ASFF under detail.findings[]). */

@@ -7,6 +7,7 @@
  * failed or retried with that same code (the last such call before it), or when the step never
  * went on at all.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a report reads journals of any version, field by field (the typed union is the engine's, for the current version)
 type Event = { seq: number; ts: string; type: string; [k: string]: any };
 
 export type CallOutcome = 'ok' | 'expected' | 'failed';
@@ -45,27 +46,32 @@ const base = (step: unknown) => String(step ?? '').split('#')[0];
 /** Outcome of each `aws.call` event, by its index in `events`. */
 export function callOutcomes(events: readonly Event[]): Map<number, CallOutcome> {
   const out = new Map<number, CallOutcome>();
-  events.forEach((e, i) => {
-    if (e.type !== 'aws.call') return;
-    if (!e.error) return out.set(i, 'ok');
-    const step = base(e.step);
-    for (let j = i + 1; j < events.length; j++) {
-      const n = events[j]!;
-      if (n.type === 'aws.call' && n.error?.code === e.error.code && base(n.step) === step) continue;
-      if (base(n.step) !== step) {
-        if (n.type === 'run.ended' || n.type === 'run.interrupted') break;
-        continue;
-      }
-      if (STEP_FAILED.has(n.type)) {
-        // The step failed with this call's code: the last call with that code before it is the failure.
-        const later = events.slice(i + 1, j).some((x) => x.type === 'aws.call' && x.error?.code === e.error.code && base(x.step) === step);
-        return out.set(i, n.error?.code === e.error.code && !later ? 'failed' : 'expected');
-      }
-      if (STEP_WENT_ON.has(n.type)) return out.set(i, 'expected');
-    }
-    return out.set(i, 'failed');
-  });
+  for (const [i, e] of events.entries()) {
+    if (e.type !== 'aws.call') continue;
+    out.set(i, e.error ? outcomeOfError(events, i) : 'ok');
+  }
   return out;
+}
+
+/** A call that failed: expected when its step went on (the action tolerated the code), failed when the step failed on it. */
+function outcomeOfError(events: readonly Event[], i: number): CallOutcome {
+  const e = events[i]!;
+  const step = base(e.step);
+  for (let j = i + 1; j < events.length; j++) {
+    const n = events[j]!;
+    if (n.type === 'aws.call' && n.error?.code === e.error.code && base(n.step) === step) continue;
+    if (base(n.step) !== step) {
+      if (n.type === 'run.ended' || n.type === 'run.interrupted') break;
+      continue;
+    }
+    if (STEP_FAILED.has(n.type)) {
+      // The step failed with this call's code: the last call with that code before it is the failure.
+      const later = events.slice(i + 1, j).some((x) => x.type === 'aws.call' && x.error?.code === e.error.code && base(x.step) === step);
+      return n.error?.code === e.error.code && !later ? 'failed' : 'expected';
+    }
+    if (STEP_WENT_ON.has(n.type)) return 'expected';
+  }
+  return 'failed';
 }
 
 export function callsByStep(events: readonly Event[], outcomes: Map<number, CallOutcome>): StepCalls[] {

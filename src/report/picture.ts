@@ -8,6 +8,7 @@ import type { PlaybookT, StepT } from '../playbook/schema.js';
 import type { FlowNode, Lane, NodeState, Tone } from '../render/svg.js';
 import type { CallOutcome } from './calls.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: a report reads journals of any version, field by field (the typed union is the engine's, for the current version)
 type Event = { seq: number; ts: string; type: string; [k: string]: any };
 
 /** Every status a step can complete with has its colour (typed, so a new status cannot go uncoloured). */
@@ -26,7 +27,10 @@ export function timelineLanes(events: readonly Event[], outcomes: Map<number, Ca
   const lanes = new Map<string, Lane & { started?: number; waitFrom?: number }>();
   const lane = (step: string) => {
     let l = lanes.get(step);
-    if (!l) lanes.set(step, (l = { label: step, bars: [], marks: [] }));
+    if (!l) {
+      l = { label: step, bars: [], marks: [] };
+      lanes.set(step, l);
+    }
     return l;
   };
   events.forEach((e, i) => {

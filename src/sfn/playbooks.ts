@@ -19,5 +19,5 @@ export function compileLoaded(loaded: LoadedPlaybook, opts: Omit<CompileOptions,
 
 /** JSON as Step Functions and a reader both take it: two-space indent, a final newline. */
 export function aslText(asl: Asl): string {
-  return JSON.stringify(asl, null, 2) + '\n';
+  return `${JSON.stringify(asl, null, 2)}\n`;
 }

@@ -345,7 +345,7 @@ function serializer() {
  * differently (another error, another id count) means the log does not belong to this world.
  */
 export async function replayChanges(world: World, changes: readonly Change[], file: string): Promise<void> {
-  const byClient = new Map<string, SimService<any>>(services.map((s) => [s.clientName, s as SimService<any>]));
+  const byClient = new Map<string, SimService<unknown>>(services.map((s) => [s.clientName, s as SimService<unknown>]));
   for (const [i, change] of changes.entries()) {
     const where = `failed to replay change ${i + 1} of ${file}`;
     const at = new Date(change.at);

@@ -35,6 +35,7 @@ import type {
   StoredLine,
 } from './types.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: lib-dynamodb's own item type (NativeAttributeValue is any)
 type Item = Record<string, any>;
 
 export interface AwsStoreOptions {

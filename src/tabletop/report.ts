@@ -196,7 +196,10 @@ export function exerciseLanes(result: ExerciseResult): Lane[] {
     else if ((e.kind === 'run' || e.kind === 'step') && e.ref) {
       const id = e.ref.split('/')[0]!;
       let lane = runs.get(id);
-      if (!lane) runs.set(id, (lane = { label: `run ${id}`, bars: [], marks: [], from: e.t }));
+      if (!lane) {
+        lane = { label: `run ${id}`, bars: [], marks: [], from: e.t };
+        runs.set(id, lane);
+      }
       lane.last = e.t;
       if (e.kind === 'step')
         lane.marks.push({ at: e.t, kind: e.ok === false ? 'failure' : /retries/.test(e.text) ? 'retry' : 'done', title });

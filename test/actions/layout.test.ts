@@ -29,7 +29,7 @@ function localImports(file: string): string[] {
   return [...source.matchAll(/\bfrom\s+'(\.[^']+)'/g)].map((m) => resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')));
 }
 
-const fileOfId = (id: string) => join(ACTIONS, ...id.split('.')) + '.ts';
+const fileOfId = (id: string) => `${join(ACTIONS, ...id.split('.'))}.ts`;
 
 describe('action files', () => {
   it.each([...actions.keys()])('%s lives in the file its id names, as that file’s default export', async (id) => {

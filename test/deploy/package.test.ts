@@ -23,7 +23,10 @@ function readZip(file: string): Promise<Map<string, Buffer>> {
           if (e || !stream) return reject(e);
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => (files.set(entry.fileName, Buffer.concat(chunks)), zip.readEntry()));
+          stream.on('end', () => {
+            files.set(entry.fileName, Buffer.concat(chunks));
+            zip.readEntry();
+          });
         }),
       );
       zip.on('end', () => resolvePromise(files));

@@ -53,7 +53,8 @@ export async function runFleet(home: string, n: number, o: { warm?: boolean } = 
   for (const e of events.filter((x) => x.type === 'aws.call')) {
     const step = String(e.step ?? '').replace(/\[\d+\]$/, '');
     const op = String(e.operation);
-    (byStep[step] ??= {})[op] = (byStep[step][op] ?? 0) + 1;
+    byStep[step] ??= {};
+    byStep[step][op] = (byStep[step][op] ?? 0) + 1;
     if (op === 'GetCallerIdentity') continue;
     if (isRead(op)) reads++;
     else writes++;

@@ -28,7 +28,7 @@ function stepIdsOf(pb: PlaybookT) {
     for (const [id, s] of Object.entries(steps)) {
       ids.add(id);
       if (s.type === 'end') ends.add(id);
-      if (s.type === 'parallel') s.branches.forEach((b) => walk(b.steps));
+      if (s.type === 'parallel') for (const b of s.branches) walk(b.steps);
     }
   };
   walk(pb.steps);

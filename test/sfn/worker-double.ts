@@ -80,7 +80,7 @@ export async function referenceRun(pb: PlaybookT, inputs: Record<string, unknown
   const walk = (s: Record<string, StepT>) => {
     for (const [id, st] of Object.entries(s)) {
       byId.set(id, st);
-      if (st.type === 'parallel') st.branches.forEach((b) => walk(b.steps));
+      if (st.type === 'parallel') for (const b of st.branches) walk(b.steps);
     }
   };
   walk(pb.steps);

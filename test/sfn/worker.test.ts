@@ -13,7 +13,10 @@ const TASK = {
 describe('workerHandler', () => {
   it('hands a well-formed task to the engine and returns its record', async () => {
     const seen: WorkerTaskT[] = [];
-    const handler = workerHandler(async (t) => (seen.push(t), { status: 'applied', output: { entries: 2 } }));
+    const handler = workerHandler(async (t) => {
+      seen.push(t);
+      return { status: 'applied', output: { entries: 2 } };
+    });
     expect(await handler(TASK)).toEqual({ status: 'applied', output: { entries: 2 } });
     expect(seen).toEqual([{ ...TASK, stepKey: 'block' }]);
   });
@@ -47,7 +50,10 @@ describe('workerHandler', () => {
     ['not an object', 'block'],
   ])('refuses a task with %s before the engine sees it', async (_, event) => {
     let called = false;
-    const handler = workerHandler(async () => ((called = true), { status: 'applied' }));
+    const handler = workerHandler(async () => {
+      called = true;
+      return { status: 'applied' };
+    });
     await expect(handler(event)).rejects.toMatchObject({ name: 'Firebreak.InvalidTask' });
     expect(called).toBe(false);
   });

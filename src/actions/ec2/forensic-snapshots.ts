@@ -1,4 +1,4 @@
-import type { EC2Client, Snapshot, Tag } from '@aws-sdk/client-ec2';
+import type { Snapshot, Tag } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { ActionFailed, isAwsError } from '../../core/errors.js';
 import { defineAction, type ActionContext, type Change, type Check } from '../define.js';

@@ -51,7 +51,7 @@ export async function validate(files: string[], opts: { json?: boolean }): Promi
   else {
     for (const r of results) {
       if (r.ok) out(`${c.green('ok')}  ${r.file} ${c.dim(`(${r.kind})`)}`);
-      r.errors.forEach((l) => err(`error: ${l}`));
+      for (const l of r.errors) err(`error: ${l}`);
       if (r.hint) err(`  fix: ${r.hint}`);
     }
   }

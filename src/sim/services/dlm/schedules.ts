@@ -129,9 +129,9 @@ export function applyRetention(
   for (const s of mine) byVolume.set(s.volumeId, [...(byVolume.get(s.volumeId) ?? []), s]);
   for (const list of byVolume.values()) {
     const newestFirst = list.sort((a, b) => Date.parse(b.startTime) - Date.parse(a.startTime));
-    if (rule.Count !== undefined) newestFirst.slice(rule.Count).forEach((s) => doomed.add(s.id));
+    if (rule.Count !== undefined) for (const s of newestFirst.slice(rule.Count)) doomed.add(s.id);
     const cutoff = retentionCutoff(rule, now);
-    if (cutoff !== undefined) newestFirst.filter((s) => Date.parse(s.startTime) < cutoff).forEach((s) => doomed.add(s.id));
+    if (cutoff !== undefined) for (const s of newestFirst.filter((x) => Date.parse(x.startTime) < cutoff)) doomed.add(s.id);
   }
   ec2.snapshots.splice(0, ec2.snapshots.length, ...ec2.snapshots.filter((s) => !doomed.has(s.id)));
   return [...doomed];

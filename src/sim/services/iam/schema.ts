@@ -118,13 +118,13 @@ export const schema = z
       iam.users.flatMap((u) => u.accessKeys.map((k) => k.id)),
       'access key id',
     );
-    iam.instanceProfiles.forEach((p, i) =>
-      p.roles.forEach((r) => {
+    for (const [i, p] of iam.instanceProfiles.entries()) {
+      for (const r of p.roles) {
         if (!iam.roles.some((role) => role.name === r)) {
           check.addIssue({ code: 'custom', path: ['instanceProfiles', i, 'roles'], message: `no role named '${r}'` });
         }
-      }),
-    );
+      }
+    }
   })
   .prefault({});
 

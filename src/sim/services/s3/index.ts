@@ -61,7 +61,8 @@ function newVersionId(ctx: SimContext, b: S3Bucket): string {
 
 /** Add a version; an unversioned or suspended bucket replaces the "null" version instead. */
 function addVersion(b: S3Bucket, key: string, v: S3Version): void {
-  const versions = (b.objects[key] ??= []);
+  b.objects[key] ??= [];
+  const versions = b.objects[key];
   if (v.versionId === 'null') {
     const i = versions.findIndex((x) => x.versionId === 'null');
     if (i >= 0) versions.splice(i, 1);
