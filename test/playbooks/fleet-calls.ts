@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SimClock } from '../../src/core/clock.js';
 import type { RunHost } from '../../src/engine/host.js';
+import { chooseBackend } from '../../src/backend/backend.js';
 import { startRun } from '../../src/engine/session.js';
 import { journal } from '../helpers/cli.js';
 import { fleetWorldDoc } from '../../bench/lib/fleet-world.js';
@@ -35,16 +36,20 @@ export async function runFleet(home: string, n: number, o: { warm?: boolean } = 
   mkdirSync(home, { recursive: true });
   const world = join(home, `fleet-${n}.json`);
   writeFileSync(world, JSON.stringify(fleetWorldDoc(n, o)));
-  const out = await startRun({
-    playbook: 'ec2-fleet-compromise',
-    inputs: { tags: ['role=web'] },
+  const clock = new SimClock('2026-03-01T12:00:00Z');
+  const handle = await startRun({
+    run: {
+      playbook: 'ec2-fleet-compromise',
+      inputs: { tags: ['role=web'] },
+      incident: 'IR-50',
+      approvalOverrides: Object.fromEntries(FLEET_STEPS.map((s) => [s, 'auto' as const])),
+    },
+    backend: chooseBackend({ sim: world, clock }),
     host: unattended,
-    sim: world,
-    clock: new SimClock('2026-03-01T12:00:00Z'),
+    clock,
     home,
-    incident: 'IR-50',
-    approvalOverrides: Object.fromEntries(FLEET_STEPS.map((s) => [s, 'auto' as const])),
   });
+  const out = await handle.result;
   const events = journal(home, out.runId);
   const byStep: FleetCalls['byStep'] = {};
   const errors: Record<string, number> = {};
