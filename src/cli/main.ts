@@ -24,9 +24,11 @@ const duration = (flag: string) => (v: string) => {
   return v;
 };
 
-function backendOptions(cmd: Command): Command {
+function backendOptions(cmd: Command, where: 'chosen' | 'recorded' = 'chosen'): Command {
+  // resume and undo act where the run acted (its run.started records it): --sim is accepted only to be refused with that reason.
+  const sim = new Option('--sim [world]', 'use the simulated cloud (default: the demo world, worlds/demo.yaml)');
   return cmd
-    .option('--sim [world]', 'use the simulated cloud (default: the demo world, worlds/demo.yaml)')
+    .addOption(where === 'chosen' ? sim : sim.hideHelp())
     .option('--region <region>', 'AWS region (default: the SDK chain: AWS_REGION, profile)')
     .option('--profile <profile>', 'AWS shared-config profile')
     .option('--config <file>', 'guardrails and notifications (default: ./firebreak.config.yaml)');
@@ -68,7 +70,7 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'show every AWS call')
     .action(async (playbook, opts, cmd) => (await import('./commands/run.js')).run(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
-  homeOptions(roleOptions(backendOptions(program.command('resume'))))
+  homeOptions(roleOptions(backendOptions(program.command('resume'), 'recorded')))
     .description('finish a run that stopped (crash, Ctrl-C, waiting for approval); completed steps are not applied again')
     .argument('<run>', 'run id')
     .option('--auto', 'continue unattended')
@@ -115,11 +117,11 @@ export function buildProgram(): Command {
     .action(async (opts, cmd) => (await import('./commands/demo.js')).demo({ ...cmd.optsWithGlobals(), ...opts }));
 
   // ── Commands below are registered here (so --help lists them) and implemented in their modules. ──
-  homeOptions(backendOptions(program.command('undo')))
+  homeOptions(backendOptions(program.command('undo'), 'recorded'))
     .description('undo completed steps of a run, newest first, through plan → approve → apply → verify')
     .argument('<run>', 'run id')
     .argument('[steps...]', 'only these steps (default: every step that recorded an undo)')
-    .option('--auto', 'apply without prompting (each undo step still follows its approval policy: required)')
+    .option('--auto', 'approve every undo step and apply it without prompting (the undo has no steps that wait for a person)')
     .option('--interactive', 'ask at prompts even when stdin is not a terminal')
     .option('--dry-run', 'plan the undo only')
     .action(async (runId, steps, opts, cmd) =>

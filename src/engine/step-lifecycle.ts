@@ -38,7 +38,11 @@ export async function applyTarget(r: RunContext, t: TargetRef, action: ActionDef
     if (err instanceof ManualTaskRequired && t.item === undefined) return { manual: err };
     throw err;
   }
-  const undo = action.undo ? { action: action.undo.action, input: action.undo.input(output as never, input as never) } : undefined;
+  // Undo reverses only what this apply changed: a plan that found the work already done records none.
+  const undo =
+    action.undo && plan.changes.length > 0
+      ? { action: action.undo.action, input: action.undo.input(output as never, input as never) }
+      : undefined;
   r.append('step.applied', {
     step: t.key,
     ...(t.item === undefined ? {} : { item: t.item }),

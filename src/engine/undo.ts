@@ -6,14 +6,14 @@
  * The source run's journal gets `undo.requested` / `undo.finished` events pointing at it.
  */
 import type { RunEventFields } from '../audit/events.js';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { Journal } from '../audit/journal.js';
 import { getAction } from '../actions/registry.js';
 import { FirebreakError, InputError } from '../core/errors.js';
 import { replay } from './events.js';
-import { existingRunDir, runDir as runDirOf, type HomeOptions } from './home.js';
+import { existingRunDir, runDir as runDirOf, runsDir as runsDirOf, type HomeOptions } from './home.js';
 import { acquireLock } from './lock.js';
 
 export interface UndoPlanEntry {
@@ -34,14 +34,17 @@ export function undoEntries(events: ReturnType<typeof Journal.read>, steps: stri
       { field: 'STEP' },
     );
   }
-  const applied = events.filter((e) => e.type === 'step.applied');
-  return applied
-    .filter((e) => e.undo && (wanted.size === 0 || wanted.has(e.step as string)))
+  // A step retried (or resumed) after an apply journals step.applied again: its first undo record
+  // restores the state from before the step; a later attempt's saw the first attempt's changes.
+  const seen = new Set<string>();
+  return events
+    .filter((e) => e.type === 'step.applied' && e.undo && (wanted.size === 0 || wanted.has(e.step as string)))
     .map((e) => ({
       step: e.item === undefined ? String(e.step) : `${e.step}[${e.item}]`,
       action: (e.undo as { action: string }).action,
       input: (e.undo as { input: unknown }).input,
     }))
+    .filter((e) => !seen.has(e.step) && seen.add(e.step) !== undefined)
     .reverse();
 }
 
@@ -75,7 +78,7 @@ export interface PreparedUndo {
   playbookFile: string;
   entries: UndoPlanEntry[];
   backend: 'sim' | 'aws';
-  /** For simulated runs: the world as the source run left it. */
+  /** For simulated runs: the current world of the source run's chain (see currentWorld). */
   worldFile?: string;
   incident: string;
   region?: string;
@@ -108,22 +111,51 @@ export function prepareUndo(sourceRunId: string, steps: string[], approval: 'aut
     playbookFile,
     entries,
     backend: started.backend === 'sim' ? 'sim' : 'aws',
-    ...(started.backend === 'sim' ? { worldFile: latestWorld(sourceRunId, dir, home) } : {}),
+    ...(started.backend === 'sim' ? { worldFile: currentWorld(sourceRunId, home) } : {}),
     incident: started.incident ?? sourceRunId,
     ...(started.region ? { region: started.region } : {}),
     ...(started.profile ? { profile: started.profile } : {}),
   };
 }
 
-/** A simulated run's world continues in its undo runs: take the newest one. */
-function latestWorld(sourceRunId: string, dir: string, home: HomeOptions): string {
-  const root = join(dir, '..');
-  const undos = readdirSync(root)
-    .filter((d) => d.startsWith(`${sourceRunId}-undo-`) && existsSync(join(root, d, 'world.json')))
-    .sort((a, b) => Number(a.split('-undo-')[1]) - Number(b.split('-undo-')[1]));
-  const last = undos.at(-1);
-  void home;
-  return last ? join(root, last, 'world.json') : join(dir, 'world.json');
+/**
+ * The world a simulated undo acts on: the world as it is now, not the source run's copy. Each
+ * simulated run works on its own copy of the world it was started from (`<run>/world.json`); a run
+ * started from another run's world.json — as every undo is — continues that world. The chain of a
+ * run is the run and every run that continues its world, directly or through others; the current
+ * world is that of the chain's most recently started run. A run started afresh from the original
+ * world file is a separate world (it never saw this run's changes) and is not part of the chain.
+ */
+export function currentWorld(sourceRunId: string, home: HomeOptions): string {
+  const root = runsDirOf(home);
+  const runs = readdirSync(root).flatMap((id) => {
+    const started = firstEvent(join(root, id, 'journal.jsonl'));
+    return started?.type === 'run.started' && started.backend === 'sim' && typeof started.world === 'string'
+      ? [{ id, from: resolve(started.world), world: join(root, id, 'world.json'), ts: String(started.ts ?? '') }]
+      : [];
+  });
+  const chain = new Set([resolve(join(root, sourceRunId, 'world.json'))]);
+  let latest = { world: join(root, sourceRunId, 'world.json'), ts: '' };
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of runs) {
+      if (!chain.has(r.from) || chain.has(r.world)) continue;
+      chain.add(r.world);
+      grew = true;
+      if (r.ts > latest.ts && existsSync(r.world)) latest = r;
+    }
+  }
+  return latest.world;
+}
+
+function firstEvent(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0]!;
+  try {
+    return JSON.parse(first) as Record<string, unknown>;
+  } catch {
+    return undefined; // not a run this chain can continue from; its own commands report the damage
+  }
 }
 
 /** Append a pointer event to the source run's journal (it must not be running). */

@@ -54,7 +54,7 @@ describe('iam.revoke-role-sessions', () => {
     const b = bench();
     const { output } = await b.run(revokeRoleSessions, { roleName: `arn:aws:iam::${ACCOUNT}:role/web-app-role` });
     const undoInput = revokeRoleSessions.undo!.input(output, { roleName: 'web-app-role' });
-    expect(undoInput).toEqual({ roleName: 'web-app-role' });
+    expect(undoInput).toEqual({ roleName: 'web-app-role', revokedBefore: output.revokedBefore });
     const undo = await b.run(removeSessionRevocation, undoInput);
     expect(undo.plan.notes.join(' ')).toMatch(/attacker's included/);
     expect(undo.checks.every((c) => c.ok)).toBe(true);
@@ -77,6 +77,45 @@ describe('iam.revoke-role-sessions', () => {
     expect(undo.checks.every((c) => c.ok)).toBe(true);
     expect(JSON.parse(role(b.world, 'web-app-role').inlinePolicies.AWSRevokeOlderSessions)).toEqual(JSON.parse(revocationDocument(older)));
     expect(sessionStatus(b.world, 'imds-web-1', b.clock.now()).valid).toBe(true);
+  });
+
+  // Three runs revoke the role's sessions in turn; their undos run in every order. A session issued
+  // after a revocation still in force (its run not undone) must never become valid again.
+  it.each([
+    ['oldest first', [0, 1, 2]],
+    ['middle first', [1, 0, 2]],
+    ['middle, then newest', [1, 2, 0]],
+    ['newest first', [2, 1, 0]],
+  ])('undoing three revocations %s never re-validates a session a remaining revocation denies', async (_order, order) => {
+    const b = bench();
+    const undos: Array<{ input: unknown; instant: string }> = [];
+    for (const n of [1, 2, 3]) {
+      b.clock.advance(60_000);
+      b.ctx.run = { ...b.ctx.run, id: `run-${n}`, startedAt: b.clock.now().toISOString() };
+      const { output } = await b.run(revokeRoleSessions, { roleName: 'web-app-role' });
+      undos.push({ input: revokeRoleSessions.undo!.input(output, { roleName: 'web-app-role' }), instant: output.revokedBefore });
+      // A session issued just after each revocation: valid until a later one denies it.
+      b.clock.advance(1000);
+      recordRoleSession(b.world, { roleArn: ROLE_ARN, accessKeyId: `ASIAEXAMPLEAFTERRUN${n}`, issuedAt: b.clock.now() });
+    }
+    const active = new Set([0, 1, 2]);
+    for (const i of order) {
+      const undo = await b.run(removeSessionRevocation, undos[i]!.input);
+      expect(undo.checks.every((c) => c.ok)).toBe(true);
+      const newerActive = [...active].some((j) => j > i);
+      if (newerActive) {
+        expect(undo.plan.changes).toEqual([]);
+        expect(undo.plan.notes.join(' ')).toMatch(/^kept: a later run \(or a person\) revoked sessions of web-app-role up to /);
+      }
+      active.delete(i);
+      // Every session issued before a revocation still in force stays denied.
+      for (const j of active)
+        for (let s = 0; s < j; s++) expect(sessionStatus(b.world, `ASIAEXAMPLEAFTERRUN${s + 1}`, b.clock.now()).valid).toBe(false);
+    }
+    // Newest first takes every revocation back; another order leaves the newest instant still in force
+    // (stricter than needed, never looser) and says so in the plans.
+    const left = role(b.world, 'web-app-role').inlinePolicies.AWSRevokeOlderSessions;
+    if (order[0] === 2 && order[1] === 1) expect(left).toBeUndefined();
   });
 
   it.each([

@@ -245,7 +245,7 @@ describe('example plan', () => {
       ['sg-0aaaabbbbccccdddd'],
     ]);
     // The fixed run id and incident, not a random one.
-    expect(JSON.stringify(isolate.changes)).toContain('"firebreak:run":"example-run"');
+    expect(JSON.stringify(isolate.changes)).toContain('"firebreak:incident:example-incident":"example-run"');
     expect(existsSync(join(CLI_PROJECT, '.firebreak'))).toBe(false);
   });
 });

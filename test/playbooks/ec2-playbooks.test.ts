@@ -115,7 +115,7 @@ describe('ec2-instance-compromise, then release-instance', () => {
       Object.keys(tagsAfter)
         .filter((k) => !(k in tagsBefore))
         .sort(),
-    ).toEqual(['firebreak:incident', 'firebreak:isolated-at', 'firebreak:run']);
+    ).toEqual(['firebreak:incident:IR-9', 'firebreak:isolated-at']);
     for (const eni of WEB1_ENIS)
       expect(r.ec2.networkInterfaces.find((n: any) => n.id === eni)).toEqual(fresh.ec2.networkInterfaces.find((n: any) => n.id === eni));
     const shape = (g: any) => ({ ...g, instances: [...g.instances].sort((a: any, b: any) => a.id.localeCompare(b.id)) });

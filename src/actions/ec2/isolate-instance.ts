@@ -4,6 +4,7 @@ import { isAwsError } from '../../core/errors.js';
 import { defineAction, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, sameSet, TAG, tagValue } from '../shared/ec2.js';
 import { ec2Reads, once } from '../../cloud/batch.js';
+import { incidentTagKey } from '../shared/incident-tags.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
@@ -29,13 +30,19 @@ interface Facts {
   /** Allow-all rules the existing transit group lacks (all four for a group created now). */
   transitMissing?: AllowAllRule[];
   interfaces: Iface[];
+  /** This run's incident already holds the instance (its tag is there). */
   instanceTagged: boolean;
+  /** When it was first isolated, if an incident already holds it. */
+  isolatedAt?: string;
 }
 export interface IsolateOutput {
   instanceId: string;
   vpcId: string;
   isolationGroupId: string;
   interfaces: Array<{ networkInterfaceId: string; originalGroups: string[] }>;
+  /** The incident whose tag this run added, and the run (absent when the incident already held the instance). */
+  incident?: string;
+  run?: string;
 }
 
 const ruleCount = (g: SecurityGroup | undefined) => (g?.IpPermissions?.length ?? 0) + (g?.IpPermissionsEgress?.length ?? 0);
@@ -213,13 +220,16 @@ export default defineAction<Input, IsolateOutput, Facts>({
         after: [isoLabel],
       });
     }
-    const instanceTagged = tagValue(inst.Tags, TAG.incident) === ctx.run.incident && tagValue(inst.Tags, TAG.isolatedAt) !== undefined;
+    // A second incident adds its own tag: the first incident's stays, so either's responders find the instance.
+    const incidentKey = incidentTagKey(ctx.run.incident);
+    const isolatedAt = tagValue(inst.Tags, TAG.isolatedAt);
+    const instanceTagged = tagValue(inst.Tags, incidentKey) !== undefined && isolatedAt !== undefined;
     if (!instanceTagged)
       changes.push({
         resource: input.instanceId,
         field: 'tags',
         before: null,
-        after: { [TAG.incident]: ctx.run.incident, [TAG.run]: ctx.run.id },
+        after: { [incidentKey]: ctx.run.id, ...(isolatedAt ? {} : { [TAG.isolatedAt]: '(the time of apply)' }) },
       });
     if (interfaces.length > 1)
       notes.push(
@@ -245,6 +255,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
         ...(transitMissing.length ? { transitMissing } : {}),
         interfaces,
         instanceTagged,
+        ...(isolatedAt ? { isolatedAt } : {}),
       },
     };
   },
@@ -264,9 +275,8 @@ export default defineAction<Input, IsolateOutput, Facts>({
       f.instanceTagged
         ? undefined
         : reads.tag(input.instanceId, [
-            { Key: TAG.incident, Value: ctx.run.incident },
-            { Key: TAG.run, Value: ctx.run.id },
-            { Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() },
+            { Key: incidentTagKey(ctx.run.incident), Value: ctx.run.id },
+            ...(f.isolatedAt ? [] : [{ Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() }]),
           ]),
     ]);
     // The groups of a VPC are made ready once per run, however many targets need them: the
@@ -325,6 +335,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
       vpcId: f.vpcId,
       isolationGroupId: iso,
       interfaces: f.interfaces.map((i) => ({ networkInterfaceId: i.networkInterfaceId, originalGroups: i.originalGroups })),
+      ...(f.instanceTagged ? {} : { incident: ctx.run.incident, run: ctx.run.id }),
     };
   },
 
@@ -351,6 +362,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
       interfaces: out.interfaces
         .filter((i) => i.originalGroups.length > 0)
         .map((i) => ({ networkInterfaceId: i.networkInterfaceId, groups: i.originalGroups })),
+      ...(out.incident && out.run ? { release: { incident: out.incident, run: out.run } } : {}),
     }),
   },
 

@@ -7,11 +7,17 @@ import { IAM } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({
   roleName: RoleRef,
+  /**
+   * The instant the run being undone wrote. Only that revocation is taken back: a policy whose instant
+   * differs was written since (a later run, a person) and is kept, or sessions it revoked would become valid again.
+   */
+  revokedBefore: z.iso.datetime({ offset: true }).optional(),
   /** Put back the revocation instant that was in place before (instead of deleting the policy). */
   restoreRevokedBefore: z.iso.datetime({ offset: true }).optional(),
 });
 type Input = z.infer<typeof Input>;
-type Output = { roleName: string; previousRevokedBefore: string | null; revokedBefore: string | null };
+type Output = { roleName: string; previousRevokedBefore: string | null; revokedBefore: string | null; kept?: boolean };
+type Facts = { exists: boolean; before?: string; kept?: boolean };
 
 async function currentInstant(iam: Parameters<typeof applyRevocation>[0], roleName: string): Promise<{ exists: boolean; before?: string }> {
   try {
@@ -24,7 +30,7 @@ async function currentInstant(iam: Parameters<typeof applyRevocation>[0], roleNa
   }
 }
 
-export default defineAction<Input, Output, { exists: boolean; before?: string }>({
+export default defineAction<Input, Output, Facts>({
   id: 'iam.remove-session-revocation',
   summary: `Take back a session revocation: delete the role's ${REVOKE_POLICY_NAME} policy (or put back the earlier instant)`,
   description: [
@@ -33,6 +39,9 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
     'AssumeRole, 36 hours for some federation paths). A responder rarely wants this: applications recover from a revocation by',
     'fetching new credentials, so the policy can stay until the old sessions have expired and then be removed safely.',
     'When the role had an older revocation before the run, that older instant is put back instead of deleting the policy.',
+    '',
+    'Runs undone out of order stay safe: when the policy no longer holds the instant the undone run wrote (a later run moved it',
+    'forward), it is kept as it is and the plan says so; only the run whose instant is in force puts back the one it replaced.',
   ].join('\n'),
   controls: ['CC18'],
   input: Input,
@@ -44,6 +53,20 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
     const roleName = nameOf(input.roleName);
     const now = await currentInstant(ctx.aws.iam, roleName);
     const want = input.restoreRevokedBefore ? new Date(input.restoreRevokedBefore).toISOString() : undefined;
+    const wrote = input.revokedBefore ? new Date(input.revokedBefore).toISOString() : undefined;
+    if (wrote && now.exists && now.before !== wrote && now.before !== want) {
+      const later = now.before && now.before > wrote;
+      return {
+        changes: [],
+        alreadyDone: true,
+        notes: [
+          later
+            ? `kept: a later run (or a person) revoked sessions of ${roleName} up to ${now.before}; this run's revocation (${wrote}) is already superseded`
+            : `kept: ${REVOKE_POLICY_NAME} of ${roleName} was changed since this run (${now.before ?? 'another shape'}, this run wrote ${wrote})`,
+        ],
+        facts: { ...now, kept: true },
+      };
+    }
     const done = want ? now.before === want : !now.exists;
     const changes: Change[] = done
       ? []
@@ -63,6 +86,8 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
   async apply(ctx, input, plan) {
     const roleName = nameOf(input.roleName);
     const want = input.restoreRevokedBefore ? new Date(input.restoreRevokedBefore) : undefined;
+    if (plan.facts.kept)
+      return { roleName, previousRevokedBefore: plan.facts.before ?? null, revokedBefore: plan.facts.before ?? null, kept: true };
     if (!plan.alreadyDone) {
       if (want) await applyRevocation(ctx.aws.iam, roleName, want);
       else {
@@ -77,6 +102,7 @@ export default defineAction<Input, Output, { exists: boolean; before?: string }>
 
   async verify(ctx, _input, output) {
     const now = await currentInstant(ctx.aws.iam, output.roleName);
+    if (output.kept) return [{ name: `${REVOKE_POLICY_NAME} of ${output.roleName} kept`, ok: now.exists, detail: now.before ?? 'absent' }];
     return output.revokedBefore
       ? [
           {

@@ -84,7 +84,11 @@ export default defineAction<Input, RevokeOutput, RevocationState & { since: stri
 
   undo: {
     action: 'iam.remove-session-revocation',
-    input: (out) => ({ roleName: out.roleName, ...(out.previousRevokedBefore ? { restoreRevokedBefore: out.previousRevokedBefore } : {}) }),
+    input: (out) => ({
+      roleName: out.roleName,
+      revokedBefore: out.revokedBefore,
+      ...(out.previousRevokedBefore ? { restoreRevokedBefore: out.previousRevokedBefore } : {}),
+    }),
   },
 
   fallback: (i) => {

@@ -112,6 +112,7 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
 }
 
 export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
+  refuseSim('resume', runId, opts);
   existingRunDir(runId, cliSettings(opts)); // unknown run: exit 2 before anything else
   const backend = cliBackend({ ...opts, sim: undefined });
   const host = chooseHost(opts);
@@ -122,6 +123,15 @@ export async function resume(runId: string, opts: RunCliOptions): Promise<void> 
   } finally {
     intr.dispose();
   }
+}
+
+/** `--sim` would do nothing on resume or undo: refused (exit 2) rather than ignored, so nobody believes it chose the cloud. */
+export function refuseSim(command: 'resume' | 'undo', runId: string, opts: { sim?: string | boolean }): void {
+  if (opts.sim === undefined) return;
+  throw new InputError(
+    `--sim is not an option of ${command}: ${command} acts where run ${runId} acted (the simulated world or the AWS account its run.started records)`,
+    { field: '--sim', hint: `firebreak ${command} ${runId}   (without --sim; firebreak audit show ${runId} shows where it acted)` },
+  );
 }
 
 const CODE: Record<string, number> = {

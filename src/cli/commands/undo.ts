@@ -3,9 +3,10 @@ import { startRun } from '../../engine/session.js';
 import { noteOnSource, prepareUndo } from '../../engine/undo.js';
 import { out } from '../output.js';
 import { chooseBackend } from '../../backend/backend.js';
-import { chooseHost, finish, type RunCliOptions } from './run.js';
+import { chooseHost, finish, refuseSim, type RunCliOptions } from './run.js';
 
 export async function undo(runId: string, steps: string[], opts: RunCliOptions & { interactive?: boolean }): Promise<void> {
+  refuseSim('undo', runId, opts);
   const home = opts.runsDir ? { runsDir: opts.runsDir } : {};
   const prep = prepareUndo(runId, steps, opts.auto ? 'auto' : 'required', home);
   const host = chooseHost(opts);
@@ -14,7 +15,7 @@ export async function undo(runId: string, steps: string[], opts: RunCliOptions &
     for (const e of prep.entries) out(`  ${e.step}: ${e.action}`);
   }
   await noteOnSource(runId, 'undo.requested', { undoRun: prep.undoRunId, steps: prep.entries.map((e) => e.step) }, home);
-  // The undo acts where the run it reverses acted: the same simulated world (as the latest undo left it), or the same account.
+  // The undo acts where the run it reverses acted, as that place is now: the current world of its simulated chain, or the same account.
   const backend = chooseBackend({
     ...(prep.backend === 'sim' ? { sim: prep.worldFile! } : {}),
     ...((opts.region ?? prep.region) ? { region: (opts.region ?? prep.region)! } : {}),
