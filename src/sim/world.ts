@@ -137,7 +137,8 @@ export const worldSchema = buildSchema() as unknown as z.ZodType<World>;
 
 /** The JSON Schema editors use for world files (`# yaml-language-server: $schema=…`). */
 export function worldJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(worldSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // Slices repeat under `regions` and `accounts`: each is written once, in $defs.
+  return z.toJSONSchema(worldSchema, { io: 'input', unrepresentable: 'any', reused: 'ref' }) as Record<string, unknown>;
 }
 
 type PathKey = string | number;
