@@ -75,6 +75,16 @@ export interface SimCloud {
   readonly plugin: Pluggable<any, any>;
   /** The options `createClients` (src/cloud/clients.ts) needs to talk to this cloud. */
   readonly clientOptions: { region: string; credentials: AwsCredentialIdentity; plugins: Pluggable<any, any>[] };
+  /**
+   * The same for a client of another Region, or signing with other credentials (those AssumeRole
+   * returned act in the role's account): the plugin answers every request in the account of the
+   * credentials that signed it and the Region the client resolved.
+   */
+  clientOptionsFor(opts: { region?: string; credentials?: AwsCredentialIdentity }): {
+    region: string;
+    credentials: AwsCredentialIdentity;
+    plugins: Pluggable<any, any>[];
+  };
   /** Every command answered, in order. */
   readonly calls: readonly SimCall[];
   readonly faults: SimFaults;
@@ -300,6 +310,7 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     get clientOptions() {
       return { region: world.region, credentials: fakeCredentials(), plugins: [plugin] };
     },
+    clientOptionsFor: (o) => ({ region: o.region ?? world.region, credentials: o.credentials ?? fakeCredentials(), plugins: [plugin] }),
     calls,
     faults: {
       add: (f) => injector.add(f),

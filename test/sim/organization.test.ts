@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EC2Client, CreateTagsCommand, DescribeInstancesCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { IAMClient, GetRoleCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { createSimCloud, loadWorld, parseWorld, type SimCloud, type World } from '../../src/sim/index.js';
@@ -129,6 +130,24 @@ describe('requests answered by their account and Region', () => {
     await expect(clients(sim, 'eu-west-1').ec2.send(new DescribeVpcsCommand({}))).rejects.toThrow(
       "the simulated cloud holds Region us-east-1 only in account 111122223333; this EC2Client was built for eu-west-1 (declare it under the world's top-level 'regions')",
     );
+  });
+
+  it('answers account-wide services (IAM, STS) from any Region, in the account of the credentials', async () => {
+    const sim = createSimCloud(orgWorld());
+    const { creds } = await assume(sim);
+    // STS has regional endpoints; the security account declares no eu-west-1 resources, and need not.
+    const who = await clients(sim, 'eu-west-1').sts.send(new GetCallerIdentityCommand({}));
+    expect(who.Account).toBe('111122223333');
+    const iamAs = (credentials: AwsCredentialIdentity) => {
+      const { plugins, ...cfg } = sim.clientOptionsFor({ region: 'eu-west-1', credentials });
+      const iam = new IAMClient({ ...cfg, maxAttempts: 1 });
+      for (const p of plugins) iam.middlewareStack.use(p);
+      return iam;
+    };
+    const role = await iamAs(creds).send(new GetRoleCommand({ RoleName: 'FirebreakResponder' }));
+    expect(role.Role!.Arn).toBe(RESPONDER_A);
+    const err = await rejection(iamAs(sim.credentials).send(new GetRoleCommand({ RoleName: 'FirebreakResponder' })));
+    expect([err.name, err.message]).toEqual(['NoSuchEntityException', 'The role with name FirebreakResponder cannot be found.']);
   });
 
   it('answers a home-account client of another declared Region from that Region', async () => {
