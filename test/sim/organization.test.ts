@@ -12,7 +12,7 @@ import { EC2Client, CreateTagsCommand, DescribeInstancesCommand, DescribeVpcsCom
 import { IAMClient, GetRoleCommand } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { createSimCloud, loadWorld, parseWorld, type SimCloud, type World } from '../../src/sim/index.js';
+import { createSimCloud, issueRoleSession, loadWorld, parseWorld, type SimCloud, type World } from '../../src/sim/index.js';
 import { scopesOf } from '../../src/sim/scopes.js';
 import { changeLogPath } from '../../src/sim/change-log.js';
 import { InputError } from '../../src/core/errors.js';
@@ -264,6 +264,21 @@ describe('AssumeRole across accounts', () => {
     const r = await sts.send(new AssumeRoleCommand({ RoleArn: RESPONDER_B, RoleSessionName: 'run-1b' }));
     expect(r.SourceIdentity).toBe('alice');
     expect(member(sim.world, '333333333333').iam.sessions).toMatchObject([{ sessionName: 'run-1b', sourceIdentity: 'alice' }]);
+  });
+});
+
+describe('tabletop moves', () => {
+  it("records a session the metadata service hands out in its role's account, acting there", async () => {
+    const sim = createSimCloud(orgWorld());
+    const { accessKeyId } = issueRoleSession(sim.world, {
+      roleArn: RESPONDER_B,
+      issuedAt: new Date('2026-01-01T00:00:00Z'),
+      expiresAt: new Date('2026-01-01T06:00:00Z'),
+      sessionName: 'i-0333a0000000000d1',
+    });
+    expect(member(sim.world, '333333333333').iam.sessions.map((x) => x.accessKeyId)).toEqual([accessKeyId]);
+    const who = await clients(sim, 'us-east-1', { accessKeyId, secretAccessKey: 'x', sessionToken: 'y' }).sts.send(new GetCallerIdentityCommand({}));
+    expect([who.Arn, who.Account]).toEqual(['arn:aws:sts::333333333333:assumed-role/FirebreakResponder/i-0333a0000000000d1', '333333333333']);
   });
 });
 
