@@ -25,6 +25,9 @@ export interface CallChange {
   operation: string;
   input: unknown;
   caller: SimCaller;
+  /** The account and Region that answered (absent in logs written before worlds held several: the home ones). */
+  account?: string;
+  region?: string;
   requestId: string;
   /** Simulated time the handler ran at (its clock is pinned there on replay). */
   at: string;
@@ -38,6 +41,9 @@ export interface KeyUseChange {
   key: string;
   service: string;
   at: string;
+  /** The account holding the key and the Region of the client it signed for. */
+  account?: string;
+  region?: string;
 }
 
 /** A flow opened by a tabletop inject. */

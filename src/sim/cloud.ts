@@ -19,6 +19,7 @@ import { isConnectionOpen, openConnection, type OpenConnectionSpec } from './con
 import type { ConnectionT } from './services/ec2/schema.js';
 import { identify, recordKeyUse } from './identity.js';
 import { ChangeLog, type Change, type ChangeEffect } from './change-log.js';
+import { accountWorld, regionsOf, scopedWorld, type Scope } from './scopes.js';
 
 /** One command the simulated cloud answered (or refused). */
 export interface SimCall {
@@ -28,6 +29,10 @@ export interface SimCall {
   operation: string;
   /** The IAM action the call needs, e.g. 'ec2:DescribeInstances' (for least-privilege checks). */
   action: string;
+  /** The account that answered: the account of the credentials that signed the request. */
+  account: string;
+  /** The Region of the client that sent it. */
+  region: string;
   input: unknown;
   /** The AWS error code, when the call failed with one. */
   error?: string;
@@ -63,6 +68,7 @@ export interface SimFaults {
 export interface SimCloud {
   readonly world: World;
   readonly clock: Clock;
+  /** The home Region: the Region of `clientOptions`. A client for another Region the world declares is answered there. */
   readonly region: string;
   /** Static fake credentials for the SDK to sign with. */
   readonly credentials: AwsCredentialIdentity;
@@ -70,6 +76,16 @@ export interface SimCloud {
   readonly plugin: ClientPlugin;
   /** The options `createClients` (src/cloud/clients.ts) needs to talk to this cloud. */
   readonly clientOptions: { region: string; credentials: AwsCredentialIdentity; plugins: ClientPlugin[] };
+  /**
+   * The same for a client of another Region, or signing with other credentials (those AssumeRole
+   * returned act in the role's account): the plugin answers every request in the account of the
+   * credentials that signed it and the Region the client resolved.
+   */
+  clientOptionsFor(opts: { region?: string; credentials?: AwsCredentialIdentity }): {
+    region: string;
+    credentials: AwsCredentialIdentity;
+    plugins: ClientPlugin[];
+  };
   /** Every command answered, in order. */
   readonly calls: readonly SimCall[];
   readonly faults: SimFaults;
@@ -89,9 +105,6 @@ const fakeCredentials = (): AwsCredentialIdentity => ({
   accessKeyId: RESPONDER_KEY_ID,
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
 });
-
-/** Services whose endpoint is per Region (a client for another Region would see another world). */
-const REGIONAL = new Set(['EC2Client', 'AutoScalingClient', 'ElasticLoadBalancingV2Client', 'DLMClient', 'SNSClient']);
 
 const IAM_PREFIX: Record<string, string> = {
   EC2Client: 'ec2',
@@ -165,9 +178,8 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     const prefix = IAM_PREFIX[clientName] ?? clientName.replace(/Client$/, '').toLowerCase();
     if (!service) throw new NotImplemented(`${prefix}:${operation}`);
     const scope = signedScope(request);
-    if (REGIONAL.has(clientName) && scope.region && scope.region !== world.region) {
-      throw new Error(`the simulated cloud holds Region ${world.region} only; this ${clientName} was built for ${scope.region}`);
-    }
+    // The signing Region is the client's resolved Region (IAM, a global service, always signs for us-east-1).
+    const region = scope.region ?? world.region;
 
     seq += 1;
     const requestId = requestIdFor(world.account.id, seq);
@@ -177,6 +189,8 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
       service: service.key,
       operation,
       action: `${prefix}:${operation}`,
+      account: world.account.id,
+      region,
       input: structuredClone(input),
       dryRun,
       requestId,
@@ -193,7 +207,7 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     const ctx: SimContext<World> = {
       world,
       clock,
-      region: world.region,
+      region,
       accountId: world.account.id,
       caller: { arn: world.caller.arn, userId: world.caller.userId, account: world.account.id },
       requestId,
@@ -214,13 +228,15 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
           authenticate(ctx, clientName, prefix, operation, scope.accessKeyId, (key) => {
             changed = true;
             notifyChange();
-            record({ kind: 'key-use', key, service: prefix, at: ctx.clock.now().toISOString() });
+            record({ kind: 'key-use', key, service: prefix, at: ctx.clock.now().toISOString(), account: ctx.caller.account, region });
           }),
         );
+        call.account = ctx.accountId;
+        ctx.world = answeringWorld(world, { account: ctx.accountId, region }, service, clientName);
         const hit = injector.check([prefix, service.key], operation);
         const delay = (world.latencyMs ?? 0) + hit.latencyMs;
         if (delay > 0) await sleep(delay);
-        if (limiter && clientName === 'EC2Client' && !limiter.allow(operation)) {
+        if (limiter && clientName === 'EC2Client' && !limiter.allow(`${ctx.accountId}/${region}`, operation)) {
           fail('RequestLimitExceeded', 'Request limit exceeded.', 503);
         }
         if (hit.error) {
@@ -248,6 +264,8 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
                 operation,
                 input: input ?? {},
                 caller: ctx.caller,
+                account: ctx.accountId,
+                region,
                 requestId,
                 at: handlerAt.toISOString(),
                 ...(error ? { error } : {}),
@@ -294,6 +312,7 @@ export function createSimCloud(world: World, opts: SimCloudOptions = {}): SimClo
     get clientOptions() {
       return { region: world.region, credentials: fakeCredentials(), plugins: [plugin] };
     },
+    clientOptionsFor: (o) => ({ region: o.region ?? world.region, credentials: o.credentials ?? fakeCredentials(), plugins: [plugin] }),
     calls,
     faults: {
       add: (f) => injector.add(f),
@@ -350,18 +369,24 @@ export async function replayChanges(world: World, changes: readonly Change[], fi
     const where = `failed to replay change ${i + 1} of ${file}`;
     const at = new Date(change.at);
     if (change.kind === 'key-use') {
-      recordKeyUse(world, change.key, { at, service: change.service, region: world.region });
+      const owner = accountWorld(world, change.account ?? world.account.id);
+      if (!owner) throw new Error(`${where}: the world holds no account ${change.account}`);
+      recordKeyUse(owner, change.key, { at, service: change.service, region: change.region ?? world.region });
     } else if (change.kind === 'connection') {
       openConnection(world, change.spec, at);
     } else {
       const service = byClient.get(change.client);
       const handler = service?.handlers[change.operation];
       if (!service || !handler) throw new Error(`${where}: the simulated cloud has no ${change.client} ${change.operation}`);
+      // Logs written before worlds held several accounts name neither: the home account and Region answered.
+      const scope: Scope = { account: change.account ?? world.account.id, region: change.region ?? world.region };
+      const view = scopedWorld(world, scope, service.scope === 'regional');
+      if (!view) throw new Error(`${where}: the world holds no Region ${scope.region} in account ${scope.account}`);
       const ctx: SimContext<World> = {
-        world,
+        world: view,
         clock: pinnedClock(at),
-        region: world.region,
-        accountId: world.account.id,
+        region: scope.region,
+        accountId: scope.account,
         caller: change.caller,
         requestId: change.requestId,
         fail: (code, message, httpStatus) => {
@@ -416,8 +441,9 @@ async function authenticate(
   const id = await identify(ctx.world, accessKeyId, RESPONDER_KEY_ID, ctx, ctx.clock.now());
   if (id.ok) {
     ctx.caller = id.caller;
+    ctx.accountId = id.caller.account;
     if (id.longTermKey) {
-      recordKeyUse(ctx.world, id.longTermKey, { at: ctx.clock.now(), service: prefix, region: ctx.region });
+      recordKeyUse(accountWorld(ctx.world, ctx.accountId)!, id.longTermKey, { at: ctx.clock.now(), service: prefix, region: ctx.region });
       changed(id.longTermKey);
     }
     return;
@@ -432,11 +458,29 @@ async function authenticate(
     ctx.fail('ExpiredToken', id.message, 400);
   }
   ctx.caller = id.caller!;
+  ctx.accountId = id.caller!.account;
   if (clientName === 'STSClient' && operation === 'GetCallerIdentity') return;
   ctx.fail(
     'AccessDenied',
     `${ec2 ? 'You are not authorized to perform this operation. ' : ''}User: ${id.caller!.arn} is not authorized to perform: ${prefix}:${operation} with an explicit deny`,
     403,
+  );
+}
+
+/**
+ * The world a request sees: its account's slices in its client's Region. A Region the world does
+ * not declare is a gap in the world file, not an AWS answer (every Region exists in AWS), so it
+ * is refused with what to add.
+ */
+function answeringWorld(world: World, scope: Scope, service: SimService<any>, clientName: string): World {
+  const view = scopedWorld(world, scope, service.scope === 'regional');
+  if (view) return view;
+  const held = regionsOf(world, scope.account);
+  const several = (world.accounts?.length ?? 0) > 0;
+  const holds = held.length === 0 ? 'no Region' : `Region${held.length > 1 ? 's' : ''} ${held.join(', ')} only`;
+  const where = scope.account === world.account.id ? "the world's top-level 'regions'" : `the 'regions' of account ${scope.account}`;
+  throw new Error(
+    `the simulated cloud holds ${holds}${several ? ` in account ${scope.account}` : ''}; this ${clientName} was built for ${scope.region} (declare it under ${where})`,
   );
 }
 

@@ -3,7 +3,8 @@
  * non-mutating (Describe*) calls, refilled continuously in real time. For benchmarks: a bucket
  * that runs dry answers RequestLimitExceeded (HTTP 503), which the SDK's retry strategy backs
  * off from, exactly as against EC2's own throttling.
- * EC2's documented defaults per account and Region are, for example, 200 tokens refilled at
+ * EC2 throttles each account in each Region on its own, so every account×Region has its own pair
+ * of buckets. EC2's documented defaults per account and Region are, for example, 200 tokens refilled at
  * 5/s for mutating actions and 100 tokens refilled at 20/s for non-mutating ones
  * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
  */
@@ -42,17 +43,30 @@ export class TokenBucket {
   }
 }
 
+interface Buckets {
+  mutating?: TokenBucket;
+  describe?: TokenBucket;
+}
+
 export class RateLimiter {
-  private readonly mutating?: TokenBucket;
-  private readonly describe?: TokenBucket;
+  private readonly budgets = new Map<string, Buckets>();
   /** `now` is wall time in ms (performance.now by default); injectable for tests. */
-  constructor(limits: RateLimits, now: () => number = () => performance.now()) {
-    if (limits.mutating) this.mutating = new TokenBucket(limits.mutating.capacity, limits.mutating.refillPerSecond, now);
-    if (limits.describe) this.describe = new TokenBucket(limits.describe.capacity, limits.describe.refillPerSecond, now);
-  }
-  /** False when the call's bucket is empty. */
-  allow(operation: string): boolean {
-    const bucket = isNonMutating(operation) ? this.describe : this.mutating;
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+  /** False when the call's bucket is empty. `budget` names whose budget it is: `<account>/<region>`. */
+  allow(budget: string, operation: string): boolean {
+    let buckets = this.budgets.get(budget);
+    if (!buckets) {
+      const { mutating, describe } = this.limits;
+      buckets = {
+        ...(mutating ? { mutating: new TokenBucket(mutating.capacity, mutating.refillPerSecond, this.now) } : {}),
+        ...(describe ? { describe: new TokenBucket(describe.capacity, describe.refillPerSecond, this.now) } : {}),
+      };
+      this.budgets.set(budget, buckets);
+    }
+    const bucket = isNonMutating(operation) ? buckets.describe : buckets.mutating;
     return bucket ? bucket.take() : true;
   }
 }

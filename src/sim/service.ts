@@ -18,13 +18,17 @@ export interface SimCaller {
   arn: string;
   userId: string;
   account: string;
+  /** The source identity of a role session (AssumeRole's SourceIdentity): chained sessions keep it. */
+  sourceIdentity?: string;
 }
 
 export interface SimContext<W = World> {
   /** The whole world (handlers may read and change other services' slices). */
   world: W;
   clock: Clock;
+  /** The Region of the client that sent the request. */
   region: string;
+  /** The account the request acts in: the account of the credentials that signed it. */
   accountId: string;
   caller: SimCaller;
   requestId: string;
@@ -48,6 +52,12 @@ export interface SimService<S = unknown> {
   clientName: string;
   /** The world key of this service's slice, e.g. 'ec2'. */
   key: string;
+  /**
+   * Where AWS keeps this service's resources: 'regional' (one slice per account and Region: EC2,
+   * Auto Scaling, ELB, DLM, SNS), 'account' (one slice per account, whatever Region the client is
+   * for: IAM, S3's bucket list, Support cases), or 'none' (STS keeps no state of its own).
+   */
+  scope: 'regional' | 'account' | 'none';
   /** zod schema of the slice (each field with a default, so a world file may omit the slice). */
   schema: z.ZodType<S>;
   handlers: Record<string, SimHandler>;

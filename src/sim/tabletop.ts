@@ -12,6 +12,7 @@
 import type { World } from './world.js';
 import { awsStyleId, sequenceId } from './ids.js';
 import { recordRoleSession } from './services/iam/index.js';
+import { accountWorld } from './scopes.js';
 
 export { findRole, isKeyUsable } from './services/iam/index.js';
 export type { IamRole } from './services/iam/index.js';
@@ -31,6 +32,10 @@ export function issueRoleSession(
   world.idCounter += 1;
   const seed = sequenceId(world.account.id, 'sts-session', world.idCounter);
   const accessKeyId = `ASIA${awsStyleId('', seed).slice(1)}`;
-  recordRoleSession(world, { ...session, accessKeyId });
+  // The session belongs to the role's account, as STS records it.
+  const account = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(session.roleArn)?.[1] ?? world.account.id;
+  const owner = accountWorld(world, account);
+  if (!owner) throw new Error(`failed to issue a role session for ${session.roleArn}: the world holds no account ${account}`);
+  recordRoleSession(owner, { ...session, accessKeyId });
   return { accessKeyId };
 }

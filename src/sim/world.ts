@@ -1,6 +1,8 @@
 /**
- * The simulated world: one account in one region, the identity that calls, a start time, faults,
- * and one slice per simulated service. Loaded from YAML or JSON, validated with zod; every
+ * The simulated world: a home account in a home Region (the top-level slices), the identity that
+ * calls, a start time, faults, and one slice per simulated service; optionally more Regions of the
+ * home account (`regions`) and more accounts (`accounts`), each slice kept where AWS keeps it
+ * (see scopes.ts). Loaded from YAML or JSON, validated with zod; every
  * problem is reported with file:line:col and the dotted path of the field.
  */
 import { promises as fs } from 'node:fs';
@@ -25,15 +27,15 @@ import type { schema as snsSchema } from './services/sns/index.js';
 import type { schema as s3Schema } from './services/s3/schema.js';
 import { readInputFile } from '../core/read-input.js';
 
+const AccountId = z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits');
+const Region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a region such as us-east-1');
+
 const base = {
   account: z.strictObject({
-    id: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits'),
+    id: AccountId,
     alias: z.string().optional(),
   }),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a region such as us-east-1')
-    .default('us-east-1'),
+  region: Region.default('us-east-1'),
   caller: z
     .strictObject({
       arn: z.string().regex(/^arn:aws[\w-]*:(iam|sts)::\d{12}:.+$/, 'an IAM or STS ARN'),
@@ -72,7 +74,24 @@ export interface WorldSlices {
   s3: z.output<typeof s3Schema>;
 }
 
-export type World = BaseWorld & WorldSlices;
+type RegionalKey = 'ec2' | 'autoscaling' | 'elbv2' | 'dlm' | 'sns';
+/** The slices AWS keeps per account and Region. */
+export type RegionSlices = Pick<WorldSlices, RegionalKey>;
+/** Another account: its account-wide slices (IAM, S3, Support) and its Regions. */
+export type WorldAccount = { id: string; alias?: string | undefined; regions: Record<string, RegionSlices> } & Omit<
+  WorldSlices,
+  RegionalKey | 'sts'
+> & {
+    s3?: unknown;
+  };
+
+export type World = BaseWorld &
+  WorldSlices & {
+    /** More Regions of the home account, by name (the home Region's slices are the top-level ones). */
+    regions?: Record<string, RegionSlices>;
+    /** Accounts beyond the home account. */
+    accounts?: WorldAccount[];
+  };
 
 /** The IAM user a world calls as when it names no caller. */
 export function defaultCaller(accountId: string): { arn: string; userId: string } {
@@ -82,8 +101,46 @@ export function defaultCaller(accountId: string): { arn: string; userId: string 
 
 function buildSchema() {
   const slices: Record<string, z.ZodType> = {};
-  for (const s of services) slices[s.key] = s.schema as z.ZodType;
-  return z.strictObject({ ...base, ...slices }).transform((w) => ({ ...w, caller: w.caller ?? defaultCaller(w.account.id) }));
+  const regional: Record<string, z.ZodType> = {};
+  const accountWide: Record<string, z.ZodType> = {};
+  for (const s of services) {
+    slices[s.key] = s.schema as z.ZodType;
+    if (s.scope === 'regional') regional[s.key] = s.schema as z.ZodType;
+    if (s.scope === 'account') accountWide[s.key] = s.schema as z.ZodType;
+  }
+  const RegionSlices = z.strictObject(regional).describe('the slices AWS keeps per account and Region (ec2, autoscaling, elbv2, dlm, sns)');
+  const Regions = z.record(Region, RegionSlices);
+  const Account = z
+    .strictObject({ id: AccountId, alias: z.string().optional(), ...accountWide, regions: Regions.default({}) })
+    .describe("another account: its account-wide slices (iam, s3, support) and its Regions' slices");
+  return z
+    .strictObject({
+      ...base,
+      ...slices,
+      regions: Regions.optional().describe("more Regions of the home account (the home Region's slices are the top-level ones)"),
+      accounts: z.array(Account).optional().describe('accounts beyond the home account'),
+    })
+    .superRefine((w, check) => {
+      if (w.regions?.[w.region]) {
+        check.addIssue({
+          code: 'custom',
+          path: ['regions', w.region],
+          message: `${w.region} is the home Region: its slices are the top-level ones`,
+        });
+      }
+      const seen = new Set([w.account.id]);
+      (w.accounts ?? []).forEach((a, i) => {
+        if (seen.has(a.id)) {
+          const message =
+            a.id === w.account.id
+              ? `${a.id} is the home account: declare its other Regions under the top-level 'regions'`
+              : `duplicate account ${a.id}`;
+          check.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message });
+        }
+        seen.add(a.id);
+      });
+    })
+    .transform((w) => ({ ...w, caller: w.caller ?? defaultCaller(w.account.id) }));
 }
 
 /** The world's zod schema (output: World). */
@@ -91,7 +148,8 @@ export const worldSchema = buildSchema() as unknown as z.ZodType<World>;
 
 /** The JSON Schema editors use for world files (`# yaml-language-server: $schema=…`). */
 export function worldJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(worldSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  // Slices repeat under `regions` and `accounts`: each is written once, in $defs.
+  return z.toJSONSchema(worldSchema, { io: 'input', unrepresentable: 'any', reused: 'ref' }) as Record<string, unknown>;
 }
 
 type PathKey = string | number;

@@ -32,6 +32,8 @@ describe('the simulated cloud behind real SDK clients', () => {
         service: 'ec2',
         operation: 'DescribeInstances',
         action: 'ec2:DescribeInstances',
+        account: '111122223333',
+        region: 'us-east-1',
         input: { InstanceIds: [WEB] },
         dryRun: false,
         requestId: r.$metadata.requestId,

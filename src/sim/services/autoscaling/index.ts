@@ -25,6 +25,7 @@ export { groupArn, groupOfInstance } from './handlers.js';
 export const service: SimService<AutoscalingWorld> = {
   clientName: 'AutoScalingClient',
   key: 'autoscaling',
+  scope: 'regional',
   schema,
   handlers,
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.

@@ -19,6 +19,7 @@ export type { DlmRunResult } from './schedules.js';
 export const service: SimService<DlmWorld> = {
   clientName: 'DLMClient',
   key: 'dlm',
+  scope: 'regional',
   schema,
   handlers,
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.

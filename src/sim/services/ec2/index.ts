@@ -39,6 +39,7 @@ for (const [name, h] of Object.entries({
 export const service: SimService<Ec2World> = {
   clientName: 'EC2Client',
   key: 'ec2',
+  scope: 'regional',
   schema: schema as unknown as SimService<Ec2World>['schema'],
   handlers,
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.

@@ -20,6 +20,7 @@ export type { Place } from './targets.js';
 export const service: SimService<Elbv2World> = {
   clientName: 'ElasticLoadBalancingV2Client',
   key: 'elbv2',
+  scope: 'regional',
   schema,
   handlers,
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.

@@ -26,6 +26,7 @@ export { isKeyUsable, recordRoleSession, sessionStatus, isSessionValid, trustPol
 export const service: SimService<IamWorld> = {
   clientName: 'IAMClient',
   key: 'iam',
+  scope: 'account',
   schema,
   handlers: { ...userHandlers, ...roleHandlers, ...instanceProfileHandlers },
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.

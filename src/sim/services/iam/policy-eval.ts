@@ -77,6 +77,11 @@ export interface RequestContext {
   tokenIssueTime?: Date;
   now?: Date;
   externalId?: string;
+  /** The ARN of the calling principal: a user's ARN, or for a role session its role's ARN (with path). */
+  principalArn?: string;
+  principalAccount?: string;
+  /** The source identity the request carries (a session's, or the one AssumeRole is setting). */
+  sourceIdentity?: string;
 }
 
 export function contextValue(key: string, rc: RequestContext): string | Date | undefined {
@@ -88,6 +93,13 @@ export function contextValue(key: string, rc: RequestContext): string | Date | u
       return rc.now;
     case 'sts:externalid':
       return rc.externalId;
+    case 'aws:principalarn':
+      return rc.principalArn;
+    case 'aws:principalaccount':
+      return rc.principalAccount;
+    case 'aws:sourceidentity':
+    case 'sts:sourceidentity':
+      return rc.sourceIdentity;
     default:
       return undefined;
   }
@@ -109,9 +121,25 @@ export const DATE_OPS: Record<string, (a: number, b: number) => boolean> = {
   DateGreaterThan: (a, b) => a > b,
   DateGreaterThanEquals: (a, b) => a >= b,
 };
+/** IAM's wildcards: `*` any run of characters, `?` one character. */
+export function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, ignoreCase ? 'is' : 's').test(value);
+}
+
 export const STRING_OPS: Record<string, (a: string, b: string) => boolean> = {
   StringEquals: (a, b) => a === b,
   StringNotEquals: (a, b) => a !== b,
+  StringEqualsIgnoreCase: (a, b) => a.toLowerCase() === b.toLowerCase(),
+  StringLike: (a, b) => globMatches(b, a),
+  StringNotLike: (a, b) => !globMatches(b, a),
+  ArnEquals: (a, b) => globMatches(b, a),
+  ArnLike: (a, b) => globMatches(b, a),
+  ArnNotEquals: (a, b) => !globMatches(b, a),
+  ArnNotLike: (a, b) => !globMatches(b, a),
 };
 
 /**
@@ -181,4 +209,28 @@ export function identityDocs(
   entity: { inlinePolicies: Record<string, z.infer<typeof PolicyDocument>>; attachedPolicies: string[] },
 ): unknown[] {
   return [...Object.values(entity.inlinePolicies).map(parseDoc), ...entity.attachedPolicies.map((arn) => managedPolicyDoc(world, arn))];
+}
+
+/** Whether a statement's Action (or NotAction) covers `action`: action names ignore case, wildcards allowed. */
+export function coversAction(st: Statement, action: string): boolean {
+  const hit = (list: unknown) => asList(list).some((a) => typeof a === 'string' && globMatches(a, action, true));
+  return st.NotAction !== undefined ? !hit(st.NotAction) : hit(st.Action);
+}
+
+function coversResource(st: Statement, resource: string): boolean {
+  const hit = (list: unknown) => asList(list).some((r) => typeof r === 'string' && globMatches(r, resource));
+  return st.NotResource !== undefined ? !hit(st.NotResource) : hit(st.Resource);
+}
+
+/**
+ * What an identity's policies decide for one action on one resource: an explicit Deny wins, then
+ * an Allow; neither is an implicit deny. (Permissions boundaries, SCPs and session policies are
+ * not simulated.)
+ */
+export function identityDecision(docs: unknown[], action: string, resource: string, rc: RequestContext): 'allow' | 'deny' | 'implicit' {
+  const matching = docs
+    .flatMap((d) => statementsOf(d))
+    .filter((st) => coversAction(st, action) && coversResource(st, resource) && conditionsHold(st.Condition, rc));
+  if (matching.some((st) => st.Effect === 'Deny')) return 'deny';
+  return matching.some((st) => st.Effect === 'Allow') ? 'allow' : 'implicit';
 }

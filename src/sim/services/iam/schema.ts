@@ -76,6 +76,8 @@ export const RoleSession = z.strictObject({
   /** The session's temporary access key id (ASIA…). */
   accessKeyId: z.string(),
   sessionName: z.string().optional(),
+  /** What AssumeRole's SourceIdentity set: it stays with the session and every session chained from it. */
+  sourceIdentity: z.string().optional(),
   issuedAt: Timestamp,
   expiresAt: Timestamp.optional(),
 });

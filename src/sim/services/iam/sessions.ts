@@ -6,6 +6,7 @@ import { findAccessKey, findRole, findRoleSession, nameFromArn } from './entitie
 import {
   asList,
   conditionsHold,
+  coversAction,
   deniesEverything,
   identityDocs,
   managedPolicyDoc,
@@ -46,6 +47,7 @@ export function recordRoleSession(
     expiresAt?: Date | string;
     sessionName?: string;
     sessionId?: string;
+    sourceIdentity?: string;
   },
 ): RoleSession {
   const iso = (d: Date | string) => new Date(d).toISOString();
@@ -56,6 +58,7 @@ export function recordRoleSession(
     issuedAt: iso(session.issuedAt),
     ...(session.expiresAt !== undefined ? { expiresAt: iso(session.expiresAt) } : {}),
     ...(session.sessionName !== undefined ? { sessionName: session.sessionName } : {}),
+    ...(session.sourceIdentity !== undefined ? { sourceIdentity: session.sourceIdentity } : {}),
   };
   world.iam.sessions.push(record);
   return record;
@@ -106,18 +109,22 @@ export function principalMatches(principal: unknown, caller: string): boolean {
   return false;
 }
 
-export const coversAssumeRole = (action: unknown) =>
-  asList(action).some((a) => typeof a === 'string' && ['sts:assumerole', 'sts:*', '*'].includes(a.toLowerCase()));
-
 /**
  * Whether the role's trust policy lets `principal` (an IAM/STS ARN, or a service principal such
- * as `ec2.amazonaws.com`) call sts:AssumeRole: an explicit Deny wins, else an Allow must match.
+ * as `ec2.amazonaws.com`) call `action` (sts:AssumeRole; sts:SetSourceIdentity when the session
+ * is to carry a source identity): an explicit Deny wins, else an Allow must match.
  */
-export function trustPolicyAllows(world: WithIam, roleNameOrArn: string, principal: string, rc: RequestContext = {}): boolean {
+export function trustPolicyAllows(
+  world: WithIam,
+  roleNameOrArn: string,
+  principal: string,
+  rc: RequestContext = {},
+  action = 'sts:AssumeRole',
+): boolean {
   const role = findRole(world, roleNameOrArn);
   if (!role) return false;
   const matching = statementsOf(parseDoc(role.trustPolicy)).filter(
-    (st) => coversAssumeRole(st.Action) && principalMatches(st.Principal, principal) && conditionsHold(st.Condition, rc),
+    (st) => coversAction(st, action) && principalMatches(st.Principal, principal) && conditionsHold(st.Condition, rc),
   );
   if (matching.some((st) => st.Effect === 'Deny')) return false;
   return matching.some((st) => st.Effect === 'Allow');

@@ -252,6 +252,7 @@ const handlers: SimService['handlers'] = {
 export const service: SimService<S3World> = {
   clientName: 'S3Client',
   key: 's3',
+  scope: 'account',
   schema,
   handlers,
   get exception() {

@@ -15,6 +15,7 @@ export type { SnsWorld, PublishedMessage } from './schema.js';
 export const service: SimService<SnsWorld> = {
   clientName: 'SNSClient',
   key: 'sns',
+  scope: 'regional',
   schema,
   handlers,
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.

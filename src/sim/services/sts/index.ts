@@ -14,6 +14,7 @@ export type { StsWorld } from './schema.js';
 export const service: SimService<StsWorld> = {
   clientName: 'STSClient',
   key: 'sts',
+  scope: 'none',
   schema: schema as unknown as SimService<StsWorld>['schema'],
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
   get exception() {

@@ -20,6 +20,7 @@ export type { SupportWorld, SupportCase } from './schema.js';
 export const service: SimService<SupportWorld> = {
   clientName: 'SupportClient',
   key: 'support',
+  scope: 'account',
   schema,
   handlers,
   // A getter: the SDK package loads when the simulated service first fails a call, not when the simulation loads.
