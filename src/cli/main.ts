@@ -8,6 +8,7 @@ import { parseDuration } from '../core/clock.js';
 import { EXIT, FirebreakError, InputError } from '../core/errors.js';
 
 import { VERSION } from '../core/version.js';
+import { errorJson, usageErrorJson } from './json-error.js';
 
 /** Hidden: start the guided flow even when stdin is not a terminal. */
 export const GUIDED_FLAG = '--guided';
@@ -268,6 +269,10 @@ export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   try {
     const args = argv.slice(2);
+    if (args.includes('--json') && args.every((a) => a === '--json' || a === '-V' || a === '--version') && args.length > 1) {
+      process.stdout.write(`${JSON.stringify({ version: VERSION })}\n`);
+      return exitNow(EXIT.ok);
+    }
     // No arguments: a responder at a terminal gets the guided start; a script (no terminal) gets
     // the help rather than a prompt that would wait forever. `--guided` (hidden) forces the
     // guided start without a terminal, reading answers from stdin: tests drive it that way.
@@ -292,7 +297,8 @@ export async function main(argv: string[]): Promise<number> {
 function report(e: unknown, json: boolean): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-    return EXIT.invalid; // commander already printed the message
+    if (json) process.stdout.write(`${JSON.stringify(usageErrorJson(e.message))}\n`);
+    return EXIT.invalid; // commander already printed the message on stderr
   }
   const lines: string[] = [];
   let code: number = EXIT.failed;
@@ -312,8 +318,7 @@ function report(e: unknown, json: boolean): number {
   }
   const hint = (e as { hint?: string }).hint;
   if (hint) lines.push(`  fix: ${hint}`);
-  if (json)
-    process.stdout.write(`${JSON.stringify({ error: { message: lines[0]!.replace(/^error: /, ''), code, ...(hint ? { hint } : {}) } })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(errorJson(e, code, lines[0]!.replace(/^error: /, ''), hint))}\n`);
   process.stderr.write(`${lines.join('\n')}\n`);
   return code;
 }
