@@ -207,6 +207,7 @@ export function buildProgram(): Command {
     .argument('<playbook>', 'playbook name or path')
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (the task token timeout; default 24h)')
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder, printed as is
     .option('--worker-arn <arn>', 'the worker Lambda (default: a ${WorkerFunctionArn} placeholder)')
     .action(async (playbook, opts, cmd) => (await import('./commands/sfn.js')).sfn(playbook, { ...cmd.optsWithGlobals(), ...opts }));
 
