@@ -1,10 +1,10 @@
-import { readAnswer, wrapWords } from '../../src/cli/guided.js';
 /**
  * The guided start (`firebreak` with no arguments at a terminal), driven with typed answers
  * through the hidden `--guided` flag, as a responder would answer the prompts.
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { readAnswer, wrapWords } from '../../src/cli/guided.js';
 import { cli, cliScripted as scripted, journal, mutatingCalls, runIds, tempHome, world } from '../helpers/cli.js';
 
 /** A project folder with one small playbook of the tests' own. */
