@@ -1,6 +1,6 @@
 /** Human-readable rendering of plans and journal events, for the terminal. */
 import type { PlanRecord } from '../engine/events.js';
-import { c, short } from './output.js';
+import { c, forStream, short } from './output.js';
 
 export function formatPlan(plan: PlanRecord, indent = '    '): string[] {
   const lines: string[] = [];
@@ -22,7 +22,7 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
         `${c.cyan('▶')} run ${c.bold(e.runId)} · ${e.playbook?.id} · ${e.backend === 'sim' ? 'simulated cloud' : `AWS ${e.region ?? ''}`}${e.dryRun ? ' · dry run' : ''} · ${e.mode}`,
       ];
     case 'run.resumed':
-      return [`${c.cyan('▶')} resumed`];
+      return [`${c.cyan('▶')} resumed${e.by?.osUser ? ` by ${e.by.osUser}@${e.by.host}` : ''}`];
     case 'run.identity':
       return e.error ? [`  identity: ${c.red(`${e.error.code}: ${e.error.message}`)}`] : [`  acting as ${e.arn} (account ${e.account})`];
     case 'step.started':
@@ -31,9 +31,7 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
       if (e.pipelined) return [`  plan (${e.items} targets): each target is planned, applied and verified in turn`];
       return [`  plan${e.items !== undefined ? ` (${e.items} targets)` : ''}:`, ...formatPlan(e.plan, '    ')];
     case 'approval.answered':
-      return [
-        `  ${e.decision === 'approve' ? c.green('approved') : e.decision === 'skip' ? c.yellow('skipped') : c.red('aborted')} by ${e.by}${e.via ? ` (${e.via})` : ''}${e.note ? ` — ${e.note}` : ''}`,
-      ];
+      return [`  ${answerWords(e.decision, String(e.by), e.via)}${e.note ? ` — ${e.note}` : ''}`];
     case 'step.verified':
       return (e.checks as Array<{ name: string; ok: boolean; detail?: string }>).map(
         (ch) => `    ${ch.ok ? c.green('✔') : c.red('✖')} ${ch.name}`,
@@ -41,16 +39,24 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
     case 'step.completed':
       return [`  ${statusWord(e.status)}`];
     case 'step.failed':
-      return [`  ${c.red('✖ failed')}: ${e.error.code}: ${e.error.message}${e.handled ? c.dim(' (taking the onError path)') : ''}`];
+      // A failure the playbook plans for (onError) is a branch, not the run failing.
+      if (e.handled)
+        return [
+          `  ${c.yellow(`✖ ${e.step} failed`)}: ${e.error.code}: ${e.error.message} ${c.yellow('→ taking the planned onError path')}`,
+        ];
+      return [`  ${c.red(`✖ ${e.step} failed`)}: ${e.error.code}: ${e.error.message}`];
     case 'step.retrying':
       return [`  ${c.yellow('retrying')} (${e.attempt}/${e.of}) in ${e.delayMs} ms after ${e.error.code}`];
     case 'step.manual':
+      // The task's text is printed once, when a person is asked (manual.requested).
+      return [`  ${c.yellow('handed to a person')}: ${e.task?.title}${e.reason ? c.dim(` (${e.reason})`) : ''}`];
     case 'manual.requested':
       return [
-        `  ${c.yellow('manual task')}: ${e.title ?? e.task?.title}`,
-        ...String(e.instructions ?? e.task?.instructions ?? '')
+        `  ${c.yellow('manual task')}: ${e.title}`,
+        ...String(e.instructions ?? '')
+          .trimEnd()
           .split('\n')
-          .map((l) => `    ${l}`),
+          .map((l) => `    ${l}`.trimEnd()),
       ];
     case 'item.planned':
       return [`  item ${e.index} plan:`, ...formatPlan(e.plan, '    ')];
@@ -59,7 +65,7 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
     case 'choice.taken':
       return [`${c.cyan('◆')} ${step} → ${e.next}`];
     case 'wait.started':
-      return [`${c.cyan('…')} ${step} waiting until ${e.until}`];
+      return [`${c.cyan('…')} waiting in ${step} until ${e.until}`];
     case 'run.waiting':
       return [`${c.yellow('⏸')} waiting for ${e.kind === 'manual' ? 'a person to confirm' : 'approval of'} ${step}`];
     case 'run.interrupted':
@@ -77,6 +83,72 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
     default:
       return [];
   }
+}
+
+const VIA: Record<string, string> = {
+  prompt: ' at the prompt',
+  'approve-command': ' with firebreak approve',
+  lambda: ' through the approval Lambda',
+};
+
+/** "approved by alice@host", "approved automatically (approval: auto)": who decided, said once. */
+function answerWords(decision: string, by: string, via: string | undefined): string {
+  const verb = decision === 'approve' ? c.green('approved') : decision === 'skip' ? c.yellow('skipped') : c.red('aborted');
+  if (by === 'policy') return `${verb} automatically (approval: auto)`;
+  const how = via && VIA[via] !== undefined ? VIA[via] : via && !by.includes(via) ? ` (${via})` : '';
+  return `${verb} by ${by}${how}`;
+}
+
+/** `14:05:09`: a time of day on this machine's clock, for "until" lines a person reads. */
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toTimeString().slice(0, 8);
+}
+
+/**
+ * Lines for a sequence of events, with the steps in flight tracked: while more than one step
+ * runs (parallel branches), every line of a step's output is prefixed with its step id, so
+ * interleaved branches stay readable. Used by live progress and by `audit show`.
+ */
+export function timeline(opts: { verbose?: boolean } = {}) {
+  const inFlight = new Set<string>();
+  // Once two steps overlap, labels stay on until every step of that stretch has ended: the last
+  // branch's lines are labelled too, so none reads as belonging to the one that just failed.
+  let labelling = false;
+  return {
+    inFlight,
+    lines(e: { type: string; [k: string]: unknown }): string[] {
+      const key = baseKey(e.step);
+      if (e.type === 'step.started' && key) inFlight.add(key);
+      if (inFlight.size > 1) labelling = true;
+      let ls = formatEvent(e as never, opts);
+      if (key && labelling && !NAMED.has(e.type)) ls = ls.map((l) => l.replace(/^(\s*)/, `$1${c.dim(`[${key}]`)} `));
+      if ((e.type === 'step.completed' || e.type === 'step.failed') && key) inFlight.delete(key);
+      if (e.type === 'run.ended' || e.type === 'run.waiting' || e.type === 'run.interrupted') inFlight.clear();
+      if (inFlight.size === 0) labelling = false;
+      return ls;
+    },
+  };
+}
+
+/** Events whose line begins with the step's name already. */
+const NAMED = new Set(['step.started', 'step.failed', 'choice.taken', 'wait.started']);
+
+/** A map item's key (`scan[3]`) belongs to its step (`scan`). */
+export const baseKey = (k: unknown) => String(k ?? '').replace(/\[\d+\]$/, '');
+
+/**
+ * Waits a run was in when it stopped: `wait.started` with no end of that step after it. A
+ * resumed run prints them at once (the wait itself is not journaled again).
+ */
+export function pendingWaits(history: ReadonlyArray<{ type: string; [k: string]: unknown }>): Map<string, string> {
+  const waits = new Map<string, string>();
+  for (const e of history) {
+    const key = baseKey(e.step);
+    if (e.type === 'wait.started') waits.set(key, String(e.until));
+    else if (e.type === 'step.completed' || e.type === 'step.failed') waits.delete(key);
+  }
+  return waits;
 }
 
 function statusWord(s: string): string {
@@ -115,6 +187,8 @@ export interface ProgressOptions {
   /** Events whose lines are shown elsewhere (the interactive prompt shows plans): tracked, not printed. */
   quiet?: (e: { type: string; [k: string]: unknown }) => boolean;
   now?: () => number;
+  /** The journal so far, when resuming: a wait the run stopped in is shown with its time left. */
+  history?: ReadonlyArray<{ type: string; [k: string]: unknown }>;
 }
 
 export interface ProgressPrinter {
@@ -139,12 +213,12 @@ export function progressPrinter(opts: ProgressOptions = {}): ProgressPrinter {
   let asking = 0;
   let live = false;
   let timer: NodeJS.Timeout | undefined;
-  const write = (s: string) => stream.write(s);
+  const write = (s: string) => stream.write(forStream(stream, s));
   const clear = () => {
-    if (live) write('\r\x1b[2K');
+    if (live) stream.write('\r\x1b[2K');
     live = false;
   };
-  const baseKey = (k: unknown) => String(k ?? '').replace(/\[\d+\]$/, '');
+  const shown = timeline({ verbose: !!opts.verbose });
   const liveText = (): string => {
     const parts: string[] = [];
     for (const [k, m] of maps) parts.push(`${k} ${m.done + m.failed}/${m.total}${m.failed ? ` (${m.failed} failed)` : ''}`);
@@ -246,7 +320,15 @@ export function progressPrinter(opts: ProgressOptions = {}): ProgressPrinter {
           asking = 0;
           break;
       }
-      if (!opts.quiet?.(e)) lines(formatEvent(e as never, { verbose: !!opts.verbose }));
+      if (e.type === 'run.resumed')
+        for (const [step, until] of pendingWaits(opts.history ?? [])) {
+          const at = Date.parse(until);
+          if (!Number.isFinite(at)) continue;
+          waits.set(step, at);
+          extra.push(`${c.cyan('…')} waiting in ${c.bold(step)} until ${clockTime(until)} (${durationWords(at - now())} left)`);
+        }
+      const ls = shown.lines(e);
+      if (!opts.quiet?.(e)) lines(ls);
       lines(extra);
       stopIfIdle();
       if (maps.size || waits.size || applying.size) {

@@ -1,6 +1,6 @@
 /**
  * Guided start: `firebreak` with no arguments at a terminal. For the responder who does not
- * remember the flags at 3 a.m.: pick a playbook, answer its inputs (checked as they are typed),
+ * remember the flags at 3 a.m.: pick a playbook, answer its inputs (each checked when Enter is pressed),
  * choose the simulated cloud or AWS (showing the profile and region that would be used), read the
  * whole plan from a dry run, then confirm — "no" is the default — and run it interactively, where
  * every step that changes AWS asks once more.
@@ -43,7 +43,33 @@ export function readAnswer(name: string, decl: InputDeclT, raw: string): { value
   const pattern = compilePattern(decl.pattern);
   if ('error' in pattern) return { problem: `the playbook's pattern for ${name} is invalid: ${pattern.error}` };
   const problem = checkValue(value, decl, pattern.value);
-  return problem ? { problem } : { value };
+  if (!problem) return { value };
+  // A person is told what a good value looks like, not shown the playbook's regular expression.
+  const bad = /'([^']*)' does not match the pattern/.exec(problem);
+  return { problem: bad ? notLike(name, decl, bad[1]!) : problem };
+}
+
+function notLike(name: string, decl: InputDeclT, value: string): string {
+  const like = decl.examples?.length ? `: it should look like ${decl.examples.slice(0, 2).map(String).join(' or ')}` : '';
+  const what = decl.description ? ` (${decl.description.trim().replace(/\.$/, '')})` : '';
+  return `'${value}' is not a valid ${name}${what}${like}`;
+}
+
+/** What kind of answer an input takes, in words. */
+const TYPE_WORDS: Record<string, string> = { number: 'a number', boolean: 'true or false', 'string[]': 'one or more, comma-separated' };
+
+/** Words wrapped at spaces to the terminal's width, so a prompt's text never breaks mid-word. */
+export function wrapWords(text: string, width: number, indent = '  '): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
 }
 
 /** An input's value as `run --input name=value` takes it back. */
@@ -72,11 +98,12 @@ function playbookChoices(): Array<{ loaded: LoadedPlaybook; name: string }> {
 async function askInputs(loaded: LoadedPlaybook): Promise<Record<string, unknown>> {
   const values: Record<string, unknown> = {};
   for (const [name, decl] of Object.entries(loaded.playbook.inputs)) {
-    const hints = [
-      decl.type && decl.type !== 'string' ? decl.type + (decl.type === 'string[]' ? ', comma-separated' : '') : '',
-      decl.examples?.length ? `e.g. ${String(decl.examples[0])}` : '',
-    ].filter(Boolean);
-    const message = `${name}${decl.required ? '' : ' (optional)'}${decl.description ? ` — ${decl.description}` : ''}${hints.length ? ` [${hints.join('; ')}]` : ''}`;
+    const hints = [TYPE_WORDS[decl.type ?? 'string'] ?? '', decl.examples?.length ? `e.g. ${String(decl.examples[0])}` : ''].filter(
+      Boolean,
+    );
+    // The description goes above the prompt, wrapped at spaces; the prompt line stays short.
+    if (decl.description) for (const l of wrapWords(decl.description, Math.max(40, (process.stderr.columns ?? 80) - 1))) err(c.dim(l));
+    const message = `${name}${decl.required ? '' : ' (optional)'}${hints.length ? ` (${hints.join('; ')})` : ''}`;
     const dflt = decl.default === undefined ? undefined : Array.isArray(decl.default) ? decl.default.join(',') : String(decl.default);
     const raw = await ask(message, {
       ...(dflt !== undefined && dflt !== '' ? { default: dflt } : {}),

@@ -6,9 +6,11 @@
 import { hostname, userInfo } from 'node:os';
 import type { Approval } from '../engine/events.js';
 import type { ManualView, RunHost, StepView } from '../engine/host.js';
-import { formatPlan, progressPrinter } from './display.js';
+import { formatPlan, type ProgressOptions, progressPrinter } from './display.js';
 import { c, err, short } from './output.js';
 import { choose } from './prompts.js';
+
+const QUIET = new Set(['step.planned', 'approval.answered', 'manual.requested']);
 
 export function whoAmI(): string {
   let user = process.env.USER ?? 'unknown';
@@ -20,10 +22,10 @@ export function whoAmI(): string {
   return `${user}@${hostname()}`;
 }
 
-export function interactiveHost(opts: { verbose?: boolean } = {}): RunHost {
+export function interactiveHost(opts: { verbose?: boolean; history?: ProgressOptions['history'] } = {}): RunHost {
   const by = whoAmI();
-  // Plans and answers are shown by the prompt itself; the printer still tracks them for progress.
-  const progress = progressPrinter({ ...opts, quiet: (e) => e.type === 'step.planned' || e.type === 'approval.answered' });
+  // Plans, manual tasks and answers are shown by the prompt itself; the printer still tracks them for progress.
+  const progress = progressPrinter({ ...opts, quiet: (e) => QUIET.has(e.type) });
   // Parallel branches can ask at the same moment; one terminal shows one question at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const oneAtATime = <T>(ask: () => Promise<T>): Promise<T> => {

@@ -8,6 +8,7 @@ import { parseDuration } from '../core/clock.js';
 import { EXIT, FirebreakError, InputError } from '../core/errors.js';
 
 import { VERSION } from '../core/version.js';
+import { errorJson, usageErrorJson } from './json-error.js';
 
 /** Hidden: start the guided flow even when stdin is not a terminal. */
 export const GUIDED_FLAG = '--guided';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run firebreak --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
 
   homeOptions(roleOptions(backendOptions(program.command('run'))))
@@ -234,7 +236,57 @@ export function buildProgram(): Command {
     .option('--allow-broken', 'report a run whose journal fails verification (marked NOT intact) instead of exiting 1')
     .action(async (runId, opts, cmd) => (await import('./commands/report.js')).report(runId, { ...cmd.optsWithGlobals(), ...opts }));
 
+  addExamples(program);
   return program;
+}
+
+/** Two or three command lines per command, shown at the end of its --help. */
+const EXAMPLES: Record<string, string[]> = {
+  run: [
+    'firebreak run ec2-instance-compromise --sim -i instanceId=i-0abc123def4567890',
+    'firebreak run ec2-instance-compromise --auto --region eu-west-1 -i instanceId=i-0abc123def4567890',
+    'firebreak run ./my-playbook.yaml --dry-run --profile prod -i instanceId=i-0abc123def4567890',
+  ],
+  resume: ['firebreak resume 20260301-021500-a1b2c3', 'firebreak resume 20260301-021500-a1b2c3 --auto --wait-for-approval 30m'],
+  approve: [
+    'firebreak approve 20260301-021500-a1b2c3 isolate',
+    'firebreak approve 20260301-021500-a1b2c3 forensics --note "memory captured, ticket INC-42"',
+    'firebreak approve 20260301-021500-a1b2c3 scale-in --deny --note "keep serving"',
+  ],
+  runs: ['firebreak runs', 'firebreak runs --json'],
+  'audit show': ['firebreak audit show 20260301-021500-a1b2c3', 'firebreak audit show 20260301-021500-a1b2c3 --verbose'],
+  'audit verify': ['firebreak audit verify 20260301-021500-a1b2c3', 'firebreak audit verify ./journal.jsonl --json'],
+  validate: ['firebreak validate playbooks/*.yaml', 'firebreak validate routes.yaml scenarios/*.yaml firebreak.config.yaml --json'],
+  demo: ['firebreak demo', 'firebreak demo --interactive'],
+  undo: ['firebreak undo 20260301-021500-a1b2c3 --dry-run', 'firebreak undo 20260301-021500-a1b2c3 isolate'],
+  'iam-policy': ['firebreak iam-policy ec2-instance-compromise', 'firebreak iam-policy --routes routes.yaml --with-undo'],
+  trigger: ['firebreak trigger --event finding.json --sim', 'aws sns … | firebreak trigger --event - --routes routes.yaml'],
+  serve: ['firebreak serve --port 8787 --sns-topic arn:aws:sns:us-east-1:111122223333:alerts', 'firebreak serve --sim --max-runs 2'],
+  tabletop: [
+    'firebreak tabletop crypto-mining',
+    'firebreak tabletop ssh-brute-force --auto --seed 7',
+    'firebreak tabletop crypto-mining --decisions decisions.yaml',
+  ],
+  docs: ['firebreak docs', 'firebreak docs --check'],
+  schemas: ['firebreak schemas', 'firebreak schemas --check'],
+  list: ['firebreak list', 'firebreak list --actions --json'],
+  show: ['firebreak show ec2-instance-compromise', 'firebreak show ec2-instance-compromise | less -R'],
+  sfn: ['firebreak sfn ec2-instance-compromise', 'firebreak sfn ec2-instance-compromise --out asl.json --wait-for-approval 2h'],
+  'deploy-template': ['firebreak deploy-template --routes routes.yaml', 'firebreak deploy-template --out build/'],
+  package: ['firebreak package', 'firebreak package --out build/lambda'],
+  report: ['firebreak report 20260301-021500-a1b2c3', 'firebreak report 20260301-021500-a1b2c3 --format html --out incident.html'],
+};
+
+function addExamples(program: Command): void {
+  const walk = (cmd: Command, prefix: string) => {
+    for (const sub of cmd.commands) {
+      const name = `${prefix}${sub.name()}`;
+      const lines = EXAMPLES[name];
+      if (lines) sub.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`);
+      walk(sub, `${name} `);
+    }
+  };
+  walk(program, '');
 }
 
 /**
@@ -270,6 +322,10 @@ export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   try {
     const args = argv.slice(2);
+    if (args.includes('--json') && args.every((a) => a === '--json' || a === '-V' || a === '--version') && args.length > 1) {
+      process.stdout.write(`${JSON.stringify({ version: VERSION })}\n`);
+      return exitNow(EXIT.ok);
+    }
     // No arguments: a responder at a terminal gets the guided start; a script (no terminal) gets
     // the help rather than a prompt that would wait forever. `--guided` (hidden) forces the
     // guided start without a terminal, reading answers from stdin: tests drive it that way.
@@ -294,7 +350,8 @@ export async function main(argv: string[]): Promise<number> {
 function report(e: unknown, json: boolean): number {
   if (e instanceof CommanderError) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
-    return EXIT.invalid; // commander already printed the message
+    if (json) process.stdout.write(`${JSON.stringify(usageErrorJson(e.message))}\n`);
+    return EXIT.invalid; // commander already printed the message on stderr
   }
   const lines: string[] = [];
   let code: number = EXIT.failed;
@@ -314,8 +371,7 @@ function report(e: unknown, json: boolean): number {
   }
   const hint = (e as { hint?: string }).hint;
   if (hint) lines.push(`  fix: ${hint}`);
-  if (json)
-    process.stdout.write(`${JSON.stringify({ error: { message: lines[0]!.replace(/^error: /, ''), code, ...(hint ? { hint } : {}) } })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify(errorJson(e, code, lines[0]!.replace(/^error: /, ''), hint))}\n`);
   process.stderr.write(`${lines.join('\n')}\n`);
   return code;
 }

@@ -1,19 +1,32 @@
 /**
- * Terminal output: colour only on a TTY and never with NO_COLOR; `--json` prints one JSON
- * document on stdout and nothing else there (progress goes to stderr).
+ * Terminal output. Colour is decided per stream: stdout's lines are coloured only when stdout is a
+ * terminal, stderr's only when stderr is (`firebreak run … 2>err.txt` at a terminal leaves no
+ * escape codes in the file); NO_COLOR turns it off and FORCE_COLOR on (FORCE_COLOR=0 off).
+ * `--json` prints one JSON document on stdout and nothing else there (progress goes to stderr).
  */
-import { styleText } from 'node:util';
+import { styleText, stripVTControlCharacters } from 'node:util';
 
 type Style = Parameters<typeof styleText>[0];
 
 export function colorEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (process.env.FORCE_COLOR) return true;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
   return !!stream.isTTY;
 }
 
-export function paint(style: Style, text: string, stream: NodeJS.WriteStream = process.stdout): string {
-  return colorEnabled(stream) ? styleText(style, text) : text;
+/** Text as this stream should receive it: escape codes removed where it takes no colour. */
+export function forStream(stream: NodeJS.WriteStream, text: string): string {
+  return colorEnabled(stream) ? text : stripVTControlCharacters(text);
+}
+
+// Lines are painted when either stream takes colour, and each writer strips what its own stream
+// must not receive: the same formatted line can go to stdout (audit show) or stderr (progress).
+const anyColor = () => colorEnabled(process.stdout) || colorEnabled(process.stderr);
+
+export function paint(style: Style, text: string): string {
+  // validateStream: false: whether colour is wanted was decided above, for the stream written to.
+  return anyColor() ? styleText(style, text, { validateStream: false }) : text;
 }
 
 export const c = {
@@ -26,11 +39,11 @@ export const c = {
 };
 
 export function out(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${forStream(process.stdout, line)}\n`);
 }
 
 export function err(line = ''): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${forStream(process.stderr, line)}\n`);
 }
 
 export function printJson(value: unknown): void {

@@ -11,6 +11,7 @@ import { worldJsonSchema } from '../sim/index.js';
 import { decisionsSchema } from '../tabletop/decisions.js';
 import { scenarioJsonSchema } from '../tabletop/scenario.js';
 import { routesJsonSchema } from '../triggers/routes-schema.js';
+import { OUTPUT_SCHEMAS } from './output-schemas.js';
 
 export interface SchemaSource {
   /** `playbook` → `schemas/playbook.schema.json`. */
@@ -70,6 +71,18 @@ export const SCHEMA_SOURCES: readonly SchemaSource[] = [
     yaml: { none: true },
     build: () => toJsonSchema(decisionsSchema, { id: schemaId('decisions'), title: 'Firebreak tabletop decisions' }),
   },
+  ...OUTPUT_SCHEMAS.map(
+    ({ name, commands, schema }): SchemaSource => ({
+      name: `output/${name}`,
+      title: `firebreak ${name} --json output`,
+      description: `What ${commands} print${commands.includes(',') ? '' : 's'} on stdout with --json.`,
+      yaml: { none: true },
+      build: () => {
+        const { title: _t, ...rest } = toJsonSchema(schema, { id: schemaId(`output/${name}`), title: '' });
+        return rest;
+      },
+    }),
+  ),
 ];
 
 export const schemaFile = (name: string): string => `schemas/${name}.schema.json`;

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { readAnswer, wrapWords } from '../../src/cli/guided.js';
 import { cli, cliScripted as scripted, journal, mutatingCalls, runIds, tempHome, world } from '../helpers/cli.js';
 
 /** A project folder with one small playbook of the tests' own. */
@@ -38,7 +39,7 @@ describe('guided start', () => {
         { expect: /\? Which playbook\?/, answer: 'Contain' },
         { expect: /\? instanceId/, answer: 'i-NOT-AN-ID' },
         // The refusal is shown at the prompt; Ctrl-U clears the line before the right value.
-        { expect: /'i-NOT-AN-ID' does not match the pattern/, answer: `\u0015${INSTANCE}` },
+        { expect: /'i-NOT-AN-ID' is not a valid instanceId \(The instance to contain\)/, answer: `\u0015${INSTANCE}` },
         { expect: /\? reason \(optional\)/, answer: 'tip-off from the SOC' },
         { expect: /\? Where should it run\?/, answer: 'Simulated' },
         { expect: /\? Run contain-instance against the simulated cloud now\?/, answer: 'y' },
@@ -97,5 +98,29 @@ describe('guided start', () => {
     expect(ids.length).toBe(1); // only the dry run
     expect(journal(home, ids[0]!).at(-1)).toMatchObject({ type: 'run.ended', status: 'planned' });
     expect(mutatingCalls(journal(home, ids[0]!))).toEqual([]);
+  });
+});
+
+describe('guided prompts in words', () => {
+  const decl = {
+    type: 'string',
+    pattern: '^i-[0-9a-f]{8,17}$',
+    required: true,
+    description: 'The instance to contain.',
+    examples: ['i-0abc123def4567890'],
+  } as const;
+
+  it('explains a bad value with the description and an example, not the regular expression', () => {
+    expect(readAnswer('instanceId', decl as never, 'i-NOPE')).toEqual({
+      problem: "'i-NOPE' is not a valid instanceId (The instance to contain): it should look like i-0abc123def4567890",
+    });
+    expect(readAnswer('instanceId', decl as never, 'i-0abc123def4567890')).toEqual({ value: 'i-0abc123def4567890' });
+  });
+
+  it('wraps a long description at spaces, never inside a word', () => {
+    const text = 'Security groups to revoke ingress from; each must belong to the VPC of the instance being contained right now.';
+    const lines = wrapWords(text, 40);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(40);
+    expect(lines.map((l) => l.trim()).join(' ')).toBe(text);
   });
 });

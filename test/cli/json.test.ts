@@ -147,7 +147,13 @@ describe('--json on the other commands', () => {
     const r = await cli(['report', 'no-such-run', '--json', '--runs-dir', FIXTURE_RUNS], { home });
     expect(r.code).toBe(2);
     expect(json(r)).toEqual({
-      error: { message: `RUN: no run 'no-such-run' in ${FIXTURE_RUNS}`, code: 2, hint: 'firebreak runs   (lists run ids)' },
+      error: {
+        code: 'invalid-input',
+        exitCode: 2,
+        field: 'RUN',
+        message: `no run 'no-such-run' in ${FIXTURE_RUNS}`,
+        hint: 'firebreak runs   (lists run ids)',
+      },
     });
   });
 });

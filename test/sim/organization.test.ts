@@ -72,9 +72,19 @@ describe('an organization world', () => {
 
   it.each([
     ['the home account listed again', 'accounts:\n  - id: "111122223333"\n', 'accounts.0.id', /is the home account/],
-    ['an account listed twice', 'accounts:\n  - id: "222222222222"\n  - id: "222222222222"\n', 'accounts.1.id', /duplicate account 222222222222/],
+    [
+      'an account listed twice',
+      'accounts:\n  - id: "222222222222"\n  - id: "222222222222"\n',
+      'accounts.1.id',
+      /duplicate account 222222222222/,
+    ],
     ['the home Region under regions', 'regions:\n  us-east-1: {}\n', 'regions.us-east-1', /is the home Region/],
-    ['a slice in the wrong scope', 'accounts:\n  - id: "222222222222"\n    regions:\n      eu-west-1:\n        iam: {}\n', 'accounts.0.regions.eu-west-1.iam', /unknown field 'iam'/],
+    [
+      'a slice in the wrong scope',
+      'accounts:\n  - id: "222222222222"\n    regions:\n      eu-west-1:\n        iam: {}\n',
+      'accounts.0.regions.eu-west-1.iam',
+      /unknown field 'iam'/,
+    ],
   ])('refuses %s, naming the field', (_, extra, field, message) => {
     let err: unknown;
     try {
@@ -119,7 +129,9 @@ describe('requests answered by their account and Region', () => {
     const sim = createSimCloud(orgWorld());
     const { creds } = await assume(sim);
     const security = json(sim.world.ec2);
-    await clients(sim, 'eu-west-1', creds).ec2.send(new CreateTagsCommand({ Resources: [DECOY], Tags: [{ Key: 'quarantine', Value: 'INC-7' }] }));
+    await clients(sim, 'eu-west-1', creds).ec2.send(
+      new CreateTagsCommand({ Resources: [DECOY], Tags: [{ Key: 'quarantine', Value: 'INC-7' }] }),
+    );
     const tagged = member(sim.world, '222222222222').regions['eu-west-1']!.ec2.instances.find((i) => i.id === DECOY)!;
     expect(tagged.tags).toMatchObject({ quarantine: 'INC-7' });
     expect(json(sim.world.ec2)).toEqual(security);
@@ -185,17 +197,26 @@ describe('AssumeRole across accounts', () => {
     expect(r.AssumedRoleUser!.Arn).toBe('arn:aws:sts::333333333333:assumed-role/FirebreakResponder/run-1');
   });
 
-  const denied = (role: string, action = 'sts:AssumeRole') => `User: ${FIREBREAK} is not authorized to perform: ${action} on resource: ${role}`;
+  const denied = (role: string, action = 'sts:AssumeRole') =>
+    `User: ${FIREBREAK} is not authorized to perform: ${action} on resource: ${role}`;
 
   it.each<[string, Partial<AssumeRoleCommandInput>, string, ((w: World) => void)?]>([
     ['a wrong external id', { ExternalId: 'firebreak-guess' }, denied(RESPONDER_A)],
     ['no external id', { ExternalId: undefined }, denied(RESPONDER_A)],
     ["another account's external id", { ExternalId: EXTERNAL_B }, denied(RESPONDER_A)],
-    ['a role whose trust does not name the caller', { RoleArn: 'arn:aws:iam::333333333333:role/LegacyAudit' }, denied('arn:aws:iam::333333333333:role/LegacyAudit')],
-    ['a role that does not exist', { RoleArn: 'arn:aws:iam::222222222222:role/Nope' }, denied('arn:aws:iam::222222222222:role/Nope')],
-    ['an account the world does not hold', { RoleArn: 'arn:aws:iam::999999999999:role/FirebreakResponder' }, denied('arn:aws:iam::999999999999:role/FirebreakResponder')],
     [
-      "a caller whose own policies do not allow it (across accounts, both must)",
+      'a role whose trust does not name the caller',
+      { RoleArn: 'arn:aws:iam::333333333333:role/LegacyAudit' },
+      denied('arn:aws:iam::333333333333:role/LegacyAudit'),
+    ],
+    ['a role that does not exist', { RoleArn: 'arn:aws:iam::222222222222:role/Nope' }, denied('arn:aws:iam::222222222222:role/Nope')],
+    [
+      'an account the world does not hold',
+      { RoleArn: 'arn:aws:iam::999999999999:role/FirebreakResponder' },
+      denied('arn:aws:iam::999999999999:role/FirebreakResponder'),
+    ],
+    [
+      'a caller whose own policies do not allow it (across accounts, both must)',
       {},
       denied(RESPONDER_A),
       (w) => {
@@ -211,7 +232,12 @@ describe('AssumeRole across accounts', () => {
         role.trustPolicy = JSON.stringify({
           Version: '2012-10-17',
           Statement: [
-            { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/Firebreak' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_A } } },
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::111122223333:role/Firebreak' },
+              Action: 'sts:AssumeRole',
+              Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_A } },
+            },
           ],
         });
       },
@@ -256,7 +282,9 @@ describe('AssumeRole across accounts', () => {
     );
     const { creds } = await assume(sim, { SourceIdentity: 'alice' });
     const { sts } = clients(sim, 'us-east-1', creds);
-    const err = await rejection(sts.send(new AssumeRoleCommand({ RoleArn: RESPONDER_B, RoleSessionName: 'run-1b', SourceIdentity: 'mallory' })));
+    const err = await rejection(
+      sts.send(new AssumeRoleCommand({ RoleArn: RESPONDER_B, RoleSessionName: 'run-1b', SourceIdentity: 'mallory' })),
+    );
     expect([err.name, err.message]).toEqual([
       'AccessDenied',
       `User: arn:aws:sts::222222222222:assumed-role/FirebreakResponder/run-1 is not authorized to perform: sts:SetSourceIdentity on resource: ${RESPONDER_B}`,
@@ -277,8 +305,13 @@ describe('tabletop moves', () => {
       sessionName: 'i-0333a0000000000d1',
     });
     expect(member(sim.world, '333333333333').iam.sessions.map((x) => x.accessKeyId)).toEqual([accessKeyId]);
-    const who = await clients(sim, 'us-east-1', { accessKeyId, secretAccessKey: 'x', sessionToken: 'y' }).sts.send(new GetCallerIdentityCommand({}));
-    expect([who.Arn, who.Account]).toEqual(['arn:aws:sts::333333333333:assumed-role/FirebreakResponder/i-0333a0000000000d1', '333333333333']);
+    const who = await clients(sim, 'us-east-1', { accessKeyId, secretAccessKey: 'x', sessionToken: 'y' }).sts.send(
+      new GetCallerIdentityCommand({}),
+    );
+    expect([who.Arn, who.Account]).toEqual([
+      'arn:aws:sts::333333333333:assumed-role/FirebreakResponder/i-0333a0000000000d1',
+      '333333333333',
+    ]);
   });
 });
 
@@ -313,14 +346,20 @@ describe('a persisted organization world', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("logs each change with its account and Region, and replays it there", async () => {
+  it('logs each change with its account and Region, and replays it there', async () => {
     const file = join(dir, 'world.json');
     const sim = createSimCloud(orgWorld(), { persistTo: file });
     const { creds } = await assume(sim, { SourceIdentity: 'alice' });
-    await clients(sim, 'eu-west-1', creds).ec2.send(new CreateTagsCommand({ Resources: [DECOY], Tags: [{ Key: 'quarantine', Value: 'INC-7' }] }));
+    await clients(sim, 'eu-west-1', creds).ec2.send(
+      new CreateTagsCommand({ Resources: [DECOY], Tags: [{ Key: 'quarantine', Value: 'INC-7' }] }),
+    );
     await clients(sim, 'us-east-1').ec2.send(new CreateTagsCommand({ Resources: [DECOY], Tags: [{ Key: 'checked', Value: 'yes' }] }));
 
-    const changes = readFileSync(changeLogPath(file), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const changes = readFileSync(changeLogPath(file), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(changes.map((c) => [c.operation, c.account, c.region])).toEqual([
       ['AssumeRole', '111122223333', 'us-east-1'],
       ['CreateTags', '222222222222', 'eu-west-1'],

@@ -5,7 +5,7 @@ import { Journal } from '../../audit/journal.js';
 import { verifyJournal } from '../../audit/verify.js';
 import { EXIT } from '../../core/errors.js';
 import { existingRunDir } from '../../engine/home.js';
-import { formatEvent } from '../display.js';
+import { timeline } from '../display.js';
 import { c, out, printJson } from '../output.js';
 import type { AwsRunStore } from '../../store/aws.js';
 import { verifyStore } from '../../store/verify.js';
@@ -27,8 +27,9 @@ async function journalFile(runOrPath: string, opts: Where): Promise<{ file: stri
 export async function show(runId: string, opts: Where & { json?: boolean; verbose?: boolean }): Promise<void> {
   const events = Journal.read((await journalFile(runId, opts)).file);
   if (opts.json) return printJson(events);
+  const shown = timeline({ verbose: !!opts.verbose });
   for (const e of events) {
-    const lines = formatEvent(e as never, { verbose: !!opts.verbose });
+    const lines = shown.lines(e);
     if (lines.length === 0) continue;
     out(
       `${c.dim(

@@ -1,4 +1,6 @@
 /** `firebreak run` and `firebreak resume`. */
+import { join } from 'node:path';
+import { Journal } from '../../audit/journal.js';
 import { exitNow } from '../main.js';
 import { parseDuration } from '../../core/clock.js';
 import { EXIT, InputError } from '../../core/errors.js';
@@ -7,7 +9,7 @@ import type { RunHost } from '../../engine/host.js';
 import { chooseBackend } from '../../backend/backend.js';
 import { existingRunDir } from '../../engine/home.js';
 import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
-import { progressPrinter } from '../display.js';
+import { type ProgressOptions, progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
 import { roleOptions, type RoleCliOptions } from '../role-options.js';
 import { c, err, out, printJson } from '../output.js';
@@ -28,8 +30,8 @@ export interface RunCliOptions extends RoleCliOptions {
   json?: boolean;
 }
 
-export function chooseHost(opts: RunCliOptions): RunHost {
-  const progress = progressPrinter({ verbose: !!opts.verbose });
+export function chooseHost(opts: RunCliOptions, history?: ProgressOptions['history']): RunHost {
+  const progress = progressPrinter({ verbose: !!opts.verbose, ...(history ? { history } : {}) });
   const print = (e: { type: string }) => progress.onEvent(e);
   if (opts.auto || opts.dryRun) {
     const waitMs = opts.waitForApproval ? parseDuration(opts.waitForApproval) : 0;
@@ -49,7 +51,7 @@ export function chooseHost(opts: RunCliOptions): RunHost {
       hint: 'add --auto (unattended, waits for firebreak approve) or --dry-run',
     });
   }
-  return interactiveHost({ verbose: !!opts.verbose });
+  return interactiveHost({ verbose: !!opts.verbose, ...(history ? { history } : {}) });
 }
 
 /** SIGINT/SIGTERM stop the run between AWS calls; a second signal exits at once. */
@@ -113,9 +115,9 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
 
 export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
   refuseSim('resume', runId, opts);
-  existingRunDir(runId, cliSettings(opts)); // unknown run: exit 2 before anything else
+  const dir = existingRunDir(runId, cliSettings(opts)); // unknown run: exit 2 before anything else
   const backend = cliBackend({ ...opts, sim: undefined });
-  const host = chooseHost(opts);
+  const host = chooseHost(opts, Journal.read(join(dir, 'journal.jsonl')));
   const intr = interruptOnSignals();
   try {
     const handle = await resumeRun({ runId, backend, host, ...cliSettings(opts), signal: intr.signal });

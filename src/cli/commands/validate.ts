@@ -8,13 +8,20 @@ import { EXIT, InputError } from '../../core/errors.js';
 import { readInputFile, SIZE_LIMITS } from '../../core/read-input.js';
 import { parseYamlSource, validateWith } from '../../core/yaml-source.js';
 import { FILE_KINDS, kindOf, type FileKind } from '../../docs/file-kind.js';
+import { type ProblemJson, problemJson } from '../json-error.js';
 import { c, err, out, printJson } from '../output.js';
+
+/** `file:line:col: field: message`, as InputError.line prints it. */
+function problemLine(p: ProblemJson): string {
+  const where = p.file ? `${p.file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}: ` : '';
+  return `${where}${p.field ? `${p.field}: ` : ''}${p.message}`;
+}
 
 interface Result {
   file: string;
   kind: FileKind | null;
   ok: boolean;
-  errors: string[];
+  errors: ProblemJson[];
   hint?: string;
 }
 
@@ -42,7 +49,7 @@ export async function validate(files: string[], opts: { json?: boolean }): Promi
         file,
         kind,
         ok: false,
-        errors: [e, ...e.more].map((x) => x.line),
+        errors: [e, ...e.more].map(problemJson),
         ...(e.hint && kind === null ? { hint: e.hint } : {}),
       });
     }
@@ -51,7 +58,7 @@ export async function validate(files: string[], opts: { json?: boolean }): Promi
   else {
     for (const r of results) {
       if (r.ok) out(`${c.green('ok')}  ${r.file} ${c.dim(`(${r.kind})`)}`);
-      for (const l of r.errors) err(`error: ${l}`);
+      for (const p of r.errors) err(`error: ${problemLine(p)}`);
       if (r.hint) err(`  fix: ${r.hint}`);
     }
   }
