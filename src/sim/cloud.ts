@@ -472,7 +472,7 @@ async function authenticate(
  * not declare is a gap in the world file, not an AWS answer (every Region exists in AWS), so it
  * is refused with what to add.
  */
-function answeringWorld(world: World, scope: Scope, service: SimService<any>, clientName: string): World {
+function answeringWorld(world: World, scope: Scope, service: SimService<unknown>, clientName: string): World {
   const view = scopedWorld(world, scope, service.scope === 'regional');
   if (view) return view;
   const held = regionsOf(world, scope.account);
