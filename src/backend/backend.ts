@@ -4,6 +4,7 @@
  * an already-created simulated cloud a tabletop exercise shares with its attacker). Every entry
  * point builds its backend here; the engine receives it and never imports the simulator.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { resolve, join } from 'node:path';
 import type { Backend, BackendDefaults, BackendRecord, ClientRequest, RunBackend } from '../cloud/backend.js';
 import { createClients, type AwsClients } from '../cloud/clients.js';
@@ -111,12 +112,33 @@ function simBackend(
 ): RunBackend {
   if (shared) {
     saveWorldSync(shared.world, file);
-    return { record, clients: (req) => runClients(spec, defaults, req, shared), close: async () => {} };
+    return {
+      record,
+      world: worldName(sharedWorldKey(shared)),
+      clients: (req) => runClients(spec, defaults, req, shared),
+      close: async () => {},
+    };
   }
   // persistTo: every change is in the run folder's change log before its call answers, as a change
   // AWS answered survives a crash of the caller; close() folds the log into the world file.
   const sim = createSimCloud(world, { ...(spec.clock ? { clock: spec.clock } : {}), persistTo: file });
-  return { record, clients: (req) => runClients(spec, defaults, req, sim), close: () => sim.close() };
+  return {
+    record,
+    world: worldName(record.world ?? file),
+    clients: (req) => runClients(spec, defaults, req, sim),
+    close: () => sim.close(),
+  };
+}
+
+/** A simulated world's name for locks, from the world file a run started from (or one shared cloud). */
+const worldName = (key: string) => `sim-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+
+/** A shared simulated cloud (one tabletop exercise) is one world for every run in it. */
+const sharedKeys = new WeakMap<SimCloud, string>();
+function sharedWorldKey(shared: SimCloud): string {
+  let key = sharedKeys.get(shared);
+  if (!key) sharedKeys.set(shared, (key = randomUUID()));
+  return key;
 }
 
 function runClients(spec: BackendSpec, defaults: BackendDefaults, req: ClientRequest, sim: SimCloud | undefined): AwsClients {

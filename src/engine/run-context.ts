@@ -112,7 +112,8 @@ export function runContext(o: EngineOptions) {
       withCallContext({ step: key, action: action.id, permissions: new Set(action.permissions) }, fn),
     policyOf: (stepId: string, step: { approval?: 'auto' | 'required' }) => o.approvalOverrides?.[stepId] ?? step.approval ?? 'required',
     lockTargets: async (action: ActionDef, input: unknown) => {
-      if (!action.mutating || !o.lockTarget || !action.targets) return;
+      // A dry run changes nothing, so it holds nothing: it may look at an instance another run is containing.
+      if (o.dryRun || !action.mutating || !o.lockTarget || !action.targets) return;
       for (const t of action.targets(input)) await o.lockTarget(t);
     },
     /** Record a failure (unless the run is halting, or it is a failure replayed from the journal). */

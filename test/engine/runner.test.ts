@@ -260,7 +260,7 @@ steps:
     const t = setup(FLEET.replace('APPROVAL', 'required'), { inputs: { keys: ['k0', 'k1'] }, dryRun: true });
     t.store.refusePlan = ['k1'];
     const r = await t.run();
-    expect([r.status, r.outcome, r.error?.code]).toEqual(['planned', 'failure', 'Refused']);
+    expect([r.status, r.outcome, r.error?.code]).toEqual(['failed', 'failure', 'Refused']);
     expect(t.events().find((e) => e.type === 'step.failed')).toMatchObject({ step: 'each', error: { code: 'Refused' } });
     expect(t.events().find((e) => e.type === 'item.failed')).toMatchObject({ index: 1, phase: 'plan' });
     expect(t.store.applies).toEqual([]);
