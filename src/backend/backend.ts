@@ -137,7 +137,10 @@ const worldName = (key: string) => `sim-${createHash('sha256').update(key).diges
 const sharedKeys = new WeakMap<SimCloud, string>();
 function sharedWorldKey(shared: SimCloud): string {
   let key = sharedKeys.get(shared);
-  if (!key) sharedKeys.set(shared, (key = randomUUID()));
+  if (!key) {
+    key = randomUUID();
+    sharedKeys.set(shared, key);
+  }
   return key;
 }
 
