@@ -19,6 +19,8 @@ export interface Approval {
 export interface StepRecord {
   status: 'applied' | 'already-done' | 'skipped' | 'denied' | 'planned' | 'manual' | 'failed' | 'condition-false';
   output?: unknown;
+  /** A dry run's planned step: what apply would return, as far as its plan tells. */
+  predicted?: unknown;
   error?: { code: string; message: string };
 }
 
@@ -122,7 +124,7 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
         });
         break;
       case 'step.completed':
-        s.completed.set(e.step, { status: e.status, output: e.output });
+        s.completed.set(e.step, { status: e.status, output: e.output, ...(e.predicted !== undefined ? { predicted: e.predicted } : {}) });
         break;
       case 'step.failed':
         if (e.handled) s.handledFailures.set(e.step, { code: e.error.code, message: e.error.message });

@@ -150,6 +150,33 @@ describe('firebreak run --auto against the simulated cloud', () => {
     expect(w.ec2.connections.every((c: any) => c.state === 'open')).toBe(true);
   });
 
+  it("--dry-run shows the step that reads an earlier step's output as 'would run if', planned from that step's plan", async () => {
+    const home = tempHome();
+    const r = await run(home, '--dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    const [id] = runIds(home);
+    const events = journal(home, id!);
+    const revoke = events.filter((e) => e.step === 'revoke-role-sessions');
+    const wouldRunIf = { when: expect.stringContaining('take-role'), awaits: ['take-role'], predicted: true };
+    // take-role's plan names the role it would take; the revocation is planned on that role.
+    expect(events.find((e) => e.type === 'step.completed' && e.step === 'take-role')).toMatchObject({
+      predicted: { roleName: 'web-app-role' },
+    });
+    expect(revoke.find((e) => e.type === 'step.planned')).toMatchObject({
+      input: { roleName: 'web-app-role' },
+      plan: {
+        changes: [{ resource: expect.stringContaining(':role/web-app-role'), field: expect.stringContaining('AWSRevokeOlderSessions') }],
+      },
+      wouldRunIf,
+    });
+    expect(revoke.find((e) => e.type === 'step.completed')).toMatchObject({ status: 'planned', wouldRunIf });
+    expect(r.stdout + r.stderr).toMatch(/would run if \$type\(\$steps\.`take-role`\.output\.roleName\) = "string"/);
+    // Nothing changed in the world.
+    expect(mutatingCalls(events)).toEqual([]);
+    const role = world(home, id!).iam.roles.find((x: any) => x.name === 'web-app-role');
+    expect(Object.keys(role.inlinePolicies)).not.toContain('AWSRevokeOlderSessions');
+  });
+
   it('refuses a protected instance before changing anything', async () => {
     const home = tempHome();
     const r = await cli(['run', 'ec2-instance-compromise', '--sim', '--auto', '--input', `instanceId=${PROTECTED}`], { home });
