@@ -95,6 +95,11 @@ export const runEventSchemas = {
     undo: undo.optional(),
   }),
   'step.verified': z.object({ step, ok: z.boolean(), checks: z.array(check) }),
+  /**
+   * A resumed step whose apply a kill interrupted was planned again, and the plan found the change
+   * already made (by the process that was killed): not a second application.
+   */
+  'step.replanned': z.object({ step, alreadyDone: z.boolean(), interrupted: z.enum(['applying', 'applied']) }),
   'step.completed': z.object({
     step,
     status: stepStatus,

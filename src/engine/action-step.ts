@@ -1,5 +1,6 @@
 /** An action step: its condition, its input, then plan → approve → apply → verify under its retry policy. */
 import type { ActionDef, ManualTaskRequired } from '../actions/define.js';
+import { ActionFailed } from '../core/errors.js';
 import { evaluate } from '../playbook/expr.js';
 import type { ActionStepT } from '../playbook/schema.js';
 import { decide, goOn, manualTask } from './approvals.js';
@@ -70,6 +71,12 @@ async function lifecycle(
     const predicted = action.predict?.(input, plan);
     return r.complete(key, stepId, { status: 'planned', ...(predicted !== undefined ? { predicted } : {}) }, wouldRunIf);
   }
+  const killed = interruptedApply(r, key);
+  if (killed && plan.changes.length === 0) {
+    // The killed process made the change; this one only finds it made.
+    r.append('step.replanned', { step: key, alreadyDone: true, interrupted: killed.applied ? 'applied' : 'applying' });
+    if (killed.applied) return verifyOnly(r, at, action, input, killed.applied.output);
+  }
   if (action.mutating && plan.changes.length > 0) {
     r.checkSignal();
     const answer = await decide(r, { kind: 'approval', view: stepView(r, at, action, input, planRec) });
@@ -80,7 +87,25 @@ async function lifecycle(
   r.append('step.applying', { step: key });
   const done = await applyTarget(r, { key }, action, input, plan);
   if ('manual' in done) return manualFallback(r, key, stepId, done.manual);
-  r.complete(key, stepId, { status: plan.changes.length > 0 ? 'applied' : 'already-done', output: done.output });
+  r.complete(key, stepId, { status: plan.changes.length > 0 || killed ? 'applied' : 'already-done', output: done.output });
+}
+
+/** The journal shows this step's apply begun by a process that was killed before the step completed. */
+function interruptedApply(r: RunContext, key: string) {
+  if (!r.o.replayed.applying.has(key)) return undefined;
+  return { applied: r.o.replayed.applied.filter((a) => a.step === key).at(-1) };
+}
+
+/** A step the killed process applied (its step.applied is journaled) and that needs no change: verify it, as apply would have. */
+async function verifyOnly(r: RunContext, at: { key: string; stepId: string }, action: ActionDef, input: unknown, output: unknown) {
+  const checks = await r.inCall(at.key, action, () => action.verify(r.actionCtx(at.key), input, output));
+  const ok = checks.every((c) => c.ok);
+  r.append('step.verified', { step: at.key, ok, checks });
+  if (!ok) {
+    const bad = checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+    throw new ActionFailed(`verification failed: ${bad.join('; ')}`, 'VerificationFailed');
+  }
+  r.complete(at.key, at.stepId, { status: 'applied', output });
 }
 
 /** The action cannot make the change itself (no Support plan, say): a person does it and confirms. */

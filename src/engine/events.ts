@@ -59,6 +59,8 @@ export interface ReplayState {
   waits: Map<string, string>; // step key → ISO time the wait ends
   items: Map<string, Map<number, unknown>>; // map step key → item index → output
   applied: Array<{ step: string; action: string; output: unknown; undo?: UndoRecord; seq: number }>;
+  /** Step keys whose apply began (step.applying) and that have not completed: a kill came mid-apply. */
+  applying: Set<string>;
 }
 
 /**
@@ -76,6 +78,7 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
     waits: new Map(),
     items: new Map(),
     applied: [],
+    applying: new Set(),
   };
   for (const raw of events) {
     const e = parseRunEvent(raw, { ...where, line: raw.seq });
@@ -123,7 +126,11 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
           seq: e.seq,
         });
         break;
+      case 'step.applying':
+        s.applying.add(e.step);
+        break;
       case 'step.completed':
+        s.applying.delete(e.step);
         s.completed.set(e.step, { status: e.status, output: e.output, ...(e.predicted !== undefined ? { predicted: e.predicted } : {}) });
         break;
       case 'step.failed':
