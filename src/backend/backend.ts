@@ -11,6 +11,7 @@ import { createClients, type AwsClients } from '../cloud/clients.js';
 import type { Clock } from '../core/clock.js';
 import { DEMO_WORLD } from '../core/paths.js';
 import { createSimCloud, loadWorld, type SimCloud, type World } from '../sim/index.js';
+import { resolveRegion } from './region.js';
 import { saveWorldSync } from './world-file.js';
 
 type Plugins = NonNullable<Parameters<typeof createClients>[0]>['plugins'];
@@ -49,12 +50,18 @@ export function chooseBackend(spec: BackendSpec = {}): Backend {
   let world: Promise<World> | undefined;
   const loadStartWorld = () => (world ??= worldFile ? loadWorld(worldFile) : Promise.resolve(spec.simCloud!.world));
   const simulated = spec.simCloud !== undefined || worldFile !== undefined;
+  let region: Promise<string> | undefined;
+  const awsRegion = () => (region ??= resolveRegion(spec));
   return {
     async prepare() {
       if (simulated) await loadStartWorld();
+      else await awsRegion();
     },
     async start(runDir, defaults) {
-      if (!simulated) return awsBackend(spec, defaults, awsRecord(spec, defaults));
+      if (!simulated) {
+        const resolved = { ...spec, region: await awsRegion() };
+        return awsBackend(resolved, defaults, awsRecord(resolved, defaults));
+      }
       const w = await loadStartWorld();
       const record: BackendRecord = {
         backend: 'sim',
@@ -81,7 +88,7 @@ export function chooseBackend(spec: BackendSpec = {}): Backend {
 function awsRecord(spec: AwsSpec, defaults: BackendDefaults): BackendRecord {
   return {
     backend: 'aws',
-    region: spec.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null,
+    region: spec.region ?? null,
     ...(spec.profile ? { profile: spec.profile } : {}),
     ...roleRecord(spec, defaults),
   };

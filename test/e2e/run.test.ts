@@ -198,6 +198,9 @@ describe('firebreak run --auto against the simulated cloud', () => {
   });
 });
 
+/** An environment variable the child must not have (spawn leaves out undefined values). */
+const UNSET = undefined as unknown as string;
+
 describe('bad input changes nothing (exit 2, no run, no AWS call)', () => {
   it.each([
     [['--input', 'instanceId=web-1'], /instanceId/],
@@ -221,6 +224,31 @@ describe('bad input changes nothing (exit 2, no run, no AWS call)', () => {
     expect(r.stderr).toContain(`${file}:7:5`);
     expect(runIds(home)).toEqual([]);
   });
+
+  it('a run on AWS with no region: exit 2 naming --region, AWS_REGION and the profile, no run folder (and AWS_DEFAULT_REGION is not read)', async () => {
+    const home = tempHome();
+    writeFileSync(join(home, 'aws-config'), '[default]\noutput = json\n');
+    const env = { AWS_REGION: UNSET, AWS_CONFIG_FILE: join(home, 'aws-config'), AWS_DEFAULT_REGION: 'eu-west-1' };
+    const r = await cli(['run', 'ec2-instance-compromise', '--auto', '--input', `instanceId=${INSTANCE}`], { home, env });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/no AWS region/);
+    expect(r.stderr).toMatch(/--region/);
+    expect(r.stderr).toMatch(/AWS_REGION/);
+    expect(r.stderr).toMatch(/region in the profile/);
+    expect(r.stderr).toMatch(/AWS_DEFAULT_REGION is set \(eu-west-1\) but the AWS SDK for JavaScript v3 does not read it/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(runIds(home)).toEqual([]);
+  });
+
+  it("a profile's region counts, as it does for the SDK: the run records it", async () => {
+    const home = tempHome();
+    writeFileSync(join(home, 'aws-config'), '[profile ir]\nregion = eu-west-3\n');
+    const env = { AWS_REGION: UNSET, AWS_CONFIG_FILE: join(home, 'aws-config'), AWS_PROFILE: 'ir' };
+    // No credentials and an unroutable endpoint: the run starts, then fails at its first call.
+    await cli(['run', 'ec2-instance-compromise', '--auto', '--input', `instanceId=${INSTANCE}`], { home, env });
+    const [id] = runIds(home);
+    expect(journal(home, id!)[0]).toMatchObject({ type: 'run.started', backend: 'aws', region: 'eu-west-3' });
+  }, 60_000);
 
   it.each([['resume'], ['audit', 'show'], ['audit', 'verify']])('%s with an unknown run id', async (...cmd) => {
     const home = tempHome();
