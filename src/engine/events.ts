@@ -55,6 +55,11 @@ export interface ReplayState {
   /** Failures whose onError path was taken: replayed as the same failure. */
   handledFailures: Map<string, { code: string; message: string }>;
   approvals: Map<string, Approval>;
+  /**
+   * Answers to manual tasks, apart from approvals: a step approved by policy that then becomes a
+   * manual task (no Support plan) must wait for a person, not replay its approval as the answer.
+   */
+  manualAnswers: Map<string, Approval>;
   choices: Map<string, string>;
   waits: Map<string, string>; // step key → ISO time the wait ends
   items: Map<string, Map<number, unknown>>; // map step key → item index → output
@@ -74,12 +79,14 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
     completed: new Map(),
     handledFailures: new Map(),
     approvals: new Map(),
+    manualAnswers: new Map(),
     choices: new Map(),
     waits: new Map(),
     items: new Map(),
     applied: [],
     applying: new Set(),
   };
+  const manualAsked = new Set<string>();
   for (const raw of events) {
     const e = parseRunEvent(raw, { ...where, line: raw.seq });
     switch (e.type) {
@@ -102,8 +109,16 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
       case 'run.ended':
         s.status = e.status;
         break;
+      case 'manual.requested':
+        manualAsked.add(e.step);
+        break;
       case 'approval.answered':
-        s.approvals.set(e.step, { decision: e.decision, by: e.by, note: e.note, via: e.via });
+        (manualAsked.delete(e.step) ? s.manualAnswers : s.approvals).set(e.step, {
+          decision: e.decision,
+          by: e.by,
+          note: e.note,
+          via: e.via,
+        });
         break;
       case 'choice.taken':
         s.choices.set(e.step, e.next);
