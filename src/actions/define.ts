@@ -84,6 +84,11 @@ export interface ActionDef<I = unknown, O = unknown, F = unknown> {
   batchedPlan?: boolean;
   plan(ctx: ActionContext, input: I): Promise<Plan<F>>;
   apply(ctx: ActionContext, input: I, plan: Plan<F>): Promise<O>;
+  /**
+   * What apply would return, from the plan alone, when the plan can tell: a dry run shows later
+   * steps that read this output (their condition, their input) as they would run.
+   */
+  predict?(input: I, plan: Plan<F>): O;
   verify(ctx: ActionContext, input: I, output: O): Promise<Check[]>;
   undo?: UndoSpec<I, O>;
   /** The AWS CLI commands a responder runs by hand when Firebreak is unavailable. */

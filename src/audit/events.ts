@@ -25,6 +25,12 @@ const decision = z.enum(['approve', 'skip', 'abort']);
 const policy = z.enum(['auto', 'required']);
 const runStatus = z.enum(['running', 'waiting', 'succeeded', 'failed', 'aborted', 'interrupted', 'planned']);
 const stepStatus = z.enum(['applied', 'already-done', 'skipped', 'denied', 'planned', 'manual', 'failed', 'condition-false']);
+/**
+ * A dry run's step whose condition reads an output the dry run does not have (an earlier step that
+ * was only planned): it is not "condition false" but "would run if", its plan (when there is one)
+ * computed from what the earlier steps' plans say they would return.
+ */
+const wouldRunIf = z.object({ when: z.string(), awaits: z.array(z.string()), predicted: z.boolean() });
 const undo = z.object({ action: z.string(), input: z.unknown().optional() });
 const fields = z.looseObject({});
 
@@ -68,6 +74,7 @@ export const runEventSchemas = {
     facts: z.unknown().optional(),
     items: z.number().optional(),
     pipelined: z.boolean().optional(),
+    wouldRunIf: wouldRunIf.optional(),
   }),
   'approval.requested': z.object({
     step,
@@ -88,7 +95,19 @@ export const runEventSchemas = {
     undo: undo.optional(),
   }),
   'step.verified': z.object({ step, ok: z.boolean(), checks: z.array(check) }),
-  'step.completed': z.object({ step, status: stepStatus, output: z.unknown().optional() }),
+  /**
+   * A resumed step whose apply a kill interrupted was planned again, and the plan found the change
+   * already made (by the process that was killed): not a second application.
+   */
+  'step.replanned': z.object({ step, alreadyDone: z.boolean(), interrupted: z.enum(['applying', 'applied']) }),
+  'step.completed': z.object({
+    step,
+    status: stepStatus,
+    output: z.unknown().optional(),
+    /** A dry run: what apply would return, as far as the plan tells (later steps' conditions and plans read it). */
+    predicted: z.unknown().optional(),
+    wouldRunIf: wouldRunIf.optional(),
+  }),
   'step.failed': z.object({ step, action: z.string().optional(), error: errorInfo, handled: z.boolean() }),
   'step.retrying': z.object({ step, attempt: z.number(), of: z.number(), delayMs: z.number(), error: errorInfo }),
   'item.planned': z.object({ step, index: z.number(), plan }),

@@ -4,12 +4,14 @@
  * an already-created simulated cloud a tabletop exercise shares with its attacker). Every entry
  * point builds its backend here; the engine receives it and never imports the simulator.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import { resolve, join } from 'node:path';
 import type { Backend, BackendDefaults, BackendRecord, ClientRequest, RunBackend } from '../cloud/backend.js';
 import { createClients, type AwsClients } from '../cloud/clients.js';
 import type { Clock } from '../core/clock.js';
 import { DEMO_WORLD } from '../core/paths.js';
 import { createSimCloud, loadWorld, type SimCloud, type World } from '../sim/index.js';
+import { resolveRegion } from './region.js';
 import { saveWorldSync } from './world-file.js';
 
 type Plugins = NonNullable<Parameters<typeof createClients>[0]>['plugins'];
@@ -48,12 +50,18 @@ export function chooseBackend(spec: BackendSpec = {}): Backend {
   let world: Promise<World> | undefined;
   const loadStartWorld = () => (world ??= worldFile ? loadWorld(worldFile) : Promise.resolve(spec.simCloud!.world));
   const simulated = spec.simCloud !== undefined || worldFile !== undefined;
+  let region: Promise<string> | undefined;
+  const awsRegion = () => (region ??= resolveRegion(spec));
   return {
     async prepare() {
       if (simulated) await loadStartWorld();
+      else await awsRegion();
     },
     async start(runDir, defaults) {
-      if (!simulated) return awsBackend(spec, defaults, awsRecord(spec, defaults));
+      if (!simulated) {
+        const resolved = { ...spec, region: await awsRegion() };
+        return awsBackend(resolved, defaults, awsRecord(resolved, defaults));
+      }
       const w = await loadStartWorld();
       const record: BackendRecord = {
         backend: 'sim',
@@ -80,7 +88,7 @@ export function chooseBackend(spec: BackendSpec = {}): Backend {
 function awsRecord(spec: AwsSpec, defaults: BackendDefaults): BackendRecord {
   return {
     backend: 'aws',
-    region: spec.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? null,
+    region: spec.region ?? null,
     ...(spec.profile ? { profile: spec.profile } : {}),
     ...roleRecord(spec, defaults),
   };
@@ -111,12 +119,36 @@ function simBackend(
 ): RunBackend {
   if (shared) {
     saveWorldSync(shared.world, file);
-    return { record, clients: (req) => runClients(spec, defaults, req, shared), close: async () => {} };
+    return {
+      record,
+      world: worldName(sharedWorldKey(shared)),
+      clients: (req) => runClients(spec, defaults, req, shared),
+      close: async () => {},
+    };
   }
   // persistTo: every change is in the run folder's change log before its call answers, as a change
   // AWS answered survives a crash of the caller; close() folds the log into the world file.
   const sim = createSimCloud(world, { ...(spec.clock ? { clock: spec.clock } : {}), persistTo: file });
-  return { record, clients: (req) => runClients(spec, defaults, req, sim), close: () => sim.close() };
+  return {
+    record,
+    world: worldName(record.world ?? file),
+    clients: (req) => runClients(spec, defaults, req, sim),
+    close: () => sim.close(),
+  };
+}
+
+/** A simulated world's name for locks, from the world file a run started from (or one shared cloud). */
+const worldName = (key: string) => `sim-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+
+/** A shared simulated cloud (one tabletop exercise) is one world for every run in it. */
+const sharedKeys = new WeakMap<SimCloud, string>();
+function sharedWorldKey(shared: SimCloud): string {
+  let key = sharedKeys.get(shared);
+  if (!key) {
+    key = randomUUID();
+    sharedKeys.set(shared, key);
+  }
+  return key;
 }
 
 function runClients(spec: BackendSpec, defaults: BackendDefaults, req: ClientRequest, sim: SimCloud | undefined): AwsClients {

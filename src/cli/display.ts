@@ -29,6 +29,8 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
       return [`${c.cyan('●')} ${step}${e.action ? c.dim(` · ${e.action}`) : ''}`];
     case 'step.planned':
       if (e.pipelined) return [`  plan (${e.items} targets): each target is planned, applied and verified in turn`];
+      if (e.wouldRunIf?.predicted)
+        return [`  plan if it runs (from the plan of ${e.wouldRunIf.awaits.join(', ')}):`, ...formatPlan(e.plan, '    ')];
       return [`  plan${e.items !== undefined ? ` (${e.items} targets)` : ''}:`, ...formatPlan(e.plan, '    ')];
     case 'approval.answered':
       return [`  ${answerWords(e.decision, String(e.by), e.via)}${e.note ? ` — ${e.note}` : ''}`];
@@ -37,6 +39,10 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
         (ch) => `    ${ch.ok ? c.green('✔') : c.red('✖')} ${ch.name}`,
       );
     case 'step.completed':
+      if (e.wouldRunIf)
+        return [
+          `  ${c.yellow(`would run if ${String(e.wouldRunIf.when).replace(/^\{%\s*|\s*%\}$/g, '')}`)} ${c.dim(`(reads ${e.wouldRunIf.awaits.join(', ')}, not applied in a dry run)`)}`,
+        ];
       return [`  ${statusWord(e.status)}`];
     case 'step.failed':
       // A failure the playbook plans for (onError) is a branch, not the run failing.

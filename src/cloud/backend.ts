@@ -35,6 +35,11 @@ export interface ClientRequest {
 /** A backend bound to one run folder. */
 export interface RunBackend {
   readonly record: BackendRecord;
+  /**
+   * Which cloud the run's resources live in, beyond account and region: a simulated world has
+   * its own (a file-safe name), so runs in two simulated worlds never share a lock. Absent: AWS.
+   */
+  readonly world?: string;
   clients(req: ClientRequest): AwsClients;
   /** The run is over (ended, waiting or interrupted): a simulated cloud folds its change log into its world file. */
   close(): Promise<void>;

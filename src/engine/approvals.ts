@@ -13,7 +13,7 @@ type Question = { kind: 'approval'; view: StepView; pipelined?: boolean } | { ki
 export async function decide(r: RunContext, q: Question): Promise<Approval> {
   const { o, append } = r;
   const key = q.view.key;
-  const prior = o.replayed.approvals.get(key);
+  const prior = (q.kind === 'manual' ? o.replayed.manualAnswers : o.replayed.approvals).get(key);
   if (prior) return prior;
   if (q.kind === 'approval') {
     const v = q.view;

@@ -109,6 +109,9 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       beforeWrite,
       ...(startedAt ? { startedAt } : {}),
       lockTarget: async (t) => {
+        // An id is unique within its account and region (and simulated world): that is the lock's scope.
+        const region = a.where.record.region ?? aws.region ?? 'no-region';
+        const scope = `${a.where.world ?? 'aws'}-${(await identity).Account ?? 'no-account'}-${region}`;
         let waited = false;
         const lock = await a.store.lockTarget(
           t.kind,
@@ -117,6 +120,7 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
           {
             ...(a.lockWaitMs ? { waitMs: a.lockWaitMs } : {}),
             signal: interrupt.signal,
+            scope,
             onWait: (holder) => {
               waited = true;
               journal.append('lock.waiting', {

@@ -19,6 +19,8 @@ export interface Approval {
 export interface StepRecord {
   status: 'applied' | 'already-done' | 'skipped' | 'denied' | 'planned' | 'manual' | 'failed' | 'condition-false';
   output?: unknown;
+  /** A dry run's planned step: what apply would return, as far as its plan tells. */
+  predicted?: unknown;
   error?: { code: string; message: string };
 }
 
@@ -53,10 +55,17 @@ export interface ReplayState {
   /** Failures whose onError path was taken: replayed as the same failure. */
   handledFailures: Map<string, { code: string; message: string }>;
   approvals: Map<string, Approval>;
+  /**
+   * Answers to manual tasks, apart from approvals: a step approved by policy that then becomes a
+   * manual task (no Support plan) must wait for a person, not replay its approval as the answer.
+   */
+  manualAnswers: Map<string, Approval>;
   choices: Map<string, string>;
   waits: Map<string, string>; // step key → ISO time the wait ends
   items: Map<string, Map<number, unknown>>; // map step key → item index → output
   applied: Array<{ step: string; action: string; output: unknown; undo?: UndoRecord; seq: number }>;
+  /** Step keys whose apply began (step.applying) and that have not completed: a kill came mid-apply. */
+  applying: Set<string>;
 }
 
 /**
@@ -70,11 +79,14 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
     completed: new Map(),
     handledFailures: new Map(),
     approvals: new Map(),
+    manualAnswers: new Map(),
     choices: new Map(),
     waits: new Map(),
     items: new Map(),
     applied: [],
+    applying: new Set(),
   };
+  const manualAsked = new Set<string>();
   for (const raw of events) {
     const e = parseRunEvent(raw, { ...where, line: raw.seq });
     switch (e.type) {
@@ -97,8 +109,16 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
       case 'run.ended':
         s.status = e.status;
         break;
+      case 'manual.requested':
+        manualAsked.add(e.step);
+        break;
       case 'approval.answered':
-        s.approvals.set(e.step, { decision: e.decision, by: e.by, note: e.note, via: e.via });
+        (manualAsked.delete(e.step) ? s.manualAnswers : s.approvals).set(e.step, {
+          decision: e.decision,
+          by: e.by,
+          note: e.note,
+          via: e.via,
+        });
         break;
       case 'choice.taken':
         s.choices.set(e.step, e.next);
@@ -121,8 +141,12 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
           seq: e.seq,
         });
         break;
+      case 'step.applying':
+        s.applying.add(e.step);
+        break;
       case 'step.completed':
-        s.completed.set(e.step, { status: e.status, output: e.output });
+        s.applying.delete(e.step);
+        s.completed.set(e.step, { status: e.status, output: e.output, ...(e.predicted !== undefined ? { predicted: e.predicted } : {}) });
         break;
       case 'step.failed':
         if (e.handled) s.handledFailures.set(e.step, { code: e.error.code, message: e.error.message });

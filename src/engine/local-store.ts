@@ -51,11 +51,12 @@ export function localRunStore(home: HomeOptions = {}): RunStore {
           timeoutMs: opts.waitMs,
           ...(opts.signal ? { signal: opts.signal } : {}),
           ...(opts.onWait ? { onWait: opts.onWait } : {}),
+          ...(opts.scope ? { scope: opts.scope } : {}),
         });
       }
-      const lock = await lockResource(base, kind, id, owner);
+      const lock = await lockResource(base, kind, id, owner, opts.scope ? { scope: opts.scope } : {});
       if (lock) return lock;
-      const holder = readLock(resourceLockPath(base, kind, id));
+      const holder = readLock(resourceLockPath(base, kind, id, opts.scope));
       throw new FirebreakError(holder ? describeHolder(`${kind} ${id}`, holder) : `${kind} ${id} is locked by another run`, {
         hint: 'firebreak runs   (find the run working on it)',
       });

@@ -19,15 +19,17 @@ export interface LockWaitOptions {
   signal?: AbortSignal;
   /** Called once, when the first attempt finds the lock held (the engine journals it). */
   onWait?: (holder: LockInfo | undefined) => void;
+  /** Where the resource lives (see resourceLockPath). */
+  scope?: string;
 }
 
 /** Take the lock of one resource, waiting up to `timeoutMs` for its holder to release it. */
 export async function waitForResourceLock(home: string, kind: string, id: string, owner: LockOwner, opts: LockWaitOptions): Promise<Lock> {
-  const path = resourceLockPath(home, kind, id);
+  const path = resourceLockPath(home, kind, id, opts.scope);
   const deadline = Date.now() + opts.timeoutMs;
   let told = false;
   for (;;) {
-    const lock = await lockResource(home, kind, id, owner);
+    const lock = await lockResource(home, kind, id, owner, opts.scope ? { scope: opts.scope } : {});
     if (lock) return lock;
     const holder = readLock(path);
     if (!told) {

@@ -121,15 +121,21 @@ export function describeHolder(resource: string, info: LockInfo): string {
   return `${resource} is locked by run ${info.runId} (pid ${info.pid} on ${info.host}, ${info.purpose}) since ${info.since}`;
 }
 
-/** The lock file of one resource: `<home>/locks/<kind>-<id>.lock`, with the id made file-safe. */
-export function resourceLockPath(home: string, kind: string, id: string): string {
+/**
+ * The lock file of one resource: `<home>/locks/<scope>/<kind>-<id>.lock`, with the id made
+ * file-safe. The scope says where the resource lives (account and region, and for a simulated
+ * cloud which world): an instance id is unique only within its account and region.
+ */
+export function resourceLockPath(home: string, kind: string, id: string, scope?: string): string {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(kind)) throw new FirebreakError(`failed to lock ${kind} ${id}: '${kind}' is not a resource kind`);
   if (id.length === 0) throw new FirebreakError(`failed to lock ${kind}: empty resource id`);
+  return join(home, 'locks', ...(scope ? [safeName(scope)] : []), `${kind}-${safeName(id)}.lock`);
+}
+
+function safeName(id: string): string {
   const safe = id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\./, '_');
   // ARNs lose their ':' and '/'; the hash keeps ids that differ only there from sharing a lock.
-  const name =
-    safe === id && safe.length <= 120 ? safe : `${safe.slice(0, 120)}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
-  return join(home, 'locks', `${kind}-${name}.lock`);
+  return safe === id && safe.length <= 120 ? safe : `${safe.slice(0, 120)}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
 }
 
 /** Lock one target resource for a run. Re-entrant for the same run in this process. */
@@ -138,9 +144,10 @@ export async function lockResource(
   kind: string,
   id: string,
   owner: LockOwner,
-  opts: Omit<LockOptions, 'reentrant'> = {},
+  opts: Omit<LockOptions, 'reentrant'> & { scope?: string } = {},
 ): Promise<Lock | null> {
-  return tryLock(resourceLockPath(home, kind, id), owner, { ...opts, reentrant: true });
+  const { scope, ...lockOpts } = opts;
+  return tryLock(resourceLockPath(home, kind, id, scope), owner, { ...lockOpts, reentrant: true });
 }
 
 function handle(path: string, entry: Held & { handles: number }): Lock {

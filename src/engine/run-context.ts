@@ -28,6 +28,14 @@ function isTransient(err: unknown, code: string): boolean {
 
 export type RunContext = ReturnType<typeof runContext>;
 
+export interface WouldRunIf {
+  when: string;
+  /** The planned steps whose output the condition reads. */
+  awaits: string[];
+  /** Whether their plans predicted the output (and so this step's plan is shown). */
+  predicted: boolean;
+}
+
 export function runContext(o: EngineOptions) {
   const pb = o.loaded.playbook;
   const stepData: Record<string, StepRecord> = {};
@@ -39,10 +47,24 @@ export function runContext(o: EngineOptions) {
     now: o.clock.now(),
     ...extra,
   });
-  const complete = (key: string, stepId: string, rec: StepRecord) => {
+  const complete = (key: string, stepId: string, rec: StepRecord, wouldRunIf?: WouldRunIf) => {
     stepData[stepId] = rec;
-    append('step.completed', { step: key, status: rec.status, ...(rec.output === undefined ? {} : { output: rec.output }) });
+    append('step.completed', {
+      step: key,
+      status: rec.status,
+      ...(rec.output === undefined ? {} : { output: rec.output }),
+      ...(rec.predicted === undefined ? {} : { predicted: rec.predicted }),
+      ...(wouldRunIf ? { wouldRunIf } : {}),
+    });
   };
+  /** The steps as a dry run expects them to be: a planned step's output is what its plan predicts. */
+  const predictedSteps = () =>
+    Object.fromEntries(
+      Object.entries(stepData).map(([id, rec]) => [
+        id,
+        rec.status === 'planned' && rec.predicted !== undefined ? { ...rec, output: rec.predicted } : rec,
+      ]),
+    );
   const actionCtx = (key: string): ActionContext => ({
     aws: o.aws,
     run: {
@@ -102,6 +124,7 @@ export function runContext(o: EngineOptions) {
     append,
     scope,
     complete,
+    predictedSteps,
     actionCtx,
     withRetry,
     resolveInput,
@@ -112,7 +135,8 @@ export function runContext(o: EngineOptions) {
       withCallContext({ step: key, action: action.id, permissions: new Set(action.permissions) }, fn),
     policyOf: (stepId: string, step: { approval?: 'auto' | 'required' }) => o.approvalOverrides?.[stepId] ?? step.approval ?? 'required',
     lockTargets: async (action: ActionDef, input: unknown) => {
-      if (!action.mutating || !o.lockTarget || !action.targets) return;
+      // A dry run changes nothing, so it holds nothing: it may look at an instance another run is containing.
+      if (o.dryRun || !action.mutating || !o.lockTarget || !action.targets) return;
       for (const t of action.targets(input)) await o.lockTarget(t);
     },
     /** Record a failure (unless the run is halting, or it is a failure replayed from the journal). */

@@ -93,8 +93,9 @@ export async function executeRun(o: EngineOptions): Promise<RunResult> {
   }
   const error = context.error ? { error: errorInfo(context.error) } : {};
   if (o.dryRun) {
-    // A plan that failed (and no onError path took over) says so: the real run would fail there.
-    if (final === FINAL.failed) return { status: 'planned', outcome: context.outcome ?? 'failure', ...error };
+    // A plan that failed (and no onError path took over) fails the dry run: the real run would fail there,
+    // and `runs` must not list it as a plan that went through.
+    if (final === FINAL.failed) return { status: 'failed', outcome: context.outcome ?? 'failure', ...error };
     return { status: 'planned', outcome: context.outcome ?? 'success' };
   }
   if (final === FINAL.failed || context.outcome === 'failure') return { status: 'failed', outcome: context.outcome ?? 'failure', ...error };

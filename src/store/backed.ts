@@ -155,7 +155,7 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
       return record(runId, inner.dir, inner);
     },
     lockTarget: (kind, id, req, opts = {}) =>
-      lease(`${kind}/${id}`, owner(req.runId, req.purpose), `${kind} ${id}`, {
+      lease(opts.scope ? `${opts.scope}/${kind}/${id}` : `${kind}/${id}`, owner(req.runId, req.purpose), `${kind} ${id}`, {
         ...(opts.waitMs ? { waitMs: opts.waitMs } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.onWait ? { onWait: opts.onWait } : {}),

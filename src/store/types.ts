@@ -197,6 +197,8 @@ export interface TargetLockOptions {
   waitMs?: number;
   signal?: AbortSignal;
   onWait?: (holder: LockHolder | undefined) => void;
+  /** Where the resource lives: account and region (and the simulated world), so one id in two places is two locks. */
+  scope?: string;
 }
 
 /** An answer `firebreak approve` posted for a waiting step. */

@@ -48,6 +48,7 @@ const EXAMPLES: RunEventInput[] = [
   { type: 'run.resumed', by: operator },
   { type: 'approval.answered', step: 'isolate', decision: 'approve', by: 'bob', note: 'ok', via: 'approve-command' },
   { type: 'step.applying', step: 'isolate' },
+  { type: 'step.replanned', step: 'isolate', alreadyDone: true, interrupted: 'applying' },
   {
     type: 'aws.call',
     step: 'isolate',
@@ -69,6 +70,12 @@ const EXAMPLES: RunEventInput[] = [
   },
   { type: 'step.verified', step: 'isolate', ok: true, checks: [{ name: 'isolated', ok: true }] },
   { type: 'step.completed', step: 'isolate', status: 'applied', output: { groups: ['sg-1'] } },
+  {
+    type: 'step.completed',
+    step: 'revoke',
+    status: 'planned',
+    wouldRunIf: { when: '{% $steps.take.output.roleName %}', awaits: ['take'], predicted: true },
+  },
   { type: 'step.retrying', step: 'snap', attempt: 1, of: 3, delayMs: 1000, error },
   { type: 'step.failed', step: 'snap', action: 'ec2.forensic-snapshots', error, handled: true },
   { type: 'item.planned', step: 'fleet', index: 0, plan },

@@ -37,6 +37,6 @@ describe('closed output streams', () => {
     expect(JSON.parse(last)).toMatchObject({ type: 'run.waiting', step: 'revoke-role-sessions' });
     for (let i = 0; i < 50 && existsSync(join(runsDir, runId!, 'run.lock')); i++) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(join(runsDir, runId!, 'run.lock'))).toBe(false);
-    expect(readdirSync(join(home, 'locks'))).toEqual([]);
+    expect(readdirSync(join(home, 'locks'), { recursive: true }).filter((f) => String(f).endsWith('.lock'))).toEqual([]);
   }, 30_000);
 });

@@ -150,6 +150,33 @@ describe('firebreak run --auto against the simulated cloud', () => {
     expect(w.ec2.connections.every((c: any) => c.state === 'open')).toBe(true);
   });
 
+  it("--dry-run shows the step that reads an earlier step's output as 'would run if', planned from that step's plan", async () => {
+    const home = tempHome();
+    const r = await run(home, '--dry-run');
+    expect(r.code, r.stderr).toBe(0);
+    const [id] = runIds(home);
+    const events = journal(home, id!);
+    const revoke = events.filter((e) => e.step === 'revoke-role-sessions');
+    const wouldRunIf = { when: expect.stringContaining('take-role'), awaits: ['take-role'], predicted: true };
+    // take-role's plan names the role it would take; the revocation is planned on that role.
+    expect(events.find((e) => e.type === 'step.completed' && e.step === 'take-role')).toMatchObject({
+      predicted: { roleName: 'web-app-role' },
+    });
+    expect(revoke.find((e) => e.type === 'step.planned')).toMatchObject({
+      input: { roleName: 'web-app-role' },
+      plan: {
+        changes: [{ resource: expect.stringContaining(':role/web-app-role'), field: expect.stringContaining('AWSRevokeOlderSessions') }],
+      },
+      wouldRunIf,
+    });
+    expect(revoke.find((e) => e.type === 'step.completed')).toMatchObject({ status: 'planned', wouldRunIf });
+    expect(r.stdout + r.stderr).toMatch(/would run if \$type\(\$steps\.`take-role`\.output\.roleName\) = "string"/);
+    // Nothing changed in the world.
+    expect(mutatingCalls(events)).toEqual([]);
+    const role = world(home, id!).iam.roles.find((x: any) => x.name === 'web-app-role');
+    expect(Object.keys(role.inlinePolicies)).not.toContain('AWSRevokeOlderSessions');
+  });
+
   it('refuses a protected instance before changing anything', async () => {
     const home = tempHome();
     const r = await cli(['run', 'ec2-instance-compromise', '--sim', '--auto', '--input', `instanceId=${PROTECTED}`], { home });
@@ -170,6 +197,9 @@ describe('firebreak run --auto against the simulated cloud', () => {
     });
   });
 });
+
+/** An environment variable the child must not have (spawn leaves out undefined values). */
+const UNSET = undefined as unknown as string;
 
 describe('bad input changes nothing (exit 2, no run, no AWS call)', () => {
   it.each([
@@ -194,6 +224,31 @@ describe('bad input changes nothing (exit 2, no run, no AWS call)', () => {
     expect(r.stderr).toContain(`${file}:7:5`);
     expect(runIds(home)).toEqual([]);
   });
+
+  it('a run on AWS with no region: exit 2 naming --region, AWS_REGION and the profile, no run folder (and AWS_DEFAULT_REGION is not read)', async () => {
+    const home = tempHome();
+    writeFileSync(join(home, 'aws-config'), '[default]\noutput = json\n');
+    const env = { AWS_REGION: UNSET, AWS_CONFIG_FILE: join(home, 'aws-config'), AWS_DEFAULT_REGION: 'eu-west-1' };
+    const r = await cli(['run', 'ec2-instance-compromise', '--auto', '--input', `instanceId=${INSTANCE}`], { home, env });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/no AWS region/);
+    expect(r.stderr).toMatch(/--region/);
+    expect(r.stderr).toMatch(/AWS_REGION/);
+    expect(r.stderr).toMatch(/region in the profile/);
+    expect(r.stderr).toMatch(/AWS_DEFAULT_REGION is set \(eu-west-1\) but the AWS SDK for JavaScript v3 does not read it/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(runIds(home)).toEqual([]);
+  });
+
+  it("a profile's region counts, as it does for the SDK: the run records it", async () => {
+    const home = tempHome();
+    writeFileSync(join(home, 'aws-config'), '[profile ir]\nregion = eu-west-3\n');
+    const env = { AWS_REGION: UNSET, AWS_CONFIG_FILE: join(home, 'aws-config'), AWS_PROFILE: 'ir' };
+    // No credentials and an unroutable endpoint: the run starts, then fails at its first call.
+    await cli(['run', 'ec2-instance-compromise', '--auto', '--input', `instanceId=${INSTANCE}`], { home, env });
+    const [id] = runIds(home);
+    expect(journal(home, id!)[0]).toMatchObject({ type: 'run.started', backend: 'aws', region: 'eu-west-3' });
+  }, 60_000);
 
   it.each([['resume'], ['audit', 'show'], ['audit', 'verify']])('%s with an unknown run id', async (...cmd) => {
     const home = tempHome();

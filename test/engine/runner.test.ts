@@ -3,12 +3,13 @@
  * (parallel, map, choice, wait, onError, retry), the approval gate, and replay from the journal.
  * The actions here change an in-memory store, so each test asserts the store and the journal.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/audit/journal.js';
+import { encodeHead, headPathFor, lineHash } from '../../src/audit/verify.js';
 import { defineAction, type ActionDef } from '../../src/actions/define.js';
 import type { AwsClients } from '../../src/cloud/clients.js';
 import { SimClock } from '../../src/core/clock.js';
@@ -260,7 +261,7 @@ steps:
     const t = setup(FLEET.replace('APPROVAL', 'required'), { inputs: { keys: ['k0', 'k1'] }, dryRun: true });
     t.store.refusePlan = ['k1'];
     const r = await t.run();
-    expect([r.status, r.outcome, r.error?.code]).toEqual(['planned', 'failure', 'Refused']);
+    expect([r.status, r.outcome, r.error?.code]).toEqual(['failed', 'failure', 'Refused']);
     expect(t.events().find((e) => e.type === 'step.failed')).toMatchObject({ step: 'each', error: { code: 'Refused' } });
     expect(t.events().find((e) => e.type === 'item.failed')).toMatchObject({ index: 1, phase: 'plan' });
     expect(t.store.applies).toEqual([]);
@@ -428,5 +429,43 @@ steps:
     expect((await t.run()).status).toBe('succeeded');
     expect(t.store.values).toEqual({ two: 2 });
     expect(t.events().find((e) => e.type === 'step.completed' && e.step === 'one')).toMatchObject({ status: 'skipped' });
+  });
+});
+
+/** A kill right after a journal line: the journal (and its head) as they were at that line; the store keeps what was applied. */
+function killAt(dir: string, isLast: (e: { type: string; step?: string }) => boolean): void {
+  const file = join(dir, 'journal.jsonl');
+  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+  const n = lines.findIndex((l) => isLast(JSON.parse(l))) + 1;
+  expect(n).toBeGreaterThan(0);
+  writeFileSync(file, `${lines.slice(0, n).join('\n')}\n`);
+  writeFileSync(headPathFor(file), encodeHead({ seq: n, sha256: lineHash(lines[n - 1]!) }));
+}
+
+describe('resume after a kill during an apply', () => {
+  const PB = `${header}start: a
+steps:
+  a: { action: test.set, with: { key: a, value: 1 }, approval: auto, next: b }
+  b: { action: test.set, with: { key: b, value: 2 }, approval: auto }
+`;
+  it.each([
+    ['step.applying', 'applying'],
+    ['step.applied', 'applied'],
+  ])('killed after %s: the resumed step is re-planned, found done, and journaled as applied once', async (at, interrupted) => {
+    const t = setup(PB);
+    expect((await t.run()).status).toBe('succeeded');
+    killAt(t.dir, (e) => e.type === at && e.step === 'b');
+    const r = await t.run(t.events());
+    expect(r.status).toBe('succeeded');
+    const events = t.events();
+    // The change was made once, by the killed process.
+    expect(t.store.applies).toEqual(['a', 'b']);
+    expect(events.filter((e) => e.type === 'step.applied').map((e) => e.step)).toEqual(['a', 'b']);
+    expect(events.filter((e) => e.type === 'step.replanned')).toMatchObject([{ step: 'b', alreadyDone: true, interrupted }]);
+    expect(events.filter((e) => e.type === 'step.completed').map((e) => [e.step, e.status])).toEqual([
+      ['a', 'applied'],
+      ['b', 'applied'],
+    ]);
+    expect(events.filter((e) => e.type === 'step.verified' && e.step === 'b').at(-1)).toMatchObject({ ok: true });
   });
 });

@@ -194,6 +194,15 @@ export default defineAction<Input, ReplaceProfileOutput, Facts>({
     };
   },
 
+  predict: (input, plan) => ({
+    instanceId: input.instanceId,
+    previousInstanceProfileArn: plan.facts.originalProfileArn,
+    instanceProfileArn: plan.facts.profileDone ? plan.facts.currentProfileArn : plan.facts.quarantineProfileArn,
+    roleName: plan.facts.roleName ?? null,
+    // The instant is the apply's own clock: a plan cannot know it.
+    revokedBefore: plan.facts.revocation?.revokedBefore ?? null,
+  }),
+
   async verify(ctx, input, output) {
     const assoc = await currentAssociation(ctx.aws.ec2, input.instanceId);
     const now = assoc?.IamInstanceProfile?.Arn ?? null;
