@@ -71,9 +71,11 @@ describe('benchmarks at a tiny size', () => {
     async (mode) => {
       const r = await measureFleet(3, 2, mode, { latencyMs: 5, timeScale: 10 });
       expect(r).toMatchObject({ status: 'succeeded', failedTargets: 0, retryModeSeen: [mode] });
-      // Two swaps per single-interface instance; tags batched: one CreateTags per tag set (instance,
-      // interface) per wave of `concurrency` (2) targets, 2 waves.
-      expect(r.calls.mutating).toBe(3 * 2 + 2 * 2);
+      // Exactly two swaps per single-interface instance; tags batched: one CreateTags per tag set
+      // (instance, interface) per batch. The durable simulated cloud answers changes one at a time,
+      // so a wave's tags may split into two batches; never one call per tag set and target (3 × 2).
+      expect(r.calls.mutating).toBeGreaterThanOrEqual(3 * 2 + 2);
+      expect(r.calls.mutating).toBeLessThan(3 * 2 + 3 * 2);
       // Round trips per target are not pinned here: a batched call is journaled under the target
       // that opened its batch, so one target's chain may carry others' calls. The single-instance
       // chain is pinned above (3 to isolated).
