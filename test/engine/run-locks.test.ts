@@ -57,9 +57,7 @@ describe('target locks', () => {
     const holder = holdingHost();
     const first = await run(home, true, holder.host);
     await vi.waitFor(() => expect(holder.asked()).toBe(true));
-    expect(lockFiles(home)).toEqual([
-      expect.stringMatching(/^sim-[0-9a-f]{12}-111122223333-us-east-1\/instance-i-0abc123def4567890\.lock$/),
-    ]);
+    expect(lockFiles(home)).toEqual([expect.stringMatching(/^sim-[0-9a-f]{12}-home-us-east-1\/instance-i-0abc123def4567890\.lock$/)]);
 
     // A real run on the same world is refused the instance: the lock is held.
     const blocked = await (await run(home, true, abortAll)).result;
