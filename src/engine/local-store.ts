@@ -14,6 +14,7 @@ import { readApproval } from './inbox.js';
 import { acquireLock, describeHolder, lockResource, readLock, resourceLockPath, type Lock, type LockInfo, type LockOwner } from './lock.js';
 import { waitForResourceLock } from './lock-wait.js';
 import { readSummary, writeSummary, type RunSummary } from './run-summary.js';
+import { keepTaskToken, readTaskToken } from './task-tokens.js';
 import type { Approval } from './events.js';
 
 export interface TargetLockOptions {
@@ -34,6 +35,9 @@ export interface RunRecord {
   readJournal(): JournalEvent[];
   /** An answer `firebreak approve` posted for a step while the run was alive. */
   postedApproval(step: string): (Approval & { at: string }) | undefined;
+  /** The task token a step waits with on Step Functions, kept for `firebreak approve`. */
+  keepTaskToken(step: string, token: string): void;
+  taskToken(step: string): string | undefined;
   writeSummary(events: readonly JournalEvent[]): void;
   readSummary(): RunSummary | undefined;
 }
@@ -57,6 +61,8 @@ export function localRunStore(home: HomeOptions = {}): RunStore {
     openJournal: (clock) => Journal.open(join(dir, 'journal.jsonl'), { clock }),
     readJournal: () => Journal.read(join(dir, 'journal.jsonl')),
     postedApproval: (step) => readApproval(dir, step),
+    keepTaskToken: (step, token) => keepTaskToken(dir, step, token),
+    taskToken: (step) => readTaskToken(dir, step),
     writeSummary: (events) => writeSummary(dir, events),
     readSummary: () => readSummary(dir),
   });

@@ -1,0 +1,143 @@
+/**
+ * The compiled ASL executed by aws-local-stepfunctions with its Task states calling the REAL worker
+ * (`engineWorker`: the engine's own step code, journal and audited clients) against the simulated
+ * cloud and a local run store; task tokens are answered through `approveOnStepFunctions`, the path
+ * `firebreak approve` takes for a run on Step Functions. Each run is compared with the same playbook
+ * run by `startRun`/`resumeRun` (the CLI's path, answered with the CLI's `approve`) on the same world:
+ * the simulated cloud's end state and the journal's decisions must be equal.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { getAction } from '../../src/actions/registry.js';
+import { chooseBackend } from '../../src/backend/backend.js';
+import { approve } from '../../src/cli/commands/approve.js';
+import { autoHost } from '../../src/engine/auto-host.js';
+import { localRunStore } from '../../src/engine/local-store.js';
+import { resumeRun, startRun } from '../../src/engine/session.js';
+import type { Approval } from '../../src/engine/events.js';
+import { approveOnStepFunctions } from '../../src/sfn/approve-task.js';
+import { compileToAsl } from '../../src/sfn/compile.js';
+import { engineWorker } from '../../src/sfn/engine-worker.js';
+import { loadForSfn } from '../../src/sfn/playbooks.js';
+import { workerHandler, type WorkerTaskT } from '../../src/sfn/worker.js';
+import { tempHome } from '../helpers/cli.js';
+import { LOCAL_SFN_RUNS, runLocal, TaskTokens } from './local-sfn.js';
+
+const WORKER = 'arn:aws:lambda:us-east-1:111122223333:function:firebreak-worker';
+type Answer = 'approve' | 'deny' | 'abort';
+
+/** The decisions a journal records, in order (ids and times aside); a map's items in index order. */
+function decisions(events: ReadonlyArray<Record<string, unknown>>): string[] {
+  const kept = new Set([
+    'approval.requested',
+    'approval.answered',
+    'manual.requested',
+    'choice.taken',
+    'step.applied',
+    'step.completed',
+    'step.failed',
+    'item.completed',
+  ]);
+  const rows = events
+    .filter((e) => kept.has(String(e.type)))
+    .map((e) => {
+      const item = e.index ?? e.item;
+      const what =
+        e.type === 'step.completed'
+          ? ` ${e.status}`
+          : e.type === 'approval.answered'
+            ? ` ${e.decision}`
+            : e.type === 'choice.taken'
+              ? ` ${e.next}`
+              : '';
+      return {
+        row: `${e.type} ${e.step}${item === undefined ? '' : `[${item}]`}${what}`,
+        group: `${e.type} ${e.step}`,
+        item: Number(item ?? 0),
+      };
+    });
+  // Items run concurrently in both: within a run of one kind of item event, order by index.
+  const out: typeof rows = [];
+  for (const r of rows) {
+    let i = out.length;
+    while (i > 0 && out[i - 1]!.group === r.group && out[i - 1]!.item > r.item) i--;
+    out.splice(i, 0, r);
+  }
+  return out.map((r) => r.row);
+}
+
+const journalOf = (home: string, runId: string) =>
+  localRunStore({ home }).open(runId).readJournal() as unknown as Array<Record<string, unknown>>;
+const worldOf = (home: string, runId: string) => JSON.parse(readFileSync(join(home, 'runs', runId, 'world.json'), 'utf8'));
+
+/** The playbook through the CLI's path: startRun with the automatic host, `firebreak approve`, resumeRun, until it ends. */
+async function cliRun(playbook: string, inputs: Record<string, unknown>, answers: Record<string, Answer>, world: string | true) {
+  const home = tempHome();
+  const backend = () => chooseBackend({ sim: world });
+  let out = await (
+    await startRun({ run: { playbook, inputs, runId: 'run-1', incident: 'inc-1' }, backend: backend(), host: autoHost(), home })
+  ).result;
+  while (out.status === 'waiting') {
+    const step = out.waitingStep!;
+    const a = answers[step.replace(/#\d+$/, '')] ?? 'approve';
+    await approve('run-1', step, { home, deny: a === 'deny', abort: a === 'abort', json: true });
+    out = await (await resumeRun({ runId: 'run-1', backend: backend(), host: autoHost(), home })).result;
+  }
+  return { out, events: journalOf(home, 'run-1'), world: worldOf(home, 'run-1') };
+}
+
+/** The playbook's ASL on aws-local-stepfunctions, every task the real worker, every token answered as `firebreak approve` answers it. */
+async function sfnRun(
+  playbook: string,
+  inputs: Record<string, unknown>,
+  answers: Record<string, Answer>,
+  world: string | true,
+  home = tempHome(),
+  tokens = new TaskTokens(),
+) {
+  const loaded = loadForSfn(playbook);
+  const asl = compileToAsl(loaded.playbook, { permissionsOf: (a) => getAction(a).permissions, workerFunction: WORKER });
+  const store = localRunStore({ home });
+  const worker = workerHandler(engineWorker({ store, backend: chooseBackend({ sim: world }), sfn: tokens.client }));
+  const tasks: WorkerTaskT[] = [];
+  const answerErrors: unknown[] = [];
+  const handler = async (event: unknown) => {
+    const result = await worker(event);
+    const task = event as WorkerTaskT;
+    tasks.push(task);
+    if ((task.phase === 'plan' || task.phase === 'manual') && store.open(task.run.id).taskToken(keyOf(task)) === task.taskToken) {
+      const a = answers[task.stepId] ?? 'approve';
+      const answer: Approval & { via: 'approve-command' } = { decision: a === 'deny' ? 'skip' : a, by: 'tester', via: 'approve-command' };
+      // A person answers later, from another process as far as the execution knows.
+      setImmediate(() =>
+        approveOnStepFunctions(store.open(task.run.id), keyOf(task), answer, { sfn: tokens.client }).catch((e) => answerErrors.push(e)),
+      );
+    }
+    return result;
+  };
+  const input = { inputs, run: { id: 'run-1', incident: 'inc-1', playbook: loaded.file, approval: {} } };
+  const result = await runLocal(asl, input, handler, tokens);
+  expect(answerErrors).toEqual([]);
+  return { result, tasks, home, events: journalOf(home, 'run-1'), world: worldOf(home, 'run-1'), asl, input, tokens };
+}
+
+const keyOf = (t: WorkerTaskT) => (t.visit && t.visit > 1 ? `${t.stepId}#${t.visit}` : t.stepId);
+
+describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real worker', () => {
+  it('block-attack-source: approved through the task token, same cloud and decisions as the CLI', async () => {
+    const inputs = { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0aa11bb22cc33dd44'] };
+    const sfn = await sfnRun('block-attack-source', inputs, {}, true);
+    const cli = await cliRun('block-attack-source', inputs, {}, true);
+    expect(sfn.result.error ? `${sfn.result.error}: ${sfn.result.cause}` : sfn.result.status).toBe('SUCCEEDED');
+    expect(cli.out.status).toBe('succeeded');
+    expect(sfn.tasks.map((t) => `${t.phase} ${t.stepId}`)).toEqual(['plan block', 'apply block']);
+    expect(decisions(sfn.events)).toEqual(decisions(cli.events));
+    expect(decisions(sfn.events)).toContain('step.completed block applied');
+    expect(sfn.world).toEqual(cli.world);
+  });
+});
+
+function LOAD_OK() {
+  return LOCAL_SFN_RUNS;
+}
