@@ -22,7 +22,9 @@ export async function answerTask(client: Pick<SFNClient, 'send'>, taskToken: str
     return;
   }
   if (a.kind === 'manual' && a.decision === 'done') {
-    await client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ status: 'manual', output: { by: a.by, ...note } }) }));
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ status: 'manual', output: { by: a.by, ...note } }) }),
+    );
     return;
   }
   const error = a.decision === 'abort' ? TASK_ERRORS.aborted : TASK_ERRORS.denied;

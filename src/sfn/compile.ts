@@ -232,7 +232,9 @@ class Compiler {
       Object.assign(out, this.step(id, entry, step, scope));
     }
     // A halt taken out of an onError path fails the execution (or the branch, and so the execution) with its error.
-    const halts = Object.values(out).some((st) => ((st.Catch as Array<{ Next?: string }> | undefined) ?? []).some((c) => c.Next === HALTED));
+    const halts = Object.values(out).some((st) =>
+      ((st.Catch as Array<{ Next?: string }> | undefined) ?? []).some((c) => c.Next === HALTED),
+    );
     if (halts) out[HALTED] = { Type: 'Fail', ErrorPath: '$.caught.Error', CausePath: '$.caught.Cause' };
     return out;
   }
@@ -403,7 +405,15 @@ class Compiler {
     return {
       Type: 'Choice',
       Comment: `The route chooses ${id}'s approval policy`,
-      Choices: [{ And: [{ Variable: v, IsPresent: true }, { Variable: v, StringEquals: 'auto' }], Next: auto }],
+      Choices: [
+        {
+          And: [
+            { Variable: v, IsPresent: true },
+            { Variable: v, StringEquals: 'auto' },
+          ],
+          Next: auto,
+        },
+      ],
       Default: gated,
     };
   }
@@ -495,7 +505,13 @@ class Compiler {
       Type: 'Map',
       Comment: `${step.title ?? step.action} (${mode.toLowerCase()}, at most ${concurrency} at once)`,
       ItemsPath: '$.listed.items',
-      ItemSelector: { 'item.$': '$$.Map.Item.Value', 'index.$': '$$.Map.Item.Index', 'run.$': '$.run', 'inputs.$': '$.inputs', 'steps.$': '$.steps' },
+      ItemSelector: {
+        'item.$': '$$.Map.Item.Value',
+        'index.$': '$$.Map.Item.Index',
+        'run.$': '$.run',
+        'inputs.$': '$.inputs',
+        'steps.$': '$.steps',
+      },
       ItemProcessor: {
         ProcessorConfig: mode === 'INLINE' ? { Mode: 'INLINE' } : { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
         StartAt: `${name}.item`,

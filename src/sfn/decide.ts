@@ -29,7 +29,8 @@ export async function decide(pb: PlaybookT, task: WorkerTaskT, now: Date): Promi
   const scope: ExprScope = { inputs: task.inputs, steps: task.steps, run: task.run, now };
   const at = (field: string) => `steps.${task.stepId}.${field}`;
   if (task.phase === 'choose' && step.type === 'choice') {
-    for (const [i, c] of step.choices.entries()) if (await evaluate(c.when, scope, at(`choices.${i}.when`))) return { status: 'chosen', next: c.next };
+    for (const [i, c] of step.choices.entries())
+      if (await evaluate(c.when, scope, at(`choices.${i}.when`))) return { status: 'chosen', next: c.next };
     return { status: 'chosen', next: step.default };
   }
   if (task.phase === 'items' && step.type === 'map') {

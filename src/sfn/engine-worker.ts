@@ -29,6 +29,7 @@ import type { Approval, StepRecord } from '../engine/events.js';
 import type { RunHost } from '../engine/host.js';
 import type { RunStore } from '../engine/local-store.js';
 import { runPart } from '../engine/run-part.js';
+import { allSteps } from '../playbook/compile.js';
 import { runOneItem, runOneStep, type EngineOptions, type RunResult } from '../engine/runner.js';
 import type { LoadedPlaybook, PlaybookT, StepT } from '../playbook/schema.js';
 import { answerTask } from './answer.js';
@@ -84,6 +85,7 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
   let thrown: unknown;
   let answered: Approval | undefined;
   const part = async (o: EngineOptions): Promise<RunResult> => {
+    settleMaps(o, task);
     try {
       if (task.phase === 'plan' || task.phase === 'manual') {
         // Answered already (a repeated invocation, a redrive): the journal's answer goes back to Step Functions.
@@ -156,6 +158,19 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
   if (task.phase === 'choose') return { status: 'chosen', next: next! };
   if (!record) throw new FirebreakError(`failed to run ${task.stepKey} of run ${task.run.id}: the engine recorded no outcome`);
   return { status: record.status as WorkerResultT['status'], ...(record.output === undefined ? {} : { output: record.output }) };
+}
+
+/**
+ * A Map state ends without a worker task (its items each had one): the map step's outcome, as the
+ * execution recorded it, is journaled by the next task of the run, as the engine journals it after the
+ * last item in the CLI.
+ */
+function settleMaps(o: EngineOptions, task: WorkerTaskT): void {
+  for (const { id, step } of allSteps(o.loaded.playbook)) {
+    const rec = task.steps[id];
+    if (step.type !== 'map' || !rec || rec.status !== 'applied' || o.replayed.completed.has(id)) continue;
+    o.journal.append('step.completed', { step: id, status: 'applied', output: rec.output });
+  }
 }
 
 /** The records of earlier steps, as the execution carries them. */

@@ -6,17 +6,16 @@
  * run by `startRun`/`resumeRun` (the CLI's path, answered with the CLI's `approve`) on the same world:
  * the simulated cloud's end state and the journal's decisions must be equal.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { getAction } from '../../src/actions/registry.js';
 import { chooseBackend } from '../../src/backend/backend.js';
 import { approve } from '../../src/cli/commands/approve.js';
 import { autoHost } from '../../src/engine/auto-host.js';
 import { localRunStore } from '../../src/engine/local-store.js';
 import { resumeRun, startRun } from '../../src/engine/session.js';
-import type { Approval } from '../../src/engine/events.js';
-import { approveOnStepFunctions } from '../../src/sfn/approve-task.js';
 import { compileToAsl } from '../../src/sfn/compile.js';
 import { engineWorker } from '../../src/sfn/engine-worker.js';
 import { loadForSfn } from '../../src/sfn/playbooks.js';
@@ -55,21 +54,65 @@ function decisions(events: ReadonlyArray<Record<string, unknown>>): string[] {
         row: `${e.type} ${e.step}${item === undefined ? '' : `[${item}]`}${what}`,
         group: `${e.type} ${e.step}`,
         item: Number(item ?? 0),
+        isItem: item !== undefined,
       };
     });
-  // Items run concurrently in both: within a run of one kind of item event, order by index.
+  // Items run concurrently in both, interleaved differently: each stretch of item events is compared as a set.
   const out: typeof rows = [];
+  let stretch: typeof rows = [];
+  const flush = () => {
+    out.push(...stretch.sort((x, y) => x.group.localeCompare(y.group) || x.item - y.item));
+    stretch = [];
+  };
   for (const r of rows) {
-    let i = out.length;
-    while (i > 0 && out[i - 1]!.group === r.group && out[i - 1]!.item > r.item) i--;
-    out.splice(i, 0, r);
+    if (r.isItem) stretch.push(r);
+    else {
+      flush();
+      out.push(r);
+    }
   }
+  flush();
   return out.map((r) => r.row);
 }
 
+/** The demo world with a Business support plan (CreateCase works), and with a fleet of `n` unprotected instances of one image (web-1 and n - 1 more). */
+function worlds(n: number) {
+  const dir = tempHome('fb-worlds-');
+  const demo = readFileSync('worlds/demo.yaml', 'utf8');
+  const business = demo.replace(/plan: basic\b/, 'plan: business');
+  expect(business).not.toEqual(demo);
+  const doc = parse(business);
+  for (let i = 0; i < n - 1; i++) {
+    const hex = (i + 1).toString(16).padStart(4, '0');
+    const vol = `vol-0f1e${hex}00000000a`;
+    doc.ec2.instances.push({
+      id: `i-0f1e${hex}00000000a`,
+      imageId: 'ami-0c55b159cbfafe1f0',
+      instanceType: 't3.medium',
+      subnetId: 'subnet-0aa11bb22cc33dd44',
+      blockDevices: [{ deviceName: '/dev/xvda', volumeId: vol, deleteOnTermination: true }],
+      tags: { Name: `fleet-${i}` },
+    });
+    doc.ec2.volumes.push({ id: vol, size: 8, volumeType: 'gp3', availabilityZone: 'us-east-1a' });
+    doc.ec2.networkInterfaces.push({
+      id: `eni-0f1e${hex}00000000a`,
+      subnetId: 'subnet-0aa11bb22cc33dd44',
+      privateIpAddress: `10.0.1.${100 + i}`,
+      groups: ['sg-0123456789abcdef0'],
+      attachment: { instanceId: `i-0f1e${hex}00000000a`, deviceIndex: 0 },
+    });
+  }
+  writeFileSync(join(dir, 'business.yaml'), business);
+  writeFileSync(join(dir, 'fleet.yaml'), stringify(doc));
+  return { business: join(dir, 'business.yaml'), fleet: join(dir, 'fleet.yaml') };
+}
+const WORLDS = worlds(50);
+
 const journalOf = (home: string, runId: string) =>
   localRunStore({ home }).open(runId).readJournal() as unknown as Array<Record<string, unknown>>;
-const worldOf = (home: string, runId: string) => JSON.parse(readFileSync(join(home, 'runs', runId, 'world.json'), 'utf8'));
+/** The simulated cloud at the run's end, times aside (a tag or field stamped with the moment of a change). */
+const worldOf = (home: string, runId: string) =>
+  JSON.parse(readFileSync(join(home, 'runs', runId, 'world.json'), 'utf8').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>'));
 
 /** The playbook through the CLI's path: startRun with the automatic host, `firebreak approve`, resumeRun, until it ends. */
 async function cliRun(playbook: string, inputs: Record<string, unknown>, answers: Record<string, Answer>, world: string | true) {
@@ -108,15 +151,16 @@ async function sfnRun(
     tasks.push(task);
     if ((task.phase === 'plan' || task.phase === 'manual') && store.open(task.run.id).taskToken(keyOf(task)) === task.taskToken) {
       const a = answers[task.stepId] ?? 'approve';
-      const answer: Approval & { via: 'approve-command' } = { decision: a === 'deny' ? 'skip' : a, by: 'tester', via: 'approve-command' };
-      // A person answers later, from another process as far as the execution knows.
+      // A person answers later with `firebreak approve`, from another process as far as the execution knows.
       setImmediate(() =>
-        approveOnStepFunctions(store.open(task.run.id), keyOf(task), answer, { sfn: tokens.client }).catch((e) => answerErrors.push(e)),
+        approve(task.run.id, keyOf(task), { home, deny: a === 'deny', abort: a === 'abort', json: true, sfn: tokens.client }).catch((e) =>
+          answerErrors.push(e),
+        ),
       );
     }
     return result;
   };
-  const input = { inputs, run: { id: 'run-1', incident: 'inc-1', playbook: loaded.file, approval: {} } };
+  const input = { inputs, run: { id: 'run-1', incident: 'inc-1', playbook: loaded.playbook.id, approval: {} } };
   const result = await runLocal(asl, input, handler, tokens);
   expect(answerErrors).toEqual([]);
   return { result, tasks, home, events: journalOf(home, 'run-1'), world: worldOf(home, 'run-1'), asl, input, tokens };
@@ -136,6 +180,47 @@ describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real 
     expect(decisions(sfn.events)).toContain('step.completed block applied');
     expect(sfn.world).toEqual(cli.world);
   });
+
+  const CASES: Array<{
+    name: string;
+    playbook: string;
+    inputs: Record<string, unknown>;
+    answers?: Record<string, Answer>;
+    outcome: 'SUCCEEDED' | 'FAILED';
+    world?: string;
+    also?: (sfn: Awaited<ReturnType<typeof sfnRun>>) => void;
+  }> = [
+    {
+      name: 'block-attack-source, denied',
+      playbook: 'block-attack-source',
+      inputs: { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0aa11bb22cc33dd44'] },
+      answers: { block: 'deny' },
+      outcome: 'SUCCEEDED',
+    },
+    {
+      name: 'ec2-fleet-compromise, a Map over 50 instances',
+      playbook: 'ec2-fleet-compromise',
+      inputs: { imageIds: ['ami-0c55b159cbfafe1f0'] },
+      outcome: 'SUCCEEDED',
+      world: WORLDS.fleet,
+      also: (sfn) => {
+        expect(sfn.tasks.filter((t) => t.phase === 'item' && t.stepId === 'isolate')).toHaveLength(50);
+        // web-1's group is at its minimum size: detach fails, the Catch path (onError: snapshot) takes over.
+        expect(decisions(sfn.events)).toContain('step.failed detach');
+        expect(sfn.result.entered).toContain('detach.failed');
+        expect(sfn.result.entered).toContain('snapshot');
+      },
+    },
+  ];
+  for (const c of CASES)
+    it(`${c.name}: same cloud and decisions as the CLI`, async () => {
+      const sfn = await sfnRun(c.playbook, c.inputs, c.answers ?? {}, c.world ?? WORLDS.business);
+      const cli = await cliRun(c.playbook, c.inputs, c.answers ?? {}, c.world ?? WORLDS.business);
+      expect(sfn.result.error ? `${sfn.result.error}: ${sfn.result.cause}` : sfn.result.status).toBe(c.outcome);
+      expect(decisions(sfn.events)).toEqual(decisions(cli.events));
+      expect(sfn.world).toEqual(cli.world);
+      c.also?.(sfn);
+    }, 240_000);
 });
 
 function LOAD_OK() {
