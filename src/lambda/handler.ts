@@ -101,8 +101,9 @@ export async function handler(event: unknown, context: LambdaContext = {}): Prom
     for (const alert of alerts) {
       if (machines) {
         let e: ExecutionOutcome;
+        sfnClient ??= new SFNClient({});
         try {
-          e = await startAlertExecution(alert, ctx, { machines, sfn: (sfnClient ??= new SFNClient({})) });
+          e = await startAlertExecution(alert, ctx, { machines, sfn: sfnClient });
         } catch (err) {
           if (err instanceof InputError) return { ...reject(err), outcomes };
           throw err;

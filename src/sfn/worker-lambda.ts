@@ -44,6 +44,9 @@ function lambdaWorker(): RunWorkerPhase {
   });
 }
 
-export const runWorkerPhaseInEngine: RunWorkerPhase = (task) => (worker ??= lambdaWorker())(task);
+export const runWorkerPhaseInEngine: RunWorkerPhase = (task) => {
+  worker ??= lambdaWorker();
+  return worker(task);
+};
 
 export const handler = workerHandler(runWorkerPhaseInEngine);
