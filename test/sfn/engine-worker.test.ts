@@ -232,6 +232,18 @@ describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real 
       expect(decisions(sfn.events)).toEqual(decisions(cli.events));
       expect(sfn.world).toEqual(cli.world);
       c.also?.(sfn);
+      if (process.env.FIREBREAK_SFN_COUNTS)
+        console.log(
+          `COUNTS ${c.name}: ${sfn.result.entered.length} states entered, ${sfn.tasks.length} worker invocations, ${sfn.events.length} journal events`,
+          JSON.stringify(
+            Object.entries(
+              sfn.tasks.reduce(
+                (m: Record<string, number>, t) => ((m[`${t.phase} ${t.stepId}`] = (m[`${t.phase} ${t.stepId}`] ?? 0) + 1), m),
+                {},
+              ),
+            ),
+          ),
+        );
     }, 240_000);
 });
 
