@@ -48,6 +48,8 @@ export const runStartedSchema = z.object({
   roleArn: z.string().optional(),
   approvalOverrides: z.record(z.string(), policy).optional(),
   trigger: z.record(z.string(), z.unknown()).optional(),
+  /** A run whose control flow Step Functions executes (one worker task per step); absent: this process runs it all. */
+  executor: z.object({ kind: z.literal('stepfunctions'), execution: z.string().optional() }).optional(),
   operator,
   version: z.string(),
 });

@@ -19,7 +19,7 @@ import type { ReplayState } from './events.js';
 import { assertAccountAllowed, guardrails } from './guardrails.js';
 import type { HostRun, RunHost } from './host.js';
 import type { HeldLock, RunRecord, RunStore } from '../store/types.js';
-import { executeRun, type RunResult } from './runner.js';
+import { executeRun, type EngineOptions, type RunResult } from './runner.js';
 
 /** Someone who watches a run: called with every journal event once it is written (must not throw). */
 export type RunObserver = (event: JournalEvent) => void;
@@ -44,6 +44,8 @@ export interface DriveArgs {
   started?: Omit<RunStarted, 'type' | 'seq' | 'ts' | 'prev'>;
   /** A resumed run: who resumed it. */
   resumedBy?: { osUser: string; host: string; pid: number };
+  /** Part of a run instead of all of it (one step of a Step Functions execution): its end is not the run's. */
+  part?: (o: EngineOptions) => Promise<RunResult>;
 }
 
 export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; runDir: string }> {
@@ -89,7 +91,7 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
 
     const interrupt = new AbortController();
     a.signal?.addEventListener('abort', () => interrupt.abort(a.signal?.reason), { once: true });
-    const result = await executeRun({
+    const result = await (a.part ?? executeRun)({
       runId,
       loaded: a.loaded,
       inputs: a.inputs,
@@ -141,7 +143,7 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
         if (waited) journal.append('lock.acquired', { kind: t.kind, id: t.id });
       },
     }).catch((err): RunResult => ({ status: 'failed', error: errorInfo(err) }));
-    if (!identified) {
+    if (!identified && !a.part) {
       // Nothing was written (dry-run, or every step already done): still record who looked.
       await identity.then(
         (id) => journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId }),
@@ -150,7 +152,7 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     }
 
     if (result.status === 'interrupted') journal.append('run.interrupted', { ...(result.error ? { error: result.error } : {}) });
-    else if (result.status !== 'waiting')
+    else if (result.status !== 'waiting' && !a.part)
       journal.append('run.ended', { status: result.status, outcome: result.outcome, ...(result.error ? { error: result.error } : {}) });
     record.writeSummary(journal.events());
     await record.seal();

@@ -131,3 +131,38 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
   throwIfFailed();
   r.complete(key, stepId, { status: 'applied', output: outputs });
 }
+
+/**
+ * One target of a map step on its own, for an executor that fans the items out itself (Step Functions'
+ * Map: one worker task per item) after the step was approved as a whole or by policy: plan, apply and
+ * verify the item as the pipelined path above does. An item the journal shows completed answers from it.
+ */
+export async function runMapItem(
+  r: RunContext,
+  key: string,
+  stepId: string,
+  step: MapStepT,
+  item: unknown,
+  index: number,
+): Promise<unknown> {
+  const { o } = r;
+  const done = o.replayed.items.get(key);
+  if (done?.has(index)) return done.get(index);
+  const action = o.actions(step.action);
+  try {
+    const input = await r.resolveInput(action, stepId, step.with, { item, index });
+    r.checkSignal();
+    const plan = await planTarget(r, { key, item: index }, action, input);
+    r.append('item.planned', { step: key, index, plan: planRecord(plan) });
+    if (o.dryRun && action.mutating) return undefined;
+    await r.lockTargets(action, input);
+    if (action.mutating) await o.beforeWrite?.();
+    const applied = await applyTarget(r, { key, item: index }, action, input, plan);
+    if ('manual' in applied) throw applied.manual;
+    r.append('item.completed', { step: key, index, output: applied.output, checks: applied.checks });
+    return applied.output;
+  } catch (err) {
+    if (!isHalt(err)) r.append('item.failed', { step: key, index, error: errorInfo(err) });
+    throw err;
+  }
+}

@@ -15,12 +15,12 @@ import type { Clock } from '../core/clock.js';
 import { errorInfo, ReplayedFailure, type ErrorInfo } from '../core/error-info.js';
 import { Interrupted, WaitingForApproval } from '../core/errors.js';
 import { allSteps, compilePlaybook, FINAL, type RunStepOutput } from '../playbook/compile.js';
-import type { ActionStepT, ChoiceStepT, LoadedPlaybook, ManualStepT, MapStepT, WaitStepT } from '../playbook/schema.js';
+import type { ActionStepT, ChoiceStepT, LoadedPlaybook, ManualStepT, MapStepT, StepT, WaitStepT } from '../playbook/schema.js';
 import { runAction } from './action-step.js';
-import type { ReplayState, RunStatus } from './events.js';
+import type { ReplayState, RunStatus, StepRecord } from './events.js';
 import { runChoice, runManual, runWait } from './flow-steps.js';
 import type { HostRun, RunHost } from './host.js';
-import { runMap } from './map-step.js';
+import { runMap, runMapItem } from './map-step.js';
 import { isHalt, runContext, type RunContext } from './run-context.js';
 
 export interface EngineOptions {
@@ -115,40 +115,75 @@ function stepRunner(r: RunContext) {
   return async (stepId: string): Promise<RunStepOutput> => {
     const step = stepsById.get(stepId);
     if (!step) throw new Error(`no step '${stepId}'`);
-    const key = nextKey(stepId);
-    const prior = o.replayed.completed.get(key);
-    if (prior) {
-      r.stepData[stepId] = prior;
-      return step.type === 'choice' ? { next: o.replayed.choices.get(key)! } : {};
-    }
-    const failed = o.replayed.handledFailures.get(key);
-    if (failed) {
-      r.stepData[stepId] = { status: 'failed', error: failed };
-      throw new ReplayedFailure(failed.code, failed.message);
-    }
-    try {
-      switch (step.type ?? 'action') {
-        case 'action':
-          await runAction(r, key, stepId, step as ActionStepT);
-          return {};
-        case 'map':
-          await runMap(r, key, stepId, step as MapStepT);
-          return {};
-        case 'choice':
-          return await runChoice(r, key, stepId, step as ChoiceStepT);
-        case 'manual':
-          await runManual(r, key, stepId, step as ManualStepT);
-          return {};
-        case 'wait':
-          await runWait(r, key, stepId, step as WaitStepT);
-          return {};
-        default:
-          throw new Error(`step '${stepId}' of type ${step.type} is not run by an actor`);
-      }
-    } catch (err) {
-      const s = step as { onError?: ActionStepT['onError']; action?: string };
-      r.failStep(key, stepId, s.onError, s.action, err);
-      throw err;
-    }
+    return runVisit(r, nextKey(stepId), stepId, step);
   };
+}
+
+/** One visit of a step under its journal key: answered from the journal when it shows the visit done, otherwise run. */
+async function runVisit(r: RunContext, key: string, stepId: string, step: StepT): Promise<RunStepOutput> {
+  const { o } = r;
+  const prior = o.replayed.completed.get(key);
+  if (prior) {
+    r.stepData[stepId] = prior;
+    return step.type === 'choice' ? { next: o.replayed.choices.get(key)! } : {};
+  }
+  const failed = o.replayed.handledFailures.get(key);
+  if (failed) {
+    r.stepData[stepId] = { status: 'failed', error: failed };
+    throw new ReplayedFailure(failed.code, failed.message);
+  }
+  try {
+    switch (step.type ?? 'action') {
+      case 'action':
+        await runAction(r, key, stepId, step as ActionStepT);
+        return {};
+      case 'map':
+        await runMap(r, key, stepId, step as MapStepT);
+        return {};
+      case 'choice':
+        return await runChoice(r, key, stepId, step as ChoiceStepT);
+      case 'manual':
+        await runManual(r, key, stepId, step as ManualStepT);
+        return {};
+      case 'wait':
+        await runWait(r, key, stepId, step as WaitStepT);
+        return {};
+      default:
+        throw new Error(`step '${stepId}' of type ${step.type} is not run by an actor`);
+    }
+  } catch (err) {
+    const s = step as { onError?: ActionStepT['onError']; action?: string };
+    r.failStep(key, stepId, s.onError, s.action, err);
+    throw err;
+  }
+}
+
+/**
+ * One visit of one step outside the run's state machine, for an executor that owns the control flow
+ * (Step Functions: the worker runs one step per task). `steps` are the records of the steps before it,
+ * as the executor carries them; the answer is this step's record. The same code as a visit in `executeRun`.
+ */
+export async function runOneStep(
+  o: EngineOptions,
+  at: { stepId: string; key: string; steps: Record<string, StepRecord> },
+): Promise<{ record?: StepRecord; output: RunStepOutput }> {
+  const r = runContext(o);
+  Object.assign(r.stepData, at.steps);
+  const step = allSteps(o.loaded.playbook).find((s) => s.id === at.stepId)?.step;
+  if (!step) throw new Error(`no step '${at.stepId}'`);
+  const output = await runVisit(r, at.key, at.stepId, step);
+  const record = r.stepData[at.stepId];
+  return { ...(record ? { record } : {}), output };
+}
+
+/** One item of a map step outside the run's state machine (see runOneStep): its output. */
+export async function runOneItem(
+  o: EngineOptions,
+  at: { stepId: string; key: string; steps: Record<string, StepRecord>; item: unknown; index: number },
+): Promise<unknown> {
+  const r = runContext(o);
+  Object.assign(r.stepData, at.steps);
+  const step = allSteps(o.loaded.playbook).find((s) => s.id === at.stepId)?.step;
+  if (step?.type !== 'map') throw new Error(`no map step '${at.stepId}'`);
+  return runMapItem(r, at.key, at.stepId, step, at.item, at.index);
 }

@@ -189,11 +189,11 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
   return { runId: o.runId, runDir: record.dir, result };
 }
 
-function backendDefaults(config: Config) {
+export function backendDefaults(config: Config) {
   return { ...(config.roleArn ? { roleArn: config.roleArn } : {}), ...(config.externalId ? { externalId: config.externalId } : {}) };
 }
 
-function recordedBackend(s: RunStarted) {
+export function recordedBackend(s: RunStarted) {
   return {
     backend: s.backend,
     region: s.region,
@@ -203,7 +203,7 @@ function recordedBackend(s: RunStarted) {
   };
 }
 
-function operator() {
+export function operator() {
   let user = 'unknown';
   try {
     user = userInfo().username;

@@ -8,6 +8,9 @@
  *   FIREBREAK_CONFIG  firebreak.config.yaml (guardrails, notifications)
  *   FIREBREAK_SIM     a world file: run against the simulated cloud instead (rehearsing a
  *                     deployment, tests); never set in production
+ *   FIREBREAK_STATE_MACHINES  playbook id → state machine ARN (JSON, set by the deployment
+ *                     template): the run starts as a Step Functions execution named by the alert's
+ *                     dedup key instead of running in this invocation
  *
  * Bad input (an event of an unknown shape, an alert the route cannot map) is answered with a
  * `rejected` result and logged, not thrown: Lambda retries asynchronous invocations that throw,
@@ -17,7 +20,9 @@
 import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { InputError } from '../core/errors.js';
+import { parseStateMachines, startAlertExecution, type ExecutionOutcome } from '../sfn/route-alert.js';
 import { homeDir } from '../engine/home.js';
 import { type Alert, sha256 } from '../triggers/alert.js';
 import { describeOutcome, handleAlert, type TriggerContext, type TriggerOutcome } from '../triggers/dispatch.js';
@@ -53,6 +58,7 @@ export interface HandlerResult {
  */
 module.enableCompileCache?.(process.env.NODE_COMPILE_CACHE || join(tmpdir(), 'firebreak-compile-cache'));
 let compileCacheFlushed = false;
+let sfnClient: SFNClient | undefined;
 
 /** Stop a run this long before Lambda's own timeout, so it journals run.interrupted and can be resumed. */
 const SAFETY_MARGIN_MS = 10_000;
@@ -91,7 +97,21 @@ export async function handler(event: unknown, context: LambdaContext = {}): Prom
       warn: (line) => console.error(line),
     };
     const outcomes: HandlerResult['outcomes'] = [];
+    const machines = process.env.FIREBREAK_STATE_MACHINES ? parseStateMachines(process.env.FIREBREAK_STATE_MACHINES) : undefined;
     for (const alert of alerts) {
+      if (machines) {
+        let e: ExecutionOutcome;
+        sfnClient ??= new SFNClient({});
+        try {
+          e = await startAlertExecution(alert, ctx, { machines, sfn: sfnClient });
+        } catch (err) {
+          if (err instanceof InputError) return { ...reject(err), outcomes };
+          throw err;
+        }
+        console.log(JSON.stringify({ firebreak: e.kind, runId: e.runId, ...(e.kind === 'started' ? { execution: e.executionArn } : {}) }));
+        outcomes.push({ outcome: e.kind, runId: e.runId, ...(e.kind === 'ignored' ? { reasons: e.reasons } : {}) });
+        continue;
+      }
       let o: TriggerOutcome;
       try {
         o = await handleAlert(alert, ctx);

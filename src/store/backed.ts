@@ -119,6 +119,8 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
       },
       readJournal: () => inner.readJournal(),
       postedApproval: (step) => inner.postedApproval(step),
+      keepTaskToken: (step, token) => inner.keepTaskToken(step, token),
+      taskToken: (step) => inner.taskToken(step),
       writeSummary(events) {
         inner.writeSummary(events);
         const fields = o.summarize(events);

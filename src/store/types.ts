@@ -220,6 +220,9 @@ export interface RunRecord {
   openJournal(clock: Clock): Journal;
   readJournal(): JournalEvent[];
   postedApproval(step: string): PostedApproval | undefined;
+  /** The task token a step waits with on Step Functions, kept for `firebreak approve`. */
+  keepTaskToken(step: string, token: string): void;
+  taskToken(step: string): string | undefined;
   /** Record the run's summary (`firebreak runs`) from its events. */
   writeSummary(events: readonly JournalEvent[]): void;
   /**

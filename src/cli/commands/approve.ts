@@ -5,11 +5,14 @@
  * posted to the run's inbox and that process journals it and continues by itself.
  */
 import { join } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { Journal } from '../../audit/journal.js';
 import { InputError } from '../../core/errors.js';
 import { replay } from '../../engine/events.js';
 import { existingRunDir } from '../../engine/home.js';
 import { postApproval } from '../../engine/inbox.js';
+import { localRunStore } from '../../engine/local-store.js';
+import { approveOnStepFunctions, runsOnStepFunctions } from '../../sfn/approve-task.js';
 import { acquireLock, readLock } from '../../engine/lock.js';
 import { whoAmI } from '../interactive-host.js';
 import { out, printJson } from '../output.js';
@@ -17,7 +20,7 @@ import { out, printJson } from '../output.js';
 export async function approve(
   runId: string,
   step: string,
-  opts: { deny?: boolean; abort?: boolean; note?: string; runsDir?: string; json?: boolean },
+  opts: { deny?: boolean; abort?: boolean; note?: string; runsDir?: string; home?: string; json?: boolean; sfn?: Pick<SFNClient, 'send'> },
 ): Promise<void> {
   if (opts.deny && opts.abort) throw new InputError('choose one of --deny and --abort', { field: '--deny' });
   const dir = existingRunDir(runId, opts);
@@ -38,6 +41,15 @@ export async function approve(
   }
   const decision = opts.abort ? 'abort' : opts.deny ? 'skip' : 'approve';
   const answer = { decision, by: whoAmI(), via: 'approve-command', ...(opts.note ? { note: opts.note } : {}) } as const;
+  const record = await localRunStore(opts).open(runId);
+  if (runsOnStepFunctions(record)) {
+    // A run on Step Functions waits on a task token: the answer is journaled and sent with it (the SDK's standard configuration).
+    await approveOnStepFunctions(record, step, answer, { sfn: opts.sfn ?? new SFNClient({}) });
+    if (opts.json) return printJson({ runId, step, decision: opts.deny ? 'deny' : decision, delivered: 'task-token' });
+    return out(
+      `${opts.abort ? 'aborted' : opts.deny ? 'denied' : 'approved'} step ${step} of run ${runId}\n  the Step Functions execution continues the run`,
+    );
+  }
   const lock = await acquireLock(join(dir, 'run.lock'), { runId, purpose: 'approve' });
   let delivered: 'journal' | 'inbox';
   if (lock) {

@@ -1,0 +1,61 @@
+/**
+ * `firebreak approve RUN STEP [--deny|--abort]` for a run Step Functions executes: the answer is
+ * journaled first (the run's record of who decided, as for a run in the CLI), then sent with the task
+ * token the waiting step kept. On Step Functions no engine task follows a denial or a manual task's
+ * answer (the definition records the step itself), so the step's outcome is journaled here too, as the
+ * engine journals it in the CLI.
+ */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { systemClock, type Clock } from '../core/clock.js';
+import { FirebreakError, InputError } from '../core/errors.js';
+import type { Approval } from '../engine/events.js';
+import type { RunRecord } from '../engine/local-store.js';
+import { answerTask } from './answer.js';
+
+export function runsOnStepFunctions(record: RunRecord): boolean {
+  const started = record.readJournal().find((e) => e.type === 'run.started') as { executor?: { kind?: string } } | undefined;
+  return started?.executor?.kind === 'stepfunctions';
+}
+
+export async function approveOnStepFunctions(
+  record: RunRecord,
+  step: string,
+  answer: Approval & { via: 'approve-command' },
+  o: { sfn: Pick<SFNClient, 'send'>; clock?: Clock },
+): Promise<void> {
+  const token = record.taskToken(step);
+  if (!token)
+    throw new InputError(`run ${record.runId} keeps no task token for step '${step}': it is not waiting on it`, {
+      field: 'STEP',
+      hint: 'firebreak runs   (shows what each run waits on)',
+    });
+  const manual = record.readJournal().some((e) => e.type === 'manual.requested' && e.step === step);
+  const lock = await record.lock({ runId: record.runId, purpose: 'approve' });
+  if (!lock)
+    throw new FirebreakError(`failed to approve ${step} of run ${record.runId}: a worker is writing its journal`, {
+      hint: 'try again in a few seconds',
+    });
+  try {
+    const j = record.openJournal(o.clock ?? systemClock);
+    try {
+      j.append('approval.answered', { step, ...answer });
+      if (answer.decision === 'skip') j.append('step.completed', { step, status: manual ? 'skipped' : 'denied' });
+      if (manual && answer.decision === 'approve')
+        j.append('step.completed', { step, status: 'manual', output: { by: answer.by, ...(answer.note ? { note: answer.note } : {}) } });
+    } finally {
+      j.close();
+    }
+  } finally {
+    lock.release();
+  }
+  const note = answer.note ? { note: answer.note } : {};
+  if (manual && answer.decision !== 'abort')
+    await answerTask(o.sfn, token, { kind: 'manual', decision: answer.decision === 'approve' ? 'done' : 'skip', by: answer.by, ...note });
+  else
+    await answerTask(o.sfn, token, {
+      kind: 'approval',
+      decision: answer.decision === 'approve' ? 'approve' : answer.decision === 'abort' ? 'abort' : 'deny',
+      by: answer.by,
+      ...note,
+    });
+}
