@@ -112,13 +112,23 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
         journal.onLine((w) => {
           lastSeq = w.seq;
           enqueue(() => aws.append(runId, { seq: w.seq, line: w.line }));
+          // A waiting step gets a pending approval record: `firebreak approve` on any machine answers it there.
+          if (w.type === 'run.waiting') {
+            const e = JSON.parse(w.line) as { step: string; kind: string };
+            enqueue(() => aws.requestApproval(runId, e.step, { kind: e.kind, seq: w.seq }));
+          }
           if (WAITS.has(w.type)) enqueue(() => aws.seal(runId, w.seq));
         });
         lastSeq = journal.lastSeq;
         return journal;
       },
       readJournal: () => inner.readJournal(),
-      postedApproval: (step) => inner.postedApproval(step),
+      async postedApproval(step) {
+        const rec = await aws.readApproval(runId, step);
+        if (rec?.status !== 'answered' || !rec.answer) return inner.postedApproval(step);
+        const a = rec.answer;
+        return { decision: a.decision, by: a.by, ...(a.note ? { note: a.note } : {}), via: a.via ?? 'approve-command', at: a.at };
+      },
       writeSummary(events) {
         inner.writeSummary(events);
         const fields = o.summarize(events);

@@ -43,7 +43,7 @@ describe('sealing', () => {
     expect(await seg.Body!.transformToString()).toBe(
       w.lines
         .slice(4, 7)
-        .map((l) => l.line + '\n')
+        .map((l) => `${l.line}\n`)
         .join(''),
     );
     expect([seg.ObjectLockMode, seg.ServerSideEncryption, seg.SSEKMSKeyId]).toEqual(['COMPLIANCE', 'aws:kms', w.config.kmsKeyId]);
@@ -151,7 +151,7 @@ describe('tampering is reported by verify', () => {
     expect(denied.name).toBe('AccessDenied');
 
     const forged = journalLines(3, { tag: 'forger' })
-      .map((l) => l.line + '\n')
+      .map((l) => `${l.line}\n`)
       .join('');
     await w.s3.send(new PutObjectCommand({ Bucket: bucket, Key: segmentKey('r1', 1), Body: forged }));
     await w.s3.send(new PutObjectCommand({ Bucket: bucket, Key: digestKey('r1', 2), Body: '{}' }));

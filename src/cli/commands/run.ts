@@ -6,6 +6,7 @@ import { autoHost } from '../../engine/auto-host.js';
 import type { RunHost } from '../../engine/host.js';
 import { chooseBackend } from '../../backend/backend.js';
 import { existingRunDir } from '../../engine/home.js';
+import { loadConfig } from '../../config/config.js';
 import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
 import { progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
@@ -112,7 +113,8 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
 }
 
 export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
-  existingRunDir(runId, cliSettings(opts)); // unknown run: exit 2 before anything else
+  // Unknown run: exit 2 before anything else (with store: aws, opening it from the table says so).
+  if (loadConfig(opts.config).config.store.kind === 'local') existingRunDir(runId, cliSettings(opts));
   const backend = cliBackend({ ...opts, sim: undefined });
   const host = chooseHost(opts);
   const intr = interruptOnSignals();
