@@ -155,6 +155,12 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
     },
     async open(runId) {
       const lines = await aws.readEvents(runId);
+      // Killed before its first line reached the table: this machine's working copy is all there is
+      // (nothing was acted on yet: every AWS call waits for the table); opening its journal sends it.
+      if (lines.length === 0 && fileLines(join(o.workingDir(runId), 'journal.jsonl')).length > 0) {
+        const inner = await local.open(runId);
+        return record(runId, inner.dir, inner);
+      }
       if (lines.length === 0)
         throw new InputError(`no run ${runId} in the store (table ${aws.config.table})`, {
           field: 'RUN',

@@ -112,9 +112,9 @@ export interface StoreServers {
   close(): Promise<void>;
 }
 
-export async function startStoreServers(): Promise<StoreServers> {
+export async function startStoreServers(overrides: Partial<AwsStoreConfig> = {}): Promise<StoreServers> {
   const dyn = await startDynalite();
-  const world = await storeWorld(dyn.endpoint);
+  const world = await storeWorld(dyn.endpoint, overrides);
   const cloud = createSimCloud(worldSchema.parse({ account: { id: '123456789012' }, region: 'us-east-1' }), { clock: systemClock });
   const server = await serveSimS3(cloud);
   const s3 = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
