@@ -112,10 +112,11 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
         journal.onLine((w) => {
           lastSeq = w.seq;
           enqueue(() => aws.append(runId, { seq: w.seq, line: w.line }));
-          // A waiting step gets a pending approval record: `firebreak approve` on any machine answers it there.
-          if (w.type === 'run.waiting') {
-            const e = JSON.parse(w.line) as { step: string; kind: string };
-            enqueue(() => aws.requestApproval(runId, e.step, { kind: e.kind, seq: w.seq }));
+          // A step that asks a person gets a pending approval record: `firebreak approve` on any machine answers it there.
+          if (w.type === 'approval.requested' || w.type === 'manual.requested') {
+            const e = JSON.parse(w.line) as { step: string; policy?: string; title?: string };
+            if (w.type === 'manual.requested' || e.policy === 'required')
+              enqueue(() => aws.requestApproval(runId, e.step, { kind: w.type === 'manual.requested' ? 'manual' : 'approval', seq: w.seq }));
           }
           if (WAITS.has(w.type)) enqueue(() => aws.seal(runId, w.seq));
         });

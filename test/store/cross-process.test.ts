@@ -6,7 +6,8 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, cli, cliEnv } from '../helpers/cli.js';
 import { startStoreServers, type StoreServers } from './harness.js';
 import { eventOf } from '../../src/store/types.js';
 
@@ -95,5 +96,59 @@ describe('the CLI with store: aws, across processes and working folders', () => 
     expect(report.stdout).toContain(runId);
     expect(report.stdout).toContain('ec2-instance-compromise');
     expect(existsSync(join(auditor, '.firebreak', 'runs'))).toBe(false);
+  });
+
+  it('a process waiting with --wait-for-approval continues when someone approves from another folder', { timeout: 120_000 }, async () => {
+    const first = s.folder();
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'run',
+        'ec2-instance-compromise',
+        '--sim',
+        '--auto',
+        '--wait-for-approval',
+        '90s',
+        '--input',
+        `instanceId=${INSTANCE}`,
+        '--json',
+      ],
+      { cwd: first, env: cliEnv(join(first, '.firebreak'), s.env) },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    let code: number | null | undefined;
+    const closed = new Promise<void>((r) =>
+      child.on('close', (c) => {
+        code = c;
+        r();
+      }),
+    );
+    const aws = s.store();
+    const approver = s.folder();
+    const approved: string[] = [];
+    while (code === undefined) {
+      const runId = /▶ run (\S+)/.exec(stderr)?.[1];
+      const pending = runId ? (await aws.listApprovals(runId)).filter((a) => a.status === 'pending') : [];
+      for (const a of pending) {
+        const r = await cli(['approve', runId!, a.key], at(approver));
+        expect(r.code, r.stderr).toBe(0);
+        approved.push(a.key);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await closed;
+    expect(code, stderr).toBe(0);
+    const { runId, status } = JSON.parse(stdout) as { runId: string; status: string };
+    expect(status).toBe('succeeded');
+    expect(approved.length).toBeGreaterThan(0);
+    const events = (await aws.readEvents(runId)).map(eventOf);
+    const byCommand = events.filter((e) => e.type === 'approval.answered' && e.via === 'approve-command').map((e) => String(e.step));
+    expect(byCommand.sort()).toEqual(approved.sort());
+    // The same process went on: it never stopped and resumed.
+    expect(events.filter((e) => e.type === 'run.waiting' || e.type === 'run.resumed')).toEqual([]);
   });
 });
