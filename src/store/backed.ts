@@ -116,7 +116,9 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
           if (w.type === 'approval.requested' || w.type === 'manual.requested') {
             const e = JSON.parse(w.line) as { step: string; policy?: string; title?: string };
             if (w.type === 'manual.requested' || e.policy === 'required')
-              enqueue(() => aws.requestApproval(runId, e.step, { kind: w.type === 'manual.requested' ? 'manual' : 'approval', seq: w.seq }));
+              enqueue(() =>
+                aws.requestApproval(runId, e.step, { kind: w.type === 'manual.requested' ? 'manual' : 'approval', seq: w.seq }),
+              );
           }
           if (WAITS.has(w.type)) enqueue(() => aws.seal(runId, w.seq));
         });

@@ -27,8 +27,8 @@ export interface SealDigest {
 export const sha256Hex = (bytes: string | Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** A segment is the journal's own lines, each ending in a newline: the same bytes as journal.jsonl. */
-export const segmentBody = (events: readonly StoredEvent[]): string => events.map((e) => e.line + '\n').join('');
+export const segmentBody = (events: readonly StoredEvent[]): string => events.map((e) => `${e.line}\n`).join('');
 
-export const digestBody = (d: SealDigest): string => JSON.stringify(d, null, 2) + '\n';
+export const digestBody = (d: SealDigest): string => `${JSON.stringify(d, null, 2)}\n`;
 
 export { ZERO_HASH };

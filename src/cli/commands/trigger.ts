@@ -6,7 +6,7 @@
 import { exitNow } from '../main.js';
 import { join } from 'node:path';
 import { parseDuration } from '../../core/clock.js';
-import { EXIT, InputError } from '../../core/errors.js';
+import { EXIT } from '../../core/errors.js';
 import type { AwsCallRecord } from '../../cloud/middleware.js';
 import { loadConfig } from '../../config/config.js';
 import { homeDir } from '../../engine/home.js';
