@@ -20,14 +20,14 @@ export interface AutoHostOptions {
 export function autoHost(opts: AutoHostOptions = {}): RunHost {
   const answer = async (run: HostRun, key: string, kind: 'approval' | 'manual', title: string, signal: AbortSignal): Promise<Approval> => {
     const runId = run.runId;
-    const posted = run.postedApproval(key);
+    const posted = await run.postedApproval(key);
     if (posted) return { decision: posted.decision, by: posted.by, ...(posted.note ? { note: posted.note } : {}), via: 'approve-command' };
     await opts.onWaiting?.({ runId, step: key, kind, title }, run);
     const deadline = Date.now() + (opts.waitMs ?? 0);
     while (Date.now() < deadline) {
       if (signal.aborted) throw new Interrupted(runId);
       await sleep(Math.min(opts.pollMs ?? 250, Math.max(1, deadline - Date.now())));
-      const p = run.postedApproval(key);
+      const p = await run.postedApproval(key);
       if (p) return { decision: p.decision, by: p.by, ...(p.note ? { note: p.note } : {}), via: 'approve-command' };
     }
     throw new WaitingForApproval(runId, key, kind);

@@ -42,7 +42,7 @@ export interface HostRun {
   journal: RunEventWriter & { events(): readonly JournalLike[] };
   aws: AwsClients;
   /** An answer `firebreak approve` posted for a step while the run was alive (the run store's inbox). */
-  postedApproval(step: string): (Approval & { at: string }) | undefined;
+  postedApproval(step: string): (Approval & { at: string }) | undefined | Promise<(Approval & { at: string }) | undefined>;
 }
 
 export interface RunHost {

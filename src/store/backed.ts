@@ -112,13 +112,26 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
         journal.onLine((w) => {
           lastSeq = w.seq;
           enqueue(() => aws.append(runId, { seq: w.seq, line: w.line }));
+          // A step that asks a person gets a pending approval record: `firebreak approve` on any machine answers it there.
+          if (w.type === 'approval.requested' || w.type === 'manual.requested') {
+            const e = JSON.parse(w.line) as { step: string; policy?: string; title?: string };
+            if (w.type === 'manual.requested' || e.policy === 'required')
+              enqueue(() =>
+                aws.requestApproval(runId, e.step, { kind: w.type === 'manual.requested' ? 'manual' : 'approval', seq: w.seq }),
+              );
+          }
           if (WAITS.has(w.type)) enqueue(() => aws.seal(runId, w.seq));
         });
         lastSeq = journal.lastSeq;
         return journal;
       },
       readJournal: () => inner.readJournal(),
-      postedApproval: (step) => inner.postedApproval(step),
+      async postedApproval(step) {
+        const rec = await aws.readApproval(runId, step);
+        if (rec?.status !== 'answered' || !rec.answer) return inner.postedApproval(step);
+        const a = rec.answer;
+        return { decision: a.decision, by: a.by, ...(a.note ? { note: a.note } : {}), via: a.via ?? 'approve-command', at: a.at };
+      },
       keepTaskToken: (step, token) => inner.keepTaskToken(step, token),
       taskToken: (step) => inner.taskToken(step),
       writeSummary(events) {
@@ -147,6 +160,12 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
     },
     async open(runId) {
       const lines = await aws.readEvents(runId);
+      // Killed before its first line reached the table: this machine's working copy is all there is
+      // (nothing was acted on yet: every AWS call waits for the table); opening its journal sends it.
+      if (lines.length === 0 && fileLines(join(o.workingDir(runId), 'journal.jsonl')).length > 0) {
+        const inner = await local.open(runId);
+        return record(runId, inner.dir, inner);
+      }
       if (lines.length === 0)
         throw new InputError(`no run ${runId} in the store (table ${aws.config.table})`, {
           field: 'RUN',

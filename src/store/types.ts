@@ -107,10 +107,12 @@ export type ClaimResult =
   /** The key was claimed before: the repeat is counted on the claim; the engine records it on `runId`. */
   | { claimed: false; runId: string; repeats: number };
 
+/** An answer as `firebreak approve` gives it: approve, skip the step (--deny) or abort the run. */
 export interface ApprovalAnswer {
-  decision: 'approve' | 'reject';
+  decision: 'approve' | 'skip' | 'abort';
   by: string;
   note?: string;
+  via?: string;
   at: string;
 }
 
@@ -219,7 +221,8 @@ export interface RunRecord {
   lock(owner: LockRequest): Promise<HeldLock | undefined>;
   openJournal(clock: Clock): Journal;
   readJournal(): JournalEvent[];
-  postedApproval(step: string): PostedApproval | undefined;
+  /** An answer posted while the run waited (the local inbox; with the AWS store, the table). */
+  postedApproval(step: string): PostedApproval | undefined | Promise<PostedApproval | undefined>;
   /** The task token a step waits with on Step Functions, kept for `firebreak approve`. */
   keepTaskToken(step: string, token: string): void;
   taskToken(step: string): string | undefined;

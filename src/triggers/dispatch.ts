@@ -13,13 +13,19 @@
  * holder: the live run's journal is written only by its own process, and it has no reason to poll
  * for repeats, which change nothing it does. A delivery already recorded (same SNS MessageId or
  * EventBridge event id) is a duplicate and is only logged.
+ *
+ * With `store: aws` the table decides instead of the folder: the dedup key is claimed with a
+ * conditional put before the run starts (one claimer across every process and machine), and a
+ * repeat is counted on the claim and logged here; the run's journal keeps its one writer.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, type JournalEvent } from '../audit/journal.js';
 import { chooseBackend, type BackendSpec } from '../backend/backend.js';
 import type { Backend } from '../cloud/backend.js';
-import type { Config } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { createAwsStore } from '../store/aws.js';
+import type { AwsStoreConfig } from '../store/config.js';
 import { FirebreakError } from '../core/errors.js';
 import { autoHost } from '../engine/auto-host.js';
 import { replay, type RunStatus } from '../engine/events.js';
@@ -136,7 +142,9 @@ function settings(ctx: TriggerContext): RunSettings {
 
 /** Handle one alert end to end. Bad input throws (InputError) before anything is written. */
 export async function handleAlert(alert: Alert, ctx: TriggerContext): Promise<TriggerOutcome> {
-  if (priorRun(alert, ctx) === 'repeat') return recordRepeat(alert, ctx);
+  // With store: aws, the table decides (claimAlert in startOrJoin); a local journal is only a working copy.
+  const inStore = loadConfig(ctx.configFile).config.store.kind === 'aws';
+  if (!inStore && priorRun(alert, ctx) === 'repeat') return recordRepeat(alert, ctx);
   const prepared = await prepareAlert(alert, ctx);
   if ('ignored' in prepared) {
     await ctx.log.append('alert.ignored', { via: ctx.via, reasons: prepared.ignored, alert: alertSummary(alert) });
@@ -146,7 +154,8 @@ export async function handleAlert(alert: Alert, ctx: TriggerContext): Promise<Tr
 }
 
 export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<TriggerOutcome> {
-  const { alert, route } = p;
+  if (p.config.store.kind === 'aws') return claimAndStart(p, p.config.store, ctx);
+  const { alert } = p;
   const dir = runDir(alert.runId, ctx);
   mkdirSync(dir, { recursive: true });
   const claim = await acquireLock(join(dir, 'create.lock'), { runId: alert.runId, purpose: `start for ${ctx.via}` });
@@ -167,52 +176,80 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
     const prior = priorRun(alert, ctx);
     if (prior === 'repeat') return await recordRepeat(alert, ctx);
     const resume = prior === 'resume';
-    await ctx.log.append(resume ? 'alert.resumed' : 'alert.started', {
-      via: ctx.via,
-      runId: alert.runId,
-      route: route.name,
-      playbook: route.loaded.playbook.id,
-      alert: alertSummary(alert),
-    });
-    const waitMs = ctx.waitMs ?? 0;
-    const host = {
-      ...autoHost({
-        waitMs,
-        onWaiting: waitingNotifier({ alert, route, config: p.config, alive: waitMs > 0, print: ctx.print, warn: ctx.warn }),
-      }),
-      ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
-    };
-    if (resume) {
-      const handle = await resumeRun({ ...settings(ctx), runId: alert.runId, backend: p.backend, host });
-      return { kind: 'started', alert, route: route.name, runId: alert.runId, run: await handle.result, resumed: true };
-    }
-    const handle = await startRun({
-      ...settings(ctx),
-      config: p.config,
-      lockWaitMs: route.lockWaitMs,
-      run: {
-        playbook: route.loaded,
-        inputs: p.inputs,
-        runId: alert.runId,
-        ...(p.incident ? { incident: p.incident } : {}),
-        ...(Object.keys(route.approval).length ? { approvalOverrides: route.approval } : {}),
-        trigger: {
-          via: ctx.via,
-          route: route.name,
-          routes: ctx.table.file,
-          deliveryId: alert.deliveryId,
-          alert: alertSummary(alert),
-          event: alert.raw,
-        },
-      },
-      backend: p.backend,
-      host,
-    });
-    const run = await handle.result;
-    return { kind: 'started', alert, route: route.name, runId: alert.runId, run };
+    return await launch(p, ctx, resume);
   } finally {
     claim.release();
   }
+}
+
+/**
+ * With `store: aws`: the alert's dedup key is claimed in the table (a conditional put) before
+ * anything starts, so across any number of processes and machines exactly one starts the run;
+ * every other delivery is counted on the claim (its `repeats`) and logged here, naming the run.
+ */
+async function claimAndStart(p: Prepared, store: AwsStoreConfig, ctx: TriggerContext): Promise<TriggerOutcome> {
+  const { alert } = p;
+  const aws = createAwsStore(store);
+  const claim = await aws.claimAlert(alert.dedupKey, alert.runId);
+  if (claim.claimed) return launch(p, ctx, false);
+  const status = ((await aws.readSummary(claim.runId))?.fields.status as RunStatus | undefined) ?? 'starting';
+  await ctx.log.append('alert.repeated', {
+    via: ctx.via,
+    runId: claim.runId,
+    journaled: false,
+    repeat: claim.repeats,
+    reason: `the alert's dedup key is claimed in table ${store.table}; the repeat is counted on the claim`,
+    alert: repeatFields(alert),
+  });
+  return { kind: 'repeated', alert, runId: claim.runId, journaled: false, repeat: claim.repeats, status };
+}
+
+/** Start (or resume) the alert's run with the automatic host. */
+async function launch(p: Prepared, ctx: TriggerContext, resume: boolean): Promise<TriggerOutcome> {
+  const { alert, route } = p;
+  await ctx.log.append(resume ? 'alert.resumed' : 'alert.started', {
+    via: ctx.via,
+    runId: alert.runId,
+    route: route.name,
+    playbook: route.loaded.playbook.id,
+    alert: alertSummary(alert),
+  });
+  const waitMs = ctx.waitMs ?? 0;
+  const host = {
+    ...autoHost({
+      waitMs,
+      onWaiting: waitingNotifier({ alert, route, config: p.config, alive: waitMs > 0, print: ctx.print, warn: ctx.warn }),
+    }),
+    ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
+  };
+  if (resume) {
+    const handle = await resumeRun({ ...settings(ctx), runId: alert.runId, backend: p.backend, host });
+    return { kind: 'started', alert, route: route.name, runId: alert.runId, run: await handle.result, resumed: true };
+  }
+  const handle = await startRun({
+    ...settings(ctx),
+    config: p.config,
+    lockWaitMs: route.lockWaitMs,
+    run: {
+      playbook: route.loaded,
+      inputs: p.inputs,
+      runId: alert.runId,
+      ...(p.incident ? { incident: p.incident } : {}),
+      ...(Object.keys(route.approval).length ? { approvalOverrides: route.approval } : {}),
+      trigger: {
+        via: ctx.via,
+        route: route.name,
+        routes: ctx.table.file,
+        deliveryId: alert.deliveryId,
+        alert: alertSummary(alert),
+        event: alert.raw,
+      },
+    },
+    backend: p.backend,
+    host,
+  });
+  const run = await handle.result;
+  return { kind: 'started', alert, route: route.name, runId: alert.runId, run };
 }
 
 /** The fields of a repeat worth keeping: what changed between deliveries. */

@@ -214,7 +214,7 @@ describe('approvals and summaries', () => {
     await runner.requestApproval('r1', 'isolate', { changes: 2 }); // asked again on resume: no change
     expect(await runner.readApproval('r1', 'isolate')).toEqual({ runId: 'r1', key: 'isolate', status: 'pending', request: { changes: 2 } });
     const first = await laptop.answerApproval('r1', 'isolate', { decision: 'approve', by: 'alice', at: '2026-03-01T00:01:00.000Z' });
-    const second = await other.answerApproval('r1', 'isolate', { decision: 'reject', by: 'bob', at: '2026-03-01T00:02:00.000Z' });
+    const second = await other.answerApproval('r1', 'isolate', { decision: 'skip', by: 'bob', at: '2026-03-01T00:02:00.000Z' });
     expect(first.answer?.by).toBe('alice');
     expect(second).toEqual(first);
     expect((await runner.listApprovals('r1')).map((a) => [a.key, a.status, a.answer?.decision])).toEqual([

@@ -4,6 +4,9 @@
  * reached through the real SDK v3 client.
  */
 import { createRequire } from 'node:module';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +18,9 @@ import { ZERO_HASH } from '../../src/audit/verify.js';
 import { AwsRunStore } from '../../src/store/aws.js';
 import { AwsStoreSchema, type AwsStoreConfig } from '../../src/store/config.js';
 import { tableDefinition } from '../../src/store/keys.js';
+import { systemClock } from '../../src/core/clock.js';
+import { createSimCloud, worldSchema, type SimCloud } from '../../src/sim/index.js';
+import { serveSimS3 } from '../../src/sim/s3-server.js';
 import type { StoredLine } from '../../src/store/types.js';
 import { clientFor, createTestCloud, type TestCloud } from '../sim/services-harness.js';
 
@@ -88,4 +94,62 @@ export function journalLines(count: number, opts: { from?: number; prev?: string
     prev = lineHash(line);
   }
   return out;
+}
+
+/**
+ * The store's doubles as other processes reach them: dynalite and the simulated S3 served over
+ * HTTP on loopback, a working folder whose firebreak.config.yaml names the table and bucket, and
+ * the standard SDK variables (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3) that point the
+ * CLI's store clients at them.
+ */
+export interface StoreServers {
+  config: AwsStoreConfig;
+  /** A new working folder holding only firebreak.config.yaml (no runs folder). */
+  folder(): string;
+  env: Record<string, string>;
+  cloud: SimCloud;
+  store(): AwsRunStore;
+  close(): Promise<void>;
+}
+
+export async function startStoreServers(overrides: Partial<AwsStoreConfig> = {}): Promise<StoreServers> {
+  const dyn = await startDynalite();
+  const world = await storeWorld(dyn.endpoint, overrides);
+  const cloud = createSimCloud(worldSchema.parse({ account: { id: '123456789012' }, region: 'us-east-1' }), { clock: systemClock });
+  const server = await serveSimS3(cloud);
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+  await s3.send(new CreateBucketCommand({ Bucket: world.config.bucket, ObjectLockEnabledForBucket: true }));
+  const c = world.config;
+  const yaml = [
+    'store:',
+    '  kind: aws',
+    `  table: ${c.table}`,
+    `  bucket: ${c.bucket}`,
+    '  region: us-east-1',
+    `  kmsKeyId: ${c.kmsKeyId}`,
+    `  objectLock: { mode: ${c.objectLock.mode}, days: ${c.objectLock.days} }`,
+    `  leaseSeconds: ${c.leaseSeconds}`,
+    '',
+  ].join('\n');
+  return {
+    config: c,
+    cloud,
+    folder() {
+      const dir = mkdtempSync(join(tmpdir(), 'fb-store-cwd-'));
+      writeFileSync(join(dir, 'firebreak.config.yaml'), yaml);
+      return dir;
+    },
+    env: {
+      AWS_ENDPOINT_URL_DYNAMODB: dyn.endpoint,
+      AWS_ENDPOINT_URL_S3: server.endpoint,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    },
+    store: () => new AwsRunStore({ config: c, dynamo: dynamoClient(dyn.endpoint), s3 }),
+    async close() {
+      await server.close();
+      await dyn.close();
+    },
+  };
 }

@@ -16,13 +16,36 @@ import { approveOnStepFunctions, runsOnStepFunctions } from '../../sfn/approve-t
 import { acquireLock, readLock } from '../../engine/lock.js';
 import { whoAmI } from '../interactive-host.js';
 import { out, printJson } from '../output.js';
+import { approveInStore } from './approve-store.js';
+import { configuredAwsStore } from './run-store.js';
 
 export async function approve(
   runId: string,
   step: string,
-  opts: { deny?: boolean; abort?: boolean; note?: string; runsDir?: string; home?: string; json?: boolean; sfn?: Pick<SFNClient, 'send'> },
+  opts: {
+    deny?: boolean;
+    abort?: boolean;
+    note?: string;
+    runsDir?: string;
+    home?: string;
+    json?: boolean;
+    config?: string;
+    sfn?: Pick<SFNClient, 'send'>;
+  },
 ): Promise<void> {
   if (opts.deny && opts.abort) throw new InputError('choose one of --deny and --abort', { field: '--deny' });
+  const aws = opts.runsDir ? undefined : configuredAwsStore(opts.config);
+  if (aws) {
+    const decision = opts.abort ? 'abort' : opts.deny ? 'skip' : 'approve';
+    return approveInStore(
+      aws,
+      runId,
+      step,
+      { decision, by: whoAmI(), via: 'approve-command', ...(opts.note ? { note: opts.note } : {}) },
+      opts,
+      pendingSteps,
+    );
+  }
   const dir = existingRunDir(runId, opts);
   const file = join(dir, 'journal.jsonl');
   const state = replay(Journal.read(file));

@@ -1,4 +1,5 @@
 /** `firebreak run` and `firebreak resume`. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../../audit/journal.js';
 import { exitNow } from '../main.js';
@@ -8,6 +9,7 @@ import { autoHost } from '../../engine/auto-host.js';
 import type { RunHost } from '../../engine/host.js';
 import { chooseBackend } from '../../backend/backend.js';
 import { existingRunDir } from '../../engine/home.js';
+import { loadConfig } from '../../config/config.js';
 import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
 import { type ProgressOptions, progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
@@ -115,9 +117,11 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
 
 export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
   refuseSim('resume', runId, opts);
-  const dir = existingRunDir(runId, cliSettings(opts)); // unknown run: exit 2 before anything else
+  // Unknown run: exit 2 before anything else (with store: aws, opening it from the table says so).
+  const dir = loadConfig(opts.config).config.store.kind === 'local' ? existingRunDir(runId, cliSettings(opts)) : undefined;
   const backend = cliBackend({ ...opts, sim: undefined });
-  const host = chooseHost(opts, Journal.read(join(dir, 'journal.jsonl')));
+  const journalFile = dir ? join(dir, 'journal.jsonl') : undefined;
+  const host = chooseHost(opts, journalFile && existsSync(journalFile) ? Journal.read(journalFile) : undefined);
   const intr = interruptOnSignals();
   try {
     const handle = await resumeRun({ runId, backend, host, ...cliSettings(opts), signal: intr.signal });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseDuration } from '../../core/clock.js';
 import { EXIT } from '../../core/errors.js';
 import type { AwsCallRecord } from '../../cloud/middleware.js';
+import { loadConfig } from '../../config/config.js';
 import { homeDir } from '../../engine/home.js';
 import {
   prepareAlert,
@@ -79,8 +80,10 @@ export async function trigger(opts: TriggerCliOptions): Promise<void> {
   try {
     // Every alert of the document is routed and checked before any run starts.
     const plans = [];
+    // With store: aws, the table's dedup claim decides (startOrJoin); a local journal is only a working copy.
+    const inStore = loadConfig(opts.config).config.store.kind === 'aws';
     for (const alert of alerts) {
-      if (priorRun(alert, home) === 'repeat') plans.push({ alert, repeat: true as const });
+      if (!inStore && priorRun(alert, home) === 'repeat') plans.push({ alert, repeat: true as const });
       else plans.push({ alert, prepared: await prepareAlert(alert, ctx) });
     }
     const outcomes: TriggerOutcome[] = [];
