@@ -120,8 +120,8 @@ function fixCause(home: string, runId: string) {
   writeFileSync(file, JSON.stringify(w));
 }
 
-const journalOf = (home: string, runId: string) =>
-  localRunStore({ home }).open(runId).readJournal() as unknown as Array<Record<string, unknown>>;
+const journalOf = async (home: string, runId: string) =>
+  (await localRunStore({ home }).open(runId)).readJournal() as unknown as Array<Record<string, unknown>>;
 /** The simulated cloud at the run's end, times aside (a tag or field stamped with the moment of a change). */
 const worldOf = (home: string, runId: string) =>
   JSON.parse(readFileSync(join(home, 'runs', runId, 'world.json'), 'utf8').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>'));
@@ -139,7 +139,7 @@ async function cliRun(playbook: string, inputs: Record<string, unknown>, answers
     await approve('run-1', step, { home, deny: a === 'deny', abort: a === 'abort', json: true });
     out = await (await resumeRun({ runId: 'run-1', backend: backend(), host: autoHost(), home })).result;
   }
-  return { out, events: journalOf(home, 'run-1'), world: worldOf(home, 'run-1') };
+  return { out, events: await journalOf(home, 'run-1'), world: worldOf(home, 'run-1') };
 }
 
 /** The playbook's ASL on aws-local-stepfunctions, every task the real worker, every token answered as `firebreak approve` answers it. */
@@ -161,7 +161,7 @@ async function sfnRun(
     const task = event as WorkerTaskT;
     tasks.push(task);
     const result = await worker(event);
-    if ((task.phase === 'plan' || task.phase === 'manual') && store.open(task.run.id).taskToken(keyOf(task)) === task.taskToken) {
+    if ((task.phase === 'plan' || task.phase === 'manual') && (await store.open(task.run.id)).taskToken(keyOf(task)) === task.taskToken) {
       const a = answers[task.stepId] ?? 'approve';
       // A person answers later with `firebreak approve`, from another process as far as the execution knows.
       setImmediate(() =>
@@ -175,7 +175,7 @@ async function sfnRun(
   const input = { inputs, run: { id: 'run-1', incident: 'inc-1', playbook: loaded.playbook.id, approval: {} } };
   const result = await runLocal(asl, input, handler, tokens);
   expect(answerErrors).toEqual([]);
-  return { result, tasks, home, events: journalOf(home, 'run-1'), world: worldOf(home, 'run-1'), asl, input, tokens };
+  return { result, tasks, home, events: await journalOf(home, 'run-1'), world: worldOf(home, 'run-1'), asl, input, tokens };
 }
 
 const keyOf = (t: WorkerTaskT) => (t.visit && t.visit > 1 ? `${t.stepId}#${t.visit}` : t.stepId);
@@ -276,7 +276,7 @@ describe.skipIf(!LOAD_OK())('a failed execution redriven', () => {
     expect(out.status).toBe('succeeded');
     // One difference, known: a Map state that fails uncaught ends the execution with no worker task after it, so the map
     // step's own step.failed is not journaled (its items' item.failed are; the execution's history records the failure).
-    expect(decisions(redriven.events)).toEqual(decisions(journalOf(cliHome, 'run-1')).filter((d) => d !== 'step.failed snapshot'));
+    expect(decisions(redriven.events)).toEqual(decisions(await journalOf(cliHome, 'run-1')).filter((d) => d !== 'step.failed snapshot'));
     expect(redriven.world).toEqual(worldOf(cliHome, 'run-1'));
   }, 240_000);
 });
