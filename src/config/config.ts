@@ -32,10 +32,13 @@ export const ConfigSchema = z.strictObject({
         .optional(),
     })
     .default({}),
-  /** Responder role to assume for every AWS call (cross-account response). */
+  /**
+   * Responder role to assume for every AWS call (cross-account response). For alerts it may be a
+   * template, `arn:aws:iam::{% account %}:role/FirebreakResponder`, filled from each alert.
+   */
   roleArn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//)
+    .regex(/^arn:aws[a-z-]*:iam::(\d{12}|\{%[^%]*%\}):role\//)
     .optional(),
   externalId: z.string().optional(),
   region: z.string().optional(),

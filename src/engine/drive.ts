@@ -65,7 +65,13 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     const startedAt = a.started ? journal.append('run.started', a.started).ts : a.replayed.started?.ts;
     if (a.resumedBy) journal.append('run.resumed', { by: a.resumedBy });
     // A call's record is written at once and flushed with the next decision (see audit/journal.ts).
-    const audit = auditRecorder((call) => journal.append('aws.call', call, { sync: 'later' }));
+    // Each call records where it went: the account (the role's, or STS's answer once known), its
+    // signing Region, and the role it acted through.
+    let account = a.where.record.account;
+    const roleArn = a.where.record.roleArn;
+    const audit = auditRecorder((call) =>
+      journal.append('aws.call', { ...call, ...(account ? { account } : {}), ...(roleArn ? { roleArn } : {}) }, { sync: 'later' }),
+    );
     // Nothing acts on the cloud before what the journal says so far is in the run store.
     const settled = settleFirst(record);
     const aws = a.where.clients({
@@ -79,7 +85,10 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     // Who is acting is asked at once but awaited only before the first write, so the first
     // plan's reads overlap with it; the allowed-account guardrail is checked there.
     const identity = aws.sts.send(new STS.GetCallerIdentityCommand({}));
-    identity.catch(() => undefined);
+    identity.then(
+      (id) => (account ??= id.Account),
+      () => undefined,
+    );
     let identified: Promise<void> | undefined;
     const beforeWrite = () =>
       (identified ??= identity.then((id) => {

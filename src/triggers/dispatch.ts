@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Journal, type JournalEvent } from '../audit/journal.js';
 import { chooseBackend, type BackendSpec } from '../backend/backend.js';
 import type { Backend } from '../cloud/backend.js';
-import type { Config } from '../config/config.js';
+import { loadConfig, type Config } from '../config/config.js';
 import { FirebreakError } from '../core/errors.js';
 import { autoHost } from '../engine/auto-host.js';
 import { replay, type RunStatus } from '../engine/events.js';
@@ -30,6 +30,7 @@ import { prepareRun, resumeRun, startRun, type RunOutcome, type RunSettings } fr
 import { alertSummary, describeAlert, type Alert } from './alert.js';
 import { waitingNotifier } from './notify.js';
 import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
+import { responderWhere } from './responder-role.js';
 import { chooseRoute, type LoadedRoute, type RoutingTable, type TagLookup } from './routes.js';
 import type { TriggerLog } from './trigger-log.js';
 
@@ -118,9 +119,12 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
     const v = await evaluateOverAlert(route.incident, alert, { field: `routes[${route.index}].incident` });
     if (v !== undefined && v !== null) incident = String(v);
   }
+  const { config } = loadConfig(ctx.configFile);
+  // Where to act comes from the alert: its account's responder role, in its Region.
+  const where = await responderWhere(alert, route, config, ctx);
   // The route loaded the playbook: it is checked here and run as loaded, never read again.
-  const backend = chooseBackend(ctx);
-  const prep = await prepareRun({ playbook: route.loaded, inputs }, backend, settings(ctx));
+  const backend = chooseBackend({ ...ctx, ...where });
+  const prep = await prepareRun({ playbook: route.loaded, inputs }, backend, { ...settings(ctx), config });
   return { alert, route, inputs, ...(incident ? { incident } : {}), config: prep.config, backend };
 }
 
