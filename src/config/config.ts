@@ -13,8 +13,13 @@ import { StoreConfigSchema } from '../store/config.js';
 export const ConfigSchema = z.strictObject({
   guardrails: z
     .strictObject({
-      /** Refuse to change anything unless STS says the credentials belong to one of these accounts. */
+      /**
+       * Refuse to change anything unless STS says the credentials belong to one of these accounts;
+       * an alert from another account starts nothing.
+       */
       allowedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
+      /** Never act in these accounts (checked as allowedAccounts is), whatever else allows it. */
+      deniedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
       /** Resources carrying this tag are never touched (value '*' = any value). */
       protectedTag: z
         .strictObject({ key: z.string().default('firebreak:protected'), value: z.string().default('true') })

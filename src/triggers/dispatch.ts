@@ -22,6 +22,7 @@ import type { Backend } from '../cloud/backend.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { FirebreakError } from '../core/errors.js';
 import { autoHost } from '../engine/auto-host.js';
+import { accountRefusal } from '../engine/guardrails.js';
 import { replay, type RunStatus } from '../engine/events.js';
 import { runDir, type HomeOptions } from '../engine/home.js';
 import { acquireLock, readLock, type LockInfo } from '../engine/lock.js';
@@ -110,6 +111,11 @@ export function priorRun(alert: Alert, home: HomeOptions): 'new' | 'resume' | 'r
  * InputError for bad input; returns undefined when no route matches (the caller logs why).
  */
 export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<Prepared | { ignored: string[] }> {
+  const { config } = loadConfig(ctx.configFile);
+  // An alert from an account the guardrails exclude starts nothing, not even a tag lookup. An alert
+  // that names no account is left to the run, which checks STS's answer before any change.
+  const refusal = alert.account ? accountRefusal(config, alert.account) : undefined;
+  if (refusal) return { ignored: [`guardrails: the alert's ${refusal}`] };
   const decision = await chooseRoute(alert, ctx.table, ctx.lookupTags);
   if (!decision.route) return { ignored: decision.reasons.length ? decision.reasons : ['the routing table has no routes'] };
   const route = decision.route;
@@ -119,7 +125,6 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
     const v = await evaluateOverAlert(route.incident, alert, { field: `routes[${route.index}].incident` });
     if (v !== undefined && v !== null) incident = String(v);
   }
-  const { config } = loadConfig(ctx.configFile);
   // Where to act comes from the alert: its account's responder role, in its Region.
   const where = await responderWhere(alert, route, config, ctx);
   // The route loaded the playbook: it is checked here and run as loaded, never read again.
@@ -292,7 +297,9 @@ export async function recordRepeat(alert: Alert, ctx: TriggerContext): Promise<T
 export function describeOutcome(o: TriggerOutcome): string {
   switch (o.kind) {
     case 'ignored':
-      return `ignored ${describeAlert(o.alert)}: no route matches (${o.reasons.join('; ')})`;
+      return o.reasons[0]?.startsWith('guardrails:')
+        ? `ignored ${describeAlert(o.alert)}: ${o.reasons.join('; ')}`
+        : `ignored ${describeAlert(o.alert)}: no route matches (${o.reasons.join('; ')})`;
     case 'started':
       return `run ${o.runId}: ${o.resumed ? 'resumed, ' : ''}${o.run.status}${o.run.waitingStep ? ` (step ${o.run.waitingStep})` : ''} — route ${o.route}, ${describeAlert(o.alert)}`;
     case 'repeated':

@@ -3,7 +3,7 @@
  * by Firebreak in the security account 111122223333 (us-east-1), is answered there, through the
  * member account's responder role, with the simulated cloud of worlds/organization.yaml.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -211,5 +211,55 @@ describe('an alert from a member account in another Region', () => {
     const after = worldAfter(s.home, out.runId);
     expect(after.ec2).toEqual(before.ec2);
     expect(after.accounts).toEqual(before.accounts);
+  });
+});
+
+describe('account guardrails', () => {
+  it('an alert from an account outside guardrails.allowedAccounts starts nothing; the trigger log says why', async () => {
+    const s = setup({}, { guardrails: { allowedAccounts: ['333333333333'] } });
+    const out = await trigger(s, finding(MEMBER, 'eu-west-1', COMPROMISED));
+    expect(out).toMatchObject({
+      kind: 'ignored',
+      reasons: [expect.stringMatching(/account 222222222222 is not in guardrails.allowedAccounts/)],
+    });
+    expect(existsSync(join(s.home, 'runs', out.alert.runId))).toBe(false);
+    const log = readFileSync(join(s.home, 'triggers.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(log).toEqual([
+      expect.objectContaining({ type: 'alert.ignored', reasons: [expect.stringContaining('guardrails.allowedAccounts (333333333333)')] }),
+    ]);
+  });
+
+  it('an alert from a denied account starts nothing', async () => {
+    const s = setup({}, { guardrails: { deniedAccounts: [MEMBER] } });
+    const out = await trigger(s, finding(MEMBER, 'eu-west-1', COMPROMISED));
+    expect(out).toMatchObject({
+      kind: 'ignored',
+      reasons: [expect.stringMatching(/account 222222222222 is in guardrails.deniedAccounts/)],
+    });
+    expect(existsSync(join(s.home, 'runs', out.alert.runId))).toBe(false);
+  });
+
+  it("the run checks STS's answer for the assumed role before any change: a role in a denied account changes nothing", async () => {
+    // The alert names an allowed account, but the route's role is in a denied one.
+    const s = setup(
+      { roleArn: 'arn:aws:iam::222222222222:role/FirebreakResponder', externalId: 'firebreak-222222222222-7f3a9c' },
+      { guardrails: { deniedAccounts: [MEMBER] } },
+    );
+    const out = await trigger(s, finding('333333333333', 'eu-west-1', COMPROMISED));
+    expect(out.kind).toBe('started');
+    if (out.kind !== 'started') return;
+    expect(out.run.status).toBe('failed');
+    expect(out.run.error?.message).toMatch(/credentials belong to account 222222222222 is in guardrails.deniedAccounts/);
+    const evs = events(s.home, out.runId);
+    expect(evs.find((e) => e.type === 'run.identity')).toMatchObject({ account: MEMBER });
+    const writes = calls(evs).filter((c) => !/^(Describe|Get|AssumeRole)/.test(String(c.operation)));
+    expect(writes).toEqual([]);
+    // Only the role session AssumeRole issued is new in the world: no account's Regions changed.
+    const before = await worldBefore(s);
+    const after = worldAfter(s.home, out.runId);
+    for (const a of before.accounts) expect(member(after, a.id).regions).toEqual(a.regions);
   });
 });
