@@ -119,9 +119,12 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       ...(startedAt ? { startedAt } : {}),
       lockTarget: async (t) => {
         let waited = false;
+        // An id names a resource only within its account and Region: the decoy with the same
+        // instance id in another account is another resource, and another lock.
+        const known = account ?? (await identity.then((id) => id.Account).catch(() => undefined));
         const lock = await a.store.lockTarget(
           t.kind,
-          t.id,
+          targetLockId(t.id, { account: known, region: a.where.record.region }),
           { runId, purpose: 'target' },
           {
             ...(a.lockWaitMs ? { waitMs: a.lockWaitMs } : {}),
@@ -163,6 +166,11 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       for (const l of held.reverse()) await l.release();
     }
   }
+}
+
+/** The id a target lock is taken under: `<account>/<region>/<id>`, with what is known of the two. */
+export function targetLockId(id: string, where: { account?: string | undefined; region?: string | null }): string {
+  return [where.account, where.region, id].filter(Boolean).join('/');
 }
 
 /** A client plugin that waits, before each call, for the run store to hold every line written so far. */

@@ -9,6 +9,9 @@ import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { Journal, type JournalEvent } from '../../src/audit/journal.js';
 import { handleAlert, type TriggerOutcome } from '../../src/triggers/dispatch.js';
+import { targetLockId } from '../../src/engine/drive.js';
+import { homeDir } from '../../src/engine/home.js';
+import { lockResource } from '../../src/engine/lock.js';
 import { loadWorld } from '../../src/sim/index.js';
 import { parseAlertText } from '../../src/triggers/parse.js';
 import { loadRoutes } from '../../src/triggers/routes.js';
@@ -261,5 +264,40 @@ describe('account guardrails', () => {
     const before = await worldBefore(s);
     const after = worldAfter(s.home, out.runId);
     for (const a of before.accounts) expect(member(after, a.id).regions).toEqual(a.regions);
+  });
+});
+
+describe('target locks', () => {
+  it("are keyed by account and Region: a run holding the security account's instance does not block the member's same id", async () => {
+    const s = setup();
+    const owner = { runId: 'other-run', purpose: 'target' };
+    const security = await lockResource(
+      homeDir({ home: s.home }),
+      'instance',
+      targetLockId(DECOY, { account: '111122223333', region: 'us-east-1' }),
+      owner,
+    );
+    expect(security).toBeTruthy();
+    const out = await trigger(s, finding(MEMBER, 'eu-west-1', DECOY));
+    expect(out.kind === 'started' && out.run.status).toBe('succeeded');
+    await security!.release();
+  });
+
+  it('the same instance in the same account and Region is held: the run fails without a change', async () => {
+    const s = setup({ lockTimeout: '0s' });
+    const owner = { runId: 'other-run', purpose: 'target' };
+    const held = await lockResource(
+      homeDir({ home: s.home }),
+      'instance',
+      targetLockId(DECOY, { account: MEMBER, region: 'eu-west-1' }),
+      owner,
+    );
+    expect(held).toBeTruthy();
+    const out = await trigger(s, finding(MEMBER, 'eu-west-1', DECOY));
+    expect(out.kind === 'started' && out.run.status).toBe('failed');
+    expect(out.kind === 'started' && out.run.error?.message).toMatch(/other-run/);
+    if (out.kind === 'started')
+      expect(member(worldAfter(s.home, out.runId), MEMBER).regions).toEqual(member(await worldBefore(s), MEMBER).regions);
+    await held!.release();
   });
 });
