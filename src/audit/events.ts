@@ -44,6 +44,7 @@ export const runStartedSchema = z.object({
   backend: z.enum(['aws', 'sim']),
   world: z.string().optional(),
   region: z.string().nullable(),
+  account: z.string().optional(),
   profile: z.string().optional(),
   roleArn: z.string().optional(),
   approvalOverrides: z.record(z.string(), policy).optional(),
@@ -136,6 +137,10 @@ export const runEventSchemas = {
     durationMs: z.number(),
     attempts: z.number().optional(),
     error: errorInfo.optional(),
+    /** Where the call went: the account (once known), the Region it was signed for, the role it acted through. */
+    account: z.string().optional(),
+    region: z.string().optional(),
+    roleArn: z.string().optional(),
   }),
   'notification.sent': z.object({ step, channel: z.string(), topicArn: z.string(), messageId: z.string().optional() }),
   'notification.failed': z.object({ step, channel: z.string(), topicArn: z.string(), error: errorInfo }),

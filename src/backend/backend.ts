@@ -8,8 +8,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { resolve, join } from 'node:path';
 import type { Backend, BackendDefaults, BackendRecord, ClientRequest, RunBackend } from '../cloud/backend.js';
 import { createClients, type AwsClients } from '../cloud/clients.js';
+import { STS } from '../cloud/sdk.js';
 import type { Clock } from '../core/clock.js';
 import { DEMO_WORLD } from '../core/paths.js';
+import { InputError } from '../core/errors.js';
 import { createSimCloud, loadWorld, type SimCloud, type World } from '../sim/index.js';
 import { resolveRegion } from './region.js';
 import { saveWorldSync } from './world-file.js';
@@ -22,6 +24,8 @@ export interface AwsSpec {
   /** Cross-account response: act through this role (config `roleArn` when not given). */
   roleArn?: string;
   externalId?: string;
+  /** Who started the run, kept by AWS on the role session (`SourceIdentity`, 2–64 of [\w+=,.@-]). */
+  sourceIdentity?: string;
   /** The MFA device the role's trust policy requires, and how to ask a person for its code. */
   mfaSerial?: string;
   mfaCode?: (serial: string) => Promise<string>;
@@ -53,21 +57,30 @@ export function chooseBackend(spec: BackendSpec = {}): Backend {
   let region: Promise<string> | undefined;
   const awsRegion = () => (region ??= resolveRegion(spec));
   return {
-    async prepare() {
+    async prepare(defaults) {
+      if (!spec.roleArn && defaults.roleArn?.includes('{%')) {
+        throw new InputError(`the config's roleArn '${defaults.roleArn}' is a template over an alert; this run has no alert to fill it`, {
+          field: 'roleArn',
+          hint: 'give the role with --role-arn ARN, or start the run with firebreak trigger',
+        });
+      }
       if (simulated) await loadStartWorld();
       else await awsRegion();
     },
     async start(runDir, defaults) {
       if (!simulated) {
         const resolved = { ...spec, region: await awsRegion() };
-        return awsBackend(resolved, defaults, awsRecord(resolved, defaults));
+        return awsBackend(resolved, defaults, await awsRecord(resolved, defaults));
       }
       const w = await loadStartWorld();
+      const role = roleRecord(spec, defaults);
       const record: BackendRecord = {
         backend: 'sim',
         ...(worldFile ? { world: worldFile } : {}),
-        region: w.region,
-        ...roleRecord(spec, defaults),
+        region: spec.region ?? w.region,
+        // Without a role the simulated cloud's own credentials sign: its home account.
+        account: role.roleArn ? accountOfRole(role.roleArn) : w.account.id,
+        ...role,
       };
       return simBackend(spec, defaults, record, spec.simCloud ?? undefined, w, join(runDir, 'world.json'));
     },
@@ -85,18 +98,43 @@ export function chooseBackend(spec: BackendSpec = {}): Backend {
   };
 }
 
-function awsRecord(spec: AwsSpec, defaults: BackendDefaults): BackendRecord {
+async function awsRecord(spec: AwsSpec, defaults: BackendDefaults): Promise<BackendRecord> {
+  const role = roleRecord(spec, defaults);
   return {
     backend: 'aws',
-    region: spec.region ?? null,
+    region: spec.region ?? (await resolvedRegion(spec.profile)),
     ...(spec.profile ? { profile: spec.profile } : {}),
-    ...roleRecord(spec, defaults),
+    ...(role.roleArn ? { account: accountOfRole(role.roleArn) } : {}),
+    ...role,
   };
 }
 
-function roleRecord(spec: AwsSpec, defaults: BackendDefaults) {
+/**
+ * The Region the SDK's clients will sign for, resolved as the SDK resolves it (AWS_REGION, the
+ * profile's `region`); AWS_DEFAULT_REGION is not read by SDK v3, so it is not shown either.
+ * null when nothing names one: the first call then fails with the SDK's "Region is missing".
+ */
+async function resolvedRegion(profile: string | undefined): Promise<string | null> {
+  const sts = new STS.STSClient(profile ? { profile } : {});
+  try {
+    return await sts.config.region();
+  } catch (err) {
+    // The SDK's own error when no source names a Region: the header then shows none.
+    if ((err as Error).message === 'Region is missing') return null;
+    throw err;
+  } finally {
+    sts.destroy();
+  }
+}
+
+function roleRecord(spec: AwsSpec, defaults: BackendDefaults): { roleArn?: string } {
   const roleArn = spec.roleArn ?? defaults.roleArn;
   return roleArn ? { roleArn } : {};
+}
+
+/** The account a role ARN names (`arn:aws:iam::222222222222:role/…`). */
+export function accountOfRole(roleArn: string): string | undefined {
+  return /^arn:aws[\w-]*:iam::(\d{12}):role\//.exec(roleArn)?.[1];
 }
 
 function awsBackend(spec: BackendSpec, defaults: BackendDefaults, record: BackendRecord): RunBackend {
@@ -138,7 +176,8 @@ function simBackend(
 }
 
 /** A simulated world's name for locks, from the world file a run started from (or one shared cloud). */
-const worldName = (key: string) => `sim-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+/** The lock scope of a simulated world: runs in two worlds never share a lock. */
+export const worldName = (key: string) => `sim-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 
 /** A shared simulated cloud (one tabletop exercise) is one world for every run in it. */
 const sharedKeys = new WeakMap<SimCloud, string>();
@@ -157,7 +196,7 @@ function runClients(spec: BackendSpec, defaults: BackendDefaults, req: ClientReq
   const simPlugins = sim ? [sim.plugin] : [];
   return createClients({
     ...(sim
-      ? { region: sim.region, credentials: sim.credentials }
+      ? { region: spec.region ?? sim.region, credentials: sim.credentials }
       : { ...(spec.region ? { region: spec.region } : {}), ...(spec.profile ? { profile: spec.profile } : {}) }),
     ...(roleArn
       ? {
@@ -166,6 +205,7 @@ function runClients(spec: BackendSpec, defaults: BackendDefaults, req: ClientReq
             // RoleSessionName allows 64 characters; the run id makes the role's CloudTrail events traceable to the run.
             sessionName: `firebreak-${req.runId}`.slice(0, 64),
             ...(externalId ? { externalId } : {}),
+            ...(spec.sourceIdentity ? { sourceIdentity: spec.sourceIdentity } : {}),
             ...(spec.mfaSerial ? { mfaSerial: spec.mfaSerial } : {}),
             ...(spec.mfaCode ? { mfaCode: spec.mfaCode } : {}),
             plugins: [...req.rolePlugins, ...simPlugins],

@@ -12,15 +12,20 @@ export function formatPlan(plan: PlanRecord, indent = '    '): string[] {
   return lines;
 }
 
+/** Where a run acts, as run.started records it: `AWS 222222222222/eu-west-1 as arn:…:role/FirebreakResponder`. */
+// biome-ignore lint/suspicious/noExplicitAny: run.started read back untyped, as formatEvent reads it.
+function where(e: { [k: string]: any }): string {
+  const place = [e.account, e.region].filter(Boolean).join('/');
+  return `${e.backend === 'sim' ? 'simulated cloud' : 'AWS'}${place ? ` ${place}` : ''}${e.roleArn ? ` as ${e.roleArn}` : ''}`;
+}
+
 /** One event → zero or more display lines (progress in auto mode, history in `audit show`). */
 // biome-ignore lint/suspicious/noExplicitAny: journal events are read back untyped until they are one typed union (issue 11, item 2).
 export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbose?: boolean } = {}): string[] {
   const step = e.step ? c.bold(String(e.step)) : '';
   switch (e.type) {
     case 'run.started':
-      return [
-        `${c.cyan('▶')} run ${c.bold(e.runId)} · ${e.playbook?.id} · ${e.backend === 'sim' ? 'simulated cloud' : `AWS ${e.region ?? ''}`}${e.dryRun ? ' · dry run' : ''} · ${e.mode}`,
-      ];
+      return [`${c.cyan('▶')} run ${c.bold(e.runId)} · ${e.playbook?.id} · ${where(e)}${e.dryRun ? ' · dry run' : ''} · ${e.mode}`];
     case 'run.resumed':
       return [`${c.cyan('▶')} resumed${e.by?.osUser ? ` by ${e.by.osUser}@${e.by.host}` : ''}`];
     case 'run.identity':

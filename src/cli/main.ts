@@ -218,6 +218,9 @@ export function buildProgram(): Command {
     .option('--routes <file>', 'routing table (default: ./routes.yaml)')
     .option('--out <dir>', 'write <dir>/template.yaml instead of printing it')
     .option('--wait-for-approval <duration>', 'how long a step waits for firebreak approve (default 24h)')
+    .option('--responder-role', "instead: the member accounts' responder role (a StackSet template), trusted only by the security account")
+    .option('--with-undo', "with --responder-role: also allow the steps' undo actions")
+    .option('--config <file>', 'with --responder-role: where the notification topic is read (default: ./firebreak.config.yaml)')
     .action(async (opts, cmd) => (await import('./commands/deploy-template.js')).deployTemplate({ ...cmd.optsWithGlobals(), ...opts }));
 
   program

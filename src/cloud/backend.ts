@@ -12,7 +12,10 @@ export interface BackendRecord {
   backend: 'aws' | 'sim';
   /** The world file a simulated run started from. */
   world?: string;
+  /** The Region the clients resolved (the alert's, the flag's, or the profile's): not the environment's guess. */
   region: string | null;
+  /** The account acted in, when known before the first call (the role's, or a simulated world's home). */
+  account?: string;
   profile?: string;
   roleArn?: string;
 }

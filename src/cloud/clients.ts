@@ -82,6 +82,12 @@ export interface AssumeRoleOptions {
   externalId?: string;
   /** Shows in the role's CloudTrail events as the session name: `firebreak-<run-id>`. */
   sessionName: string;
+  /**
+   * Who started the run (a person, or `route-<name>` for an alert's route): AWS keeps it on the
+   * session and every session chained from it, so CloudTrail names the origin. Needs
+   * sts:SetSourceIdentity in the role's trust policy.
+   */
+  sourceIdentity?: string;
   /** The MFA device the role's trust policy requires, and how to ask for its current code. */
   mfaSerial?: string;
   mfaCode?: (serial: string) => Promise<string>;
@@ -116,6 +122,7 @@ function assumedRoleCredentials(opts: CloudOptions, role: AssumeRoleOptions): Aw
       RoleArn: role.roleArn,
       RoleSessionName: role.sessionName,
       ...(role.externalId ? { ExternalId: role.externalId } : {}),
+      ...(role.sourceIdentity ? { SourceIdentity: role.sourceIdentity } : {}),
       ...(role.mfaSerial ? { SerialNumber: role.mfaSerial } : {}),
     },
     ...(source ? { masterCredentials: source } : {}),

@@ -21,6 +21,17 @@ export interface AwsCallRecord {
   durationMs: number;
   attempts?: number;
   error?: { code: string; message: string };
+  /** The Region the request was signed for (absent when it failed before signing). */
+  region?: string;
+}
+
+/** The signing Region the SDK chose for this call (set by its auth-scheme middleware, which runs inside ours). */
+function signingRegion(context: object): string | undefined {
+  const smithy = (
+    context as { __smithy_context?: { selectedHttpAuthScheme?: { httpAuthOption?: { signingProperties?: { region?: unknown } } } } }
+  ).__smithy_context;
+  const region = smithy?.selectedHttpAuthScheme?.httpAuthOption?.signingProperties?.region;
+  return typeof region === 'string' ? region : undefined;
 }
 
 export class UndeclaredPermission extends Error {
@@ -62,8 +73,10 @@ export function auditRecorder(record: (call: AwsCallRecord) => void, now: () => 
           try {
             const res = await next(args);
             const meta = (res.output as { $metadata?: { requestId?: string; httpStatusCode?: number; attempts?: number } }).$metadata ?? {};
+            const region = signingRegion(context);
             record({
               ...base,
+              ...(region ? { region } : {}),
               requestId: meta.requestId,
               status: meta.httpStatusCode,
               attempts: meta.attempts,
@@ -76,8 +89,10 @@ export function auditRecorder(record: (call: AwsCallRecord) => void, now: () => 
               message?: string;
               $metadata?: { requestId?: string; httpStatusCode?: number; attempts?: number };
             };
+            const region = signingRegion(context);
             record({
               ...base,
+              ...(region ? { region } : {}),
               requestId: e.$metadata?.requestId,
               status: e.$metadata?.httpStatusCode,
               attempts: e.$metadata?.attempts,

@@ -13,8 +13,13 @@ import { StoreConfigSchema } from '../store/config.js';
 export const ConfigSchema = z.strictObject({
   guardrails: z
     .strictObject({
-      /** Refuse to change anything unless STS says the credentials belong to one of these accounts. */
+      /**
+       * Refuse to change anything unless STS says the credentials belong to one of these accounts;
+       * an alert from another account starts nothing.
+       */
       allowedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
+      /** Never act in these accounts (checked as allowedAccounts is), whatever else allows it. */
+      deniedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
       /** Resources carrying this tag are never touched (value '*' = any value). */
       protectedTag: z
         .strictObject({ key: z.string().default('firebreak:protected'), value: z.string().default('true') })
@@ -32,10 +37,13 @@ export const ConfigSchema = z.strictObject({
         .optional(),
     })
     .default({}),
-  /** Responder role to assume for every AWS call (cross-account response). */
+  /**
+   * Responder role to assume for every AWS call (cross-account response). For alerts it may be a
+   * template, `arn:aws:iam::{% account %}:role/FirebreakResponder`, filled from each alert.
+   */
   roleArn: z
     .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//)
+    .regex(/^arn:aws[a-z-]*:iam::(\d{12}|\{%[^%]*%\}):role\//)
     .optional(),
   externalId: z.string().optional(),
   region: z.string().optional(),

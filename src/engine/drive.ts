@@ -67,7 +67,13 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     const startedAt = a.started ? journal.append('run.started', a.started).ts : a.replayed.started?.ts;
     if (a.resumedBy) journal.append('run.resumed', { by: a.resumedBy });
     // A call's record is written at once and flushed with the next decision (see audit/journal.ts).
-    const audit = auditRecorder((call) => journal.append('aws.call', call, { sync: 'later' }));
+    // Each call records where it went: the account (the role's, or STS's answer once known), its
+    // signing Region, and the role it acted through.
+    let account = a.where.record.account;
+    const roleArn = a.where.record.roleArn;
+    const audit = auditRecorder((call) =>
+      journal.append('aws.call', { ...call, ...(account ? { account } : {}), ...(roleArn ? { roleArn } : {}) }, { sync: 'later' }),
+    );
     // Nothing acts on the cloud before what the journal says so far is in the run store.
     const settled = settleFirst(record);
     const aws = a.where.clients({
@@ -81,7 +87,10 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     // Who is acting is asked at once but awaited only before the first write, so the first
     // plan's reads overlap with it; the allowed-account guardrail is checked there.
     const identity = aws.sts.send(new STS.GetCallerIdentityCommand({}));
-    identity.catch(() => undefined);
+    identity.then(
+      (id) => (account ??= id.Account),
+      () => undefined,
+    );
     let identified: Promise<void> | undefined;
     const beforeWrite = () =>
       (identified ??= identity.then((id) => {
@@ -111,18 +120,20 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       beforeWrite,
       ...(startedAt ? { startedAt } : {}),
       lockTarget: async (t) => {
-        // An id is unique within its account and region (and simulated world): that is the lock's scope.
-        const region = a.where.record.region ?? aws.region ?? 'no-region';
-        // The account needs no call when the run acts through a role (its ARN names it) or in a
-        // simulated world's own credentials (the world is the scope); only AWS with the process's
-        // own credentials waits for STS, which the run asked at its start.
-        const known = a.where.record.roleArn?.split(':')[4] || (a.where.world ? 'home' : undefined);
-        const account = known ?? (await identity).Account ?? 'no-account';
-        const scope = `${a.where.world ?? 'aws'}-${account}-${region}`;
+        // An id names a resource only within its account and Region (the decoy with the same
+        // instance id in another account is another resource, another lock), and within its cloud:
+        // a simulated world is a cloud of its own (the lock's scope). The account needs no call when
+        // the run acts through a role (its ARN names it) or in a simulated world's own credentials;
+        // only AWS with the process's own credentials waits for STS, which the run asked at its start.
+        const scope = a.where.world ?? 'aws';
         let waited = false;
+        const known =
+          a.where.record.account ??
+          (a.where.record.roleArn?.split(':')[4] || (a.where.world ? 'home' : undefined)) ??
+          (await identity.then((id) => id.Account).catch(() => undefined));
         const lock = await a.store.lockTarget(
           t.kind,
-          t.id,
+          targetLockId(t.id, { account: known, region: a.where.record.region }),
           { runId, purpose: 'target' },
           {
             ...(a.lockWaitMs ? { waitMs: a.lockWaitMs } : {}),
@@ -165,6 +176,11 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       for (const l of held.reverse()) await l.release();
     }
   }
+}
+
+/** The id a target lock is taken under: `<account>/<region>/<id>`, with what is known of the two. */
+export function targetLockId(id: string, where: { account?: string | undefined; region?: string | null }): string {
+  return [where.account, where.region, id].filter(Boolean).join('/');
 }
 
 /** A client plugin that waits, before each call, for the run store to hold every line written so far. */

@@ -17,15 +17,20 @@ export function guardrails(config: Config): Guardrails {
   };
 }
 
+/** Why the config's account guardrails refuse this account, or undefined when they allow it. */
+export function accountRefusal(config: Config, account: string | undefined): string | undefined {
+  const { allowedAccounts: allowed, deniedAccounts: denied } = config.guardrails;
+  if (denied?.includes(account ?? '')) return `account ${account} is in guardrails.deniedAccounts (${denied.join(', ')})`;
+  if (allowed && (!account || !allowed.includes(account)))
+    return `account ${account ?? '(unknown)'} is not in guardrails.allowedAccounts (${allowed.join(', ')})`;
+  return undefined;
+}
+
 export function assertAccountAllowed(config: Config, account: string | undefined): void {
-  const allowed = config.guardrails.allowedAccounts;
-  if (!allowed) return;
-  if (!account || !allowed.includes(account)) {
-    throw new GuardrailRefusal(
-      `refusing to change anything: the credentials belong to account ${account ?? '(unknown)'}, which is not in guardrails.allowedAccounts (${allowed.join(', ')})`,
-      {
-        hint: 'use --profile or --role-arn for an allowed account, or add the account to firebreak.config.yaml',
-      },
-    );
+  const refusal = accountRefusal(config, account);
+  if (refusal) {
+    throw new GuardrailRefusal(`refusing to change anything: the credentials belong to ${refusal}`, {
+      hint: 'use --profile or --role-arn for an allowed account, or change guardrails in firebreak.config.yaml',
+    });
   }
 }

@@ -197,6 +197,7 @@ export function recordedBackend(s: RunStarted) {
   return {
     backend: s.backend,
     region: s.region,
+    ...(s.account ? { account: s.account } : {}),
     ...(s.world ? { world: s.world } : {}),
     ...(s.profile ? { profile: s.profile } : {}),
     ...(s.roleArn ? { roleArn: s.roleArn } : {}),

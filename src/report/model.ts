@@ -25,6 +25,9 @@ export interface ReportModel {
     mode?: string;
     backend?: string;
     region?: string | null;
+    /** The account acted in: run.started's (a role's, a simulated world's), else STS's answer. */
+    account?: string;
+    roleArn?: string;
     profile?: string;
     dryRun: boolean;
     status: string;
@@ -386,6 +389,8 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
       ...(started?.mode ? { mode: String(started.mode) } : {}),
       ...(started?.backend ? { backend: String(started.backend) } : {}),
       region: started?.region ?? null,
+      ...((started?.account ?? identity?.account) ? { account: String(started?.account ?? identity?.account) } : {}),
+      ...(started?.roleArn ? { roleArn: String(started.roleArn) } : {}),
       ...(started?.profile ? { profile: String(started.profile) } : {}),
       dryRun: !!started?.dryRun,
       status,

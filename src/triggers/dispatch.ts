@@ -28,6 +28,7 @@ import { createAwsStore } from '../store/aws.js';
 import type { AwsStoreConfig } from '../store/config.js';
 import { FirebreakError } from '../core/errors.js';
 import { autoHost } from '../engine/auto-host.js';
+import { accountRefusal } from '../engine/guardrails.js';
 import { replay, type RunStatus } from '../engine/events.js';
 import { runDir, type HomeOptions } from '../engine/home.js';
 import { acquireLock, readLock, type LockInfo } from '../engine/lock.js';
@@ -36,6 +37,7 @@ import { prepareRun, resumeRun, startRun, type RunOutcome, type RunSettings } fr
 import { alertSummary, describeAlert, type Alert } from './alert.js';
 import { waitingNotifier } from './notify.js';
 import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
+import { responderWhere } from './responder-role.js';
 import { chooseRoute, type LoadedRoute, type RoutingTable, type TagLookup } from './routes.js';
 import type { TriggerLog } from './trigger-log.js';
 
@@ -115,6 +117,11 @@ export function priorRun(alert: Alert, home: HomeOptions): 'new' | 'resume' | 'r
  * InputError for bad input; returns undefined when no route matches (the caller logs why).
  */
 export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<Prepared | { ignored: string[] }> {
+  const { config } = loadConfig(ctx.configFile);
+  // An alert from an account the guardrails exclude starts nothing, not even a tag lookup. An alert
+  // that names no account is left to the run, which checks STS's answer before any change.
+  const refusal = alert.account ? accountRefusal(config, alert.account) : undefined;
+  if (refusal) return { ignored: [`guardrails: the alert's ${refusal}`] };
   const decision = await chooseRoute(alert, ctx.table, ctx.lookupTags);
   if (!decision.route) return { ignored: decision.reasons.length ? decision.reasons : ['the routing table has no routes'] };
   const route = decision.route;
@@ -124,9 +131,11 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
     const v = await evaluateOverAlert(route.incident, alert, { field: `routes[${route.index}].incident` });
     if (v !== undefined && v !== null) incident = String(v);
   }
+  // Where to act comes from the alert: its account's responder role, in its Region.
+  const where = await responderWhere(alert, route, config, ctx);
   // The route loaded the playbook: it is checked here and run as loaded, never read again.
-  const backend = chooseBackend(ctx);
-  const prep = await prepareRun({ playbook: route.loaded, inputs }, backend, settings(ctx));
+  const backend = chooseBackend({ ...ctx, ...where });
+  const prep = await prepareRun({ playbook: route.loaded, inputs }, backend, { ...settings(ctx), config });
   return { alert, route, inputs, ...(incident ? { incident } : {}), config: prep.config, backend };
 }
 
@@ -325,7 +334,9 @@ export async function recordRepeat(alert: Alert, ctx: TriggerContext): Promise<T
 export function describeOutcome(o: TriggerOutcome): string {
   switch (o.kind) {
     case 'ignored':
-      return `ignored ${describeAlert(o.alert)}: no route matches (${o.reasons.join('; ')})`;
+      return o.reasons[0]?.startsWith('guardrails:')
+        ? `ignored ${describeAlert(o.alert)}: ${o.reasons.join('; ')}`
+        : `ignored ${describeAlert(o.alert)}: no route matches (${o.reasons.join('; ')})`;
     case 'started':
       return `run ${o.runId}: ${o.resumed ? 'resumed, ' : ''}${o.run.status}${o.run.waitingStep ? ` (step ${o.run.waitingStep})` : ''} — route ${o.route}, ${describeAlert(o.alert)}`;
     case 'repeated':

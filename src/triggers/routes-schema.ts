@@ -42,6 +42,14 @@ export const Route = z.strictObject({
   approval: z.record(StepId, ApprovalPolicy).default({}).describe('per-step approval policy for this route, overriding the playbook'),
   lockTimeout: Duration.default('15m').describe('how long a step waits for a resource another run holds'),
   incident: z.string().optional().describe('incident id tagged on resources (default: the run id); may be {% … %}'),
+  roleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::(\d{12}|\{%[^%]*%\}):role\/\S+$/, "a role ARN; the account may be {% account %} (the alert's)")
+    .optional()
+    .describe(
+      "the responder role to act through, assumed in the alert's Region (default: roleArn in the config); {% … %} parts are JSONata over the alert",
+    ),
+  externalId: z.string().min(2).optional().describe('the external id the role requires; {% … %} parts are JSONata over the alert'),
 });
 
 export const RoutesFile = z.strictObject({

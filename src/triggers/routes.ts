@@ -94,6 +94,9 @@ export function parseRoutes(text: string, file: string): RoutingTable {
       checkExpression(value, ['inputs', name], err);
     }
     if (route.incident !== undefined) checkExpression(route.incident, ['incident'], err);
+    for (const key of ['roleArn', 'externalId'] as const) {
+      for (const m of (route[key] ?? '').matchAll(/\{%([\s\S]*?)%\}/g)) checkExpression(`{%${m[1]}%}`, [key], err);
+    }
     const stepIds = allSteps(loaded.playbook).map((s) => s.id);
     for (const stepId of Object.keys(route.approval)) {
       if (!stepIds.includes(stepId))

@@ -57,12 +57,14 @@ describe('target locks', () => {
     const holder = holdingHost();
     const first = await run(home, true, holder.host);
     await vi.waitFor(() => expect(holder.asked()).toBe(true));
-    expect(lockFiles(home)).toEqual([expect.stringMatching(/^sim-[0-9a-f]{12}-home-us-east-1\/instance-i-0abc123def4567890\.lock$/)]);
+    expect(lockFiles(home)).toEqual([
+      expect.stringMatching(/^sim-[0-9a-f]{12}\/instance-111122223333_us-east-1_i-0abc123def4567890-[0-9a-f]{12}\.lock$/),
+    ]);
 
     // A real run on the same world is refused the instance: the lock is held.
     const blocked = await (await run(home, true, abortAll)).result;
     expect(blocked.status).toBe('failed');
-    expect(blocked.error?.message).toMatch(/instance i-0abc123def4567890 is locked by run/);
+    expect(blocked.error?.message).toMatch(/instance (\d{12}\/[a-z0-9-]+\/)?i-0abc123def4567890 is locked by run/);
 
     const dry = await run(home, true, abortAll, true);
     const out = await dry.result;

@@ -74,7 +74,7 @@ describe('adapters', () => {
       severity: 7,
       label: 'HIGH',
       resources: { instanceIds: ['i-0abc123def4567890'], accessKeyIds: [], userNames: [], roleNames: [], remoteIps: ['198.51.100.99'] },
-      dedupKey: 'generic:edr-falcon:det-2026-0001-7781',
+      dedupKey: 'generic:edr-falcon:111122223333/us-east-1:det-2026-0001-7781',
       runIdPrefix: 'ev-',
     },
   ])('$file → a $adapter alert', (c) => {
@@ -220,5 +220,15 @@ describe('adapters', () => {
     ],
   ])('refuses %s', (_what, text) => {
     expect(() => parseAlertText(text, { file: 'x.json' })).toThrow(InputError);
+  });
+});
+
+describe('dedup keys name the account and Region', () => {
+  it('the same generic alert id from two accounts is two alerts', () => {
+    const base = fixture('generic.json');
+    const [a] = parseAlertText(JSON.stringify(base));
+    const [b] = parseAlertText(JSON.stringify({ ...base, account: '222222222222', region: 'eu-west-1' }));
+    expect(a!.dedupKey).not.toBe(b!.dedupKey);
+    expect(a!.runId).not.toBe(b!.runId);
   });
 });

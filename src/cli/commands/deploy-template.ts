@@ -5,6 +5,8 @@ import { parseDuration } from '../../core/clock.js';
 import { InputError } from '../../core/errors.js';
 import { toYaml } from '../../deploy/cfn.js';
 import { deploymentTemplate } from '../../deploy/template.js';
+import { responderRoleTemplate } from '../../deploy/responder-role.js';
+import { loadConfig } from '../../config/config.js';
 import { DEFAULT_ROUTES_FILE, loadRoutes } from '../../triggers/routes.js';
 import { c, err } from '../output.js';
 
@@ -12,10 +14,18 @@ export interface DeployTemplateOptions {
   routes?: string;
   out?: string;
   waitForApproval?: string;
+  /** The member-account responder role instead of the deployment (a StackSet template). */
+  responderRole?: boolean;
+  withUndo?: boolean;
+  config?: string;
 }
 
 export async function deployTemplate(opts: DeployTemplateOptions): Promise<void> {
   const table = loadRoutes(opts.routes ?? DEFAULT_ROUTES_FILE);
+  if (opts.responderRole)
+    return writeTemplate(opts.out, 'responder-role.yaml', responderRoleText(table.routes, opts), table.file, [
+      `deploy to every member account: aws cloudformation create-stack-set --stack-set-name firebreak-responder --template-body file://<file> --capabilities CAPABILITY_NAMED_IAM --parameters ParameterKey=TrustedPrincipalArns,ParameterValue=<security account's Firebreak role ARNs> ParameterKey=ExternalId,ParameterValue=<external id>`,
+    ]);
   let approvalTimeoutSeconds: number | undefined;
   if (opts.waitForApproval !== undefined) {
     let ms: number;
@@ -31,18 +41,25 @@ export async function deployTemplate(opts: DeployTemplateOptions): Promise<void>
     approvalTimeoutSeconds = Math.ceil(ms / 1000);
   }
   const text = toYaml(deploymentTemplate(table.routes, approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {}));
-  if (!opts.out) {
+  // CloudFormation takes a template body of at most 51,200 bytes inline; larger ones go through S3.
+  writeTemplate(opts.out, 'template.yaml', text, table.file, [
+    `deploy: aws cloudformation deploy --template-file <file> --stack-name firebreak --s3-bucket <code bucket> --capabilities CAPABILITY_IAM --parameter-overrides CodeBucket=<code bucket> CodeKey=<key from firebreak package>`,
+  ]);
+}
+
+function responderRoleText(routes: Parameters<typeof responderRoleTemplate>[0], opts: DeployTemplateOptions): string {
+  const { config } = loadConfig(opts.config);
+  return toYaml(responderRoleTemplate(routes, config, { withUndo: !!opts.withUndo }));
+}
+
+function writeTemplate(out: string | undefined, name: string, text: string, from: string, next: string[]): void {
+  if (!out) {
     process.stdout.write(text);
     return;
   }
-  mkdirSync(opts.out, { recursive: true });
-  const file = join(opts.out, 'template.yaml');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, name);
   writeFileSync(file, text);
-  err(c.dim(`wrote ${file} (${Buffer.byteLength(text)} bytes) from ${table.file}`));
-  // CloudFormation takes a template body of at most 51,200 bytes inline; larger ones go through S3.
-  err(
-    c.dim(
-      `deploy: aws cloudformation deploy --template-file ${file} --stack-name firebreak --s3-bucket <code bucket> --capabilities CAPABILITY_IAM --parameter-overrides CodeBucket=<code bucket> CodeKey=<key from firebreak package>`,
-    ),
-  );
+  err(c.dim(`wrote ${file} (${Buffer.byteLength(text)} bytes) from ${from}`));
+  for (const line of next) err(c.dim(line.replace('<file>', file)));
 }

@@ -82,7 +82,9 @@ export function parseGeneric(value: unknown, opts: { deliveryId: string; raw: un
   const severity = typeof a.severity === 'number' ? a.severity : LABEL_SEVERITY[a.severity as SeverityLabel];
   const remoteIps: string[] = [];
   for (const ip of a.resources.remoteIps) addIp(remoteIps, ip);
-  const dedupKey = `generic:${a.source}:${a.id}`;
+  // A source's ids may repeat across the accounts and Regions it watches: the same id there is another alert.
+  const where = a.account || a.region ? `${a.account ?? ''}/${a.region ?? ''}:` : '';
+  const dedupKey = `generic:${a.source}:${where}${a.id}`;
   return {
     adapter: 'generic',
     source: a.source,
