@@ -109,8 +109,13 @@ export interface Ec2Reads {
   groupsNamed(name: string): Promise<SecurityGroup[]>;
   /** The security group, or undefined when it does not exist. */
   group(groupId: string): Promise<SecurityGroup | undefined>;
-  /** Adds tags to a resource; resources getting the same tags in one batch window share one CreateTags (up to 1,000 ids). */
-  tag(resourceId: string, tags: Tag[]): Promise<void>;
+  /**
+   * Adds tags to a resource; resources getting the same tags in one batch window share one CreateTags
+   * (up to 1,000 ids). With `stamp`, the tag `stamp.key` gets the time the call is sent (from
+   * `stamp.now`, the run's clock), so a timestamp tag does not split the batch into one call per
+   * millisecond; it is at most BATCH_WINDOW.MAX_MS later than each caller's own time.
+   */
+  tag(resourceId: string, tags: Tag[], stamp?: { key: string; now: () => Date }): Promise<void>;
 }
 
 const byClient = new WeakMap<EC2Client, Ec2Reads>();
@@ -171,12 +176,13 @@ function makeReads(ec2: EC2Client): Ec2Reads {
   // Keyed by resource and tag set; one CreateTags per tag set. CreateTags fails whole when one
   // resource is gone: every caller of that call then sees the error (and its step's retry re-plans).
   const tagWriters = new Map<string, Coalescer<string, void>>();
-  const tag = (resourceId: string, tags: Tag[]) => {
-    const key = JSON.stringify(tags.map((t) => [t.Key, t.Value]));
+  const tag = (resourceId: string, tags: Tag[], stamp?: { key: string; now: () => Date }) => {
+    const key = JSON.stringify([...tags.map((t) => [t.Key, t.Value]), stamp?.key ?? null]);
     let w = tagWriters.get(key);
     if (!w) {
       w = new Coalescer<string, void>(async (resources) => {
-        await ec2.send(new EC2.CreateTagsCommand({ Resources: resources, Tags: tags }));
+        const all = stamp ? [...tags, { Key: stamp.key, Value: stamp.now().toISOString() }] : tags;
+        await ec2.send(new EC2.CreateTagsCommand({ Resources: resources, Tags: all }));
         return () => undefined;
       }, 1000);
       tagWriters.set(key, w);
