@@ -30,6 +30,8 @@ describe('ec2-fleet-compromise on 50 instances, unattended (a route sets every f
     const enis = world.ec2.networkInterfaces;
     expect(enis).toHaveLength(N);
     for (const n of enis) expect(n.groups).toEqual([iso[0].id]);
+    // The isolation time is stamped when the tag batch is sent, so it is there on every instance.
+    for (const i of world.ec2.instances) expect(i.tags['firebreak:isolated-at']).toMatch(/^\d{4}-\d\d-\d\dT/);
   });
 
   it('creates the two isolation groups of the VPC once, not once per target', async () => {
