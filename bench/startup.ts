@@ -1,6 +1,7 @@
 /**
- * Start-up: whole processes, as a shell or a CI job runs them. The median of `runs` runs, after
- * two unmeasured runs that warm the page cache (none for a smoke run of fewer than 5).
+ * Start-up: whole processes, as a shell or a CI job runs them, in the environment this benchmark
+ * was started with (the user's). The median of `runs` runs, after two unmeasured runs that warm
+ * the page cache (none for a smoke run of fewer than 5).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ export interface StartupResult {
   medianMs: number;
   p10Ms: number;
   p90Ms: number;
+  minMs: number;
+  maxMs: number;
   /** @aws-sdk/* packages the command loaded (from one extra run with the probe). */
   awsSdkPackages: string[];
   peakRssMiB: number;
@@ -23,20 +26,22 @@ export interface StartupResult {
 
 async function timeCommand(args: string[], runs: number): Promise<StartupResult> {
   const home = tempDir('fb-bench-start-');
-  for (let i = 0; i < (runs >= 5 ? 2 : 0); i++) await runCli(args, { home });
+  for (let i = 0; i < (runs >= 5 ? 2 : 0); i++) await runCli(args, { home, userEnv: true });
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = await runCli(args, { home });
+    const r = await runCli(args, { home, userEnv: true });
     if (r.code !== 0) throw new Error(`'firebreak ${args.join(' ')}' exited ${r.code}: ${r.stderr.slice(0, 1000)}`);
     times.push(r.wallMs);
   }
-  const probed = await runCli(args, { home, probe: true });
+  const probed = await runCli(args, { home, probe: true, userEnv: true });
   return {
     command: `firebreak ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}`,
     runs,
     medianMs: round(median(times)),
     p10Ms: round(quantile(times, 0.1)),
     p90Ms: round(quantile(times, 0.9)),
+    minMs: round(Math.min(...times)),
+    maxMs: round(Math.max(...times)),
     awsSdkPackages: probed.probe!.awsSdkPackages,
     peakRssMiB: round(probed.probe!.maxRssKiB / 1024),
   };
@@ -77,7 +82,7 @@ function cliWorkload(name: string, args: (home: string) => string[], measure?: (
   return {
     name,
     async once(home, env) {
-      const r = await runCli(args(home), { home, env });
+      const r = await runCli(args(home), { home, env, userEnv: true });
       if (r.code !== 0 && r.code !== 3) throw new Error(`'firebreak ${args(home).join(' ')}' exited ${r.code}: ${r.stderr.slice(0, 1000)}`);
       return measure ? measure(r, home) : r.wallMs;
     },

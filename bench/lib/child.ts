@@ -71,12 +71,19 @@ export interface SpawnOptions {
   probe?: boolean;
   nodeArgs?: string[];
   cwd?: string;
+  /**
+   * Start-up is measured in the user's environment (everything the shell passes, as a person or
+   * a CI job runs the command), with only FIREBREAK_HOME moved to the bench's folder: a stripped
+   * environment skips what the SDK and Node read from it and would flatter the figure.
+   */
+  userEnv?: boolean;
 }
 
 export function runCli(args: string[], o: SpawnOptions): Promise<ChildRun> {
   const probeFile = o.probe ? join(o.home, `probe-${process.pid}-${Math.random().toString(36).slice(2)}.json`) : undefined;
   const nodeArgs = [...(o.nodeArgs ?? []), ...(probeFile ? ['--import', PROBE] : [])];
-  const env = benchEnv(o.home, { ...(o.env ?? {}), ...(probeFile ? { FIREBREAK_BENCH_PROBE: probeFile } : {}) });
+  const extra = { ...(o.env ?? {}), ...(probeFile ? { FIREBREAK_BENCH_PROBE: probeFile } : {}) };
+  const env = o.userEnv ? { ...process.env, FIREBREAK_HOME: o.home, ...extra } : benchEnv(o.home, extra);
   return new Promise((resolvePromise, reject) => {
     const spawnAt = epochNow();
     const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: o.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,13 +1,13 @@
 /**
  * Reads batched across the targets of a fleet step. EC2's request-rate limits, not latency, set how
  * fast a fleet is contained, so the reads that many targets' plans make at the same moment
- * (DataLoader-style: the keys asked for in one turn of the event loop) go out as one paginated
- * call with the ids as filter values, and each caller gets its own part of the answer.
+ * (DataLoader-style: the keys asked for within a few milliseconds, BATCH_WINDOW) go out as one
+ * paginated call with the ids as filter values, and each caller gets its own part of the answer.
  *
- * Nothing is cached beyond that turn: a plan must read current state before it writes, so a
+ * Nothing is cached beyond that batch: a plan must read current state before it writes, so a
  * read may be batched with other targets' reads but never answered from an earlier one.
- * The batched call runs in the async context of the first caller of its turn, so the journal
- * records it under that caller's step (all callers of a turn share the step in a map step).
+ * The batched call runs in the async context of the last caller of its batch, so the journal
+ * records it under that caller's step (all callers of a batch share the step in a map step).
  */
 import type { EC2Client, Instance, NetworkInterface, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
 import { EC2 } from './sdk.js';
@@ -17,9 +17,23 @@ const FILTER_VALUES = 200;
 
 type Waiter<V> = { resolve: (v: V) => void; reject: (e: unknown) => void };
 
-/** Collects keys for one turn of the event loop, then loads them in chunks of `chunk`. */
+/**
+ * How long a batch stays open. Answers reach a fleet step one by one (each change is made durable
+ * before AWS, or the simulated cloud, answers), so the verify reads and tags of targets whose
+ * applies end a few milliseconds apart would miss each other in a single turn of the event loop.
+ * A batch therefore stays open while keys keep arriving — until `IDLE_MS` pass without one, and
+ * never longer than `MAX_MS` after its first key. This only delays a read: it is sent after
+ * every caller has asked, so each caller still gets state at least as fresh as its request.
+ * Against AWS's tens of milliseconds per call, the few added here are small; they buy one call
+ * per wave of targets instead of one per answer.
+ */
+export const BATCH_WINDOW = { IDLE_MS: 5, MAX_MS: 50 };
+
+/** Collects keys while they keep arriving (BATCH_WINDOW), then loads them in chunks of `chunk`. */
 class Coalescer<K, V> {
   private queue = new Map<K, Array<Waiter<V>>>();
+  private opened = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly load: (keys: K[]) => Promise<(key: K) => V>,
@@ -28,14 +42,21 @@ class Coalescer<K, V> {
 
   get(key: K): Promise<V> {
     return new Promise<V>((resolve, reject) => {
-      if (this.queue.size === 0) setImmediate(() => this.flush());
+      if (this.queue.size === 0) this.opened = Date.now();
       const waiting = this.queue.get(key);
       if (waiting) waiting.push({ resolve, reject });
       else this.queue.set(key, [{ resolve, reject }]);
+      clearTimeout(this.timer);
+      if (this.queue.size >= this.chunk) this.timer = setTimeout(() => this.flush(), 0);
+      else {
+        const wait = Math.min(BATCH_WINDOW.IDLE_MS, Math.max(0, this.opened + BATCH_WINDOW.MAX_MS - Date.now()));
+        this.timer = setTimeout(() => this.flush(), wait);
+      }
     });
   }
 
   private flush(): void {
+    this.timer = undefined;
     const batch = this.queue;
     this.queue = new Map();
     const keys = [...batch.keys()];
@@ -57,7 +78,7 @@ class Coalescer<K, V> {
 const shared = new WeakMap<object, Map<string, Coalescer<any, any>>>();
 
 /**
- * The coalescer named `name` of `owner` (a client: one per run): `get(key)` calls made in one turn
+ * The coalescer named `name` of `owner` (a client: one per run): `get(key)` calls made in one batch window
  * go to `load` together, in chunks of `chunk` keys (the API's limit for one request).
  */
 export function coalesced<K, V>(
@@ -88,8 +109,13 @@ export interface Ec2Reads {
   groupsNamed(name: string): Promise<SecurityGroup[]>;
   /** The security group, or undefined when it does not exist. */
   group(groupId: string): Promise<SecurityGroup | undefined>;
-  /** Adds tags to a resource; resources getting the same tags in one turn share one CreateTags (up to 1,000 ids). */
-  tag(resourceId: string, tags: Tag[]): Promise<void>;
+  /**
+   * Adds tags to a resource; resources getting the same tags in one batch window share one CreateTags
+   * (up to 1,000 ids). With `stamp`, the tag `stamp.key` gets the time the call is sent (from
+   * `stamp.now`, the run's clock), so a timestamp tag does not split the batch into one call per
+   * millisecond; it is at most BATCH_WINDOW.MAX_MS later than each caller's own time.
+   */
+  tag(resourceId: string, tags: Tag[], stamp?: { key: string; now: () => Date }): Promise<void>;
 }
 
 const byClient = new WeakMap<EC2Client, Ec2Reads>();
@@ -150,12 +176,13 @@ function makeReads(ec2: EC2Client): Ec2Reads {
   // Keyed by resource and tag set; one CreateTags per tag set. CreateTags fails whole when one
   // resource is gone: every caller of that call then sees the error (and its step's retry re-plans).
   const tagWriters = new Map<string, Coalescer<string, void>>();
-  const tag = (resourceId: string, tags: Tag[]) => {
-    const key = JSON.stringify(tags.map((t) => [t.Key, t.Value]));
+  const tag = (resourceId: string, tags: Tag[], stamp?: { key: string; now: () => Date }) => {
+    const key = JSON.stringify([...tags.map((t) => [t.Key, t.Value]), stamp?.key ?? null]);
     let w = tagWriters.get(key);
     if (!w) {
       w = new Coalescer<string, void>(async (resources) => {
-        await ec2.send(new EC2.CreateTagsCommand({ Resources: resources, Tags: tags }));
+        const all = stamp ? [...tags, { Key: stamp.key, Value: stamp.now().toISOString() }] : tags;
+        await ec2.send(new EC2.CreateTagsCommand({ Resources: resources, Tags: all }));
         return () => undefined;
       }, 1000);
       tagWriters.set(key, w);

@@ -274,10 +274,12 @@ export default defineAction<Input, IsolateOutput, Facts>({
         .map((i) => reads.tag(i.networkInterfaceId, [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }])),
       f.instanceTagged
         ? undefined
-        : reads.tag(input.instanceId, [
-            { Key: incidentTagKey(ctx.run.incident), Value: ctx.run.id },
-            ...(f.isolatedAt ? [] : [{ Key: TAG.isolatedAt, Value: ctx.clock.now().toISOString() }]),
-          ]),
+        : reads.tag(
+            input.instanceId,
+            [{ Key: incidentTagKey(ctx.run.incident), Value: ctx.run.id }],
+            // The time goes in when the batch is sent: a value per target would mean a CreateTags per target.
+            f.isolatedAt ? undefined : { key: TAG.isolatedAt, now: () => ctx.clock.now() },
+          ),
     ]);
     // The groups of a VPC are made ready once per run, however many targets need them: the
     // first target's flight creates (or fixes) them, the others wait for it (no duplicate errors).

@@ -85,6 +85,7 @@ export default defineAction<Input, RemoveOutput, Facts>({
     'elasticloadbalancing:DeregisterTargets',
   ],
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
+  batchedPlan: true,
 
   async plan(ctx, input) {
     const [inst, member, allGroups] = await Promise.all([

@@ -6,8 +6,12 @@
  * instance's VPC are listed (DescribeTargetGroups, paged) and each one's targets read
  * (DescribeTargetHealth, in parallel). An instance can be registered on several ports of a group.
  */
-import type { AutoScalingClient, AutoScalingInstanceDetails } from '@aws-sdk/client-auto-scaling';
-import type { ElasticLoadBalancingV2Client, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AutoScalingClient, AutoScalingGroup, AutoScalingInstanceDetails } from '@aws-sdk/client-auto-scaling';
+import type {
+  DescribeTargetHealthCommandOutput,
+  ElasticLoadBalancingV2Client,
+  TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { tagValue } from './ec2.js';
 import { coalesced, grouped } from '../../cloud/batch.js';
@@ -54,9 +58,21 @@ export async function groupOf(asg: AutoScalingClient, instanceId: string): Promi
   return describeGroup(asg, member.AutoScalingGroupName, member.LifecycleState ?? 'unknown');
 }
 
+/** Groups by name; targets of a fleet step asking at the same moment share one call per 50 names (the API's default limit). */
+const groupsByName = (asg: AutoScalingClient) =>
+  coalesced<string, AutoScalingGroup | undefined>(asg, 'DescribeAutoScalingGroups', 50, async (names) => {
+    const found: AutoScalingGroup[] = [];
+    for await (const page of AutoScaling.paginateDescribeAutoScalingGroups(
+      { client: asg },
+      { AutoScalingGroupNames: names, MaxRecords: 50 },
+    ))
+      found.push(...(page.AutoScalingGroups ?? []));
+    const of = grouped(found, (g) => g.AutoScalingGroupName);
+    return (name) => of(name)[0];
+  });
+
 export async function describeGroup(asg: AutoScalingClient, name: string, lifecycleState = 'Detached'): Promise<GroupState | undefined> {
-  const out = await asg.send(new AutoScaling.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
-  const g = out.AutoScalingGroups?.find((x) => x.AutoScalingGroupName === name);
+  const g = await groupsByName(asg)(name);
   if (!g) return undefined;
   return {
     name,
@@ -82,15 +98,20 @@ export async function instanceTargetGroups(elb: ElasticLoadBalancingV2Client, vp
   return out.filter((g) => g.TargetType === 'instance' && (!vpcId || !g.VpcId || g.VpcId === vpcId));
 }
 
+/** Every target of a group (one call answers for all its instances): targets of a fleet step asking at the same moment share it. */
+const targetsOf = (elb: ElasticLoadBalancingV2Client) =>
+  coalesced<string, DescribeTargetHealthCommandOutput>(elb, 'DescribeTargetHealth', 1, async ([arn]) => {
+    const h = await elb.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    return () => h;
+  });
+
 /** Where the instance is registered now in these groups (draining and not-registered entries excluded). */
 export async function registrationsOf(
   elb: ElasticLoadBalancingV2Client,
   instance: Instance,
   groups: readonly TargetGroup[],
 ): Promise<Registration[]> {
-  const health = await Promise.all(
-    groups.map((g) => elb.send(new ELBv2.DescribeTargetHealthCommand({ TargetGroupArn: g.TargetGroupArn! })).then((h) => ({ g, h }))),
-  );
+  const health = await Promise.all(groups.map((g) => targetsOf(elb)(g.TargetGroupArn!).then((h) => ({ g, h }))));
   const out: Registration[] = [];
   for (const { g, h } of health) {
     for (const d of h.TargetHealthDescriptions ?? []) {
