@@ -6,12 +6,13 @@ import { InputError } from '../../core/errors.js';
 import { toYaml } from '../../deploy/cfn.js';
 import { deploymentTemplate } from '../../deploy/template.js';
 import { DEFAULT_ROUTES_FILE, loadRoutes } from '../../triggers/routes.js';
-import { c, err } from '../output.js';
+import { c, err, printJson } from '../output.js';
 
 export interface DeployTemplateOptions {
   routes?: string;
   out?: string;
   waitForApproval?: string;
+  json?: boolean;
 }
 
 export async function deployTemplate(opts: DeployTemplateOptions): Promise<void> {
@@ -30,14 +31,18 @@ export async function deployTemplate(opts: DeployTemplateOptions): Promise<void>
       });
     approvalTimeoutSeconds = Math.ceil(ms / 1000);
   }
-  const text = toYaml(deploymentTemplate(table.routes, approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {}));
+  const template = deploymentTemplate(table.routes, approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {});
+  const text = toYaml(template);
+  const json = (file: string | null) => printJson({ routes: table.file, file, bytes: Buffer.byteLength(text), template });
   if (!opts.out) {
-    process.stdout.write(text);
+    if (opts.json) json(null);
+    else process.stdout.write(text);
     return;
   }
   mkdirSync(opts.out, { recursive: true });
   const file = join(opts.out, 'template.yaml');
   writeFileSync(file, text);
+  if (opts.json) json(file);
   err(c.dim(`wrote ${file} (${Buffer.byteLength(text)} bytes) from ${table.file}`));
   // CloudFormation takes a template body of at most 51,200 bytes inline; larger ones go through S3.
   err(
