@@ -112,7 +112,12 @@ export async function measureFleet(
     nodeArgs: ['--import', join(ROOT, 'dist/bench/lib/retry-probe.js')],
     env: { FIREBREAK_BENCH_RETRY_MODE: retryMode, FIREBREAK_BENCH_RETRY_PROBE: retryProbe },
   });
-  let out: { runId?: string; status?: string; error?: { code: string; message: string } | null };
+  let out: {
+    runId?: string;
+    status?: string;
+    stopReason?: { code: string; message: string } | null;
+    error?: { code: string; message: string };
+  };
   try {
     out = JSON.parse(r.stdout);
   } catch {
@@ -170,7 +175,10 @@ export async function measureFleet(
     throttledCalls: calls.filter((c) => c.attempts > 1 || c.error === 'RequestLimitExceeded').length,
     failedCalls: calls.filter((c) => c.error).length,
     failedTargets: n - contained,
-    ...(out.error ? { error: `${out.error.code}: ${out.error.message}`.slice(0, 300) } : {}),
+    // stopReason: why the run stopped; error: the command itself failed.
+    ...((out.stopReason ?? out.error)
+      ? { error: `${(out.stopReason ?? out.error)!.code}: ${(out.stopReason ?? out.error)!.message}`.slice(0, 300) }
+      : {}),
     failedIn: !planned
       ? 'plan'
       : contained === n

@@ -38,7 +38,11 @@ export const runOutput = z
     outcome: z.string().nullable(),
     waitingStep: z.string().nullable(),
     runDir: z.string(),
-    error: runError.nullable().describe('why the run stopped (an AWS or Firebreak error code); null when it did not'),
+    stopReason: runError
+      .nullable()
+      .describe(
+        'why the run stopped (an AWS or Firebreak error code, or WaitingForApproval); null when it did not. Not `error`: that key is the failed-command document',
+      ),
   })
   .strict();
 
@@ -115,13 +119,118 @@ export const listOutput = z.array(
   ]),
 );
 
+const chain = z.looseObject({
+  ok: z.boolean(),
+  events: z.number().int().optional(),
+  head: z.string().optional(),
+  reason: z.string().optional(),
+});
+const policyDocument = z.looseObject({
+  Version: z.string(),
+  Statement: z.array(
+    z.looseObject({ Effect: z.string(), Action: z.array(z.string()), Resource: z.union([z.string(), z.array(z.string())]) }),
+  ),
+});
+
+export const iamPolicyOutput = z
+  .object({
+    playbooks: z.array(
+      z
+        .object({ playbook: z.string(), file: z.string(), actions: z.array(z.looseObject({ step: z.string(), action: z.string() })) })
+        .strict(),
+    ),
+    withUndo: z.boolean(),
+    routes: z.string().optional(),
+    wildcards: z.array(z.object({ action: z.string(), why: z.string() }).strict()).describe('actions granted on Resource "*" and why'),
+    policy: policyDocument.describe('the IAM policy document'),
+  })
+  .strict();
+
+export const sfnOutput = z
+  .object({
+    playbook: z.string(),
+    file: z.string().nullable().describe('where --out wrote the definition; null without --out'),
+    states: z.number().int(),
+    definition: z
+      .looseObject({ StartAt: z.string(), States: z.record(z.string(), z.unknown()) })
+      .describe('the Amazon States Language definition'),
+  })
+  .strict();
+
+export const deployTemplateOutput = z
+  .object({
+    routes: z.string().describe('the routing table the template was made from'),
+    file: z.string().nullable().describe('where --out wrote template.yaml; null without --out'),
+    bytes: z.number().int().describe('size of the YAML template'),
+    template: z.looseObject({ Resources: z.record(z.string(), z.unknown()) }).describe('the CloudFormation template'),
+  })
+  .strict();
+
+export const packageOutput = z
+  .object({ file: z.string(), key: z.string(), bytes: z.number().int(), sha256: z.string(), entries: z.array(z.string()) })
+  .strict();
+
+const alertSummary = z
+  .object({ type: z.string(), severity: z.unknown(), dedupKey: z.string(), deliveryId: z.string().nullable().optional() })
+  .strict();
+export const triggerOutput = z.array(
+  z
+    .object({
+      outcome: z.enum(['started', 'ignored', 'repeated', 'duplicate']),
+      runId: z.string().nullable(),
+      alert: alertSummary,
+      reasons: z.array(z.unknown()).optional().describe('ignored: why each route did not match'),
+      route: z.string().optional(),
+      status: z.string().optional(),
+      waitingStep: z.string().nullable().optional(),
+      stopReason: runError.nullable().optional().describe('started: why the run stopped, as in the run output'),
+      journaled: z.boolean().optional(),
+      repeat: z.unknown().optional(),
+    })
+    .strict(),
+);
+
+export const tabletopOutput = z
+  .object({
+    scenario: z.string(),
+    score: z.object({ points: z.number(), total: z.number(), percent: z.number() }).strict(),
+    objectives: z.array(
+      z.looseObject({ id: z.string(), title: z.string(), points: z.number(), status: z.enum(['met', 'missed']), detail: z.string() }),
+    ),
+    expectation: z
+      .object({ source: z.enum(['scenario', 'decisions']), ok: z.boolean(), problems: z.array(z.string()) })
+      .strict()
+      .nullable(),
+    files: z.object({ markdown: z.string(), html: z.string(), json: z.string() }).strict(),
+  })
+  .strict();
+
+export const reportOutput = z
+  .looseObject({
+    run: z.looseObject({
+      id: z.string(),
+      playbook: z.looseObject({ id: z.string() }),
+      dryRun: z.boolean(),
+      status: z.string(),
+      events: z.number().int(),
+    }),
+    chain,
+  })
+  .describe('the report model the Markdown and HTML reports are rendered from');
+
+export const reportWrittenOutput = z
+  .object({ runId: z.string(), format: z.enum(['md', 'html']), file: z.string(), chain, bytes: z.number().int() })
+  .strict();
+
+export const showOutput = z.object({ id: z.string(), title: z.string(), file: z.string(), markdown: z.string() }).strict();
+
 export const versionOutput = z.object({ version: z.string() }).strict();
 
 /** Output name → its schema and which commands print it. */
 export const OUTPUT_SCHEMAS: ReadonlyArray<{ name: string; commands: string; schema: z.ZodType }> = [
   { name: 'error', commands: 'any command that fails (with --json)', schema: errorOutput },
   { name: 'version', commands: 'firebreak --version --json', schema: versionOutput },
-  { name: 'run', commands: 'run, resume, demo', schema: runOutput },
+  { name: 'run', commands: 'run, resume, undo, demo', schema: runOutput },
   { name: 'approve', commands: 'approve', schema: approveOutput },
   { name: 'runs', commands: 'runs', schema: runsOutput },
   { name: 'audit-show', commands: 'audit show', schema: auditShowOutput },
@@ -129,4 +238,13 @@ export const OUTPUT_SCHEMAS: ReadonlyArray<{ name: string; commands: string; sch
   { name: 'validate', commands: 'validate', schema: validateOutput },
   { name: 'generated', commands: 'docs, schemas', schema: generatedOutput },
   { name: 'list', commands: 'list, list --actions', schema: listOutput },
+  { name: 'show', commands: 'show', schema: showOutput },
+  { name: 'iam-policy', commands: 'iam-policy', schema: iamPolicyOutput },
+  { name: 'sfn', commands: 'sfn', schema: sfnOutput },
+  { name: 'deploy-template', commands: 'deploy-template', schema: deployTemplateOutput },
+  { name: 'package', commands: 'package', schema: packageOutput },
+  { name: 'trigger', commands: 'trigger', schema: triggerOutput },
+  { name: 'tabletop', commands: 'tabletop', schema: tabletopOutput },
+  { name: 'report', commands: 'report (without --out)', schema: reportOutput },
+  { name: 'report-written', commands: 'report --out FILE', schema: reportWrittenOutput },
 ];

@@ -31,7 +31,7 @@ describe('--json on the run lifecycle', () => {
     const r = await inProject(['run', 'contain-instance', '--sim', '--auto', '--input', `instanceId=${INSTANCE}`]);
     expect(r.code, r.stderr).toBe(3);
     const doc = json(r);
-    expect(doc).toMatchObject({ status: 'waiting', waitingStep: 'isolate', error: { code: 'WaitingForApproval' } });
+    expect(doc).toMatchObject({ status: 'waiting', waitingStep: 'isolate', stopReason: { code: 'WaitingForApproval' } });
     runId = doc.runId;
   }, 60_000);
 

@@ -85,9 +85,27 @@ describe('generated files committed in this repository', () => {
       'schemas/scenario.schema.json',
       'schemas/config.schema.json',
       'schemas/decisions.schema.json',
-      ...['error', 'version', 'run', 'approve', 'runs', 'audit-show', 'audit-verify', 'validate', 'generated', 'list'].map(
-        (n) => `schemas/output/${n}.schema.json`,
-      ),
+      ...[
+        'error',
+        'version',
+        'run',
+        'approve',
+        'runs',
+        'audit-show',
+        'audit-verify',
+        'validate',
+        'generated',
+        'list',
+        'show',
+        'iam-policy',
+        'sfn',
+        'deploy-template',
+        'package',
+        'trigger',
+        'tabletop',
+        'report',
+        'report-written',
+      ].map((n) => `schemas/output/${n}.schema.json`),
     ]);
     for (const f of files) expect(readFileSync(join(ROOT, f.path), 'utf8'), `${f.path} is stale: run firebreak schemas`).toBe(f.content);
   });

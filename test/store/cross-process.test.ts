@@ -58,7 +58,7 @@ describe('the CLI with store: aws, across processes and working folders', () => 
       const runDir = join(first, '.firebreak', 'runs', runId);
       for (const f of readdirSync(runDir)) if (f.startsWith('journal')) rmSync(join(runDir, f));
       const resumer = s.folder();
-      const r = await cli(['resume', runId, '--sim', '--auto', '--json'], { ...at(resumer), home: join(first, '.firebreak') });
+      const r = await cli(['resume', runId, '--auto', '--json'], { ...at(resumer), home: join(first, '.firebreak') });
       expect(r.stderr).not.toMatch(STORE_ERROR);
       const res = JSON.parse(r.stdout) as { status: string; waitingStep?: string };
       if (res.status === 'succeeded') {

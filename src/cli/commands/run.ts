@@ -157,7 +157,7 @@ export function finish(o: RunOutcome, opts: { json?: boolean }): void {
       outcome: o.outcome ?? null,
       waitingStep: o.waitingStep ?? null,
       runDir: o.runDir,
-      error: o.error ?? null,
+      stopReason: o.error ?? null,
     });
   } else {
     out(`run ${o.runId}: ${o.status}${o.waitingStep ? ` (step ${o.waitingStep})` : ''}`);

@@ -4,12 +4,13 @@ import { parseDuration } from '../../core/clock.js';
 import { InputError } from '../../core/errors.js';
 import { allStates, WORKER_PLACEHOLDER } from '../../sfn/compile.js';
 import { aslText, compileLoaded, loadForSfn } from '../../sfn/playbooks.js';
-import { c, err } from '../output.js';
+import { c, err, printJson } from '../output.js';
 
 export interface SfnOptions {
   out?: string;
   waitForApproval?: string;
   workerArn?: string;
+  json?: boolean;
 }
 
 export async function sfn(playbook: string, opts: SfnOptions): Promise<void> {
@@ -37,9 +38,9 @@ export async function sfn(playbook: string, opts: SfnOptions): Promise<void> {
   if (opts.out) {
     writeFileSync(opts.out, text);
     err(c.dim(`wrote ${opts.out}: ${allStates(asl).length} states`));
-  } else {
-    process.stdout.write(text);
   }
+  if (opts.json) printJson({ playbook: loaded.playbook.id, file: opts.out ?? null, states: allStates(asl).length, definition: asl });
+  else if (!opts.out) process.stdout.write(text);
   if (!opts.workerArn)
     err(
       c.dim(

@@ -122,7 +122,7 @@ function report(outcomes: TriggerOutcome[], opts: TriggerCliOptions): void {
         alert: { type: o.alert.type, severity: o.alert.severity, dedupKey: o.alert.dedupKey, deliveryId: o.alert.deliveryId },
         ...(o.kind === 'ignored' ? { reasons: o.reasons } : {}),
         ...(o.kind === 'started'
-          ? { route: o.route, status: o.run.status, waitingStep: o.run.waitingStep ?? null, error: o.run.error ?? null }
+          ? { route: o.route, status: o.run.status, waitingStep: o.run.waitingStep ?? null, stopReason: o.run.error ?? null }
           : {}),
         ...(o.kind === 'repeated' ? { journaled: o.journaled, repeat: o.repeat ?? null, status: o.status } : {}),
         ...(o.kind === 'duplicate' ? { status: o.status } : {}),
