@@ -68,6 +68,17 @@ const RESERVED = new Set(['seq', 'ts', 'type', 'prev']);
 const EVENT_TYPE = /^[a-z][a-zA-Z0-9-]*(\.[a-z][a-zA-Z0-9-]*)*$/;
 const VERIFY_HINT = 'firebreak audit verify <run-id>   (names the line that was changed)';
 
+/**
+ * Test hook, never set by Firebreak itself: `FIREBREAK_CRASH_AFTER_LINE=N` makes the process kill
+ * itself with SIGKILL right after line N of a journal it appends to is written (fdatasynced if it is
+ * a decision), before the head moves and before anyone is told: the harshest moment for a crash,
+ * so the kill -9 tests can crash a run at every line exactly. Inert when unset.
+ */
+function crashLine(): number | undefined {
+  const n = Number(process.env.FIREBREAK_CRASH_AFTER_LINE);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** Files open for writing in this process: a second writer would fork the chain. */
 const openFiles = new Set<string>();
 
@@ -86,6 +97,8 @@ export class Journal<S extends EventSchemas = typeof runEventSchemas> {
   private readonly syncHooks = new Set<() => void>();
   /** A background flush failed and no append has reported it yet. */
   private unreported: Error | undefined;
+  /** The test hook's line (see crashLine), read once at open. */
+  private readonly crashAfter = crashLine();
 
   private constructor(
     readonly file: string,
@@ -255,6 +268,7 @@ export class Journal<S extends EventSchemas = typeof runEventSchemas> {
       this.broken = err as Error;
       throw failAppend((err as Error).message, err);
     }
+    if (seq === this.crashAfter) process.kill(process.pid, 'SIGKILL');
     const hash = lineHash(bytes.subarray(0, bytes.length - 1));
     this.seq = seq;
     this.hash = hash;

@@ -1,29 +1,20 @@
 /**
- * Durability: kill -9 the CLI at several points of a run, resume it, and compare with a run that
- * was never interrupted: the same world, every step completed once, and no step that had
- * completed before the kill applied again.
+ * Durability: kill -9 the CLI after every line of the reference incident's journal — the first run
+ * up to its wait for approval, the approval, and the resumed run — resume it, and compare with the
+ * run that was never interrupted: the same world, every step completed once, no step applied twice,
+ * and `audit verify` passing. The kill is exact: the journal's crash hook (FIREBREAK_CRASH_AFTER_LINE)
+ * makes the process SIGKILL itself right after line N is written, before the head moves.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
-import { cli, journal, killWhen, ROOT, runIds, tempHome, world } from '../helpers/cli.js';
+import { cli, cliCrashingAfter, journal, ROOT, runIds, tempHome, world } from '../helpers/cli.js';
 
 const INSTANCE = 'i-0abc123def4567890';
-
-/** The demo world with a per-call latency, so a kill lands between calls rather than after the run. */
-function slowWorld(home: string): string {
-  const file = join(home, 'slow-world.yaml');
-  writeFileSync(file, `${readFileSync(join(ROOT, 'worlds/demo.yaml'), 'utf8')}\nlatencyMs: 60\n`);
-  return file;
-}
-
 const args = (worldFile: string) => ['run', 'ec2-instance-compromise', '--sim', worldFile, '--auto', '--input', `instanceId=${INSTANCE}`];
-
-/** Start a run and SIGKILL it as soon as its journal has `lines` lines. Returns the run id. */
-const killAfter = (home: string, worldFile: string, lines: number): Promise<string> =>
-  killWhen(home, args(worldFile), (text) => text.split('\n').length - 1 >= lines);
-
+const DEMO = join(ROOT, 'worlds/demo.yaml');
+type Events = Array<{ type: string; [k: string]: any }>;
 /** The world without what legitimately differs between runs: times and run ids. */
 function normalize(w: unknown, runId: string): unknown {
   // Times inside strings too: a session revocation's policy document holds the instant it was applied.
@@ -77,24 +68,34 @@ async function finish(home: string, id: string, from: 'run' | 'resume') {
 const lastStop = (events: Array<{ type: string; [k: string]: any }>) =>
   events.filter((e) => ['run.resumed', 'run.waiting', 'run.ended', 'run.interrupted'].includes(e.type)).at(-1);
 
-let reference: Promise<{ home: string; id: string; firstRunLines: number; lines: number }> | undefined;
-function referenceRun() {
-  reference ??= (async () => {
-    const home = tempHome();
-    const wf = slowWorld(home);
-    const first = await cli(args(wf), { home });
-    expect(first.code, first.stderr).toBe(3);
-    const id = runIds(home)[0]!;
-    const firstRunLines = journal(home, id).length;
-    await finish(home, id, 'resume');
-    return { home, id, firstRunLines, lines: journal(home, id).length };
-  })();
-  return reference;
+/**
+ * The reference run, never interrupted, with copies of its FIREBREAK_HOME taken after the first run
+ * and after the approval: a crash point in a later process starts from a copy of the state the
+ * processes before it left (the run folder holds no absolute path of its home).
+ */
+async function referenceRun() {
+  const home = tempHome();
+  const first = await cli(args(DEMO), { home });
+  expect(first.code, first.stderr).toBe(3);
+  const id = runIds(home)[0]!;
+  const afterRun = tempHome('fb-after-run-');
+  cpSync(home, afterRun, { recursive: true });
+  const runLines = journal(home, id).length;
+  expect((await cli(['approve', id, 'revoke-role-sessions'], { home })).code).toBe(0);
+  const afterApprove = tempHome('fb-after-approve-');
+  cpSync(home, afterApprove, { recursive: true });
+  const approveLines = journal(home, id).length;
+  const resumed = await cli(['resume', id, '--auto'], { home });
+  expect(resumed.code, resumed.stdout + resumed.stderr).toBe(3);
+  return { home, id, afterRun, afterApprove, runLines, approveLines, lines: journal(home, id).length };
 }
 
-async function expectReferenceEnd(home: string, id: string, doneBefore: Set<string>, killedAt: number) {
-  const ref = await referenceRun();
+// Computed once, before the tests are collected: the crash points are the reference's lines.
+const ref = await referenceRun();
+
+async function expectReferenceEnd(home: string, id: string, before: Events) {
   const after = journal(home, id);
+  expect(lastStop(after)).toMatchObject({ type: 'run.waiting', step: 'open-case', kind: 'manual' });
   expect(normalize(world(home, id), id)).toEqual(normalize(world(ref.home, ref.id), ref.id));
   expect(created(world(home, id))).toEqual(created(world(ref.home, ref.id)));
   // Every step completed exactly once across all processes.
@@ -103,72 +104,91 @@ async function expectReferenceEnd(home: string, id: string, doneBefore: Set<stri
   expect(keys.sort()).toEqual(completedKeys(journal(ref.home, ref.id)).sort());
   expect(appliedTwice(after)).toEqual([]);
   // No step that had completed before the kill was applied by a resumed process.
-  const resumedAt = after.findIndex((e) => e.type === 'run.resumed' && e.seq > killedAt);
+  const doneBefore = new Set(completedKeys(before));
+  const resumedAt = after.findIndex((e) => e.type === 'run.resumed' && e.seq > before.length);
+  expect(resumedAt).toBeGreaterThan(0);
   expect(after.slice(resumedAt).filter((e) => e.type === 'step.applied' && doneBefore.has(e.step))).toEqual([]);
   const verify = await cli(['audit', 'verify', id], { home });
-  expect(verify.code, verify.stdout).toBe(0);
+  expect(verify.code, verify.stdout + verify.stderr).toBe(0);
 }
 
-/**
- * Crash points: the first run is killed once its journal has N lines (every 4th line, and the
- * lines around a create: 61 between CreateSnapshots and the snapshots' tags, 79 the lifecycle
- * policy created but not journaled); the resume after the approval is killed at every 3rd line.
- * The kill is sent when the CLI has written N lines, with 60 ms per AWS call, so it lands at line
- * N or a line or two later (the journal before the kill is asserted not to be finished).
- */
-const FIRST_RUN = [...new Set([...Array.from({ length: 26 }, (_, i) => 2 + 4 * i), 61, 79])].sort((a, b) => a - b);
-const AFTER_APPROVAL = Array.from({ length: 8 }, (_, i) => 1 + 3 * i);
+/** Kill the process `args` after journal line `line`; the journal then has exactly that many lines. */
+async function crash(home: string, cmd: string[], line: number, id?: string): Promise<{ id: string; before: Events }> {
+  const killed = await cliCrashingAfter(cmd, { home, line });
+  expect(killed.signal, `the process ended with code ${killed.code} before line ${line}: ${killed.stderr}`).toBe('SIGKILL');
+  const runId = id ?? runIds(home)[0]!;
+  const before = journal(home, runId);
+  expect(before.length).toBe(line);
+  return { id: runId, before };
+}
 
-/** Two crash points at a time: each is three or four CLI processes against a world with per-call latency. */
+const copyOf = (state: string) => {
+  const home = tempHome();
+  cpSync(state, home, { recursive: true });
+  return home;
+};
+
+const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const IN_RUN = lines(1, ref.runLines);
+const IN_APPROVE = lines(ref.runLines + 1, ref.approveLines);
+const IN_RESUME = lines(ref.approveLines + 1, ref.lines);
+
+/** Two crash points at a time: each is three to five CLI processes. */
 const two = pLimit(2);
+const TIMEOUT = 900_000;
 
-describe('kill -9 at any point of the reference incident, then resume', () => {
-  it.concurrent.each(FIRST_RUN)(
-    'the first run killed once its journal has %i lines',
-    (lines) =>
+describe('kill -9 after every line of the reference incident, then resume', () => {
+  it('the crash points are every line of the reference journal: the run, the approval and the resume', () => {
+    const events = journal(ref.home, ref.id);
+    expect(events[ref.runLines - 1]).toMatchObject({ type: 'run.waiting', step: 'revoke-role-sessions' });
+    expect(events.slice(ref.runLines, ref.approveLines).map((e) => e.type)).toEqual(['approval.answered']);
+    expect(events.at(-1)).toMatchObject({ type: 'run.waiting', step: 'open-case', kind: 'manual' });
+    expect([...IN_RUN, ...IN_APPROVE, ...IN_RESUME]).toEqual(lines(1, events.length));
+  });
+
+  it.concurrent.each(IN_RUN)(
+    'the first run killed after line %i',
+    (line) =>
       two(async () => {
-        const ref = await referenceRun();
-        expect(lines).toBeLessThan(ref.firstRunLines);
         const home = tempHome();
-        const id = await killAfter(home, slowWorld(home), lines);
-        const before = journal(home, id);
-        expect(
-          before.some((e) => e.type === 'run.waiting'),
-          'the kill landed after the run had finished',
-        ).toBe(false);
+        const { id, before } = await crash(home, args(DEMO), line);
         await finish(home, id, 'run');
-        await expectReferenceEnd(home, id, new Set(completedKeys(before)), before.length);
+        await expectReferenceEnd(home, id, before);
       }),
-    900_000,
+    TIMEOUT,
   );
 
-  it.concurrent.each(AFTER_APPROVAL)(
-    'the resume after the approval killed once it has written %i lines',
-    (extra) =>
+  it.concurrent.each(IN_APPROVE)(
+    'the approval killed after line %i',
+    (line) =>
       two(async () => {
-        const ref = await referenceRun();
-        const home = tempHome();
-        const first = await cli(args(slowWorld(home)), { home });
-        expect(first.code, first.stderr).toBe(3);
-        const id = runIds(home)[0]!;
-        const at = journal(home, id).length + extra;
-        expect(at).toBeLessThan(ref.lines);
-        expect((await cli(['approve', id, 'revoke-role-sessions'], { home })).code).toBe(0);
-        await killWhen(home, ['resume', id, '--auto'], (text) => text.split('\n').length - 1 >= at);
-        const before = journal(home, id);
-        expect(lastStop(before)?.step === 'open-case', 'the kill landed after the resume had finished').toBe(false);
+        const home = copyOf(ref.afterRun);
+        const { id, before } = await crash(home, ['approve', ref.id, 'revoke-role-sessions'], line, ref.id);
         const resumed = await cli(['resume', id, '--auto'], { home });
         expect(resumed.code, resumed.stdout + resumed.stderr).toBe(3);
-        await expectReferenceEnd(home, id, new Set(completedKeys(before)), before.length);
+        await expectReferenceEnd(home, id, before);
       }),
-    900_000,
+    TIMEOUT,
+  );
+
+  it.concurrent.each(IN_RESUME)(
+    'the resume after the approval killed after line %i',
+    (line) =>
+      two(async () => {
+        const home = copyOf(ref.afterApprove);
+        const { id, before } = await crash(home, ['resume', ref.id, '--auto'], line, ref.id);
+        const resumed = await cli(['resume', id, '--auto'], { home });
+        expect(resumed.code, resumed.stdout + resumed.stderr).toBe(3);
+        await expectReferenceEnd(home, id, before);
+      }),
+    TIMEOUT,
   );
 });
 
 describe('a manual task after a policy approval', () => {
   it('is still waiting for a person after a resume nobody answered (the approval is not replayed as its answer)', async () => {
     const home = tempHome();
-    expect((await cli(args(join(ROOT, 'worlds/demo.yaml')), { home })).code).toBe(3);
+    expect((await cli(args(DEMO), { home })).code).toBe(3);
     const id = runIds(home)[0]!;
     await finish(home, id, 'resume');
     const again = await cli(['resume', id, '--auto'], { home });

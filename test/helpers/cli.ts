@@ -139,3 +139,21 @@ export async function killWhen(home: string, args: string[], ready: (journalText
   await exited;
   return id!;
 }
+
+/**
+ * Run `firebreak ARGS` with the journal's crash hook set: the process SIGKILLs itself right after
+ * journal line `line` is written. Returns how it ended (a crash shows as signal SIGKILL).
+ */
+export function cliCrashingAfter(
+  args: string[],
+  opts: { home: string; line: number },
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const env = cliEnv(opts.home, { FIREBREAK_CRASH_AFTER_LINE: String(opts.line) });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stderr }));
+  });
+}
