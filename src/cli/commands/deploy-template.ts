@@ -1,8 +1,7 @@
 /** `firebreak deploy-template`: the CloudFormation template of a deployment, from the routing table. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDuration } from '../../core/clock.js';
-import { InputError } from '../../core/errors.js';
+import { approvalTimeoutSeconds as approvalTimeout } from '../../sfn/approval-timeout.js';
 import { toYaml } from '../../deploy/cfn.js';
 import { deploymentTemplate } from '../../deploy/template.js';
 import { responderRoleTemplate } from '../../deploy/responder-role.js';
@@ -27,20 +26,7 @@ export async function deployTemplate(opts: DeployTemplateOptions): Promise<void>
     return writeTemplate(opts, 'responder-role.yaml', responderRole(table.routes, opts), table.file, [
       `deploy to every member account: aws cloudformation create-stack-set --stack-set-name firebreak-responder --template-body file://<file> --capabilities CAPABILITY_NAMED_IAM --parameters ParameterKey=TrustedPrincipalArns,ParameterValue=<security account's Firebreak role ARNs> ParameterKey=ExternalId,ParameterValue=<external id>`,
     ]);
-  let approvalTimeoutSeconds: number | undefined;
-  if (opts.waitForApproval !== undefined) {
-    let ms: number;
-    try {
-      ms = parseDuration(opts.waitForApproval);
-    } catch (e) {
-      throw new InputError(`failed to read --wait-for-approval: ${(e as Error).message}`, { field: '--wait-for-approval' });
-    }
-    if (ms < 1000 || ms > 365 * 86_400_000)
-      throw new InputError(`failed to read --wait-for-approval: ${opts.waitForApproval} is not between 1s and 365d`, {
-        field: '--wait-for-approval',
-      });
-    approvalTimeoutSeconds = Math.ceil(ms / 1000);
-  }
+  const approvalTimeoutSeconds = approvalTimeout(opts.waitForApproval);
   const template = deploymentTemplate(table.routes, approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {});
   // CloudFormation takes a template body of at most 51,200 bytes inline; larger ones go through S3.
   writeTemplate(opts, 'template.yaml', template, table.file, [

@@ -1,7 +1,6 @@
 /** `firebreak sfn PLAYBOOK`: the playbook as an Amazon States Language definition (JSONPath; see src/sfn/compile.ts). */
 import { writeFileSync } from 'node:fs';
-import { parseDuration } from '../../core/clock.js';
-import { InputError } from '../../core/errors.js';
+import { approvalTimeoutSeconds as approvalTimeout } from '../../sfn/approval-timeout.js';
 import { allStates, WORKER_PLACEHOLDER } from '../../sfn/compile.js';
 import { aslText, compileLoaded, loadForSfn } from '../../sfn/playbooks.js';
 import { c, err, printJson } from '../output.js';
@@ -15,21 +14,7 @@ export interface SfnOptions {
 
 export async function sfn(playbook: string, opts: SfnOptions): Promise<void> {
   const loaded = loadForSfn(playbook);
-  let approvalTimeoutSeconds: number | undefined;
-  if (opts.waitForApproval !== undefined) {
-    let ms: number;
-    try {
-      ms = parseDuration(opts.waitForApproval);
-    } catch (e) {
-      throw new InputError(`failed to read --wait-for-approval: ${(e as Error).message}`, { field: '--wait-for-approval' });
-    }
-    // A task token waits at most a year, as long as a Standard execution lives.
-    if (ms < 1000 || ms > 365 * 86_400_000)
-      throw new InputError(`failed to read --wait-for-approval: ${opts.waitForApproval} is not between 1s and 365d`, {
-        field: '--wait-for-approval',
-      });
-    approvalTimeoutSeconds = Math.ceil(ms / 1000);
-  }
+  const approvalTimeoutSeconds = approvalTimeout(opts.waitForApproval);
   const asl = compileLoaded(loaded, {
     ...(approvalTimeoutSeconds ? { approvalTimeoutSeconds } : {}),
     ...(opts.workerArn ? { workerFunction: opts.workerArn } : {}),
