@@ -17,7 +17,19 @@ import { FirebreakError } from '../core/errors.js';
 
 const step = z.string();
 const errorInfo = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
-const change = z.object({ resource: z.string(), field: z.string(), before: z.unknown().optional(), after: z.unknown().optional() });
+/** A change of a run across accounts also names the account and Region of its resource (the plan is shown grouped by them). */
+const change = z.object({
+  resource: z.string(),
+  field: z.string(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+  account: z.string().optional(),
+  region: z.string().optional(),
+});
+/** An account×Region of a run across accounts. */
+const location = { account: z.string().optional(), region: z.string().optional() };
+/** How many targets and changes a step has in each account×Region (what a person approving sees first). */
+const locationGroup = z.object({ account: z.string(), region: z.string(), targets: z.number(), changes: z.number().optional() });
 const plan = z.object({ changes: z.array(change), alreadyDone: z.boolean(), notes: z.array(z.string()) });
 const check = z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() });
 const operator = z.object({ osUser: z.string(), host: z.string(), pid: z.number() });
@@ -49,6 +61,8 @@ export const runStartedSchema = z.object({
   roleArn: z.string().optional(),
   approvalOverrides: z.record(z.string(), policy).optional(),
   trigger: z.record(z.string(), z.unknown()).optional(),
+  /** A fleet across accounts and Regions: lookups run in each account×Region, map items act where they were found. */
+  across: z.object({ accounts: z.array(z.string()), regions: z.array(z.string()) }).optional(),
   /** A run whose control flow Step Functions executes (one worker task per step); absent: this process runs it all. */
   executor: z.object({ kind: z.literal('stepfunctions'), execution: z.string().optional() }).optional(),
   operator,
@@ -76,6 +90,7 @@ export const runEventSchemas = {
     plan,
     facts: z.unknown().optional(),
     items: z.number().optional(),
+    groups: z.array(locationGroup).optional(),
     pipelined: z.boolean().optional(),
     wouldRunIf: wouldRunIf.optional(),
   }),
@@ -85,6 +100,7 @@ export const runEventSchemas = {
     changes: z.number().optional(),
     pipelined: z.boolean().optional(),
     items: z.number().optional(),
+    groups: z.array(locationGroup).optional(),
   }),
   'approval.answered': z.object({ step, decision, by: z.string(), note: z.string().optional(), via: z.string().optional() }),
   'manual.requested': z.object({ step, title: z.string(), instructions: z.string() }),
@@ -110,12 +126,14 @@ export const runEventSchemas = {
     /** A dry run: what apply would return, as far as the plan tells (later steps' conditions and plans read it). */
     predicted: z.unknown().optional(),
     wouldRunIf: wouldRunIf.optional(),
+    /** A lookup across accounts: its output in each account×Region (later steps there read their own). */
+    locations: z.array(z.object({ account: z.string(), region: z.string(), output: z.unknown().optional() })).optional(),
   }),
   'step.failed': z.object({ step, action: z.string().optional(), error: errorInfo, handled: z.boolean() }),
   'step.retrying': z.object({ step, attempt: z.number(), of: z.number(), delayMs: z.number(), error: errorInfo }),
-  'item.planned': z.object({ step, index: z.number(), plan }),
-  'item.completed': z.object({ step, index: z.number(), output: z.unknown().optional(), checks: z.array(check) }),
-  'item.failed': z.object({ step, index: z.number(), phase: z.literal('plan').optional(), error: errorInfo }),
+  'item.planned': z.object({ step, index: z.number(), plan, ...location }),
+  'item.completed': z.object({ step, index: z.number(), output: z.unknown().optional(), checks: z.array(check), ...location }),
+  'item.failed': z.object({ step, index: z.number(), phase: z.literal('plan').optional(), error: errorInfo, ...location }),
   'choice.taken': z.object({ step, next: z.string() }),
   'wait.started': z.object({ step, until: z.string() }),
   note: z.looseObject({ step, message: z.string() }),

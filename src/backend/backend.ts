@@ -138,7 +138,12 @@ export function accountOfRole(roleArn: string): string | undefined {
 }
 
 function awsBackend(spec: BackendSpec, defaults: BackendDefaults, record: BackendRecord): RunBackend {
-  return { record, clients: (req) => runClients(spec, defaults, req, undefined), close: async () => {} };
+  return {
+    record,
+    clients: (req) => runClients(spec, defaults, req, undefined),
+    clientsIn: (req, at) => runClients(located(spec, at), {}, req, undefined),
+    close: async () => {},
+  };
 }
 
 /**
@@ -161,6 +166,7 @@ function simBackend(
       record,
       world: worldName(sharedWorldKey(shared)),
       clients: (req) => runClients(spec, defaults, req, shared),
+      clientsIn: (req, at) => runClients(located(spec, at), {}, req, shared),
       close: async () => {},
     };
   }
@@ -171,7 +177,19 @@ function simBackend(
     record,
     world: worldName(record.world ?? file),
     clients: (req) => runClients(spec, defaults, req, sim),
+    clientsIn: (req, at) => runClients(located(spec, at), {}, req, sim),
     close: () => sim.close(),
+  };
+}
+
+/** The spec for one account×Region of a run across accounts: its Region, and the role there (the run's own credentials without one). */
+function located(spec: BackendSpec, at: { region: string; roleArn?: string; externalId?: string }): BackendSpec {
+  const { roleArn: _r, externalId: _e, ...rest } = spec;
+  return {
+    ...rest,
+    region: at.region,
+    ...(at.roleArn ? { roleArn: at.roleArn } : {}),
+    ...(at.externalId ? { externalId: at.externalId } : {}),
   };
 }
 

@@ -44,6 +44,11 @@ export interface RunBackend {
    */
   readonly world?: string;
   clients(req: ClientRequest): AwsClients;
+  /**
+   * The clients of one account×Region of a run across accounts: signed for `region`, through
+   * `roleArn` (with `externalId`) when given, else with the run's own credentials.
+   */
+  clientsIn(req: ClientRequest, at: { region: string; roleArn?: string; externalId?: string }): AwsClients;
   /** The run is over (ended, waiting or interrupted): a simulated cloud folds its change log into its world file. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { ActionFailed } from '../core/errors.js';
 import { evaluate } from '../playbook/expr.js';
 import type { ActionStepT } from '../playbook/schema.js';
 import { decide, goOn, manualTask } from './approvals.js';
+import { runLookupAcross } from './lookup-across.js';
 import type { RunContext, WouldRunIf } from './run-context.js';
 import { applyTarget, planRecord, planTarget, stepView } from './step-lifecycle.js';
 
@@ -21,6 +22,8 @@ export async function runAction(r: RunContext, key: string, stepId: string, step
     }
   }
   const action = r.o.actions(step.action);
+  // Across accounts, a lookup runs in each account×Region (mutating action steps are refused before the run starts).
+  if (r.o.locations && !action.mutating) return runLookupAcross(r, { key, stepId, step }, action, r.o.locations);
   const input = await r.resolveInput(action, stepId, step.with, wouldRunIf ? { steps: r.predictedSteps() } : {});
   await r.withRetry(key, step.retry, () => lifecycle(r, { key, stepId, step }, action, input, wouldRunIf));
 }

@@ -22,6 +22,7 @@ export async function decide(r: RunContext, q: Question): Promise<Approval> {
       step: key,
       policy: v.policy,
       ...(q.pipelined ? { pipelined: true, items: v.items } : { changes: v.plan.changes.length }),
+      ...(v.groups ? { groups: v.groups } : {}),
     });
   } else {
     append('manual.requested', { step: key, title: q.view.title, instructions: q.view.instructions });

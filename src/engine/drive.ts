@@ -11,13 +11,15 @@ import { STS } from '../cloud/sdk.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
 import { errorInfo } from '../core/error-info.js';
-import { FirebreakError } from '../core/errors.js';
+import type { AwsClients } from '../cloud/clients.js';
+import { FirebreakError, GuardrailRefusal } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
 import { getAction } from '../actions/registry.js';
 import type { ReplayState } from './events.js';
 import { assertAccountAllowed, guardrails } from './guardrails.js';
 import type { HostRun, RunHost } from './host.js';
+import { locationKey, type Location } from './locations.js';
 import type { HeldLock, RunRecord, RunStore } from '../store/types.js';
 import { executeRun, type EngineOptions, type RunResult } from './runner.js';
 
@@ -44,6 +46,8 @@ export interface DriveArgs {
   started?: Omit<RunStarted, 'type' | 'seq' | 'ts' | 'prev'>;
   /** A resumed run: who resumed it. */
   resumedBy?: { osUser: string; host: string; pid: number };
+  /** A fleet across accounts: the account×Regions it acts in, each with its role (session.ts fills them from the config). */
+  locations?: Location[];
   /** Part of a run instead of all of it (one step of a Step Functions execution): its end is not the run's. */
   part?: (o: EngineOptions) => Promise<RunResult>;
 }
@@ -82,6 +86,29 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       plugins: [settled, audit, permissionGuard()],
       rolePlugins: [settled, audit],
     });
+    // A run across accounts: one set of clients per account×Region, created on first use, each
+    // journaling its calls under its own account and role.
+    const located = new Map<string, AwsClients>();
+    const awsIn = (at: Location): AwsClients => {
+      const k = locationKey(at);
+      let c = located.get(k);
+      if (!c) {
+        const auditIn = auditRecorder((call) =>
+          journal.append('aws.call', { ...call, account: at.account, ...(at.roleArn ? { roleArn: at.roleArn } : {}) }, { sync: 'later' }),
+        );
+        c = a.where.clientsIn(
+          {
+            runId,
+            userAgent: `firebreak/${VERSION} run/${runId}`,
+            plugins: [settled, auditIn, permissionGuard()],
+            rolePlugins: [settled, auditIn],
+          },
+          at,
+        );
+        located.set(k, c);
+      }
+      return c;
+    };
     const hostRun: HostRun = { runId, runDir: record.dir, journal, aws, postedApproval: (step) => record.postedApproval(step) };
 
     // Who is acting is asked at once but awaited only before the first write, so the first
@@ -92,11 +119,41 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       () => undefined,
     );
     let identified: Promise<void> | undefined;
-    const beforeWrite = () =>
-      (identified ??= identity.then((id) => {
+    const checkedIn = new Map<string, Promise<void>>();
+    // Across accounts, each account×Region is checked before the first change there: STS's answer
+    // for the role assumed there must be that account, and the guardrails must allow it.
+    const identifyIn = (at: Location) => {
+      const k = locationKey(at);
+      let p = checkedIn.get(k);
+      if (!p) {
+        p = awsIn(at)
+          .sts.send(new STS.GetCallerIdentityCommand({}))
+          .then((id) => {
+            journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId });
+            assertAccountAllowed(a.config, id.Account);
+            if (id.Account !== at.account)
+              throw new GuardrailRefusal(
+                `refusing to change anything in ${k}: the credentials there belong to account ${id.Account}, not ${at.account}`,
+                {
+                  hint: "set roleArn in firebreak.config.yaml to a template over the account: 'arn:aws:iam::{% account %}:role/FirebreakResponder'",
+                },
+              );
+          });
+        checkedIn.set(k, p);
+      }
+      return p;
+    };
+    const beforeWrite = async (ats?: Location[]) => {
+      if (ats) {
+        await Promise.all(ats.map(identifyIn));
+        return;
+      }
+      identified ??= identity.then((id) => {
         journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId });
         assertAccountAllowed(a.config, id.Account);
-      }));
+      });
+      await identified;
+    };
 
     const interrupt = new AbortController();
     a.signal?.addEventListener('abort', () => interrupt.abort(a.signal?.reason), { once: true });
@@ -118,8 +175,9 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       maxTargets: a.config.guardrails.maxTargets,
       signal: interrupt.signal,
       beforeWrite,
+      ...(a.locations ? { locations: a.locations, awsIn } : {}),
       ...(startedAt ? { startedAt } : {}),
-      lockTarget: async (t) => {
+      lockTarget: async (t, at) => {
         // An id names a resource only within its account and Region (the decoy with the same
         // instance id in another account is another resource, another lock), and within its cloud:
         // a simulated world is a cloud of its own (the lock's scope). The account needs no call when
@@ -128,12 +186,13 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
         const scope = a.where.world ?? 'aws';
         let waited = false;
         const known =
+          at?.account ??
           a.where.record.account ??
           (a.where.record.roleArn?.split(':')[4] || (a.where.world ? 'home' : undefined)) ??
           (await identity.then((id) => id.Account).catch(() => undefined));
         const lock = await a.store.lockTarget(
           t.kind,
-          targetLockId(t.id, { account: known, region: a.where.record.region }),
+          targetLockId(t.id, { account: known, region: at?.region ?? a.where.record.region }),
           { runId, purpose: 'target' },
           {
             ...(a.lockWaitMs ? { waitMs: a.lockWaitMs } : {}),

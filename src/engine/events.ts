@@ -22,10 +22,15 @@ export interface StepRecord {
   /** A dry run's planned step: what apply would return, as far as its plan tells. */
   predicted?: unknown;
   error?: { code: string; message: string };
+  /** A step across accounts: its output in each account×Region. */
+  locations?: Array<{ account: string; region: string; output?: unknown }>;
 }
 
+/** A change, with the account and Region of its resource in a run across accounts. */
+export type LocatedChange = Change & { account?: string; region?: string };
+
 export interface PlanRecord {
-  changes: Change[];
+  changes: LocatedChange[];
   alreadyDone: boolean;
   notes: string[];
 }
@@ -146,7 +151,12 @@ export function replay(events: readonly JournalLike[], where: { file?: string } 
         break;
       case 'step.completed':
         s.applying.delete(e.step);
-        s.completed.set(e.step, { status: e.status, output: e.output, ...(e.predicted !== undefined ? { predicted: e.predicted } : {}) });
+        s.completed.set(e.step, {
+          status: e.status,
+          output: e.output,
+          ...(e.predicted !== undefined ? { predicted: e.predicted } : {}),
+          ...(e.locations ? { locations: e.locations } : {}),
+        });
         break;
       case 'step.failed':
         if (e.handled) s.handledFailures.set(e.step, { code: e.error.code, message: e.error.message });

@@ -21,6 +21,15 @@ export interface StepView {
   /** The playbook's (or the route's) policy for this step. */
   policy: 'auto' | 'required';
   items?: number; // map steps: how many targets
+  /** A map step across accounts: its targets and changes in each account×Region (the plan is shown grouped by them). */
+  groups?: LocationGroup[];
+}
+
+export interface LocationGroup {
+  account: string;
+  region: string;
+  targets: number;
+  changes?: number;
 }
 
 export interface ManualView {

@@ -11,6 +11,7 @@ import { Aborted, GuardrailRefusal, InputError, Interrupted, WaitingForApproval 
 import { resolveValue } from '../playbook/expr.js';
 import type { ActionStepT, LoadedPlaybook } from '../playbook/schema.js';
 import type { StepRecord } from './events.js';
+import { locationKey, type Location } from './locations.js';
 import type { EngineOptions } from './runner.js';
 
 export const isHalt = (e: unknown) => e instanceof WaitingForApproval || e instanceof Aborted || e instanceof Interrupted;
@@ -39,6 +40,18 @@ export interface WouldRunIf {
 export function runContext(o: EngineOptions) {
   const pb = o.loaded.playbook;
   const stepData: Record<string, StepRecord> = {};
+  // A run across accounts: each account×Region's own view of the steps that ran in every one of them.
+  const locData = new Map<string, Record<string, StepRecord>>();
+  const stepsIn = (at: Location | undefined): Record<string, StepRecord> =>
+    at ? { ...stepData, ...locData.get(locationKey(at)) } : stepData;
+  const restore = (stepId: string, rec: StepRecord) => {
+    stepData[stepId] = rec;
+    for (const l of rec.locations ?? []) {
+      const k = locationKey(l);
+      if (!locData.has(k)) locData.set(k, {});
+      locData.get(k)![stepId] = { status: rec.status, output: l.output };
+    }
+  };
   const append: RunEventWriter['append'] = (type, fields) => o.journal.append(type, fields);
   const scope = (extra: Record<string, unknown> = {}) => ({
     inputs: o.inputs,
@@ -48,13 +61,14 @@ export function runContext(o: EngineOptions) {
     ...extra,
   });
   const complete = (key: string, stepId: string, rec: StepRecord, wouldRunIf?: WouldRunIf) => {
-    stepData[stepId] = rec;
+    restore(stepId, rec);
     append('step.completed', {
       step: key,
       status: rec.status,
       ...(rec.output === undefined ? {} : { output: rec.output }),
       ...(rec.predicted === undefined ? {} : { predicted: rec.predicted }),
       ...(wouldRunIf ? { wouldRunIf } : {}),
+      ...(rec.locations ? { locations: rec.locations } : {}),
     });
   };
   /** The steps as a dry run expects them to be: a planned step's output is what its plan predicts. */
@@ -65,8 +79,9 @@ export function runContext(o: EngineOptions) {
         rec.status === 'planned' && rec.predicted !== undefined ? { ...rec, output: rec.predicted } : rec,
       ]),
     );
-  const actionCtx = (key: string): ActionContext => ({
-    aws: o.aws,
+  /** An action's context; in a run across accounts, `at` is where the target lives and its clients are that account×Region's. */
+  const actionCtx = (key: string, at?: Location): ActionContext => ({
+    aws: at ? o.awsIn!(at) : o.aws,
     run: {
       id: o.runId,
       incident: o.incident,
@@ -121,6 +136,8 @@ export function runContext(o: EngineOptions) {
   return {
     o,
     stepData,
+    stepsIn,
+    restore,
     append,
     scope,
     complete,
@@ -134,10 +151,10 @@ export function runContext(o: EngineOptions) {
     inCall: <T>(key: string, action: ActionDef, fn: () => Promise<T>) =>
       withCallContext({ step: key, action: action.id, permissions: new Set(action.permissions) }, fn),
     policyOf: (stepId: string, step: { approval?: 'auto' | 'required' }) => o.approvalOverrides?.[stepId] ?? step.approval ?? 'required',
-    lockTargets: async (action: ActionDef, input: unknown) => {
+    lockTargets: async (action: ActionDef, input: unknown, at?: Location) => {
       // A dry run changes nothing, so it holds nothing: it may look at an instance another run is containing.
       if (o.dryRun || !action.mutating || !o.lockTarget || !action.targets) return;
-      for (const t of action.targets(input)) await o.lockTarget(t);
+      for (const t of action.targets(input)) await o.lockTarget(t, at);
     },
     /** Record a failure (unless the run is halting, or it is a failure replayed from the journal). */
     failStep: (key: string, stepId: string, onError: ActionStepT['onError'] | undefined, action: string | undefined, err: unknown) => {

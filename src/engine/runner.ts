@@ -21,6 +21,7 @@ import type { ReplayState, RunStatus, StepRecord } from './events.js';
 import { runChoice, runManual, runWait } from './flow-steps.js';
 import type { HostRun, RunHost } from './host.js';
 import { runMap, runMapItem } from './map-step.js';
+import type { Location } from './locations.js';
 import { isHalt, runContext, type RunContext } from './run-context.js';
 
 export interface EngineOptions {
@@ -40,16 +41,26 @@ export interface EngineOptions {
   replayed: ReplayState;
   /** Per-step approval policy that overrides the playbook's (from an alert route). */
   approvalOverrides?: Record<string, 'auto' | 'required'>;
-  /** Acquire the per-resource lock for a target (held until the run ends); throws if another run holds it. */
-  lockTarget?: (target: Target) => Promise<void>;
+  /**
+   * Acquire the per-resource lock for a target (held until the run ends); throws if another run holds it.
+   * `at`: the account×Region the target lives in (a run across accounts).
+   */
+  lockTarget?: (target: Target, at?: Location) => Promise<void>;
+  /** A fleet across accounts: every account×Region the run acts in, in item order. */
+  locations?: Location[];
+  /** The audited clients of one account×Region (created once per run). */
+  awsIn?: (at: Location) => AwsClients;
   /** Maximum number of targets one map step may act on (guardrail). */
   maxTargets?: number;
   signal: AbortSignal;
   actor?: string;
   /** ISO time the run started (its `run.started` event), given to actions. */
   startedAt?: string;
-  /** Awaited before the first change to the cloud (identity and allowed-account check). */
-  beforeWrite?: () => Promise<void>;
+  /**
+   * Awaited before the first change to the cloud (identity and allowed-account check); with `at`,
+   * before the first change in those account×Regions (each checked against STS's answer there).
+   */
+  beforeWrite?: (at?: Location[]) => Promise<void>;
 }
 
 export interface RunResult {
@@ -124,7 +135,7 @@ async function runVisit(r: RunContext, key: string, stepId: string, step: StepT)
   const { o } = r;
   const prior = o.replayed.completed.get(key);
   if (prior) {
-    r.stepData[stepId] = prior;
+    r.restore(stepId, prior);
     return step.type === 'choice' ? { next: o.replayed.choices.get(key)! } : {};
   }
   const failed = o.replayed.handledFailures.get(key);

@@ -21,6 +21,7 @@ import { drive, type RunObserver } from './drive.js';
 import { replay, type RunStatus } from './events.js';
 import { newRunId, type HomeOptions } from './home.js';
 import type { RunHost } from './host.js';
+import { checkAcross, type Across } from './locations.js';
 import { runStoreFor, type RunStore } from './local-store.js';
 import type { RunResult } from './runner.js';
 
@@ -40,6 +41,11 @@ export interface RunRequest {
   approvalOverrides?: Record<string, 'auto' | 'required'>;
   /** Extra fields for run.started (the alert that triggered the run, the route). */
   trigger?: Record<string, unknown>;
+  /**
+   * A fleet across accounts and Regions: lookups run in every account×Region, through the config's
+   * roleArn template filled for each account, and map items act where they were found.
+   */
+  across?: Across;
 }
 
 /** How the engine runs it: where runs are kept, the config, the clock, interruption. */
@@ -97,11 +103,9 @@ export async function prepareRun(what: RunRequest, backend: Backend, s: RunSetti
   const file = loaded.file;
   const raw = what.inputs ?? parseInputArgs(what.inputArgs ?? [], loaded.playbook.inputs, { file });
   const inputs = validateInputs(raw, loaded.playbook.inputs, { file, posOf: loaded.posOf });
-  await backend.prepare({
-    ...(config.roleArn ? { roleArn: config.roleArn } : {}),
-    ...(config.externalId ? { externalId: config.externalId } : {}),
-  });
-  return { config, loaded, inputs };
+  const locations = what.across ? await checkAcross(config, loaded, what.across) : undefined;
+  await backend.prepare(backendDefaults(config, what.across));
+  return { config, loaded, inputs, ...(locations ? { locations } : {}) };
 }
 
 export async function startRun(o: StartOptions): Promise<RunHandle> {
@@ -111,13 +115,14 @@ export async function startRun(o: StartOptions): Promise<RunHandle> {
   const runId = what.runId ?? newRunId(clock.now());
   const store = o.store ?? runStoreFor(prep.config.store, o);
   const record = await store.create(runId);
-  const defaults = backendDefaults(prep.config);
+  const defaults = backendDefaults(prep.config, what.across);
   const result = o.backend.start(record.dir, defaults).then((where) =>
     drive({
       ...o,
       store,
       record,
       where,
+      ...(prep.locations ? { locations: prep.locations } : {}),
       loaded: prep.loaded,
       inputs: prep.inputs,
       config: prep.config,
@@ -136,6 +141,7 @@ export async function startRun(o: StartOptions): Promise<RunHandle> {
         ...where.record,
         ...(what.approvalOverrides ? { approvalOverrides: what.approvalOverrides } : {}),
         ...(what.trigger ? { trigger: what.trigger } : {}),
+        ...(what.across ? { across: what.across } : {}),
         operator: operator(),
         version: VERSION,
       },
@@ -169,12 +175,15 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
       },
     );
   }
-  const result = o.backend.resume(record.dir, recordedBackend(s), backendDefaults(config)).then((where) =>
+  // Across accounts, the guardrails and the role template are those of today's config, checked again.
+  const locations = s.across ? await checkAcross(config, loaded, s.across) : undefined;
+  const result = o.backend.resume(record.dir, recordedBackend(s), backendDefaults(config, s.across)).then((where) =>
     drive({
       ...o,
       store,
       record,
       where,
+      ...(locations ? { locations } : {}),
       loaded,
       inputs: s.inputs,
       config,
@@ -189,7 +198,9 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
   return { runId: o.runId, runDir: record.dir, result };
 }
 
-export function backendDefaults(config: Config) {
+/** The config's role for the run's home clients; across accounts the role is assumed per account (locations.ts), not at home. */
+export function backendDefaults(config: Config, across?: Across) {
+  if (across) return {};
   return { ...(config.roleArn ? { roleArn: config.roleArn } : {}), ...(config.externalId ? { externalId: config.externalId } : {}) };
 }
 

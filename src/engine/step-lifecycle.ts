@@ -7,22 +7,30 @@ import { ManualTaskRequired, type ActionDef, type Check, type Plan } from '../ac
 import { ActionFailed } from '../core/errors.js';
 import type { ActionStepT, MapStepT } from '../playbook/schema.js';
 import type { PlanRecord } from './events.js';
-import type { StepView } from './host.js';
+import type { Location } from './locations.js';
+import type { LocationGroup, StepView } from './host.js';
 import type { RunContext } from './run-context.js';
 
 /** Where a target's calls are recorded: the step key, and for a map item its index. */
 export interface TargetRef {
   key: string;
   item?: number;
+  /** The account×Region the target lives in (a run across accounts): its calls use the clients there. */
+  at?: Location;
 }
 
 const callKey = (t: TargetRef) => (t.item === undefined ? t.key : `${t.key}[${t.item}]`);
 
-export const planRecord = (plan: Plan): PlanRecord => ({ changes: plan.changes, alreadyDone: plan.alreadyDone, notes: plan.notes });
+/** A plan as journaled; a target in another account×Region has its account and Region on each change. */
+export const planRecord = (plan: Plan, at?: Location): PlanRecord => ({
+  changes: at ? plan.changes.map((c) => ({ ...c, account: at.account, region: at.region })) : plan.changes,
+  alreadyDone: plan.alreadyDone,
+  notes: plan.notes,
+});
 
 export function planTarget(r: RunContext, t: TargetRef, action: ActionDef, input: unknown): Promise<Plan> {
   const k = callKey(t);
-  return r.inCall(k, action, () => action.plan(r.actionCtx(k), input));
+  return r.inCall(k, action, () => action.plan(r.actionCtx(k, t.at), input));
 }
 
 export type Applied = { output: unknown; checks: Check[] } | { manual: ManualTaskRequired };
@@ -30,7 +38,7 @@ export type Applied = { output: unknown; checks: Check[] } | { manual: ManualTas
 /** Apply a planned target and verify it. An action that hands the change to a person returns `manual` (single steps only). */
 export async function applyTarget(r: RunContext, t: TargetRef, action: ActionDef, input: unknown, plan: Plan): Promise<Applied> {
   const k = callKey(t);
-  const ctx = r.actionCtx(k);
+  const ctx = r.actionCtx(k, t.at);
   let output: unknown;
   try {
     output = await r.inCall(k, action, () => action.apply(ctx, input, plan));
@@ -69,6 +77,7 @@ export function stepView(
   input: unknown,
   plan: PlanRecord,
   items?: number,
+  groups?: LocationGroup[],
 ): StepView {
   return {
     runId: r.o.runId,
@@ -82,5 +91,6 @@ export function stepView(
     plan,
     policy: r.policyOf(at.stepId, at.step),
     ...(items !== undefined ? { items } : {}),
+    ...(groups ? { groups } : {}),
   };
 }

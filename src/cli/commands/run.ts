@@ -9,6 +9,7 @@ import { autoHost } from '../../engine/auto-host.js';
 import type { RunHost } from '../../engine/host.js';
 import { chooseBackend } from '../../backend/backend.js';
 import { existingRunDir } from '../../engine/home.js';
+import { parseAccounts, parseRegions, type Across } from '../../engine/locations.js';
 import { loadConfig } from '../../config/config.js';
 import { resumeRun, startRun, type RunOutcome } from '../../engine/session.js';
 import { type ProgressOptions, progressPrinter } from '../display.js';
@@ -28,8 +29,31 @@ export interface RunCliOptions extends RoleCliOptions {
   runsDir?: string;
   incident?: string;
   waitForApproval?: string;
+  accounts?: string[];
+  regions?: string[];
   verbose?: boolean;
   json?: boolean;
+}
+
+/** `--accounts` and `--regions`: a fleet across accounts, or nothing. Checked before anything runs. */
+export function acrossOptions(opts: RunCliOptions): Across | undefined {
+  const accounts = opts.accounts ?? [];
+  const regions = opts.regions ?? [];
+  if (accounts.length === 0) {
+    if (regions.length > 0)
+      throw new InputError('--regions applies with --accounts', { field: '--regions', hint: '--accounts 111111111111,222222222222' });
+    return undefined;
+  }
+  if (opts.roleArn !== undefined)
+    throw new InputError('--role-arn names one account; with --accounts the role is the roleArn template in firebreak.config.yaml', {
+      field: '--role-arn',
+      hint: "roleArn: 'arn:aws:iam::{% account %}:role/FirebreakResponder' in firebreak.config.yaml",
+    });
+  const accountList = parseAccounts(accounts);
+  const regionList = regions.length > 0 ? regions : opts.region ? [opts.region] : [];
+  if (regionList.length === 0)
+    throw new InputError('--accounts needs --regions (or --region)', { field: '--regions', hint: '--regions us-east-1,eu-west-1' });
+  return { accounts: accountList, regions: parseRegions(regionList, regions.length > 0 ? '--regions' : '--region') };
 }
 
 export function chooseHost(opts: RunCliOptions, history?: ProgressOptions['history']): RunHost {
@@ -93,6 +117,7 @@ export const cliSettings = (opts: RunCliOptions) => ({
 });
 
 export async function run(playbook: string, opts: RunCliOptions): Promise<void> {
+  const across = acrossOptions(opts);
   const backend = cliBackend(opts);
   const host = chooseHost(opts);
   const intr = interruptOnSignals();
@@ -103,6 +128,7 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
         inputArgs: opts.input ?? [],
         dryRun: !!opts.dryRun,
         ...(opts.incident ? { incident: opts.incident } : {}),
+        ...(across ? { across } : {}),
       },
       backend,
       host,
