@@ -1,15 +1,44 @@
 /** Human-readable rendering of plans and journal events, for the terminal. */
 import type { PlanRecord } from '../engine/events.js';
+import type { LocationGroup } from '../engine/host.js';
 import { c, forStream, short } from './output.js';
 
-export function formatPlan(plan: PlanRecord, indent = '    '): string[] {
+/**
+ * A plan's changes; a plan across accounts is shown under one heading per account and Region (with
+ * its count of targets when `groups` tells), so a person approving sees where each change lands.
+ */
+export function formatPlan(plan: PlanRecord, indent = '    ', groups?: LocationGroup[]): string[] {
   const lines: string[] = [];
   if (plan.changes.length === 0) lines.push(`${indent}${c.green('no change needed')}${plan.alreadyDone ? ' (already done)' : ''}`);
+  const change = (ch: PlanRecord['changes'][number], pad: string) =>
+    `${pad}${c.bold(ch.resource)}  ${ch.field}: ${c.red(short(ch.before))} → ${c.green(short(ch.after))}`;
+  let heading: string | undefined;
   for (const ch of plan.changes) {
-    lines.push(`${indent}${c.bold(ch.resource)}  ${ch.field}: ${c.red(short(ch.before))} → ${c.green(short(ch.after))}`);
+    if (ch.account === undefined) {
+      lines.push(change(ch, indent));
+      continue;
+    }
+    const at = `${ch.account} · ${ch.region}`;
+    if (at !== heading) {
+      heading = at;
+      const g = groups?.find((x) => x.account === ch.account && x.region === ch.region);
+      const counts = g ? ` (${plural(g.targets, 'target')}${g.changes !== undefined ? `, ${plural(g.changes, 'change')}` : ''})` : '';
+      lines.push(`${indent}${c.cyan(`account ${ch.account}, ${ch.region}`)}${counts}`);
+    }
+    lines.push(change(ch, `${indent}  `));
   }
   for (const n of plan.notes) lines.push(`${indent}${c.dim(`note: ${n}`)}`);
   return lines;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `account 111111111111, us-east-1: 50 targets, 100 changes` for each account×Region of a step across accounts. */
+export function formatGroups(groups: LocationGroup[], indent = '    '): string[] {
+  return groups.map(
+    (g) =>
+      `${indent}account ${g.account}, ${g.region}: ${plural(g.targets, 'target')}${g.changes !== undefined ? `, ${plural(g.changes, 'change')}` : ''}`,
+  );
 }
 
 /** Where a run acts, as run.started records it: `AWS 222222222222/eu-west-1 as arn:…:role/FirebreakResponder`. */
@@ -33,10 +62,17 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
     case 'step.started':
       return [`${c.cyan('●')} ${step}${e.action ? c.dim(` · ${e.action}`) : ''}`];
     case 'step.planned':
-      if (e.pipelined) return [`  plan (${e.items} targets): each target is planned, applied and verified in turn`];
+      if (e.pipelined)
+        return [
+          `  plan (${e.items} targets): each target is planned, applied and verified in turn`,
+          ...(e.groups ? formatGroups(e.groups) : []),
+        ];
       if (e.wouldRunIf?.predicted)
         return [`  plan if it runs (from the plan of ${e.wouldRunIf.awaits.join(', ')}):`, ...formatPlan(e.plan, '    ')];
-      return [`  plan${e.items !== undefined ? ` (${e.items} targets)` : ''}:`, ...formatPlan(e.plan, '    ')];
+      return [`  plan${e.items !== undefined ? ` (${e.items} targets)` : ''}:`, ...formatPlan(e.plan, '    ', e.groups)];
+    case 'approval.requested':
+      // Across accounts, the request says where the step's targets are; a step in one place needs no line here.
+      return e.groups ? [`  approval asked for targets in ${plural(e.groups.length, 'account×Region')}:`, ...formatGroups(e.groups)] : [];
     case 'approval.answered':
       return [`  ${answerWords(e.decision, String(e.by), e.via)}${e.note ? ` — ${e.note}` : ''}`];
     case 'step.verified':
@@ -70,9 +106,9 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
           .map((l) => `    ${l}`.trimEnd()),
       ];
     case 'item.planned':
-      return [`  item ${e.index} plan:`, ...formatPlan(e.plan, '    ')];
+      return [`  item ${e.index}${itemWhere(e)} plan:`, ...formatPlan(e.plan, '    ')];
     case 'item.failed':
-      return [`  ${c.red('✖')} item ${e.index}: ${e.error.code}: ${e.error.message}`];
+      return [`  ${c.red('✖')} item ${e.index}${itemWhere(e)}: ${e.error.code}: ${e.error.message}`];
     case 'choice.taken':
       return [`${c.cyan('◆')} ${step} → ${e.next}`];
     case 'wait.started':
@@ -95,6 +131,10 @@ export function formatEvent(e: { type: string; [k: string]: any }, opts: { verbo
       return [];
   }
 }
+
+/** ` (account 111111111111, eu-west-1)` for an item of a step across accounts. */
+// biome-ignore lint/suspicious/noExplicitAny: journal events are read back untyped (see formatEvent).
+const itemWhere = (e: { [k: string]: any }) => (e.account ? ` (account ${e.account}, ${e.region})` : '');
 
 const VIA: Record<string, string> = {
   prompt: ' at the prompt',

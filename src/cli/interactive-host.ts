@@ -39,7 +39,7 @@ export function interactiveHost(opts: { verbose?: boolean; history?: ProgressOpt
       err('');
       err(`${c.bold(view.stepId)} — ${view.title}`);
       if (view.description) err(c.dim(`  ${view.description.trim().split('\n').join('\n  ')}`));
-      for (const l of formatPlan(view.plan, '  ')) err(l);
+      for (const l of formatPlan(view.plan, '  ', view.groups)) err(l);
       for (;;) {
         const answer = await choose(
           `Apply ${view.plan.changes.length} change${view.plan.changes.length === 1 ? '' : 's'} of step '${view.stepId}'?`,

@@ -198,12 +198,15 @@ function describe(e: Event): { what: string; tone: ReportModel['timeline'][numbe
       return { what: `manual task: ${e.title}`, tone: 'warn' };
     case 'item.planned': {
       const n = e.plan?.changes?.length ?? 0;
-      return { what: `item ${e.index} planned: ${n === 0 ? 'nothing to change' : `${n} change${n === 1 ? '' : 's'}`}`, tone: 'info' };
+      return {
+        what: `item ${e.index}${itemWhere(e)} planned: ${n === 0 ? 'nothing to change' : `${n} change${n === 1 ? '' : 's'}`}`,
+        tone: 'info',
+      };
     }
     case 'item.completed':
-      return { what: `item ${e.index} done`, tone: 'good' };
+      return { what: `item ${e.index}${itemWhere(e)} done`, tone: 'good' };
     case 'item.failed':
-      return { what: `item ${e.index} failed: ${err}`, tone: 'bad' };
+      return { what: `item ${e.index}${itemWhere(e)} failed: ${err}`, tone: 'bad' };
     case 'choice.taken':
       return { what: `chose ${e.next}`, tone: 'info' };
     case 'wait.started':
@@ -447,3 +450,6 @@ export function buildReport(runId: string, events: Event[], chain: VerifyResult,
     },
   };
 }
+
+/** ` in 111111111111/eu-west-1` for an item of a step across accounts. */
+const itemWhere = (e: Event) => (e.account ? ` in ${e.account}/${e.region}` : '');

@@ -67,6 +67,18 @@ export const helpers = {
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.length ? v.join(', ') : '(none)';
     return JSON.stringify(v);
   },
+  /**
+   * A step's changes under one heading per account and Region (a run across accounts; the heading is
+   * empty for changes that name none), in the order each account×Region first appears.
+   */
+  byLocation<C extends { account?: string; region?: string }>(changes: C[]): Array<{ heading: string; changes: C[] }> {
+    const groups = new Map<string, C[]>();
+    for (const ch of changes) {
+      const heading = ch.account ? `account ${ch.account}, ${ch.region}` : '';
+      (groups.get(heading) ?? groups.set(heading, []).get(heading)!).push(ch);
+    }
+    return [...groups].map(([heading, cs]) => ({ heading, changes: cs }));
+  },
   decision(d: string): string {
     return d === 'approve' ? 'approved' : d === 'skip' ? 'skipped / denied' : d === 'abort' ? 'aborted' : d;
   },

@@ -24,6 +24,7 @@ import {
   SECURITY_ACCOUNT,
 } from '../../bench/lib/org-world.js';
 import { cli, journal, tempHome } from '../helpers/cli.js';
+import { formatPlan } from '../../src/cli/display.js';
 
 const ACCOUNTS = memberAccounts(3);
 const BYSTANDER = memberAccounts(4)[3]!;
@@ -131,6 +132,19 @@ describe('a fleet across accounts and Regions', () => {
     expect(requested.groups).toHaveLength(ACCOUNTS.length * REGIONS.length);
     const items = events.filter((e) => e.type === 'item.completed' && e.step === 'isolate');
     expect(new Set(items.map((e) => `${e.account}/${e.region}`)).size).toBe(ACCOUNTS.length * REGIONS.length);
+
+    // The terminal's plan, `audit show` and the report list the changes under account and Region headings.
+    const shown = formatPlan(isolate.plan, '  ', isolate.groups).join('\n');
+    const headings = (text: string, re: RegExp) => [...text.matchAll(re)].map((m) => m[1]);
+    const everywhere = ACCOUNTS.flatMap((a) => REGIONS.map((r) => `${a}, ${r}`));
+    expect(headings(shown, /account (\d{12}, [a-z0-9-]+) \(3 targets, \d+ changes\)/g)).toEqual(everywhere);
+    const audit = await cli(['audit', 'show', out.runId], { home: s.home });
+    expect(audit.code).toBe(0);
+    for (const at of everywhere) expect(audit.stdout).toContain(`account ${at}: 3 targets`);
+    const report = await cli(['report', out.runId], { home: s.home });
+    expect(report.code).toBe(0);
+    // One heading per account×Region in each fleet step with changes (isolate, preserve, snapshot: no instance is in an Auto Scaling group).
+    expect(headings(report.stdout, /^\*\*account (\d{12}, [a-z0-9-]+)\*\*$/gm)).toHaveLength(everywhere.length * 3);
   }, 120_000);
 
   it('unattended: each account×Region has its own concurrency, and the same instance id in two accounts is two locks', async () => {
