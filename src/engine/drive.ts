@@ -155,6 +155,21 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       await identified;
     };
 
+    // Group commit: the map items that reach a decision in the same turn of the event loop share one
+    // fdatasync instead of one each (a fleet of 2,000 writes about 10 decisions per instance).
+    let flush: Promise<void> | undefined;
+    const durable = () =>
+      (flush ??= new Promise<void>((resolve, reject) =>
+        setImmediate(() => {
+          flush = undefined;
+          try {
+            journal.sync();
+            resolve();
+          } catch (err) {
+            reject(err);
+          }
+        }),
+      ));
     const interrupt = new AbortController();
     a.signal?.addEventListener('abort', () => interrupt.abort(a.signal?.reason), { once: true });
     const result = await (a.part ?? executeRun)({
@@ -175,6 +190,7 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       maxTargets: a.config.guardrails.maxTargets,
       signal: interrupt.signal,
       beforeWrite,
+      durable,
       ...(a.locations ? { locations: a.locations, awsIn } : {}),
       ...(startedAt ? { startedAt } : {}),
       lockTarget: async (t, at) => {

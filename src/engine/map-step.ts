@@ -75,7 +75,7 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
       );
       if ('manual' in applied) throw applied.manual;
       outputs[i] = applied.output;
-      r.append('item.completed', { step: key, index: i, output: applied.output, checks: applied.checks, ...where(i) });
+      r.append('item.completed', { step: key, index: i, output: applied.output, checks: applied.checks, ...where(i) }, r.itemSync);
     } catch (err) {
       fail(i, err);
     }
@@ -132,7 +132,9 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
         return limitOf(i)(async () => {
           const p = await planned;
           if (!p) return;
-          r.append('item.planned', { step: key, index: i, plan: planRecord(p.plan, ats[i]), ...where(i) });
+          // Durable before the target's first write; the targets that get here together share one flush.
+          r.append('item.planned', { step: key, index: i, plan: planRecord(p.plan, ats[i]), ...where(i) }, r.itemSync);
+          await o.durable?.();
           await applyItem(i, p);
         });
       }),

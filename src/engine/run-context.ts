@@ -52,7 +52,9 @@ export function runContext(o: EngineOptions) {
       locData.get(k)![stepId] = { status: rec.status, output: l.output };
     }
   };
-  const append: RunEventWriter['append'] = (type, fields) => o.journal.append(type, fields);
+  const append: RunEventWriter['append'] = (type, fields, opts) => o.journal.append(type, fields, opts);
+  // A map item's decisions are written at once and made durable together with the other items' (o.durable).
+  const itemSync = o.durable ? ({ sync: 'later' } as const) : undefined;
   const scope = (extra: Record<string, unknown> = {}) => ({
     inputs: o.inputs,
     steps: stepData,
@@ -139,6 +141,7 @@ export function runContext(o: EngineOptions) {
     stepsIn,
     restore,
     append,
+    itemSync,
     scope,
     complete,
     predictedSteps,

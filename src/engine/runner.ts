@@ -46,6 +46,12 @@ export interface EngineOptions {
    * `at`: the account×Region the target lives in (a run across accounts).
    */
   lockTarget?: (target: Target, at?: Location) => Promise<void>;
+  /**
+   * Group commit for map items: resolves once every journal line written so far is durable, with one
+   * fdatasync shared by every target that asks in the same turn of the event loop. Absent: each
+   * item's decisions are made durable one by one.
+   */
+  durable?: () => Promise<void>;
   /** A fleet across accounts: every account×Region the run acts in, in item order. */
   locations?: Location[];
   /** The audited clients of one account×Region (created once per run). */

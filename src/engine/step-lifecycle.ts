@@ -51,13 +51,19 @@ export async function applyTarget(r: RunContext, t: TargetRef, action: ActionDef
     action.undo && plan.changes.length > 0
       ? { action: action.undo.action, input: action.undo.input(output as never, input as never) }
       : undefined;
-  r.append('step.applied', {
-    step: t.key,
-    ...(t.item === undefined ? {} : { item: t.item }),
-    action: action.id,
-    output,
-    ...(undo ? { undo } : {}),
-  });
+  r.append(
+    'step.applied',
+    {
+      step: t.key,
+      ...(t.item === undefined ? {} : { item: t.item }),
+      action: action.id,
+      output,
+      ...(undo ? { undo } : {}),
+    },
+    t.item === undefined ? undefined : r.itemSync,
+  );
+  // The undo of a map item is durable before its verify, in one flush with the other items'.
+  if (t.item !== undefined) await r.o.durable?.();
   const checks = await r.inCall(k, action, () => action.verify(ctx, input, output));
   const ok = checks.every((c) => c.ok);
   // A map item's checks are journaled with its item.completed.
