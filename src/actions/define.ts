@@ -56,6 +56,18 @@ export interface ActionContext {
   signal: AbortSignal;
   /** Templates folder and rendered run facts, for actions that write text (support cases). */
   facts?: Record<string, unknown>;
+  /** The map step this target belongs to, when writes its targets share may wait for all their plans. */
+  step?: StepScope;
+}
+
+/**
+ * One run of a map step whose plans do not wait for its applies (batched plans, or a person seeing
+ * every plan first). Writes many targets share (CreateTags takes 1,000 resources) are sent once for
+ * the step from the plans, instead of once per target or per batch window.
+ */
+export interface StepScope {
+  /** Settles once every target of the step still to run has been planned (or has failed to plan). */
+  planned: Promise<void>;
 }
 
 export interface UndoSpec<I, O> {

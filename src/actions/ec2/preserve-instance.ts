@@ -8,7 +8,7 @@ import {
   readEvidenceAttributes,
   type EvidenceAttributes,
 } from '../shared/instance-attributes.js';
-import { ec2Reads } from '../../cloud/batch.js';
+import { ec2Reads, stepTags } from '../../cloud/batch.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });
@@ -88,6 +88,11 @@ export default defineAction<Input, PreserveOutput, Facts>({
       notes.push('no EBS volumes attached (instance store only): nothing on disk survives a stop or termination');
     if (attrs.volumes.length > 1) notes.push(`${attrs.volumes.length} EBS volumes: all set in one BlockDeviceMappings call`);
     if (recorded) notes.push(`values before preservation read from tag ${PRESERVED_FROM_TAG}`);
+    // A step whose plans come before its applies (a person approving them) writes the record tags
+    // of all its targets at once (StepTags); unattended, this action's plans take apply slots, so each
+    // target's record goes through the batch window instead.
+    if (ctx.step && changes.length > 0 && !recorded)
+      stepTags(ctx.aws.ec2, ctx.step).need(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(attrs) }]);
     return {
       changes,
       alreadyDone: changes.length === 0,
@@ -103,7 +108,10 @@ export default defineAction<Input, PreserveOutput, Facts>({
     const work = p.termination || p.shutdown || p.volumes.length > 0;
     // The record goes first: a run that dies between the calls still knows what to restore.
     // Instances of a fleet with the same record (device names, not volume ids) share one CreateTags.
-    if (work && !tagged) await ec2Reads(ec2).tag(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }]);
+    if (work && !tagged)
+      await (ctx.step
+        ? stepTags(ec2, ctx.step).written([input.instanceId])
+        : ec2Reads(ec2).tag(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }]));
     await Promise.all([
       p.termination
         ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: true } }))
