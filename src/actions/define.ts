@@ -89,9 +89,10 @@ export interface ActionDef<I = unknown, O = unknown, F = unknown> {
   mutating: boolean;
   targets?(input: I): Target[];
   /**
-   * Every read of `plan` goes through the run's read batcher (src/cloud/batch.ts), so a map step
-   * may plan all its targets at once: their reads coalesce into a few calls instead of one each,
-   * while applies still run `concurrency` at a time.
+   * Every read of `plan` goes through the run's read batcher (src/cloud/batch.ts), or is paced per
+   * client where AWS has no batched form (`paced`), so a map step may plan all its targets at once:
+   * their reads coalesce into a few calls instead of one each, while applies still run
+   * `concurrency` at a time.
    */
   batchedPlan?: boolean;
   plan(ctx: ActionContext, input: I): Promise<Plan<F>>;

@@ -10,6 +10,7 @@
  * records it under that caller's step (all callers of a batch share the step in a map step).
  */
 import type { EC2Client, Instance, NetworkInterface, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
+import pLimit from 'p-limit';
 import { EC2 } from './sdk.js';
 
 /** Values per filter in one request: EC2 documents no higher limit across its Describe calls. */
@@ -291,6 +292,29 @@ export function stepTags(ec2: EC2Client, scope: { planned: Promise<void> }): Ste
     byClient.set(ec2, w);
   }
   return w;
+}
+
+const pacers = new WeakMap<object, Map<string, ReturnType<typeof pLimit>>>();
+
+/**
+ * At most `inFlight` calls named `name` of `owner` (a client) at once, first come first served: for
+ * reads AWS has no batched form of, when a step plans all its targets together. The first targets'
+ * plans then finish first, and the calls meet EC2's request-rate limit a few at a time, as the
+ * step's applies do, rather than hundreds at once (each throttled answer costs one of the SDK's attempts).
+ */
+export function paced(owner: object, name: string, inFlight: number): <T>(call: () => Promise<T>) => Promise<T> {
+  let m = pacers.get(owner);
+  if (!m) {
+    m = new Map();
+    pacers.set(owner, m);
+  }
+  let limit = m.get(name);
+  if (!limit) {
+    limit = pLimit(inFlight);
+    m.set(name, limit);
+  }
+  const l = limit;
+  return (call) => l(call);
 }
 
 /**

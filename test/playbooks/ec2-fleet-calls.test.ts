@@ -55,6 +55,12 @@ describe('ec2-fleet-compromise on 50 instances, unattended (a route sets every f
     expect(writes(r, 'isolate')).toBe(2 * N + GROUP_SET_UP + 2);
   });
 
+  it('preserve writes exactly 2 ModifyInstanceAttribute per instance (termination protection; the volumes, in one call) and 1 CreateTags for the step', async () => {
+    const r = await result;
+    expect(calls(r, 'preserve', 'CreateTags')).toBe(1);
+    expect(writes(r, 'preserve')).toBe(2 * N + 1);
+  });
+
   it('snapshot writes exactly 1 CreateSnapshots per instance: a one-volume set gets its device tag at creation', async () => {
     const r = await result;
     expect(calls(r, 'snapshot', 'CreateTags')).toBe(0);
@@ -72,9 +78,8 @@ describe('ec2-fleet-compromise on 50 instances, unattended (a route sets every f
   it.each([
     // step, reads per instance at most, writes per instance at most (and why)
     ['isolate', 0.45, 2.2], // 2 swaps per interface, 6 writes of group set-up per VPC, 2 CreateTags for the step
-    // DescribeInstanceAttribute answers one attribute of one instance: 2 read in plan and 2 in verify. Unattended, this
-    // action's plans take apply slots, so its record tags go per batch window (11 calls were seen), not once per step.
-    ['preserve', 4.7, 2.3],
+    // DescribeInstanceAttribute answers one attribute of one instance: 2 read in plan and 2 in verify
+    ['preserve', 4.7, 2.02],
     ['detach', 0.1, 0], // planned together (3 batched reads for the step); not in an Auto Scaling group: nothing to write
     ['snapshot', 0.45, 1], // 1 CreateSnapshots per instance, tagged at creation
   ] as const)('%s: at most %s reads and %s writes per instance', async (step, r, w) => {
@@ -83,10 +88,11 @@ describe('ec2-fleet-compromise on 50 instances, unattended (a route sets every f
     expect(writes(res, step) / N).toBeLessThanOrEqual(w);
   });
 
-  it('the whole playbook: under 5.4 reads and 5.5 writes per instance (17.6 and 10.2 before reads were batched)', async () => {
+  it('the whole playbook: under 5.4 reads per instance and exactly the writes its changes need (17.6 and 10.2 before)', async () => {
     const r = await result;
     expect(r.reads / N).toBeLessThan(5.4);
-    expect(r.writes / N).toBeLessThan(5.5);
+    // isolate 2N + 6 + 2 tags, preserve 2N + 1 tag, snapshot N: 5 per instance and 9 per step set.
+    expect(r.writes).toBe(5 * N + GROUP_SET_UP + 3);
     expect(calls(r, 'preserve', 'DescribeInstanceAttribute')).toBe(4 * N);
     expect(calls(r, 'preserve', 'ModifyInstanceAttribute')).toBe(2 * N);
     // Exactly the swaps the containment needs: two per interface.

@@ -8,7 +8,7 @@ import {
   readEvidenceAttributes,
   type EvidenceAttributes,
 } from '../shared/instance-attributes.js';
-import { ec2Reads, stepTags } from '../../cloud/batch.js';
+import { ec2Reads, paced, stepTags } from '../../cloud/batch.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });
@@ -26,6 +26,8 @@ export interface PreserveOutput {
 }
 
 const TARGET = { disableApiTermination: true, shutdownBehavior: 'stop' } as const;
+/** DescribeInstanceAttribute calls of a fleet's plans in flight at once: two per target, as many targets as a step's applies (10). */
+const ATTRIBUTE_READS_IN_FLIGHT = 20;
 
 function pending(a: EvidenceAttributes) {
   return {
@@ -60,8 +62,13 @@ export default defineAction<Input, PreserveOutput, Facts>({
   permissions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute', 'ec2:CreateTags'],
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
 
+  // Planned together with the step's other targets: DescribeInstances is batched; DescribeInstanceAttribute,
+  // which has no batched form (one instance, one attribute per call), is paced per client instead.
+  batchedPlan: true,
+
   async plan(ctx, input) {
-    const { instance, attrs } = await readEvidenceAttributes(ctx.aws.ec2, input.instanceId);
+    const pace = paced(ctx.aws.ec2, 'DescribeInstanceAttribute', ATTRIBUTE_READS_IN_FLIGHT);
+    const { instance, attrs } = await readEvidenceAttributes(ctx.aws.ec2, input.instanceId, pace);
     ctx.guard.assertNotProtected(input.instanceId, instance.Tags);
     const recorded = parsePreservedFrom(instance, attrs);
     const p = pending(attrs);
@@ -88,9 +95,7 @@ export default defineAction<Input, PreserveOutput, Facts>({
       notes.push('no EBS volumes attached (instance store only): nothing on disk survives a stop or termination');
     if (attrs.volumes.length > 1) notes.push(`${attrs.volumes.length} EBS volumes: all set in one BlockDeviceMappings call`);
     if (recorded) notes.push(`values before preservation read from tag ${PRESERVED_FROM_TAG}`);
-    // A step whose plans come before its applies (a person approving them) writes the record tags
-    // of all its targets at once (StepTags); unattended, this action's plans take apply slots, so each
-    // target's record goes through the batch window instead.
+    // In a fleet step, the records of all its targets go in one CreateTags per record (StepTags).
     if (ctx.step && changes.length > 0 && !recorded)
       stepTags(ctx.aws.ec2, ctx.step).need(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(attrs) }]);
     return {
