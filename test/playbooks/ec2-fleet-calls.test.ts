@@ -79,7 +79,7 @@ describe('ec2-fleet-compromise on 50 instances, unattended (a route sets every f
     // step, reads per instance at most, writes per instance at most (and why)
     ['isolate', 0.45, 2.2], // 2 swaps per interface, 6 writes of group set-up per VPC, 2 CreateTags for the step
     // DescribeInstanceAttribute answers one attribute of one instance: 2 read in plan and 2 in verify
-    ['preserve', 4.7, 2.02],
+    ['preserve', 4.4, 2.02], // and DescribeInstances batched: 4.12 measured
     ['detach', 0.1, 0], // planned together (3 batched reads for the step); not in an Auto Scaling group: nothing to write
     ['snapshot', 0.45, 1], // 1 CreateSnapshots per instance, tagged at creation
   ] as const)('%s: at most %s reads and %s writes per instance', async (step, r, w) => {
@@ -88,9 +88,9 @@ describe('ec2-fleet-compromise on 50 instances, unattended (a route sets every f
     expect(writes(res, step) / N).toBeLessThanOrEqual(w);
   });
 
-  it('the whole playbook: under 5.4 reads per instance and exactly the writes its changes need (17.6 and 10.2 before)', async () => {
+  it('the whole playbook: under 5 reads per instance (4.70 measured) and exactly the writes its changes need (17.6 and 10.2 before)', async () => {
     const r = await result;
-    expect(r.reads / N).toBeLessThan(5.4);
+    expect(r.reads / N).toBeLessThan(5);
     // isolate 2N + 6 + 2 tags, preserve 2N + 1 tag, snapshot N: 5 per instance and 9 per step set.
     expect(r.writes).toBe(5 * N + GROUP_SET_UP + 3);
     expect(calls(r, 'preserve', 'DescribeInstanceAttribute')).toBe(4 * N);
@@ -114,6 +114,11 @@ describe('ec2-fleet-compromise on 50 instances, a person approving each step aft
     const r = await result;
     expect(r.status).toBe('succeeded');
     expect(calls(r, step, 'CreateTags')).toBe(n);
+  });
+
+  it('writes exactly what the changes need, as unattended: 5 per instance and 9 for the fleet', async () => {
+    const r = await result;
+    expect(r.writes).toBe(5 * N + GROUP_SET_UP + 3);
   });
 
   it('undo takes off exactly what the run added: every tag and group back as before, the evidence kept', async () => {
