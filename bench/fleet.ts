@@ -236,6 +236,10 @@ export interface PlaybookFleetResult {
   playbookFloorMs: number;
   failedTargets: number[];
   errors: Record<string, number>;
+  /** Per run: CreateTags calls of each fleet step (one per 1,000 resources of a tag set at best). */
+  createTags: Record<string, number[]>;
+  /** The process's peak RSS after this size's runs, MiB (it only grows: the largest size is the one to read). */
+  peakRssMiB: number;
 }
 
 /**
@@ -262,9 +266,15 @@ function minimumWrites(events: readonly JournalEntry[]): { isolation: number; al
     presInstances.size +
     tagged(pres.filter((c) => c.field.startsWith('tag ')).length);
   const detach = changes('detach').filter((c) => /auto scaling/i.test(c.field)).length;
-  const snaps = new Set(changes('snapshot').map((c) => c.resource.split(' ')[0])).size;
+  const volumesOf = new Map<string, number>();
+  for (const c of changes('snapshot')) {
+    const id = c.resource.split(' ')[0]!;
+    volumesOf.set(id, (volumesOf.get(id) ?? 0) + 1);
+  }
+  // A one-volume set gets its device tag at creation; a larger set's snapshots are tagged after.
+  const laterTagged = [...volumesOf.values()].filter((v) => v > 1).reduce((a, v) => a + v, 0);
   const isolation = swaps + groupSetUp + isoTags;
-  return { isolation, all: isolation + preserve + Math.ceil(detach / 20) + snaps * 1 + (snaps ? tagged(snaps) : 0) };
+  return { isolation, all: isolation + preserve + Math.ceil(detach / 20) + volumesOf.size + tagged(laterTagged) };
 }
 
 export async function benchFleetPlaybook(sizes: readonly number[], o: { runs: number; latencyMs: number; timeScale: number }) {
@@ -293,6 +303,8 @@ export async function benchFleetPlaybook(sizes: readonly number[], o: { runs: nu
       playbookFloorMs: 0,
       failedTargets: [],
       errors: {},
+      createTags: {},
+      peakRssMiB: 0,
     };
     for (let k = 0; k < o.runs; k++) {
       const home = tempDir('fb-bench-playbook-');
@@ -328,8 +340,13 @@ export async function benchFleetPlaybook(sizes: readonly number[], o: { runs: nu
       r.isolatedMs.push(Math.max(...isolated.map((e) => Date.parse(e.ts))) - start);
       r.totalMs.push(Date.parse(events.at(-1)!.ts) - start);
       r.failedTargets.push(n - isolated.length);
+      for (const step of ['isolate', 'preserve', 'snapshot']) {
+        const tags = ok.filter((c) => c.operation === 'CreateTags' && c.step?.replace(/\[\d+\]$/, '') === step).length;
+        r.createTags[step] = [...(r.createTags[step] ?? []), tags];
+      }
       if (run.status !== 'succeeded') throw new Error(`ec2-fleet-compromise on ${n} instances ended ${run.status} (${home})`);
     }
+    r.peakRssMiB = round(process.resourceUsage().maxRSS / 1024);
     out.push(r);
   }
   return out;
@@ -358,12 +375,12 @@ async function main(argv: string[]) {
       `EC2 buckets mutating ${b.mutating.capacity} at ${b.mutating.refillPerSecond}/s, non-mutating ${b.describe.capacity} at ${b.describe.refillPerSecond}/s (refill × ${timeScale}); latency ${latencyMs} ms\n\n`,
   );
   process.stdout.write(
-    '| N | reads/instance | writes/instance | minimum writes | writes ÷ minimum | last isolated, ms | isolation floor, ms | whole run, ms | playbook floor, ms | failed targets | failed calls |\n',
+    '| N | reads/instance | writes/instance | minimum writes | writes ÷ minimum | CreateTags isolate / preserve / snapshot | last isolated, ms | isolation floor, ms | whole run, ms | playbook floor, ms | failed targets | failed calls | peak RSS, MiB |\n',
   );
-  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of results)
     process.stdout.write(
-      `| ${r.instances} | ${spread(r.readsPerInstance)} | ${spread(r.writesPerInstance)} | ${r.minimumWrites} | ${spread(r.writesOverMinimum)} | ${spread(r.isolatedMs)} | ${r.isolationFloorMs} | ${spread(r.totalMs)} | ${r.playbookFloorMs} | ${Math.max(...r.failedTargets)} | ${JSON.stringify(r.errors)} |\n`,
+      `| ${r.instances} | ${spread(r.readsPerInstance)} | ${spread(r.writesPerInstance)} | ${r.minimumWrites} | ${spread(r.writesOverMinimum)} | ${['isolate', 'preserve', 'snapshot'].map((s) => spread(r.createTags[s] ?? [0])).join(' / ')} | ${spread(r.isolatedMs)} | ${r.isolationFloorMs} | ${spread(r.totalMs)} | ${r.playbookFloorMs} | ${Math.max(...r.failedTargets)} | ${JSON.stringify(r.errors)} | ${r.peakRssMiB} |\n`,
     );
 }
 

@@ -56,6 +56,18 @@ export interface ActionContext {
   signal: AbortSignal;
   /** Templates folder and rendered run facts, for actions that write text (support cases). */
   facts?: Record<string, unknown>;
+  /** The map step this target belongs to, when writes its targets share may wait for all their plans. */
+  step?: StepScope;
+}
+
+/**
+ * One run of a map step whose plans do not wait for its applies (batched plans, or a person seeing
+ * every plan first). Writes many targets share (CreateTags takes 1,000 resources) are sent once for
+ * the step from the plans, instead of once per target or per batch window.
+ */
+export interface StepScope {
+  /** Settles once every target of the step still to run has been planned (or has failed to plan). */
+  planned: Promise<void>;
 }
 
 export interface UndoSpec<I, O> {
@@ -77,9 +89,10 @@ export interface ActionDef<I = unknown, O = unknown, F = unknown> {
   mutating: boolean;
   targets?(input: I): Target[];
   /**
-   * Every read of `plan` goes through the run's read batcher (src/cloud/batch.ts), so a map step
-   * may plan all its targets at once: their reads coalesce into a few calls instead of one each,
-   * while applies still run `concurrency` at a time.
+   * Every read of `plan` goes through the run's read batcher (src/cloud/batch.ts), or is paced per
+   * client where AWS has no batched form (`paced`), so a map step may plan all its targets at once:
+   * their reads coalesce into a few calls instead of one each, while applies still run
+   * `concurrency` at a time.
    */
   batchedPlan?: boolean;
   plan(ctx: ActionContext, input: I): Promise<Plan<F>>;

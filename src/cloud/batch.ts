@@ -10,6 +10,7 @@
  * records it under that caller's step (all callers of a batch share the step in a map step).
  */
 import type { EC2Client, Instance, NetworkInterface, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
+import pLimit from 'p-limit';
 import { EC2 } from './sdk.js';
 
 /** Values per filter in one request: EC2 documents no higher limit across its Describe calls. */
@@ -115,7 +116,7 @@ export interface Ec2Reads {
    * `stamp.now`, the run's clock), so a timestamp tag does not split the batch into one call per
    * millisecond; it is at most BATCH_WINDOW.MAX_MS later than each caller's own time.
    */
-  tag(resourceId: string, tags: Tag[], stamp?: { key: string; now: () => Date }): Promise<void>;
+  tag(resourceId: string, tags: Tag[], stamp?: TagStamp): Promise<void>;
 }
 
 const byClient = new WeakMap<EC2Client, Ec2Reads>();
@@ -176,7 +177,7 @@ function makeReads(ec2: EC2Client): Ec2Reads {
   // Keyed by resource and tag set; one CreateTags per tag set. CreateTags fails whole when one
   // resource is gone: every caller of that call then sees the error (and its step's retry re-plans).
   const tagWriters = new Map<string, Coalescer<string, void>>();
-  const tag = (resourceId: string, tags: Tag[], stamp?: { key: string; now: () => Date }) => {
+  const tag = (resourceId: string, tags: Tag[], stamp?: TagStamp) => {
     const key = JSON.stringify([...tags.map((t) => [t.Key, t.Value]), stamp?.key ?? null]);
     let w = tagWriters.get(key);
     if (!w) {
@@ -197,6 +198,123 @@ function makeReads(ec2: EC2Client): Ec2Reads {
     group: (id) => groupsById.get(id),
     tag,
   };
+}
+
+/** A tag whose value is the time the call is sent (the run's clock): one value for every resource of the call. */
+export type TagStamp = { key: string; now: () => Date };
+
+/**
+ * The tags the targets of one map step need, written for the whole step: one CreateTags per tag
+ * set per 1,000 resources (the API's limit), however the applies interleave. Each target's plan says
+ * what it needs (`need`); the first apply that asks (`written`) after every target of the step is
+ * planned sends them all, and the others' applies wait for the call that holds their resources.
+ *
+ * Why from the plans rather than when applies ask: applies run `concurrency` at a time, so the
+ * step's last targets start only after its first ones have finished; a write that waited for every
+ * apply to ask would either deadlock or leave the first targets finished before their tags. Plans
+ * are read-only and, in a step that gets a scope, never wait for an apply's slot (see map-step),
+ * so the write goes out moments after the first swaps, beside them, never delaying them; and each
+ * target still finishes (and is journaled done) only after its own tags are on.
+ */
+export interface StepTags {
+  /** From a plan: `resourceId` needs `tags`. A plan made again (a retry) replaces what it asked before. */
+  need(resourceId: string, tags: Tag[], stamp?: TagStamp): void;
+  /** From an apply: resolves once the call holding each resource succeeded (rejects with its error). */
+  written(resourceIds: string[]): Promise<void>;
+}
+
+type Need = { tags: Tag[]; stamp: TagStamp | undefined };
+
+class StepTagWriter implements StepTags {
+  private pending = new Map<string, Need>();
+  private sent = new Map<string, Promise<void>>();
+  private flight: Promise<void> | undefined;
+
+  constructor(
+    private readonly ec2: EC2Client,
+    private readonly planned: Promise<void>,
+  ) {}
+
+  need(resourceId: string, tags: Tag[], stamp?: TagStamp): void {
+    this.pending.set(resourceId, { tags, stamp });
+    this.sent.delete(resourceId);
+  }
+
+  async written(resourceIds: string[]): Promise<void> {
+    if (resourceIds.some((id) => !this.sent.has(id))) {
+      this.flight ??= this.planned.then(() => {
+        this.flight = undefined;
+        this.send();
+      });
+      await this.flight;
+    }
+    await Promise.all(
+      resourceIds.map(
+        (id) => this.sent.get(id) ?? Promise.reject(new Error(`failed to tag ${id}: no plan of this step asked for its tags`)),
+      ),
+    );
+  }
+
+  /** Every tag asked for and not yet sent, grouped by tag set, in calls of up to 1,000 resources. */
+  private send(): void {
+    const sets = new Map<string, { need: Need; ids: string[] }>();
+    for (const [id, need] of this.pending) {
+      const key = JSON.stringify([need.tags.map((t) => [t.Key, t.Value]), need.stamp?.key ?? null]);
+      (sets.get(key) ?? sets.set(key, { need, ids: [] }).get(key)!).ids.push(id);
+    }
+    this.pending.clear();
+    for (const { need, ids } of sets.values()) {
+      for (let i = 0; i < ids.length; i += 1000) {
+        const part = ids.slice(i, i + 1000);
+        const Tags = need.stamp ? [...need.tags, { Key: need.stamp.key, Value: need.stamp.now().toISOString() }] : need.tags;
+        const call = this.ec2.send(new EC2.CreateTagsCommand({ Resources: part, Tags })).then(() => undefined);
+        // CreateTags fails whole when one resource is gone: every target of the call sees the error
+        // (its step's retry re-plans and asks again). Handled here too, for resources no apply awaits.
+        call.catch(() => undefined);
+        for (const id of part) this.sent.set(id, call);
+      }
+    }
+  }
+}
+
+const stepWriters = new WeakMap<object, WeakMap<EC2Client, StepTagWriter>>();
+
+/** The tag writer of this map step's run (`scope`) for this client (one per account and Region). */
+export function stepTags(ec2: EC2Client, scope: { planned: Promise<void> }): StepTags {
+  let byClient = stepWriters.get(scope);
+  if (!byClient) {
+    byClient = new WeakMap();
+    stepWriters.set(scope, byClient);
+  }
+  let w = byClient.get(ec2);
+  if (!w) {
+    w = new StepTagWriter(ec2, scope.planned);
+    byClient.set(ec2, w);
+  }
+  return w;
+}
+
+const pacers = new WeakMap<object, Map<string, ReturnType<typeof pLimit>>>();
+
+/**
+ * At most `inFlight` calls named `name` of `owner` (a client) at once, first come first served: for
+ * reads AWS has no batched form of, when a step plans all its targets together. The first targets'
+ * plans then finish first, and the calls meet EC2's request-rate limit a few at a time, as the
+ * step's applies do, rather than hundreds at once (each throttled answer costs one of the SDK's attempts).
+ */
+export function paced(owner: object, name: string, inFlight: number): <T>(call: () => Promise<T>) => Promise<T> {
+  let m = pacers.get(owner);
+  if (!m) {
+    m = new Map();
+    pacers.set(owner, m);
+  }
+  let limit = m.get(name);
+  if (!limit) {
+    limit = pLimit(inFlight);
+    m.set(name, limit);
+  }
+  const l = limit;
+  return (call) => l(call);
 }
 
 /**

@@ -5,7 +5,7 @@
  * a policy that approves unseen plans, applies and verifies each target in turn instead.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { Plan } from '../actions/define.js';
+import type { Plan, StepScope } from '../actions/define.js';
 import { errorInfo, type ErrorInfo } from '../core/error-info.js';
 import { ActionFailed, GuardrailRefusal, InputError } from '../core/errors.js';
 import { evaluate } from '../playbook/expr.js';
@@ -46,6 +46,11 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
   const where = (i: number) => (ats[i] ? { account: ats[i].account, region: ats[i].region } : {});
   const done = o.replayed.items.get(key) ?? new Map<number, unknown>();
   const outputs: unknown[] = items.map((_, i) => done.get(i));
+  // Writes the targets share (one CreateTags for the step) wait until every target is planned. The
+  // scope is given only where no plan waits for an apply's slot (that apply would wait for the plan).
+  let unplanned = items.length - done.size;
+  let plansSettled = () => {};
+  const scope: StepScope = { planned: unplanned > 0 ? new Promise<void>((res) => (plansSettled = res)) : Promise.resolve() };
   const failures: Array<{ index: number; error: ErrorInfo }> = [];
   const fail = (index: number, err: unknown, phase?: 'plan') => {
     if (isHalt(err)) throw err;
@@ -55,24 +60,23 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
   };
 
   // A map step's `retry` applies to each target on its own (its plan, then its apply and verify).
-  const planItem = async (i: number, input: unknown) => {
+  const planItem = async (i: number, input: unknown, shared?: StepScope) => {
     try {
-      return {
-        input,
-        plan: await r.withRetry(`${key}[${i}]`, step.retry, () => planTarget(r, { key, item: i, at: ats[i] }, action, input)),
-      };
+      const t = { key, item: i, at: ats[i], ...(shared ? { step: shared } : {}) };
+      return { input, plan: await r.withRetry(`${key}[${i}]`, step.retry, () => planTarget(r, t, action, input)) };
     } catch (err) {
       fail(i, err, 'plan');
       return undefined;
+    } finally {
+      if (--unplanned === 0) plansSettled();
     }
   };
-  const applyItem = async (i: number, p: { input: unknown; plan: Plan }) => {
+  const applyItem = async (i: number, p: { input: unknown; plan: Plan }, shared?: StepScope) => {
     try {
       r.checkSignal();
       await r.lockTargets(action, p.input, ats[i]);
-      const applied = await r.withRetry(`${key}[${i}]`, step.retry, () =>
-        applyTarget(r, { key, item: i, at: ats[i] }, action, p.input, p.plan),
-      );
+      const t = { key, item: i, at: ats[i], ...(shared ? { step: shared } : {}) };
+      const applied = await r.withRetry(`${key}[${i}]`, step.retry, () => applyTarget(r, t, action, p.input, p.plan));
       if ('manual' in applied) throw applied.manual;
       outputs[i] = applied.output;
       r.append('item.completed', { step: key, index: i, output: applied.output, checks: applied.checks, ...where(i) }, r.itemSync);
@@ -124,10 +128,11 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
     if (!(await approve(planRec, true))) return r.complete(key, stepId, { status: 'skipped' });
     await beforeWrite();
     r.append('step.applying', { step: key });
+    const shared = action.batchedPlan ? scope : undefined;
     await Promise.all(
       inputs.map((input, i) => {
         if (done.has(i)) return undefined;
-        const planned = planLimit(i, () => planItem(i, input));
+        const planned = planLimit(i, () => planItem(i, input, shared));
         planned.catch(() => undefined); // awaited below; a halt must not surface as unhandled first
         return limitOf(i)(async () => {
           const p = await planned;
@@ -135,12 +140,14 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
           // Durable before the target's first write; the targets that get here together share one flush.
           r.append('item.planned', { step: key, index: i, plan: planRecord(p.plan, ats[i]), ...where(i) }, r.itemSync);
           await o.durable?.();
-          await applyItem(i, p);
+          await applyItem(i, p, shared);
         });
       }),
     );
   } else {
-    const plans = await Promise.all(inputs.map((input, i) => planLimit(i, async () => (done.has(i) ? undefined : planItem(i, input)))));
+    const plans = await Promise.all(
+      inputs.map((input, i) => planLimit(i, async () => (done.has(i) ? undefined : planItem(i, input, scope)))),
+    );
     const changes = plans.flatMap((p, i) => (p ? planRecord(p.plan, ats[i]).changes : []));
     const planRec: PlanRecord = {
       changes,
@@ -157,7 +164,7 @@ export async function runMap(r: RunContext, key: string, stepId: string, step: M
     if (action.mutating && changes.length > 0 && !(await approve(planRec))) return r.complete(key, stepId, { status: 'skipped' });
     if (action.mutating) await beforeWrite();
     r.append('step.applying', { step: key });
-    await Promise.all(plans.map((p, i) => limitOf(i)(async () => (p ? applyItem(i, p) : undefined))));
+    await Promise.all(plans.map((p, i) => limitOf(i)(async () => (p ? applyItem(i, p, scope) : undefined))));
   }
   throwIfFailed();
   r.complete(key, stepId, {

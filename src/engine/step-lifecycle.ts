@@ -3,7 +3,7 @@
  * step: the plan is read-only; `step.applied` (with the undo) is journaled before verifying; a
  * verification that fails throws the same VerificationFailed either way.
  */
-import { ManualTaskRequired, type ActionDef, type Check, type Plan } from '../actions/define.js';
+import { ManualTaskRequired, type ActionContext, type ActionDef, type Check, type Plan, type StepScope } from '../actions/define.js';
 import { ActionFailed } from '../core/errors.js';
 import type { ActionStepT, MapStepT } from '../playbook/schema.js';
 import type { PlanRecord } from './events.js';
@@ -17,9 +17,12 @@ export interface TargetRef {
   item?: number;
   /** The account×Region the target lives in (a run across accounts): its calls use the clients there. */
   at?: Location;
+  /** The map step's scope, when its targets may share writes (see StepScope). */
+  step?: StepScope;
 }
 
 const callKey = (t: TargetRef) => (t.item === undefined ? t.key : `${t.key}[${t.item}]`);
+const ctxOf = (r: RunContext, t: TargetRef): ActionContext => ({ ...r.actionCtx(callKey(t), t.at), ...(t.step ? { step: t.step } : {}) });
 
 /** A plan as journaled; a target in another account×Region has its account and Region on each change. */
 export const planRecord = (plan: Plan, at?: Location): PlanRecord => ({
@@ -30,7 +33,7 @@ export const planRecord = (plan: Plan, at?: Location): PlanRecord => ({
 
 export function planTarget(r: RunContext, t: TargetRef, action: ActionDef, input: unknown): Promise<Plan> {
   const k = callKey(t);
-  return r.inCall(k, action, () => action.plan(r.actionCtx(k, t.at), input));
+  return r.inCall(k, action, () => action.plan(ctxOf(r, t), input));
 }
 
 export type Applied = { output: unknown; checks: Check[] } | { manual: ManualTaskRequired };
@@ -38,7 +41,7 @@ export type Applied = { output: unknown; checks: Check[] } | { manual: ManualTas
 /** Apply a planned target and verify it. An action that hands the change to a person returns `manual` (single steps only). */
 export async function applyTarget(r: RunContext, t: TargetRef, action: ActionDef, input: unknown, plan: Plan): Promise<Applied> {
   const k = callKey(t);
-  const ctx = r.actionCtx(k, t.at);
+  const ctx = ctxOf(r, t);
   let output: unknown;
   try {
     output = await r.inCall(k, action, () => action.apply(ctx, input, plan));

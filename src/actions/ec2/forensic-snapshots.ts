@@ -104,8 +104,9 @@ export default defineAction<Input, ForensicOutput, Facts>({
     '',
     `The snapshots are tagged at creation (\`${TAG.incident}\`, \`${TAG.run}\`, \`${FORENSIC_TAG.instance}\`, \`${FORENSIC_TAG.round}\`,`,
     `\`${FORENSIC_TAG.purpose}=${FORENSIC_PURPOSE}\`), so they exist tagged or not at all; CreateSnapshots applies one tag set to every`,
-    `snapshot, so the device name of each (\`${FORENSIC_TAG.device}\`) is added right after. Volume tags are not copied: a`,
-    "volume's `firebreak:snapshot-schedule` tag on a forensic snapshot would make it look like a scheduled one.",
+    `snapshot, so the device name of each (\`${FORENSIC_TAG.device}\`) is added right after (at creation, when the set has one`,
+    "volume). Volume tags are not copied: a volume's `firebreak:snapshot-schedule` tag on a forensic snapshot would make it look",
+    'like a scheduled one.',
     '',
     'AWS limits the snapshots in progress per volume; while it answers ConcurrentSnapshotLimitExceeded, the action waits and',
     'tries again (15 s, doubling, at most 2 min between tries, `maxAttempts` tries). A snapshot set of this run, instance and',
@@ -176,13 +177,18 @@ export default defineAction<Input, ForensicOutput, Facts>({
         { Key: FORENSIC_TAG.purpose, Value: FORENSIC_PURPOSE },
         { Key: 'Name', Value: `forensic ${input.instanceId} round ${input.round}` },
       ];
+      // CreateSnapshots gives every snapshot of the set the same tags, so the device name can go in
+      // at creation only when the set has one volume (most instances): no CreateTags at all then.
+      const only = plan.facts.volumes.length === 1 ? plan.facts.volumes[0] : undefined;
+      if (only) tags.push({ Key: FORENSIC_TAG.device, Value: only.deviceName });
       const description =
         `Firebreak forensic snapshot of ${input.instanceId}, incident ${ctx.run.incident}, run ${ctx.run.id}, round ${input.round}`.slice(
           0,
           255,
         );
       const snaps = await createWithBackoff(ctx, input, tags, description);
-      made = snaps.map((s) => ({ snapshotId: s.SnapshotId!, volumeId: s.VolumeId!, deviceTagged: false }));
+      // A volume attached since the plan got the wrong device name at creation: tagged again below.
+      made = snaps.map((s) => ({ snapshotId: s.SnapshotId!, volumeId: s.VolumeId!, deviceTagged: s.VolumeId === only?.volumeId }));
     }
     await Promise.all(
       made

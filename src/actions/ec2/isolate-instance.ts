@@ -1,9 +1,9 @@
-import type { EC2Client, IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
+import type { EC2Client, IpPermission, SecurityGroup, Tag } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { isAwsError } from '../../core/errors.js';
-import { defineAction, type Change, type Check } from '../define.js';
+import { defineAction, type ActionContext, type Change, type Check } from '../define.js';
 import { describeInstance, InstanceId, sameSet, TAG, tagValue } from '../shared/ec2.js';
-import { ec2Reads, once } from '../../cloud/batch.js';
+import { ec2Reads, once, stepTags, type TagStamp } from '../../cloud/batch.js';
 import { incidentTagKey } from '../shared/incident-tags.js';
 import { EC2 } from '../../cloud/sdk.js';
 
@@ -32,6 +32,8 @@ interface Facts {
   interfaces: Iface[];
   /** This run's incident already holds the instance (its tag is there). */
   instanceTagged: boolean;
+  /** The tag holding it was written by this run (an earlier attempt, or the step's shared tag write): undo still releases it. */
+  heldByThisRun?: boolean;
   /** When it was first isolated, if an incident already holds it. */
   isolatedAt?: string;
 }
@@ -44,6 +46,32 @@ export interface IsolateOutput {
   incident?: string;
   run?: string;
 }
+
+/**
+ * The tags an apply writes: the original groups on each interface that swaps (so a later run knows
+ * them), and the incident holding the instance with the time it was first isolated. The time is
+ * stamped when the call is sent, so one value covers every instance of the call (in a fleet step,
+ * the step's first swaps: see StepTags).
+ */
+function tagsToWrite(ctx: ActionContext, input: Input, f: Facts): Array<{ resource: string; tags: Tag[]; stamp?: TagStamp }> {
+  return [
+    ...swapping(f)
+      .filter((i) => !i.taggedOriginal && i.originalGroups.length > 0)
+      .map((i) => ({ resource: i.networkInterfaceId, tags: [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }] })),
+    ...(f.instanceTagged
+      ? []
+      : [
+          {
+            resource: input.instanceId,
+            tags: [{ Key: incidentTagKey(ctx.run.incident), Value: ctx.run.id }],
+            ...(f.isolatedAt ? {} : { stamp: { key: TAG.isolatedAt, now: () => ctx.clock.now() } }),
+          },
+        ]),
+  ];
+}
+
+/** The interfaces not yet in the isolation group alone. */
+const swapping = (f: Facts) => f.interfaces.filter((i) => !(f.isolationGroupId && sameSet(i.groups, [f.isolationGroupId])));
 
 const ruleCount = (g: SecurityGroup | undefined) => (g?.IpPermissions?.length ?? 0) + (g?.IpPermissionsEgress?.length ?? 0);
 
@@ -224,6 +252,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
     const incidentKey = incidentTagKey(ctx.run.incident);
     const isolatedAt = tagValue(inst.Tags, TAG.isolatedAt);
     const instanceTagged = tagValue(inst.Tags, incidentKey) !== undefined && isolatedAt !== undefined;
+    const heldByThisRun = tagValue(inst.Tags, incidentKey) === ctx.run.id;
     if (!instanceTagged)
       changes.push({
         resource: input.instanceId,
@@ -243,44 +272,38 @@ export default defineAction<Input, IsolateOutput, Facts>({
       if (!i.taggedOriginal && i.originalGroups.length === 0)
         notes.push(`${i.networkInterfaceId}: original groups unknown (already in a Firebreak group, no ${TAG.originalGroups} tag)`);
 
-    return {
-      changes,
-      alreadyDone: changes.length === 0,
-      notes,
-      facts: {
-        vpcId,
-        ...(iso ? { isolationGroupId: iso.GroupId! } : {}),
-        isolationGroupRules: ruleCount(iso),
-        ...(transit ? { transitGroupId: transit.GroupId! } : {}),
-        ...(transitMissing.length ? { transitMissing } : {}),
-        interfaces,
-        instanceTagged,
-        ...(isolatedAt ? { isolatedAt } : {}),
-      },
+    const facts: Facts = {
+      vpcId,
+      ...(iso ? { isolationGroupId: iso.GroupId! } : {}),
+      isolationGroupRules: ruleCount(iso),
+      ...(transit ? { transitGroupId: transit.GroupId! } : {}),
+      ...(transitMissing.length ? { transitMissing } : {}),
+      interfaces,
+      instanceTagged,
+      ...(heldByThisRun ? { heldByThisRun } : {}),
+      ...(isolatedAt ? { isolatedAt } : {}),
     };
+    // In a fleet step the tags are written once for the step, from every target's plan (StepTags).
+    if (ctx.step) {
+      const shared = stepTags(ec2, ctx.step);
+      for (const t of tagsToWrite(ctx, input, facts)) shared.need(t.resource, t.tags, t.stamp);
+    }
+    return { changes, alreadyDone: changes.length === 0, notes, facts };
   },
 
   async apply(ctx, input, plan) {
     const ec2 = ctx.aws.ec2;
     const reads = ec2Reads(ec2);
     const f = plan.facts;
-    const pending = f.interfaces.filter((i) => !(f.isolationGroupId && sameSet(i.groups, [f.isolationGroupId])));
+    const pending = swapping(f);
     // Tags go out at once, beside the group work and the transit swap: the original groups are in
     // the journal (the plan's changes) before this first write, so the swap need not wait for the
-    // tag that records them on the interface. Targets tagged alike share one CreateTags.
-    const tags = Promise.all([
-      ...pending
-        .filter((i) => !i.taggedOriginal && i.originalGroups.length > 0)
-        .map((i) => reads.tag(i.networkInterfaceId, [{ Key: TAG.originalGroups, Value: i.originalGroups.join(',') }])),
-      f.instanceTagged
-        ? undefined
-        : reads.tag(
-            input.instanceId,
-            [{ Key: incidentTagKey(ctx.run.incident), Value: ctx.run.id }],
-            // The time goes in when the batch is sent: a value per target would mean a CreateTags per target.
-            f.isolatedAt ? undefined : { key: TAG.isolatedAt, now: () => ctx.clock.now() },
-          ),
-    ]);
+    // tag that records them on the interface. In a fleet step, one write for the whole step; alone,
+    // targets tagged alike within a batch window share one CreateTags.
+    const toWrite = tagsToWrite(ctx, input, f);
+    const tags = ctx.step
+      ? stepTags(ec2, ctx.step).written(toWrite.map((t) => t.resource))
+      : Promise.all(toWrite.map((t) => reads.tag(t.resource, t.tags, t.stamp)));
     // The groups of a VPC are made ready once per run, however many targets need them: the
     // first target's flight creates (or fixes) them, the others wait for it (no duplicate errors).
     const [iso, transit] = await Promise.all([
@@ -337,7 +360,7 @@ export default defineAction<Input, IsolateOutput, Facts>({
       vpcId: f.vpcId,
       isolationGroupId: iso,
       interfaces: f.interfaces.map((i) => ({ networkInterfaceId: i.networkInterfaceId, originalGroups: i.originalGroups })),
-      ...(f.instanceTagged ? {} : { incident: ctx.run.incident, run: ctx.run.id }),
+      ...(f.instanceTagged && !f.heldByThisRun ? {} : { incident: ctx.run.incident, run: ctx.run.id }),
     };
   },
 

@@ -8,7 +8,7 @@ import {
   readEvidenceAttributes,
   type EvidenceAttributes,
 } from '../shared/instance-attributes.js';
-import { ec2Reads } from '../../cloud/batch.js';
+import { ec2Reads, paced, stepTags } from '../../cloud/batch.js';
 import { EC2 } from '../../cloud/sdk.js';
 
 const Input = z.strictObject({ instanceId: InstanceId });
@@ -26,6 +26,8 @@ export interface PreserveOutput {
 }
 
 const TARGET = { disableApiTermination: true, shutdownBehavior: 'stop' } as const;
+/** DescribeInstanceAttribute calls of a fleet's plans in flight at once: two per target, as many targets as a step's applies (10). */
+const ATTRIBUTE_READS_IN_FLIGHT = 20;
 
 function pending(a: EvidenceAttributes) {
   return {
@@ -60,8 +62,13 @@ export default defineAction<Input, PreserveOutput, Facts>({
   permissions: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute', 'ec2:CreateTags'],
   targets: (i) => [{ kind: 'instance', id: i.instanceId }],
 
+  // Planned together with the step's other targets: DescribeInstances is batched; DescribeInstanceAttribute,
+  // which has no batched form (one instance, one attribute per call), is paced per client instead.
+  batchedPlan: true,
+
   async plan(ctx, input) {
-    const { instance, attrs } = await readEvidenceAttributes(ctx.aws.ec2, input.instanceId);
+    const pace = paced(ctx.aws.ec2, 'DescribeInstanceAttribute', ATTRIBUTE_READS_IN_FLIGHT);
+    const { instance, attrs } = await readEvidenceAttributes(ctx.aws.ec2, input.instanceId, pace);
     ctx.guard.assertNotProtected(input.instanceId, instance.Tags);
     const recorded = parsePreservedFrom(instance, attrs);
     const p = pending(attrs);
@@ -88,6 +95,9 @@ export default defineAction<Input, PreserveOutput, Facts>({
       notes.push('no EBS volumes attached (instance store only): nothing on disk survives a stop or termination');
     if (attrs.volumes.length > 1) notes.push(`${attrs.volumes.length} EBS volumes: all set in one BlockDeviceMappings call`);
     if (recorded) notes.push(`values before preservation read from tag ${PRESERVED_FROM_TAG}`);
+    // In a fleet step, the records of all its targets go in one CreateTags per record (StepTags).
+    if (ctx.step && changes.length > 0 && !recorded)
+      stepTags(ctx.aws.ec2, ctx.step).need(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(attrs) }]);
     return {
       changes,
       alreadyDone: changes.length === 0,
@@ -103,7 +113,10 @@ export default defineAction<Input, PreserveOutput, Facts>({
     const work = p.termination || p.shutdown || p.volumes.length > 0;
     // The record goes first: a run that dies between the calls still knows what to restore.
     // Instances of a fleet with the same record (device names, not volume ids) share one CreateTags.
-    if (work && !tagged) await ec2Reads(ec2).tag(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }]);
+    if (work && !tagged)
+      await (ctx.step
+        ? stepTags(ec2, ctx.step).written([input.instanceId])
+        : ec2Reads(ec2).tag(input.instanceId, [{ Key: PRESERVED_FROM_TAG, Value: formatPreservedFrom(current) }]));
     await Promise.all([
       p.termination
         ? ec2.send(new EC2.ModifyInstanceAttributeCommand({ InstanceId: input.instanceId, DisableApiTermination: { Value: true } }))

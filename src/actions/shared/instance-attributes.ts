@@ -16,16 +16,20 @@ export interface EvidenceAttributes {
 /** Tag on the instance holding the values before Firebreak first preserved it. */
 export const PRESERVED_FROM_TAG = 'firebreak:preserved-from';
 
+/** `pace` runs each DescribeInstanceAttribute call (a fleet step planning every target at once bounds them). */
 export async function readEvidenceAttributes(
   ec2: EC2Client,
   instanceId: string,
+  pace: <T>(call: () => Promise<T>) => Promise<T> = (call) => call(),
 ): Promise<{ instance: Instance; attrs: EvidenceAttributes }> {
   // DescribeInstances lists DeleteOnTermination per volume but not the two instance attributes,
   // which DescribeInstanceAttribute answers one per call.
   const [instance, termination, shutdown] = await Promise.all([
     describeInstance(ec2, instanceId),
-    ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' })),
-    ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+    pace(() => ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'disableApiTermination' }))),
+    pace(() =>
+      ec2.send(new EC2.DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior' })),
+    ),
   ]);
   const volumes = (instance.BlockDeviceMappings ?? [])
     .filter((b) => b.Ebs?.VolumeId)
