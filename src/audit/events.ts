@@ -111,7 +111,14 @@ export const runEventSchemas = {
     predicted: z.unknown().optional(),
     wouldRunIf: wouldRunIf.optional(),
   }),
-  'step.failed': z.object({ step, action: z.string().optional(), error: errorInfo, handled: z.boolean() }),
+  'step.failed': z.object({
+    step,
+    action: z.string().optional(),
+    error: errorInfo,
+    handled: z.boolean(),
+    /** The onError target the run goes on with, when handled (absent in journals written before it was recorded). */
+    next: z.string().optional(),
+  }),
   'step.retrying': z.object({ step, attempt: z.number(), of: z.number(), delayMs: z.number(), error: errorInfo }),
   'item.planned': z.object({ step, index: z.number(), plan }),
   'item.completed': z.object({ step, index: z.number(), output: z.unknown().optional(), checks: z.array(check) }),
