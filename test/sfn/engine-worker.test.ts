@@ -33,6 +33,14 @@ function containedWorld(): Promise<string> {
   return contained;
 }
 
+/** What an execution costs (README "Deploy to AWS"), printed with FIREBREAK_SFN_COUNTS=1. */
+function counts(name: string, sfn: Awaited<ReturnType<typeof sfnRun>>) {
+  if (!process.env.FIREBREAK_SFN_COUNTS) return;
+  console.log(
+    `COUNTS ${name}: ${sfn.result.entered.length} states entered, ${sfn.tasks.length} worker invocations, ${sfn.tokens.issued.length} task tokens`,
+  );
+}
+
 describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real worker', () => {
   it('block-attack-source: approved through the task token, same cloud and decisions as the CLI', async () => {
     const inputs = { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0aa11bb22cc33dd44'] };
@@ -45,6 +53,7 @@ describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real 
     expect(decisions(sfn.events)).toContain('step.completed block applied');
     expect(decisions(sfn.events).at(-1)).toBe('run.ended succeeded success');
     expect(sfn.world).toEqual(cli.world);
+    counts('block-attack-source, approved', sfn);
   });
 
   const CASES: Array<{
@@ -151,11 +160,7 @@ describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real 
       expect(decisions(sfn.events, c.playbook)).toEqual(decisions(cli.events, c.playbook));
       expect(sfn.world).toEqual(cli.world);
       c.also?.(sfn);
-      if (process.env.FIREBREAK_SFN_COUNTS) {
-        const byPhase = new Map<string, number>();
-        for (const t of sfn.tasks) byPhase.set(`${t.phase} ${t.stepId}`, (byPhase.get(`${t.phase} ${t.stepId}`) ?? 0) + 1);
-        console.log(`COUNTS ${c.name}: ${sfn.result.entered.length} states entered, ${sfn.tasks.length} worker invocations`, [...byPhase]);
-      }
+      counts(c.name, sfn);
     }, 240_000);
 });
 
