@@ -28,6 +28,10 @@
  *    `ItemsPath: $.listed.items` and hands each item `{ item, index, run, inputs, steps }` (ItemSelector
  *    from the Map's input: a Distributed Map's child executions see only their item); with more than
  *    `distributedAbove` items (`IsPresent` on that item number) it runs as a Distributed Map.
+ *  - A step a person must do waits on a task token: a manual step (the answer is its record) and a
+ *    `core.manual-task` step (the answer lets its `<id>.apply` task complete it with the engine's code).
+ *  - The run's end: the state an end step starts in (and `Succeeded`, after a last step without `next`)
+ *    is a worker task that journals `run.ended` with the outcome; `<id>.end` then succeeds or fails.
  *  - `visits.<id>.count` counts the visits of a step a loop can come back to (a Pass state `<id>` adds
  *    one with `States.MathAdd` before the step's own states), so the n-th visit gets the journal key `<id>#<n>`.
  *
