@@ -8,7 +8,9 @@
  * task token with the run, notify: the run waits), `apply` (after `firebreak approve` journaled the
  * answer and sent the token: the step replays the answer from the journal, then applies and verifies),
  * `manual` (journal the task, keep the token), `item` (one target of a map step), `choose` (the
- * engine's choice step: journals `choice.taken`), `end` (journals `run.ended`, as `drive` does in the CLI). `items` and `wait` only evaluate (decide.ts).
+ * engine's choice step: journals `choice.taken`), `end` (journals `run.ended`, as `drive` does in the
+ * CLI). `items` and `wait` only evaluate (decide.ts). A `plan` or `manual` task whose step needed
+ * nobody (a read-only action) answers its own token.
  *
  * Step Functions may invoke a task twice, and a redriven execution runs a failed state again: a step
  * the journal shows completed (or failed on an onError path) answers from the journal, as on resume;
@@ -195,9 +197,9 @@ function settleMaps(o: EngineOptions, task: WorkerTaskT): void {
  * invocation finds it journaled.
  */
 function endRun(o: EngineOptions, task: WorkerTaskT): void {
-  if (o.replayed.status !== 'running' && o.replayed.status !== 'waiting') return;
   const outcome = task.outcome ?? 'success';
   const status = outcome === 'failure' ? 'failed' : 'succeeded';
+  if (o.replayed.status === status) return;
   const handled = [...o.replayed.handledFailures.values()].at(-1);
   o.journal.append('run.ended', { status, outcome, ...(status === 'failed' && handled ? { error: handled } : {}) });
 }

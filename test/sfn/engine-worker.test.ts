@@ -12,7 +12,10 @@ import { describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../src/backend/backend.js';
 import { approve } from '../../src/cli/commands/approve.js';
 import { autoHost } from '../../src/engine/auto-host.js';
+import { localRunStore } from '../../src/engine/local-store.js';
 import { resumeRun, startRun } from '../../src/engine/session.js';
+import { engineWorker } from '../../src/sfn/engine-worker.js';
+import { workerHandler } from '../../src/sfn/worker.js';
 import { tempHome } from '../helpers/cli.js';
 import { LOCAL_SFN_RUNS } from './local-sfn.js';
 import { type Answer, cliRun, decisions, fixCause, journalOf, sfnRun, WORLDS, worldOf } from './real-worker.js';
@@ -54,6 +57,12 @@ describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real 
     expect(decisions(sfn.events).at(-1)).toBe('run.ended succeeded success');
     expect(sfn.world).toEqual(cli.world);
     counts('block-attack-source, approved', sfn);
+    // Step Functions may invoke a task twice: the run's end is journaled once.
+    const again = workerHandler(
+      engineWorker({ store: localRunStore({ home: sfn.home }), backend: chooseBackend({ sim: true }), sfn: sfn.tokens.client }),
+    );
+    await expect(again(sfn.tasks.at(-1))).resolves.toEqual({ status: 'ended' });
+    expect((await journalOf(sfn.home, 'run-1')).filter((e) => e.type === 'run.ended')).toHaveLength(1);
   });
 
   const CASES: Array<{
