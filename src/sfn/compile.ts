@@ -558,6 +558,29 @@ class Compiler {
     const concurrency = maxConcurrency(step.concurrency, this.opts.permissionsOf(step.action));
     const failed = this.catchers(id, step.onError, scope);
     const denied = this.catchers(id, step.onError, scope, { next: step.next, status: 'denied' });
+    // A failure no onError takes: the engine journals the map step's step.failed before the run fails (`fail`).
+    const takesAll = step.onError !== undefined && (typeof step.onError === 'string' || step.onError.codes === undefined);
+    const mapCatch = takesAll
+      ? failed.catch
+      : {
+          Catch: [
+            ...((failed.catch.Catch as unknown[] | undefined) ?? []),
+            { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: `${id}.unhandled` },
+          ],
+        };
+    const unhandled: Record<string, State> = takesAll
+      ? {}
+      : {
+          [`${id}.unhandled`]: {
+            Type: 'Task',
+            Comment: `Journal ${id}'s failure and fail with its error; redriven, run its unfinished items and go on`,
+            Resource: this.worker,
+            Parameters: { ...this.payload('fail', id, false), 'error.$': '$.caught' },
+            ResultPath: this.stepPath(id),
+            ...this.retry(undefined),
+            ...this.next(step.next, scope),
+          },
+        };
     const mapState = (name: string, mode: 'INLINE' | 'DISTRIBUTED'): State => ({
       Type: 'Map',
       Comment: `${step.title ?? step.action} (${mode.toLowerCase()}, at most ${concurrency} at once)`,
@@ -588,7 +611,7 @@ class Compiler {
       ...(mode === 'DISTRIBUTED' ? { Label: id.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40) } : {}),
       ResultSelector: { status: 'applied', 'output.$': '$' },
       ResultPath: this.stepPath(id),
-      ...failed.catch,
+      ...mapCatch,
       ...this.next(step.next, scope),
     });
     const sized = (prefix: string): Record<string, State> => ({
@@ -620,6 +643,7 @@ class Compiler {
         Next: afterListing,
       },
       ...failed.states,
+      ...unhandled,
     };
     if (gated === 'auto') return { ...states, ...sized(`${id}.run`) };
     if (gated === 'required') return { ...states, [`${id}.plan`]: plan, ...sized(`${id}.apply`), ...denied.states };

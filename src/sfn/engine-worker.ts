@@ -87,6 +87,7 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
   let itemOutput: unknown;
   let thrown: unknown;
   let answered: Approval | undefined;
+  const reported = task.phase === 'fail' && (await failureReported(w, task));
   const part = async (o: EngineOptions): Promise<RunResult> => {
     settleMaps(o, task);
     try {
@@ -95,6 +96,18 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
         answered = (task.phase === 'manual' ? o.replayed.manualAnswers : o.replayed.approvals).get(task.stepKey);
         const done = o.replayed.completed.get(task.stepKey);
         if (answered || done) return { status: 'waiting', waitingStep: task.stepKey };
+      }
+      if (task.phase === 'fail' && !reported) {
+        // The map step fails as in the CLI (its step.failed after its items'), and the execution with it.
+        const error = task.error ?? { Error: 'States.TaskFailed' };
+        const step = allSteps(o.loaded.playbook).find((s) => s.id === task.stepId)?.step;
+        o.journal.append('step.failed', {
+          step: task.stepKey,
+          ...(step && 'action' in step ? { action: step.action } : {}),
+          error: { code: error.Error, message: error.Cause ?? error.Error },
+          handled: false,
+        });
+        throw new StepFailed(error.Error, error.Cause ?? error.Error);
       }
       if (task.phase === 'end') {
         endRun(o, task);
@@ -189,6 +202,17 @@ function settleMaps(o: EngineOptions, task: WorkerTaskT): void {
     if (step.type !== 'map' || !rec || rec.status !== 'applied' || o.replayed.completed.has(id)) continue;
     o.journal.append('step.completed', { step: id, status: 'applied', output: rec.output });
   }
+}
+
+/**
+ * Whether the map step's failure is journaled already, after its items' last failure: then this `fail`
+ * task runs again because the execution was redriven (or invoked twice), and the map step runs as on
+ * `firebreak resume` — its completed items answered from the journal, the others run again.
+ */
+async function failureReported(w: EngineWorkerOptions, task: WorkerTaskT): Promise<boolean> {
+  const events = (await w.store.open(task.run.id)).readJournal();
+  const last = (type: string) => events.findLastIndex((e) => e.type === type && e.step === task.stepKey);
+  return last('step.failed') > last('item.failed');
 }
 
 /**

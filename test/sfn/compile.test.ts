@@ -137,6 +137,17 @@ describe('firebreak sfn: how steps map', () => {
       ResultPath: '$.steps.detach',
       Next: 'snapshot',
     });
+    // A map failure no onError takes goes to a worker task that journals the map step's step.failed, then fails again.
+    expect(states['snapshot.apply.inline']!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'snapshot.unhandled' },
+    ]);
+    expect(states['snapshot.unhandled']).toMatchObject({
+      Type: 'Task',
+      Parameters: { phase: 'fail', stepId: 'snapshot', 'error.$': '$.caught' },
+      ResultPath: '$.steps.snapshot',
+      Next: 'forensics',
+    });
+    expect(states['detach.unhandled']).toBeUndefined();
     const item = (states['snapshot.apply.inline']!.ItemProcessor as { States: Record<string, { Retry: unknown[] }> }).States[
       'snapshot.apply.inline.item'
     ]!;

@@ -207,12 +207,40 @@ describe.skipIf(!LOAD_OK())('a failed execution redriven', () => {
       out = await (await resumeRun({ runId: 'run-1', backend: backend(), host: autoHost(), home: cliHome })).result;
     }
     expect(out.status).toBe('succeeded');
-    // One difference, known: a Map state that fails uncaught ends the execution with no worker task after it, so the map
-    // step's own step.failed is not journaled (its items' item.failed are; the execution's history records the failure).
-    expect(decisions(redriven.events)).toEqual(
-      decisions(await journalOf(cliHome, 'run-1')).filter((d) => !/^step\.failed snapshot .* \(unhandled\)$|^run\.ended failed/.test(d)),
-    );
+    // The map step's failure is journaled as in the CLI (its step.failed, unhandled); one difference, known: an execution
+    // that fails with no Fail state reached has no worker task after the failure, so the run's end (failed) is not journaled.
+    expect(decisions(failed.events)).toContain('step.failed snapshot UnauthorizedOperation (unhandled)');
+    expect(failed.result.entered).toContain('snapshot.unhandled');
+    expect(decisions(redriven.events)).toEqual(decisions(await journalOf(cliHome, 'run-1')).filter((d) => !/^run\.ended failed/.test(d)));
     expect(redriven.world).toEqual(worldOf(cliHome, 'run-1'));
+  }, 240_000);
+});
+
+describe.skipIf(!LOAD_OK())('a Map state that failed with no onError, redriven', () => {
+  it("RedriveExecution runs the map step's task again: its unfinished items run, the completed ones answer from the journal", async () => {
+    const inputs = { imageIds: ['ami-0c55b159cbfafe1f0'] };
+    const home = tempHome();
+    const failed = await sfnRun('ec2-fleet-compromise', inputs, {}, WORLDS.snapshotsDenied, home);
+    expect(failed.result.error).toBe('UnauthorizedOperation');
+    const report = failed.tasks.find((t) => t.phase === 'fail');
+    expect(report).toMatchObject({ stepId: 'snapshot', error: { Error: 'UnauthorizedOperation' } });
+    fixCause(home, 'run-1');
+    // A redrive reruns the failed state, the fail task, with the same input.
+    const worker = workerHandler(
+      engineWorker({ store: localRunStore({ home }), backend: chooseBackend({ sim: WORLDS.snapshotsDenied }), sfn: failed.tokens.client }),
+    );
+    const out = await worker(report);
+    const n = (report!.steps.find!.output as { instanceIds: string[] }).instanceIds.length;
+    expect(n).toBeGreaterThan(0);
+    expect(out.status).toBe('applied');
+    expect(out.output).toHaveLength(n);
+    const events = await journalOf(home, 'run-1');
+    const completed = events.filter((e) => e.type === 'item.completed' && e.step === 'snapshot').map((e) => e.index);
+    expect(new Set(completed).size).toBe(n);
+    expect(decisions(events).filter((d) => /^step\.(failed|completed) snapshot /.test(d))).toEqual([
+      'step.failed snapshot UnauthorizedOperation (unhandled)',
+      'step.completed snapshot applied',
+    ]);
   }, 240_000);
 });
 

@@ -115,7 +115,7 @@ export function decisions(events: ReadonlyArray<Record<string, unknown>>, playbo
 }
 
 /** The demo world with a Business support plan (CreateCase works), and with a fleet of `n` unprotected instances of one image (web-1 and n - 1 more). */
-function worlds(n: number) {
+export function worlds(n: number) {
   const dir = tempHome('fb-worlds-');
   const demo = readFileSync('worlds/demo.yaml', 'utf8');
   const business = demo.replace(/plan: basic\b/, 'plan: business');
