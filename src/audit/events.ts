@@ -129,7 +129,14 @@ export const runEventSchemas = {
     /** A lookup across accounts: its output in each account×Region (later steps there read their own). */
     locations: z.array(z.object({ account: z.string(), region: z.string(), output: z.unknown().optional() })).optional(),
   }),
-  'step.failed': z.object({ step, action: z.string().optional(), error: errorInfo, handled: z.boolean() }),
+  'step.failed': z.object({
+    step,
+    action: z.string().optional(),
+    error: errorInfo,
+    handled: z.boolean(),
+    /** The onError target the run goes on with, when handled (absent in journals written before it was recorded). */
+    next: z.string().optional(),
+  }),
   'step.retrying': z.object({ step, attempt: z.number(), of: z.number(), delayMs: z.number(), error: errorInfo }),
   'item.planned': z.object({ step, index: z.number(), plan, ...location }),
   'item.completed': z.object({ step, index: z.number(), output: z.unknown().optional(), checks: z.array(check), ...location }),

@@ -165,7 +165,8 @@ export function runContext(o: EngineOptions) {
       const info = errorInfo(err);
       const handled = onError !== undefined && (typeof onError === 'string' || !onError.codes || onError.codes.includes(info.code));
       stepData[stepId] = { status: 'failed', error: { code: info.code, message: info.message } };
-      append('step.failed', { step: key, ...(action ? { action } : {}), error: info, handled });
+      const next = handled ? { next: typeof onError === 'string' ? onError : onError.next } : {};
+      append('step.failed', { step: key, ...(action ? { action } : {}), error: info, handled, ...next });
     },
   };
 }

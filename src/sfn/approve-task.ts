@@ -1,9 +1,10 @@
 /**
  * `firebreak approve RUN STEP [--deny|--abort]` for a run Step Functions executes: the answer is
  * journaled first (the run's record of who decided, as for a run in the CLI), then sent with the task
- * token the waiting step kept. On Step Functions no engine task follows a denial or a manual task's
+ * token the waiting step kept. On Step Functions no engine task follows a denial or a manual step's
  * answer (the definition records the step itself), so the step's outcome is journaled here too, as the
- * engine journals it in the CLI.
+ * engine journals it in the CLI. A `core.manual-task` confirmed as done is the exception: its `apply`
+ * task follows and completes the step with the engine's own code.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -29,7 +30,10 @@ export async function approveOnStepFunctions(
       field: 'STEP',
       hint: 'firebreak runs   (shows what each run waits on)',
     });
-  const manual = record.readJournal().some((e) => e.type === 'manual.requested' && e.step === step);
+  const journal = record.readJournal();
+  const manual = journal.some((e) => e.type === 'manual.requested' && e.step === step);
+  // An action that handed its work to a person (step.manual): the worker's next task completes the step, as the engine does.
+  const handedOver = journal.some((e) => e.type === 'step.manual' && e.step === step);
   const lock = await record.lock({ runId: record.runId, purpose: 'approve' });
   if (!lock)
     throw new FirebreakError(`failed to approve ${step} of run ${record.runId}: a worker is writing its journal`, {
@@ -40,7 +44,7 @@ export async function approveOnStepFunctions(
     try {
       j.append('approval.answered', { step, ...answer });
       if (answer.decision === 'skip') j.append('step.completed', { step, status: manual ? 'skipped' : 'denied' });
-      if (manual && answer.decision === 'approve')
+      if (manual && !handedOver && answer.decision === 'approve')
         j.append('step.completed', { step, status: 'manual', output: { by: answer.by, ...(answer.note ? { note: answer.note } : {}) } });
     } finally {
       j.close();

@@ -28,6 +28,10 @@
  *    `ItemsPath: $.listed.items` and hands each item `{ item, index, run, inputs, steps }` (ItemSelector
  *    from the Map's input: a Distributed Map's child executions see only their item); with more than
  *    `distributedAbove` items (`IsPresent` on that item number) it runs as a Distributed Map.
+ *  - A step a person must do waits on a task token: a manual step (the answer is its record) and a
+ *    `core.manual-task` step (the answer lets its `<id>.apply` task complete it with the engine's code).
+ *  - The run's end: the state an end step starts in (and `Succeeded`, after a last step without `next`)
+ *    is a worker task that journals `run.ended` with the outcome; `<id>.end` then succeeds or fails.
  *  - `visits.<id>.count` counts the visits of a step a loop can come back to (a Pass state `<id>` adds
  *    one with `States.MathAdd` before the step's own states), so the n-th visit gets the journal key `<id>#<n>`.
  *
@@ -79,6 +83,8 @@ export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 24 * 3600;
  */
 export const DEFAULT_DISTRIBUTED_ABOVE = 200;
 
+/** The action whose apply always hands the work to a person (the engine's manual fallback): a token task, like a manual step. */
+const MANUAL_ACTION = 'core.manual-task';
 const LAMBDA_INVOKE_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const SUCCEEDED = 'Succeeded';
 const HALTED = 'Halted';
@@ -105,7 +111,7 @@ export function compileToAsl(pb: PlaybookT, opts: CompileOptions): Asl {
     Next: pb.start,
   };
   const states: Record<string, State> = { Start: start, ...body };
-  if (c.needsSucceeded) states[SUCCEEDED] = c.outcome('success');
+  if (c.needsSucceeded) Object.assign(states, c.ending(SUCCEEDED, SUCCEEDED, 'success', c.outcome('success')));
   return {
     Comment: `Firebreak playbook ${pb.id}: ${pb.title}`,
     StartAt: 'Start',
@@ -247,7 +253,7 @@ class Compiler {
       case 'wait':
         return this.wait(id, entry, step, scope);
       case 'end':
-        return { [entry]: this.end(step, scope) };
+        return this.end(id, entry, step, scope);
       case 'parallel':
         return this.parallel(id, entry, step, scope);
       case 'manual':
@@ -255,7 +261,7 @@ class Compiler {
       case 'map':
         return this.map(id, entry, step, scope);
       default:
-        return this.action(id, entry, step, scope);
+        return step.action === MANUAL_ACTION ? this.manualAction(id, entry, step, scope) : this.action(id, entry, step, scope);
     }
   }
 
@@ -394,6 +400,35 @@ class Compiler {
     };
   }
 
+  /**
+   * A `core.manual-task` step: the worker runs it until the action hands the work to a person (the
+   * engine journals `manual.requested`), keeps the token and waits; `firebreak approve` journals the
+   * answer and sends the token; then `apply` runs the step again, which replays the answer from the
+   * journal and completes the step as the engine does in the CLI. A skip is recorded by `firebreak approve`.
+   */
+  private manualAction(id: string, entry: string, step: ActionStepT, scope: Scope): Record<string, State> {
+    const failed = this.catchers(id, step.onError, scope);
+    const skipped = this.catchers(id, step.onError, scope, { next: step.next, status: 'skipped' });
+    return {
+      [entry]: {
+        ...this.task('manual', id, true),
+        Comment: `Manual task: ${step.title ?? step.action} (waits for firebreak approve, task token)`,
+        ResultPath: null,
+        ...this.retry(step.retry),
+        ...skipped.catch,
+        Next: `${id}.apply`,
+      },
+      [`${id}.apply`]: {
+        ...this.task('apply', id, false),
+        ResultPath: this.stepPath(id),
+        ...this.retry(step.retry),
+        ...failed.catch,
+        ...this.next(step.next, scope),
+      },
+      ...skipped.states,
+    };
+  }
+
   /** `auto`, `required`, or `per-run` when the alert's route chooses. */
   private policy(id: string, policy: 'auto' | 'required'): 'auto' | 'required' | 'per-run' {
     return this.perRun.has(id) ? 'per-run' : policy;
@@ -465,11 +500,33 @@ class Compiler {
     };
   }
 
-  private end(step: EndStepT, scope: Scope): State {
-    if (scope === 'branch') return { Type: 'Succeed', ...(step.description ? { Comment: step.description } : {}) };
-    if (step.outcome === 'failure')
-      return { Type: 'Fail', Error: 'Firebreak.Failure', Cause: step.description ?? 'the playbook ended with outcome failure' };
-    return { ...this.outcome(step.outcome), ...(step.description ? { Comment: step.description } : {}) };
+  private end(id: string, entry: string, step: EndStepT, scope: Scope): Record<string, State> {
+    if (scope === 'branch') return { [entry]: { Type: 'Succeed', ...(step.description ? { Comment: step.description } : {}) } };
+    const final: State =
+      step.outcome === 'failure'
+        ? { Type: 'Fail', Error: 'Firebreak.Failure', Cause: step.description ?? 'the playbook ended with outcome failure' }
+        : { ...this.outcome(step.outcome), ...(step.description ? { Comment: step.description } : {}) };
+    return this.ending(id, entry, step.outcome, final);
+  }
+
+  /**
+   * The run's end: a worker task journals `run.ended` with the outcome, as the CLI does when its run
+   * ends, then the execution succeeds or fails. `stepId` is the end step (or `Succeeded`, when the
+   * run ends after a step without `next`).
+   */
+  ending(stepId: string, entry: string, outcome: string, final: State): Record<string, State> {
+    return {
+      [entry]: {
+        Type: 'Task',
+        Comment: `Journal the run's end (${outcome})`,
+        Resource: this.worker,
+        Parameters: { ...this.payload('end', stepId, false), outcome },
+        ResultPath: null,
+        ...this.retry(undefined),
+        Next: `${entry}.end`,
+      },
+      [`${entry}.end`]: final,
+    };
   }
 
   private parallel(id: string, entry: string, step: ParallelStepT, scope: Scope): Record<string, State> {
@@ -501,6 +558,29 @@ class Compiler {
     const concurrency = maxConcurrency(step.concurrency, this.opts.permissionsOf(step.action));
     const failed = this.catchers(id, step.onError, scope);
     const denied = this.catchers(id, step.onError, scope, { next: step.next, status: 'denied' });
+    // A failure no onError takes: the engine journals the map step's step.failed before the run fails (`fail`).
+    const takesAll = step.onError !== undefined && (typeof step.onError === 'string' || step.onError.codes === undefined);
+    const mapCatch = takesAll
+      ? failed.catch
+      : {
+          Catch: [
+            ...((failed.catch.Catch as unknown[] | undefined) ?? []),
+            { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: `${id}.unhandled` },
+          ],
+        };
+    const unhandled: Record<string, State> = takesAll
+      ? {}
+      : {
+          [`${id}.unhandled`]: {
+            Type: 'Task',
+            Comment: `Journal ${id}'s failure and fail with its error; redriven, run its unfinished items and go on`,
+            Resource: this.worker,
+            Parameters: { ...this.payload('fail', id, false), 'error.$': '$.caught' },
+            ResultPath: this.stepPath(id),
+            ...this.retry(undefined),
+            ...this.next(step.next, scope),
+          },
+        };
     const mapState = (name: string, mode: 'INLINE' | 'DISTRIBUTED'): State => ({
       Type: 'Map',
       Comment: `${step.title ?? step.action} (${mode.toLowerCase()}, at most ${concurrency} at once)`,
@@ -531,7 +611,7 @@ class Compiler {
       ...(mode === 'DISTRIBUTED' ? { Label: id.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40) } : {}),
       ResultSelector: { status: 'applied', 'output.$': '$' },
       ResultPath: this.stepPath(id),
-      ...failed.catch,
+      ...mapCatch,
       ...this.next(step.next, scope),
     });
     const sized = (prefix: string): Record<string, State> => ({
@@ -563,6 +643,7 @@ class Compiler {
         Next: afterListing,
       },
       ...failed.states,
+      ...unhandled,
     };
     if (gated === 'auto') return { ...states, ...sized(`${id}.run`) };
     if (gated === 'required') return { ...states, [`${id}.plan`]: plan, ...sized(`${id}.apply`), ...denied.states };

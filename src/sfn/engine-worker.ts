@@ -8,7 +8,9 @@
  * task token with the run, notify: the run waits), `apply` (after `firebreak approve` journaled the
  * answer and sent the token: the step replays the answer from the journal, then applies and verifies),
  * `manual` (journal the task, keep the token), `item` (one target of a map step), `choose` (the
- * engine's choice step: journals `choice.taken`). `items` and `wait` only evaluate (decide.ts).
+ * engine's choice step: journals `choice.taken`), `end` (journals `run.ended`, as `drive` does in the
+ * CLI). `items` and `wait` only evaluate (decide.ts). A `plan` or `manual` task whose step needed
+ * nobody (a read-only action) answers its own token.
  *
  * Step Functions may invoke a task twice, and a redriven execution runs a failed state again: a step
  * the journal shows completed (or failed on an onError path) answers from the journal, as on resume;
@@ -85,14 +87,31 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
   let itemOutput: unknown;
   let thrown: unknown;
   let answered: Approval | undefined;
+  const reported = task.phase === 'fail' && (await failureReported(w, task));
   const part = async (o: EngineOptions): Promise<RunResult> => {
     settleMaps(o, task);
     try {
       if (task.phase === 'plan' || task.phase === 'manual') {
         // Answered already (a repeated invocation, a redrive): the journal's answer goes back to Step Functions.
-        answered = o.replayed.approvals.get(task.stepKey);
+        answered = (task.phase === 'manual' ? o.replayed.manualAnswers : o.replayed.approvals).get(task.stepKey);
         const done = o.replayed.completed.get(task.stepKey);
         if (answered || done) return { status: 'waiting', waitingStep: task.stepKey };
+      }
+      if (task.phase === 'fail' && !reported) {
+        // The map step fails as in the CLI (its step.failed after its items'), and the execution with it.
+        const error = task.error ?? { Error: 'States.TaskFailed' };
+        const step = allSteps(o.loaded.playbook).find((s) => s.id === task.stepId)?.step;
+        o.journal.append('step.failed', {
+          step: task.stepKey,
+          ...(step && 'action' in step ? { action: step.action } : {}),
+          error: { code: error.Error, message: error.Cause ?? error.Error },
+          handled: false,
+        });
+        throw new StepFailed(error.Error, error.Cause ?? error.Error);
+      }
+      if (task.phase === 'end') {
+        endRun(o, task);
+        return { status: 'succeeded' };
       }
       if (task.phase === 'item') {
         itemOutput = await runOneItem(o, {
@@ -150,11 +169,22 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
     }
     return { status: 'waiting' };
   }
+  if (out.status === 'succeeded' && (task.phase === 'plan' || task.phase === 'manual')) {
+    // The step needed nobody (a read-only action, a plan with nothing to change): its token goes back at once.
+    await answerTask(
+      w.sfn,
+      task.taskToken!,
+      task.phase === 'manual'
+        ? { kind: 'manual', decision: 'done', by: 'policy' }
+        : { kind: 'approval', decision: 'approve', by: 'policy' },
+    );
+  }
   if (out.status === 'aborted') throw new StepFailed(TASK_ERRORS.aborted, out.error?.message ?? `run ${task.run.id} aborted`);
   if (out.status !== 'succeeded') {
     const info = out.error ?? errorInfo(thrown);
     throw new StepFailed(info.code, info.message, isTransient(thrown, info.code));
   }
+  if (task.phase === 'end') return { status: 'ended' };
   if (task.phase === 'item') return { status: 'applied', output: itemOutput };
   if (task.phase === 'choose') return { status: 'chosen', next: next! };
   if (!record) throw new FirebreakError(`failed to run ${task.stepKey} of run ${task.run.id}: the engine recorded no outcome`);
@@ -172,6 +202,30 @@ function settleMaps(o: EngineOptions, task: WorkerTaskT): void {
     if (step.type !== 'map' || !rec || rec.status !== 'applied' || o.replayed.completed.has(id)) continue;
     o.journal.append('step.completed', { step: id, status: 'applied', output: rec.output });
   }
+}
+
+/**
+ * Whether the map step's failure is journaled already, after its items' last failure: then this `fail`
+ * task runs again because the execution was redriven (or invoked twice), and the map step runs as on
+ * `firebreak resume` — its completed items answered from the journal, the others run again.
+ */
+async function failureReported(w: EngineWorkerOptions, task: WorkerTaskT): Promise<boolean> {
+  const events = (await w.store.open(task.run.id)).readJournal();
+  const last = (type: string) => events.findLastIndex((e) => e.type === type && e.step === task.stepKey);
+  return last('step.failed') > last('item.failed');
+}
+
+/**
+ * The run's end as `executeRun` reports it and `drive` journals it in the CLI: an outcome of failure
+ * fails the run, with the error of the last onError path taken, if any. Once only: a repeated
+ * invocation finds it journaled.
+ */
+function endRun(o: EngineOptions, task: WorkerTaskT): void {
+  const outcome = task.outcome ?? 'success';
+  const status = outcome === 'failure' ? 'failed' : 'succeeded';
+  if (o.replayed.status === status) return;
+  const handled = [...o.replayed.handledFailures.values()].at(-1);
+  o.journal.append('run.ended', { status, outcome, ...(status === 'failed' && handled ? { error: handled } : {}) });
 }
 
 /** The records of earlier steps, as the execution carries them. */

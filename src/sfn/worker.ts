@@ -7,7 +7,11 @@
  * `approval.requested`, keep the task token with the waiting step, notify; Step Functions then waits
  * until `firebreak approve` answers the token), `apply` (apply → verify after the approval),
  * `item` (one item of a map step: the whole lifecycle, or apply → verify when the step was approved
- * as a whole), `manual` (record a person's task, keep the token).
+ * as a whole), `manual` (record a person's task, keep the token: a manual step, or an action step whose
+ * action hands the work to a person — `core.manual-task` — whose `apply` then completes it), `end`
+ * (journal `run.ended` with the outcome, before the execution's Succeed or Fail), `fail` (a map step
+ * whose Map state failed with no onError to take: journal its `step.failed` and fail again with the
+ * same error; invoked again by a redrive, run the map's unfinished items, as `firebreak resume` does).
  *
  * Every playbook expression is evaluated here, never by Step Functions (one evaluator, the engine's,
  * with its limits): `choose` decides a choice step (`next`), `items` evaluates a map step's `items`, `wait` evaluates a wait step's duration (`seconds`). The definition only compares the
@@ -39,7 +43,7 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ];
 
-export const WorkerPhase = z.enum(['run', 'plan', 'apply', 'item', 'manual', 'choose', 'items', 'wait']);
+export const WorkerPhase = z.enum(['run', 'plan', 'apply', 'item', 'manual', 'choose', 'items', 'wait', 'end', 'fail']);
 
 /** What the run carries from start to end (the `run` variable of the state machine). */
 export const RunContext = z.looseObject({
@@ -72,6 +76,10 @@ export const WorkerPayload = z.strictObject({
   index: z.number().int().nonnegative().optional(),
   /** `.waitForTaskToken` tasks only: what `firebreak approve` answers with SendTaskSuccess/SendTaskFailure. */
   taskToken: z.string().min(1).optional(),
+  /** `end` only: the outcome the run ends with (the end step's, or success when the last step has no next). */
+  outcome: z.string().min(1).optional(),
+  /** `fail` only: the error a Map state failed with, as its Catch caught it. */
+  error: z.looseObject({ Error: z.string().min(1), Cause: z.string().optional() }).optional(),
 });
 
 /** The journal's key for a visit of a step: the id, `id#n` on the n-th visit of a loop, `id[i]` for item i of a map. */
@@ -90,7 +98,19 @@ export type WorkerTaskT = z.output<typeof WorkerTask>;
  * items (`items`), the seconds to wait (`wait`).
  */
 export const WorkerResult = z.strictObject({
-  status: z.enum(['applied', 'already-done', 'planned', 'skipped', 'denied', 'manual', 'condition-false', 'waiting', 'chosen', 'listed']),
+  status: z.enum([
+    'applied',
+    'already-done',
+    'planned',
+    'skipped',
+    'denied',
+    'manual',
+    'condition-false',
+    'waiting',
+    'chosen',
+    'listed',
+    'ended',
+  ]),
   output: z.unknown().optional(),
   next: z.string().min(1).optional(),
   items: z.array(z.unknown()).optional(),
@@ -103,6 +123,7 @@ function phaseBreach(phase: WorkerTaskT['phase'], r: WorkerResultT): string | un
   if (phase === 'choose' && (r.status !== 'chosen' || r.next === undefined)) return 'a choice answers status chosen and next';
   if (phase === 'items' && (r.status !== 'listed' || r.items === undefined)) return 'a map step answers status listed and its items';
   if (phase === 'wait' && r.seconds === undefined) return 'a wait answers its seconds';
+  if (phase === 'end' && r.status !== 'ended') return 'the end of a run answers status ended';
   return undefined;
 }
 

@@ -137,6 +137,17 @@ describe('firebreak sfn: how steps map', () => {
       ResultPath: '$.steps.detach',
       Next: 'snapshot',
     });
+    // A map failure no onError takes goes to a worker task that journals the map step's step.failed, then fails again.
+    expect(states['snapshot.apply.inline']!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'snapshot.unhandled' },
+    ]);
+    expect(states['snapshot.unhandled']).toMatchObject({
+      Type: 'Task',
+      Parameters: { phase: 'fail', stepId: 'snapshot', 'error.$': '$.caught' },
+      ResultPath: '$.steps.snapshot',
+      Next: 'forensics',
+    });
+    expect(states['detach.unhandled']).toBeUndefined();
     const item = (states['snapshot.apply.inline']!.ItemProcessor as { States: Record<string, { Retry: unknown[] }> }).States[
       'snapshot.apply.inline.item'
     ]!;
@@ -147,9 +158,47 @@ describe('firebreak sfn: how steps map', () => {
       BackoffRate: 2,
       MaxDelaySeconds: 60,
     });
-    expect(states['none-found']).toMatchObject({ Type: 'Pass', Parameters: { outcome: 'no-targets', 'steps.$': '$.steps' }, End: true });
+    // Each end journals run.ended through the worker first (its outcome in the payload), then succeeds or fails.
+    expect(states['none-found']).toMatchObject({
+      Type: 'Task',
+      Parameters: { phase: 'end', stepId: 'none-found', outcome: 'no-targets' },
+      ResultPath: null,
+      Next: 'none-found.end',
+    });
+    expect(states['none-found.end']).toMatchObject({
+      Type: 'Pass',
+      Parameters: { outcome: 'no-targets', 'steps.$': '$.steps' },
+      End: true,
+    });
     const iam = Object.fromEntries(allStates(compileLoaded(loadForSfn('iam-credential-compromise'))));
-    expect(iam.noCredential).toMatchObject({ Type: 'Fail', Error: 'Firebreak.Failure' });
+    expect(iam.noCredential).toMatchObject({ Type: 'Task', Parameters: { phase: 'end', outcome: 'failure' }, Next: 'noCredential.end' });
+    expect(iam['noCredential.end']).toMatchObject({ Type: 'Fail', Error: 'Firebreak.Failure' });
+    // A last step without next ends the run with outcome success.
+    const pb = structuredClone(loadForSfn('block-attack-source').playbook);
+    delete (pb.steps.block as { next?: string }).next;
+    const block = Object.fromEntries(allStates(compileToAsl(pb, { permissionsOf: () => [] })));
+    expect(block.Succeeded).toMatchObject({ Type: 'Task', Parameters: { phase: 'end', outcome: 'success' }, Next: 'Succeeded.end' });
+    expect(block['Succeeded.end']).toMatchObject({ Type: 'Pass', Parameters: { outcome: 'success' }, End: true });
+  });
+
+  it('a core.manual-task step waits on a task token, then its apply task completes it; a skip is caught as skipped', () => {
+    const iam = Object.fromEntries(allStates(compileLoaded(loadForSfn('iam-credential-compromise'))));
+    expect(iam.reviewCloudTrail).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { Payload: { phase: 'manual', stepId: 'reviewCloudTrail', 'taskToken.$': '$$.Task.Token' } },
+      TimeoutSeconds: 24 * 3600,
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ['Firebreak.Denied'], ResultPath: '$.caught', Next: 'reviewCloudTrail.skipped' }],
+      Next: 'reviewCloudTrail.apply',
+    });
+    expect(iam['reviewCloudTrail.apply']).toMatchObject({
+      Type: 'Task',
+      Parameters: { phase: 'apply', stepId: 'reviewCloudTrail' },
+      ResultPath: '$.steps.reviewCloudTrail',
+      Next: 'rotateSecrets',
+    });
+    expect(iam['reviewCloudTrail.skipped']).toMatchObject({ Type: 'Pass', Result: { status: 'skipped' }, Next: 'rotateSecrets' });
   });
 
   it('a parallel step without the unsupported nesting compiles; a map inside a branch is refused by name', () => {

@@ -335,6 +335,7 @@ describe.skipIf(!LOCAL_SFN_RUNS)(
       expect(calls.map((t) => `${t.phase}:${t.stepKey}:${t.taskToken ?? '-'}`)).toEqual([
         `plan:block:${tokens.issued[0]}`,
         'apply:block:-',
+        'end:done:-',
       ]);
       expect(result.output.steps.block.status).toBe('applied');
       // An answered token is gone: answering again is refused as Step Functions refuses it.
@@ -351,7 +352,7 @@ describe.skipIf(!LOCAL_SFN_RUNS)(
         { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0123456789abcdef0'] },
         { decide: { block: 'deny' } },
       );
-      expect(calls.map((t) => t.phase)).toEqual(['plan']);
+      expect(calls.map((t) => t.phase)).toEqual(['plan', 'end']);
       expect(result.status).toBe('SUCCEEDED');
       expect(result.output.steps.block).toEqual({ status: 'denied' });
     });

@@ -41,6 +41,7 @@ export function workerDouble(pb: PlaybookT, script: Script, sfn: Pick<SFNClient,
   const runPhase = async (task: WorkerTaskT): Promise<WorkerResultT> => {
     calls.push(task);
     if (task.phase === 'choose' || task.phase === 'items' || task.phase === 'wait') return decide(pb, task, new Date(0));
+    if (task.phase === 'end') return { status: 'ended' };
     if (task.phase === 'plan') {
       const decision = script.decide?.[task.stepId] ?? 'approve';
       later(() => answerTask(sfn, task.taskToken!, { kind: 'approval', decision, by: 'tester' }));
