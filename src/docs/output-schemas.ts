@@ -56,6 +56,20 @@ export const approveOutput = z
   })
   .strict();
 
+const executionStatus = z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
+
+/** `firebreak resume RUN` of a run Step Functions executes: what became of its execution. */
+export const executionResumeOutput = z
+  .object({
+    runId: z.string(),
+    execution: z.string().describe('the execution ARN'),
+    status: executionStatus.describe("the execution's status now (RUNNING after a redrive)"),
+    action: z.enum(['redriven', 'none']).describe('redriven: it had FAILED, TIMED_OUT or was ABORTED; none: running, or succeeded'),
+    waiting: z.array(z.string()).describe('steps the running execution waits on a person for'),
+    redriveCount: z.number().int(),
+  })
+  .strict();
+
 export const runsOutput = z.array(
   z
     .object({
@@ -231,6 +245,7 @@ export const OUTPUT_SCHEMAS: ReadonlyArray<{ name: string; commands: string; sch
   { name: 'error', commands: 'any command that fails (with --json)', schema: errorOutput },
   { name: 'version', commands: 'firebreak --version --json', schema: versionOutput },
   { name: 'run', commands: 'run, resume, undo, demo', schema: runOutput },
+  { name: 'resume-execution', commands: 'resume (a run on Step Functions)', schema: executionResumeOutput },
   { name: 'approve', commands: 'approve', schema: approveOutput },
   { name: 'runs', commands: 'runs', schema: runsOutput },
   { name: 'audit-show', commands: 'audit show', schema: auditShowOutput },
