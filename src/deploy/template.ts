@@ -397,6 +397,9 @@ function functions(ids: string[]): Resources {
   const store = {
     FIREBREAK_STORE_TABLE: Ref('RunTable'),
     FIREBREAK_STORE_BUCKET: Ref('EvidenceBucket'),
+    FIREBREAK_STORE_KMS_KEY: GetAtt('Key', 'Arn'),
+    FIREBREAK_STORE_OBJECT_LOCK_MODE: Ref('ObjectLockMode'),
+    FIREBREAK_STORE_OBJECT_LOCK_DAYS: Ref('ObjectLockRetentionDays'),
     FIREBREAK_RUN_RETENTION_DAYS: Ref('RunRetentionDays'),
     NODE_OPTIONS: '--enable-source-maps',
   };
