@@ -93,7 +93,7 @@ export function buildProgram(): Command {
     );
 
   homeOptions(program.command('runs'))
-    .description('list runs: id, playbook, status, started, actor')
+    .description("list runs: id, playbook, status, started, actor; a run on Step Functions with its execution's status")
     .action(async (opts, cmd) => (await import('./commands/runs.js')).runs({ ...cmd.optsWithGlobals(), ...opts }));
 
   const audit = program.command('audit').description('read and verify run journals');

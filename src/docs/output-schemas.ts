@@ -79,6 +79,16 @@ export const runsOutput = z.array(
       waitingStep: z.string().nullable(),
       started: z.string().optional(),
       actor: z.string().optional(),
+      execution: z
+        .object({
+          arn: z.string(),
+          status: executionStatus,
+          waiting: z.array(z.string()).describe('steps the running execution waits on a person for'),
+          redriveCount: z.number().int(),
+        })
+        .strict()
+        .nullable()
+        .describe('the Step Functions execution that runs it, as DescribeExecution answers now; null for a run in a process'),
     })
     .strict(),
 );
