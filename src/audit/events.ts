@@ -153,7 +153,8 @@ export const runEventSchemas = {
   }),
   /** Step Functions refused the redrive journaled just before (ExecutionNotRedrivable: past 14 days, …). */
   'execution.redrive-failed': z.object({ execution: z.string(), error: errorInfo }),
-  'undo.requested': z.object({ undoRun: z.string(), steps: z.array(z.string()) }),
+  /** `execution`: the undo runs as this Step Functions execution (a run on Step Functions is undone by one). */
+  'undo.requested': z.object({ undoRun: z.string(), steps: z.array(z.string()), execution: z.string().optional() }),
   'undo.finished': z.object({ undoRun: z.string(), status: runStatus }),
   'alert.repeated': fields,
   'journal.repaired': fields,

@@ -70,6 +70,17 @@ export const executionResumeOutput = z
   })
   .strict();
 
+/** `firebreak undo RUN` of a run Step Functions executed: the undo execution it started. */
+export const undoExecutionOutput = z
+  .object({
+    runId: z.string(),
+    undoRun: z.string().describe("the undo's own run id (firebreak approve UNDO-RUN STEP answers its steps)"),
+    execution: z.string().describe("the undo execution's ARN"),
+    steps: z.array(z.string()).describe("the undo playbook's steps, in the order they run (newest first)"),
+    approval: z.enum(['auto', 'required']),
+  })
+  .strict();
+
 export const runsOutput = z.array(
   z
     .object({
@@ -256,6 +267,7 @@ export const OUTPUT_SCHEMAS: ReadonlyArray<{ name: string; commands: string; sch
   { name: 'version', commands: 'firebreak --version --json', schema: versionOutput },
   { name: 'run', commands: 'run, resume, undo, demo', schema: runOutput },
   { name: 'resume-execution', commands: 'resume (a run on Step Functions)', schema: executionResumeOutput },
+  { name: 'undo-execution', commands: 'undo (a run on Step Functions)', schema: undoExecutionOutput },
   { name: 'approve', commands: 'approve', schema: approveOutput },
   { name: 'runs', commands: 'runs', schema: runsOutput },
   { name: 'audit-show', commands: 'audit show', schema: auditShowOutput },

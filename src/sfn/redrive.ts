@@ -35,7 +35,7 @@ export async function resumeExecution(record: RunRecord, o: { sfn: Pick<SFNClien
   const execution = await describeRunExecution(o.sfn, arn, events);
   if (execution.status === 'SUCCEEDED') return { kind: 'succeeded', execution };
   if (!REDRIVABLE.has(execution.status)) return { kind: 'running', execution };
-  await journal(record, o.clock, (j) =>
+  await journalUnderLock(record, o.clock, (j) =>
     j.append('execution.redriven', {
       execution: arn,
       from: execution.status as 'FAILED' | 'TIMED_OUT' | 'ABORTED',
@@ -47,7 +47,7 @@ export async function resumeExecution(record: RunRecord, o: { sfn: Pick<SFNClien
     const out = await o.sfn.send(new RedriveExecutionCommand({ executionArn: arn }));
     return { kind: 'redriven', execution, redriveDate: (out.redriveDate ?? new Date()).toISOString() };
   } catch (err) {
-    await journal(record, o.clock, (j) => j.append('execution.redrive-failed', { execution: arn, error: errorInfo(err) }));
+    await journalUnderLock(record, o.clock, (j) => j.append('execution.redrive-failed', { execution: arn, error: errorInfo(err) }));
     if (err instanceof ExecutionNotRedrivable || (err as { name?: string }).name === 'ExecutionNotRedrivable')
       throw new FirebreakError(`failed to redrive the execution of run ${record.runId}: ${(err as Error).message}`, {
         hint: `firebreak undo ${record.runId}   (an execution past 14 days cannot be redriven; undo what it did, or start a new run)`,
@@ -56,10 +56,15 @@ export async function resumeExecution(record: RunRecord, o: { sfn: Pick<SFNClien
   }
 }
 
-async function journal(record: RunRecord, clock: Clock | undefined, write: (j: ReturnType<RunRecord['openJournal']>) => void) {
+/** Append to the run's journal as its one writer (a worker may be writing it: refused then, with what to do). */
+export async function journalUnderLock(
+  record: RunRecord,
+  clock: Clock | undefined,
+  write: (j: ReturnType<RunRecord['openJournal']>) => void,
+) {
   const lock = await record.lock({ runId: record.runId, purpose: 'redrive' });
   if (!lock)
-    throw new FirebreakError(`failed to redrive run ${record.runId}: a worker is writing its journal`, {
+    throw new FirebreakError(`failed to write the journal of run ${record.runId}: a worker is writing it`, {
       hint: `try again in a few seconds; firebreak runs   (shows the execution's status)`,
     });
   try {

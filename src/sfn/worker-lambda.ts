@@ -20,6 +20,7 @@ import type { Config } from '../config/config.js';
 import { runStoreFor } from '../engine/local-store.js';
 import { engineWorker } from './engine-worker.js';
 import { lambdaConfig } from './lambda-config.js';
+import { prepareUndoTask } from './undo-machine.js';
 import { workerHandler, type RunWorkerPhase } from './worker.js';
 
 function lambdaWorker(config: Config): RunWorkerPhase {
@@ -59,4 +60,6 @@ export const runWorkerPhaseInEngine: RunWorkerPhase = (task) => {
   return worker(task);
 };
 
-export const handler = workerHandler(runWorkerPhaseInEngine);
+const checked = workerHandler(runWorkerPhaseInEngine);
+/** An undo execution's task brings its plan: its generated playbook is written where the worker finds it (undo-machine.ts). */
+export const handler = (event: unknown) => checked(prepareUndoTask(event));

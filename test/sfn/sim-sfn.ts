@@ -21,6 +21,7 @@ import { waitingSteps } from '../../src/sfn/executions.js';
 import { loadForSfn } from '../../src/sfn/playbooks.js';
 import { startRunExecution } from '../../src/sfn/router.js';
 import { workerHandler } from '../../src/sfn/worker.js';
+import { prepareUndoTask, UNDO_MACHINE, undoDefinition } from '../../src/sfn/undo-machine.js';
 import { tempHome } from '../helpers/cli.js';
 import { clientFor, createTestCloud } from '../sim/services-harness.js';
 
@@ -90,7 +91,15 @@ export interface Deployment {
   settle(runId: string, executionArn: string, answers?: Record<string, 'approve' | 'deny' | 'abort'>): Promise<string>;
 }
 
-export async function deploy(playbook: string, world: string, home = tempHome()): Promise<Deployment> {
+/**
+ * `world`: the world file each execution's worker acts on; a function of the execution for an undo,
+ * which acts on the world the run it undoes left (as the same account would be, on AWS).
+ */
+export async function deploy(
+  playbook: string,
+  world: string | ((home: string, executionArn: string) => string),
+  home = tempHome(),
+): Promise<Deployment> {
   const cloud = createTestCloud();
   const sfn = clientFor(cloud, SFNClient);
   const store = localRunStore({ home });
@@ -106,10 +115,12 @@ export async function deploy(playbook: string, world: string, home = tempHome())
         tasks.push(`${p.phase} ${p.stepId}${p.index === undefined ? '' : `[${p.index}]`}`);
         let w = workers.get(executionArn);
         if (!w) {
-          w = workerHandler(engineWorker({ store, backend: chooseBackend({ sim: world }), sfn, execution: executionArn }));
+          const sim = typeof world === 'string' ? world : world(home, executionArn);
+          w = workerHandler(engineWorker({ store, backend: chooseBackend({ sim }), sfn, execution: executionArn }));
           workers.set(executionArn, w);
         }
-        return w(payload);
+        // As the worker Lambda's entry does: an undo task's generated playbook written where the worker finds it.
+        return w(prepareUndoTask(payload, { home }));
       },
     },
   );
@@ -121,6 +132,13 @@ export async function deploy(playbook: string, world: string, home = tempHome())
     new CreateStateMachineCommand({
       name: `firebreak-${loaded.playbook.id}`,
       definition,
+      roleArn: 'arn:aws:iam::123456789012:role/firebreak-states',
+    }),
+  );
+  await sfn.send(
+    new CreateStateMachineCommand({
+      name: `firebreak-${UNDO_MACHINE}`,
+      definition: JSON.stringify(undoDefinition({ workerFunction: WORKER })),
       roleArn: 'arn:aws:iam::123456789012:role/firebreak-states',
     }),
   );
