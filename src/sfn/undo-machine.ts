@@ -96,10 +96,10 @@ export function undoMachineArn(executionArn: string, playbook: string): string {
 }
 
 /** The undo execution's input: the undo run's context with its plan, and the steps the Map runs in order. */
-export function undoExecutionInput(o: { undoRunId: string; incident: string; plan: UndoPlanT }) {
+export function undoExecutionInput(o: { undoRunId: string; incident: string; plan: UndoPlanT; execution: string }) {
   return {
     inputs: {},
-    run: { id: o.undoRunId, incident: o.incident, playbook: `undo-${o.plan.source}`, approval: {}, undo: o.plan },
+    run: { id: o.undoRunId, incident: o.incident, playbook: `undo-${o.plan.source}`, approval: {}, execution: o.execution, undo: o.plan },
     steps: o.plan.entries.map((e, i) => undoStepId(e.step, i)),
   };
 }

@@ -23,7 +23,7 @@ import { lambdaConfig } from './lambda-config.js';
 import { prepareUndoTask } from './undo-machine.js';
 import { workerHandler, type RunWorkerPhase } from './worker.js';
 
-function lambdaWorker(config: Config): RunWorkerPhase {
+function lambdaWorker(config: Config, execution: string | undefined): RunWorkerPhase {
   process.env.FIREBREAK_HOME ||= '/tmp/firebreak';
   const topic = process.env.FIREBREAK_APPROVAL_TOPIC;
   const sim = process.env.FIREBREAK_SIM || undefined;
@@ -32,6 +32,7 @@ function lambdaWorker(config: Config): RunWorkerPhase {
     backend: chooseBackend({ ...(sim ? { sim } : {}), ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}) }),
     sfn: new SFNClient({}),
     config,
+    ...(execution ? { execution } : {}),
     ...(topic
       ? {
           // Published with the run's audited clients, so the notification is journaled like the step's own calls.
@@ -53,10 +54,16 @@ function lambdaWorker(config: Config): RunWorkerPhase {
 
 // Checked at cold start: a misconfigured worker fails its initialization, before any task runs.
 const config = lambdaConfig(process.env);
-let worker: RunWorkerPhase | undefined;
+// One engine worker per execution: it records the execution (which the router put in the run) in run.started.
+const workers = new Map<string, RunWorkerPhase>();
 
 export const runWorkerPhaseInEngine: RunWorkerPhase = (task) => {
-  worker ??= lambdaWorker(config);
+  const execution = typeof task.run.execution === 'string' ? task.run.execution : '';
+  let worker = workers.get(execution);
+  if (!worker) {
+    worker = lambdaWorker(config, execution || undefined);
+    workers.set(execution, worker);
+  }
   return worker(task);
 };
 

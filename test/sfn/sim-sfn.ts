@@ -113,6 +113,8 @@ export async function deploy(
         expect(fn).toBe(WORKER);
         const p = payload as { phase: string; stepId: string; index?: number };
         tasks.push(`${p.phase} ${p.stepId}${p.index === undefined ? '' : `[${p.index}]`}`);
+        // The execution's input names it (the router and `firebreak undo` put it in the run): the worker records it, as the Lambda's does.
+        expect((payload as { run: { execution?: string } }).run.execution).toBe(executionArn);
         let w = workers.get(executionArn);
         if (!w) {
           const sim = typeof world === 'string' ? world : world(home, executionArn);

@@ -10,6 +10,7 @@ import type { RunRecord, RunStore } from '../../engine/local-store.js';
 import { undoEntries } from '../../engine/undo.js';
 import { executionArnOf, sfnClientFor } from '../../sfn/executions.js';
 import { journalUnderLock } from '../../sfn/redrive.js';
+import { executionArnFor } from '../../sfn/router.js';
 import { undoExecutionInput, undoMachineArn } from '../../sfn/undo-machine.js';
 import { out, printJson } from '../output.js';
 
@@ -50,14 +51,15 @@ export async function undoExecution(store: RunStore, record: RunRecord, steps: s
   let n = 1;
   while (await exists(store, `${runId}-undo-${n}`)) n++;
   const undoRunId = `${runId}-undo-${n}`;
+  const executionArn = executionArnFor(stateMachineArn, undoRunId);
   const input = undoExecutionInput({
     undoRunId,
     incident: started?.incident ?? runId,
     plan: { source: runId, approval: opts.auto ? 'auto' : 'required', entries },
+    execution: executionArn,
   });
   const sfn = opts.sfn ?? sfnClientFor(stateMachineArn);
   // Journaled first, as every decision is: the run says which undo was asked for even if the start fails.
-  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${undoRunId}`;
   await journalUnderLock(record, undefined, (j) =>
     j.append('undo.requested', { undoRun: undoRunId, steps: entries.map((e) => e.step), execution: executionArn }),
   );
