@@ -169,7 +169,17 @@ export const runEventSchemas = {
   }),
   'notification.sent': z.object({ step, channel: z.string(), topicArn: z.string(), messageId: z.string().optional() }),
   'notification.failed': z.object({ step, channel: z.string(), topicArn: z.string(), error: errorInfo }),
-  'undo.requested': z.object({ undoRun: z.string(), steps: z.array(z.string()) }),
+  /** `firebreak resume` of a run on Step Functions whose execution stopped unsuccessfully: RedriveExecution, journaled before it is sent. */
+  'execution.redriven': z.object({
+    execution: z.string(),
+    from: z.enum(['FAILED', 'TIMED_OUT', 'ABORTED']),
+    error: z.string().optional(),
+    by: operator,
+  }),
+  /** Step Functions refused the redrive journaled just before (ExecutionNotRedrivable: past 14 days, …). */
+  'execution.redrive-failed': z.object({ execution: z.string(), error: errorInfo }),
+  /** `execution`: the undo runs as this Step Functions execution (a run on Step Functions is undone by one). */
+  'undo.requested': z.object({ undoRun: z.string(), steps: z.array(z.string()), execution: z.string().optional() }),
   'undo.finished': z.object({ undoRun: z.string(), status: runStatus }),
   'alert.repeated': fields,
   'journal.repaired': fields,

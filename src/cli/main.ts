@@ -95,7 +95,7 @@ export function buildProgram(): Command {
     );
 
   homeOptions(program.command('runs'))
-    .description('list runs: id, playbook, status, started, actor')
+    .description("list runs: id, playbook, status, started, actor; a run on Step Functions with its execution's status")
     .action(async (opts, cmd) => (await import('./commands/runs.js')).runs({ ...cmd.optsWithGlobals(), ...opts }));
 
   const audit = program.command('audit').description('read and verify run journals');
@@ -128,6 +128,10 @@ export function buildProgram(): Command {
     .option('--auto', 'approve every undo step and apply it without prompting (the undo has no steps that wait for a person)')
     .option('--interactive', 'ask at prompts even when stdin is not a terminal')
     .option('--dry-run', 'plan the undo only')
+    .option(
+      '--state-machine <arn>',
+      "a run on Step Functions: the deployment's undo state machine (default: <stack>-undo beside the run's)",
+    )
     .action(async (runId, steps, opts, cmd) =>
       (await import('./commands/undo.js')).undo(runId, steps, { ...cmd.optsWithGlobals(), ...opts }),
     );

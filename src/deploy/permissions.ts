@@ -26,6 +26,15 @@ export const WORKER_STATES_ACTIONS = ['states:SendTaskFailure', 'states:SendTask
 /** The router starts one execution per alert and reads the one a repeat belongs to. */
 export const ROUTER_STATES_ACTIONS = ['states:DescribeExecution', 'states:StartExecution'];
 
+/**
+ * People at the CLI (the OperatorPolicy the template creates, for the responders' own roles): `firebreak
+ * undo` starts the undo state machine, `resume` redrives a failed execution, `runs` describes them,
+ * `approve` answers a task token (SendTask* have no resource-level permissions: Resource "*").
+ */
+export const OPERATOR_START_ACTIONS = ['states:StartExecution'];
+export const OPERATOR_EXECUTION_ACTIONS = ['states:DescribeExecution', 'states:RedriveExecution'];
+export const OPERATOR_TASK_ACTIONS = ['states:SendTaskFailure', 'states:SendTaskSuccess'];
+
 /** A state machine runs a Distributed Map as child executions of itself. */
 export const DISTRIBUTED_MAP_ACTIONS = ['states:StartExecution'];
 export const DISTRIBUTED_MAP_EXECUTION_ACTIONS = ['states:DescribeExecution', 'states:StopExecution'];

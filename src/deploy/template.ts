@@ -14,6 +14,7 @@ import { getAction } from '../actions/registry.js';
 import { policyForPlaybook, type PolicyStatement } from '../iam/policy.js';
 import type { PlaybookT, StepT } from '../playbook/schema.js';
 import { compileToAsl, WORKER_PLACEHOLDER } from '../sfn/compile.js';
+import { UNDO_MACHINE, undoDefinition } from '../sfn/undo-machine.js';
 import { ROUTING_PERMISSIONS } from '../triggers/tags.js';
 import type { LoadedRoute } from '../triggers/routes.js';
 import { GetAtt, Ref, Sub, type Cfn } from './cfn.js';
@@ -66,6 +67,7 @@ export function deploymentTemplate(routes: readonly LoadedRoute[], opts: Templat
     const { pb, perRun } = playbooks.get(id)!;
     resources[stateMachineId(id)] = stateMachine(pb, [...perRun].sort(), opts);
   }
+  Object.assign(resources, undoMachine(ids, opts));
   Object.assign(resources, eventRules(routes, sources));
 
   return {
@@ -286,12 +288,16 @@ function logGroups(ids: string[]): Resources {
   };
   // Step Functions' vended logs must go to a group under /aws/vendedlogs/ for its resource policy to fit.
   for (const id of ids) out[`${stateMachineId(id)}LogGroup`] = group(Sub(`/aws/vendedlogs/states/\${AWS::StackName}-${id}`));
+  out[`${UNDO_ID}LogGroup`] = group(Sub(`/aws/vendedlogs/states/\${AWS::StackName}-${UNDO_MACHINE}`));
   return out;
 }
 
 const stateMachineName = (id: string) => `\${AWS::StackName}-${id}`;
 const stateMachineArn = (id: string) =>
   Sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stateMachineName(id)}`);
+/** A state machine's own executions (`execution:<machine>:<name>`); Distributed Map children are `executionArns`. */
+const runExecutionArns = (id: string) =>
+  Sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName(id)}:*`);
 const executionArns = (id: string) =>
   Sub(`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${stateMachineName(id)}/*`);
 
@@ -361,7 +367,7 @@ function roles(ids: string[], entries: Array<{ loaded: LoadedRoute['loaded'] }>,
         Policies: [
           policy('firebreak-router', [
             allow('StartRuns', ['states:StartExecution'], machines),
-            allow('ReadRuns', ['states:DescribeExecution'], ids.map(executionArns)),
+            allow('ReadRuns', ['states:DescribeExecution'], ids.map(runExecutionArns)),
             ...storeStatements(),
             ...(routingLooksUpTags ? [allow('RoutingReadsTags', [...ROUTING_PERMISSIONS], '*')] : []),
             allow('Logs', P.LAMBDA_LOG_ACTIONS, Sub('${RouterLogGroup.Arn}:*')),
@@ -397,6 +403,9 @@ function functions(ids: string[]): Resources {
   const store = {
     FIREBREAK_STORE_TABLE: Ref('RunTable'),
     FIREBREAK_STORE_BUCKET: Ref('EvidenceBucket'),
+    FIREBREAK_STORE_KMS_KEY: GetAtt('Key', 'Arn'),
+    FIREBREAK_STORE_OBJECT_LOCK_MODE: Ref('ObjectLockMode'),
+    FIREBREAK_STORE_OBJECT_LOCK_DAYS: Ref('ObjectLockRetentionDays'),
     FIREBREAK_RUN_RETENTION_DAYS: Ref('RunRetentionDays'),
     NODE_OPTIONS: '--enable-source-maps',
   };
@@ -447,6 +456,53 @@ function stateMachine(pb: PlaybookT, perRun: string[], opts: TemplateOptions): R
         Level: 'ERROR',
         IncludeExecutionData: false,
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: GetAtt(`${id}LogGroup`, 'Arn') } }],
+      },
+    },
+  };
+}
+
+const UNDO_ID = 'UndoStateMachine';
+
+/**
+ * The undo state machine (`<stack>-undo`, sfn/undo-machine.ts) every deployment has: `firebreak undo`
+ * of a run on Step Functions starts it. And the policy responders attach to their own roles to undo,
+ * resume (redrive), follow and approve this deployment's executions.
+ */
+function undoMachine(ids: string[], opts: TemplateOptions): Resources {
+  const asl = undoDefinition({
+    workerFunction: WORKER_PLACEHOLDER,
+    ...(opts.approvalTimeoutSeconds ? { approvalTimeoutSeconds: opts.approvalTimeoutSeconds } : {}),
+  });
+  const all = [...ids, UNDO_MACHINE];
+  return {
+    [UNDO_ID]: {
+      Type: 'AWS::StepFunctions::StateMachine',
+      Properties: {
+        StateMachineName: Sub(stateMachineName(UNDO_MACHINE)),
+        StateMachineType: 'STANDARD',
+        RoleArn: GetAtt('StateMachineRole', 'Arn'),
+        DefinitionString: JSON.stringify(asl),
+        DefinitionSubstitutions: { WorkerFunctionArn: GetAtt('WorkerFunction', 'Arn') },
+        LoggingConfiguration: {
+          Level: 'ERROR',
+          IncludeExecutionData: false,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: GetAtt(`${UNDO_ID}LogGroup`, 'Arn') } }],
+        },
+      },
+    },
+    OperatorPolicy: {
+      Type: 'AWS::IAM::ManagedPolicy',
+      Properties: {
+        Description: Sub('Firebreak ${AWS::StackName}: undo, resume, follow and approve runs on Step Functions'),
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            allow('StartUndo', P.OPERATOR_START_ACTIONS, stateMachineArn(UNDO_MACHINE)),
+            allow('FollowAndRedriveRuns', P.OPERATOR_EXECUTION_ACTIONS, all.map(runExecutionArns)),
+            // SendTask* have no resource-level permissions in IAM: Resource must be "*".
+            allow('AnswerApprovals', P.OPERATOR_TASK_ACTIONS, '*'),
+          ],
+        },
       },
     },
   };
@@ -505,5 +561,10 @@ function outputs(ids: string[], alarms: boolean): Record<string, Cfn> {
       Value: Ref('AlarmTopic'),
     };
   for (const id of ids) out[`${stateMachineId(id)}Arn`] = { Value: Ref(stateMachineId(id)) };
+  out.UndoStateMachineArn = { Description: 'firebreak undo RUN starts its undo here (the default: <stack>-undo)', Value: Ref(UNDO_ID) };
+  out.OperatorPolicyArn = {
+    Description: "Attach to the responders' roles: firebreak undo, resume, runs and approve on this deployment's executions",
+    Value: Ref('OperatorPolicy'),
+  };
   return out;
 }

@@ -56,6 +56,31 @@ export const approveOutput = z
   })
   .strict();
 
+const executionStatus = z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
+
+/** `firebreak resume RUN` of a run Step Functions executes: what became of its execution. */
+export const executionResumeOutput = z
+  .object({
+    runId: z.string(),
+    execution: z.string().describe('the execution ARN'),
+    status: executionStatus.describe("the execution's status now (RUNNING after a redrive)"),
+    action: z.enum(['redriven', 'none']).describe('redriven: it had FAILED, TIMED_OUT or was ABORTED; none: running, or succeeded'),
+    waiting: z.array(z.string()).describe('steps the running execution waits on a person for'),
+    redriveCount: z.number().int(),
+  })
+  .strict();
+
+/** `firebreak undo RUN` of a run Step Functions executed: the undo execution it started. */
+export const undoExecutionOutput = z
+  .object({
+    runId: z.string(),
+    undoRun: z.string().describe("the undo's own run id (firebreak approve UNDO-RUN STEP answers its steps)"),
+    execution: z.string().describe("the undo execution's ARN"),
+    steps: z.array(z.string()).describe("the undo playbook's steps, in the order they run (newest first)"),
+    approval: z.enum(['auto', 'required']),
+  })
+  .strict();
+
 export const runsOutput = z.array(
   z
     .object({
@@ -65,6 +90,16 @@ export const runsOutput = z.array(
       waitingStep: z.string().nullable(),
       started: z.string().optional(),
       actor: z.string().optional(),
+      execution: z
+        .object({
+          arn: z.string(),
+          status: executionStatus,
+          waiting: z.array(z.string()).describe('steps the running execution waits on a person for'),
+          redriveCount: z.number().int(),
+        })
+        .strict()
+        .nullable()
+        .describe('the Step Functions execution that runs it, as DescribeExecution answers now; null for a run in a process'),
     })
     .strict(),
 );
@@ -231,6 +266,8 @@ export const OUTPUT_SCHEMAS: ReadonlyArray<{ name: string; commands: string; sch
   { name: 'error', commands: 'any command that fails (with --json)', schema: errorOutput },
   { name: 'version', commands: 'firebreak --version --json', schema: versionOutput },
   { name: 'run', commands: 'run, resume, undo, demo', schema: runOutput },
+  { name: 'resume-execution', commands: 'resume (a run on Step Functions)', schema: executionResumeOutput },
+  { name: 'undo-execution', commands: 'undo (a run on Step Functions)', schema: undoExecutionOutput },
   { name: 'approve', commands: 'approve', schema: approveOutput },
   { name: 'runs', commands: 'runs', schema: runsOutput },
   { name: 'audit-show', commands: 'audit show', schema: auditShowOutput },

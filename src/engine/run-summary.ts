@@ -14,6 +14,8 @@ export interface RunSummary {
   actor?: string;
   backend?: string;
   incident?: string;
+  /** The Step Functions execution that runs it, when one does. */
+  execution?: string;
 }
 
 export function summarize(events: readonly JournalLike[]): RunSummary {
@@ -31,6 +33,7 @@ export function summarize(events: readonly JournalLike[]): RunSummary {
     actor: identity?.arn ?? (started ? `${started.operator?.osUser}@${started.operator?.host}` : undefined),
     backend: started?.backend,
     incident: started?.incident,
+    ...(started?.executor?.execution ? { execution: started.executor.execution } : {}),
   };
 }
 

@@ -35,8 +35,19 @@ export function executionName(dedupKey: string): string {
 /** The execution input the compiled state machine's `Start` state reads. */
 export interface ExecutionInput {
   inputs: Record<string, unknown>;
-  run: { id: string; incident: string; playbook: string; approval: Record<string, 'auto' | 'required'> };
+  run: {
+    id: string;
+    incident: string;
+    playbook: string;
+    approval: Record<string, 'auto' | 'required'>;
+    /** The execution's own ARN (known before it starts: it is named), so the worker records it in run.started. */
+    execution?: string;
+  };
 }
+
+/** An execution's ARN: its state machine's, with `execution` for `stateMachine`, and its name. */
+export const executionArnFor = (stateMachineArn: string, name: string) =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 export type StartOutcome =
   | { kind: 'started'; executionArn: string; startDate?: Date }
@@ -52,7 +63,9 @@ export async function startRunExecution(
   const name = executionName(o.dedupKey);
   const asked = (o.now ?? (() => new Date()))();
   try {
-    const out = await client.send(new StartExecutionCommand({ stateMachineArn: o.stateMachineArn, name, input: JSON.stringify(o.input) }));
+    // The run carries its execution's ARN, so `firebreak resume`, `undo` and `runs` find the execution from the journal.
+    const input = { ...o.input, run: { ...o.input.run, execution: executionArnFor(o.stateMachineArn, name) } };
+    const out = await client.send(new StartExecutionCommand({ stateMachineArn: o.stateMachineArn, name, input: JSON.stringify(input) }));
     if (out.startDate && out.startDate.getTime() < asked.getTime() - REPEAT_SKEW_MS)
       return { kind: 'repeat', name, executionArn: out.executionArn! };
     return { kind: 'started', executionArn: out.executionArn!, ...(out.startDate ? { startDate: out.startDate } : {}) };

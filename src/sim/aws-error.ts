@@ -14,6 +14,7 @@ import {
   EC2 as ec2Sdk,
   ELBv2 as elbv2Sdk,
   IAM as iamSdk,
+  SFN as sfnSdk,
   SNS as snsSdk,
   STS as stsSdk,
   Support as supportSdk,
@@ -38,6 +39,7 @@ const CLIENTS: Record<string, ClientFacts> = {
   AutoScalingClient: { sdk: autoscalingSdk, protocol: 'query', accessDenied: ['AccessDenied', 403], throttling: ['Throttling', 400] },
   ElasticLoadBalancingV2Client: { sdk: elbv2Sdk, protocol: 'query', accessDenied: ['AccessDenied', 403], throttling: ['Throttling', 400] },
   SNSClient: { sdk: snsSdk, protocol: 'query', accessDenied: ['AuthorizationError', 403], throttling: ['Throttled', 429] },
+  SFNClient: { sdk: sfnSdk, protocol: 'json', accessDenied: ['AccessDeniedException', 400], throttling: ['ThrottlingException', 400] },
   DLMClient: { sdk: dlmSdk, protocol: 'json', accessDenied: ['AccessDeniedException', 403], throttling: ['ThrottlingException', 400] },
   SupportClient: {
     sdk: supportSdk,

@@ -115,6 +115,7 @@ const IAM_PREFIX: Record<string, string> = {
   DLMClient: 'dlm',
   SupportClient: 'support',
   SNSClient: 'sns',
+  SFNClient: 'states',
 };
 
 function requestIdFor(accountId: string, seq: number): string {

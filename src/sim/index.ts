@@ -15,3 +15,7 @@ export { FaultSchema } from './faults.js';
 /** For tabletop exercises: moves outside the AWS API and inspection of the world (see tabletop.ts). */
 export { issueRoleSession, findRole, isKeyUsable, interfaceOf, aclAllows, runDlmSchedules } from './tabletop.js';
 export type { IamRole, DlmRunResult } from './tabletop.js';
+
+/** Step Functions executions run in process (rehearsals and tests): see services/states/runtime.ts. */
+export { attachStatesRuntime, type StatesRuntime, type InvokeLambda } from './services/states/index.js';
+export type { ExecutionT as SimExecution } from './services/states/index.js';

@@ -25,6 +25,7 @@ import type { schema as dlmSchema } from './services/dlm/index.js';
 import type { schema as supportSchema } from './services/support/index.js';
 import type { schema as snsSchema } from './services/sns/index.js';
 import type { schema as s3Schema } from './services/s3/schema.js';
+import type { schema as statesSchema } from './services/states/schema.js';
 import { readInputFile } from '../core/read-input.js';
 
 const AccountId = z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits');
@@ -72,9 +73,10 @@ export interface WorldSlices {
   support: z.output<typeof supportSchema>;
   sns: z.output<typeof snsSchema>;
   s3: z.output<typeof s3Schema>;
+  states: z.output<typeof statesSchema>;
 }
 
-type RegionalKey = 'ec2' | 'autoscaling' | 'elbv2' | 'dlm' | 'sns';
+type RegionalKey = 'ec2' | 'autoscaling' | 'elbv2' | 'dlm' | 'sns' | 'states';
 /** The slices AWS keeps per account and Region. */
 export type RegionSlices = Pick<WorldSlices, RegionalKey>;
 /** Another account: its account-wide slices (IAM, S3, Support) and its Regions. */
@@ -108,7 +110,9 @@ function buildSchema() {
     if (s.scope === 'regional') regional[s.key] = s.schema as z.ZodType;
     if (s.scope === 'account') accountWide[s.key] = s.schema as z.ZodType;
   }
-  const RegionSlices = z.strictObject(regional).describe('the slices AWS keeps per account and Region (ec2, autoscaling, elbv2, dlm, sns)');
+  const RegionSlices = z
+    .strictObject(regional)
+    .describe('the slices AWS keeps per account and Region (ec2, autoscaling, elbv2, dlm, sns, states)');
   const Regions = z.record(Region, RegionSlices);
   const Account = z
     .strictObject({ id: AccountId, alias: z.string().optional(), ...accountWide, regions: Regions.default({}) })

@@ -89,6 +89,18 @@ const EXAMPLES: RunEventInput[] = [
   { type: 'lock.acquired', kind: 'instance', id: 'i-1' },
   { type: 'notification.sent', step: 'isolate', channel: 'sns', topicArn: 'arn:aws:sns:us-east-1:123456789012:t', messageId: 'm' },
   { type: 'notification.failed', step: 'isolate', channel: 'sns', topicArn: 'arn:aws:sns:us-east-1:123456789012:t', error },
+  {
+    type: 'execution.redriven',
+    execution: 'arn:aws:states:us-east-1:123456789012:execution:firebreak-ec2-fleet-compromise:r-1',
+    from: 'FAILED',
+    error: 'UnauthorizedOperation',
+    by: operator,
+  },
+  {
+    type: 'execution.redrive-failed',
+    execution: 'arn:aws:states:us-east-1:123456789012:execution:firebreak-ec2-fleet-compromise:r-1',
+    error,
+  },
   { type: 'undo.requested', undoRun: 'r-1-undo-1', steps: ['isolate'] },
   { type: 'undo.finished', undoRun: 'r-1-undo-1', status: 'succeeded' },
   { type: 'alert.repeated', repeat: 2, via: 'cli' },

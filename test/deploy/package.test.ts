@@ -50,10 +50,15 @@ beforeAll(async () => {
 }, 120_000);
 
 /** Run a snippet as the Lambda runtime would load the handler: an ES module import from the task root. */
-const inLambda = (code: string) =>
+const inLambda = (code: string, env: Record<string, string> = {}) =>
   execFileSync(process.execPath, ['--input-type=module', '-e', code], {
     cwd: extracted,
-    env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FIREBREAK_HOME: join(extracted, 'home') },
+    env: {
+      PATH: process.env.PATH,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      FIREBREAK_HOME: join(extracted, 'home'),
+      ...env,
+    },
     encoding: 'utf8',
   });
 
@@ -94,8 +99,20 @@ describe('firebreak package', () => {
   it('the worker runs from the extracted zip alone and checks the task contract', () => {
     const out = inLambda(
       "const { handler } = await import('./worker.mjs'); try { await handler({ phase: 'run' }); } catch (e) { console.log(e.name); }",
+      {
+        FIREBREAK_STORE_TABLE: 'firebreak-runs',
+        FIREBREAK_STORE_BUCKET: 'firebreak-evidence',
+        FIREBREAK_STORE_KMS_KEY: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
     );
     expect(out.trim()).toBe('Firebreak.InvalidTask');
+  });
+
+  it('the worker refuses to start without the AWS store: its initialization fails, naming the store', () => {
+    const out = inLambda("try { await import('./worker.mjs'); console.log('started'); } catch (e) { console.log(e.field, e.message); }");
+    expect(out.trim()).toMatch(
+      /^store failed to start the worker: its run store would be the local folder .*does not outlive a Lambda execution environment/,
+    );
   });
 
   it('the same checkout gives the same zip', async () => {

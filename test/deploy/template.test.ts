@@ -19,6 +19,7 @@ const table = loadRoutes('routes.yaml');
 const template = deploymentTemplate(table.routes) as {
   Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
   Parameters: Record<string, unknown>;
+  Outputs: Record<string, unknown>;
 };
 const resources = template.Resources;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -53,6 +54,7 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
       [
         'AWS::DynamoDB::Table',
         'AWS::Events::Rule',
+        'AWS::IAM::ManagedPolicy',
         'AWS::IAM::Role',
         'AWS::KMS::Alias',
         'AWS::KMS::Key',
@@ -67,8 +69,11 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
         'AWS::StepFunctions::StateMachine',
       ].sort(),
     );
-    // The routes name one playbook: one state machine, and a rule per EventBridge source they match.
-    expect(ofType('AWS::StepFunctions::StateMachine').map(([id]) => id)).toEqual([stateMachineId('ec2-instance-compromise')]);
+    // The routes name one playbook: its state machine and the undo machine, and a rule per EventBridge source they match.
+    expect(ofType('AWS::StepFunctions::StateMachine').map(([id]) => id)).toEqual([
+      stateMachineId('ec2-instance-compromise'),
+      'UndoStateMachine',
+    ]);
     expect(ofType('AWS::Events::Rule').map(([, r]) => r.Properties.EventPattern)).toEqual([
       { source: ['aws.guardduty'], 'detail-type': ['GuardDuty Finding'], detail: { severity: [{ numeric: ['>=', 5] }] } },
       { source: ['aws.securityhub'], 'detail-type': ['Security Hub Findings - Imported'] },
@@ -120,7 +125,7 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
 
   it('keeps every log group for the retention the parameter sets', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups.length).toBe(3);
+    expect(groups.length).toBe(4);
     for (const [, g] of groups) expect(g.Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
   });
 
@@ -170,6 +175,32 @@ describe('firebreak deploy-template (shipped routes.yaml)', () => {
     expect(sm.DefinitionString).toContain('${WorkerFunctionArn}');
     expect(sm.DefinitionSubstitutions).toEqual({ WorkerFunctionArn: { 'Fn::GetAtt': ['WorkerFunction', 'Arn'] } });
     expect(sm.StateMachineType).toBe('STANDARD');
+  });
+
+  it('holds the undo state machine (valid ASL, the worker substituted in) and the policy responders need to undo, resume and approve', () => {
+    const sm = resources.UndoStateMachine!.Properties;
+    const asl = JSON.parse(sm.DefinitionString);
+    expect(validate(structuredClone(asl), { checkPaths: true, checkArn: true }).errors).toEqual([]);
+    expect(sm.StateMachineName).toEqual({ 'Fn::Sub': '${AWS::StackName}-undo' });
+    expect(sm.DefinitionSubstitutions).toEqual({ WorkerFunctionArn: { 'Fn::GetAtt': ['WorkerFunction', 'Arn'] } });
+    expect(asl.States.undo.MaxConcurrency).toBe(1);
+    const operator = resources.OperatorPolicy!.Properties.PolicyDocument.Statement;
+    expect(operator.map((st: any) => [st.Sid, st.Action, st.Resource])).toEqual([
+      [
+        'StartUndo',
+        ['states:StartExecution'],
+        { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-undo' },
+      ],
+      [
+        'FollowAndRedriveRuns',
+        ['states:DescribeExecution', 'states:RedriveExecution'],
+        ['ec2-instance-compromise', 'undo'].map((id) => ({
+          'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:\${AWS::StackName}-${id}:*`,
+        })),
+      ],
+      ['AnswerApprovals', ['states:SendTaskFailure', 'states:SendTaskSuccess'], '*'],
+    ]);
+    expect(template.Outputs).toMatchObject({ UndoStateMachineArn: { Value: { Ref: 'UndoStateMachine' } } });
   });
 
   it('writes YAML with short-form tags that reads back into the same template, byte for byte the same each time', () => {

@@ -59,7 +59,9 @@ describe('startRunExecution', () => {
     const { client, sent } = sfnClient(() => ({ executionArn: `${ARN}:x`, startDate: NOW }));
     const out = await startRunExecution(client, { stateMachineArn: ARN, dedupKey: 'gd:finding/1', input: INPUT, now: () => NOW });
     expect(out).toEqual({ kind: 'started', executionArn: `${ARN}:x`, startDate: NOW });
-    expect(sent).toEqual([{ stateMachineArn: ARN, name: executionName('gd:finding/1'), input: JSON.stringify(INPUT) }]);
+    const name = executionName('gd:finding/1');
+    const execution = `${ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+    expect(sent).toEqual([{ stateMachineArn: ARN, name, input: JSON.stringify({ ...INPUT, run: { ...INPUT.run, execution } }) }]);
   });
 
   it('ExecutionAlreadyExists is a repeat of the alert', async () => {

@@ -16,6 +16,7 @@ import { type ProgressOptions, progressPrinter } from '../display.js';
 import { interactiveHost } from '../interactive-host.js';
 import { roleOptions, type RoleCliOptions } from '../role-options.js';
 import { c, err, out, printJson } from '../output.js';
+import type { ResumeCliOptions } from './resume.js';
 
 export interface RunCliOptions extends RoleCliOptions {
   input?: string[];
@@ -141,8 +142,10 @@ export async function run(playbook: string, opts: RunCliOptions): Promise<void> 
   }
 }
 
-export async function resume(runId: string, opts: RunCliOptions): Promise<void> {
+export async function resume(runId: string, opts: RunCliOptions & { home?: string; sfn?: ResumeCliOptions['sfn'] }): Promise<void> {
   refuseSim('resume', runId, opts);
+  // A run on Step Functions goes on in its execution (redriven when it failed), not in this process.
+  if (await (await import('./resume.js')).resumeIfExecution(runId, opts)) return;
   // Unknown run: exit 2 before anything else (with store: aws, opening it from the table says so).
   const dir = loadConfig(opts.config).config.store.kind === 'local' ? existingRunDir(runId, cliSettings(opts)) : undefined;
   const backend = cliBackend({ ...opts, sim: undefined });

@@ -4,10 +4,22 @@ import { noteOnSource, prepareUndo } from '../../engine/undo.js';
 import { out } from '../output.js';
 import { chooseBackend } from '../../backend/backend.js';
 import { chooseHost, finish, refuseSim, type RunCliOptions } from './run.js';
+import { loadConfig } from '../../config/config.js';
+import { runStoreFor } from '../../engine/local-store.js';
+import { runsOnStepFunctions } from '../../sfn/approve-task.js';
+import { undoExecution, type UndoExecutionOptions } from './undo-execution.js';
 
-export async function undo(runId: string, steps: string[], opts: RunCliOptions & { interactive?: boolean }): Promise<void> {
+export async function undo(
+  runId: string,
+  steps: string[],
+  opts: RunCliOptions & { interactive?: boolean; home?: string } & UndoExecutionOptions,
+): Promise<void> {
   refuseSim('undo', runId, opts);
-  const home = opts.runsDir ? { runsDir: opts.runsDir } : {};
+  const home = { ...(opts.home ? { home: opts.home } : {}), ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) };
+  // A run Step Functions executed is undone by an execution of the deployment's undo state machine.
+  const store = runStoreFor(loadConfig(opts.config).config.store, home);
+  const record = await store.open(runId);
+  if (runsOnStepFunctions(record)) return undoExecution(store, record, steps, opts);
   const prep = prepareUndo(runId, steps, opts.auto ? 'auto' : 'required', home);
   const host = chooseHost(opts);
   if (!opts.json) {
