@@ -28,6 +28,7 @@ import type * as SmithyRetryModule from '@smithy/core/retry';
 import type * as DynamoDBModule from '@aws-sdk/client-dynamodb';
 import type * as DynamoDBLibModule from '@aws-sdk/lib-dynamodb';
 import type * as S3Module from '@aws-sdk/client-s3';
+import type * as OrganizationsModule from '@aws-sdk/client-organizations';
 import type { MiddlewareStack } from '@smithy/types';
 
 /**
@@ -69,3 +70,4 @@ export const SmithyRetry = onFirstUse<typeof SmithyRetryModule>('@smithy/core/re
 export const DynamoDB = onFirstUse<typeof DynamoDBModule>('@aws-sdk/client-dynamodb');
 export const DynamoDBLib = onFirstUse<typeof DynamoDBLibModule>('@aws-sdk/lib-dynamodb');
 export const S3 = onFirstUse<typeof S3Module>('@aws-sdk/client-s3');
+export const Organizations = onFirstUse<typeof OrganizationsModule>('@aws-sdk/client-organizations');

@@ -17,6 +17,7 @@ import {
   SNS as snsSdk,
   STS as stsSdk,
   Support as supportSdk,
+  Organizations as organizationsSdk,
 } from '../cloud/sdk.js';
 
 type Protocol = 'ec2' | 'query' | 'json';
@@ -39,6 +40,13 @@ const CLIENTS: Record<string, ClientFacts> = {
   ElasticLoadBalancingV2Client: { sdk: elbv2Sdk, protocol: 'query', accessDenied: ['AccessDenied', 403], throttling: ['Throttling', 400] },
   SNSClient: { sdk: snsSdk, protocol: 'query', accessDenied: ['AuthorizationError', 403], throttling: ['Throttled', 429] },
   DLMClient: { sdk: dlmSdk, protocol: 'json', accessDenied: ['AccessDeniedException', 403], throttling: ['ThrottlingException', 400] },
+  // Organizations answers every error, access denied and throttling included, with HTTP 400.
+  OrganizationsClient: {
+    sdk: organizationsSdk,
+    protocol: 'json',
+    accessDenied: ['AccessDeniedException', 400],
+    throttling: ['TooManyRequestsException', 400],
+  },
   SupportClient: {
     sdk: supportSdk,
     protocol: 'json',

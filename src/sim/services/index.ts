@@ -8,5 +8,6 @@ import { service as dlm } from './dlm/index.js';
 import { service as support } from './support/index.js';
 import { service as sns } from './sns/index.js';
 import { service as s3 } from './s3/index.js';
+import { service as organizations } from './organizations/index.js';
 
-export const services = [ec2, sts, iam, autoscaling, elbv2, dlm, support, sns, s3] as const;
+export const services = [ec2, sts, iam, autoscaling, elbv2, dlm, support, sns, s3, organizations] as const;
