@@ -14,11 +14,12 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import type { DLMClient } from '@aws-sdk/client-dlm';
 import type { SupportClient } from '@aws-sdk/client-support';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Clock } from '../core/clock.js';
 import { endpointErrors } from './endpoint-errors.js';
 import { clockedRetryStrategy } from './retry.js';
-import { AutoScaling, type ClientPlugin, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
+import { AutoScaling, type ClientPlugin, CredentialProviders, DLM, EC2, ELBv2, IAM, Organizations, SNS, STS, Support } from './sdk.js';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -30,6 +31,11 @@ export interface AwsClients {
   /** The AWS Support API has one endpoint, in us-east-1, whatever the run's region. */
   readonly support: SupportClient;
   readonly sns: SNSClient;
+  /**
+   * AWS Organizations (global, answered in us-east-1), signed with the credentials the clients
+   * start from — never the assumed responder role: a member account may not read the organization.
+   */
+  readonly organizations: OrganizationsClient;
   /** The region the clients were built for (resolved lazily by the SDK when not given). */
   readonly region: string | undefined;
 }
@@ -46,6 +52,7 @@ export const IAM_PREFIX: Record<string, string> = {
   DLMClient: 'dlm',
   SupportClient: 'support',
   SNSClient: 'sns',
+  OrganizationsClient: 'organizations',
 };
 
 /** `ec2:DescribeInstances` from the SDK middleware context's clientName and commandName. */
@@ -195,6 +202,16 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     },
     get sns() {
       return make('sns', () => new SNS.SNSClient(base()));
+    },
+    get organizations() {
+      return make('organizations', () => {
+        const { credentials: _role, ...own } = base();
+        return new Organizations.OrganizationsClient({
+          ...own,
+          ...(opts.credentials ? { credentials: opts.credentials } : {}),
+          region: 'us-east-1',
+        });
+      });
     },
     get region() {
       return opts.region;

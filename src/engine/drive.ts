@@ -16,7 +16,7 @@ import { VERSION } from '../core/version.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
 import { getAction } from '../actions/registry.js';
 import type { ReplayState } from './events.js';
-import { assertAccountAllowed, guardrails } from './guardrails.js';
+import { assertAccountAllowed, guardrails, resolveGuardrailUnits } from './guardrails.js';
 import type { HostRun, RunHost } from './host.js';
 import type { HeldLock, RunRecord, RunStore } from '../store/types.js';
 import { executeRun, type EngineOptions, type RunResult } from './runner.js';
@@ -71,8 +71,13 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     // signing Region, and the role it acted through.
     let account = a.where.record.account;
     const roleArn = a.where.record.roleArn;
+    // Organizations calls (guardrails by OU) go out with the run's own credentials, never through the role.
     const audit = auditRecorder((call) =>
-      journal.append('aws.call', { ...call, ...(account ? { account } : {}), ...(roleArn ? { roleArn } : {}) }, { sync: 'later' }),
+      journal.append(
+        'aws.call',
+        call.service === 'organizations' ? call : { ...call, ...(account ? { account } : {}), ...(roleArn ? { roleArn } : {}) },
+        { sync: 'later' },
+      ),
     );
     // Nothing acts on the cloud before what the journal says so far is in the run store.
     const settled = settleFirst(record);
@@ -91,11 +96,16 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       (id) => (account ??= id.Account),
       () => undefined,
     );
+    // Guardrails naming OUs are resolved with the credentials the run starts from (Organizations answers no member role).
+    const units = resolveGuardrailUnits(a.config, () => aws.organizations, a.where.world ?? `aws:${a.where.record.profile ?? ''}`);
+    units?.catch(() => undefined);
     let identified: Promise<void> | undefined;
     const beforeWrite = () =>
-      (identified ??= identity.then((id) => {
+      (identified ??= identity.then(async (id) => {
         journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId });
-        assertAccountAllowed(a.config, id.Account);
+        const resolved = await units;
+        if (resolved) journal.append('guardrails.resolved', { units: resolved });
+        assertAccountAllowed(a.config, id.Account, resolved);
       }));
 
     const interrupt = new AbortController();
