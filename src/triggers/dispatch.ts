@@ -41,6 +41,7 @@ import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
 import { responderWhere } from './responder-role.js';
 import { chooseRoute, type LoadedRoute, type RoutingTable, type TagLookup } from './routes.js';
 import type { TriggerLog } from './trigger-log.js';
+import type { RoutingTagLookup } from './routing-clients.js';
 
 export type Via = 'cli' | 'serve' | 'lambda';
 
@@ -52,7 +53,8 @@ export interface TriggerContext extends BackendSpec, HomeOptions {
   /** With the auto host: stay alive this long for `firebreak approve` (ms). */
   waitMs?: number;
   signal?: AbortSignal;
-  lookupTags?: TagLookup;
+  /** Tags of the alert's resources, read in the alert's account and Region (routing-clients.ts). */
+  lookupTags?: RoutingTagLookup;
   /** Where waiting notices go on this host (stdout, server log). */
   print: (text: string) => void;
   warn: (line: string) => void;
@@ -124,7 +126,10 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
   const units = alert.account ? await guardrailUnitsFor(config, ctx) : undefined;
   const refusal = alert.account ? accountRefusal(config, alert.account, units) : undefined;
   if (refusal) return { ignored: [`guardrails: the alert's ${refusal}`] };
-  const decision = await chooseRoute(alert, ctx.table, ctx.lookupTags);
+  // A route that matches on tags reads them where its run would act: the alert's account and Region, through its role.
+  const lookup = ctx.lookupTags;
+  const tagsFor: TagLookup | undefined = lookup && (async (a, route) => lookup(a, await responderWhere(a, route, config, ctx)));
+  const decision = await chooseRoute(alert, ctx.table, tagsFor);
   if (!decision.route) return { ignored: decision.reasons.length ? decision.reasons : ['the routing table has no routes'] };
   const route = decision.route;
   const inputs = await mapRouteInputs(route.inputs, alert, route.loaded, { route: route.name, posOf: ctx.table.posOf, index: route.index });
