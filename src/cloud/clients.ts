@@ -138,8 +138,10 @@ function assumedRoleCredentials(opts: CloudOptions, role: AssumeRoleOptions): Aw
     ...(role.mfaCode ? { mfaCodeProvider: role.mfaCode } : {}),
   });
   let current: Promise<AwsCredentialIdentity> | undefined;
-  // Renewed five minutes before expiry, as the SDK renews its own cached credentials.
-  const fresh = (c: AwsCredentialIdentity) => !c.expiration || c.expiration.getTime() - Date.now() > 5 * 60_000;
+  // Renewed five minutes before expiry, as the SDK renews its own cached credentials; judged on the
+  // run's clock when it has one (a tabletop's simulated STS sets Expiration by that clock).
+  const now = () => (opts.clock ? opts.clock.now().getTime() : Date.now());
+  const fresh = (c: AwsCredentialIdentity) => !c.expiration || c.expiration.getTime() - now() > 5 * 60_000;
   return async (props) => {
     const held = current ? await current.catch(() => undefined) : undefined;
     if (held && fresh(held)) return held;
