@@ -125,7 +125,7 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
   const queue: QueuedAlert[] = [];
   const handled = new Map<string, string>(); // alert dedup key → run id (or 'queued')
   const playbooks = loaded.playbooks as Map<string, LoadedPlaybook>;
-  const routing = { scenarioFile: loaded.file, ...(sc.routes ? { routesFile: sc.routes } : {}), world, config };
+  const routing = { scenarioFile: loaded.file, ...(sc.routes ? { routesFile: sc.routes } : {}), world };
 
   const fire = async (inj: InjectT, index: number, repeat: number): Promise<void> => {
     const key = inj.id ?? `inject-${index + 1}`;

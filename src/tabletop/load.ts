@@ -16,7 +16,6 @@ import { loadPlaybook } from '../playbook/load.js';
 import { validateInputs } from '../playbook/inputs.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
 import { loadWorld, scopedWorld, worldSchema, type World } from '../sim/index.js';
-import { ConfigSchema } from '../config/config.js';
 import { commandFor } from './sdk-commands.js';
 import { ATTACKER_KINDS, kindOf, scenarioSchema, type AttackerStepT, type ScenarioT } from './scenario.js';
 import { buildAlertEvent } from './findings.js';
@@ -240,13 +239,7 @@ async function checkAlerts(
       now: new Date(start.getTime() + parseDuration(inj.at)),
     });
     try {
-      const r = await resolveAlertRoute(inj.alert, event, {
-        scenarioFile: file,
-        ...(s.routes ? { routesFile: s.routes } : {}),
-        world,
-        // Checking the route needs no config: where the run acts is chosen when the exercise runs.
-        config: ConfigSchema.parse({}),
-      });
+      const r = await resolveAlertRoute(inj.alert, event, { scenarioFile: file, ...(s.routes ? { routesFile: s.routes } : {}), world });
       if (!('route' in r)) continue;
       const loaded = playbookFor(r.route.playbookFile, playbooks);
       const steps = new Set(allSteps(loaded.playbook).map((x) => x.id));

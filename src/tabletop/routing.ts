@@ -11,7 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { compileExpression, expressionBody, isExpression } from '../playbook/expr.js';
 import { scopedWorld, type World } from '../sim/index.js';
-import type { Config } from '../config/config.js';
+import { ConfigSchema, type Config } from '../config/config.js';
 import { fillTemplate, responderWhere, type ResponderWhere } from '../triggers/responder-role.js';
 import { describeAlert, type Alert } from '../triggers/alert.js';
 import { parseAlertValue } from '../triggers/parse.js';
@@ -38,9 +38,13 @@ export interface RoutingContext {
   /** The routing table (default: routes.yaml of the working directory). */
   routesFile?: string;
   world: World;
-  /** The exercise's config: its responder role is the default for routes that name none, as in production. */
-  config: Config;
 }
+
+/**
+ * Routes name their own role; the config's default role is not used: a scenario's world is
+ * self-contained, and a deployment's config names roles of its real accounts.
+ */
+const NO_DEFAULT_ROLE: Config = ConfigSchema.parse({});
 
 export type RouteResult = { route: AlertRoute; alert: Alert } | { ignored: string[]; alert: Alert };
 
@@ -80,7 +84,7 @@ export async function resolveAlertRoute(a: AlertT, ev: AlertEvent, ctx: RoutingC
   }
   const t = table(ctx);
   const decision = await chooseRoute(alert, t, worldTags(ctx.world));
-  const where = decision.route ? await responderWhere(alert, decision.route, ctx.config, {}) : undefined;
+  const where = decision.route ? await responderWhere(alert, decision.route, NO_DEFAULT_ROLE, {}) : undefined;
   if (!decision.route)
     return { alert, ignored: decision.reasons.length ? decision.reasons : [`no route in ${t.file} matches ${describeAlert(alert)}`] };
   const r = decision.route;
