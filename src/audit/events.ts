@@ -79,6 +79,8 @@ export const runEventSchemas = {
     userId: z.string().optional(),
     error: errorInfo.optional(),
   }),
+  /** Guardrails that name organizational units: each OU (or root) and the active accounts Organizations listed under it. */
+  'guardrails.resolved': z.object({ units: z.record(z.string(), z.array(z.string())) }),
   'run.waiting': z.object({ step, kind: z.enum(['approval', 'manual']) }),
   'run.interrupted': z.object({ error: errorInfo.optional() }),
   'run.ended': z.object({ status: runStatus, outcome: z.string().optional(), error: errorInfo.optional() }),

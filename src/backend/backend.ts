@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { resolve, join } from 'node:path';
 import type { Backend, BackendDefaults, BackendRecord, ClientRequest, RunBackend } from '../cloud/backend.js';
-import { createClients, type AwsClients } from '../cloud/clients.js';
+import { createClients, type AssumeRoleOptions, type AwsClients } from '../cloud/clients.js';
 import { STS } from '../cloud/sdk.js';
 import type { Clock } from '../core/clock.js';
 import { DEMO_WORLD } from '../core/paths.js';
@@ -243,13 +243,21 @@ function runClients(spec: BackendSpec, defaults: BackendDefaults, req: ClientReq
  */
 export function utilityClients(
   spec: Omit<BackendSpec, 'sim'>,
-  o: { userAgent: string; plugins?: Plugins; maxAttempts?: number; credentials?: SimCloud['credentials'] },
+  o: {
+    userAgent: string;
+    plugins?: Plugins;
+    maxAttempts?: number;
+    credentials?: SimCloud['credentials'];
+    /** Act through this role (routing's tag lookup in the alert's account); the simulated cloud answers its AssumeRole too. */
+    assumeRole?: AssumeRoleOptions;
+  },
 ): AwsClients {
   const sim = spec.simCloud;
   return createClients({
     ...(sim
-      ? { region: sim.region, credentials: o.credentials ?? sim.credentials }
+      ? { region: spec.region ?? sim.region, credentials: o.credentials ?? sim.credentials }
       : { ...(spec.region ? { region: spec.region } : {}), ...(spec.profile ? { profile: spec.profile } : {}) }),
+    ...(o.assumeRole ? { assumeRole: { ...o.assumeRole, plugins: [...(o.assumeRole.plugins ?? []), ...(sim ? [sim.plugin] : [])] } } : {}),
     userAgent: o.userAgent,
     plugins: [...(o.plugins ?? []), ...(spec.plugins ?? []), ...(sim ? [sim.plugin] : [])],
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),

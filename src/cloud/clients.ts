@@ -14,11 +14,12 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import type { DLMClient } from '@aws-sdk/client-dlm';
 import type { SupportClient } from '@aws-sdk/client-support';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Clock } from '../core/clock.js';
 import { endpointErrors } from './endpoint-errors.js';
 import { clockedRetryStrategy } from './retry.js';
-import { AutoScaling, type ClientPlugin, CredentialProviders, DLM, EC2, ELBv2, IAM, SNS, STS, Support } from './sdk.js';
+import { AutoScaling, type ClientPlugin, CredentialProviders, DLM, EC2, ELBv2, IAM, Organizations, SNS, STS, Support } from './sdk.js';
 
 export interface AwsClients {
   readonly ec2: EC2Client;
@@ -30,6 +31,11 @@ export interface AwsClients {
   /** The AWS Support API has one endpoint, in us-east-1, whatever the run's region. */
   readonly support: SupportClient;
   readonly sns: SNSClient;
+  /**
+   * AWS Organizations (global, answered in us-east-1), signed with the credentials the clients
+   * start from — never the assumed responder role: a member account may not read the organization.
+   */
+  readonly organizations: OrganizationsClient;
   /** The region the clients were built for (resolved lazily by the SDK when not given). */
   readonly region: string | undefined;
 }
@@ -46,6 +52,7 @@ export const IAM_PREFIX: Record<string, string> = {
   DLMClient: 'dlm',
   SupportClient: 'support',
   SNSClient: 'sns',
+  OrganizationsClient: 'organizations',
 };
 
 /** `ec2:DescribeInstances` from the SDK middleware context's clientName and commandName. */
@@ -131,8 +138,10 @@ function assumedRoleCredentials(opts: CloudOptions, role: AssumeRoleOptions): Aw
     ...(role.mfaCode ? { mfaCodeProvider: role.mfaCode } : {}),
   });
   let current: Promise<AwsCredentialIdentity> | undefined;
-  // Renewed five minutes before expiry, as the SDK renews its own cached credentials.
-  const fresh = (c: AwsCredentialIdentity) => !c.expiration || c.expiration.getTime() - Date.now() > 5 * 60_000;
+  // Renewed five minutes before expiry, as the SDK renews its own cached credentials; judged on the
+  // run's clock when it has one (a tabletop's simulated STS sets Expiration by that clock).
+  const now = () => (opts.clock ? opts.clock.now().getTime() : Date.now());
+  const fresh = (c: AwsCredentialIdentity) => !c.expiration || c.expiration.getTime() - now() > 5 * 60_000;
   return async (props) => {
     const held = current ? await current.catch(() => undefined) : undefined;
     if (held && fresh(held)) return held;
@@ -195,6 +204,16 @@ export function createClients(opts: CloudOptions = {}): AwsClients {
     },
     get sns() {
       return make('sns', () => new SNS.SNSClient(base()));
+    },
+    get organizations() {
+      return make('organizations', () => {
+        const { credentials: _role, ...own } = base();
+        return new Organizations.OrganizationsClient({
+          ...own,
+          ...(opts.credentials ? { credentials: opts.credentials } : {}),
+          region: 'us-east-1',
+        });
+      });
     },
     get region() {
       return opts.region;

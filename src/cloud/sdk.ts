@@ -29,6 +29,7 @@ import type * as DynamoDBModule from '@aws-sdk/client-dynamodb';
 import type * as DynamoDBLibModule from '@aws-sdk/lib-dynamodb';
 import type * as S3Module from '@aws-sdk/client-s3';
 import type * as SFNModule from '@aws-sdk/client-sfn';
+import type * as OrganizationsModule from '@aws-sdk/client-organizations';
 import type { MiddlewareStack } from '@smithy/types';
 
 /**
@@ -71,3 +72,4 @@ export const DynamoDB = onFirstUse<typeof DynamoDBModule>('@aws-sdk/client-dynam
 export const DynamoDBLib = onFirstUse<typeof DynamoDBLibModule>('@aws-sdk/lib-dynamodb');
 export const S3 = onFirstUse<typeof S3Module>('@aws-sdk/client-s3');
 export const SFN = onFirstUse<typeof SFNModule>('@aws-sdk/client-sfn');
+export const Organizations = onFirstUse<typeof OrganizationsModule>('@aws-sdk/client-organizations');

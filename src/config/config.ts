@@ -10,16 +10,27 @@ import { parseYamlSource, validateWith } from '../core/yaml-source.js';
 import { readInputFile } from '../core/read-input.js';
 import { StoreConfigSchema } from '../store/config.js';
 
+/**
+ * An account id, or an organizational unit (or the organization's root) standing for every active
+ * account under it, resolved through AWS Organizations (AWS's id patterns).
+ */
+const AccountOrUnit = z
+  .string()
+  .regex(
+    /^(\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/,
+    'a 12-digit AWS account id, an organizational unit id (ou-a1b2-c3d4e5f6) or a root id (r-a1b2)',
+  );
+
 export const ConfigSchema = z.strictObject({
   guardrails: z
     .strictObject({
       /**
-       * Refuse to change anything unless STS says the credentials belong to one of these accounts;
-       * an alert from another account starts nothing.
+       * Refuse to change anything unless STS says the credentials belong to one of these accounts
+       * (or to an account under one of these OUs); an alert from another account starts nothing.
        */
-      allowedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
+      allowedAccounts: z.array(AccountOrUnit).optional(),
       /** Never act in these accounts (checked as allowedAccounts is), whatever else allows it. */
-      deniedAccounts: z.array(z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id')).optional(),
+      deniedAccounts: z.array(AccountOrUnit).optional(),
       /** Resources carrying this tag are never touched (value '*' = any value). */
       protectedTag: z
         .strictObject({ key: z.string().default('firebreak:protected'), value: z.string().default('true') })

@@ -17,7 +17,7 @@ import { VERSION } from '../core/version.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
 import { getAction } from '../actions/registry.js';
 import type { ReplayState } from './events.js';
-import { assertAccountAllowed, guardrails } from './guardrails.js';
+import { assertAccountAllowed, guardrails, resolveGuardrailUnits } from './guardrails.js';
 import type { HostRun, RunHost } from './host.js';
 import { locationKey, type Location } from './locations.js';
 import type { HeldLock, RunRecord, RunStore } from '../store/types.js';
@@ -75,8 +75,13 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
     // signing Region, and the role it acted through.
     let account = a.where.record.account;
     const roleArn = a.where.record.roleArn;
+    // Organizations calls (guardrails by OU) go out with the run's own credentials, never through the role.
     const audit = auditRecorder((call) =>
-      journal.append('aws.call', { ...call, ...(account ? { account } : {}), ...(roleArn ? { roleArn } : {}) }, { sync: 'later' }),
+      journal.append(
+        'aws.call',
+        call.service === 'organizations' ? call : { ...call, ...(account ? { account } : {}), ...(roleArn ? { roleArn } : {}) },
+        { sync: 'later' },
+      ),
     );
     // Nothing acts on the cloud before what the journal says so far is in the run store.
     const settled = settleFirst(record);
@@ -118,7 +123,18 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       (id) => (account ??= id.Account),
       () => undefined,
     );
+    // Guardrails naming OUs are resolved with the credentials the run starts from (Organizations answers no member role).
+    const units = resolveGuardrailUnits(a.config, () => aws.organizations, a.where.world ?? `aws:${a.where.record.profile ?? ''}`);
+    units?.catch(() => undefined);
     let identified: Promise<void> | undefined;
+    // The OUs' accounts, journaled once before the first check that uses them.
+    let unitsJournaled: Promise<Awaited<typeof units>> | undefined;
+    const guardrailUnits = () =>
+      (unitsJournaled ??= (async () => {
+        const resolved = await units;
+        if (resolved) journal.append('guardrails.resolved', { units: resolved });
+        return resolved;
+      })());
     const checkedIn = new Map<string, Promise<void>>();
     // Across accounts, each account×Region is checked before the first change there: STS's answer
     // for the role assumed there must be that account, and the guardrails must allow it.
@@ -128,9 +144,9 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       if (!p) {
         p = awsIn(at)
           .sts.send(new STS.GetCallerIdentityCommand({}))
-          .then((id) => {
+          .then(async (id) => {
             journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId });
-            assertAccountAllowed(a.config, id.Account);
+            assertAccountAllowed(a.config, id.Account, await guardrailUnits());
             if (id.Account !== at.account)
               throw new GuardrailRefusal(
                 `refusing to change anything in ${k}: the credentials there belong to account ${id.Account}, not ${at.account}`,
@@ -148,9 +164,9 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
         await Promise.all(ats.map(identifyIn));
         return;
       }
-      identified ??= identity.then((id) => {
+      identified ??= identity.then(async (id) => {
         journal.append('run.identity', { arn: id.Arn, account: id.Account, userId: id.UserId });
-        assertAccountAllowed(a.config, id.Account);
+        assertAccountAllowed(a.config, id.Account, await guardrailUnits());
       });
       await identified;
     };

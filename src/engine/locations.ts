@@ -10,7 +10,7 @@ import { InputError } from '../core/errors.js';
 import { allSteps } from '../playbook/compile.js';
 import { compileExpression } from '../playbook/expr.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
-import { accountRefusal } from './guardrails.js';
+import { offlineRefusal } from './guardrails.js';
 
 /** Where a run acts, beyond its home: the accounts and the Regions of each. */
 export interface Across {
@@ -63,7 +63,7 @@ export function locationsOf(across: Across): Array<{ account: string; region: st
  */
 export async function checkAcross(config: Config, loaded: LoadedPlaybook, across: Across): Promise<Location[]> {
   for (const account of across.accounts) {
-    const refusal = accountRefusal(config, account);
+    const refusal = offlineRefusal(config, account);
     if (refusal)
       throw new InputError(`refusing to start: ${refusal}`, {
         field: '--accounts',

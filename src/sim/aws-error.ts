@@ -18,6 +18,7 @@ import {
   SNS as snsSdk,
   STS as stsSdk,
   Support as supportSdk,
+  Organizations as organizationsSdk,
 } from '../cloud/sdk.js';
 
 type Protocol = 'ec2' | 'query' | 'json';
@@ -41,6 +42,13 @@ const CLIENTS: Record<string, ClientFacts> = {
   SNSClient: { sdk: snsSdk, protocol: 'query', accessDenied: ['AuthorizationError', 403], throttling: ['Throttled', 429] },
   SFNClient: { sdk: sfnSdk, protocol: 'json', accessDenied: ['AccessDeniedException', 400], throttling: ['ThrottlingException', 400] },
   DLMClient: { sdk: dlmSdk, protocol: 'json', accessDenied: ['AccessDeniedException', 403], throttling: ['ThrottlingException', 400] },
+  // Organizations answers every error, access denied and throttling included, with HTTP 400.
+  OrganizationsClient: {
+    sdk: organizationsSdk,
+    protocol: 'json',
+    accessDenied: ['AccessDeniedException', 400],
+    throttling: ['TooManyRequestsException', 400],
+  },
   SupportClient: {
     sdk: supportSdk,
     protocol: 'json',

@@ -3,7 +3,7 @@ export { createSimCloud, NotImplemented } from './cloud.js';
 export type { SimCloud, SimCloudOptions, SimCall, SimFaults } from './cloud.js';
 export { loadWorld, parseWorld, saveWorld, worldSchema, worldJsonSchema, defaultCaller } from './world.js';
 export type { World, WorldSlices, WorldAccount, RegionSlices } from './world.js';
-export { scopesOf, accountIds, regionsOf } from './scopes.js';
+export { scopesOf, accountIds, regionsOf, scopedWorld } from './scopes.js';
 export type { Scope } from './scopes.js';
 export type { Fault, FaultHandle } from './faults.js';
 export type { RateLimits } from './ratelimit.js';

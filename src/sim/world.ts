@@ -26,6 +26,7 @@ import type { schema as supportSchema } from './services/support/index.js';
 import type { schema as snsSchema } from './services/sns/index.js';
 import type { schema as s3Schema } from './services/s3/schema.js';
 import type { schema as statesSchema } from './services/states/schema.js';
+import type { schema as organizationsSchema } from './services/organizations/schema.js';
 import { readInputFile } from '../core/read-input.js';
 
 const AccountId = z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits');
@@ -74,6 +75,7 @@ export interface WorldSlices {
   sns: z.output<typeof snsSchema>;
   s3: z.output<typeof s3Schema>;
   states: z.output<typeof statesSchema>;
+  organizations: z.output<typeof organizationsSchema>;
 }
 
 type RegionalKey = 'ec2' | 'autoscaling' | 'elbv2' | 'dlm' | 'sns' | 'states';
@@ -82,7 +84,7 @@ export type RegionSlices = Pick<WorldSlices, RegionalKey>;
 /** Another account: its account-wide slices (IAM, S3, Support) and its Regions. */
 export type WorldAccount = { id: string; alias?: string | undefined; regions: Record<string, RegionSlices> } & Omit<
   WorldSlices,
-  RegionalKey | 'sts'
+  RegionalKey | 'sts' | 'organizations'
 > & {
     s3?: unknown;
   };

@@ -136,8 +136,8 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
       const event = buildAlertEvent(inj.alert, {
         scenarioId: sc.id,
         injectKey: key,
-        accountId: world.account.id,
-        region: world.region,
+        accountId: inj.alert.account ?? world.account.id,
+        region: inj.alert.region ?? world.region,
         now: simClock.now(),
       });
       facts.firstAlertAt ??= scheduler.elapsed();
@@ -250,7 +250,8 @@ export async function runExercise(o: ExerciseOptions): Promise<ExerciseResult> {
         },
       },
       // The run acts on the exercise's own simulated cloud, where the attacker and the scenario clock act too.
-      backend: chooseBackend({ simCloud: sim, clock: engineClock, random: () => rng.next() }),
+      // In the alert's Region, through the responder role when the route (or the inject) names one.
+      backend: chooseBackend({ simCloud: sim, clock: engineClock, random: () => rng.next(), ...q.route.where }),
       host,
       observers: [
         (e) => {

@@ -15,7 +15,7 @@ import { allSteps } from '../playbook/compile.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { validateInputs } from '../playbook/inputs.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
-import { loadWorld, worldSchema, type World } from '../sim/index.js';
+import { loadWorld, scopedWorld, worldSchema, type World } from '../sim/index.js';
 import { commandFor } from './sdk-commands.js';
 import { ATTACKER_KINDS, kindOf, scenarioSchema, type AttackerStepT, type ScenarioT } from './scenario.js';
 import { buildAlertEvent } from './findings.js';
@@ -166,8 +166,18 @@ function checkReferences(s: ScenarioT, world: World, at: At): void {
       at(['objectives', i, 'from'], `'${o.from}' is not first-alert, start or an inject id${suggestion(o.from, injectIds.keys())}`);
     if (o.from === 'first-alert' && o.within !== undefined && !alerts)
       at(['objectives', i, 'within'], 'counts from the first alert, but the timeline has no alert (use from: start)');
+    const isolatedIn = o['instance-isolated'];
+    if (isolatedIn && (isolatedIn.account || isolatedIn.region)) {
+      const scope = scopedWorld(world, { account: isolatedIn.account ?? world.account.id, region: isolatedIn.region ?? world.region });
+      const there = new Set(scope?.ec2.instances.map((x) => x.id) ?? []);
+      if (!there.has(isolatedIn.instance))
+        at(
+          ['objectives', i, 'instance-isolated', 'instance'],
+          `no instance '${isolatedIn.instance}' in ${isolatedIn.account ?? world.account.id}/${isolatedIn.region ?? world.region}${suggestion(isolatedIn.instance, there)}`,
+        );
+    }
     for (const k of [
-      'instance-isolated',
+      ...(isolatedIn && (isolatedIn.account || isolatedIn.region) ? [] : (['instance-isolated'] as const)),
       'snapshot-before-change',
       'instance-profile-removed',
       'address-range-blocked',
@@ -224,8 +234,8 @@ async function checkAlerts(
     const event = buildAlertEvent(inj.alert, {
       scenarioId: s.id,
       injectKey: inj.id ?? `inject-${i + 1}`,
-      accountId: world.account.id,
-      region: world.region,
+      accountId: inj.alert.account ?? world.account.id,
+      region: inj.alert.region ?? world.region,
       now: new Date(start.getTime() + parseDuration(inj.at)),
     });
     try {

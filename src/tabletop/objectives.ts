@@ -7,7 +7,7 @@
  * outside the incident isolated): a violation is a miss that nothing undoes.
  */
 import { parseDuration, type Clock } from '../core/clock.js';
-import { aclAllows, interfaceOf, isKeyUsable, type Connection, type World } from '../sim/index.js';
+import { aclAllows, interfaceOf, isKeyUsable, scopedWorld, type Connection, type World } from '../sim/index.js';
 import { parseCidr } from '../core/net.js';
 import type { Attacker } from './attacker.js';
 import { kindOf, OBJECTIVE_KINDS, type ObjectiveKind, type ObjectiveT } from './scenario.js';
@@ -123,8 +123,12 @@ export class ObjectiveTracker {
   private check(kind: ObjectiveKind, o: ObjectiveT): Verdict {
     const w = this.world;
     switch (kind) {
-      case 'instance-isolated':
-        return isolated(w, o['instance-isolated']!.instance);
+      case 'instance-isolated': {
+        const v = o['instance-isolated']!;
+        // An instance of a member account or another Region is judged where it lives.
+        const scope = v.account || v.region ? scopedWorld(w, { account: v.account ?? w.account.id, region: v.region ?? w.region }) : w;
+        return scope ? isolated(scope, v.instance) : { ok: false, detail: `the world holds no ${v.account ?? ''} ${v.region ?? ''}` };
+      }
       case 'connections-closed': {
         const v = o['connections-closed']!;
         const att = this.facts.attacker;

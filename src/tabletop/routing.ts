@@ -10,7 +10,9 @@
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { compileExpression, expressionBody, isExpression } from '../playbook/expr.js';
-import type { World } from '../sim/index.js';
+import { scopedWorld, type World } from '../sim/index.js';
+import { ConfigSchema, type Config } from '../config/config.js';
+import { fillTemplate, responderWhere, type ResponderWhere } from '../triggers/responder-role.js';
 import { describeAlert, type Alert } from '../triggers/alert.js';
 import { parseAlertValue } from '../triggers/parse.js';
 import { evaluateOverAlert, mapRouteInputs } from '../triggers/route-inputs.js';
@@ -27,6 +29,8 @@ export interface AlertRoute {
   incident?: string;
   /** The route that matched, when production routing chose the playbook. */
   route?: string;
+  /** Where the run acts: the alert's Region, and the responder role (the route's, or the inject's). */
+  where: ResponderWhere;
 }
 
 export interface RoutingContext {
@@ -35,6 +39,12 @@ export interface RoutingContext {
   routesFile?: string;
   world: World;
 }
+
+/**
+ * Routes name their own role; the config's default role is not used: a scenario's world is
+ * self-contained, and a deployment's config names roles of its real accounts.
+ */
+const NO_DEFAULT_ROLE: Config = ConfigSchema.parse({});
 
 export type RouteResult = { route: AlertRoute; alert: Alert } | { ignored: string[]; alert: Alert };
 
@@ -69,10 +79,12 @@ export async function resolveAlertRoute(a: AlertT, ev: AlertEvent, ctx: RoutingC
         throw new InputError(err.message, { field: 'playbook', ...(err.hint ? { hint: err.hint } : {}), cause: err });
       throw err;
     }
-    return { alert, route: { playbookFile: file, inputs, ...(a.approvals ? { approvals: a.approvals } : {}) } };
+    const where = await injectWhere(a, alert);
+    return { alert, route: { playbookFile: file, inputs, ...(a.approvals ? { approvals: a.approvals } : {}), where } };
   }
   const t = table(ctx);
   const decision = await chooseRoute(alert, t, worldTags(ctx.world));
+  const where = decision.route ? await responderWhere(alert, decision.route, NO_DEFAULT_ROLE, {}) : undefined;
   if (!decision.route)
     return { alert, ignored: decision.reasons.length ? decision.reasons : [`no route in ${t.file} matches ${describeAlert(alert)}`] };
   const r = decision.route;
@@ -91,6 +103,7 @@ export async function resolveAlertRoute(a: AlertT, ev: AlertEvent, ctx: RoutingC
       ...(Object.keys(approvals).length ? { approvals } : {}),
       ...(incident ? { incident } : {}),
       route: r.name,
+      where: where!,
     },
   };
 }
@@ -99,11 +112,26 @@ export async function resolveAlertRoute(a: AlertT, ev: AlertEvent, ctx: RoutingC
  * Instance tags for routes that match on them, read from the world: the answer production's
  * ec2:DescribeInstances lookup gets from the same cloud.
  */
+/** The inject's own Region and responder role, when it names the playbook (the role a template over the alert). */
+async function injectWhere(a: AlertT, alert: Alert): Promise<ResponderWhere> {
+  const region = alert.region ? { region: alert.region } : {};
+  if (!a.roleArn) return region;
+  const externalId = a.externalId ? await fillTemplate(a.externalId, alert, 'externalId') : undefined;
+  return {
+    ...region,
+    roleArn: await fillTemplate(a.roleArn, alert, 'roleArn'),
+    ...(externalId ? { externalId } : {}),
+    sourceIdentity: 'firebreak-tabletop',
+  };
+}
+
 function worldTags(world: World): TagLookup {
   return async (alert) => {
     const out: Record<string, Record<string, string>> = {};
+    // Tags of the alert's instances where they live: the alert's account and Region.
+    const scope = scopedWorld(world, { account: alert.account ?? world.account.id, region: alert.region ?? world.region });
     for (const id of alert.resources.instanceIds) {
-      const inst = world.ec2.instances.find((i) => i.id === id);
+      const inst = scope?.ec2.instances.find((i) => i.id === id);
       if (inst) out[id] = { ...inst.tags };
     }
     return out;

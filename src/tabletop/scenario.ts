@@ -15,6 +15,8 @@ const Duration = z
   .union([z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, 'a duration such as 30s, 15m or 2h'), z.number().nonnegative()])
   .describe('a duration such as 30s, 15m or 2h (a bare number is seconds)');
 export const Name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and -, starting with a letter');
+const AccountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
+const RegionName = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'a Region such as eu-west-1');
 const InstanceId = z.string().regex(/^i-[0-9a-f]{8}([0-9a-f]{9})?$/, 'an instance id such as i-0abc123def4567890');
 const Cidr = z.string().refine((s) => isCidr4(s) || isCidr6(s), 'a CIDR block such as 198.51.100.0/24');
 const IpOrCidr = z.string().refine((s) => parseIp(s) !== undefined || isCidr4(s) || isCidr6(s), 'an IP address or a CIDR block');
@@ -135,9 +137,27 @@ export const AlertSchema = z
     playbook: z.string().min(1).optional().describe('the playbook to run; omit to route the alert as production does'),
     inputs: z.record(z.string(), z.unknown()).optional().describe('playbook inputs; {% %} expressions read $alert (the event)'),
     approvals: z.record(StepId, Approval).optional().describe('approval policy per step, overriding the playbook (as a route does)'),
+    account: AccountId.optional().describe("the account the finding comes from (default: the world's home account)"),
+    region: RegionName.optional().describe("the Region the finding comes from (default: the world's home Region)"),
+    roleArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:iam::(\d{12}|\{%[^%]*%\}):role\//,
+        'a role ARN, or a template such as arn:aws:iam::{% account %}:role/FirebreakResponder',
+      )
+      .optional()
+      .describe('with playbook: the responder role the run acts through, a template over the alert as in a route'),
+    externalId: z.string().min(2).optional().describe('with roleArn: the external id (a string or a template over the alert)'),
   })
   .superRefine(exactlyOne(['guardduty', 'securityhub', 'event'], 'an alert'))
   .superRefine((a, ctx) => {
+    if (a.roleArn !== undefined && a.playbook === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roleArn'],
+        message: "a routed alert acts through its route's role; roleArn needs a playbook",
+      });
+    }
     if (a.inputs !== undefined && a.playbook === undefined) {
       ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'inputs need a playbook; a routed alert takes its inputs from the route' });
     }
@@ -197,7 +217,11 @@ export const InjectSchema = z
 
 const ObjectiveKinds = {
   'instance-isolated': z
-    .strictObject({ instance: InstanceId })
+    .strictObject({
+      instance: InstanceId,
+      account: AccountId.optional().describe("the instance's account (default: the world's home account)"),
+      region: RegionName.optional().describe("the instance's Region (default: the world's home Region)"),
+    })
     .describe('every interface only in groups without rules, and no open connection left'),
   'connections-closed': z
     .strictObject({ instance: InstanceId.optional(), connection: Name.optional() })

@@ -18,17 +18,18 @@
  * conditional put before the run starts (one claimer across every process and machine), and a
  * repeat is counted on the claim and logged here; the run's journal keeps its one writer.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal, type JournalEvent } from '../audit/journal.js';
-import { chooseBackend, type BackendSpec } from '../backend/backend.js';
+import { chooseBackend, utilityClientsFor, worldFileOf, worldName, type BackendSpec } from '../backend/backend.js';
 import type { Backend } from '../cloud/backend.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { createAwsStore } from '../store/aws.js';
 import type { AwsStoreConfig } from '../store/config.js';
 import { FirebreakError } from '../core/errors.js';
 import { autoHost } from '../engine/auto-host.js';
-import { accountRefusal } from '../engine/guardrails.js';
+import { accountRefusal, resolveGuardrailUnits, type ResolvedUnits } from '../engine/guardrails.js';
 import { replay, type RunStatus } from '../engine/events.js';
 import { runDir, type HomeOptions } from '../engine/home.js';
 import { acquireLock, readLock, type LockInfo } from '../engine/lock.js';
@@ -40,6 +41,7 @@ import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
 import { responderWhere } from './responder-role.js';
 import { chooseRoute, type LoadedRoute, type RoutingTable, type TagLookup } from './routes.js';
 import type { TriggerLog } from './trigger-log.js';
+import type { RoutingTagLookup } from './routing-clients.js';
 
 export type Via = 'cli' | 'serve' | 'lambda';
 
@@ -51,7 +53,8 @@ export interface TriggerContext extends BackendSpec, HomeOptions {
   /** With the auto host: stay alive this long for `firebreak approve` (ms). */
   waitMs?: number;
   signal?: AbortSignal;
-  lookupTags?: TagLookup;
+  /** Tags of the alert's resources, read in the alert's account and Region (routing-clients.ts). */
+  lookupTags?: RoutingTagLookup;
   /** Where waiting notices go on this host (stdout, server log). */
   print: (text: string) => void;
   warn: (line: string) => void;
@@ -120,9 +123,13 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
   const { config } = loadConfig(ctx.configFile);
   // An alert from an account the guardrails exclude starts nothing, not even a tag lookup. An alert
   // that names no account is left to the run, which checks STS's answer before any change.
-  const refusal = alert.account ? accountRefusal(config, alert.account) : undefined;
+  const units = alert.account ? await guardrailUnitsFor(config, ctx) : undefined;
+  const refusal = alert.account ? accountRefusal(config, alert.account, units) : undefined;
   if (refusal) return { ignored: [`guardrails: the alert's ${refusal}`] };
-  const decision = await chooseRoute(alert, ctx.table, ctx.lookupTags);
+  // A route that matches on tags reads them where its run would act: the alert's account and Region, through its role.
+  const lookup = ctx.lookupTags;
+  const tagsFor: TagLookup | undefined = lookup && (async (a, route) => lookup(a, await responderWhere(a, route, config, ctx)));
+  const decision = await chooseRoute(alert, ctx.table, tagsFor);
   if (!decision.route) return { ignored: decision.reasons.length ? decision.reasons : ['the routing table has no routes'] };
   const route = decision.route;
   const inputs = await mapRouteInputs(route.inputs, alert, route.loaded, { route: route.name, posOf: ctx.table.posOf, index: route.index });
@@ -137,6 +144,32 @@ export async function prepareAlert(alert: Alert, ctx: TriggerContext): Promise<P
   const backend = chooseBackend({ ...ctx, ...where });
   const prep = await prepareRun({ playbook: route.loaded, inputs }, backend, { ...settings(ctx), config });
   return { alert, route, inputs, ...(incident ? { incident } : {}), config: prep.config, backend };
+}
+
+const sharedClouds = new WeakMap<object, string>();
+
+/**
+ * The guardrails' OUs resolved with the trigger's own credentials (the security account's), in
+ * the same per-process cache a run uses for the same cloud, so a run started here asks no more.
+ */
+function guardrailUnitsFor(config: Config, ctx: TriggerContext): Promise<ResolvedUnits> | undefined {
+  const file = worldFileOf(ctx.sim);
+  let cloudKey = `aws:${ctx.profile ?? ''}`;
+  if (file) cloudKey = worldName(file);
+  else if (ctx.simCloud) {
+    if (!sharedClouds.has(ctx.simCloud)) sharedClouds.set(ctx.simCloud, `shared-sim-${randomUUID()}`);
+    cloudKey = sharedClouds.get(ctx.simCloud)!;
+  }
+  const spec: BackendSpec = {
+    ...(ctx.sim !== undefined ? { sim: ctx.sim } : {}),
+    ...(ctx.simCloud ? { simCloud: ctx.simCloud } : {}),
+    ...(ctx.profile ? { profile: ctx.profile } : {}),
+  };
+  return resolveGuardrailUnits(
+    config,
+    async () => (await utilityClientsFor(spec, { userAgent: 'firebreak guardrails' })).organizations,
+    cloudKey,
+  );
 }
 
 function settings(ctx: TriggerContext): RunSettings {

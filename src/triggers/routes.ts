@@ -124,8 +124,11 @@ function checkExpression(value: unknown, path: (string | number)[], err: (m: str
   }
 }
 
-/** Tags of resources, looked up when the alert carries none (ec2:DescribeInstances). */
-export type TagLookup = (alert: Alert) => Promise<Record<string, Record<string, string>>>;
+/**
+ * Tags of resources, looked up when the alert carries none (ec2:DescribeInstances), for the route
+ * whose tag criterion needs them: the route names the role the lookup acts through.
+ */
+export type TagLookup = (alert: Alert, route: LoadedRoute) => Promise<Record<string, Record<string, string>>>;
 
 export interface RouteDecision {
   route?: LoadedRoute;
@@ -138,7 +141,6 @@ export interface RouteDecision {
 export async function chooseRoute(alert: Alert, table: RoutingTable, lookupTags?: TagLookup): Promise<RouteDecision> {
   const reasons: string[] = [];
   if (!alert.active) return { reasons: [alert.inactiveReason ?? 'the alert is not active'] };
-  let looked: Record<string, Record<string, string>> | undefined;
   for (const route of table.routes) {
     const why = mismatch(alert, route.match);
     if (why) {
@@ -150,8 +152,7 @@ export async function chooseRoute(alert: Alert, table: RoutingTable, lookupTags?
       let from: 'alert' | 'lookup' = 'alert';
       const untagged = alert.resources.instanceIds.some((id) => !alert.tags[id]);
       if (untagged && lookupTags) {
-        looked ??= await lookupTags(alert);
-        tags = { ...looked, ...alert.tags };
+        tags = { ...(await lookupTags(alert, route)), ...alert.tags };
         from = 'lookup';
       }
       const tagWhy = tagMismatch(alert, route.match.tags, tags);

@@ -8,13 +8,12 @@ import { withCallContext } from '../cloud/call-context.js';
 import type { AwsClients } from '../cloud/clients.js';
 import { isAwsError } from '../core/errors.js';
 import type { Alert } from './alert.js';
-import type { TagLookup } from './routes.js';
 import { EC2 } from '../cloud/sdk.js';
 
 /** What routing may call; `firebreak iam-policy` should add it for a trigger deployment. */
 export const ROUTING_PERMISSIONS = ['ec2:DescribeInstances'] as const;
 
-export function ec2TagLookup(clients: () => AwsClients): TagLookup {
+export function ec2TagLookup(clients: () => AwsClients): (alert: Alert) => Promise<Record<string, Record<string, string>>> {
   return async (alert: Alert) => {
     const out: Record<string, Record<string, string>> = {};
     const missing = alert.resources.instanceIds.filter((id) => !alert.tags[id]);

@@ -121,7 +121,7 @@ describe('scenario files', () => {
     expect(hit!.pos).toEqual({ file: 'bad.yaml', line, col });
   });
 
-  it.each(['crypto-mining', 'instance-credential-exfiltration', 'ssh-brute-force'])(
+  it.each(['crypto-mining', 'instance-credential-exfiltration', 'member-account-crypto-mining', 'ssh-brute-force'])(
     'shipped scenario %s loads, names its schema on line 1, and every inject fires inside its duration',
     async (name) => {
       const s = await loadScenario(`scenarios/${name}.yaml`);

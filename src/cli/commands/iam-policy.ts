@@ -12,6 +12,8 @@ import { PLAYBOOK_DIRS } from '../../core/paths.js';
 import { findPlaybook, loadPlaybook } from '../../playbook/load.js';
 import type { LoadedPlaybook } from '../../playbook/schema.js';
 import { storeIamStatements } from '../../store/config.js';
+import { OU_RESOLUTION_PERMISSIONS } from '../../cloud/organizations.js';
+import { guardrailUnits } from '../../engine/guardrails.js';
 import { c, err, printJson } from '../output.js';
 
 export async function iamPolicy(
@@ -48,7 +50,20 @@ export async function iamPolicy(
   // With store: aws, the run store's table, bucket and key, each named (store/config.ts).
   const { config: cfg } = (await import('../../config/config.js')).loadConfig(opts.config);
   const storeStatements = cfg.store.kind === 'aws' ? storeIamStatements(cfg.store).responder : [];
-  const policy = { ...derived, Statement: [...derived.Statement, ...storeStatements] };
+  // Guardrails naming OUs are resolved through Organizations with the credentials Firebreak runs with.
+  const units = guardrailUnits(cfg);
+  const unitStatements =
+    units.length > 0
+      ? [
+          {
+            Sid: 'FirebreakResolveGuardrailUnits',
+            Effect: 'Allow' as const,
+            Action: [...OU_RESOLUTION_PERMISSIONS],
+            Resource: '*' as const,
+          },
+        ]
+      : [];
+  const policy = { ...derived, Statement: [...derived.Statement, ...storeStatements, ...unitStatements] };
   const uses = all.map((l) => ({ playbook: l.playbook.id, file: l.file, actions: actionsOfPlaybook(l, getAction, { withUndo }) }));
   const wildcards = policy.Statement.filter((s) => s.Resource === '*').flatMap((s) =>
     s.Action.map((a) => ({ action: a, why: whyWildcard(a) })),
@@ -68,6 +83,12 @@ export async function iamPolicy(
     err(
       c.dim(
         `# run store: table ${cfg.store.table}, bucket ${cfg.store.bucket} (runs/*), key ${cfg.store.kmsKeyId}; no delete or retention change on sealed objects`,
+      ),
+    );
+  if (units.length > 0)
+    err(
+      c.dim(
+        `# ${OU_RESOLUTION_PERMISSIONS.join(', ')}: guardrails name ${units.join(', ')}, resolved through AWS Organizations by the security account (a delegated administrator), not by a member account's responder role`,
       ),
     );
   if (extra.tagLookup) err(c.dim('# ec2:DescribeInstances: a route matches on tags, read from the instance when the alert carries none'));

@@ -9,5 +9,6 @@ import { service as support } from './support/index.js';
 import { service as sns } from './sns/index.js';
 import { service as s3 } from './s3/index.js';
 import { service as states } from './states/index.js';
+import { service as organizations } from './organizations/index.js';
 
-export const services = [ec2, sts, iam, autoscaling, elbv2, dlm, support, sns, s3, states] as const;
+export const services = [ec2, sts, iam, autoscaling, elbv2, dlm, support, sns, s3, states, organizations] as const;
