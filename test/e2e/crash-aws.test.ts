@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventOf } from '../../src/store/types.js';
@@ -65,8 +65,18 @@ function crashingAfter(
  */
 async function leasesExpired(id: string): Promise<void> {
   for (;;) {
-    const out = await dynamo.send(new ScanCommand({ TableName: s.config.table, ConsistentRead: true }));
-    const held = (out.Items ?? []).filter((i) => i.sk === 'LEASE' && i.runId === id);
+    // Every page: the table holds every crash point's journal, far more than one Scan page.
+    const held: Array<Record<string, unknown>> = [];
+    const pages = paginateScan(
+      { client: dynamo },
+      {
+        TableName: s.config.table,
+        ConsistentRead: true,
+        FilterExpression: 'sk = :lease AND runId = :id',
+        ExpressionAttributeValues: { ':lease': 'LEASE', ':id': id },
+      },
+    );
+    for await (const page of pages) held.push(...(page.Items ?? []));
     const last = Math.max(0, ...held.map((i) => Number(i.expiresAtMs)));
     if (last < Date.now()) return;
     await new Promise((r) => setTimeout(r, last - Date.now() + 50));
