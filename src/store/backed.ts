@@ -170,7 +170,7 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
       const inner = await local.create(runId);
       return record(runId, inner.dir, inner);
     },
-    async open(runId) {
+    async open(runId, opts = {}) {
       const lines = await aws.readEvents(runId);
       // Killed before its first line reached the table: this machine's working copy is all there is
       // (nothing was acted on yet: every AWS call waits for the table); opening its journal sends it.
@@ -187,7 +187,12 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
       writeWorkingCopy(dir, lines);
       // A rehearsal started on another machine: its simulated world comes from the store. This
       // machine's own copy, when it has one, has every change (the store's is as of the last seal).
-      if (!existsSync(join(dir, 'world.json')) && !(await fetchSimWorld(aws, runId, dir)) && JSON.parse(lines[0]!.line).backend === 'sim')
+      if (
+        !opts.journalOnly &&
+        !existsSync(join(dir, 'world.json')) &&
+        !(await fetchSimWorld(aws, runId, dir)) &&
+        JSON.parse(lines[0]!.line).backend === 'sim'
+      )
         throw new InputError(`run ${runId} is a rehearsal whose simulated world is not in the store: it stopped before its first seal`, {
           field: 'RUN',
           hint: `resume it on the machine that started it (${String(JSON.parse(lines[0]!.line).operator?.host ?? 'its host')})`,

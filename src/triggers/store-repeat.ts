@@ -53,7 +53,7 @@ export async function storedPrior(
 
 /** Journal `alert.repeated` on the stored run under its lease, or log it when a live process holds the run. */
 export async function recordStoredRepeat(alert: Alert, store: RunStore, ctx: TriggerContext): Promise<TriggerOutcome> {
-  const record = await store.open(alert.runId);
+  const record = await store.open(alert.runId, { journalOnly: true });
   const lock = await record.lock({ runId: alert.runId, purpose: 'record a repeated alert' });
   if (!lock) {
     await ctx.log.append('alert.repeated', {
