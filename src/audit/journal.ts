@@ -97,8 +97,8 @@ export class Journal<S extends EventSchemas = typeof runEventSchemas> {
   private readonly syncHooks = new Set<() => void>();
   /** A background flush failed and no append has reported it yet. */
   private unreported: Error | undefined;
-  /** The test hook's line (see crashLine), read once at open. */
-  private readonly crashAfter = crashLine();
+  /** The test hook's line (see crashLine), read once at open; a run store may take it over (takeCrashHook). */
+  private crashAfter = crashLine();
 
   private constructor(
     readonly file: string,
@@ -366,6 +366,17 @@ export class Journal<S extends EventSchemas = typeof runEventSchemas> {
       // Lines written while it ran, and not made durable by a decision meanwhile.
       if (this.durable.seq < this.seq) this.syncLater();
     });
+  }
+
+  /**
+   * The test hook's line, handed to a run store that copies the lines elsewhere (the AWS store):
+   * the journal no longer kills the process itself; the store does once that line's copy is
+   * acknowledged, which is where a crash is harshest for it. Undefined when the hook is unset.
+   */
+  takeCrashHook(): number | undefined {
+    const n = this.crashAfter;
+    this.crashAfter = undefined;
+    return n;
   }
 
   /** Every line written from now on, byte for byte (a run store copies them). A sink must not throw. Returns the unsubscribe function. */

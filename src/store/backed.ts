@@ -4,7 +4,8 @@
  * appended to the table in order, conditional on its seq. The engine awaits `settle()` before
  * each AWS call, so whatever it acts on is in the store first; `seal()` puts what was written
  * under Object Lock. Opening a run reads the table, never the folder: a run started on another
- * machine resumes here from its stored lines, written back as the working copy.
+ * machine resumes here from its stored lines, written back as the working copy, and a rehearsal's
+ * simulated world from the store (saved at each seal: sim-world.ts).
  *
  * Locks are leases in the table, renewed while the run lives (a third of the lease time), so a
  * crashed owner's lock is taken over once it expires by the store's clock.
@@ -15,6 +16,7 @@ import type { Journal, JournalEvent } from '../audit/journal.js';
 import { encodeHead, headPathFor } from '../audit/verify.js';
 import { FirebreakError, InputError } from '../core/errors.js';
 import type { AwsRunStore } from './aws.js';
+import { fetchSimWorld, putSimWorld } from './sim-world.js';
 import type { HeldLock, Lease, LeaseOwner, RunRecord, RunStore, StoredEvent } from './types.js';
 
 export interface BackedOptions {
@@ -104,14 +106,20 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
       },
       openJournal(clock) {
         const journal: Journal = inner.openJournal(clock);
+        // The kill -9 tests' hook (never set by Firebreak): with this store a line counts once the table has it.
+        const crashAt = journal.takeCrashHook();
+        const append = async (l: { seq: number; line: string }) => {
+          await aws.append(runId, l);
+          if (l.seq === crashAt) process.kill(process.pid, 'SIGKILL');
+        };
         // Lines the journal wrote while opening (repairs), or before a crash cut the copy short.
         enqueue(async () => {
           const stored = (await aws.lastEvent(runId))?.seq ?? 0;
-          for (const l of fileLines(join(dir, 'journal.jsonl')).slice(stored)) await aws.append(runId, l);
+          for (const l of fileLines(join(dir, 'journal.jsonl')).slice(stored)) await append(l);
         });
         journal.onLine((w) => {
           lastSeq = w.seq;
-          enqueue(() => aws.append(runId, { seq: w.seq, line: w.line }));
+          enqueue(() => append({ seq: w.seq, line: w.line }));
           // A step that asks a person gets a pending approval record: `firebreak approve` on any machine answers it there.
           if (w.type === 'approval.requested' || w.type === 'manual.requested') {
             const e = JSON.parse(w.line) as { step: string; policy?: string; title?: string };
@@ -120,7 +128,11 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
                 aws.requestApproval(runId, e.step, { kind: w.type === 'manual.requested' ? 'manual' : 'approval', seq: w.seq }),
               );
           }
-          if (WAITS.has(w.type)) enqueue(() => aws.seal(runId, w.seq));
+          if (WAITS.has(w.type)) {
+            enqueue(() => aws.seal(runId, w.seq));
+            // A rehearsal's simulated world goes with it, so another machine resumes against it (sim-world.ts).
+            enqueue(() => putSimWorld(aws, runId, dir));
+          }
         });
         lastSeq = journal.lastSeq;
         return journal;
@@ -158,7 +170,7 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
       const inner = await local.create(runId);
       return record(runId, inner.dir, inner);
     },
-    async open(runId) {
+    async open(runId, opts = {}) {
       const lines = await aws.readEvents(runId);
       // Killed before its first line reached the table: this machine's working copy is all there is
       // (nothing was acted on yet: every AWS call waits for the table); opening its journal sends it.
@@ -171,7 +183,20 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
           field: 'RUN',
           hint: 'firebreak runs   (lists runs)',
         });
-      writeWorkingCopy(o.workingDir(runId), lines);
+      const dir = o.workingDir(runId);
+      writeWorkingCopy(dir, lines);
+      // A rehearsal started on another machine: its simulated world comes from the store. This
+      // machine's own copy, when it has one, has every change (the store's is as of the last seal).
+      if (
+        !opts.journalOnly &&
+        !existsSync(join(dir, 'world.json')) &&
+        !(await fetchSimWorld(aws, runId, dir)) &&
+        JSON.parse(lines[0]!.line).backend === 'sim'
+      )
+        throw new InputError(`run ${runId} is a rehearsal whose simulated world is not in the store: it stopped before its first seal`, {
+          field: 'RUN',
+          hint: `resume it on the machine that started it (${String(JSON.parse(lines[0]!.line).operator?.host ?? 'its host')})`,
+        });
       const inner = await local.open(runId);
       return record(runId, inner.dir, inner);
     },

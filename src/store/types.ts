@@ -243,7 +243,8 @@ export interface RunStore {
   /** A new run: refuses a run id that exists. */
   create(runId: string): Promise<RunRecord>;
   /** An existing run, or an InputError (exit 2) naming the command that lists runs. */
-  open(runId: string): Promise<RunRecord>;
+  /** `journalOnly`: the caller only appends to the journal (a repeat), so a rehearsal's world is not fetched. */
+  open(runId: string, opts?: { journalOnly?: boolean }): Promise<RunRecord>;
   /** A target resource, held by one run at a time. */
   lockTarget(kind: string, id: string, owner: LockRequest, opts?: TargetLockOptions): Promise<HeldLock>;
 }

@@ -20,6 +20,7 @@ import { FirebreakError } from '../core/errors.js';
 import { lineHash } from '../audit/verify.js';
 import { sha256Hex, ZERO_HASH, type SealDigest } from './digest.js';
 import { digestPrefix, runPrefix } from './keys.js';
+import { simWorldKey } from './sim-world.js';
 import type { DurableRunStore } from './types.js';
 
 export type ProblemKind =
@@ -68,6 +69,8 @@ export async function verifySealed(s3: S3Client, bucket: string, runId: string):
   const problems: VerifyProblem[] = [];
   const byKey = await listVersions(s3, bucket, runPrefix(runId));
   for (const [key, versions] of byKey) {
+    // A rehearsal's simulated world is replaced at each seal by design (sim-world.ts): not history.
+    if (key === simWorldKey(runId)) continue;
     const markers = versions.filter((v) => v.deleteMarker).length;
     if (markers)
       problems.push({ kind: 'deleted-object', key, message: `${key} has ${markers} delete marker(s) on top of its sealed version` });

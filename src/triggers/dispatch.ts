@@ -15,8 +15,9 @@
  * EventBridge event id) is a duplicate and is only logged.
  *
  * With `store: aws` the table decides instead of the folder: the dedup key is claimed with a
- * conditional put before the run starts (one claimer across every process and machine), and a
- * repeat is counted on the claim and logged here; the run's journal keeps its one writer.
+ * conditional put before the run starts (one claimer across every process and machine); a
+ * repeat is counted on the claim and journaled on the run under its lease, as here under the run
+ * lock (store-repeat.ts), and the same delivery of a run whose process died resumes it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -33,6 +34,7 @@ import { accountRefusal, resolveGuardrailUnits, type ResolvedUnits } from '../en
 import { replay, type RunStatus } from '../engine/events.js';
 import { runDir, type HomeOptions } from '../engine/home.js';
 import { acquireLock, readLock, type LockInfo } from '../engine/lock.js';
+import { runStoreFor } from '../engine/local-store.js';
 import { writeSummary } from '../engine/run-summary.js';
 import { prepareRun, resumeRun, startRun, type RunOutcome, type RunSettings } from '../engine/session.js';
 import { alertSummary, describeAlert, type Alert } from './alert.js';
@@ -40,6 +42,8 @@ import { waitingNotifier } from './notify.js';
 import { mapRouteInputs, evaluateOverAlert } from './route-inputs.js';
 import { responderWhere } from './responder-role.js';
 import { chooseRoute, type LoadedRoute, type RoutingTable, type TagLookup } from './routes.js';
+import { deliveredAlready, repeatFields } from './repeat.js';
+import { recordStoredRepeat, storedPrior } from './store-repeat.js';
 import type { TriggerLog } from './trigger-log.js';
 import type { RoutingTagLookup } from './routing-clients.js';
 
@@ -226,24 +230,33 @@ export async function startOrJoin(p: Prepared, ctx: TriggerContext): Promise<Tri
 
 /**
  * With `store: aws`: the alert's dedup key is claimed in the table (a conditional put) before
- * anything starts, so across any number of processes and machines exactly one starts the run;
- * every other delivery is counted on the claim (its `repeats`) and logged here, naming the run.
+ * anything starts, so across any number of processes and machines exactly one starts the run.
+ * Every other delivery is counted on the claim (its `repeats`) and then judged from the stored
+ * journal as priorRun judges the folder: the same delivery of a run whose process died resumes
+ * it (storedPrior), anything else is a repeat recorded on the run (recordStoredRepeat).
  */
 async function claimAndStart(p: Prepared, store: AwsStoreConfig, ctx: TriggerContext): Promise<TriggerOutcome> {
   const { alert } = p;
   const aws = createAwsStore(store);
   const claim = await aws.claimAlert(alert.dedupKey, alert.runId);
   if (claim.claimed) return launch(p, ctx, false);
-  const status = ((await aws.readSummary(claim.runId))?.fields.status as RunStatus | undefined) ?? 'starting';
+  const { prior, status } = await storedPrior(aws, { ...alert, runId: claim.runId });
+  if (prior === 'resume' && claim.runId === alert.runId) return launch(p, ctx, true);
+  if (prior === 'duplicate') {
+    await ctx.log.append('alert.duplicate', { via: ctx.via, runId: claim.runId, deliveryId: alert.deliveryId });
+    return { kind: 'duplicate', alert, runId: claim.runId, status: status as RunStatus };
+  }
+  if (prior !== 'starting') return recordStoredRepeat({ ...alert, runId: claim.runId }, runStoreFor(store, ctx, aws), ctx);
+  // Claimed, but its run has not written its first line yet: the claimer is starting it.
   await ctx.log.append('alert.repeated', {
     via: ctx.via,
     runId: claim.runId,
     journaled: false,
     repeat: claim.repeats,
-    reason: `the alert's dedup key is claimed in table ${store.table}; the repeat is counted on the claim`,
+    reason: `the run is being started by another process (its claim is in table ${store.table}); the repeat is counted on the claim`,
     alert: repeatFields(alert),
   });
-  return { kind: 'repeated', alert, runId: claim.runId, journaled: false, repeat: claim.repeats, status };
+  return { kind: 'repeated', alert, runId: claim.runId, journaled: false, repeat: claim.repeats, status: 'starting' };
 }
 
 /** Start (or resume) the alert's run with the automatic host. */
@@ -294,28 +307,10 @@ async function launch(p: Prepared, ctx: TriggerContext, resume: boolean): Promis
   return { kind: 'started', alert, route: route.name, runId: alert.runId, run };
 }
 
-/** The fields of a repeat worth keeping: what changed between deliveries. */
-function repeatFields(a: Alert) {
-  return {
-    alertType: a.type,
-    severity: a.severity,
-    ...(a.count !== undefined ? { count: a.count } : {}),
-    ...(a.time ? { time: a.time } : {}),
-    dedupKey: a.dedupKey,
-    deliveryId: a.deliveryId,
-  };
-}
-
-function deliveredAlready(events: readonly JournalEvent[], deliveryId: string): boolean {
-  return events.some(
-    (e) =>
-      (e.type === 'run.started' && (e.trigger as { deliveryId?: string } | undefined)?.deliveryId === deliveryId) ||
-      (e.type === 'alert.repeated' && e.deliveryId === deliveryId),
-  );
-}
-
 /** Append `alert.repeated` to an existing run's journal, or log it when the run is live elsewhere. */
 export async function recordRepeat(alert: Alert, ctx: TriggerContext): Promise<TriggerOutcome> {
+  const { store } = loadConfig(ctx.configFile).config;
+  if (store.kind === 'aws') return recordStoredRepeat(alert, runStoreFor(store, ctx), ctx);
   const dir = runDir(alert.runId, ctx);
   const lockFile = join(dir, 'run.lock');
   const lock = await acquireLock(lockFile, { runId: alert.runId, purpose: 'record a repeated alert' });

@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { existsSync, readdirSync } from 'node:fs';
+import { loadConfig } from '../config/config.js';
 import { InputError } from '../core/errors.js';
 import { homeDir, runsDir } from '../engine/home.js';
 import { readLock } from '../engine/lock.js';
@@ -141,6 +142,7 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
     else stats.ignored++;
   };
 
+  const inStore = loadConfig(o.base.configFile).config.store.kind === 'aws';
   /** Handle one accepted alert, after any earlier alert of the same run id. */
   const submit = (entry: SpoolEntry, prepared: Prepared | undefined) => {
     const id = entry.alert.runId;
@@ -150,7 +152,8 @@ export async function startAlertServer(o: ServerOptions): Promise<AlertServer> {
       stats.queued--;
       if (stop.signal.aborted) return; // left in the spool for the next start
       let outcome: TriggerOutcome;
-      if (priorRun(entry.alert, ctx) === 'repeat') outcome = await recordRepeat(entry.alert, ctx);
+      // With store: aws the table's claim decides (startOrJoin); a local journal is only a working copy.
+      if (!inStore && priorRun(entry.alert, ctx) === 'repeat') outcome = await recordRepeat(entry.alert, ctx);
       else {
         const p = prepared ?? (await prepareAlert(entry.alert, ctx));
         if ('ignored' in p) {
