@@ -81,6 +81,8 @@ export const runEventSchemas = {
   }),
   /** Guardrails that name organizational units: each OU (or root) and the active accounts Organizations listed under it. */
   'guardrails.resolved': z.object({ units: z.record(z.string(), z.array(z.string())) }),
+  /** `--accounts` naming OUs (or roots): each and the active accounts Organizations listed under it, and every account the run acts in (resume acts in these). */
+  'across.resolved': z.object({ units: z.record(z.string(), z.array(z.string())), accounts: z.array(z.string()) }),
   'run.waiting': z.object({ step, kind: z.enum(['approval', 'manual']) }),
   'run.interrupted': z.object({ error: errorInfo.optional() }),
   'run.ended': z.object({ status: runStatus, outcome: z.string().optional(), error: errorInfo.optional() }),

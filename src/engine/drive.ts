@@ -19,7 +19,7 @@ import { getAction } from '../actions/registry.js';
 import type { ReplayState } from './events.js';
 import { assertAccountAllowed, guardrails, resolveGuardrailUnits } from './guardrails.js';
 import type { HostRun, RunHost } from './host.js';
-import { locationKey, type Location } from './locations.js';
+import { type Across, type AcrossResolved, checkAcross, locationKey, resolveAcross, type Location } from './locations.js';
 import type { HeldLock, RunRecord, RunStore } from '../store/types.js';
 import { executeRun, type EngineOptions, type RunResult } from './runner.js';
 
@@ -48,6 +48,11 @@ export interface DriveArgs {
   resumedBy?: { osUser: string; host: string; pid: number };
   /** A fleet across accounts: the account×Regions it acts in, each with its role (session.ts fills them from the config). */
   locations?: Location[];
+  /**
+   * A fleet whose `--accounts` name OUs: resolved here through Organizations before the first step
+   * and journaled (across.resolved), unless an earlier process of the run already did (`resolved`).
+   */
+  units?: { across: Across; resolved?: AcrossResolved };
   /** Part of a run instead of all of it (one step of a Step Functions execution): its end is not the run's. */
   part?: (o: EngineOptions) => Promise<RunResult>;
 }
@@ -188,63 +193,78 @@ export async function drive(a: DriveArgs): Promise<RunResult & { runId: string; 
       ));
     const interrupt = new AbortController();
     a.signal?.addEventListener('abort', () => interrupt.abort(a.signal?.reason), { once: true });
-    const result = await (a.part ?? executeRun)({
-      runId,
-      loaded: a.loaded,
-      inputs: a.inputs,
-      incident: a.incident,
-      dryRun: a.dryRun,
-      host: a.host,
-      hostRun,
-      aws,
-      journal,
-      clock: a.clock,
-      guard: guardrails(a.config),
-      actions: getAction,
-      replayed: a.replayed,
-      ...(a.approvalOverrides ? { approvalOverrides: a.approvalOverrides } : {}),
-      maxTargets: a.config.guardrails.maxTargets,
-      signal: interrupt.signal,
-      beforeWrite,
-      durable,
-      ...(a.locations ? { locations: a.locations, awsIn } : {}),
-      ...(startedAt ? { startedAt } : {}),
-      lockTarget: async (t, at) => {
-        // An id names a resource only within its account and Region (the decoy with the same
-        // instance id in another account is another resource, another lock), and within its cloud:
-        // a simulated world is a cloud of its own (the lock's scope). The account needs no call when
-        // the run acts through a role (its ARN names it) or in a simulated world's own credentials;
-        // only AWS with the process's own credentials waits for STS, which the run asked at its start.
-        const scope = a.where.world ?? 'aws';
-        let waited = false;
-        const known =
-          at?.account ??
-          a.where.record.account ??
-          (a.where.record.roleArn?.split(':')[4] || (a.where.world ? 'home' : undefined)) ??
-          (await identity.then((id) => id.Account).catch(() => undefined));
-        const lock = await a.store.lockTarget(
-          t.kind,
-          targetLockId(t.id, { account: known, region: at?.region ?? a.where.record.region }),
-          { runId, purpose: 'target' },
-          {
-            ...(a.lockWaitMs ? { waitMs: a.lockWaitMs } : {}),
-            signal: interrupt.signal,
-            scope,
-            onWait: (holder) => {
-              waited = true;
-              journal.append('lock.waiting', {
-                kind: t.kind,
-                id: t.id,
-                ...(holder ? { heldBy: holder.runId, pid: holder.pid } : {}),
-                timeoutMs: a.lockWaitMs,
-              });
-            },
+    // OUs in --accounts: listed once per run, journaled, then every account checked before any step.
+    const locate = async (): Promise<Location[] | undefined> => {
+      if (!a.units) return a.locations;
+      const { across } = a.units;
+      let resolved = a.units.resolved;
+      if (!resolved) {
+        resolved = await resolveAcross(aws.organizations, across);
+        journal.append('across.resolved', resolved);
+      }
+      return checkAcross(a.config, a.loaded, across, resolved, await guardrailUnits());
+    };
+    const result = await locate()
+      .then((locations) =>
+        (a.part ?? executeRun)({
+          runId,
+          loaded: a.loaded,
+          inputs: a.inputs,
+          incident: a.incident,
+          dryRun: a.dryRun,
+          host: a.host,
+          hostRun,
+          aws,
+          journal,
+          clock: a.clock,
+          guard: guardrails(a.config),
+          actions: getAction,
+          replayed: a.replayed,
+          ...(a.approvalOverrides ? { approvalOverrides: a.approvalOverrides } : {}),
+          maxTargets: a.config.guardrails.maxTargets,
+          signal: interrupt.signal,
+          beforeWrite,
+          durable,
+          ...(locations ? { locations, awsIn } : {}),
+          ...(startedAt ? { startedAt } : {}),
+          lockTarget: async (t, at) => {
+            // An id names a resource only within its account and Region (the decoy with the same
+            // instance id in another account is another resource, another lock), and within its cloud:
+            // a simulated world is a cloud of its own (the lock's scope). The account needs no call when
+            // the run acts through a role (its ARN names it) or in a simulated world's own credentials;
+            // only AWS with the process's own credentials waits for STS, which the run asked at its start.
+            const scope = a.where.world ?? 'aws';
+            let waited = false;
+            const known =
+              at?.account ??
+              a.where.record.account ??
+              (a.where.record.roleArn?.split(':')[4] || (a.where.world ? 'home' : undefined)) ??
+              (await identity.then((id) => id.Account).catch(() => undefined));
+            const lock = await a.store.lockTarget(
+              t.kind,
+              targetLockId(t.id, { account: known, region: at?.region ?? a.where.record.region }),
+              { runId, purpose: 'target' },
+              {
+                ...(a.lockWaitMs ? { waitMs: a.lockWaitMs } : {}),
+                signal: interrupt.signal,
+                scope,
+                onWait: (holder) => {
+                  waited = true;
+                  journal.append('lock.waiting', {
+                    kind: t.kind,
+                    id: t.id,
+                    ...(holder ? { heldBy: holder.runId, pid: holder.pid } : {}),
+                    timeoutMs: a.lockWaitMs,
+                  });
+                },
+              },
+            );
+            held.push(lock);
+            if (waited) journal.append('lock.acquired', { kind: t.kind, id: t.id });
           },
-        );
-        held.push(lock);
-        if (waited) journal.append('lock.acquired', { kind: t.kind, id: t.id });
-      },
-    }).catch((err): RunResult => ({ status: 'failed', error: errorInfo(err) }));
+        }),
+      )
+      .catch((err): RunResult => ({ status: 'failed', error: errorInfo(err) }));
     if (!identified && !a.part) {
       // Nothing was written (dry-run, or every step already done): still record who looked.
       await identity.then(

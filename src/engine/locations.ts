@@ -6,11 +6,13 @@
  */
 import { actions } from '../actions/registry.js';
 import type { Config } from '../config/config.js';
-import { InputError } from '../core/errors.js';
+import { FirebreakError, GuardrailRefusal, InputError } from '../core/errors.js';
 import { allSteps } from '../playbook/compile.js';
 import { compileExpression } from '../playbook/expr.js';
 import type { LoadedPlaybook } from '../playbook/schema.js';
-import { offlineRefusal } from './guardrails.js';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { accountsUnder, isUnitId } from '../cloud/organizations.js';
+import { accountRefusal, offlineRefusal, type ResolvedUnits } from './guardrails.js';
 
 /** Where a run acts, beyond its home: the accounts and the Regions of each. */
 export interface Across {
@@ -32,9 +34,29 @@ const ACCOUNT = /^\d{12}$/;
 // The partitions' Region names: us-east-1, eu-west-1, us-gov-west-1, cn-north-1, …
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
-/** `--accounts a,b` (or repeated): 12-digit account ids, each once, in the order given. */
+/** An account id, an organizational unit id or a root id: the OUs' accounts are listed at the run's start. */
+const ACCOUNT_OR_UNIT = { test: (v: string) => ACCOUNT.test(v) || isUnitId(v) };
+
+/** `--accounts a,b` (or repeated): 12-digit account ids, OU ids or root ids, each once, in the order given. */
 export function parseAccounts(values: string[], field = '--accounts'): string[] {
-  return parseList(values, field, ACCOUNT, 'an AWS account id is 12 digits', '--accounts 111111111111,222222222222');
+  return parseList(
+    values,
+    field,
+    ACCOUNT_OR_UNIT,
+    'an AWS account id is 12 digits, an OU id ou-<4–32>-<8–32>, a root id r-<4–32>',
+    '--accounts 111111111111,222222222222 or --accounts ou-ab12-workload1',
+  );
+}
+
+/** The organizational units (and roots) among a run's accounts, resolved through Organizations at its start. */
+export const unitsOf = (across: Across): string[] => across.accounts.filter(isUnitId);
+
+/**
+ * The accounts a run acts in once its OUs are resolved: each account id given, each OU's active
+ * accounts in the place the OU was named, each account once.
+ */
+export function expandAccounts(across: Across, units: Record<string, string[]>): string[] {
+  return [...new Set(across.accounts.flatMap((a) => (isUnitId(a) ? (units[a] ?? []) : [a])))];
 }
 
 /** `--regions r1,r2` (or repeated): Region names, each once, in the order given. */
@@ -42,7 +64,7 @@ export function parseRegions(values: string[], field = '--regions'): string[] {
   return parseList(values, field, REGION, 'a Region name such as us-east-1', '--regions us-east-1,eu-west-1');
 }
 
-function parseList(values: string[], field: string, pattern: RegExp, what: string, example: string): string[] {
+function parseList(values: string[], field: string, pattern: { test(v: string): boolean }, what: string, example: string): string[] {
   const out: string[] = [];
   for (const v of values.flatMap((s) => s.split(',')).map((s) => s.trim())) {
     if (!pattern.test(v)) throw new InputError(`'${v}' is not valid: ${what}`, { field, hint: example });
@@ -61,14 +83,21 @@ export function locationsOf(across: Across): Array<{ account: string; region: st
  * What can be refused before anything runs: an account the guardrails exclude, a role that is not a
  * template over the account, a playbook with a single-target change (it names no account to act in).
  */
-export async function checkAcross(config: Config, loaded: LoadedPlaybook, across: Across): Promise<Location[]> {
-  for (const account of across.accounts) {
-    const refusal = offlineRefusal(config, account);
-    if (refusal)
-      throw new InputError(`refusing to start: ${refusal}`, {
-        field: '--accounts',
-        hint: 'leave the account out of --accounts, or change guardrails in firebreak.config.yaml',
-      });
+export async function checkAcross(
+  config: Config,
+  loaded: LoadedPlaybook,
+  across: Across,
+  resolved?: AcrossResolved,
+  guardrailUnits?: ResolvedUnits,
+): Promise<Location[]> {
+  // OU ids wait for their resolution (resolveAcross); the accounts they resolved to are checked here.
+  const accounts = resolved ? resolved.accounts : across.accounts.filter((a) => !isUnitId(a));
+  for (const account of accounts) {
+    const refusal = guardrailUnits ? accountRefusal(config, account, guardrailUnits) : offlineRefusal(config, account);
+    if (!refusal) continue;
+    // Once the run has started (its OUs resolved), a refusal ends it: the run's error keeps the hint.
+    if (resolved) throw new GuardrailRefusal(`refusing to start: ${refusal}`, { hint: exclusionHint(account, resolved) });
+    throw new InputError(`refusing to start: ${refusal}`, { field: '--accounts', hint: exclusionHint(account) });
   }
   for (const { id, step } of allSteps(loaded.playbook)) {
     const s = step as { type?: string; action?: string };
@@ -79,8 +108,46 @@ export async function checkAcross(config: Config, loaded: LoadedPlaybook, across
       });
   }
   const locations: Location[] = [];
-  for (const at of locationsOf(across)) locations.push({ ...at, ...(await roleIn(config, at)) });
+  for (const at of locationsOf({ accounts, regions: across.regions })) locations.push({ ...at, ...(await roleIn(config, at)) });
   return locations;
+}
+
+/** How to leave a refused account out: named outright, or through the OU it was listed under. */
+function exclusionHint(account: string, resolved?: AcrossResolved): string {
+  const unit = Object.entries(resolved?.units ?? {}).find(([, under]) => under.includes(account))?.[0];
+  const config = 'or change guardrails in firebreak.config.yaml';
+  if (!unit || !resolved) return `leave the account out of --accounts, ${config}`;
+  const others = resolved.accounts.filter((a) => a !== account);
+  return others.length > 0
+    ? `${account} is under ${unit}: name the other accounts by id instead of the OU (--accounts ${others.join(',')}), ${config}`
+    : `${account} is the only active account under ${unit}: there is nothing else to act in`;
+}
+
+/** What `--accounts` resolved to at the run's start: each OU (or root) → its active accounts, and every account acted in. */
+export interface AcrossResolved {
+  units: Record<string, string[]>;
+  accounts: string[];
+}
+
+/**
+ * The OUs and roots among a run's accounts, each listed through Organizations (with the
+ * credentials the run starts from: Organizations answers no member account's role). An OU with no
+ * active account is refused: a fleet run over it would act nowhere.
+ */
+export async function resolveAcross(client: OrganizationsClient, across: Across): Promise<AcrossResolved> {
+  const units: Record<string, string[]> = {};
+  for (const unit of unitsOf(across)) {
+    const accounts = await accountsUnder(client, unit);
+    if (accounts.length === 0)
+      throw new FirebreakError(
+        `refusing to start: --accounts names ${unit}, which has no active account (suspended accounts are left out)`,
+        {
+          hint: `check the OU id (aws organizations list-accounts-for-parent --parent-id ${unit}), or name the accounts by id`,
+        },
+      );
+    units[unit] = accounts;
+  }
+  return { units, accounts: expandAccounts(across, units) };
 }
 
 /** The config's role and external id, filled for one account×Region; the role must be in that account. */

@@ -21,7 +21,7 @@ import { drive, type RunObserver } from './drive.js';
 import { replay, type RunStatus } from './events.js';
 import { newRunId, type HomeOptions } from './home.js';
 import type { RunHost } from './host.js';
-import { checkAcross, type Across } from './locations.js';
+import { type AcrossResolved, checkAcross, unitsOf, type Across } from './locations.js';
 import { runStoreFor, type RunStore } from './local-store.js';
 import type { RunResult } from './runner.js';
 
@@ -103,9 +103,12 @@ export async function prepareRun(what: RunRequest, backend: Backend, s: RunSetti
   const file = loaded.file;
   const raw = what.inputs ?? parseInputArgs(what.inputArgs ?? [], loaded.playbook.inputs, { file });
   const inputs = validateInputs(raw, loaded.playbook.inputs, { file, posOf: loaded.posOf });
-  const locations = what.across ? await checkAcross(config, loaded, what.across) : undefined;
+  // Accounts named outright are checked now; OUs are listed when the run starts (drive.ts), with its clients.
+  const checked = what.across ? await checkAcross(config, loaded, what.across) : undefined;
+  const units = what.across && unitsOf(what.across).length > 0 ? { across: what.across } : undefined;
   await backend.prepare(backendDefaults(config, what.across));
-  return { config, loaded, inputs, ...(locations ? { locations } : {}) };
+  const locations = units ? undefined : checked;
+  return { config, loaded, inputs, ...(locations ? { locations } : {}), ...(units ? { units } : {}) };
 }
 
 export async function startRun(o: StartOptions): Promise<RunHandle> {
@@ -123,6 +126,7 @@ export async function startRun(o: StartOptions): Promise<RunHandle> {
       record,
       where,
       ...(prep.locations ? { locations: prep.locations } : {}),
+      ...(prep.units ? { units: prep.units } : {}),
       loaded: prep.loaded,
       inputs: prep.inputs,
       config: prep.config,
@@ -156,7 +160,8 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
   const { config } = o.config ? { config: o.config } : loadConfig(o.configFile);
   const store = o.store ?? runStoreFor(config.store, o);
   const record = await store.open(o.runId);
-  const state = replay(record.readJournal(), { file: `${o.runId}/journal.jsonl` });
+  const events = record.readJournal();
+  const state = replay(events, { file: `${o.runId}/journal.jsonl` });
   const s = state.started;
   if (!s)
     throw new InputError(`run ${o.runId} has no run.started event; its journal is damaged`, { hint: `firebreak audit verify ${o.runId}` });
@@ -175,8 +180,12 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
       },
     );
   }
-  // Across accounts, the guardrails and the role template are those of today's config, checked again.
-  const locations = s.across ? await checkAcross(config, loaded, s.across) : undefined;
+  // Across accounts, the guardrails and the role template are those of today's config, checked again;
+  // the accounts are those the OUs resolved to when the run started, even if the OUs changed since.
+  const recorded = events.find((e) => e.type === 'across.resolved') as (AcrossResolved & { type: string }) | undefined;
+  const resolved = recorded ? { units: recorded.units, accounts: recorded.accounts } : undefined;
+  const units = s.across && unitsOf(s.across).length > 0 ? { across: s.across, ...(resolved ? { resolved } : {}) } : undefined;
+  const locations = s.across && !units ? await checkAcross(config, loaded, s.across) : undefined;
   const result = o.backend.resume(record.dir, recordedBackend(s), backendDefaults(config, s.across)).then((where) =>
     drive({
       ...o,
@@ -184,6 +193,7 @@ export async function resumeRun(o: ResumeOptions): Promise<RunHandle> {
       record,
       where,
       ...(locations ? { locations } : {}),
+      ...(units ? { units } : {}),
       loaded,
       inputs: s.inputs,
       config,
