@@ -69,7 +69,12 @@ export function buildProgram(): Command {
       'with --auto: stay alive this long (e.g. 30m) for firebreak approve',
       duration('--wait-for-approval'),
     )
-    .option('--accounts <ids>', "act in these accounts (12-digit ids, comma-separated) through the config's roleArn template", collect, [])
+    .option(
+      '--accounts <ids>',
+      "act in these accounts (12-digit ids, or OU/root ids for every active account under them; comma-separated) through the config's roleArn template",
+      collect,
+      [],
+    )
     .option('--regions <names>', 'with --accounts: the Regions of each account (comma-separated; default: --region)', collect, [])
     .option('-v, --verbose', 'show every AWS call')
     .action(async (playbook, opts, cmd) => (await import('./commands/run.js')).run(playbook, { ...cmd.optsWithGlobals(), ...opts }));

@@ -41,6 +41,7 @@ const EXAMPLES: RunEventInput[] = [
   },
   { type: 'run.identity', arn: 'arn:aws:iam::123456789012:user/alice', account: '123456789012', userId: 'AIDA' },
   { type: 'guardrails.resolved', units: { 'ou-a1b2-c3d4e5f6': ['123456789012', '210987654321'] } },
+  { type: 'across.resolved', units: { 'ou-a1b2-c3d4e5f6': ['123456789012', '210987654321'] }, accounts: ['123456789012', '210987654321'] },
   { type: 'step.started', step: 'isolate', action: 'ec2.isolate-instance' },
   { type: 'step.planned', step: 'isolate', action: 'ec2.isolate-instance', input: { instanceId: 'i-1' }, plan, facts: { x: 1 } },
   { type: 'approval.requested', step: 'isolate', policy: 'required', changes: 1 },
