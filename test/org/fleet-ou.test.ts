@@ -176,6 +176,25 @@ describe('--accounts naming an organizational unit', () => {
   }, 120_000);
 });
 
+describe('the command line', () => {
+  it('an OU resolving to a denied account: the responder reads the account and the --accounts that leaves it out', async () => {
+    const s = setup({ guardrails: { deniedAccounts: [B] } });
+    const r = await cli(
+      ['run', 'ec2-fleet-compromise', '--sim', s.world, '--auto', '--config', s.configFile, '-i', 'tags=role=web'].concat([
+        '--accounts',
+        WORKLOADS,
+        '--regions',
+        REGIONS.join(','),
+      ]),
+      { home: s.home },
+    );
+    expect(r.code).toBe(1);
+    const shown = r.stdout + r.stderr;
+    expect(shown).toContain(`refusing to start: account ${B} is in guardrails.deniedAccounts`);
+    expect(shown).toContain(`name the other accounts by id instead of the OU (--accounts ${A})`);
+  }, 120_000);
+});
+
 describe('a malformed OU id in --accounts', () => {
   it.each([['ou-x'], ['ou-7k2q-W0RK'], ['r-']])('%s is refused naming --accounts (exit 2), with no run folder', async (id) => {
     const s = setup();
