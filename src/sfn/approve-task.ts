@@ -15,7 +15,12 @@ import { isAwsError } from '../store/errors.js';
 import { answerTask } from './answer.js';
 
 export function runsOnStepFunctions(record: RunRecord): boolean {
-  const started = record.readJournal().find((e) => e.type === 'run.started') as { executor?: { kind?: string } } | undefined;
+  return startedOnStepFunctions(record.readJournal());
+}
+
+/** The run's `run.started` (among `events`) names Step Functions as its executor. */
+export function startedOnStepFunctions(events: ReadonlyArray<{ type: string }>): boolean {
+  const started = events.find((e) => e.type === 'run.started') as { executor?: { kind?: string } } | undefined;
   return started?.executor?.kind === 'stepfunctions';
 }
 

@@ -109,6 +109,12 @@ export class AwsRunStore implements DurableRunStore {
     return items.map(eventOfItem);
   }
 
+  /** The run's first line (`run.started`), one strongly consistent GetItem. */
+  async firstEvent(runId: string): Promise<StoredEvent | undefined> {
+    const item = await this.get(runPk(runId), eventSk(1), `read the first event of run ${runId}`);
+    return item && eventOfItem(item);
+  }
+
   async lastEvent(runId: string): Promise<StoredEvent | undefined> {
     try {
       const out = await this.doc.send(

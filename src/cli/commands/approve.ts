@@ -14,7 +14,8 @@ import { postApproval } from '../../engine/inbox.js';
 import { localRunStore, runStoreFor, type RunRecord } from '../../engine/local-store.js';
 import type { Approval } from '../../engine/events.js';
 import { loadConfig } from '../../config/config.js';
-import { approveOnStepFunctions, runsOnStepFunctions } from '../../sfn/approve-task.js';
+import { approveOnStepFunctions, runsOnStepFunctions, startedOnStepFunctions } from '../../sfn/approve-task.js';
+import { eventOf } from '../../store/types.js';
 import { acquireLock, readLock } from '../../engine/lock.js';
 import { whoAmI } from '../interactive-host.js';
 import { out, printJson } from '../output.js';
@@ -39,9 +40,13 @@ export async function approve(
   const aws = opts.runsDir ? undefined : configuredAwsStore(opts.config);
   if (aws) {
     const decision = opts.abort ? 'abort' : opts.deny ? 'skip' : 'approve';
-    const record = await runStoreFor(loadConfig(opts.config).config.store, opts, aws).open(runId, { journalOnly: true });
     // On Step Functions the kept task token is the truth of what waits: a second answer is refused by it.
-    if (runsOnStepFunctions(record))
+    const first = await aws.firstEvent(runId);
+    const record =
+      first && startedOnStepFunctions([eventOf(first)])
+        ? await runStoreFor(loadConfig(opts.config).config.store, opts, aws).open(runId, { journalOnly: true })
+        : undefined;
+    if (record)
       return viaTaskToken(
         record,
         runId,
