@@ -76,6 +76,22 @@ describe('approveOnStepFunctions over a kept token', () => {
     await expect(approveOnStepFunctions(record, 'block', answer, { sfn })).rejects.toBeInstanceOf(TokenAlreadyAnswered);
   });
 
+  it('names a task that timed out (TaskTimedOut), pointing at resume, and keeps its token answered', async () => {
+    const record = await waitingRun('run-5');
+    await record.keepTaskToken('block', 'token-y');
+    const timedOut = {
+      send: async () => {
+        throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+      },
+    } as unknown as Pick<SFNClient, 'send'>;
+    const err = await approveOnStepFunctions(record, 'block', answer, { sfn: timedOut }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      message: 'failed to answer block of run run-5: its task timed out before the answer came (TaskTimedOut)',
+      hint: expect.stringContaining('firebreak resume run-5'),
+    });
+    await expect(approveOnStepFunctions(record, 'block', answer, { sfn: timedOut })).rejects.toBeInstanceOf(TokenAlreadyAnswered);
+  });
+
   it('gives the token back when sending failed otherwise: the next approve sends it once', async () => {
     const record = await waitingRun('run-4');
     await record.keepTaskToken('block', 'token-z');
