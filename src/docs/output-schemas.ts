@@ -51,8 +51,13 @@ export const approveOutput = z
     runId: z.string(),
     step: z.string(),
     decision: z.enum(['approve', 'deny', 'abort', 'skip']),
-    delivered: z.enum(['journal', 'inbox']),
+    delivered: z
+      .enum(['journal', 'inbox', 'store', 'task-token'])
+      .describe(
+        "journal: answered in the run's journal; inbox: posted to the waiting process; store: recorded in the AWS store's table; task-token: sent to the waiting Step Functions task",
+      ),
     pid: z.number().int().optional(),
+    table: z.string().optional().describe('the AWS store table the answer was recorded in (delivered: store)'),
   })
   .strict();
 

@@ -18,7 +18,7 @@ import { readApproval } from './inbox.js';
 import { acquireLock, describeHolder, lockResource, readLock, resourceLockPath } from './lock.js';
 import { waitForResourceLock } from './lock-wait.js';
 import { summarize, writeSummary } from './run-summary.js';
-import { keepTaskToken, readTaskToken } from './task-tokens.js';
+import { claimTaskToken, keepTaskToken, readTaskToken } from './task-tokens.js';
 
 export type { RunRecord, RunStore, TargetLockOptions } from '../store/types.js';
 
@@ -30,8 +30,9 @@ export function localRunStore(home: HomeOptions = {}): RunStore {
     openJournal: (clock) => Journal.open(join(dir, 'journal.jsonl'), { clock }),
     readJournal: () => Journal.read(join(dir, 'journal.jsonl')),
     postedApproval: (step) => readApproval(dir, step),
-    keepTaskToken: (step, token) => keepTaskToken(dir, step, token),
-    taskToken: (step) => readTaskToken(dir, step),
+    keepTaskToken: async (step, token) => keepTaskToken(dir, step, token),
+    taskToken: async (step) => readTaskToken(dir, step),
+    claimTaskToken: async (step, token, answer) => claimTaskToken(runId, dir, step, token, answer),
     writeSummary: (events) => writeSummary(dir, events),
     // Every append is already durable on disk when it returns; the head file is the local anchor.
     settle: async () => undefined,

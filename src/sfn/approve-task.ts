@@ -11,10 +11,16 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { FirebreakError, InputError } from '../core/errors.js';
 import type { Approval } from '../engine/events.js';
 import type { RunRecord } from '../engine/local-store.js';
+import { isAwsError } from '../store/errors.js';
 import { answerTask } from './answer.js';
 
 export function runsOnStepFunctions(record: RunRecord): boolean {
-  const started = record.readJournal().find((e) => e.type === 'run.started') as { executor?: { kind?: string } } | undefined;
+  return startedOnStepFunctions(record.readJournal());
+}
+
+/** The run's `run.started` (among `events`) names Step Functions as its executor. */
+export function startedOnStepFunctions(events: ReadonlyArray<{ type: string }>): boolean {
+  const started = events.find((e) => e.type === 'run.started') as { executor?: { kind?: string } } | undefined;
   return started?.executor?.kind === 'stepfunctions';
 }
 
@@ -24,12 +30,51 @@ export async function approveOnStepFunctions(
   answer: Approval & { via: 'approve-command' },
   o: { sfn: Pick<SFNClient, 'send'>; clock?: Clock },
 ): Promise<void> {
-  const token = record.taskToken(step);
+  const token = await record.taskToken(step);
   if (!token)
     throw new InputError(`run ${record.runId} keeps no task token for step '${step}': it is not waiting on it`, {
       field: 'STEP',
       hint: 'firebreak runs   (shows what each run waits on)',
     });
+  // Taken before anything is journaled: a second approval is refused here, with no second SendTask call.
+  const claim = await record.claimTaskToken(step, token, {
+    decision: answer.decision,
+    by: answer.by,
+    at: (o.clock ?? systemClock).now().toISOString(),
+  });
+  try {
+    await journalAndSend(record, step, token, answer, o);
+  } catch (err) {
+    // Step Functions will never take this token again: it stays answered. Anything else may be tried again.
+    if (!isAwsError(err, ...FINAL)) await claim.release();
+    throw answerFailure(record.runId, step, err);
+  }
+}
+
+/** SendTask errors after which the token answers nothing (https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html). */
+const FINAL = ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'];
+
+function answerFailure(runId: string, step: string, err: unknown): unknown {
+  if (isAwsError(err, 'TaskTimedOut'))
+    return new FirebreakError(`failed to answer ${step} of run ${runId}: its task timed out before the answer came (TaskTimedOut)`, {
+      cause: err,
+      hint: `firebreak resume ${runId}   (redrives the execution, which asks again)`,
+    });
+  if (isAwsError(err, 'InvalidToken', 'TaskDoesNotExist'))
+    return new FirebreakError(
+      `failed to answer ${step} of run ${runId}: Step Functions no longer waits on its task token (${(err as Error).name}: the task was answered, or its execution stopped)`,
+      { cause: err, hint: `firebreak runs   (shows what run ${runId} waits on now)` },
+    );
+  return err;
+}
+
+async function journalAndSend(
+  record: RunRecord,
+  step: string,
+  token: string,
+  answer: Approval & { via: 'approve-command' },
+  o: { sfn: Pick<SFNClient, 'send'>; clock?: Clock },
+): Promise<void> {
   const journal = record.readJournal();
   const manual = journal.some((e) => e.type === 'manual.requested' && e.step === step);
   // An action that handed its work to a person (step.manual): the worker's next task completes the step, as the engine does.
@@ -49,8 +94,10 @@ export async function approveOnStepFunctions(
     } finally {
       j.close();
     }
+    // The answer is in the store before the execution goes on: the next task reads it from there.
+    await record.settle();
   } finally {
-    lock.release();
+    await lock.release();
   }
   const note = answer.note ? { note: answer.note } : {};
   if (manual && answer.decision !== 'abort')

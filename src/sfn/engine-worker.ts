@@ -253,7 +253,8 @@ function workerHost(w: EngineWorkerOptions, task: WorkerTaskT): RunHost {
       throw new FirebreakError(`failed to apply ${key} of run ${run.runId}: no answer is journaled for it`, {
         hint: `firebreak approve ${run.runId} ${key}`,
       });
-    (await w.store.open(run.runId)).keepTaskToken(key, task.taskToken!);
+    // Durable before the task is reported as waiting: whoever is told may answer at once, from anywhere.
+    await (await w.store.open(run.runId)).keepTaskToken(key, task.taskToken!);
     await w.onWaiting?.({ runId: run.runId, step: key, kind, title }, run);
     throw new WaitingForApproval(run.runId, key, kind);
   };

@@ -18,8 +18,8 @@ import { FirebreakError } from '../core/errors.js';
 import { DynamoDB, DynamoDBLib, S3 } from '../cloud/sdk.js';
 import { lineHash } from '../audit/verify.js';
 import { RUNS_INDEX, type AwsStoreConfig } from './config.js';
-import { AppendConflict, isAwsError, LeaseLost } from './errors.js';
-import { alertPk, approvalSk, CLAIM_SK, eventSk, LEASE_SK, lockPk, runPk, RUNS_GSI_PK, SUMMARY_SK } from './keys.js';
+import { AppendConflict, isAwsError, LeaseLost, TokenAlreadyAnswered } from './errors.js';
+import { alertPk, approvalSk, CLAIM_SK, eventSk, LEASE_SK, lockPk, runPk, RUNS_GSI_PK, SUMMARY_SK, tokenSk } from './keys.js';
 import { sealRun } from './seal.js';
 import type {
   AcquireResult,
@@ -33,6 +33,7 @@ import type {
   SealResult,
   StoredEvent,
   StoredLine,
+  TokenAnswer,
 } from './types.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: lib-dynamodb's own item type (NativeAttributeValue is any)
@@ -106,6 +107,12 @@ export class AwsRunStore implements DurableRunStore {
       ConsistentRead: true,
     });
     return items.map(eventOfItem);
+  }
+
+  /** The run's first line (`run.started`), one strongly consistent GetItem. */
+  async firstEvent(runId: string): Promise<StoredEvent | undefined> {
+    const item = await this.get(runPk(runId), eventSk(1), `read the first event of run ${runId}`);
+    return item && eventOfItem(item);
   }
 
   async lastEvent(runId: string): Promise<StoredEvent | undefined> {
@@ -353,6 +360,76 @@ export class AwsRunStore implements DurableRunStore {
     return items.map(approvalOf);
   }
 
+  // ---- task tokens ----
+
+  /**
+   * A waiting step's task token, beside the run (the table is encrypted with the store's key; the
+   * token never goes to the journal). A new token (the step waits again) replaces the old one; the
+   * same token put again (a retried worker) leaves it as it is, answered or not.
+   */
+  async keepTaskToken(runId: string, key: string, token: string): Promise<void> {
+    // A put refused by its condition is the same token kept already: it stays as it is.
+    await this.putIf(
+      { pk: runPk(runId), sk: tokenSk(key), runId, key, token, status: 'waiting', keptAt: this.clock.now().toISOString() },
+      'attribute_not_exists(pk) OR #token <> :token',
+      { ':token': token },
+      `keep the task token of ${key} of run ${runId}`,
+      { '#token': 'token' },
+    );
+  }
+
+  async readTaskToken(runId: string, key: string): Promise<{ token: string; status: string; answer?: TokenAnswer } | undefined> {
+    const item = await this.get(runPk(runId), tokenSk(key), `read the task token of ${key} of run ${runId}`);
+    if (!item) return undefined;
+    return { token: String(item.token), status: String(item.status), ...(item.answer ? { answer: item.answer as TokenAnswer } : {}) };
+  }
+
+  /** Mark the token answered, once; a TokenAlreadyAnswered naming the first answer otherwise. */
+  async claimTaskToken(runId: string, key: string, token: string, answer: TokenAnswer): Promise<void> {
+    try {
+      await this.doc.send(
+        new DynamoDBLib.UpdateCommand({
+          TableName: this.table,
+          Key: { pk: runPk(runId), sk: tokenSk(key) },
+          UpdateExpression: 'SET #s = :answered, answer = :answer',
+          ConditionExpression: '#token = :token AND #s = :waiting',
+          ExpressionAttributeNames: { '#s': 'status', '#token': 'token' },
+          ExpressionAttributeValues: { ':answered': 'answered', ':waiting': 'waiting', ':token': token, ':answer': answer },
+        }),
+      );
+      return;
+    } catch (err) {
+      if (!isAwsError(err, 'ConditionalCheckFailedException')) throw failed(`mark the task token of ${key} of run ${runId} answered`, err);
+    }
+    // Our own update whose response was lost, or someone else's answer (or a newer token).
+    const now = await this.readTaskToken(runId, key);
+    if (now?.token === token && now.answer?.at === answer.at && now.answer.by === answer.by) return;
+    if (now?.token === token) throw new TokenAlreadyAnswered(runId, key, now.answer ?? {});
+    throw new FirebreakError(`failed to answer ${key} of run ${runId}: the step waits with another task token now`, {
+      hint: `firebreak runs   (see what run ${runId} waits on, then approve again)`,
+    });
+  }
+
+  /** Undo a claim whose answer could not be sent, so the step can be answered again. */
+  async releaseTaskToken(runId: string, key: string, token: string, answer: TokenAnswer): Promise<void> {
+    try {
+      await this.doc.send(
+        new DynamoDBLib.UpdateCommand({
+          TableName: this.table,
+          Key: { pk: runPk(runId), sk: tokenSk(key) },
+          UpdateExpression: 'SET #s = :waiting REMOVE answer',
+          ConditionExpression: '#token = :token AND answer.#at = :at',
+          ExpressionAttributeNames: { '#s': 'status', '#token': 'token', '#at': 'at' },
+          ExpressionAttributeValues: { ':waiting': 'waiting', ':token': token, ':at': answer.at },
+        }),
+      );
+    } catch (err) {
+      // Released already (a retried update whose response was lost).
+      if (isAwsError(err, 'ConditionalCheckFailedException')) return;
+      throw failed(`give back the task token of ${key} of run ${runId}`, err);
+    }
+  }
+
   // ---- sealing ----
 
   seal(runId: string, uptoSeq: number): Promise<SealResult> {
@@ -370,7 +447,13 @@ export class AwsRunStore implements DurableRunStore {
   }
 
   /** Put one item; false when `condition` failed (ConditionalCheckFailedException). */
-  async putIf(item: Item, condition: string, values: Record<string, unknown>, what: string): Promise<boolean> {
+  async putIf(
+    item: Item,
+    condition: string,
+    values: Record<string, unknown>,
+    what: string,
+    names?: Record<string, string>,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new DynamoDBLib.PutCommand({
@@ -378,6 +461,7 @@ export class AwsRunStore implements DurableRunStore {
           Item: item,
           ConditionExpression: condition,
           ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
+          ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
       );
       return true;

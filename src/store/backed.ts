@@ -144,8 +144,13 @@ export function awsBackedRunStore(local: RunStore, aws: AwsRunStore, o: BackedOp
         const a = rec.answer;
         return { decision: a.decision, by: a.by, ...(a.note ? { note: a.note } : {}), via: a.via ?? 'approve-command', at: a.at };
       },
-      keepTaskToken: (step, token) => inner.keepTaskToken(step, token),
-      taskToken: (step) => inner.taskToken(step),
+      // In the table, not the working copy: `firebreak approve` answers from any machine (a Lambda's /tmp is gone).
+      keepTaskToken: (step, token) => aws.keepTaskToken(runId, step, token),
+      taskToken: async (step) => (await aws.readTaskToken(runId, step))?.token,
+      async claimTaskToken(step, token, answer) {
+        await aws.claimTaskToken(runId, step, token, answer);
+        return { release: () => aws.releaseTaskToken(runId, step, token, answer) };
+      },
       writeSummary(events) {
         inner.writeSummary(events);
         const fields = o.summarize(events);

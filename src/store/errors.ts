@@ -1,5 +1,5 @@
 /** What the store refuses, as errors the engine can tell apart (never a swallowed AWS error). */
-import { FirebreakError } from '../core/errors.js';
+import { FirebreakError, InputError } from '../core/errors.js';
 
 /** Another writer holds this sequence number: this process is not the run's writer. */
 export class AppendConflict extends FirebreakError {
@@ -28,3 +28,17 @@ export class LeaseLost extends FirebreakError {
 
 /** `err` is the AWS error `code` (the SDK's exception name). Only named codes are ever tolerated. */
 export const isAwsError = (err: unknown, ...codes: string[]): boolean => err instanceof Error && codes.includes(err.name);
+
+/** The task token was answered before: a second answer would be a second SendTask call. */
+export class TokenAlreadyAnswered extends InputError {
+  constructor(
+    readonly runId: string,
+    readonly step: string,
+    readonly first: { decision?: string; by?: string; at?: string },
+  ) {
+    super(
+      `step ${step} of run ${runId} was already answered: ${first.decision ?? 'unknown'} by ${first.by ?? 'unknown'} at ${first.at ?? '?'}`,
+      { field: 'STEP', hint: `firebreak audit show ${runId}   (the first answer stands)` },
+    );
+  }
+}

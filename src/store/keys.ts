@@ -9,6 +9,8 @@ export const eventSk = (seq: number) => `EV#${pad(seq, 12)}`;
 export const SUMMARY_SK = 'SUMMARY';
 export const SEAL_SK = 'SEAL';
 export const approvalSk = (key: string) => `APPROVAL#${key}`;
+/** A waiting step's task token, beside the run (never in its journal). */
+export const tokenSk = (key: string) => `TOKEN#${key}`;
 export const lockPk = (resource: string) => `LOCK#${resource}`;
 export const LEASE_SK = 'LEASE';
 export const alertPk = (key: string) => `ALERT#${key}`;

@@ -212,6 +212,13 @@ export interface PostedApproval {
   at: string;
 }
 
+/** Who answered a waiting step's task token, recorded on the token when it is taken. */
+export interface TokenAnswer {
+  decision: string;
+  by: string;
+  at: string;
+}
+
 /** One run's persistence. */
 export interface RunRecord {
   readonly runId: string;
@@ -223,9 +230,17 @@ export interface RunRecord {
   readJournal(): JournalEvent[];
   /** An answer posted while the run waited (the local inbox; with the AWS store, the table). */
   postedApproval(step: string): PostedApproval | undefined | Promise<PostedApproval | undefined>;
-  /** The task token a step waits with on Step Functions, kept for `firebreak approve`. */
-  keepTaskToken(step: string, token: string): void;
-  taskToken(step: string): string | undefined;
+  /**
+   * The task token a step waits with on Step Functions, kept for `firebreak approve` (AWS store: an
+   * item in the table beside the run, durable when this resolves; local: a file in the run folder).
+   */
+  keepTaskToken(step: string, token: string): Promise<void>;
+  taskToken(step: string): Promise<string | undefined>;
+  /**
+   * Take the kept token to answer it, once (a conditional write): a TokenAlreadyAnswered error naming
+   * the first answer when it was taken before. `release()` gives it back when sending the answer failed.
+   */
+  claimTaskToken(step: string, token: string, answer: TokenAnswer): Promise<{ release(): Promise<void> }>;
   /** Record the run's summary (`firebreak runs`) from its events. */
   writeSummary(events: readonly JournalEvent[]): void;
   /**

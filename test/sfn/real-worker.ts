@@ -200,7 +200,10 @@ export async function sfnRun(
     const task = event as WorkerTaskT;
     tasks.push(task);
     const result = await worker(event);
-    if ((task.phase === 'plan' || task.phase === 'manual') && (await store.open(task.run.id)).taskToken(keyOf(task)) === task.taskToken) {
+    if (
+      (task.phase === 'plan' || task.phase === 'manual') &&
+      (await (await store.open(task.run.id)).taskToken(keyOf(task))) === task.taskToken
+    ) {
       const a = answers[task.stepId] ?? 'approve';
       // A person answers later with `firebreak approve`, from another process as far as the execution knows.
       setImmediate(() =>

@@ -13,7 +13,7 @@ import { parse, stringify } from 'yaml';
 import { getAction } from '../../src/actions/registry.js';
 import { chooseBackend } from '../../src/backend/backend.js';
 import { approve } from '../../src/cli/commands/approve.js';
-import { localRunStore } from '../../src/engine/local-store.js';
+import { localRunStore, type RunStore } from '../../src/engine/local-store.js';
 import { attachStatesRuntime } from '../../src/sim/index.js';
 import { compileToAsl } from '../../src/sfn/compile.js';
 import { engineWorker } from '../../src/sfn/engine-worker.js';
@@ -99,10 +99,11 @@ export async function deploy(
   playbook: string,
   world: string | ((home: string, executionArn: string) => string),
   home = tempHome(),
+  /** The workers' run store (the local one in `home` unless given). */
+  store: RunStore = localRunStore({ home }),
 ): Promise<Deployment> {
   const cloud = createTestCloud();
   const sfn = clientFor(cloud, SFNClient);
-  const store = localRunStore({ home });
   const tasks: string[] = [];
   // One worker per execution, as one Lambda serves a run's tasks (it keeps them in order per run).
   const workers = new Map<string, (e: unknown) => Promise<unknown>>();

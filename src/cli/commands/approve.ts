@@ -11,8 +11,11 @@ import { InputError } from '../../core/errors.js';
 import { replay } from '../../engine/events.js';
 import { existingRunDir } from '../../engine/home.js';
 import { postApproval } from '../../engine/inbox.js';
-import { localRunStore } from '../../engine/local-store.js';
-import { approveOnStepFunctions, runsOnStepFunctions } from '../../sfn/approve-task.js';
+import { localRunStore, runStoreFor, type RunRecord } from '../../engine/local-store.js';
+import type { Approval } from '../../engine/events.js';
+import { loadConfig } from '../../config/config.js';
+import { approveOnStepFunctions, runsOnStepFunctions, startedOnStepFunctions } from '../../sfn/approve-task.js';
+import { eventOf } from '../../store/types.js';
 import { acquireLock, readLock } from '../../engine/lock.js';
 import { whoAmI } from '../interactive-host.js';
 import { out, printJson } from '../output.js';
@@ -37,6 +40,20 @@ export async function approve(
   const aws = opts.runsDir ? undefined : configuredAwsStore(opts.config);
   if (aws) {
     const decision = opts.abort ? 'abort' : opts.deny ? 'skip' : 'approve';
+    // On Step Functions the kept task token is the truth of what waits: a second answer is refused by it.
+    const first = await aws.firstEvent(runId);
+    const record =
+      first && startedOnStepFunctions([eventOf(first)])
+        ? await runStoreFor(loadConfig(opts.config).config.store, opts, aws).open(runId, { journalOnly: true })
+        : undefined;
+    if (record)
+      return viaTaskToken(
+        record,
+        runId,
+        step,
+        { decision, by: whoAmI(), via: 'approve-command', ...(opts.note ? { note: opts.note } : {}) },
+        opts,
+      );
     return approveInStore(
       aws,
       runId,
@@ -65,14 +82,7 @@ export async function approve(
   const decision = opts.abort ? 'abort' : opts.deny ? 'skip' : 'approve';
   const answer = { decision, by: whoAmI(), via: 'approve-command', ...(opts.note ? { note: opts.note } : {}) } as const;
   const record = await localRunStore(opts).open(runId);
-  if (runsOnStepFunctions(record)) {
-    // A run on Step Functions waits on a task token: the answer is journaled and sent with it (the SDK's standard configuration).
-    await approveOnStepFunctions(record, step, answer, { sfn: opts.sfn ?? new SFNClient({}) });
-    if (opts.json) return printJson({ runId, step, decision: opts.deny ? 'deny' : decision, delivered: 'task-token' });
-    return out(
-      `${opts.abort ? 'aborted' : opts.deny ? 'denied' : 'approved'} step ${step} of run ${runId}\n  the Step Functions execution continues the run`,
-    );
-  }
+  if (runsOnStepFunctions(record)) return viaTaskToken(record, runId, step, answer, opts);
   const lock = await acquireLock(join(dir, 'run.lock'), { runId, purpose: 'approve' });
   let delivered: 'journal' | 'inbox';
   if (lock) {
@@ -96,6 +106,21 @@ export async function approve(
     delivered === 'inbox'
       ? `  the waiting process${holder ? ` (pid ${holder.pid})` : ''} continues the run`
       : `  continue it with: firebreak resume ${runId} --auto`,
+  );
+}
+
+/** A run on Step Functions waits on a task token: the answer is journaled and sent with it (the SDK's standard configuration). */
+async function viaTaskToken(
+  record: RunRecord,
+  runId: string,
+  step: string,
+  answer: Approval & { via: 'approve-command' },
+  opts: { deny?: boolean; abort?: boolean; json?: boolean; sfn?: Pick<SFNClient, 'send'> },
+): Promise<void> {
+  await approveOnStepFunctions(record, step, answer, { sfn: opts.sfn ?? new SFNClient({}) });
+  if (opts.json) return printJson({ runId, step, decision: opts.deny ? 'deny' : answer.decision, delivered: 'task-token' });
+  out(
+    `${opts.abort ? 'aborted' : opts.deny ? 'denied' : 'approved'} step ${step} of run ${runId}\n  the Step Functions execution continues the run`,
   );
 }
 
