@@ -32,6 +32,9 @@
  *    `core.manual-task` step (the answer lets its `<id>.apply` task complete it with the engine's code).
  *  - The run's end: the state an end step starts in (and `Succeeded`, after a last step without `next`)
  *    is a worker task that journals `run.ended` with the outcome; `<id>.end` then succeeds or fails.
+ *    A failure no onError takes at the top (or an abort, an approval that timed out) goes to the failed
+ *    state's `<state>.uncaught` task, which journals `run.ended` (failed or aborted, the CLI's error)
+ *    and fails with the caught error; a redrive runs that task again and it goes back to `<state>`.
  *  - `visits.<id>.count` counts the visits of a step a loop can come back to (a Pass state `<id>` adds
  *    one with `States.MathAdd` before the step's own states), so the n-th visit gets the journal key `<id>#<n>`.
  *
