@@ -32,6 +32,9 @@
  *    `core.manual-task` step (the answer lets its `<id>.apply` task complete it with the engine's code).
  *  - The run's end: the state an end step starts in (and `Succeeded`, after a last step without `next`)
  *    is a worker task that journals `run.ended` with the outcome; `<id>.end` then succeeds or fails.
+ *    A failure no onError takes at the top (or an abort, an approval that timed out) goes to the failed
+ *    state's `<state>.uncaught` task, which journals `run.ended` (failed or aborted, the CLI's error)
+ *    and fails with the caught error; a redrive runs that task again and it goes back to `<state>`.
  *  - `visits.<id>.count` counts the visits of a step a loop can come back to (a Pass state `<id>` adds
  *    one with `States.MathAdd` before the step's own states), so the n-th visit gets the journal key `<id>#<n>`.
  *
@@ -110,7 +113,7 @@ export function compileToAsl(pb: PlaybookT, opts: CompileOptions): Asl {
     },
     Next: pb.start,
   };
-  const states: Record<string, State> = { Start: start, ...body };
+  const states: Record<string, State> = { Start: start, ...c.catchAll(body) };
   if (c.needsSucceeded) Object.assign(states, c.ending(SUCCEEDED, SUCCEEDED, 'success', c.outcome('success')));
   return {
     Comment: `Firebreak playbook ${pb.id}: ${pb.title}`,
@@ -529,6 +532,46 @@ class Compiler {
     };
   }
 
+  /**
+   * A run that fails with no end step reached (a failure no onError takes, an abort, an approval that
+   * timed out) still ends as in the CLI: every top-level state that can fail hands its error to its own
+   * `<state>.uncaught` task, which journals `run.ended` and fails with the same error — so that task is
+   * where the execution failed. Redriven (`firebreak resume`), it runs again, finds the redrive in the
+   * journal, journals `run.resumed` and goes back to the state that failed, which runs again. A halt
+   * (`Halted`) goes there too at the top; inside a branch it fails the branch, and so the Parallel state.
+   */
+  catchAll(states: Record<string, State>): Record<string, State> {
+    const out: Record<string, State> = {};
+    for (const [name, st] of Object.entries(states)) {
+      if (name === HALTED) continue;
+      // The end tasks are the run's end already: a failure of theirs fails the execution, and a redrive runs them again.
+      const isEnd = (st.Parameters as { phase?: string } | undefined)?.phase === 'end';
+      const canFail = !isEnd && (st.Type === 'Task' || st.Type === 'Map' || st.Type === 'Parallel');
+      if (!canFail) {
+        out[name] = st;
+        continue;
+      }
+      const uncaught = `${name}.uncaught`;
+      const list = ((st.Catch as Array<{ ErrorEquals: string[]; Next: string }> | undefined) ?? []).map((c) =>
+        c.Next === HALTED ? { ...c, Next: uncaught } : c,
+      );
+      if (!list.some((c) => c.ErrorEquals.includes('States.ALL')))
+        list.push({ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: uncaught } as (typeof list)[number]);
+      out[name] = { ...st, Catch: list };
+      if (!list.some((c) => c.Next === uncaught)) continue;
+      out[uncaught] = {
+        Type: 'Task',
+        Comment: `Journal the run's end (failed or aborted) with ${name}'s error and fail with it; redriven, run ${name} again`,
+        Resource: this.worker,
+        Parameters: { ...this.payload('end', name.split('.')[0]!, false), 'error.$': '$.caught' },
+        ResultPath: null,
+        ...this.retry(undefined),
+        Next: name,
+      };
+    }
+    return out;
+  }
+
   private parallel(id: string, entry: string, step: ParallelStepT, scope: Scope): Record<string, State> {
     if (scope === 'branch')
       throw new Error(`failed to compile ${this.pb.id}: parallel step ${id} inside a parallel branch is not supported`);
@@ -575,7 +618,7 @@ class Compiler {
             Type: 'Task',
             Comment: `Journal ${id}'s failure and fail with its error; redriven, run its unfinished items and go on`,
             Resource: this.worker,
-            Parameters: { ...this.payload('fail', id, false), 'error.$': '$.caught' },
+            Parameters: { ...this.payload('fail', id, false), 'count.$': 'States.ArrayLength($.listed.items)', 'error.$': '$.caught' },
             ResultPath: this.stepPath(id),
             ...this.retry(undefined),
             ...this.next(step.next, scope),

@@ -24,10 +24,10 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Backend } from '../cloud/backend.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
-import { errorInfo } from '../core/error-info.js';
+import { type ErrorInfo, errorInfo } from '../core/error-info.js';
 import { Aborted, FirebreakError, InputError, Interrupted, WaitingForApproval } from '../core/errors.js';
 import type { AutoHostOptions } from '../engine/auto-host.js';
-import type { Approval, StepRecord } from '../engine/events.js';
+import type { Approval, JournalLike, StepRecord } from '../engine/events.js';
 import type { RunHost } from '../engine/host.js';
 import type { RunStore } from '../engine/local-store.js';
 import { runPart } from '../engine/run-part.js';
@@ -87,7 +87,10 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
   let itemOutput: unknown;
   let thrown: unknown;
   let answered: Approval | undefined;
-  const reported = task.phase === 'fail' && (await failureReported(w, task));
+  let failedAgain: WorkerTaskT['error'];
+  // A failed map step and a run that failed with no end step reached: the error the journal holds for them.
+  const before = task.phase === 'fail' || (task.phase === 'end' && task.error) ? (await w.store.open(task.run.id)).readJournal() : [];
+  const reported = task.phase === 'fail' && failureReported(before, task);
   const part = async (o: EngineOptions): Promise<RunResult> => {
     settleMaps(o, task);
     try {
@@ -99,18 +102,18 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
       }
       if (task.phase === 'fail' && !reported) {
         // The map step fails as in the CLI (its step.failed after its items'), and the execution with it.
-        const error = task.error ?? { Error: 'States.TaskFailed' };
+        const error = mapFailure(before, task);
         const step = allSteps(o.loaded.playbook).find((s) => s.id === task.stepId)?.step;
         o.journal.append('step.failed', {
           step: task.stepKey,
           ...(step && 'action' in step ? { action: step.action } : {}),
-          error: { code: error.Error, message: error.Cause ?? error.Error },
+          error,
           handled: false,
         });
-        throw new StepFailed(error.Error, error.Cause ?? error.Error);
+        throw new StepFailed(error.code, error.message);
       }
       if (task.phase === 'end') {
-        endRun(o, task);
+        if (endRun(o, task, before) === 'failed') failedAgain = task.error;
         return { status: 'succeeded' };
       }
       if (task.phase === 'item') {
@@ -184,6 +187,8 @@ async function phase(w: EngineWorkerOptions, task: WorkerTaskT): Promise<WorkerR
     const info = out.error ?? errorInfo(thrown);
     throw new StepFailed(info.code, info.message, isTransient(thrown, info.code));
   }
+  // The run ended failed or aborted: the execution fails with the error it was caught with.
+  if (failedAgain) throw new StepFailed(failedAgain.Error, failedAgain.Cause ?? failedAgain.Error);
   if (task.phase === 'end') return { status: 'ended' };
   if (task.phase === 'item') return { status: 'applied', output: itemOutput };
   if (task.phase === 'choose') return { status: 'chosen', next: next! };
@@ -209,23 +214,76 @@ function settleMaps(o: EngineOptions, task: WorkerTaskT): void {
  * task runs again because the execution was redriven (or invoked twice), and the map step runs as on
  * `firebreak resume` — its completed items answered from the journal, the others run again.
  */
-async function failureReported(w: EngineWorkerOptions, task: WorkerTaskT): Promise<boolean> {
-  const events = (await w.store.open(task.run.id)).readJournal();
+function failureReported(events: JournalLike[], task: WorkerTaskT): boolean {
   const last = (type: string) => events.findLastIndex((e) => e.type === type && e.step === task.stepKey);
   return last('step.failed') > last('item.failed');
 }
 
 /**
- * The run's end as `executeRun` reports it and `drive` journals it in the CLI: an outcome of failure
- * fails the run, with the error of the last onError path taken, if any. Once only: a repeated
- * invocation finds it journaled.
+ * A map step's error as the engine reports it after its items (map-step.ts): how many of its targets
+ * failed, the first one's error, and that code if they all failed alike. The Map state stops at its
+ * first failed item, so fewer of them may have run than in the CLI.
  */
-function endRun(o: EngineOptions, task: WorkerTaskT): void {
+function mapFailure(events: JournalLike[], task: WorkerTaskT): ErrorInfo {
+  const caught = task.error ?? { Error: 'States.TaskFailed' };
+  const byIndex = new Map<number, ErrorInfo>();
+  for (const e of events) if (e.type === 'item.failed' && e.step === task.stepKey) byIndex.set(Number(e.index), e.error as ErrorInfo);
+  const failures = [...byIndex].sort(([a], [b]) => a - b);
+  const first = failures[0];
+  if (!first || task.count === undefined) return { code: caught.Error, message: caught.Cause ?? caught.Error };
+  const [index, error] = first;
+  return {
+    code: failures.every(([, f]) => f.code === error.code) ? error.code : 'PartialFailure',
+    message: `${failures.length} of ${task.count} targets failed (first: item ${index}: ${error.code}: ${error.message})`,
+  };
+}
+
+/**
+ * The run's end as `executeRun` reports it and `drive` journals it in the CLI: an outcome of failure
+ * fails the run, with the error of the last onError path taken, if any. With an error (a state's
+ * `.uncaught` task: no onError took it) the run failed there, or was aborted: its error is the one the
+ * engine journaled (the step's unhandled `step.failed`, the abort's answer), as the CLI's run reports
+ * it, and the task fails again with it; the same task run again by a redrive resumes the run instead.
+ * Once only: a repeated invocation finds it journaled.
+ */
+function endRun(o: EngineOptions, task: WorkerTaskT, events: JournalLike[]): 'ended' | 'failed' | 'redriven' {
+  if (task.error) {
+    const last = (type: string) => events.findLastIndex((e) => e.type === type);
+    const redriven = last('execution.redriven');
+    if (redriven > last('run.ended') && last('run.resumed') < redriven) {
+      // `firebreak resume` redrove the execution, which runs this task again: the run goes on at the state that failed.
+      o.journal.append('run.resumed', { by: events[redriven]!.by as { osUser: string; host: string; pid: number } });
+      return 'redriven';
+    }
+    // Journaled once per attempt: a repeated invocation finds it after the last redrive.
+    if (last('run.ended') <= redriven) o.journal.append('run.ended', endOfFailure(o.runId, events, task.error));
+    return 'failed';
+  }
   const outcome = task.outcome ?? 'success';
   const status = outcome === 'failure' ? 'failed' : 'succeeded';
-  if (o.replayed.status === status) return;
+  if (o.replayed.status === status) return 'ended';
   const handled = [...o.replayed.handledFailures.values()].at(-1);
   o.journal.append('run.ended', { status, outcome, ...(status === 'failed' && handled ? { error: handled } : {}) });
+  return 'ended';
+}
+
+/** `run.ended` for an execution that failed on `error` with no end step reached. */
+function endOfFailure(
+  runId: string,
+  events: JournalLike[],
+  error: NonNullable<WorkerTaskT['error']>,
+): { status: 'failed' | 'aborted'; outcome?: string; error: ErrorInfo } {
+  if (error.Error === TASK_ERRORS.aborted) {
+    const answer = events.findLast((e) => e.type === 'approval.answered' && e.decision === 'abort');
+    const stepId = String(answer?.step ?? '').replace(/#\d+$/, '');
+    const aborted = answer
+      ? new Aborted(`run ${runId} aborted at step '${stepId}' by ${String(answer.by)}`)
+      : new Aborted(error.Cause ?? `run ${runId} aborted`);
+    return { status: 'aborted', error: errorInfo(aborted) };
+  }
+  const failed = events.findLast((e) => e.type === 'step.failed' && e.handled === false);
+  const info = failed ? (failed.error as ErrorInfo) : { code: error.Error, message: error.Cause ?? error.Error };
+  return { status: 'failed', outcome: 'failure', error: info };
 }
 
 /** The records of earlier steps, as the execution carries them. */

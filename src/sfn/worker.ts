@@ -78,7 +78,9 @@ export const WorkerPayload = z.strictObject({
   taskToken: z.string().min(1).optional(),
   /** `end` only: the outcome the run ends with (the end step's, or success when the last step has no next). */
   outcome: z.string().min(1).optional(),
-  /** `fail` only: the error a Map state failed with, as its Catch caught it. */
+  /** `fail` only: how many items the map step listed. */
+  count: z.number().int().nonnegative().optional(),
+  /** `fail` and the run's `end` after a failure: the error a state failed with, as a Catch caught it. */
   error: z.looseObject({ Error: z.string().min(1), Cause: z.string().optional() }).optional(),
 });
 

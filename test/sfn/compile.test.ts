@@ -128,9 +128,17 @@ describe('firebreak sfn: how steps map', () => {
 
   it('retry → Retry (the playbook counts attempts, Step Functions retries), onError → Catch, end outcomes → Succeed/Fail', () => {
     expect(states['detach.apply.inline']!.Catch).toEqual([
-      { ErrorEquals: ['Firebreak.Aborted', 'States.Timeout'], ResultPath: '$.caught', Next: 'Halted' },
+      { ErrorEquals: ['Firebreak.Aborted', 'States.Timeout'], ResultPath: '$.caught', Next: 'detach.apply.inline.uncaught' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'detach.failed' },
     ]);
+    // A halt at the top ends the run as in the CLI: a task journals run.ended, fails with the error, and goes back when redriven.
+    expect(states['detach.apply.inline.uncaught']).toMatchObject({
+      Type: 'Task',
+      Parameters: { phase: 'end', stepId: 'detach', 'error.$': '$.caught' },
+      ResultPath: null,
+      Next: 'detach.apply.inline',
+    });
+    expect(states['detach.apply.inline.uncaught']!.Catch).toBeUndefined();
     expect(states['detach.failed']).toMatchObject({
       Type: 'Pass',
       Parameters: { status: 'failed', error: { 'code.$': '$.caught.Error', 'message.$': '$.caught.Cause' } },
@@ -189,7 +197,10 @@ describe('firebreak sfn: how steps map', () => {
       Parameters: { Payload: { phase: 'manual', stepId: 'reviewCloudTrail', 'taskToken.$': '$$.Task.Token' } },
       TimeoutSeconds: 24 * 3600,
       ResultPath: null,
-      Catch: [{ ErrorEquals: ['Firebreak.Denied'], ResultPath: '$.caught', Next: 'reviewCloudTrail.skipped' }],
+      Catch: [
+        { ErrorEquals: ['Firebreak.Denied'], ResultPath: '$.caught', Next: 'reviewCloudTrail.skipped' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'reviewCloudTrail.uncaught' },
+      ],
       Next: 'reviewCloudTrail.apply',
     });
     expect(iam['reviewCloudTrail.apply']).toMatchObject({

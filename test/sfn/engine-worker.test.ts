@@ -13,7 +13,8 @@ import { chooseBackend } from '../../src/backend/backend.js';
 import { approve } from '../../src/cli/commands/approve.js';
 import { autoHost } from '../../src/engine/auto-host.js';
 import { localRunStore } from '../../src/engine/local-store.js';
-import { resumeRun, startRun } from '../../src/engine/session.js';
+import { operator, resumeRun, startRun } from '../../src/engine/session.js';
+import { systemClock } from '../../src/core/clock.js';
 import { engineWorker } from '../../src/sfn/engine-worker.js';
 import { workerHandler } from '../../src/sfn/worker.js';
 import { tempHome } from '../helpers/cli.js';
@@ -147,6 +148,46 @@ describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real 
       },
     },
     {
+      name: 'block-attack-source, aborted at its approval: the run ends aborted',
+      playbook: 'block-attack-source',
+      inputs: { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0aa11bb22cc33dd44'] },
+      answers: { block: 'abort' },
+      outcome: 'FAILED',
+      also: (sfn) => {
+        expect(sfn.result.error).toBe('Firebreak.Aborted');
+        expect(decisions(sfn.events)).toEqual(['approval.requested block', 'approval.answered block abort', 'run.ended aborted undefined']);
+        expect(sfn.tasks.map((t) => `${t.phase} ${t.stepId}`)).toEqual(['plan block', 'end block']);
+        expect(sfn.result.entered.at(-1)).toBe('block.uncaught');
+      },
+    },
+    {
+      name: 'block-attack-source, a subnet that does not exist: the plan fails, no onError takes it',
+      playbook: 'block-attack-source',
+      inputs: { cidrs: ['203.0.113.0/24'], subnetIds: ['subnet-0ffffffffffffffff'] },
+      outcome: 'FAILED',
+      also: (sfn) => {
+        const failed = sfn.events.find((e) => e.type === 'step.failed');
+        expect(failed).toMatchObject({ step: 'block', handled: false });
+        expect(sfn.result.error).toBe((failed!.error as { code: string }).code);
+        expect(decisions(sfn.events).at(-1)).toBe('run.ended failed failure');
+        expect(sfn.result.entered.slice(-2)).toEqual(['block', 'block.uncaught']);
+      },
+    },
+    {
+      name: 'ec2-fleet-compromise, snapshots denied: a failure no onError takes ends the run failed',
+      playbook: 'ec2-fleet-compromise',
+      inputs: { imageIds: ['ami-0c55b159cbfafe1f0'] },
+      outcome: 'FAILED',
+      world: WORLDS.snapshotsDenied,
+      also: (sfn) => {
+        expect(sfn.result.error).toBe('UnauthorizedOperation');
+        expect(decisions(sfn.events).slice(-2)).toEqual([
+          'step.failed snapshot UnauthorizedOperation (unhandled)',
+          'run.ended failed failure',
+        ]);
+      },
+    },
+    {
       name: 'release-instance, on the cloud containment left',
       playbook: 'release-instance',
       inputs: { instanceId: WEB_1, incident: 'inc-1', attackerCidrs: ['203.0.113.0/24'] },
@@ -168,6 +209,9 @@ describe.skipIf(!LOAD_OK())('compiled playbooks on Step Functions with the real 
       expect(c.outcome === 'FAILED' || !sfn.result.error ? sfn.result.status : `${sfn.result.error}: ${sfn.result.cause}`).toBe(c.outcome);
       expect(decisions(sfn.events, c.playbook)).toEqual(decisions(cli.events, c.playbook));
       expect(sfn.world).toEqual(cli.world);
+      // Every way a run ends journals run.ended once, as the CLI's run does (status, outcome, error).
+      expect(ended(sfn.events)).toHaveLength(1);
+      expect(ended(sfn.events)).toEqual(ended(cli.events));
       c.also?.(sfn);
       counts(c.name, sfn);
     }, 240_000);
@@ -207,11 +251,14 @@ describe.skipIf(!LOAD_OK())('a failed execution redriven', () => {
       out = await (await resumeRun({ runId: 'run-1', backend: backend(), host: autoHost(), home: cliHome })).result;
     }
     expect(out.status).toBe('succeeded');
-    // The map step's failure is journaled as in the CLI (its step.failed, unhandled); one difference, known: an execution
-    // that fails with no Fail state reached has no worker task after the failure, so the run's end (failed) is not journaled.
-    expect(decisions(failed.events)).toContain('step.failed snapshot UnauthorizedOperation (unhandled)');
+    // The map step's failure is journaled as in the CLI (its step.failed, unhandled), and so is the run's end (failed).
+    expect(decisions(failed.events).slice(-2)).toEqual([
+      'step.failed snapshot UnauthorizedOperation (unhandled)',
+      'run.ended failed failure',
+    ]);
     expect(failed.result.entered).toContain('snapshot.unhandled');
-    expect(decisions(redriven.events)).toEqual(decisions(await journalOf(cliHome, 'run-1')).filter((d) => !/^run\.ended failed/.test(d)));
+    expect(decisions(redriven.events)).toEqual(decisions(await journalOf(cliHome, 'run-1')));
+    expect(ended(redriven.events)).toEqual(ended(await journalOf(cliHome, 'run-1')));
     expect(redriven.world).toEqual(worldOf(cliHome, 'run-1'));
   }, 240_000);
 });
@@ -225,10 +272,27 @@ describe.skipIf(!LOAD_OK())('a Map state that failed with no onError, redriven',
     const report = failed.tasks.find((t) => t.phase === 'fail');
     expect(report).toMatchObject({ stepId: 'snapshot', error: { Error: 'UnauthorizedOperation' } });
     fixCause(home, 'run-1');
-    // A redrive reruns the failed state, the fail task, with the same input.
     const worker = workerHandler(
       engineWorker({ store: localRunStore({ home }), backend: chooseBackend({ sim: WORLDS.snapshotsDenied }), sfn: failed.tokens.client }),
     );
+    // The execution failed in the task that journaled the run's end; invoked twice, it journals it once and fails again.
+    const uncaught = failed.tasks.at(-1)!;
+    expect(uncaught).toMatchObject({ phase: 'end', stepId: 'snapshot', error: { Error: 'UnauthorizedOperation' } });
+    expect(failed.result.entered.at(-1)).toBe('snapshot.unhandled.uncaught');
+    await expect(worker(uncaught)).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+    expect(ended(await journalOf(home, 'run-1'))).toHaveLength(1);
+    // firebreak resume journals the redrive; the redrive runs that task again: the run resumes at the map step's fail task.
+    const record = await localRunStore({ home }).open('run-1');
+    const j = record.openJournal(systemClock);
+    j.append('execution.redriven', {
+      execution: 'arn:aws:states:us-east-1:123456789012:execution:fb:run-1',
+      from: 'FAILED',
+      by: operator(),
+    });
+    j.close();
+    await expect(worker(uncaught)).resolves.toEqual({ status: 'ended' });
+    expect((await journalOf(home, 'run-1')).at(-1)).toMatchObject({ type: 'run.resumed' });
+    // A redrive reruns the failed state, the fail task, with the same input.
     const out = await worker(report);
     const n = (report!.steps.find!.output as { instanceIds: string[] }).instanceIds.length;
     expect(n).toBeGreaterThan(0);
@@ -243,6 +307,11 @@ describe.skipIf(!LOAD_OK())('a Map state that failed with no onError, redriven',
     ]);
   }, 240_000);
 });
+
+/** The run's ends a journal records: status, outcome and error. */
+function ended(events: ReadonlyArray<Record<string, unknown>>) {
+  return events.filter((e) => e.type === 'run.ended').map(({ status, outcome, error }) => ({ status, outcome, error }));
+}
 
 function LOAD_OK() {
   return LOCAL_SFN_RUNS;
