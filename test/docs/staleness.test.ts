@@ -89,6 +89,8 @@ describe('generated files committed in this repository', () => {
         'error',
         'version',
         'run',
+        'resume-execution',
+        'undo-execution',
         'approve',
         'runs',
         'audit-show',
