@@ -42,6 +42,14 @@ interface Running {
   inflight: number;
   /** Failed tasks not yet caught, by state name: a Catch that handles one keeps it for a redrive. */
   failed: Map<string, Array<{ key: string; error: string; cause: string; index?: number }>>;
+  /**
+   * Tasks entered in this run of the definition. A kept outcome stands for one entry in the
+   * execution's history, so it answers the first entry of its task only: a state entered again
+   * (a `.uncaught` task sending a redriven run back to the state that failed) runs, as on AWS,
+   * where a redrive resumes at the failed state and everything after it runs afresh. Answering it
+   * again would loop without end, with no task ever run.
+   */
+  entered: Set<string>;
 }
 
 const CONTEXT_TOKEN = 'firebreak-sim-context-task-token';
@@ -86,7 +94,7 @@ export class StatesRuntime {
   /** Start (or restart, replaying kept outcomes) an execution whose status is RUNNING. */
   launch(exec: ExecutionT, machine: StateMachineT): void {
     if (this.running.has(exec.executionArn)) return;
-    const run: Running = { abort: () => {}, done: Promise.resolve(), inflight: 0, failed: new Map() };
+    const run: Running = { abort: () => {}, done: Promise.resolve(), inflight: 0, failed: new Map(), entered: new Set() };
     this.running.set(exec.executionArn, run);
     this.activity++;
     // After the API call that started it has answered, as AWS starts an execution asynchronously.
@@ -200,7 +208,8 @@ export class StatesRuntime {
 
   private async task(exec: ExecutionT, run: Running, name: string, st: StateDef, input: TaskInput): Promise<unknown> {
     const key = `${name}@${createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 24)}`;
-    const kept = exec.tasks[key];
+    const kept = run.entered.has(key) ? undefined : exec.tasks[key];
+    run.entered.add(key);
     if (kept) {
       if ('output' in kept) return kept.output;
       throw namedError(kept.error, kept.cause);
