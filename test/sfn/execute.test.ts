@@ -323,7 +323,8 @@ describe.skipIf(!LOCAL_SFN_RUNS)(
       );
       expect(result).toMatchObject({ status: 'FAILED', error: 'Firebreak.Aborted', cause: 'aborted by tester' });
       expect(calls.map((t) => t.stepId)).not.toContain('openCase');
-      expect(calls.filter((t) => t.stepId === 'quarantineUser').map((t) => t.phase)).toEqual(['plan']);
+      // Planned, then the run's end (journaled by the step's `.uncaught` task, which fails with the abort): never applied.
+      expect(calls.filter((t) => t.stepId === 'quarantineUser').map((t) => t.phase)).toEqual(['plan', 'end']);
     });
 
     it('an approved step is planned with its own task token, waits for SendTaskSuccess, and is applied once', async () => {

@@ -41,6 +41,8 @@ export function workerDouble(pb: PlaybookT, script: Script, sfn: Pick<SFNClient,
   const runPhase = async (task: WorkerTaskT): Promise<WorkerResultT> => {
     calls.push(task);
     if (task.phase === 'choose' || task.phase === 'items' || task.phase === 'wait') return decide(pb, task, new Date(0));
+    // A run's end after a failure (a `<state>.uncaught` task) fails again with the caught error, as the real worker does.
+    if (task.phase === 'end' && task.error) throw new StepFailed(task.error.Error, task.error.Cause ?? task.error.Error, false);
     if (task.phase === 'end') return { status: 'ended' };
     if (task.phase === 'plan') {
       const decision = script.decide?.[task.stepId] ?? 'approve';
